@@ -1,0 +1,49 @@
+# musegen — `make run` and `make test` set everything up themselves on a fresh Debian machine.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+APT_PACKAGES := fluidsynth fluid-soundfont-gm sox libsox-fmt-all
+TEST_APT_PACKAGES := chromium
+
+.PHONY: run test bench demo setup sysdeps test-sysdeps models clean
+
+run: setup
+	$(PY) -m musegen.demo
+
+test: setup test-sysdeps
+	$(PY) -m pytest -q
+
+bench: setup
+	$(PY) bench/run.py
+
+# Debian packages: FluidSynth + a General MIDI soundfont (audio), sox (audio checks), venv support.
+sysdeps:
+	@missing=""; \
+	command -v fluidsynth >/dev/null || missing="$$missing fluidsynth"; \
+	[ -e /usr/share/sounds/sf2/FluidR3_GM.sf2 ] || [ -n "$$MUSEGEN_SOUNDFONT" ] || missing="$$missing fluid-soundfont-gm"; \
+	command -v sox >/dev/null || missing="$$missing sox libsox-fmt-all"; \
+	$(PYTHON) -c "import ensurepip" 2>/dev/null || missing="$$missing python3-venv"; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing Debian packages:$$missing"; \
+	  $(SUDO) apt-get update -q && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q --no-install-recommends $$missing; \
+	fi
+
+test-sysdeps:
+	@command -v chromium >/dev/null || { echo "Installing Chromium for the browser tests"; \
+	  $(SUDO) apt-get update -q && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q --no-install-recommends $(TEST_APT_PACKAGES); }
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml
+	@[ -x $(PY) ] || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements-dev.txt
+	touch $@
+
+setup: sysdeps $(VENV)/.installed
+
+# Rebuild the bundled pretrained runs in assets/models/ (documented in the README).
+models: setup
+	$(PY) -m musegen.bundled
+
+clean:
+	rm -rf $(VENV) .pytest_cache tests/output

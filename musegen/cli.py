@@ -1,0 +1,230 @@
+"""The `musegen` command: datasets, train, generate, render.
+
+Long work shows a progress bar on stderr; --json prints a one-line summary on stdout; an error is
+one line on stderr and a non-zero exit.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+from .config import DataConfig, ModelConfig, RunConfig, SampleConfig, TokenizerConfig, TrainConfig, replace
+from .errors import MusegenError
+
+
+def bar(done: float, total: float, text: str = "", width: int = 28) -> None:
+    """One self-overwriting progress line on stderr (only when stderr is a terminal or forced)."""
+    if not (sys.stderr.isatty() or os.environ.get("MUSEGEN_PROGRESS")):
+        return
+    frac = min(1.0, done / total) if total else 0.0
+    filled = int(frac * width)
+    sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {frac:4.0%} {text}\033[K")
+    sys.stderr.flush()
+
+
+def end_bar() -> None:
+    if sys.stderr.isatty() or os.environ.get("MUSEGEN_PROGRESS"):
+        sys.stderr.write("\n")
+
+
+def cmd_datasets(args) -> dict:
+    from .sources import list_datasets
+
+    rows = list_datasets()
+    if not args.json:
+        for d in rows:
+            print(f"{d['name']:<12} {d['files']:>5} files  {d['title']}")
+    return {"datasets": rows}
+
+
+def article_preset(config: RunConfig) -> RunConfig:
+    """The article's set-up: notes/chords tokens, 32-step windows, scalar inputs, last-step target."""
+    config.tokenizer = replace(config.tokenizer, scheme="notes")
+    config.data = replace(config.data, window=32, stride=1)
+    config.model = replace(config.model, inputs="scalar", targets="last", dropout=0.0)
+    return config
+
+
+def train_config(args) -> RunConfig:
+    config = RunConfig.from_json(Path(args.config).read_text()) if args.config else RunConfig()
+    if args.article:
+        config = article_preset(config)
+    config.data = replace(config.data, dataset=args.dataset, parts=args.parts, max_files=args.max_files,
+                          window=args.window, stride=args.stride, val_fraction=args.val_fraction)
+    config.tokenizer = replace(config.tokenizer, scheme=args.scheme, min_count=args.min_count,
+                               velocity_bins=args.velocity_bins)
+    config.model = replace(config.model, kind=args.model, dilation_depth=args.dilation_depth, stacks=args.stacks,
+                           residual_channels=args.residual_channels, lstm_units=args.lstm_units,
+                           inputs=args.inputs, targets=args.targets, dropout=args.dropout)
+    config.train = replace(config.train, epochs=args.epochs, max_seconds=args.max_seconds, batch_size=args.batch_size,
+                           learning_rate=args.lr, seed=args.seed, early_stopping=args.early_stopping,
+                           steps_per_epoch=args.steps_per_epoch)
+    return config
+
+
+def cmd_train(args) -> dict:
+    from .train import train
+
+    config = train_config(args)
+    out = Path(args.out or f"runs/{Path(config.data.dataset).stem}-{config.model.kind}-{time.strftime('%Y%m%d-%H%M%S')}")
+
+    def progress(event):
+        if event["event"] == "status":
+            print(event["message"], file=sys.stderr) if not args.json else None
+        elif event["event"] == "batch":
+            bar(event["step"], event["steps"],
+                f"epoch {event['epoch']}/{event['epochs']} loss {event.get('loss', 0):.3f} eta {event['eta']:.0f}s")
+        elif event["event"] == "epoch":
+            end_bar()
+            if not args.json:
+                val = f" val_loss {event['val_loss']:.3f} val_acc {event.get('val_accuracy', 0):.1%}" if "val_loss" in event else ""
+                print(f"epoch {event['epoch']}: loss {event['loss']:.3f} acc {event.get('accuracy', 0):.1%}{val}"
+                      f"{'  (saved)' if event['improved'] else ''}", file=sys.stderr)
+
+    run = train(config, out, progress=progress, resume=args.resume)
+    s = run.summary
+    if not args.json:
+        print(f"Saved {run.path} — {s['model']}, {s['params']:,} parameters, best val_loss "
+              f"{s['val_loss'] if s['val_loss'] is not None else float('nan'):.3f}, {s['seconds']:.0f} s ({s['stopped']})")
+    return {"run": str(run.path), "val_loss": s["val_loss"], "val_accuracy": s["val_accuracy"],
+            "params": s["params"], "seconds": round(s["seconds"], 2), "epochs": s["epochs"],
+            "receptive_field": s["receptive_field"], "stopped": s["stopped"]}
+
+
+def numbered(path: Path, i: int, n: int) -> Path:
+    return path if n == 1 else path.with_name(f"{path.stem}-{i + 1}{path.suffix}")
+
+
+def cmd_generate(args) -> dict:
+    from .audio import render
+    from .midi import write_midi, write_musicxml
+    from .runs import Run
+    from .sample import Composer
+    from .sources import read_file_bytes
+
+    run = Run.load(args.run)
+    sample = SampleConfig(length=args.length, seconds=args.seconds, temperature=args.temperature, top_k=args.top_k,
+                          top_p=args.top_p, seed=args.seed, variations=args.variations,
+                          primer="file" if Path(args.primer).suffix else args.primer,
+                          primer_tokens=args.primer_tokens, tempo=args.tempo, program=args.instrument)
+    piece = None
+    if sample.primer == "file":
+        primer_path = Path(args.primer)
+        if not primer_path.is_file():
+            raise MusegenError(f"Primer file not found: {primer_path}")
+        piece = read_file_bytes(primer_path.name, primer_path.read_bytes(), run.config.data.parts, run.config.data.limits)
+    composition = Composer(run).compose(sample, piece)
+    outputs = []
+    n = len(composition.pieces)
+    for i, piece in enumerate(composition.pieces):
+        files = {"midi": str(write_midi(piece, numbered(Path(args.out), i, n)))}
+        if args.musicxml:
+            files["musicxml"] = str(write_musicxml(piece, numbered(Path(args.musicxml), i, n)))
+        if args.audio:
+            files["audio"] = str(render(Path(files["midi"]), numbered(Path(args.audio), i, n)))
+        outputs.append(files)
+        if not args.json:
+            print(f"{', '.join(files.values())}: {piece.n_notes} notes, {piece.seconds:.1f} s", file=sys.stderr)
+    return {"tokens": int(sum(len(x) for x in composition.ids)), "tokens_per_s": round(composition.tokens_per_s, 1),
+            "seed": composition.seed, "outputs": outputs}
+
+
+def cmd_render(args) -> dict:
+    from .audio import render
+
+    out = render(Path(args.midi), Path(args.out), max_seconds=args.max_seconds)
+    if not args.json:
+        print(out, file=sys.stderr)
+    return {"audio": str(out)}
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="musegen", description="Train a WaveNet or an LSTM on MIDI music and generate new pieces.")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    def command(name, help_text, fn):
+        sp = sub.add_parser(name, help=help_text, description=help_text)
+        sp.add_argument("--json", action="store_true", help="print a one-line JSON summary on stdout")
+        sp.set_defaults(fn=fn)
+        return sp
+
+    command("datasets", "list the built-in datasets (offline, from music21's corpus)", cmd_datasets)
+
+    d, m, t, k = DataConfig(), ModelConfig(), TrainConfig(), TokenizerConfig()
+    tr = command("train", "train a model and save it as a run folder", cmd_train)
+    tr.add_argument("--dataset", help=f"built-in name, folder, file or .zip (default {d.dataset})")
+    tr.add_argument("--model", choices=["wavenet", "simple-wavenet", "lstm"], help=f"default {m.kind}")
+    tr.add_argument("--out", help="run folder (default runs/<dataset>-<model>-<time>)")
+    tr.add_argument("--config", help="a RunConfig JSON file to start from")
+    tr.add_argument("--article", action="store_true", help="the article's set-up: notes tokens, 32-step windows, scalar inputs, last-step target")
+    tr.add_argument("--resume", action="store_true", help="continue the run in --out for --epochs more")
+    tr.add_argument("--epochs", type=int, help=f"default {t.epochs}")
+    tr.add_argument("--max-seconds", type=float, help="time budget in seconds (0 = none)")
+    tr.add_argument("--batch-size", type=int, help=f"default {t.batch_size}")
+    tr.add_argument("--lr", type=float, help=f"learning rate (default {t.learning_rate})")
+    tr.add_argument("--seed", type=int, help=f"default {t.seed}")
+    tr.add_argument("--early-stopping", type=int, help="patience in epochs (0 = off)")
+    tr.add_argument("--steps-per-epoch", type=int, help="batches per epoch (0 = one pass)")
+    tr.add_argument("--max-files", type=int, help="use only the first N files (0 = all)")
+    tr.add_argument("--parts", help="auto | all | piano | part indices like 0,2")
+    tr.add_argument("--val-fraction", type=float, help=f"share of files held out (default {d.val_fraction})")
+    tr.add_argument("--window", type=int, help=f"tokens per training window (default {d.window})")
+    tr.add_argument("--stride", type=int, help=f"step between windows (default {d.stride})")
+    tr.add_argument("--scheme", choices=["rich", "notes"], help=f"tokens (default {k.scheme})")
+    tr.add_argument("--min-count", type=int, help=f"notes scheme: drop rarer tokens (default {k.min_count})")
+    tr.add_argument("--velocity-bins", type=int, help="rich scheme: velocity tokens (0 = none)")
+    tr.add_argument("--inputs", choices=["embedding", "scalar"], help="embedding (default) or the article's scalars")
+    tr.add_argument("--targets", choices=["sequence", "last"], help="learn every position (default) or only the last")
+    tr.add_argument("--dropout", type=float)
+    tr.add_argument("--dilation-depth", type=int, help=f"wavenet: dilations 1..2^(n-1) (default {m.dilation_depth})")
+    tr.add_argument("--stacks", type=int, help=f"wavenet: repeats of the dilation cycle (default {m.stacks})")
+    tr.add_argument("--residual-channels", type=int, help=f"wavenet (default {m.residual_channels})")
+    tr.add_argument("--lstm-units", type=int, help=f"lstm (default {m.lstm_units})")
+
+    s = SampleConfig()
+    ge = command("generate", "write new music with a trained run", cmd_generate)
+    ge.add_argument("run", help="run folder")
+    ge.add_argument("--out", default="generated.mid", help="MIDI file to write (default generated.mid)")
+    ge.add_argument("--audio", help="also render audio: .ogg or .wav")
+    ge.add_argument("--musicxml", help="also write the score as MusicXML")
+    ge.add_argument("--length", type=int, default=s.length, help=f"tokens to generate (default {s.length})")
+    ge.add_argument("--seconds", type=float, default=0.0, help="generate this many seconds of music instead")
+    ge.add_argument("--temperature", type=float, default=s.temperature, help="0 = greedy argmax (the article)")
+    ge.add_argument("--top-k", type=int, default=0, help="sample among the k likeliest tokens (0 = off)")
+    ge.add_argument("--top-p", type=float, default=1.0, help="nucleus sampling threshold (1 = off)")
+    ge.add_argument("--seed", type=int, help="same seed, same music")
+    ge.add_argument("--variations", type=int, default=1, help="pieces to write in one batch")
+    ge.add_argument("--primer", default="random", help="random (a validation window) | none | a MIDI file to continue")
+    ge.add_argument("--primer-tokens", type=int, default=s.primer_tokens, help="primer length in tokens")
+    ge.add_argument("--tempo", type=float, default=0.0, help="BPM (default: the dataset's)")
+    ge.add_argument("--instrument", type=int, default=0, help="General MIDI program 0-127 (0 = piano)")
+
+    re_ = command("render", "render a MIDI file to audio with FluidSynth", cmd_render)
+    re_.add_argument("midi")
+    re_.add_argument("--out", required=True, help=".ogg or .wav")
+    re_.add_argument("--max-seconds", type=float, default=600.0)
+    return p
+
+
+def main(argv=None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        result = args.fn(args)
+    except MusegenError as e:
+        end_bar()
+        print(f"musegen: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("musegen: interrupted", file=sys.stderr)
+        return 130
+    if args.json:
+        print(json.dumps(result, separators=(",", ":")))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

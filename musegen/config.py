@@ -1,0 +1,141 @@
+"""Every setting as plain data: dataclasses that round-trip through JSON.
+
+A run saves its RunConfig, so reloading it rebuilds exactly the same tokenizer and model.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from .errors import InputError
+
+
+@dataclass
+class Limits:
+    """Guards against hostile or accidental input (the hosted demo shares one process)."""
+
+    max_file_bytes: int = 5_000_000
+    max_notes: int = 100_000
+    max_seconds: float = 3600.0  # a 44-byte MIDI can claim years of silence
+    max_zip_members: int = 2_000
+    max_zip_bytes: int = 200_000_000  # total uncompressed
+    max_zip_ratio: float = 200.0  # compression ratio above which a member is a bomb
+
+
+@dataclass
+class DataConfig:
+    dataset: str = "bach"  # a built-in name, or a folder / file / .zip path
+    parts: str = "auto"  # auto (piano if any, else all non-drum parts) | all | piano | 0,2 (indices)
+    max_files: int = 0  # 0 = every file
+    val_fraction: float = 0.1
+    window: int = 128  # tokens the model sees per training example
+    stride: int = 64  # step between consecutive windows of one piece
+    limits: Limits = field(default_factory=Limits)
+
+
+@dataclass
+class TokenizerConfig:
+    scheme: str = "rich"  # rich: pitch + duration + time shift | notes: the article's notes/chords
+    steps_per_quarter: int = 4  # rich: the time grid (4 = sixteenth notes)
+    max_shift_steps: int = 16  # rich: longest single time-shift token (longer gaps use several)
+    max_duration_steps: int = 32  # rich: longer notes are clipped
+    velocity_bins: int = 0  # rich: 0 = no velocity tokens
+    min_pitch: int = 21
+    max_pitch: int = 108
+    min_count: int = 50  # notes: drop tokens seen fewer times (the article used 50)
+    step_quarters: float = 0.5  # notes: fixed step when written back (the article's half beat)
+
+
+@dataclass
+class ModelConfig:
+    kind: str = "wavenet"  # wavenet | simple-wavenet | lstm
+    embedding_dim: int = 64
+    inputs: str = "embedding"  # embedding | scalar (the article's ids / vocab_size)
+    targets: str = "sequence"  # sequence: every position | last: only the next token (the article)
+    dropout: float = 0.1
+    # wavenet
+    residual_channels: int = 64
+    skip_channels: int = 128
+    kernel_size: int = 2
+    dilation_depth: int = 6  # dilations 1, 2, ..., 2**(depth-1) per stack
+    stacks: int = 2
+    # simple-wavenet (the article's)
+    simple_filters: int = 64
+    simple_blocks: int = 4  # the article: int(sqrt(32)) - 1
+    simple_kernel_size: int = 3
+    simple_dense: int = 128
+    # lstm (the article's)
+    lstm_units: int = 128
+    lstm_layers: int = 2
+    lstm_dense: int = 256
+
+
+@dataclass
+class TrainConfig:
+    epochs: int = 20
+    batch_size: int = 32
+    learning_rate: float = 1e-3
+    max_seconds: float = 0.0  # time budget; 0 = none
+    early_stopping: int = 0  # patience in epochs; 0 = off
+    seed: int = 1
+    steps_per_epoch: int = 0  # 0 = one pass over the training windows
+
+
+@dataclass
+class SampleConfig:
+    length: int = 400  # tokens to generate
+    seconds: float = 0.0  # if > 0, generate until this much music instead of `length` tokens
+    temperature: float = 1.0  # 0 = greedy argmax (the article)
+    top_k: int = 0
+    top_p: float = 1.0
+    seed: int | None = None
+    variations: int = 1
+    primer: str = "random"  # random (a validation window) | none | a MIDI file path
+    primer_tokens: int = 64
+    tempo: float = 0.0  # BPM of the output; 0 = the dataset's
+    program: int = 0  # General MIDI instrument
+
+
+@dataclass
+class RunConfig:
+    data: DataConfig = field(default_factory=DataConfig)
+    tokenizer: TokenizerConfig = field(default_factory=TokenizerConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+
+    def to_json(self) -> str:
+        return json.dumps(to_dict(self), indent=2, sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> "RunConfig":
+        return from_dict(cls, json.loads(text))
+
+
+def to_dict(obj) -> dict[str, Any]:
+    return dataclasses.asdict(obj)
+
+
+def from_dict(cls, data: dict[str, Any]):
+    """Build dataclass `cls` from a dict, recursing into nested dataclasses.
+
+    Unknown keys are refused with a message naming them, so a typo never passes silently.
+    """
+    known = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = sorted(set(data) - set(known))
+    if unknown:
+        raise InputError(f"Unknown {cls.__name__} setting(s): {', '.join(unknown)}")
+    kwargs = {}
+    for name, value in data.items():
+        default = known[name].default_factory if known[name].default_factory is not dataclasses.MISSING else None
+        if default is not None and dataclasses.is_dataclass(default) and isinstance(value, dict):
+            kwargs[name] = from_dict(default, value)
+        else:
+            kwargs[name] = value
+    return cls(**kwargs)
+
+
+def replace(obj, **changes):
+    """dataclasses.replace that ignores None values (CLI flags left unset)."""
+    return dataclasses.replace(obj, **{k: v for k, v in changes.items() if v is not None})

@@ -1,0 +1,228 @@
+"""Piece → MIDI bytes (symusic), MusicXML (music21) and engraved SVG pages (verovio).
+
+Times in a Piece are quarter notes; MIDI files here use 480 ticks per quarter.
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+
+from .errors import InputError, MusegenError
+from .piece import DURATION, PITCH, START, VELOCITY, Piece
+
+TPQ = 480
+NOTE_NAMES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
+MIDDLE_C = 60
+
+
+def note_name(pitch: int) -> str:
+    """MIDI pitch → scientific name: 60 → "C4", 78 → "F#5"."""
+    pitch = int(pitch)
+    return f"{NOTE_NAMES[pitch % 12]}{pitch // 12 - 1}"
+
+
+def atomic_write(path: str | os.PathLike, data: bytes | str) -> Path:
+    """Write ``data`` to a temp file beside ``path``, then rename it over ``path``."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(raw)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def _checked_notes(piece: Piece) -> np.ndarray:
+    notes = np.asarray(piece.notes, dtype=np.float64).reshape(-1, 4)
+    if not np.isfinite(notes).all():
+        raise InputError(f"Piece '{piece.name}' has notes with missing or infinite values.")
+    return notes
+
+
+# ---------------------------------------------------------------- MIDI
+
+
+def piece_to_midi_bytes(piece: Piece, tempo: float | None = None, program: int | None = None) -> bytes:
+    """A standard MIDI file (type 1, 480 ticks per quarter, one track) for ``piece``.
+
+    ``tempo`` (quarter notes per minute) and ``program`` (General MIDI, 0–127) override the piece's.
+    """
+    import symusic
+
+    tempo = float(piece.tempo if tempo is None else tempo)
+    program = int(piece.program if program is None else program)
+    if not (np.isfinite(tempo) and 1.0 <= tempo <= 1000.0):
+        raise InputError(f"Tempo {tempo:g} BPM is out of range (1–1000).")
+    if not 0 <= program <= 127:
+        raise InputError(f"General MIDI program {program} is out of range (0–127).")
+    notes = _checked_notes(piece)
+
+    time = np.maximum(np.rint(notes[:, START] * TPQ), 0).astype(np.int32)
+    dur = np.maximum(np.rint(notes[:, DURATION] * TPQ), 1).astype(np.int32)
+    pitch = np.clip(np.rint(notes[:, PITCH]), 0, 127).astype(np.int8)
+    vel = np.clip(np.rint(notes[:, VELOCITY]), 1, 127).astype(np.int8)
+    order = np.lexsort((pitch, time))
+
+    score = symusic.Score(TPQ)
+    track = symusic.Track(name=piece.name[:64], program=program)
+    track.notes = symusic.Note.from_numpy(
+        np.ascontiguousarray(time[order]), np.ascontiguousarray(dur[order]),
+        np.ascontiguousarray(pitch[order]), np.ascontiguousarray(vel[order]),
+    )
+    score.tracks.append(track)
+    score.tempos.append(symusic.Tempo(0, qpm=tempo))
+    score.time_signatures.append(symusic.TimeSignature(0, 4, 4))
+    return bytes(score.dumps_midi())
+
+
+def write_midi(piece: Piece, path: str | os.PathLike, **kw) -> Path:
+    """Write ``piece`` as a MIDI file (atomically); ``kw`` goes to :func:`piece_to_midi_bytes`."""
+    return atomic_write(path, piece_to_midi_bytes(piece, **kw))
+
+
+# ---------------------------------------------------------------- MusicXML
+
+_GRIDS = (Fraction(1, 4), Fraction(1, 3))  # sixteenths and eighth-note triplets
+
+
+def _snap(values: np.ndarray, minimum: float = 0.0) -> np.ndarray:
+    """Round each value to the nearer of the sixteenth or the triplet grid (as music21's quantize)."""
+    best = np.full(values.shape, np.nan)
+    err = np.full(values.shape, np.inf)
+    for g in _GRIDS:
+        g = float(g)
+        snapped = np.rint(values / g) * g
+        if minimum:
+            snapped = np.maximum(snapped, g)
+        e = np.abs(snapped - values)
+        better = e < err - 1e-9
+        best[better], err[better] = snapped[better], e[better]
+    return best
+
+
+def _ql(x: float) -> Fraction:
+    return Fraction(x).limit_denominator(12)
+
+
+def _staff(rows: np.ndarray, clef, part_id: str, name: str, mark=None):
+    """One staff (a music21 Part) from rows of (start, duration, pitch, velocity), quantized."""
+    from music21 import chord, meter, note, stream
+
+    part = stream.Part(id=part_id)
+    part.partName = name
+    part.insert(0, clef)
+    part.insert(0, meter.TimeSignature("4/4"))
+    if mark is not None:
+        part.insert(0, mark)
+    # Equal onsets with equal durations become one chord.
+    groups: dict[tuple[Fraction, Fraction], list[tuple[int, int]]] = {}
+    for start, dur, pitch, vel in rows:
+        groups.setdefault((_ql(start), _ql(dur)), []).append((int(pitch), int(vel)))
+    for (start, dur), members in sorted(groups.items()):
+        pitches = sorted({p for p, _ in members})
+        vel = max(v for _, v in members)
+        el = note.Note(pitches[0]) if len(pitches) == 1 else chord.Chord(pitches)
+        el.quarterLength = dur
+        el.volume.velocity = vel
+        part.insert(start, el)
+    if not groups:
+        part.insert(0, note.Rest(quarterLength=4))
+    part.makeNotation(inPlace=True)  # measures, ties at barlines, voices for overlaps, beams
+    for m in part.getElementsByClass(stream.Measure):
+        if m.hasVoices():
+            for i, v in enumerate(m.voices, start=1):
+                v.id = str(i)  # MusicXML voices count from 1 (music21 starts at 0)
+                v.makeRests(fillGaps=True, inPlace=True, timeRangeFromBarDuration=True)
+    return part
+
+
+def piece_to_stream(piece: Piece, title: str | None = None):
+    """A music21 Score for ``piece``: a piano grand staff split at middle C, quantized to
+    sixteenths and triplets, with the tempo as a metronome mark."""
+    from music21 import clef, layout, metadata, note, stream, tempo
+
+    notes = _checked_notes(piece)
+    rows = notes.copy()
+    if len(rows):
+        rows[:, START] = _snap(np.maximum(rows[:, START], 0.0))
+        rows[:, DURATION] = _snap(rows[:, DURATION], minimum=True)
+        rows[:, PITCH] = np.clip(np.rint(rows[:, PITCH]), 0, 127)
+        rows[:, VELOCITY] = np.clip(np.rint(rows[:, VELOCITY]), 1, 127)
+    upper = rows[rows[:, PITCH] >= MIDDLE_C]
+    lower = rows[rows[:, PITCH] < MIDDLE_C]
+
+    score = stream.Score()
+    score.metadata = metadata.Metadata()
+    score.metadata.title = title if title is not None else piece.name
+    score.metadata.composer = "musegen"  # else music21 signs the score "Music21"
+    mark = tempo.MetronomeMark(number=round(float(piece.tempo), 2), referent=1.0)
+    staves = []
+    if len(upper) or not len(lower):
+        staves.append(_staff(upper, clef.TrebleClef(), "RH", "Piano", mark))
+        mark = None
+    if len(lower) or not len(upper):
+        staves.append(_staff(lower, clef.BassClef(), "LH", "Piano", mark))
+    # Both staves as long as each other, so the grand staff closes together.
+    n_measures = max(len(p.getElementsByClass(stream.Measure)) for p in staves)
+    for p in staves:
+        have = len(p.getElementsByClass(stream.Measure))
+        for i in range(have, n_measures):
+            m = stream.Measure(number=i + 1)
+            m.append(note.Rest(quarterLength=4))
+            p.append(m)
+    for p in staves:
+        score.insert(0, p)
+    if len(staves) == 2:
+        score.insert(0, layout.StaffGroup(staves, name="Piano", symbol="brace", barTogether=True))
+    return score
+
+
+def piece_to_musicxml(piece: Piece, title: str | None = None) -> str:
+    """MusicXML text for ``piece`` (see :func:`piece_to_stream` for the layout)."""
+    from music21.musicxml import m21ToXml
+
+    score = piece_to_stream(piece, title)
+    try:
+        data = m21ToXml.GeneralObjectExporter(score).parse()
+    except Exception as exc:  # music21 raises many kinds on odd input
+        raise MusegenError(f"Could not write '{piece.name}' as MusicXML: {exc}") from exc
+    return data.decode("utf-8") if isinstance(data, bytes) else data
+
+
+def write_musicxml(piece: Piece, path: str | os.PathLike, title: str | None = None) -> Path:
+    """Write ``piece`` as an uncompressed MusicXML file (atomically)."""
+    return atomic_write(path, piece_to_musicxml(piece, title))
+
+
+# ---------------------------------------------------------------- engraving
+
+
+def score_svg(musicxml: str, page_width: int = 2100, page_height: int = 2970, scale: int = 40) -> list[str]:
+    """Engrave MusicXML with verovio; one SVG string per page."""
+    try:
+        import verovio
+    except ImportError as exc:
+        raise MusegenError("Score display needs verovio: pip install verovio") from exc
+    if hasattr(verovio, "enableLog"):
+        verovio.enableLog(verovio.LOG_ERROR)  # not its import warnings on every render
+    tk = verovio.toolkit()
+    tk.setOptions({
+        "pageWidth": page_width,
+        "pageHeight": page_height,
+        "scale": scale,
+        "adjustPageHeight": True,
+        "breaks": "auto",
+        "footer": "none",
+    })
+    if not tk.loadData(musicxml):
+        raise MusegenError("Verovio could not read this MusicXML.")
+    return [tk.renderToSVG(i) for i in range(1, tk.getPageCount() + 1)]

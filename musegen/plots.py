@@ -1,0 +1,213 @@
+"""Plotly figures: piano roll, learning curves, pitch/duration histograms, token frequencies.
+
+Plain functions returning ``plotly.graph_objects.Figure``; the app shows them with
+``st.plotly_chart``, a notebook with ``fig.show()``.
+"""
+from __future__ import annotations
+
+from collections import Counter
+from fractions import Fraction
+from typing import Iterable, Mapping
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from .midi import note_name
+from .piece import DURATION, PITCH, START, VELOCITY, Piece
+
+PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
+           "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf")
+_NAMES = np.array([note_name(p) for p in range(128)])
+
+
+def _c_ticks(lo: int, hi: int) -> dict:
+    """y/x-axis ticks on every C between ``lo`` and ``hi`` (MIDI pitches), labelled C2, C3…"""
+    lo, hi = max(0, int(lo)), min(127, int(hi))
+    vals = [p for p in range(lo - lo % 12, hi + 12, 12) if 0 <= p <= 127] or [60]
+    return dict(tickmode="array", tickvals=vals, ticktext=[note_name(p) for p in vals])
+
+
+def piano_roll(piece: Piece, title: str | None = None, unit: str = "seconds") -> go.Figure:
+    """One horizontal bar per note (one Bar trace for all), coloured by velocity.
+
+    ``unit`` is "seconds" (using the piece's tempo) or "beats" (quarter notes).
+    """
+    if unit not in ("seconds", "beats"):
+        raise ValueError("unit must be 'seconds' or 'beats'")
+    notes = np.asarray(piece.notes, dtype=np.float64).reshape(-1, 4)
+    scale = 60.0 / piece.tempo if unit == "seconds" else 1.0
+    start, dur = notes[:, START] * scale, notes[:, DURATION] * scale
+    pitch = np.clip(np.rint(notes[:, PITCH]), 0, 127).astype(int)
+    vel = notes[:, VELOCITY]
+    fig = go.Figure(go.Bar(
+        orientation="h",
+        base=start,
+        x=dur,
+        y=pitch,
+        width=0.8,
+        marker=dict(color=vel, colorscale="Viridis", cmin=0, cmax=127, line_width=0,
+                    colorbar=dict(title="velocity", thickness=12)),
+        text=_NAMES[pitch],
+        textposition="none",
+        customdata=np.column_stack([notes[:, START], notes[:, DURATION], vel]),
+        hovertemplate=("<b>%{text}</b><br>start %{customdata[0]:.4g} beats"
+                       "<br>duration %{customdata[1]:.4g} beats<br>velocity %{customdata[2]:.0f}"
+                       "<extra></extra>"),
+        name="notes",
+    ))
+    lo, hi = (int(pitch.min()) - 2, int(pitch.max()) + 2) if len(pitch) else (48, 72)
+    fig.update_layout(
+        title=title if title is not None else f"{piece.name} — {len(notes)} notes",
+        xaxis=dict(title="time (s)" if unit == "seconds" else "time (quarter notes)", rangemode="tozero"),
+        yaxis=dict(title="pitch", range=[lo - 0.5, hi + 0.5], **_c_ticks(lo, hi)),
+        bargap=0, showlegend=False, template="plotly_white",
+        margin=dict(l=50, r=20, t=50, b=40),
+    )
+    if not len(notes):
+        fig.add_annotation(text="no notes", showarrow=False, xref="paper", yref="paper", x=0.5, y=0.5)
+    return fig
+
+
+_ACCURACY = ("accuracy", "val_accuracy", "acc", "val_acc")
+
+
+def learning_curves(
+    histories: Mapping[str, Mapping[str, list[float]]],
+    metrics: Iterable[str] = ("loss", "val_loss"),
+) -> go.Figure:
+    """Overlay several runs' Keras histories (x = epoch). Loss metrics on top; a second panel for
+    accuracy when any run has it. Training lines solid, validation dashed; one colour per run."""
+    metrics = tuple(metrics)
+    acc = tuple(m for m in _ACCURACY if any(m in h for h in histories.values()) and m not in metrics)
+    rows = 2 if acc else 1
+    fig = make_subplots(rows=rows, cols=1, shared_xaxes=True, vertical_spacing=0.08,
+                        subplot_titles=("loss", "accuracy")[:rows] if rows == 2 else None)
+    for i, (run, hist) in enumerate(histories.items()):
+        colour = PALETTE[i % len(PALETTE)]
+        for row, names in ((1, metrics), (2, acc)):
+            for m in names:
+                values = hist.get(m)
+                if not values:
+                    continue
+                fig.add_trace(go.Scatter(
+                    x=list(range(1, len(values) + 1)), y=[float(v) for v in values],
+                    mode="lines+markers" if len(values) < 30 else "lines",
+                    name=f"{run} · {m}", legendgroup=run,
+                    line=dict(color=colour, dash="dash" if m.startswith("val_") else "solid"),
+                    hovertemplate=f"{run}<br>{m} %{{y:.4g}}<br>epoch %{{x}}<extra></extra>",
+                ), row=row, col=1)
+    fig.update_xaxes(title_text="epoch", row=rows, col=1)
+    fig.update_yaxes(title_text="loss", row=1, col=1)
+    if rows == 2:
+        fig.update_yaxes(title_text="accuracy", row=2, col=1)
+    fig.update_layout(template="plotly_white", hovermode="x unified", title="Learning curves",
+                      height=300 * rows + 100, margin=dict(l=50, r=20, t=60, b=40))
+    return fig
+
+
+def _groups(pieces) -> dict[str, list[Piece]]:
+    """A Piece, a list of pieces, or {label: pieces} → {label: [pieces]}."""
+    if isinstance(pieces, Piece):
+        return {pieces.name: [pieces]}
+    if isinstance(pieces, Mapping):
+        return {k: [v] if isinstance(v, Piece) else list(v) for k, v in pieces.items()}
+    return {"pieces": list(pieces)}
+
+
+def _column(pieces: list[Piece], col: int) -> np.ndarray:
+    arrays = [np.asarray(p.notes).reshape(-1, 4)[:, col] for p in pieces]
+    return np.concatenate(arrays) if arrays else np.zeros(0)
+
+
+def pitch_histogram(pieces, normalize: bool | None = None) -> go.Figure:
+    """Notes per MIDI pitch. ``pieces``: a Piece, pieces, or {label: pieces} for one bar series
+    per label (then shown as shares, so groups of different sizes compare)."""
+    groups = _groups(pieces)
+    normalize = len(groups) > 1 if normalize is None else normalize
+    fig = go.Figure()
+    lo, hi = 127, 0
+    for i, (label, ps) in enumerate(groups.items()):
+        pitch = np.clip(np.rint(_column(ps, PITCH)), 0, 127).astype(int)
+        counts = np.bincount(pitch, minlength=128)
+        used = np.flatnonzero(counts)
+        if len(used):
+            lo, hi = min(lo, int(used[0])), max(hi, int(used[-1]))
+        y = counts[used] / max(1, counts.sum()) if normalize else counts[used]
+        fig.add_trace(go.Bar(x=used, y=y, name=label, marker_color=PALETTE[i % len(PALETTE)],
+                             customdata=_NAMES[used],
+                             hovertemplate="%{customdata}: %{y:.3g}<extra>" + label + "</extra>"))
+    if lo > hi:
+        lo, hi = 48, 72
+    fig.update_layout(title="Pitches", barmode="group", template="plotly_white",
+                      xaxis=dict(title="pitch", **_c_ticks(lo, hi)),
+                      yaxis_title="share of notes" if normalize else "notes",
+                      showlegend=len(groups) > 1)
+    return fig
+
+
+_VALUES = {  # quarter-note length → musical value
+    Fraction(4): "1/1", Fraction(2): "1/2", Fraction(1): "1/4", Fraction(1, 2): "1/8",
+    Fraction(1, 4): "1/16", Fraction(1, 8): "1/32", Fraction(1, 16): "1/64",
+    Fraction(6): "dotted 1/1", Fraction(3): "dotted 1/2", Fraction(3, 2): "dotted 1/4",
+    Fraction(3, 4): "dotted 1/8", Fraction(3, 8): "dotted 1/16",
+    Fraction(4, 3): "1/2 triplet", Fraction(2, 3): "1/4 triplet", Fraction(1, 3): "1/8 triplet",
+    Fraction(1, 6): "1/16 triplet", Fraction(8): "2 bars (4/4)",
+}
+
+
+def duration_label(quarters: float) -> str:
+    """0.25 → "1/16", 1.5 → "dotted 1/4", 1/3 → "1/8 triplet", else the quarter-note count."""
+    f = Fraction(float(quarters)).limit_denominator(48)
+    if abs(float(f) - quarters) < 1e-6 and f in _VALUES:
+        return _VALUES[f]
+    return f"{quarters:.3g} q"
+
+
+def duration_histogram(pieces, normalize: bool | None = None) -> go.Figure:
+    """Notes per duration (quarter notes, rounded to 1/48), labelled as musical values."""
+    groups = _groups(pieces)
+    normalize = len(groups) > 1 if normalize is None else normalize
+    per_group = {}
+    for label, ps in groups.items():
+        d = np.rint(_column(ps, DURATION) * 48).astype(int)
+        per_group[label] = Counter(d[d > 0].tolist())
+    keys = sorted(set().union(*per_group.values())) if per_group else []
+    labels = [duration_label(k / 48) for k in keys]
+    fig = go.Figure()
+    for i, (label, counts) in enumerate(per_group.items()):
+        total = max(1, sum(counts.values()))
+        y = [counts.get(k, 0) / total if normalize else counts.get(k, 0) for k in keys]
+        fig.add_trace(go.Bar(x=labels, y=y, name=label, marker_color=PALETTE[i % len(PALETTE)],
+                             customdata=[k / 48 for k in keys],
+                             hovertemplate="%{x} (%{customdata:.3g} quarters): %{y:.3g}<extra>"
+                                           + label + "</extra>"))
+    fig.update_layout(title="Durations", barmode="group", template="plotly_white",
+                      xaxis=dict(title="duration", type="category", categoryorder="array",
+                                 categoryarray=labels),
+                      yaxis_title="share of notes" if normalize else "notes",
+                      showlegend=len(groups) > 1)
+    return fig
+
+
+def token_counts(counts: Mapping[str, int], cutoff: int) -> go.Figure:
+    """Token frequencies, most common first, on a log scale; a line at ``cutoff`` and the tokens
+    seen fewer than ``cutoff`` times (the ones a vocabulary with that cutoff drops) in grey."""
+    items = sorted(counts.items(), key=lambda kv: (-kv[1], str(kv[0])))
+    names = [str(k) for k, _ in items]
+    values = [int(v) for _, v in items]
+    kept = [v >= cutoff for v in values]
+    dropped = len(values) - sum(kept)
+    fig = go.Figure(go.Bar(
+        x=list(range(1, len(values) + 1)), y=values,
+        marker_color=[PALETTE[0] if k else "#bbbbbb" for k in kept],
+        customdata=[[n, "kept" if k else "dropped"] for n, k in zip(names, kept)],
+        hovertemplate="%{customdata[0]}: %{y} (%{customdata[1]})<extra></extra>",
+    ))
+    # Shapes on a log axis take log10 of the value.
+    fig.add_hline(y=float(np.log10(cutoff)) if cutoff > 0 else 0.0, line_dash="dash", line_color="#d62728",
+                  annotation_text=f"cutoff {cutoff}: {dropped} of {len(values)} tokens dropped",
+                  annotation_position="top right")
+    fig.update_layout(title="Token frequencies", template="plotly_white", showlegend=False,
+                      xaxis_title="token rank", yaxis=dict(title="count", type="log"), bargap=0)
+    return fig

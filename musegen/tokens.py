@@ -1,0 +1,225 @@
+"""Tokenizers: Piece ⇄ integer ids. Each scheme is one small class with the same interface.
+
+- ``NotesTokenizer`` is the article's scheme: one token per onset, a note name with octave ("C4")
+  or a chord of pitch classes ("0.4.7"), rare tokens dropped, written back at a fixed half beat.
+- ``RichTokenizer`` (the default) keeps rhythm: ``Shift_n`` (time to the next onset, in grid steps),
+  optional ``Vel_v``, ``Pitch_p`` and ``Dur_n``. Chord notes share an onset (no shift between them).
+  Why our own rather than MidiTok's TSD: the same idea with no extra dependencies (MidiTok pulls
+  huggingface_hub and tokenizers into a 2.7 GB demo process), a fixed vocabulary of ~160 tokens
+  that needs no fitting and is lossless on its grid, and a per-token clock (``token_quarters``)
+  that lets the generator stop after a given number of seconds.
+"""
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from typing import Iterable
+
+import numpy as np
+
+from .config import TokenizerConfig, from_dict, to_dict
+from .errors import ModelError
+from .piece import DURATION, PITCH, START, VELOCITY, Piece
+
+PAD, BOS, EOS = "<pad>", "<bos>", "<eos>"
+SPECIALS = [PAD, BOS, EOS]
+PITCH_CLASSES = ["C", "C#", "D", "E-", "E", "F", "F#", "G", "G#", "A", "B-", "B"]
+NOTE_NAME = re.compile(r"^([A-G][#-]?)(-?\d+)$")
+
+
+class Tokenizer:
+    """Shared interface: encode(piece) -> ids, decode(ids) -> piece, a vocabulary and a clock."""
+
+    def __init__(self, config: TokenizerConfig, vocab: list[str]):
+        self.config = config
+        self.set_vocab(vocab)
+
+    def set_vocab(self, vocab: list[str]):
+        self.vocab = vocab
+        self.index = {token: i for i, token in enumerate(vocab)}
+        self.pad_id, self.bos_id, self.eos_id = (self.index[t] for t in SPECIALS)
+
+    def __len__(self) -> int:
+        return len(self.vocab)
+
+    @property
+    def special_ids(self) -> list[int]:
+        return [self.pad_id, self.bos_id, self.eos_id]
+
+    def encode(self, piece: Piece) -> np.ndarray:
+        """Ids of one piece, starting with <bos> and ending with <eos>; unknown tokens dropped."""
+        body = [self.index[t] for t in self.piece_tokens(piece) if t in self.index]
+        return np.array([self.bos_id, *body, self.eos_id], dtype=np.int32)
+
+    def decode(self, ids: Iterable[int], name: str = "generated", tempo: float = 120.0) -> Piece:
+        tokens = [self.vocab[i] for i in ids if 0 <= i < len(self.vocab)]
+        return Piece(name, self.tokens_to_notes([t for t in tokens if t not in SPECIALS]), tempo=tempo)
+
+    def fit(self, pieces: list[Piece]) -> "Tokenizer":
+        """Schemes with a data-dependent vocabulary learn it here; others return self."""
+        return self
+
+    def piece_tokens(self, piece: Piece) -> list[str]:
+        raise NotImplementedError
+
+    def tokens_to_notes(self, tokens: list[str]) -> np.ndarray:
+        raise NotImplementedError
+
+    def token_quarters(self) -> np.ndarray:
+        """How far each token moves the clock, in quarter notes (to stop after N seconds)."""
+        raise NotImplementedError
+
+    def to_json(self) -> str:
+        """A run saves the settings and the vocabulary: enough to rebuild the tokenizer."""
+        return json.dumps({"config": to_dict(self.config), "vocab": self.vocab, **self.extra_state()})
+
+    def extra_state(self) -> dict:
+        return {}
+
+
+class RichTokenizer(Tokenizer):
+    def __init__(self, config: TokenizerConfig):
+        c = config
+        vocab = list(SPECIALS)
+        vocab += [f"Shift_{n}" for n in range(1, c.max_shift_steps + 1)]
+        vocab += [f"Vel_{b}" for b in range(c.velocity_bins)]
+        vocab += [f"Pitch_{p}" for p in range(c.min_pitch, c.max_pitch + 1)]
+        vocab += [f"Dur_{n}" for n in range(1, c.max_duration_steps + 1)]
+        super().__init__(config, vocab)
+
+    def piece_tokens(self, piece: Piece) -> list[str]:
+        c = self.config
+        notes = piece.notes
+        notes = notes[(notes[:, PITCH] >= c.min_pitch) & (notes[:, PITCH] <= c.max_pitch)]
+        steps = np.rint(notes[:, START] * c.steps_per_quarter).astype(np.int64)
+        durations = np.clip(np.rint(notes[:, DURATION] * c.steps_per_quarter), 1, c.max_duration_steps)
+        # Unisons (two voices, or quantising, on one pitch and step) become one note, the longest.
+        unique: dict[tuple[int, int], list] = {}
+        for step, dur, pitch, vel in zip(steps, durations.astype(int), notes[:, PITCH].astype(int), notes[:, VELOCITY]):
+            kept = unique.setdefault((int(step), int(pitch)), [dur, vel])
+            kept[0] = max(kept[0], dur)
+        tokens: list[str] = []
+        clock = int(steps[0]) if len(steps) else 0  # leading silence is not music
+        for (step, pitch), (dur, vel) in unique.items():
+            gap = int(step) - clock
+            while gap > 0:
+                shift = min(gap, c.max_shift_steps)
+                tokens.append(f"Shift_{shift}")
+                gap -= shift
+            clock = int(step)
+            if c.velocity_bins:
+                tokens.append(f"Vel_{min(int(vel) * c.velocity_bins // 128, c.velocity_bins - 1)}")
+            tokens += [f"Pitch_{pitch}", f"Dur_{dur}"]
+        return tokens
+
+    def tokens_to_notes(self, tokens: list[str]) -> np.ndarray:
+        """Lenient, since a model writes these: a Pitch without a Dur lasts one step, a stray Dur is ignored."""
+        c = self.config
+        notes, clock, velocity, pitch = [], 0, 80, None
+
+        def close(duration_steps: int):
+            notes.append((clock / c.steps_per_quarter, duration_steps / c.steps_per_quarter, pitch, velocity))
+
+        for token in tokens:
+            kind, _, value = token.partition("_")
+            n = int(value)
+            if kind == "Pitch":
+                if pitch is not None:
+                    close(1)
+                pitch = n
+            elif kind == "Dur" and pitch is not None:
+                close(n)
+                pitch = None
+            elif kind == "Shift":
+                if pitch is not None:
+                    close(1)
+                    pitch = None
+                clock += n
+            elif kind == "Vel":
+                velocity = int((n + 0.5) * 128 / c.velocity_bins)
+        if pitch is not None:
+            close(1)
+        return np.array(notes, dtype=np.float64).reshape(-1, 4)
+
+    def token_quarters(self) -> np.ndarray:
+        quarters = np.zeros(len(self.vocab), dtype=np.float32)
+        for token, i in self.index.items():
+            if token.startswith("Shift_"):
+                quarters[i] = int(token[6:]) / self.config.steps_per_quarter
+        return quarters
+
+
+class NotesTokenizer(Tokenizer):
+    """The article's scheme. Its vocabulary comes from the data (``fit``)."""
+
+    def __init__(self, config: TokenizerConfig, vocab: list[str] | None = None, dropped: dict | None = None):
+        super().__init__(config, vocab or list(SPECIALS))
+        self.dropped: dict[str, int] = dropped or {}
+
+    def piece_tokens(self, piece: Piece) -> list[str]:
+        notes = piece.notes
+        if not len(notes):
+            return []
+        _, first_of_onset = np.unique(np.round(notes[:, START], 6), return_index=True)
+        return [self.onset_token(g) for g in np.split(notes[:, PITCH].astype(int), first_of_onset[1:])]
+
+    @staticmethod
+    def onset_token(pitches: np.ndarray) -> str:
+        distinct = sorted(set(int(p) for p in pitches))
+        if len(distinct) == 1:
+            p = distinct[0]
+            return f"{PITCH_CLASSES[p % 12]}{p // 12 - 1}"
+        return ".".join(str(pc) for pc in sorted(set(p % 12 for p in distinct)))
+
+    @staticmethod
+    def token_pitches(token: str) -> list[int]:
+        if token[0].isdigit():  # a chord of pitch classes, voiced from middle C as the article does
+            return [60 + int(pc) for pc in token.split(".")]
+        name, octave = NOTE_NAME.match(token).groups()
+        return [PITCH_CLASSES.index(name) + 12 * (int(octave) + 1)]
+
+    def tokens_to_notes(self, tokens: list[str]) -> np.ndarray:
+        step = self.config.step_quarters
+        notes = [(i * step, step, pitch, 80) for i, token in enumerate(tokens) for pitch in self.token_pitches(token)]
+        return np.array(notes, dtype=np.float64).reshape(-1, 4)
+
+    def fit(self, pieces: list[Piece]) -> "NotesTokenizer":
+        counts = Counter(t for piece in pieces for t in self.piece_tokens(piece))
+        keep = sorted(t for t, n in counts.items() if n >= self.config.min_count)
+        if not keep:
+            raise ModelError(
+                f"Every token is rarer than the cutoff ({self.config.min_count}): lower min_count "
+                f"(the most frequent token appears {max(counts.values(), default=0)} times)."
+            )
+        self.dropped = {t: n for t, n in counts.items() if n < self.config.min_count}
+        self.set_vocab(list(SPECIALS) + keep)
+        return self
+
+    def token_quarters(self) -> np.ndarray:
+        quarters = np.full(len(self.vocab), self.config.step_quarters, dtype=np.float32)
+        quarters[self.special_ids] = 0.0
+        return quarters
+
+    def extra_state(self) -> dict:
+        return {"dropped": self.dropped}
+
+
+SCHEMES = {"rich": RichTokenizer, "notes": NotesTokenizer}
+
+
+def make_tokenizer(config: TokenizerConfig) -> Tokenizer:
+    if config.scheme not in SCHEMES:
+        raise ModelError(f"Unknown token scheme '{config.scheme}': choose one of {', '.join(SCHEMES)}.")
+    return SCHEMES[config.scheme](config)
+
+
+def tokenizer_from_json(text: str) -> Tokenizer:
+    state = json.loads(text)
+    config = from_dict(TokenizerConfig, state["config"])
+    if config.scheme == "notes":
+        return NotesTokenizer(config, state["vocab"], state.get("dropped", {}))
+    tokenizer = make_tokenizer(config)
+    if tokenizer.vocab != state["vocab"]:
+        raise ModelError("This run's vocabulary does not match its tokenizer settings: the bundle is damaged.")
+    return tokenizer

@@ -1,0 +1,68 @@
+"""Shared fixtures: synthetic but musical pieces, tiny model settings, one tiny trained run."""
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+
+from musegen.config import DataConfig, ModelConfig, RunConfig, TokenizerConfig, TrainConfig
+from musegen.piece import Piece
+
+os.environ.setdefault("MUSEGEN_CACHE", os.path.join(os.path.dirname(__file__), "output", "cache"))
+
+SCALE = [0, 2, 4, 5, 7, 9, 11]
+
+
+def make_piece(i: int, bars: int = 8) -> Piece:
+    """A melody over chords in one of several keys, with quarter, eighth and half notes and rests."""
+    rng = np.random.default_rng(i)
+    root = 60 + (i % 5) * 2
+    notes, t = [], 0.0
+    for bar in range(bars):
+        chord_root = root - 12 + SCALE[[0, 3, 4, 0][bar % 4]]
+        for pitch in (chord_root, chord_root + 4, chord_root + 7):
+            notes.append((t, 4.0, pitch, 60))
+        beat = 0.0
+        while beat < 4.0:
+            dur = float(rng.choice([0.5, 1.0, 1.0, 2.0]))
+            dur = min(dur, 4.0 - beat)
+            if rng.random() > 0.1:  # a few rests
+                notes.append((t + beat, dur, root + 12 + SCALE[rng.integers(7)], 90))
+            beat += dur
+        t += 4.0
+    return Piece(f"synthetic-{i:02d}", np.array(notes), tempo=100.0)
+
+
+@pytest.fixture(scope="session")
+def pieces() -> list[Piece]:
+    return [make_piece(i) for i in range(10)]
+
+
+def tiny_model(kind: str, **kw) -> ModelConfig:
+    return ModelConfig(kind=kind, embedding_dim=16, residual_channels=16, skip_channels=32, dilation_depth=3,
+                       stacks=1, simple_filters=16, simple_blocks=3, simple_dense=32, lstm_units=32,
+                       lstm_dense=32, dropout=0.0, **kw)
+
+
+def tiny_config(kind: str = "wavenet", **model_kw) -> RunConfig:
+    return RunConfig(
+        data=DataConfig(dataset="synthetic", window=32, stride=16, val_fraction=0.2),
+        tokenizer=TokenizerConfig(),
+        model=tiny_model(kind, **model_kw),
+        train=TrainConfig(epochs=2, batch_size=16, learning_rate=3e-3, seed=3),
+    )
+
+
+class Loaded:
+    """Stands in for sources.LoadResult when a test hands train() pieces it made itself."""
+
+    def __init__(self, pieces):
+        self.pieces, self.report, self.source = pieces, [], "synthetic"
+
+
+@pytest.fixture(scope="session")
+def trained_run(tmp_path_factory, pieces):
+    from musegen.train import train
+
+    return train(tiny_config("wavenet"), tmp_path_factory.mktemp("runs") / "tiny-wavenet", pieces=Loaded(pieces))

@@ -1,0 +1,236 @@
+"""Piece → MIDI / MusicXML / SVG / audio with the real libraries and the real FluidSynth."""
+from __future__ import annotations
+
+import shutil
+import subprocess
+from collections import Counter
+
+import numpy as np
+import pytest
+import symusic
+
+from musegen import audio
+from musegen.errors import AudioError, InputError, MusegenError
+from musegen.midi import (
+    TPQ, note_name, piece_to_midi_bytes, piece_to_musicxml, score_svg, write_midi, write_musicxml,
+)
+from musegen.piece import Piece
+
+needs_fluidsynth = pytest.mark.skipif(
+    audio.check_audio() is not None,
+    reason=f"audio rendering unavailable here: {audio.check_audio()}",
+)
+needs_sox = pytest.mark.skipif(shutil.which("sox") is None, reason="sox is not installed")
+
+
+def scale_piece(seconds_per_note: float = 0.5, n: int = 8, **kw) -> Piece:
+    """C major scale, one note per beat, with a C–E–G chord at the end; tempo 120."""
+    pitches = [60, 62, 64, 65, 67, 69, 71, 72][:n]
+    starts = list(range(len(pitches)))
+    rows = [(s, 1.0, p, 90) for s, p in zip(starts, pitches)]
+    rows += [(len(pitches), 2.0, p, 70) for p in (48, 52, 55)]
+    return Piece("scale", np.array(rows, dtype=float), **{"tempo": 120.0, "program": 0, **kw})
+
+
+def odd_piece() -> Piece:
+    """Off-grid times, a triplet, a low note, velocities out of range, a tiny duration."""
+    rows = [
+        (0.0, 0.5, 72, 200), (0.5, 0.5, 74, 0), (1.0, 1 / 3, 76, 64), (4 / 3, 1 / 3, 77, 64),
+        (5 / 3, 1 / 3, 79, 64), (2.0, 2.0, 43, 50), (2.0, 1.0, 67, 50), (3.0, 0.0001, 60, 60),
+        (0.123, 0.77, 50, 33),
+    ]
+    return Piece("odd", np.array(rows), tempo=87.5, program=40)
+
+
+# ---------------------------------------------------------------- MIDI
+
+
+def test_note_name():
+    assert note_name(60) == "C4"
+    assert note_name(78) == "F#5"
+    assert note_name(21) == "A0"
+    assert note_name(0) == "C-1"
+
+
+def test_midi_round_trip(tmp_path):
+    piece = odd_piece()
+    path = write_midi(piece, tmp_path / "odd.mid")
+    assert path.is_file() and not list(tmp_path.glob(".*tmp"))
+    score = symusic.Score(str(path))
+    assert score.ticks_per_quarter == TPQ
+    assert len(score.tracks) == 1
+    track = score.tracks[0]
+    assert track.program == 40
+    assert score.tempos[0].qpm == pytest.approx(87.5, rel=1e-4)
+    got = sorted((n.time, n.pitch, n.duration, n.velocity) for n in track.notes)
+    want = sorted(
+        (round(s * TPQ), int(p), max(1, round(d * TPQ)), int(np.clip(v, 1, 127)))
+        for s, d, p, v in piece.notes
+    )
+    assert len(got) == len(want)
+    for (gt, gp, gd, gv), (wt, wp, wd, wv) in zip(got, want):
+        assert gp == wp and gv == wv
+        assert abs(gt - wt) <= 1 and abs(gd - wd) <= 1
+    assert min(n.duration for n in track.notes) >= 1
+    assert {n.velocity for n in track.notes} <= set(range(1, 128))
+
+
+def test_midi_overrides_and_bad_values():
+    piece = scale_piece()
+    score = symusic.Score.from_midi(piece_to_midi_bytes(piece, tempo=60, program=73))
+    assert score.tracks[0].program == 73
+    assert score.tempos[0].qpm == pytest.approx(60)
+    # 10 beats at 60 BPM
+    assert score.to("second").end() == pytest.approx(10.0, abs=0.01)
+    with pytest.raises(InputError):
+        piece_to_midi_bytes(piece, program=128)
+    with pytest.raises(InputError):
+        piece_to_midi_bytes(piece, tempo=0)
+
+
+def test_empty_piece_midi():
+    score = symusic.Score.from_midi(piece_to_midi_bytes(Piece("empty")))
+    assert score.note_num() == 0
+
+
+# ---------------------------------------------------------------- MusicXML and engraving
+
+
+def _pitches_by_onset(m21score):
+    """Counter of (onset in quarters, MIDI pitch) over all parts, ties merged."""
+    out = Counter()
+    for part in m21score.parts:
+        for n in part.stripTies().flatten().notes:
+            for p in n.pitches:
+                out[(round(float(n.offset), 4), p.midi)] += 1
+    return out
+
+
+def test_musicxml_round_trip(tmp_path):
+    import music21
+
+    piece = scale_piece()
+    xml = piece_to_musicxml(piece, title="Scale")
+    assert xml.lstrip().startswith("<?xml") and "score-partwise" in xml
+    path = write_musicxml(piece, tmp_path / "scale.musicxml", title="Scale")
+    parsed = music21.converter.parse(str(path))
+    assert parsed.metadata.bestTitle == "Scale"
+    assert len(parsed.parts) == 2  # grand staff: treble and bass
+    want = Counter((float(s), int(p)) for s, p in piece.notes[:, [0, 2]])
+    assert _pitches_by_onset(parsed) == want
+    marks = list(parsed.recurse().getElementsByClass("MetronomeMark"))
+    assert marks and marks[0].number == pytest.approx(120)
+
+
+def test_musicxml_odd_and_empty_pieces():
+    import music21
+
+    parsed = music21.converter.parseData(piece_to_musicxml(odd_piece()), format="musicxml")
+    got = sorted(p.midi for n in parsed.recurse().notes for p in n.pitches)
+    assert set(got) == {int(p) for p in odd_piece().notes[:, 2]}
+    empty = music21.converter.parseData(piece_to_musicxml(Piece("empty")), format="musicxml")
+    assert not list(empty.recurse().notes)
+
+
+def test_musicxml_big_piece_is_quick():
+    rng = np.random.default_rng(1)
+    n = 500
+    starts = np.sort(rng.integers(0, 4 * 60, n)) / 2  # eighth-note grid, 60 bars
+    rows = np.column_stack([starts, rng.choice([0.5, 1, 1.5, 2], n), rng.integers(36, 84, n),
+                            np.full(n, 80)])
+    xml = piece_to_musicxml(Piece("random", rows))
+    assert xml.count("<note") >= n // 2
+
+
+def test_score_svg():
+    pages = score_svg(piece_to_musicxml(scale_piece()))
+    assert len(pages) >= 1
+    assert "<svg" in pages[0]
+
+
+def test_score_svg_bad_input():
+    with pytest.raises(MusegenError):
+        score_svg("this is not MusicXML")
+
+
+# ---------------------------------------------------------------- audio
+
+
+@needs_fluidsynth
+@pytest.mark.parametrize("fmt", ["wav", "ogg"])
+def test_render_not_silent(tmp_path, fmt):
+    piece = scale_piece()  # 10 beats at 120 BPM = 5 s
+    out = audio.render(piece_to_midi_bytes(piece), tmp_path / f"scale.{fmt}")
+    assert out == tmp_path / f"scale.{fmt}" and out.stat().st_size > 1000
+    assert [p.name for p in tmp_path.iterdir()] == [out.name]  # no temp files left
+    stats = audio.audio_stats(out)
+    assert 5.0 <= stats["seconds"] <= 5.0 + audio.RELEASE_SECONDS + 0.1
+    assert stats["rms"] > 0.01
+    assert 0.05 < stats["peak"] < 1.0
+    if shutil.which("sox"):
+        info = subprocess.run(["sox", "--i", str(out)], capture_output=True, text=True, check=True)
+        assert "Sample Rate    : 44100" in info.stdout
+        assert ("Vorbis" if fmt == "ogg" else "Signed Integer PCM") in info.stdout
+
+
+@needs_fluidsynth
+def test_render_from_path_and_bytes_helper(tmp_path):
+    mid = write_midi(scale_piece(), tmp_path / "scale.mid")
+    wav = audio.render(mid, tmp_path / "x.audio", fmt="wav", sample_rate=22050)
+    assert audio.audio_stats(wav)["sample_rate"] == 22050
+    data = audio.render_bytes(mid.read_bytes(), fmt="ogg")
+    assert data[:4] == b"OggS"
+
+
+@needs_fluidsynth
+def test_render_max_seconds(tmp_path):
+    long = Piece("long", np.array([(i, 1.0, 60 + i % 12, 80) for i in range(120)], dtype=float),
+                 tempo=120)  # 60 s
+    out = audio.render(piece_to_midi_bytes(long), tmp_path / "cut.wav", max_seconds=3)
+    stats = audio.audio_stats(out)
+    assert 3.0 <= stats["seconds"] <= 3.0 + audio.RELEASE_SECONDS + 0.1
+    assert stats["rms"] > 0.01
+
+
+@needs_fluidsynth
+def test_render_errors(tmp_path):
+    with pytest.raises(AudioError, match="no notes"):
+        audio.render(piece_to_midi_bytes(Piece("empty")), tmp_path / "e.wav")
+    with pytest.raises(AudioError, match="not supported"):
+        audio.render(piece_to_midi_bytes(scale_piece()), tmp_path / "e.mp3")
+    with pytest.raises(InputError):
+        audio.render(b"not a midi file", tmp_path / "e.wav")
+    assert not list(tmp_path.iterdir())
+
+
+def test_missing_soundfont(tmp_path, monkeypatch):
+    monkeypatch.setenv(audio.SOUNDFONT_ENV, str(tmp_path / "nope.sf2"))
+    monkeypatch.setattr(audio, "SOUNDFONT_CANDIDATES", [str(tmp_path / "none" / "*.sf2")])
+    monkeypatch.setattr(audio, "_fluidsynth", lambda: "/usr/bin/fluidsynth")
+    assert audio.find_soundfont() is None
+    message = audio.check_audio()
+    assert message.startswith(audio.INSTALL_SOUNDFONT) and "nope.sf2" in message
+    with pytest.raises(AudioError, match="No General MIDI soundfont found"):
+        audio.render(piece_to_midi_bytes(scale_piece()), tmp_path / "x.wav")
+    assert not (tmp_path / "x.wav").exists()
+
+
+def test_soundfont_from_env(tmp_path, monkeypatch):
+    sf = tmp_path / "mine.sf2"
+    sf.write_bytes(b"RIFF")
+    monkeypatch.setenv(audio.SOUNDFONT_ENV, str(sf))
+    assert audio.find_soundfont() == sf
+
+
+def test_missing_fluidsynth(tmp_path, monkeypatch):
+    monkeypatch.setattr(audio.shutil, "which", lambda name: None)
+    assert audio.check_audio() == audio.INSTALL_FLUIDSYNTH
+    with pytest.raises(AudioError, match="FluidSynth is not installed"):
+        audio.render(piece_to_midi_bytes(scale_piece()), tmp_path / "x.wav")
+
+
+@needs_fluidsynth
+def test_render_timeout(tmp_path):
+    with pytest.raises(AudioError, match="longer than"):
+        audio.render(piece_to_midi_bytes(scale_piece()), tmp_path / "t.wav", timeout=0.001)
+    assert not list(tmp_path.iterdir())

@@ -1,0 +1,98 @@
+"""Plotly figures carry the right data (no browser needed)."""
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+import pytest
+
+from musegen import plots
+from musegen.piece import Piece
+
+
+def make_piece(n=50, seed=0, name="p", tempo=120.0) -> Piece:
+    rng = np.random.default_rng(seed)
+    rows = np.column_stack([
+        np.arange(n) * 0.5, rng.choice([0.25, 0.5, 1.0, 1.5, 1 / 3], n),
+        rng.integers(40, 85, n), rng.integers(20, 127, n),
+    ])
+    return Piece(name, rows, tempo=tempo)
+
+
+def test_piano_roll_data_and_hover():
+    piece = Piece.from_lists("tiny", [0, 1, 1], [1, 0.5, 2], [60, 78, 48], [100, 50, 70], tempo=60)
+    fig = plots.piano_roll(piece)
+    assert isinstance(fig, go.Figure) and len(fig.data) == 1
+    bar = fig.data[0]
+    assert len(bar.y) == 3 and len(bar.x) == 3
+    assert set(bar.text) == {"C4", "F#5", "C3"}
+    assert "%{text}" in bar.hovertemplate and "velocity" in bar.hovertemplate
+    # seconds at 60 BPM equal beats; bars start at the note onsets
+    assert sorted(bar.base) == [0, 1, 1]
+    assert sorted(fig.layout.yaxis.ticktext)[0].startswith("C")
+    assert all(t.startswith("C") for t in fig.layout.yaxis.ticktext)
+
+
+def test_piano_roll_seconds_vs_beats():
+    piece = make_piece(tempo=60 * 2)  # 2 beats per second
+    sec = plots.piano_roll(piece).data[0]
+    beats = plots.piano_roll(piece, unit="beats").data[0]
+    assert np.allclose(np.asarray(sec.base, float) * 2, np.asarray(beats.base, float))
+
+
+def test_piano_roll_empty_and_large():
+    fig = plots.piano_roll(Piece("empty"))
+    assert len(fig.data[0].x) == 0
+    fig.to_json()
+    big = make_piece(5000)
+    fig = plots.piano_roll(big)
+    assert len(fig.data) == 1 and len(fig.data[0].x) == 5000
+    fig.to_json()
+
+
+def test_learning_curves():
+    hist = {
+        "lstm": {"loss": [3.0, 2.0, 1.5], "val_loss": [3.1, 2.4, 2.2],
+                 "accuracy": [0.1, 0.3, 0.4], "val_accuracy": [0.1, 0.25, 0.3]},
+        "wavenet": {"loss": [2.5, 1.9], "val_loss": [2.6, 2.1]},
+    }
+    fig = plots.learning_curves(hist)
+    names = [t.name for t in fig.data]
+    assert len(fig.data) == 6
+    assert "lstm · val_accuracy" in names and "wavenet · loss" in names
+    acc = next(t for t in fig.data if t.name == "lstm · accuracy")
+    assert acc.yaxis == "y2" and list(acc.x) == [1, 2, 3]
+    val = next(t for t in fig.data if t.name == "wavenet · val_loss")
+    assert val.line.dash == "dash"
+    only_loss = plots.learning_curves({"a": {"loss": [1.0, 0.5]}})
+    assert len(only_loss.data) == 1
+    assert len(plots.learning_curves({}).data) == 0
+
+
+def test_pitch_histogram():
+    a, b = make_piece(40, 1, "a"), make_piece(60, 2, "b")
+    fig = plots.pitch_histogram([a, b])
+    assert len(fig.data) == 1 and sum(fig.data[0].y) == 100
+    assert all(name[0] in "CDEFGAB" for name in fig.data[0].customdata)
+    groups = plots.pitch_histogram({"data": [a], "generated": [b]})
+    assert [t.name for t in groups.data] == ["data", "generated"]
+    assert sum(groups.data[1].y) == pytest.approx(1.0)
+    plots.pitch_histogram([]).to_json()
+
+
+def test_duration_histogram_labels():
+    p = Piece.from_lists("d", [0, 1, 2, 3, 4, 5], [0.25, 0.5, 1, 1.5, 1 / 3, 1.25], [60] * 6)
+    fig = plots.duration_histogram(p)
+    assert list(fig.data[0].x) == ["1/16", "1/8 triplet", "1/8", "1/4", "1.25 q", "dotted 1/4"]
+    assert sum(fig.data[0].y) == 6
+    assert plots.duration_label(4) == "1/1"
+    assert plots.duration_label(2 / 3) == "1/4 triplet"
+
+
+def test_token_counts():
+    counts = {"n60": 500, "n62": 300, "rest": 40, "n99": 2, "n100": 1}
+    fig = plots.token_counts(counts, cutoff=3)
+    bar = fig.data[0]
+    assert list(bar.y) == [500, 300, 40, 2, 1]
+    assert [c[1] for c in bar.customdata] == ["kept", "kept", "kept", "dropped", "dropped"]
+    assert fig.layout.shapes and "2 of 5" in fig.layout.annotations[0].text
+    plots.token_counts({}, cutoff=1).to_json()

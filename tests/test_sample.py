@@ -1,0 +1,110 @@
+"""Fast generation equals the model, is reproducible, and honours every sampling rule."""
+import numpy as np
+import pytest
+
+from conftest import tiny_model
+from musegen.config import SampleConfig
+from musegen.models import build_model
+from musegen.sample import Composer, Generator, Sampling, article_loop
+
+VOCAB = 30
+
+
+@pytest.fixture(scope="module", params=["wavenet", "simple-wavenet", "lstm"])
+def generator(request):
+    config = tiny_model(request.param)
+    model = build_model(config, VOCAB, 32)
+    return model, Generator(model, config, VOCAB, 32)
+
+
+def ids(batch=2, length=40, seed=0):
+    return np.random.default_rng(seed).integers(0, VOCAB, (batch, length)).astype(np.int32)
+
+
+def test_fast_path_matches_the_models_forward_pass(generator):
+    model, gen = generator
+    x = ids()
+    assert gen.fast
+    assert np.allclose(gen.step_logits(x), model(x).numpy(), atol=1e-4)
+
+
+def test_greedy_equals_the_articles_predict_loop(generator):
+    model, gen = generator
+    primer = ids(1, 12, seed=3)
+    fast, _ = gen.generate(primer, 20, Sampling(temperature=0.0))
+    # The article slides a fixed window; with a window as long as the whole text both see the same past.
+    slow = []
+    seq = list(primer[0])
+    for _ in range(20):
+        token = int(np.argmax(model(np.array([seq]))[0, -1]))
+        slow.append(token)
+        seq.append(token)
+    assert fast[0].tolist() == slow
+
+
+def test_same_seed_same_music_other_seed_other_music(generator):
+    _, gen = generator
+    primer = ids(1, 5)
+    a, _ = gen.generate(primer, 60, Sampling(1.0, 0, 1.0, seed=7))
+    b, _ = gen.generate(primer, 60, Sampling(1.0, 0, 1.0, seed=7))
+    c, _ = gen.generate(primer, 60, Sampling(1.0, 0, 1.0, seed=8))
+    assert np.array_equal(a[0], b[0]) and not np.array_equal(a[0], c[0])
+
+
+def test_top_k_one_and_tiny_top_p_are_greedy(generator):
+    _, gen = generator
+    primer = ids(1, 5)
+    greedy, _ = gen.generate(primer, 30, Sampling(temperature=0.0))
+    k1, _ = gen.generate(primer, 30, Sampling(1.5, top_k=1, seed=3))
+    p0, _ = gen.generate(primer, 30, Sampling(1.5, top_p=1e-6, seed=3))
+    assert np.array_equal(greedy[0], k1[0]) and np.array_equal(greedy[0], p0[0])
+
+
+def test_top_k_keeps_only_likely_tokens(generator):
+    model, gen = generator
+    primer = ids(1, 10)
+    out, _ = gen.generate(primer, 1, Sampling(1.0, top_k=3, seed=1))
+    logits = model(primer).numpy()[0, -1]
+    assert out[0][0] in np.argsort(logits)[-3:]
+
+
+def test_banned_tokens_never_come_and_batches_vary(generator):
+    _, gen = generator
+    out, speed = gen.generate(ids(4, 3), 50, Sampling(1.2, seed=2), banned_ids=[0, 1, 2])
+    assert len(out) == 4 and all(len(o) == 50 for o in out)
+    assert not np.isin(np.concatenate(out), [0, 1, 2]).any()
+    assert len({o.tobytes() for o in out}) > 1 and speed > 0
+
+
+def test_stops_after_enough_music(generator):
+    _, gen = generator
+    quarters = np.zeros(VOCAB, np.float32)
+    quarters[5:] = 0.5
+    out, _ = gen.generate(ids(2, 4), 500, Sampling(1.0, seed=1), banned_ids=[0, 1, 2, 3, 4],
+                          token_quarters=quarters, max_quarters=8.0)
+    for seq in out:
+        assert quarters[seq].sum() == 8.0 and len(seq) == 16
+
+
+def test_the_articles_window_models_still_generate():
+    config = tiny_model("lstm", inputs="scalar", targets="last")
+    model = build_model(config, VOCAB, 16)
+    gen = Generator(model, config, VOCAB, 16)
+    assert not gen.fast
+    primer = ids(1, 16)
+    fast, _ = gen.generate(primer, 10, Sampling(temperature=0.0))
+    assert fast[0].tolist() == article_loop(model, primer[0], 10, last_only=True)
+
+
+def test_composer_writes_pieces_from_a_run(trained_run, pieces):
+    composer = Composer(trained_run)
+    sample = SampleConfig(length=80, temperature=0.9, top_p=0.95, seed=11, variations=2, tempo=90, program=40)
+    first = composer.compose(sample)
+    again = composer.compose(sample)
+    assert len(first.pieces) == 2 and first.seed == 11
+    assert [p.notes.tolist() for p in first.pieces] == [p.notes.tolist() for p in again.pieces]
+    assert all(p.n_notes > 0 and p.tempo == 90 and p.program == 40 for p in first.pieces)
+    timed = composer.compose(SampleConfig(seconds=6, tempo=120, seed=1, primer="none"))
+    assert 5.0 <= timed.pieces[0].seconds <= 6.0 + 8 * 0.5  # stops once 6 s of onsets are written
+    cont = composer.compose(SampleConfig(length=20, seed=1, primer_tokens=16), piece=pieces[0])
+    assert len(cont.primer) == 16

@@ -1,0 +1,356 @@
+"""musegen.sources: real MIDI written with symusic, real music21 corpus, a tmp cache."""
+from __future__ import annotations
+
+import io
+import struct
+import time
+import zipfile
+
+import numpy as np
+import pytest
+import symusic
+
+from musegen import sources
+from musegen.config import DataConfig, Limits
+from musegen.errors import InputError
+from musegen.piece import PITCH
+from musegen.sources import FileReport, LoadResult, iter_zip, list_datasets, load_pieces, read_file_bytes
+
+
+# ---------------------------------------------------------------------------------- helpers
+
+
+def midi_bytes(tracks, tempo=90.0, tpq=480) -> bytes:
+    """tracks: list of (name, program, is_drum, [(start_q, dur_q, pitch), ...])."""
+    score = symusic.Score(tpq)
+    for name, program, drum, notes in tracks:
+        t = symusic.Track(name, program, drum)
+        for start, dur, pitch in notes:
+            t.notes.append(symusic.Note(int(start * tpq), int(dur * tpq), pitch, 90))
+        score.tracks.append(t)
+    score.tempos.append(symusic.Tempo(0, tempo))
+    return score.dumps_midi()
+
+
+def scale(low=60, n=8):
+    return [(i, 1, low + i) for i in range(n)]
+
+
+PIANO = midi_bytes([("Piano", 0, False, scale())])
+PIANO_STRINGS = midi_bytes([("Strings", 48, False, scale(40)), ("Grand Piano", 0, False, scale(72))])
+DRUMS = midi_bytes([("Drums", 0, True, scale(36))])
+
+
+def vlq(n: int) -> bytes:
+    out = [n & 0x7F]
+    n >>= 7
+    while n:
+        out.append((n & 0x7F) | 0x80)
+        n >>= 7
+    return bytes(reversed(out))
+
+
+def years_midi() -> bytes:
+    """44 bytes: the slowest tempo, one tick per quarter, one note lasting 2**28 ticks (~143 years)."""
+    track = b"\x00\xff\x51\x03\xff\xff\xff" + b"\x00\x90\x3c\x40" + vlq(0x0FFFFFFF) + b"\x80\x3c\x00"
+    track += b"\x00\xff\x2f\x00"
+    return b"MThd" + struct.pack(">IHHH", 6, 0, 1, 1) + b"MTrk" + struct.pack(">I", len(track)) + track
+
+
+def zip_bytes(members: dict[str, bytes]) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in members.items():
+            z.writestr(zipfile.ZipInfo(name), data, compress_type=zipfile.ZIP_DEFLATED)
+    return buf.getvalue()
+
+
+def reasons(result: LoadResult) -> dict[str, str]:
+    return {r.name: r.reason for r in result.report}
+
+
+@pytest.fixture
+def cache(tmp_path):
+    return tmp_path / "cache"
+
+
+@pytest.fixture
+def mixed_folder(tmp_path):
+    d = tmp_path / "songs"
+    (d / "sub").mkdir(parents=True)
+    (d / "good.mid").write_bytes(PIANO)
+    (d / "sub" / "two.mid").write_bytes(PIANO_STRINGS)
+    (d / "drums.mid").write_bytes(DRUMS)
+    (d / "empty.mid").write_bytes(b"")
+    (d / "text.mid").write_text("this is not music\n")
+    (d / "notes.txt").write_text("hello")
+    (d / "truncated.mid").write_bytes(PIANO[: len(PIANO) // 2])
+    (d / "years.mid").write_bytes(years_midi())
+    (d / ".hidden.mid").write_bytes(b"junk")  # dot-files are skipped silently
+    return d
+
+
+# ---------------------------------------------------------------------------------- one file
+
+
+def test_read_good_midi():
+    piece = read_file_bytes("song.mid", PIANO)
+    assert piece.n_notes == 8
+    assert piece.tempo == pytest.approx(90.0)
+    assert piece.notes[:, PITCH].tolist() == list(range(60, 68))
+    np.testing.assert_allclose(piece.notes[:, 0], np.arange(8))  # starts in quarters
+    np.testing.assert_allclose(piece.notes[:, 1], 1.0)
+    assert piece.program == 0
+
+
+def test_midi_recognised_by_header_whatever_the_name():
+    assert read_file_bytes("download", PIANO).n_notes == 8
+
+
+def test_part_selection():
+    auto = read_file_bytes("two.mid", PIANO_STRINGS)
+    assert set(auto.notes[:, PITCH]) == set(range(72, 80))  # the piano part only
+    both = read_file_bytes("two.mid", PIANO_STRINGS, parts="all")
+    assert both.n_notes == 16
+    assert set(read_file_bytes("two.mid", PIANO_STRINGS, parts="0").notes[:, PITCH]) == set(range(40, 48))
+    assert read_file_bytes("two.mid", PIANO_STRINGS, parts="0,1").n_notes == 16
+    strings_only = midi_bytes([("Strings", 48, False, scale(40)), ("Choir", 52, False, scale(50))])
+    assert read_file_bytes("s.mid", strings_only).n_notes == 16  # no piano: all non-drum parts
+    with pytest.raises(InputError, match="no piano part"):
+        read_file_bytes("s.mid", strings_only, parts="piano")
+    with pytest.raises(InputError, match="Unknown part selection"):
+        read_file_bytes("s.mid", strings_only, parts="violin")
+
+
+@pytest.mark.parametrize(
+    "name, data, reason",
+    [
+        ("empty.mid", b"", "empty file"),
+        ("drums.mid", DRUMS, "drums only"),
+        ("notes.txt", b"hello", "not a MIDI or score file (.txt)"),
+        ("text.mid", b"this is not music", "not a MIDI file"),
+        ("truncated.mid", PIANO[: len(PIANO) // 2], "truncated or corrupt MIDI: "),
+        ("silent.mid", midi_bytes([("Piano", 0, False, [])]), "no notes"),
+        ("bad.xml", b"<score-partwise><part", "could not parse: "),
+    ],
+)
+def test_refused_files_say_why(name, data, reason):
+    with pytest.raises(InputError) as err:
+        read_file_bytes(name, data)
+    assert err.value.reason.startswith(reason)
+    assert str(err.value).startswith(f"{name}: ")
+
+
+def test_years_long_midi_is_refused_cheaply():
+    data = years_midi()
+    assert len(data) == 44
+    t0 = time.perf_counter()
+    with pytest.raises(InputError) as err:
+        read_file_bytes("years.mid", data)
+    assert time.perf_counter() - t0 < 2.0
+    assert err.value.reason.startswith("too long: ")
+    assert "years" in err.value.reason and err.value.reason.endswith("(limit 60 min)")
+
+
+def test_limits_on_size_and_notes():
+    with pytest.raises(InputError) as err:
+        read_file_bytes("big.mid", PIANO, limits=Limits(max_file_bytes=50))
+    assert err.value.reason.startswith("too large: ") and "(limit 50 bytes)" in err.value.reason
+    with pytest.raises(InputError) as err:
+        read_file_bytes("busy.mid", PIANO, limits=Limits(max_notes=3))
+    assert err.value.reason == "too many notes: 8 (limit 3)"
+
+
+def test_scores_through_music21():
+    abc = b"X:1\nT:Scale\nM:4/4\nL:1/4\nQ:1/4=132\nK:C\nC D E F | [CEG]4 |]\n"
+    piece = read_file_bytes("tune.abc", abc)
+    assert piece.n_notes == 7  # the chord gives three notes
+    assert piece.tempo == pytest.approx(132)
+    assert piece.notes[:, 0].tolist() == [0, 1, 2, 3, 4, 4, 4]
+    two_tunes = abc + b"\nX:2\nT:Again\nM:4/4\nL:1/4\nK:C\nG A B c |]\n"
+    both = read_file_bytes("book.abc", two_tunes)
+    assert both.n_notes == 11 and both.notes[:, 0].max() >= 8  # the second tune follows the first
+
+
+# ---------------------------------------------------------------------------------- many files
+
+
+def test_folder_reports_every_file_and_keeps_the_good_ones(mixed_folder, cache):
+    result = load_pieces(str(mixed_folder), cache_dir=cache)
+    got = reasons(result)
+    assert got["good.mid"] == "" and got["sub/two.mid"] == ""
+    assert got["drums.mid"] == "drums only"
+    assert got["empty.mid"] == "empty file"
+    assert got["notes.txt"] == "not a MIDI or score file (.txt)"
+    assert got["text.mid"].startswith("not a MIDI file")
+    assert got["truncated.mid"].startswith("truncated or corrupt MIDI: ")
+    assert got["years.mid"].startswith("too long: ")
+    assert ".hidden.mid" not in got
+    assert sorted(p.name for p in result.pieces) == ["good.mid", "sub/two.mid"]
+    assert result.summary() == {
+        "files": 8, "parsed": 2, "skipped": 6, "notes": 16,
+        "seconds": pytest.approx(2 * 8 * 60 / 90, rel=1e-3),
+    }
+    assert all(len(r.sha256) == 64 for r in result.parsed)
+    assert not result.cached
+
+
+def test_size_is_checked_before_reading(mixed_folder, cache, monkeypatch):
+    (mixed_folder / "tiny.mid").write_bytes(midi_bytes([("Piano", 0, False, [(0, 1, 60)])]))  # 54 bytes
+    opened = []
+    real_open = open
+    monkeypatch.setattr("builtins.open", lambda f, *a, **k: opened.append(str(f)) or real_open(f, *a, **k))
+    result = load_pieces(str(mixed_folder), DataConfig(limits=Limits(max_file_bytes=60)), cache_dir=False)
+    assert reasons(result)["good.mid"] == "too large: 117 bytes (limit 60 bytes)"
+    assert reasons(result)["years.mid"] == "too long: 143 years (limit 60 min)"  # 44 bytes: under 60
+    assert [p.name for p in result.pieces] == ["tiny.mid"]
+    assert not any(f.endswith("good.mid") for f in opened)  # refused from os.stat, never read
+
+
+def test_single_file_list_of_paths_and_max_files(mixed_folder, cache):
+    one = load_pieces(str(mixed_folder / "good.mid"), cache_dir=cache)
+    assert [p.name for p in one.pieces] == ["good.mid"]
+    listed = load_pieces([mixed_folder / "good.mid", mixed_folder / "missing.mid"], cache_dir=cache)
+    assert reasons(listed) == {"missing.mid": "file not found", "good.mid": ""}
+    # max_files takes the first N music files in sorted order
+    names = sorted(r.name for r in load_pieces(str(mixed_folder), cache_dir=cache).report if r.name.endswith(".mid"))
+    assert names[:3] == ["drums.mid", "empty.mid", "good.mid"]
+    with pytest.raises(InputError):  # drums.mid and empty.mid: nothing usable
+        load_pieces(str(mixed_folder), DataConfig(max_files=2), cache_dir=False)
+    got = load_pieces(str(mixed_folder), DataConfig(max_files=3), cache_dir=False)
+    assert [r.name for r in got.report if r.name.endswith(".mid")] == names[:3]
+
+
+def test_nothing_usable_raises(tmp_path, cache):
+    d = tmp_path / "bad"
+    d.mkdir()
+    (d / "a.mid").write_bytes(b"")
+    (d / "b.mid").write_bytes(DRUMS)
+    with pytest.raises(InputError, match=r"No usable music in .*bad: 2 files, all skipped \(a.mid: empty file; b.mid: drums only\)"):
+        load_pieces(str(d), cache_dir=cache)
+    (tmp_path / "nothing").mkdir()
+    with pytest.raises(InputError, match="no files found"):
+        load_pieces(str(tmp_path / "nothing"), cache_dir=cache)
+    with pytest.raises(InputError, match="does not exist"):
+        load_pieces(str(tmp_path / "nope"), cache_dir=cache)
+
+
+def test_uploads_with_a_zip_inside(cache):
+    archive = zip_bytes({"inner/good.mid": PIANO, "../evil.mid": PIANO, "/abs.mid": PIANO,
+                         "__MACOSX/inner/._good.mid": b"junk", "inner/.DS_Store": b"junk"})
+    result = load_pieces([("song.mid", PIANO_STRINGS), ("pack.zip", archive), ("drums.mid", DRUMS)],
+                         cache_dir=cache)
+    got = reasons(result)
+    assert got["song.mid"] == "" and got["inner/good.mid"] == ""
+    assert got["../evil.mid"].startswith("unsafe path in zip")
+    assert got["/abs.mid"].startswith("unsafe path in zip")
+    assert got["drums.mid"] == "drums only"
+    assert len(got) == 5  # macOS junk and dot-files are ignored silently
+    assert result.source == "3 uploaded file(s)"
+
+
+def test_zip_limits(tmp_path):
+    good = {f"m{i}.mid": PIANO for i in range(5)}
+    with pytest.raises(InputError, match="has 5 files; the limit is 4"):
+        list(iter_zip(zip_bytes(good), Limits(max_zip_members=4)))
+    with pytest.raises(InputError, match="unpacks to"):
+        list(iter_zip(zip_bytes(good), Limits(max_zip_bytes=100)))
+    bomb = zip_bytes({"bomb.mid": b"MThd" + bytes(2_000_000), "good.mid": PIANO})
+    entries = list(iter_zip(bomb, Limits()))
+    refused = [e for e in entries if isinstance(e, FileReport)]
+    assert [(r.name, r.status) for r in refused] == [("bomb.mid", "skipped")]
+    assert refused[0].reason.startswith("zip bomb: compressed ") and "(limit 200:1)" in refused[0].reason
+    assert [e[0] for e in entries if isinstance(e, tuple)] == ["good.mid"]
+    path = tmp_path / "pack.zip"
+    path.write_bytes(bomb)
+    result = load_pieces(str(path), cache_dir=False)
+    assert [p.name for p in result.pieces] == ["good.mid"]
+    with pytest.raises(InputError, match="not a readable zip"):
+        list(iter_zip(b"PK\x03\x04 nonsense", Limits()))
+    # a whole-archive refusal inside an upload list is reported, not fatal
+    mixed = load_pieces([("a.zip", zip_bytes(good)), ("b.mid", PIANO)],
+                        DataConfig(limits=Limits(max_zip_members=2)), cache_dir=False)
+    assert reasons(mixed)["a.zip"].startswith("the zip has 5 files")
+    assert [p.name for p in mixed.pieces] == ["b.mid"]
+
+
+def test_cache_round_trip(mixed_folder, cache):
+    seen = []
+    first = load_pieces(str(mixed_folder), cache_dir=cache, progress=lambda d, t, n: seen.append((d, t)))
+    assert not first.cached and seen[-1] == (7, 7) and len(seen) == 7
+    assert len(list(cache.glob("*.npz"))) == 1 and not list(cache.glob(".tmp-*"))
+    t0 = time.perf_counter()
+    second = load_pieces(str(mixed_folder), cache_dir=cache)
+    assert time.perf_counter() - t0 < 1.0
+    assert second.cached
+    assert second.report == first.report
+    assert [(p.name, p.tempo, p.program) for p in second.pieces] == [(p.name, p.tempo, p.program) for p in first.pieces]
+    for a, b in zip(first.pieces, second.pieces):
+        np.testing.assert_array_equal(a.notes, b.notes)
+    # other settings or other content: another key
+    assert not load_pieces(str(mixed_folder), DataConfig(parts="all"), cache_dir=cache).cached
+    (mixed_folder / "good.mid").write_bytes(midi_bytes([("Piano", 0, False, scale(50))]))
+    assert not load_pieces(str(mixed_folder), cache_dir=cache).cached
+    # a damaged cache file is parsed again, not fatal
+    for f in cache.glob("*.npz"):
+        f.write_bytes(b"garbage")
+    assert not load_pieces(str(mixed_folder), cache_dir=cache).cached
+
+
+def test_many_score_files_through_the_process_pool(tmp_path, cache, monkeypatch):
+    monkeypatch.setattr(sources, "_cpus", lambda: 2)  # the pool path even on a one-core runner
+    d = tmp_path / "many"
+    d.mkdir()
+    for i in range(24):
+        (d / f"t{i:02d}.abc").write_text(f"X:1\nT:t{i}\nM:4/4\nL:1/4\nK:C\nC D E F | G A B c |]\n")
+    (d / "zz.abc").write_bytes(b"\x00\xff garbage")
+    (d / "zz.mid").write_bytes(PIANO)
+    done = []
+    result = load_pieces(str(d), cache_dir=cache, progress=lambda n, total, name: done.append(n))
+    assert len(result.pieces) == 25
+    assert [r.name for r in result.report] == sorted(r.name for r in result.report)  # order kept
+    assert done == list(range(1, 27))
+
+
+# ---------------------------------------------------------------------------------- built-ins
+
+
+def test_list_datasets():
+    table = {d["name"]: d for d in list_datasets()}
+    assert set(table) == {"bach", "folk", "palestrina", "monteverdi"}
+    assert 300 <= table["bach"]["files"] <= 371
+    assert table["folk"]["files"] == 1059
+    assert table["palestrina"]["files"] == 1318
+    assert table["monteverdi"]["files"] == 49  # .mxl only, not the .rntxt analyses
+    assert all(d["title"] and d["description"] for d in table.values())
+
+
+@pytest.mark.parametrize("name", ["bach", "folk"])
+def test_builtin_dataset(name, cache):
+    result = load_pieces(name, DataConfig(max_files=5), cache_dir=cache)
+    assert result.source == name and len(result.pieces) == 5 and not result.skipped
+    for p in result.pieces:
+        assert p.n_notes > 20
+        assert 40 <= p.tempo <= 240
+        assert 30 <= p.notes[:, PITCH].min() and p.notes[:, PITCH].max() <= 100
+    if name == "bach":  # four voices sound together at the start
+        assert (result.pieces[0].notes[:, 0] == 0).sum() >= 3
+    again = load_pieces(name, DataConfig(max_files=5), cache_dir=cache)
+    assert again.cached and [p.name for p in again.pieces] == [p.name for p in result.pieces]
+
+
+def test_bad_source_types():
+    with pytest.raises(InputError):
+        load_pieces(b"MThd", cache_dir=False)
+    with pytest.raises(InputError):
+        load_pieces([42], cache_dir=False)
+    with pytest.raises(InputError, match="Unknown part selection"):
+        load_pieces("bach", DataConfig(parts="soprano"), cache_dir=False)
+
+
+def test_sources_never_imports_streamlit_or_tensorflow():
+    import subprocess
+    import sys
+
+    code = "import sys, musegen.sources; assert not {'streamlit', 'tensorflow'} & set(sys.modules)"
+    subprocess.run([sys.executable, "-c", code], check=True)
