@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import AudioError, InputError
+from .files import atomic_path
 
 SOUNDFONT_ENV = "MUSEGEN_SOUNDFONT"
 # Searched in order after $MUSEGEN_SOUNDFONT; globs allowed. Debian/Ubuntu packages first
@@ -223,36 +224,26 @@ def render(
     exe, soundfont = _require()
     data, seconds = _cap_midi(_load_midi(midi), float(max_seconds))
 
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, final_tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=f".tmp.{fmt}", dir=out.parent)
-    os.close(fd)
-    final_tmp = Path(final_tmp)
-    try:
-        with tempfile.TemporaryDirectory(prefix="musegen-audio-") as work:
-            work = Path(work)
-            mid = work / "in.mid"
-            mid.write_bytes(data)
-            raw = work / "raw.wav"
-            _run(_fluidsynth_cmd(exe, soundfont, mid, raw, "wav", sample_rate, gain), timeout,
-                 "FluidSynth")
-            if not raw.is_file() or raw.stat().st_size <= 44:
-                raise AudioError("FluidSynth produced no audio (is the soundfont a valid GM bank?).")
-            keep = seconds + RELEASE_SECONDS
-            if fmt == "wav":
-                _trim_wav(raw, final_tmp, keep)
-            else:
-                trimmed = work / "trimmed.wav"
-                _trim_wav(raw, trimmed, keep)
-                if not _encode_ogg(trimmed, final_tmp, timeout):
-                    # Neither sox nor ffmpeg: let FluidSynth (libsndfile) write Vorbis itself.
-                    _run(_fluidsynth_cmd(exe, soundfont, mid, final_tmp, "oga", sample_rate, gain),
-                         timeout, "FluidSynth (OGG)")
-            if final_tmp.stat().st_size == 0:
-                raise AudioError("Rendering produced an empty file.")
-        os.replace(final_tmp, out)
-    except BaseException:
-        final_tmp.unlink(missing_ok=True)
-        raise
+    with atomic_path(out, suffix=f".{fmt}") as final_tmp, tempfile.TemporaryDirectory(prefix="musegen-audio-") as work:
+        work = Path(work)
+        mid = work / "in.mid"
+        mid.write_bytes(data)
+        raw = work / "raw.wav"
+        _run(_fluidsynth_cmd(exe, soundfont, mid, raw, "wav", sample_rate, gain), timeout, "FluidSynth")
+        if not raw.is_file() or raw.stat().st_size <= 44:
+            raise AudioError("FluidSynth produced no audio (is the soundfont a valid GM bank?).")
+        keep = seconds + RELEASE_SECONDS
+        if fmt == "wav":
+            _trim_wav(raw, final_tmp, keep)
+        else:
+            trimmed = work / "trimmed.wav"
+            _trim_wav(raw, trimmed, keep)
+            if not _encode_ogg(trimmed, final_tmp, timeout):
+                # Neither sox nor ffmpeg: let FluidSynth (libsndfile) write Vorbis itself.
+                _run(_fluidsynth_cmd(exe, soundfont, mid, final_tmp, "oga", sample_rate, gain),
+                     timeout, "FluidSynth (OGG)")
+        if final_tmp.stat().st_size == 0:
+            raise AudioError("Rendering produced an empty file.")
     return out
 
 

@@ -139,3 +139,47 @@ def from_dict(cls, data: dict[str, Any]):
 def replace(obj, **changes):
     """dataclasses.replace that ignores None values (CLI flags left unset)."""
     return dataclasses.replace(obj, **{k: v for k, v in changes.items() if v is not None})
+
+
+@dataclass
+class AppLimits:
+    """What the app allows one visitor on a shared server (the hosted demo: one process, ~2.7 GB).
+
+    Read from the environment (``from_env``) so a deployment changes them without code; a
+    Streamlit Community Cloud app gets root-level secrets as environment variables.
+    """
+
+    max_upload_mb: int = 50  # per upload (keep .streamlit/config.toml's server.maxUploadSize in step)
+    max_training_minutes: float = 15.0  # time budget cap per training; 0 = no cap
+    max_concurrent_trainings: int = 1  # across all sessions; others wait in a queue
+
+    ENV = {
+        "max_upload_mb": "MUSEGEN_MAX_UPLOAD_MB",
+        "max_training_minutes": "MUSEGEN_MAX_TRAINING_MINUTES",
+        "max_concurrent_trainings": "MUSEGEN_MAX_CONCURRENT_TRAININGS",
+    }
+
+    @classmethod
+    def from_env(cls, environ=None) -> "AppLimits":
+        import os
+
+        environ = os.environ if environ is None else environ
+        values = {}
+        for name, var in cls.ENV.items():
+            text = environ.get(var, "").strip()
+            if not text:
+                continue
+            kind = type(getattr(cls, name))
+            try:
+                values[name] = kind(float(text)) if kind is int else kind(text)
+            except ValueError:
+                raise InputError(f"{var}={text!r} is not a number.") from None
+            if values[name] < 0:
+                raise InputError(f"{var} must be zero or more (got {text}).")
+        limits = cls(**values)
+        limits.max_concurrent_trainings = max(1, limits.max_concurrent_trainings)
+        return limits
+
+    @property
+    def max_training_seconds(self) -> float:
+        return self.max_training_minutes * 60.0

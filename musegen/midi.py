@@ -5,13 +5,13 @@ Times in a Piece are quarter notes; MIDI files here use 480 ticks per quarter.
 from __future__ import annotations
 
 import os
-import tempfile
 from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
 
 from .errors import InputError, MusegenError
+from .files import atomic_write
 from .piece import DURATION, PITCH, START, VELOCITY, Piece
 
 TPQ = 480
@@ -23,22 +23,6 @@ def note_name(pitch: int) -> str:
     """MIDI pitch → scientific name: 60 → "C4", 78 → "F#5"."""
     pitch = int(pitch)
     return f"{NOTE_NAMES[pitch % 12]}{pitch // 12 - 1}"
-
-
-def atomic_write(path: str | os.PathLike, data: bytes | str) -> Path:
-    """Write ``data`` to a temp file beside ``path``, then rename it over ``path``."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    raw = data.encode("utf-8") if isinstance(data, str) else data
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(raw)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
 
 
 def _checked_notes(piece: Piece) -> np.ndarray:

@@ -14,9 +14,7 @@ version of each.
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,23 +22,10 @@ import numpy as np
 
 from .config import RunConfig
 from .errors import ModelError
+from .files import atomic_path, atomic_write
 from .tokens import Tokenizer, tokenizer_from_json
 
 REQUIRED = ("config.json", "tokenizer.json", "model.keras")
-
-
-def atomic_write(path: Path, data: bytes | str) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data.encode() if isinstance(data, str) else data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
 
 
 def write_json(path: Path, obj) -> Path:
@@ -57,11 +42,9 @@ def _jsonable(value):
 
 def save_model(model, path: Path) -> Path:
     """Keras writes to a temporary .keras file that then replaces the bundle's."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.stem}.tmp.keras")
-    model.save(tmp)
-    os.replace(tmp, path)
-    return path
+    with atomic_path(path, suffix=".keras") as tmp:
+        model.save(tmp)
+    return Path(path)
 
 
 @dataclass

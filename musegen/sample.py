@@ -358,3 +358,24 @@ class Composer:
             piece.program = sample.program
             pieces.append(piece)
         return Composition(pieces, ids, primer, seed, speed)
+
+
+def collapse_warning(ids, max_loop: int = 24) -> str | None:
+    """A sentence for a person when generated ids collapsed, else None.
+
+    Collapsed: hardly any distinct tokens (one note over and over), or the second half is one
+    short loop repeated. The usual cure is more randomness, so the message says how.
+    """
+    ids = np.asarray(ids).ravel()
+    if len(ids) < 16:
+        return None
+    advice = "Raise the temperature (e.g. 1.0–1.2) or sample with top-p ≈ 0.9 instead of greedy / low temperature."
+    distinct = len(np.unique(ids))
+    if distinct <= 3:
+        return f"The output collapsed: it uses only {distinct} distinct token(s) — one note or chord repeated. {advice}"
+    tail = ids[len(ids) // 2:]
+    for period in range(1, min(max_loop, len(tail) // 3) + 1):
+        if np.array_equal(tail[period:], tail[:-period]):
+            return (f"The output fell into a loop: its second half repeats the same {period} tokens "
+                    f"over and over. {advice}")
+    return None

@@ -23,7 +23,6 @@ import json
 import os
 import posixpath
 import sys
-import tempfile
 import types
 import zipfile
 from dataclasses import dataclass
@@ -34,6 +33,7 @@ import numpy as np
 
 from .config import DataConfig, Limits
 from .errors import InputError
+from .files import atomic_path
 from .piece import Piece
 
 CACHE_VERSION = 1
@@ -110,7 +110,7 @@ BUILTIN: dict[str, BuiltinDataset] = {
         BuiltinDataset(
             "monteverdi",
             "Monteverdi madrigals",
-            "Five-voice madrigals by Monteverdi, books 3-5 (MusicXML).",
+            "Five-voice madrigals by Monteverdi, books 3 to 5 (MusicXML).",
             "monteverdi",
             (".mxl",),
         ),
@@ -392,7 +392,7 @@ def _mxl_to_xml(data: bytes, limits: Limits) -> bytes:
 
 
 def _read_score(name: str, data: bytes, kind: str, parts: str, limits: Limits) -> Piece:
-    from music21 import converter, stream, tempo as m21tempo
+    from music21 import converter, harmony, instrument, stream, tempo as m21tempo
 
     fmt = {"xml": "musicxml", "musicxml": "musicxml", "mxl": "musicxml", "abc": "abc", "krn": "humdrum"}[kind]
     raw = _mxl_to_xml(data, limits) if kind == "mxl" else data
@@ -424,7 +424,7 @@ def _read_score(name: str, data: bytes, kind: str, parts: str, limits: Limits) -
         label = " ".join(
             str(x) for x in (p.partName, getattr(inst, "instrumentName", None), getattr(inst, "partName", None)) if x
         )
-        drum = inst is not None and inst.__class__.__name__ in ("UnpitchedPercussion", "Percussion")
+        drum = isinstance(inst, instrument.UnpitchedPercussion)
         info.append([drum, "piano" in label.lower(), 0, p])
     for row in info:
         row[2] = sum(1 for n in row[3].recurse().notes if not getattr(n, "isUnpitched", False))
@@ -441,7 +441,7 @@ def _read_score(name: str, data: bytes, kind: str, parts: str, limits: Limits) -
             ps[i].stripTies(inPlace=True)  # tied notes become one long note
             for el in ps[i].flatten().notes:
                 ql = float(el.duration.quarterLength)
-                if ql <= 0 or el.duration.isGrace:
+                if ql <= 0 or el.duration.isGrace or isinstance(el, harmony.Harmony):  # chord symbols
                     continue
                 start = float(el.offset)
                 end = max(end, start + ql)
@@ -495,16 +495,19 @@ def _unsafe(member: str) -> bool:
     return m.startswith("/") or (len(m) > 1 and m[1] == ":") or ".." in m.split("/")
 
 
-def iter_zip(data_or_path, limits: Limits | None = None) -> Iterator[tuple[str, bytes] | FileReport]:
+def iter_zip(
+    data_or_path, limits: Limits | None = None, label: str | None = None
+) -> Iterator[tuple[str, bytes] | FileReport]:
     """Members of a zip as ``(name, bytes)``, read in memory (nothing is extracted to disk).
 
     A member we refuse (unsafe path, zip bomb, too large, damaged, not music) comes out as a
     skipped FileReport instead. A whole archive we refuse (not a zip, too many members, too
     big unpacked) raises InputError before anything is decompressed. Directories, ``__MACOSX/``
-    and dot-files are skipped silently.
+    and dot-files are skipped silently. ``label`` names the archive in messages.
     """
     limits = limits or Limits()
-    label = os.path.basename(str(data_or_path)) if isinstance(data_or_path, (str, Path)) else "the zip"
+    if label is None:
+        label = os.path.basename(str(data_or_path)) if isinstance(data_or_path, (str, Path)) else "The zip"
     src = io.BytesIO(data_or_path) if isinstance(data_or_path, (bytes, bytearray)) else data_or_path
     try:
         z = zipfile.ZipFile(src)
@@ -576,14 +579,14 @@ def _is_zip_name(name: str) -> bool:
     return name.lower().endswith(".zip")
 
 
-def _collect(source, limits: Limits) -> tuple[str, list[_Item], list[FileReport], bool]:
-    """Turn a source into items to parse, early reports, and whether to sort/cut by max_files."""
+def _collect(source, limits: Limits) -> tuple[str, list[_Item], list[FileReport]]:
+    """Turn a source into a label, items to parse, and reports on files refused on sight."""
     items: list[_Item] = []
     reports: list[FileReport] = []
 
     def add_zip(label, obj, inside_list: bool):
         try:
-            for entry in iter_zip(obj, limits):
+            for entry in iter_zip(obj, limits, label):
                 if isinstance(entry, FileReport):
                     reports.append(entry)
                 else:
@@ -630,10 +633,10 @@ def _collect(source, limits: Limits) -> tuple[str, list[_Item], list[FileReport]
         ds = BUILTIN[str(source)]
         for p in ds.files():
             items.append(_Item(p.name, path=str(p)))
-        return ds.name, items, reports, True
+        return ds.name, items, reports
     if isinstance(source, (str, Path)):
         add_path(Path(source).expanduser(), False)
-        return str(source), items, reports, True
+        return str(source), items, reports
     if isinstance(source, (bytes, bytearray)):
         raise InputError("Give uploaded files as a list of (filename, bytes) pairs")
     if isinstance(source, Iterable):
@@ -652,7 +655,7 @@ def _collect(source, limits: Limits) -> tuple[str, list[_Item], list[FileReport]
             else:
                 raise InputError(f"Cannot read {entry!r}: expected a path or a (filename, bytes) pair")
         label = f"{len(entries)} uploaded file(s)" if uploads == len(entries) else f"{len(entries)} file(s)"
-        return label, items, reports, True
+        return label, items, reports
     raise InputError(f"Cannot read music from {type(source).__name__}: give a dataset name, path or files")
 
 
@@ -752,17 +755,20 @@ def _parse_all(items: list[_Item], parts: str, limits: Limits, progress: Progres
     if workers > 1 and (len(todo) - n_midi > PARALLEL_MIN_FILES or n_midi > PARALLEL_MIN_MIDI):
         try:
             import multiprocessing as mp
+            from concurrent.futures import ProcessPoolExecutor
 
-            ctx = mp.get_context("spawn")  # safe with threads (TensorFlow, Streamlit) in the parent
-            with _main_hidden():  # workers start here; they need musegen, not the caller's script
-                pool = ctx.Pool(workers)
-            with pool:
-                for result in pool.imap(_parse_one, jobs, chunksize=max(1, min(16, total // (workers * 8)))):
+            # spawn: safe with threads (TensorFlow, Streamlit) in the parent. A worker that dies
+            # breaks the executor with an exception (multiprocessing.Pool would hang instead).
+            chunk = max(1, min(16, total // (workers * 8)))
+            with ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn")) as pool:
+                with _main_hidden():  # workers start on submit; they need musegen, not the caller's script
+                    results = pool.map(_parse_one, jobs, chunksize=chunk)
+                for result in results:
                     tick(result)
             return out
         except Exception:
-            out.clear()  # fall back to one process below
-    for job in jobs:
+            pass  # no processes here (sandbox, frozen app…) or a worker died: go on in this one
+    for job in jobs[len(out):]:
         tick(_parse_one(job))
     return out
 
@@ -792,25 +798,15 @@ def _save_cache(path: Path, pieces: list[Piece], report: list[FileReport]) -> No
     notes = np.concatenate([p.notes for p in pieces]) if pieces else np.zeros((0, 4))
     offsets = np.cumsum([0] + [p.n_notes for p in pieces]).astype(np.int64)
     meta = json.dumps({"names": [p.name for p in pieces], "report": [dataclasses.asdict(r) for r in report]})
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".npz", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(
-                f,
-                notes=notes.astype(np.float64),
-                offsets=offsets,
-                tempos=np.asarray([p.tempo for p in pieces], dtype=np.float64),
-                programs=np.asarray([p.program for p in pieces], dtype=np.int64),
-                meta=np.asarray(meta),
-            )
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    with atomic_path(path, suffix=".npz") as tmp:
+        np.savez(
+            tmp,
+            notes=notes.astype(np.float64),
+            offsets=offsets,
+            tempos=np.asarray([p.tempo for p in pieces], dtype=np.float64),
+            programs=np.asarray([p.program for p in pieces], dtype=np.int64),
+            meta=np.asarray(meta),
+        )
 
 
 def _load_cache(path: Path) -> tuple[list[Piece], list[FileReport]] | None:
@@ -821,12 +817,10 @@ def _load_cache(path: Path) -> tuple[list[Piece], list[FileReport]] | None:
             meta = json.loads(str(z["meta"]))
     except Exception:  # missing, half-written by an older version, or damaged: parse again
         return None
-    pieces = []
-    for i, name in enumerate(meta["names"]):
-        p = Piece.__new__(Piece)  # already sorted when saved: skip the re-sort
-        p.name, p.notes = name, notes[offsets[i] : offsets[i + 1]]
-        p.tempo, p.program = float(tempos[i]), int(programs[i])
-        pieces.append(p)
+    pieces = [
+        Piece(name, notes[offsets[i] : offsets[i + 1]], tempo=float(tempos[i]), program=int(programs[i]))
+        for i, name in enumerate(meta["names"])
+    ]
     report = [FileReport(**r) for r in meta["report"]]
     return pieces, report
 
@@ -855,7 +849,7 @@ def load_pieces(
     parts = data.parts or "auto"
     _parse_part_indices(parts)
 
-    label, items, early, _ = _collect(source, limits)
+    label, items, early = _collect(source, limits)
     items.sort(key=lambda it: it.name)
     if data.max_files and data.max_files > 0:
         items = items[: data.max_files]

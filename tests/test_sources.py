@@ -270,7 +270,7 @@ def test_zip_limits(tmp_path):
     # a whole-archive refusal inside an upload list is reported, not fatal
     mixed = load_pieces([("a.zip", zip_bytes(good)), ("b.mid", PIANO)],
                         DataConfig(limits=Limits(max_zip_members=2)), cache_dir=False)
-    assert reasons(mixed)["a.zip"].startswith("the zip has 5 files")
+    assert reasons(mixed)["a.zip"].startswith("a.zip has 5 files")
     assert [p.name for p in mixed.pieces] == ["b.mid"]
 
 
@@ -298,7 +298,17 @@ def test_cache_round_trip(mixed_folder, cache):
 
 
 def test_many_score_files_through_the_process_pool(tmp_path, cache, monkeypatch):
+    import concurrent.futures
+
     monkeypatch.setattr(sources, "_cpus", lambda: 2)  # the pool path even on a one-core runner
+    used = []
+
+    class Spy(concurrent.futures.ProcessPoolExecutor):
+        def map(self, *a, **k):
+            used.append(self)
+            return super().map(*a, **k)
+
+    monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor", Spy)
     d = tmp_path / "many"
     d.mkdir()
     for i in range(24):
@@ -310,6 +320,7 @@ def test_many_score_files_through_the_process_pool(tmp_path, cache, monkeypatch)
     assert len(result.pieces) == 25
     assert [r.name for r in result.report] == sorted(r.name for r in result.report)  # order kept
     assert done == list(range(1, 27))
+    assert used  # the files really went through worker processes
 
 
 # ---------------------------------------------------------------------------------- built-ins

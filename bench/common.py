@@ -1,0 +1,85 @@
+"""Shared helpers for the benchmarks and the study: paths, sizes, timing, JSON, small PNG plots."""
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+RESULTS = ROOT / "bench" / "results"  # gitignored
+ASSETS = ROOT / "assets" / "models"
+FULL = bool(os.environ.get("BENCH_FULL"))
+
+
+def log(*parts) -> None:
+    print(*parts, flush=True)
+
+
+class Timer:
+    def __enter__(self):
+        self.start = time.perf_counter()
+        return self
+
+    def __exit__(self, *exc):
+        self.seconds = time.perf_counter() - self.start
+
+
+def write_json(path: Path, obj) -> Path:
+    from musegen.files import atomic_write
+
+    return atomic_write(path, json.dumps(obj, indent=2, default=_plain))
+
+
+def _plain(value):
+    import numpy as np
+
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, Path):
+        return str(value)
+    raise TypeError(type(value).__name__)
+
+
+def markdown_table(rows: list[dict], columns: list[tuple[str, str, str]]) -> str:
+    """columns: (key, header, format spec)."""
+    lines = ["| " + " | ".join(h for _, h, _ in columns) + " |", "|" + "---|" * len(columns)]
+    for row in rows:
+        cells = []
+        for key, _, spec in columns:
+            value = row.get(key)
+            if value is None:
+                cells.append("–")
+            elif spec and isinstance(value, (int, float)):
+                cells.append(format(value, spec))
+            else:
+                cells.append(str(value))
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    plt.rcParams.update({"figure.dpi": 80, "font.size": 9, "axes.spines.top": False, "axes.spines.right": False})
+    return plt
+
+
+def save_figure(fig, path: Path) -> Path:
+    from musegen.files import atomic_path
+
+    with atomic_path(path, suffix=".png") as tmp:
+        fig.savefig(tmp, format="png", bbox_inches="tight", dpi=80)
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+    return path

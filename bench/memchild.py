@@ -1,0 +1,54 @@
+"""One measured job in its own process; prints its peak resident memory as JSON (used by run.py).
+
+    python bench/memchild.py baseline            import TensorFlow + Keras only
+    python bench/memchild.py train OUT SECONDS   train the default WaveNet on 60 Bach chorales
+    python bench/memchild.py app RUN [RUN…]      what the app holds: a Composer per run, one piece each
+
+TensorFlow allocates outside Python's heap, so tracemalloc cannot see it; ru_maxrss can.
+"""
+from __future__ import annotations
+
+import json
+import resource
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+
+def main(what: str, args: list[str]) -> dict:
+    start = time.perf_counter()
+    import keras  # noqa: F401
+    import tensorflow  # noqa: F401
+
+    info: dict = {}
+    if what == "train":
+        import shutil
+
+        from musegen.config import DataConfig, RunConfig, TrainConfig
+        from musegen.train import train
+
+        out = Path(args[0])
+        shutil.rmtree(out, ignore_errors=True)
+        config = RunConfig(data=DataConfig(dataset="bach", max_files=60),
+                           train=TrainConfig(epochs=100, max_seconds=float(args[1]), seed=1))
+        run = train(config, out)
+        info = {"params": run.summary["params"], "epochs": run.summary["epochs"]}
+    elif what == "app":
+        from musegen.config import SampleConfig
+        from musegen.runs import Run
+        from musegen.sample import Composer
+
+        composers = [Composer(Run.load(path)) for path in args]
+        for composer in composers:
+            composer.compose(SampleConfig(length=200, seed=1))
+        info = {"runs": [Path(p).name for p in args]}
+    self_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    children_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return {"what": what, "peak_mb": round(self_mb, 1), "children_peak_mb": round(children_mb, 1),
+            "seconds": round(time.perf_counter() - start, 1), **info}
+
+
+if __name__ == "__main__":
+    print(json.dumps(main(sys.argv[1], sys.argv[2:])))

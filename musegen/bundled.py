@@ -1,0 +1,48 @@
+"""Rebuild the pretrained runs shipped in assets/models/ (`make models`).
+
+Each is trained on a built-in dataset with a fixed seed and time budget, so a fresh install can
+generate music with no training. Run from the project root: python -m musegen.bundled [names…]
+"""
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+from .config import DataConfig, ModelConfig, RunConfig, TrainConfig
+
+ASSETS = Path(__file__).resolve().parent.parent / "assets" / "models"
+
+BUNDLED = {
+    "bach-wavenet": RunConfig(data=DataConfig(dataset="bach"), model=ModelConfig(kind="wavenet"),
+                              train=TrainConfig(epochs=30, max_seconds=420, early_stopping=4, seed=1)),
+    "bach-lstm": RunConfig(data=DataConfig(dataset="bach"), model=ModelConfig(kind="lstm", dropout=0.2),
+                           train=TrainConfig(epochs=30, max_seconds=420, early_stopping=4, seed=1)),
+}
+
+
+def build(name: str, root: Path = ASSETS) -> Path:
+    from .train import train
+
+    out = root / name
+    tmp = root / f".{name}.building"
+    shutil.rmtree(tmp, ignore_errors=True)
+
+    def progress(event):
+        if event["event"] == "epoch":
+            print(f"{name} epoch {event['epoch']}: val_loss {event.get('val_loss', float('nan')):.3f} "
+                  f"val_accuracy {event.get('val_accuracy', 0):.1%}", flush=True)
+
+    train(BUNDLED[name], tmp, progress=progress)
+    shutil.rmtree(out, ignore_errors=True)
+    tmp.rename(out)  # the old bundle is replaced only by a finished one
+    return out
+
+
+def main(names: list[str]) -> None:
+    for name in names or BUNDLED:
+        print(f"built {build(name)}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,595 @@
+"""How good is a trained run? Held-out likelihood, musical statistics, collapse, memorisation.
+
+    heldout(run)            NLL per token, perplexity, next-token accuracy on the run's validation files
+    features(piece)         per-piece musical statistics (pitch-class entropy, scale consistency, …)
+    compare_sets(real, gen) mgeval-style: intra-set vs inter-set distance distributions → overlap, KL
+    collapse(ids)           distinct tokens, longest repeated loop; collapse_warning(ids) says what to do
+    TrainingIndex(seqs)     longest passage copied verbatim from the training data, and its file
+    evaluate(run)           all of the above in one dict (the CLI's `musegen evaluate`, the study)
+
+The comparison follows Yang & Lerch, "On the evaluation of generative models in music" (mgeval):
+for every feature, the distances between pieces *within* the real set and *between* the real and
+the generated set are two distributions; when the model writes like the data they coincide
+(overlap area → 1, KL divergence → 0). Plain numpy: Gaussian KDE with Scott's bandwidth.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from .errors import ModelError
+from .piece import DURATION, PITCH, START, Piece
+
+# ------------------------------------------------------------------------------------------
+# Held-out likelihood
+# ------------------------------------------------------------------------------------------
+
+
+def split_pieces(run, pieces: list[Piece], strict: bool = True) -> tuple[list[Piece], list[Piece], str]:
+    """(train, validation, how) pieces of `run`, the files it was trained and validated on.
+
+    The recorded file names are used when every one of them is present; otherwise the split is
+    redone with the run's seed (when `strict` is false: a dataset given explicitly) or refused.
+    """
+    from .dataset import split_by_file
+
+    by_name = {p.name: p for p in pieces}
+    train_names, val_names = run.data.get("train_files"), run.data.get("val_files")
+    if train_names is not None and val_names is not None:
+        missing = [n for n in list(train_names) + list(val_names) if n not in by_name]
+        if not missing:
+            return [by_name[n] for n in train_names], [by_name[n] for n in val_names], "recorded split"
+        if strict:
+            raise ModelError(
+                f"{run.name}: the dataset changed since training ({len(missing)} of its files are missing, "
+                f"e.g. {missing[0]}); pass the dataset it was trained on."
+            )
+    train_idx, val_idx = split_by_file(len(pieces), run.config.data.val_fraction, run.config.train.seed)
+    return [pieces[i] for i in train_idx], [pieces[i] for i in val_idx], "re-split"
+
+
+def eval_windows(sequences: list[np.ndarray], window: int, targets: str, pad_id: int, from_token: int = 1):
+    """Windows that predict every token of every sequence exactly once (so sums are per token).
+
+    targets="sequence": stride = window (each window predicts its `window` next tokens);
+    targets="last": stride 1 (each token after the first `window` of a piece is predicted once).
+    from_token: only targets at this index of their sequence or later count (weight 0 before), so
+    a sequence model can be scored on exactly the tokens a last-step model with window W predicts
+    (from_token=W).
+    """
+    from .dataset import make_windows
+
+    if targets == "last":
+        if from_token > window:
+            sequences = [s[from_token - window :] for s in sequences]
+        return make_windows(sequences, window, 1, "last", pad_id)
+    xs, ys, ws = [], [], []
+    for seq in sequences:
+        for start in range(0, max(1, len(seq) - 1), window):
+            part = seq[start : start + window + 1]
+            if len(part) < 2:
+                continue
+            real = len(part) - 1  # targets before the padding
+            part = np.pad(part, (0, window + 1 - len(part)), constant_values=pad_id)
+            xs.append(part[:-1])
+            ys.append(part[1:])
+            index = start + 1 + np.arange(window)  # each target's index in its sequence
+            ws.append((np.arange(window) < real) & (index >= from_token))
+    if not xs:
+        raise ModelError("The validation pieces are empty: nothing to evaluate.")
+    return np.stack(xs).astype(np.int32), np.stack(ys).astype(np.int32), np.stack(ws).astype(np.float32)
+
+
+def nll_and_accuracy(model, x, y, w, batch_size: int = 256) -> dict:
+    """Weighted mean NLL (nats per token), perplexity and next-token accuracy of `model` on windows."""
+    import tensorflow as tf
+
+    total_nll = total_correct = total_weight = 0.0
+
+    @tf.function(reduce_retracing=True)
+    def batch_stats(xb, yb, wb):
+        logits = model(xb, training=False)
+        nll = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=yb, logits=tf.cast(logits, tf.float32))
+        correct = tf.cast(tf.equal(tf.argmax(logits, axis=-1, output_type=tf.int32), yb), tf.float32)
+        return tf.reduce_sum(nll * wb), tf.reduce_sum(correct * wb), tf.reduce_sum(wb)
+
+    for i in range(0, len(x), batch_size):
+        s = batch_stats(tf.constant(x[i : i + batch_size]), tf.constant(y[i : i + batch_size]),
+                        tf.constant(w[i : i + batch_size]))
+        total_nll += float(s[0])
+        total_correct += float(s[1])
+        total_weight += float(s[2])
+    if total_weight == 0:
+        raise ModelError("No validation tokens to evaluate.")
+    nll = total_nll / total_weight
+    return {"nll": nll, "perplexity": math.exp(min(nll, 700.0)), "accuracy": total_correct / total_weight,
+            "tokens": int(total_weight), "total_nll": total_nll}
+
+
+def heldout(run, val_pieces: list[Piece], model=None, batch_size: int = 256, from_token: int = 1) -> dict:
+    """NLL per token, perplexity and accuracy of a run on its validation pieces.
+
+    Also `bits_per_quarter`: the total NLL in bits over the length in quarter notes of the music
+    whose tokens were predicted, a figure two token schemes can share (the article's notes scheme
+    drops durations and rare chords, so its task is easier: compare with care). `from_token`: see
+    eval_windows.
+    """
+    model = model if model is not None else run.load_model()
+    tokenizer, config = run.tokenizer, run.config
+    sequences = [tokenizer.encode(p) for p in val_pieces]
+    x, y, w = eval_windows(sequences, config.data.window, config.model.targets, tokenizer.pad_id, from_token)
+    stats = nll_and_accuracy(model, x, y, w, batch_size)
+    first = max(from_token, config.data.window if config.model.targets == "last" else 1)
+    quarters = sum(float(tokenizer.token_quarters()[seq[first:]].sum()) for seq in sequences)
+    stats["bits_per_quarter"] = stats.pop("total_nll") / math.log(2) / max(quarters, 1e-9)
+    stats["files"] = len(val_pieces)
+    return stats
+
+
+# ------------------------------------------------------------------------------------------
+# Musical features of one piece
+# ------------------------------------------------------------------------------------------
+
+MAJOR = np.array([0, 2, 4, 5, 7, 9, 11])
+HARMONIC_MINOR = np.array([0, 2, 3, 5, 7, 8, 11])
+SCALES = np.array([np.isin(np.arange(12), (s + k) % 12) for s in (MAJOR, HARMONIC_MINOR) for k in range(12)])
+DURATION_BINS = np.array([0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 4.0])  # quarters; longer → last bin
+DURATION_LABELS = ["1/16", "1/8", "dotted 1/8", "1/4", "dotted 1/4", "1/2", "dotted 1/2", "whole+"]
+
+SCALAR_FEATURES = ["pitch_class_entropy", "scale_consistency", "polyphony", "note_density", "pitch_range",
+                   "empty_beat_rate", "mean_duration"]
+HISTOGRAM_FEATURES = ["pitch_class_histogram", "duration_histogram"]
+
+
+def pitch_class_histogram(piece: Piece) -> np.ndarray:
+    counts = np.bincount(piece.notes[:, PITCH].astype(int) % 12, minlength=12).astype(float)
+    return counts / counts.sum() if counts.sum() else counts
+
+
+def pitch_class_entropy(piece: Piece) -> float:
+    """Shannon entropy (bits) of the pitch classes: 0 for one repeated pitch, log2(12) ≈ 3.58 at most."""
+    h = pitch_class_histogram(piece)
+    h = h[h > 0]
+    return float(-(h * np.log2(h)).sum()) + 0.0 if len(h) else 0.0
+
+
+def scale_consistency(piece: Piece) -> float:
+    """Share of notes inside the best-fitting major or harmonic-minor scale (C-RNN-GAN's measure)."""
+    if not piece.n_notes:
+        return 0.0
+    counts = np.bincount(piece.notes[:, PITCH].astype(int) % 12, minlength=12)
+    return float((SCALES @ counts).max() / counts.sum())
+
+
+def _sounding(piece: Piece, grid: float) -> np.ndarray:
+    """Notes sounding at each point of a grid (in quarters) from 0 to the end of the piece."""
+    n_steps = int(math.ceil(piece.duration_quarters / grid - 1e-9))
+    if n_steps <= 0:
+        return np.zeros(0, int)
+    delta = np.zeros(n_steps + 1, int)
+    start = np.clip(np.floor(piece.notes[:, START] / grid + 1e-6).astype(int), 0, n_steps)
+    end = np.clip(np.ceil((piece.notes[:, START] + piece.notes[:, DURATION]) / grid - 1e-6).astype(int), 0, n_steps)
+    end = np.maximum(end, np.minimum(start + 1, n_steps))
+    np.add.at(delta, start, 1)
+    np.add.at(delta, end, -1)
+    return np.cumsum(delta)[:n_steps]
+
+
+def polyphony(piece: Piece) -> float:
+    """Mean number of notes sounding together, over the sixteenths where anything sounds."""
+    sounding = _sounding(piece, 0.25)
+    busy = sounding[sounding > 0]
+    return float(busy.mean()) if len(busy) else 0.0
+
+
+def empty_beat_rate(piece: Piece) -> float:
+    """Share of beats (quarter notes) in which no note sounds at all."""
+    if not piece.n_notes:
+        return 1.0
+    sounding = _sounding(piece, 0.25)
+    n_beats = int(math.ceil(len(sounding) / 4))
+    padded = np.pad(sounding, (0, n_beats * 4 - len(sounding)))
+    return float((padded.reshape(n_beats, 4).max(axis=1) == 0).mean()) if n_beats else 1.0
+
+
+def note_density(piece: Piece) -> float:
+    """Notes per quarter note."""
+    return piece.n_notes / piece.duration_quarters if piece.duration_quarters > 0 else 0.0
+
+
+def pitch_range(piece: Piece) -> float:
+    return float(np.ptp(piece.notes[:, PITCH])) if piece.n_notes else 0.0
+
+
+def duration_histogram(piece: Piece) -> np.ndarray:
+    if not piece.n_notes:
+        return np.zeros(len(DURATION_BINS))
+    idx = np.abs(np.log2(piece.notes[:, DURATION][:, None]) - np.log2(DURATION_BINS)[None, :]).argmin(axis=1)
+    counts = np.bincount(idx, minlength=len(DURATION_BINS)).astype(float)
+    return counts / counts.sum()
+
+
+def features(piece: Piece) -> dict:
+    """Every musical statistic of one piece (scalars, and the two histograms as lists)."""
+    return {
+        "notes": piece.n_notes,
+        "pitch_class_entropy": pitch_class_entropy(piece),
+        "scale_consistency": scale_consistency(piece),
+        "polyphony": polyphony(piece),
+        "note_density": note_density(piece),
+        "pitch_range": pitch_range(piece),
+        "empty_beat_rate": empty_beat_rate(piece),
+        "mean_duration": float(piece.notes[:, DURATION].mean()) if piece.n_notes else 0.0,
+        "pitch_class_histogram": pitch_class_histogram(piece).tolist(),
+        "duration_histogram": duration_histogram(piece).tolist(),
+    }
+
+
+# ------------------------------------------------------------------------------------------
+# Set against set (mgeval)
+# ------------------------------------------------------------------------------------------
+
+
+def _values(feats: list[dict], name: str) -> np.ndarray:
+    return np.asarray([f[name] for f in feats], dtype=float)
+
+
+def _pairwise(a: np.ndarray, b: np.ndarray | None = None) -> np.ndarray:
+    """Distances within a (upper triangle, no self pairs) or between a and b (every pair)."""
+    a2 = a.reshape(len(a), -1)
+    if b is None:
+        d = np.linalg.norm(a2[:, None, :] - a2[None, :, :], axis=-1)
+        return d[np.triu_indices(len(a2), k=1)]
+    b2 = b.reshape(len(b), -1)
+    return np.linalg.norm(a2[:, None, :] - b2[None, :, :], axis=-1).ravel()
+
+
+def _kde(samples: np.ndarray, grid: np.ndarray, bandwidth: float) -> np.ndarray:
+    z = (grid[:, None] - samples[None, :]) / bandwidth
+    density = np.exp(-0.5 * z * z).sum(axis=1) / (len(samples) * bandwidth * math.sqrt(2 * math.pi))
+    return density
+
+
+def _scott(samples: np.ndarray) -> float:
+    std = samples.std(ddof=1) if len(samples) > 1 else 0.0
+    return std * len(samples) ** (-1 / 5)
+
+
+def overlap_and_kl(p_samples: np.ndarray, q_samples: np.ndarray, points: int = 512) -> tuple[float, float]:
+    """Overlap area ∫min(p, q) and KL(p‖q) of two 1-D sample sets, each smoothed by a Gaussian KDE."""
+    p_samples, q_samples = np.asarray(p_samples, float), np.asarray(q_samples, float)
+    if not len(p_samples) or not len(q_samples):
+        return float("nan"), float("nan")
+    both = np.concatenate([p_samples, q_samples])
+    spread = both.max() - both.min()
+    floor = max(spread, abs(both).max(), 1e-3) * 1e-2  # identical samples still get a width
+    bw_p, bw_q = max(_scott(p_samples), floor), max(_scott(q_samples), floor)
+    lo, hi = both.min() - 4 * max(bw_p, bw_q), both.max() + 4 * max(bw_p, bw_q)
+    grid = np.linspace(lo, hi, points)
+    p, q = _kde(p_samples, grid, bw_p), _kde(q_samples, grid, bw_q)
+    dx = grid[1] - grid[0]
+    overlap = float(np.minimum(p, q).sum() * dx)
+    eps = 1e-12
+    kl = float((p * np.log((p + eps) / (q + eps))).sum() * dx)
+    return min(overlap, 1.0), max(kl, 0.0)
+
+
+def compare_sets(real: list[Piece], generated: list[Piece]) -> dict:
+    """Per feature: means, and the overlap / KL between the real set's intra-set distances and the
+    real↔generated inter-set distances. Plus `overlap` and `kl` averaged over the features."""
+    if len(real) < 2 or not generated:
+        raise ModelError("Comparing sets needs at least two real pieces and one generated piece.")
+    real_f, gen_f = [features(p) for p in real], [features(p) for p in generated]
+    out: dict = {"features": {}}
+    for name in SCALAR_FEATURES + HISTOGRAM_FEATURES:
+        r, g = _values(real_f, name), _values(gen_f, name)
+        overlap, kl = overlap_and_kl(_pairwise(r), _pairwise(r, g))
+        row = {"overlap": overlap, "kl": kl}
+        if name in SCALAR_FEATURES:
+            row.update(real_mean=float(r.mean()), real_std=float(r.std()),
+                       generated_mean=float(g.mean()), generated_std=float(g.std()))
+        else:
+            row.update(real_mean=r.mean(axis=0).round(4).tolist(), generated_mean=g.mean(axis=0).round(4).tolist())
+        out["features"][name] = row
+    rows = out["features"].values()
+    out["overlap"] = float(np.nanmean([r["overlap"] for r in rows]))
+    out["kl"] = float(np.nanmean([r["kl"] for r in rows]))
+    return out
+
+
+# ------------------------------------------------------------------------------------------
+# Collapse
+# ------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Loop:
+    period: int  # tokens in the repeated pattern
+    span: int  # tokens covered by the repetition (pattern × repeats)
+    start: int
+
+    @property
+    def repeats(self) -> float:
+        return self.span / self.period if self.period else 0.0
+
+
+def longest_loop(ids) -> Loop:
+    """The longest stretch that is one pattern played at least twice in a row (ids[i] == ids[i+p])."""
+    ids = np.asarray(ids)
+    best = Loop(0, 0, 0)
+    n = len(ids)
+    for p in range(1, n // 2 + 1):
+        eq = np.concatenate([[False], ids[p:] == ids[:-p], [False]])
+        edges = np.flatnonzero(np.diff(eq.astype(np.int8)))
+        if not len(edges):
+            continue
+        starts, ends = edges[::2], edges[1::2]
+        runs = ends - starts
+        i = int(runs.argmax())
+        if runs[i] >= p and runs[i] + p > best.span:  # at least two full repeats
+            best = Loop(p, int(runs[i] + p), int(starts[i]))
+    return best
+
+
+def collapse(ids, min_repeats: float = 3.0, min_share: float = 0.5, min_distinct: int = 4) -> dict:
+    """Has generation collapsed? Into a loop covering ≥ half the output played ≥ 3 times, or onto
+    fewer than `min_distinct` different tokens."""
+    ids = np.asarray(ids)
+    loop = longest_loop(ids)
+    distinct = int(len(np.unique(ids)))
+    looped = loop.repeats >= min_repeats and loop.span >= min_share * max(len(ids), 1)
+    return {"tokens": int(len(ids)), "distinct_tokens": distinct, "loop_period": loop.period,
+            "loop_tokens": loop.span, "loop_repeats": round(loop.repeats, 2),
+            "collapsed": bool(len(ids) > 0 and (looped or distinct < min_distinct))}
+
+
+def collapse_warning(ids) -> str | None:
+    """A sentence for a person when the output collapsed, else None."""
+    c = collapse(ids)
+    if not c["collapsed"]:
+        return None
+    if c["distinct_tokens"] < 4:
+        what = f"the model wrote only {c['distinct_tokens']} different token(s) in {c['tokens']}"
+    else:
+        what = (f"the model fell into a loop: a {c['loop_period']}-token pattern repeats "
+                f"{c['loop_repeats']:.0f} times ({c['loop_tokens']} of {c['tokens']} tokens)")
+    return (f"This output collapsed — {what}. Try a higher temperature (1.0–1.2) or nucleus sampling "
+            f"(top-p 0.9), or train the model longer.")
+
+
+# ------------------------------------------------------------------------------------------
+# Memorisation
+# ------------------------------------------------------------------------------------------
+
+_BASE = np.uint64(0x9E3779B97F4A7C15)  # odd, so invertible modulo 2**64
+
+
+def _inverse(a: int) -> int:
+    return pow(int(a), -1, 2**64)
+
+
+@dataclass
+class Copy:
+    tokens: int  # length of the longest passage found verbatim in the training data
+    file: str | None  # the training file it came from
+    start_generated: int
+    start_file: int
+
+    def as_dict(self) -> dict:
+        return {"tokens": self.tokens, "file": self.file, "start_generated": self.start_generated,
+                "start_file": self.start_file}
+
+
+class TrainingIndex:
+    """The training sequences, ready to answer "what is the longest passage of these ids that
+    appears verbatim in the training data, and where?"
+
+    Polynomial rolling hashes modulo 2**64 of every L-gram (numpy, vectorised), binary search on L;
+    candidates are checked token by token, so a hash collision never reports a false copy.
+    A few hundred thousand training tokens answer in well under a second.
+    """
+
+    def __init__(self, sequences: list[np.ndarray], names: list[str]):
+        self.names = list(names)
+        parts, owners, offsets = [], [], []
+        pos = 0
+        sep = -1
+        for i, seq in enumerate(sequences):
+            offsets.append(pos)
+            parts.append(np.asarray(seq, np.int64))
+            parts.append(np.array([sep], np.int64))  # a separator no generated id equals
+            owners.append(np.full(len(seq) + 1, i, np.int64))
+            pos += len(seq) + 1
+            sep -= 1
+        self.tokens = np.concatenate(parts) if parts else np.zeros(0, np.int64)
+        self.owner = np.concatenate(owners) if owners else np.zeros(0, np.int64)
+        self.offsets = np.asarray(offsets, np.int64)
+        self._prefix, self._inv = self._hash_tables(self.tokens)
+        self._sorted: dict[int, np.ndarray] = {}
+
+    @staticmethod
+    def _hash_tables(tokens: np.ndarray):
+        n = len(tokens)
+        powers = np.empty(n + 1, np.uint64)
+        inverse = np.empty(n + 1, np.uint64)
+        powers[0] = inverse[0] = 1
+        inv_base = np.uint64(_inverse(int(_BASE)))
+        with np.errstate(over="ignore"):
+            if n:
+                powers[1:] = _BASE
+                powers = np.cumprod(powers, dtype=np.uint64)
+                inverse[1:] = inv_base
+                inverse = np.cumprod(inverse, dtype=np.uint64)
+            values = (tokens.astype(np.int64) + (1 << 20)).astype(np.uint64)  # no zero, negatives stay distinct
+            prefix = np.concatenate([[np.uint64(0)], np.cumsum(values * powers[:n], dtype=np.uint64)])
+        return prefix, inverse
+
+    def _gram_hashes(self, prefix, inverse, length: int) -> np.ndarray:
+        with np.errstate(over="ignore"):
+            return (prefix[length:] - prefix[:-length]) * inverse[: len(prefix) - length]
+
+    def _train_hashes(self, length: int) -> np.ndarray:
+        if length not in self._sorted:
+            self._sorted[length] = np.sort(self._gram_hashes(self._prefix, self._inv, length))
+        return self._sorted[length]
+
+    def _matches(self, ids: np.ndarray, length: int, gen_tables) -> np.ndarray:
+        """Positions in ids whose `length`-gram hash appears in the training data."""
+        if length > len(ids) or length > len(self.tokens):
+            return np.zeros(0, np.int64)
+        table = self._train_hashes(length)
+        hashes = self._gram_hashes(*gen_tables, length)
+        found = np.searchsorted(table, hashes)
+        found = np.minimum(found, len(table) - 1)
+        return np.flatnonzero(table[found] == hashes)
+
+    def _locate(self, ids: np.ndarray, length: int, candidates: np.ndarray, gen_tables):
+        """The first candidate whose L-gram truly occurs in the training data: (gen pos, train pos)."""
+        train_hashes = self._gram_hashes(self._prefix, self._inv, length)
+        gen_hashes = self._gram_hashes(*gen_tables, length)
+        for g in candidates:
+            for t in np.flatnonzero(train_hashes == gen_hashes[g]):
+                if np.array_equal(self.tokens[t : t + length], ids[g : g + length]):
+                    return int(g), int(t)
+        return None
+
+    def longest_copy(self, ids) -> Copy:
+        """Longest passage of `ids` found verbatim in one training sequence, and where."""
+        ids = np.asarray(ids, np.int64)
+        if not len(ids) or not len(self.tokens):
+            return Copy(0, None, 0, 0)
+        gen_tables = self._hash_tables(ids)
+        hi = len(ids)
+        while True:
+            lo, top = 0, hi  # binary search on hashes alone: a match at L implies matches below L
+            while lo < top:
+                mid = (lo + top + 1) // 2
+                if len(self._matches(ids, mid, gen_tables)):
+                    lo = mid
+                else:
+                    top = mid - 1
+            if lo == 0:
+                return Copy(0, None, 0, 0)
+            found = self._locate(ids, lo, self._matches(ids, lo, gen_tables), gen_tables)
+            if found is not None:
+                g, t = found
+                owner = int(self.owner[t])
+                return Copy(lo, self.names[owner], g, t - int(self.offsets[owner]))
+            hi = lo - 1  # a 64-bit hash collision (astronomically rare): look shorter
+
+    def copied_share(self, ids, n: int = 16) -> float:
+        """Share of the n-grams of ids that appear somewhere in the training data (hash test)."""
+        ids = np.asarray(ids, np.int64)
+        if len(ids) < n:
+            return 0.0
+        return len(self._matches(ids, n, self._hash_tables(ids))) / (len(ids) - n + 1)
+
+
+# ------------------------------------------------------------------------------------------
+# Everything for one run
+# ------------------------------------------------------------------------------------------
+
+
+def real_excerpts(sequences: list[np.ndarray], tokenizer, length: int, n: int, seed: int, tempo: float = 120.0):
+    """n random excerpts of `length` tokens from real sequences, decoded like generated music is,
+    so both sets go through the same tokenizer (same grid, same losses)."""
+    rng = np.random.default_rng(seed)
+    specials = set(tokenizer.special_ids)
+    usable = [s for s in sequences if len(s) > 4]
+    if not usable:
+        raise ModelError("No real sequences long enough to compare with.")
+    out_ids, pieces = [], []
+    for i in range(n):
+        seq = usable[rng.integers(len(usable))]
+        body = np.asarray([t for t in seq if t not in specials], np.int32)
+        start = int(rng.integers(0, max(1, len(body) - length + 1)))
+        ids = body[start : start + length]
+        out_ids.append(ids)
+        pieces.append(tokenizer.decode(ids, name=f"real-{i + 1}", tempo=tempo))
+    return out_ids, pieces
+
+
+def summarize_generation(ids_list: list[np.ndarray], index: TrainingIndex) -> dict:
+    """Collapse and memorisation over several generated sequences."""
+    rows = [collapse(ids) for ids in ids_list]
+    copies = [index.longest_copy(ids) for ids in ids_list]
+    longest = max(copies, key=lambda c: c.tokens)
+    warnings = [w for w in (collapse_warning(ids) for ids in ids_list) if w]
+    return {
+        "collapse": {
+            "distinct_tokens": float(np.mean([r["distinct_tokens"] for r in rows])),
+            "distinct_tokens_min": int(min(r["distinct_tokens"] for r in rows)),
+            "loop_tokens_max": int(max(r["loop_tokens"] for r in rows)),
+            "collapsed": int(sum(r["collapsed"] for r in rows)),
+            "pieces": len(rows),
+            "warning": warnings[0] if warnings else None,
+        },
+        "memorisation": {
+            "longest_copy": longest.tokens,
+            "longest_copy_file": longest.file,
+            "mean_longest_copy": float(np.mean([c.tokens for c in copies])),
+            "copied_16gram_share": float(np.mean([index.copied_share(ids, 16) for ids in ids_list])),
+        },
+    }
+
+
+def evaluate(run, pieces: list[Piece] | None = None, *, n_pieces: int = 8, length: int = 400,
+             temperature: float = 1.0, top_p: float = 1.0, seed: int = 0, strict: bool = True,
+             model=None, composer=None, heldout_stats: dict | None = None) -> dict:
+    """Held-out NLL / perplexity / accuracy, then `n_pieces` generated pieces against real excerpts
+    of the training data (musical features, overlap and KL), collapse and memorisation."""
+    from .config import SampleConfig
+    from .sample import Composer
+    from .sources import load_pieces
+
+    if pieces is None:
+        pieces = load_pieces(run.config.data.dataset, run.config.data).pieces
+    train_pieces, val_pieces, how = split_pieces(run, pieces, strict=strict)
+    if not val_pieces:
+        raise ModelError(f"{run.name} has no validation files to evaluate on.")
+    composer = composer or Composer(run)
+    stats = heldout_stats or heldout(run, val_pieces, model=model)
+
+    tokenizer = run.tokenizer
+    train_ids = [tokenizer.encode(p) for p in train_pieces]
+    index = TrainingIndex(train_ids, [p.name for p in train_pieces])
+    composition = composer.compose(SampleConfig(length=length, temperature=temperature, top_p=top_p, seed=seed,
+                                                variations=n_pieces, primer="random"))
+    tempo = run.data.get("tempo", 120.0)
+    _, real = real_excerpts(train_ids, tokenizer, length, max(n_pieces, 16), seed, tempo)
+    generated = [p for p in composition.pieces if p.n_notes]
+    musical = compare_sets(real, generated) if generated else {"features": {}, "overlap": 0.0, "kl": float("nan")}
+    # What a real piece "copies" by chance (shared cadences, scales): the baseline for memorisation.
+    val_ids = [tokenizer.encode(p) for p in val_pieces]
+    baseline_ids, _ = real_excerpts(val_ids, tokenizer, length, min(n_pieces, len(val_ids) * 4), seed + 1, tempo)
+    baseline = [index.longest_copy(ids).tokens for ids in baseline_ids]
+    summary = summarize_generation(composition.ids, index)
+    summary["memorisation"]["validation_baseline"] = float(np.mean(baseline))
+    return {
+        "run": str(run.path),
+        "dataset": run.config.data.dataset,
+        "model": run.config.model.kind,
+        "scheme": run.config.tokenizer.scheme,
+        "params": run.summary.get("params"),
+        "split": how,
+        "val_files": stats["files"],
+        "val_tokens": stats["tokens"],
+        "nll": stats["nll"],
+        "perplexity": stats["perplexity"],
+        "accuracy": stats["accuracy"],
+        "bits_per_quarter": stats["bits_per_quarter"],
+        "temperature": temperature,
+        "pieces": len(composition.pieces),
+        "tokens_per_s": composition.tokens_per_s,
+        "musical": _musical_summary(musical, generated),
+        "overlap": musical["overlap"],
+        "kl": musical["kl"],
+        **summary,
+    }
+
+
+def _musical_summary(musical: dict, generated: list[Piece]) -> dict:
+    rows = musical.get("features", {})
+    return {name: {k: (round(v, 4) if isinstance(v, float) else v) for k, v in row.items()} for name, row in rows.items()}

@@ -1,0 +1,80 @@
+"""The `musegen` command end to end, as a user runs it: real files in, MIDI, MusicXML and audio out."""
+import json
+import subprocess
+import sys
+
+import pytest
+
+from conftest import tiny_config
+from musegen.audio import audio_stats, check_audio
+from musegen.midi import write_midi
+from musegen.sources import read_file_bytes
+
+
+def musegen(*args, check=True):
+    result = subprocess.run([sys.executable, "-m", "musegen.cli", *map(str, args)], capture_output=True, text=True, timeout=600)
+    if check and result.returncode:
+        raise AssertionError(result.stderr)
+    return result
+
+
+def test_help_for_every_command():
+    assert "train" in musegen("--help").stdout
+    for command in ("datasets", "train", "generate", "render"):
+        assert "--json" in musegen(command, "--help").stdout
+
+
+def test_datasets_lists_the_builtins():
+    rows = json.loads(musegen("datasets", "--json").stdout)["datasets"]
+    names = {r["name"]: r["files"] for r in rows}
+    assert {"bach", "folk", "palestrina"} <= set(names) and names["bach"] > 300
+
+
+def test_errors_are_one_line_and_non_zero(tmp_path):
+    result = musegen("train", "--dataset", tmp_path / "nowhere", "--out", tmp_path / "run", check=False)
+    assert result.returncode == 1
+    assert result.stderr.strip().count("\n") == 0 and result.stderr.startswith("musegen: ")
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "empty" / "broken.mid").write_bytes(b"MThd\x00\x00")
+    result = musegen("train", "--dataset", tmp_path / "empty", "--out", tmp_path / "run", check=False)
+    assert result.returncode == 1 and "No usable music" in result.stderr
+    result = musegen("generate", tmp_path / "not-a-run", check=False)
+    assert result.returncode == 1 and "not a finished musegen run" in result.stderr
+
+
+def test_train_then_generate_from_a_folder_of_midi(tmp_path, pieces):
+    folder = tmp_path / "midi"
+    for piece in pieces:
+        write_midi(piece, folder / f"{piece.name}.mid")
+    config = tmp_path / "tiny.json"
+    config.write_text(tiny_config().to_json())
+    run = tmp_path / "run"
+    summary = json.loads(musegen("train", "--config", config, "--dataset", folder, "--epochs", 2, "--out", run, "--json").stdout)
+    assert summary["run"] == str(run) and summary["params"] > 0 and 0 < summary["val_accuracy"] <= 1
+    assert {"val_loss", "seconds", "receptive_field"} <= set(summary)
+
+    args = ["generate", run, "--length", 120, "--temperature", 0.9, "--top-p", 0.95, "--seed", 7, "--json",
+            "--out", tmp_path / "piece.mid", "--musicxml", tmp_path / "piece.musicxml"]
+    if not check_audio():
+        args += ["--audio", tmp_path / "piece.ogg"]
+    first = json.loads(musegen(*args).stdout)
+    midi_1 = (tmp_path / "piece.mid").read_bytes()
+    again = json.loads(musegen(*args).stdout)
+    assert first["tokens"] == again["tokens"] == 120 and first["tokens_per_s"] > 0
+    assert (tmp_path / "piece.mid").read_bytes() == midi_1, "same seed, same music"
+    assert read_file_bytes("piece.mid", midi_1).n_notes > 10
+    assert "<score-partwise" in (tmp_path / "piece.musicxml").read_text()
+    if not check_audio():
+        stats = audio_stats(tmp_path / "piece.ogg")
+        assert stats["seconds"] > 1 and stats["rms"] > 0.001
+
+    variations = json.loads(musegen("generate", run, "--seconds", 5, "--variations", 2, "--primer", folder / "synthetic-00.mid",
+                                    "--out", tmp_path / "v.mid", "--json").stdout)
+    assert [o["midi"] for o in variations["outputs"]] == [str(tmp_path / "v-1.mid"), str(tmp_path / "v-2.mid")]
+
+
+@pytest.mark.skipif(check_audio() is not None, reason="FluidSynth or a soundfont is missing")
+def test_render(tmp_path, pieces):
+    write_midi(pieces[0], tmp_path / "a.mid")
+    out = json.loads(musegen("render", tmp_path / "a.mid", "--out", tmp_path / "a.wav", "--json").stdout)
+    assert audio_stats(out["audio"])["rms"] > 0.001

@@ -1,0 +1,146 @@
+"""The training job registry: queue, live progress, stop, time cap, failure, per-epoch samples."""
+from __future__ import annotations
+
+import dataclasses
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from conftest import Loaded, tiny_config
+from musegen import jobs
+from musegen.audio import check_audio
+from musegen.config import AppLimits, TrainConfig
+from musegen.errors import InputError
+from musegen.runs import Run, list_runs
+from musegen.sample import collapse_warning
+
+
+def quick(epochs=2, **train):
+    config = tiny_config("wavenet")
+    return dataclasses.replace(config, train=dataclasses.replace(config.train, epochs=epochs, **train))
+
+
+def wait_for(predicate, timeout=60.0):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_a_job_trains_records_history_and_writes_samples(tmp_path, pieces):
+    reg = jobs.Registry(AppLimits(max_concurrent_trainings=1), samples=True)
+    job_id = reg.submit(quick(), tmp_path / "runs" / "tiny", pieces=Loaded(pieces))
+    job = reg.wait(job_id, timeout=180)
+
+    assert job.state == "finished", job.error
+    assert job.run_path == tmp_path / "runs" / "tiny" and Run.load(job.run_path).summary["epochs"] == 2
+    assert len(job.history["loss"]) == 2 and len(job.history["val_loss"]) == 2
+    assert job.batches["epoch"] and job.batches["epoch"][-1] == pytest.approx(2.0)
+    assert job.fraction == 1.0 and job.stopped_by == "finished" and "finished" in job.message
+    # The run library sees only the finished run, never the staging folder.
+    assert [r.path for r in list_runs(tmp_path / "runs")] == [job.run_path]
+    assert not any((tmp_path / "runs" / jobs.STAGING).iterdir())
+    # A per-epoch sample: MIDI always, OGG when FluidSynth is here.
+    assert job.sample_epoch >= 1 and job.sample_midi[:4] == b"MThd"
+    if check_audio() is None:
+        assert job.sample_audio[:4] == b"OggS"
+    else:
+        assert job.sample_audio is None and "No audio" in job.sample_note
+    assert reg.list_jobs()[0].id == job_id
+
+
+def test_queue_honours_the_concurrency_limit_and_places(tmp_path, pieces):
+    reg = jobs.Registry(AppLimits(max_concurrent_trainings=1), samples=False)
+    first = reg.submit(quick(epochs=1), tmp_path / "a", pieces=Loaded(pieces))
+    second = reg.submit(quick(epochs=1), tmp_path / "b", pieces=Loaded(pieces))
+    third = reg.submit(quick(epochs=1), tmp_path / "c", pieces=Loaded(pieces))
+    assert reg.get(first).state == "running"
+    assert (reg.get(second).state, reg.get(second).place) == ("queued", 1)
+    assert (reg.get(third).state, reg.get(third).place) == ("queued", 2)
+    assert "ahead of you" in reg.get(third).message
+
+    reg.stop(second)  # a queued job just leaves the queue
+    assert reg.get(second).state == "stopped" and reg.get(third).place == 1
+
+    assert reg.wait(first, timeout=120).state == "finished"
+    assert reg.wait(third, timeout=120).state == "finished"  # started when the slot freed
+    assert reg.get(third).started >= reg.get(first).ended - 1e-3
+    assert not (tmp_path / "b").exists()
+
+
+def test_stop_keeps_the_best_checkpoint(tmp_path, pieces):
+    reg = jobs.Registry(AppLimits(), samples=False)
+    job_id = reg.submit(quick(epochs=200), tmp_path / "long", pieces=Loaded(pieces))
+    assert wait_for(lambda: reg.get(job_id).progress.get("event") == "batch", timeout=120)
+    reg.stop(job_id)
+    job = reg.wait(job_id, timeout=120)
+    assert job.state == "stopped" and job.stopped_by == "stop requested"
+    assert (job.run_path / "model.keras").is_file()
+    assert len(job.history["loss"]) < 200
+
+
+def test_the_app_time_cap_is_applied(tmp_path):
+    reg = jobs.Registry(AppLimits(max_training_minutes=0.5), samples=False)
+    assert reg.capped(quick()).train.max_seconds == 30.0
+    assert reg.capped(quick(max_seconds=10.0)).train.max_seconds == 10.0  # a smaller budget stays
+    assert jobs.Registry(AppLimits(max_training_minutes=0), samples=False).capped(quick()).train.max_seconds == 0.0
+
+
+def test_a_failing_job_reports_a_message_and_leaves_nothing(tmp_path, pieces):
+    reg = jobs.Registry(AppLimits(), samples=True)
+    config = quick()
+    config = dataclasses.replace(config, model=dataclasses.replace(config.model, targets="last"),
+                                 data=dataclasses.replace(config.data, window=100_000))
+    job = reg.wait(reg.submit(config, tmp_path / "bad", pieces=Loaded(pieces)), timeout=120)
+    assert job.state == "failed" and "too short" in job.error
+    assert not (tmp_path / "bad").exists() and not (tmp_path / jobs.STAGING / "bad").exists()
+
+
+def test_output_folders_are_never_overwritten(tmp_path, pieces):
+    (tmp_path / "taken").mkdir()
+    reg = jobs.Registry(AppLimits(max_concurrent_trainings=1), samples=False)
+    a = reg.submit(quick(epochs=1), tmp_path / "taken", pieces=Loaded(pieces))
+    b = reg.submit(quick(epochs=1), tmp_path / "taken", pieces=Loaded(pieces))
+    assert (reg.get(a).out.name, reg.get(b).out.name) == ("taken-2", "taken-3")
+    reg.stop(b)
+    reg.stop(a)
+    reg.wait(a, timeout=120)
+
+
+def test_module_singleton_is_shared():
+    assert jobs.registry() is jobs.registry()
+    assert isinstance(jobs.list_jobs(), list)
+    assert jobs.get("no-such-job") is None
+
+
+def test_app_limits_from_env():
+    limits = AppLimits.from_env({"MUSEGEN_MAX_UPLOAD_MB": "20", "MUSEGEN_MAX_TRAINING_MINUTES": "2.5",
+                                 "MUSEGEN_MAX_CONCURRENT_TRAININGS": "3"})
+    assert (limits.max_upload_mb, limits.max_training_minutes, limits.max_concurrent_trainings) == (20, 2.5, 3)
+    assert limits.max_training_seconds == 150.0
+    assert AppLimits.from_env({}) == AppLimits()
+    with pytest.raises(InputError, match="MUSEGEN_MAX_UPLOAD_MB"):
+        AppLimits.from_env({"MUSEGEN_MAX_UPLOAD_MB": "lots"})
+    with pytest.raises(InputError, match="zero or more"):
+        AppLimits.from_env({"MUSEGEN_MAX_TRAINING_MINUTES": "-1"})
+
+
+def test_collapse_warning():
+    rng = np.random.default_rng(0)
+    assert collapse_warning(rng.integers(0, 60, 300)) is None
+    assert "collapsed" in collapse_warning(np.full(200, 7))
+    loop = np.r_[rng.integers(0, 60, 150), np.tile([4, 9, 11, 20, 31], 40)]
+    message = collapse_warning(loop)
+    assert "loop" in message and "5 tokens" in message and "top-p" in message
+    assert collapse_warning(np.arange(5)) is None  # too short to judge
+
+
+def test_format_seconds():
+    assert jobs.format_seconds(5.2) == "5 s"
+    assert jobs.format_seconds(65) == "1 min 05 s"
+    assert jobs.format_seconds(3725) == "1 h 02 min"
+    assert jobs.format_seconds(None) == "…"
