@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from .config import DataConfig, ModelConfig, RunConfig, TrainConfig
+from .runs import save_model
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets" / "models"
 
@@ -33,7 +34,8 @@ def build(name: str, root: Path = ASSETS) -> Path:
             print(f"{name} epoch {event['epoch']}: val_loss {event.get('val_loss', float('nan')):.3f} "
                   f"val_accuracy {event.get('val_accuracy', 0):.1%}", flush=True)
 
-    train(BUNDLED[name], tmp, progress=progress)
+    run = train(BUNDLED[name], tmp, progress=progress)
+    save_model(run.load_model(), tmp / "model.keras")  # without optimizer state: a third of the size
     shutil.rmtree(out, ignore_errors=True)
     tmp.rename(out)  # the old bundle is replaced only by a finished one
     return out

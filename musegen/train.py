@@ -120,8 +120,6 @@ def train(config: RunConfig, out, *, pieces=None, progress: Progress | None = No
     is loaded. resume: continue the run at `out` (its data, tokenizer and model settings are kept;
     `config.train` gives the new epochs and budget).
     """
-    import keras
-
     from .sources import load_pieces
 
     out = Path(out)
@@ -139,6 +137,8 @@ def train(config: RunConfig, out, *, pieces=None, progress: Progress | None = No
     loaded = pieces if pieces is not None else load_pieces(config.data.dataset, config.data, cache_dir=cache_dir)
     tokenizer = previous.tokenizer if previous else make_tokenizer(config.tokenizer)
     token_data, (x, y, w), val_arrays = _prepare(config, loaded.pieces, tokenizer, fit=previous is None)
+
+    import keras
 
     keras.utils.set_random_seed(config.train.seed)
     t = config.train
