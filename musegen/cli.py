@@ -78,36 +78,51 @@ def train_config(args) -> RunConfig:
     return config
 
 
-def cmd_train(args) -> dict:
-    from .train import train
-
-    config = train_config(args)
-    out = Path(args.out or f"runs/{Path(config.data.dataset).stem}-{config.model.kind}-{time.strftime('%Y%m%d-%H%M%S')}")
+def training_printer(quiet: bool):
+    """Progress bar per batch and one line per epoch, on stderr."""
 
     def progress(event):
-        if event["event"] == "status":
-            print(event["message"], file=sys.stderr) if not args.json else None
-        elif event["event"] == "batch":
+        if event["event"] == "batch":
             bar(event["step"], event["steps"],
                 f"epoch {event['epoch']}/{event['epochs']} loss {event.get('loss', 0):.3f} eta {event['eta']:.0f}s")
         elif event["event"] == "epoch":
             end_bar()
-            if not args.json:
+            if not quiet:
                 val = f" val_loss {event['val_loss']:.3f} val_acc {event.get('val_accuracy', 0):.1%}" if "val_loss" in event else ""
-                print(f"epoch {event['epoch']}: loss {event['loss']:.3f} acc {event.get('accuracy', 0):.1%}{val}"
-                      f"{'  (saved)' if event['improved'] else ''}", file=sys.stderr)
+                saved = "  (saved)" if event["improved"] else ""
+                print(f"epoch {event['epoch']}: loss {event['loss']:.3f} acc {event.get('accuracy', 0):.1%}{val}{saved}",
+                      file=sys.stderr)
+        elif not quiet:
+            print(event["message"], file=sys.stderr)
 
+    return progress
+
+
+def cmd_train(args) -> dict:
+    from .runs import Run
     from .sources import load_pieces
+    from .train import train
 
-    pieces = load_pieces(config.data.dataset, config.data)  # bad input fails here, before TensorFlow loads
+    config = train_config(args)
+    out = Path(args.out or f"runs/{Path(config.data.dataset).stem}-{config.model.kind}-{time.strftime('%Y%m%d-%H%M%S')}")
+    if args.resume:
+        config.data = Run.load(out).config.data  # a resumed run keeps its own music and split
+    # Bad input fails here, before TensorFlow loads.
+    pieces = load_pieces(config.data.dataset, config.data, progress=lambda done, total, name: bar(done, total, name))
+    end_bar()
     if not args.json:
         print(f"{len(pieces.parsed)} files read, {len(pieces.skipped)} skipped", file=sys.stderr)
     import_tensorflow_quietly()
-    run = train(config, out, pieces=pieces, progress=progress, resume=args.resume)
+    run = train(config, out, pieces=pieces, progress=training_printer(args.json), resume=args.resume)
     s = run.summary
     if not args.json:
-        print(f"Saved {run.path} — {s['model']}, {s['params']:,} parameters, best val_loss "
-              f"{s['val_loss'] if s['val_loss'] is not None else float('nan'):.3f}, {s['seconds']:.0f} s ({s['stopped']})")
+        val_loss = s["val_loss"] if s["val_loss"] is not None else float("nan")
+        dropped = run.data.get("dropped_tokens", {})
+        if dropped:
+            print(f"Rare-token cutoff {config.tokenizer.min_count}: dropped {len(dropped)} tokens "
+                  f"({sum(dropped.values())} occurrences), kept {len(run.tokenizer) - 3}", file=sys.stderr)
+        print(f"Saved {run.path}: {s['model']}, {s['params']:,} parameters, best val_loss {val_loss:.3f}, "
+              f"{s['seconds']:.0f} s ({s['stopped']})", file=sys.stderr)
     return {"run": str(run.path), "val_loss": s["val_loss"], "val_accuracy": s["val_accuracy"],
             "params": s["params"], "seconds": round(s["seconds"], 2), "epochs": s["epochs"],
             "receptive_field": s["receptive_field"], "stopped": s["stopped"]}
