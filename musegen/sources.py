@@ -5,9 +5,8 @@ One entry point, :func:`load_pieces`, takes whatever the user pointed at and ret
 skipped with a reason a person can read. A bad file is reported and skipped; it never takes the
 other files down. Only when *no* file is usable does it raise :class:`InputError`.
 
-- MIDI goes through symusic (fast, C++); MusicXML / ABC / Humdrum through music21.
-- Hostile input is refused cheaply: file size before reading, duration from the tempo map
-  before building note arrays, zip member count / total size / compression ratio / unsafe
+- Each file is read by ``readers.py`` (MIDI through symusic, scores through music21).
+- Hostile input is refused cheaply: file size before reading, zip member count / total size / compression ratio / unsafe
   paths from the central directory before decompressing. Zips are read in memory, never
   extracted to disk.
 - Parsed datasets are cached on disk as one ``.npz`` per content key (no pickle), written
@@ -35,16 +34,20 @@ from .config import DataConfig, Limits
 from .errors import InputError
 from .files import atomic_path
 from .piece import Piece
+from .readers import (
+    MIDI_EXTENSIONS,
+    MUSIC_EXTENSIONS,
+    Refused,
+    check_size,
+    file_stem,
+    format_bytes,
+    parse_part_indices,
+    read_file_bytes,
+    short_error,
+)
 
 CACHE_VERSION = 1
 
-MIDI_EXTENSIONS = (".mid", ".midi")
-SCORE_EXTENSIONS = (".xml", ".musicxml", ".mxl", ".abc", ".krn")
-MUSIC_EXTENSIONS = MIDI_EXTENSIONS + SCORE_EXTENSIONS
-
-DEFAULT_MIDI_TEMPO = 120.0  # MIDI's own default when a file has no tempo event
-DEFAULT_SCORE_TEMPO = 100.0  # a hymn-like pace for scores without a metronome mark
-DEFAULT_VELOCITY = 80
 # A process pool costs ~1-2 s to start (each worker imports music21), so it pays only for many
 # score files (music21: ~0.05-0.2 s each); MIDI through symusic takes about a millisecond.
 PARALLEL_MIN_FILES = 20  # score files (MusicXML, ABC, Humdrum)
@@ -190,296 +193,6 @@ class LoadResult:
         }
 
 
-class _Skip(InputError):
-    """A file we refuse; ``reason`` is the short text that goes in its FileReport."""
-
-    def __init__(self, reason: str, name: str = ""):
-        super().__init__(f"{name}: {reason}" if name else reason)
-        self.reason = reason
-
-
-# --------------------------------------------------------------------------------------------
-# Human-readable sizes and durations
-# --------------------------------------------------------------------------------------------
-
-
-def _fmt_bytes(n: float) -> str:
-    if n >= 1e9:
-        return f"{n / 1e9:.3g} GB"
-    if n >= 1e6:
-        return f"{n / 1e6:.3g} MB"
-    if n >= 1e3:
-        return f"{n / 1e3:.3g} kB"
-    return f"{int(n)} bytes"
-
-
-def _fmt_duration(seconds: float) -> str:
-    s = float(seconds)
-    if s >= 2 * 365 * 86400:
-        return f"{s / (365 * 86400):,.0f} years"
-    if s >= 2 * 86400:
-        return f"{s / 86400:,.0f} days"
-    if s >= 2 * 3600:
-        h, m = divmod(int(round(s / 60)), 60)
-        return f"{h} h {m} min" if m else f"{h} h"
-    if s >= 60:
-        return f"{s / 60:.0f} min"
-    return f"{s:.0f} s"
-
-
-def _check_size(nbytes: int, limits: Limits) -> None:
-    if nbytes == 0:
-        raise _Skip("empty file")
-    if limits.max_file_bytes and nbytes > limits.max_file_bytes:
-        raise _Skip(f"too large: {_fmt_bytes(nbytes)} (limit {_fmt_bytes(limits.max_file_bytes)})")
-
-
-def _check_content(n_notes: int, seconds: float, limits: Limits) -> None:
-    if limits.max_notes and n_notes > limits.max_notes:
-        raise _Skip(f"too many notes: {n_notes:,} (limit {limits.max_notes:,})")
-    if limits.max_seconds and seconds > limits.max_seconds:
-        raise _Skip(f"too long: {_fmt_duration(seconds)} (limit {_fmt_duration(limits.max_seconds)})")
-
-
-def _short(error: BaseException, limit: int = 120) -> str:
-    text = " ".join(str(error).split()) or type(error).__name__
-    for noise in ("MiniMidi: ", ": iostream error"):
-        text = text.replace(noise, "")
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-# --------------------------------------------------------------------------------------------
-# One file
-# --------------------------------------------------------------------------------------------
-
-
-def _kind(name: str, data: bytes) -> str:
-    if data[:4] == b"MThd":
-        return "midi"
-    ext = os.path.splitext(name)[1].lower()
-    if ext in MIDI_EXTENSIONS:
-        if data[:4] == b"RIFF":  # RMID: a standard MIDI file wrapped in a RIFF chunk
-            return "midi"
-        raise _Skip(f"not a MIDI file: {ext} but it does not start with the MIDI header")
-    if ext in SCORE_EXTENSIONS:
-        return ext[1:]
-    shown = ext or "no extension"
-    raise _Skip(f"not a MIDI or score file ({shown})")
-
-
-def _parse_part_indices(parts: str) -> list[int] | None:
-    if parts in ("auto", "all", "piano"):
-        return None
-    try:
-        indices = [int(x) for x in parts.replace(" ", "").split(",") if x != ""]
-    except ValueError:
-        raise InputError(
-            f"Unknown part selection {parts!r}: use auto, all, piano or part numbers like 0,2"
-        ) from None
-    if not indices or min(indices) < 0:
-        raise InputError(f"Part numbers must be 0 or more, like 0,2 (got {parts!r})")
-    return indices
-
-
-def _select(parts: str, tracks: list[tuple[bool, bool, int]]) -> list[int]:
-    """Choose part indices. ``tracks``: (is_drum, is_piano, n_notes) per part, in file order."""
-    pitched = [i for i, (drum, _, n) in enumerate(tracks) if not drum and n > 0]
-    if not any(n for _, _, n in tracks):
-        raise _Skip("no notes")
-    if not pitched:
-        raise _Skip("drums only")
-    piano = [i for i in pitched if tracks[i][1]]
-    if parts == "auto":
-        return piano or pitched
-    if parts == "all":
-        return pitched
-    if parts == "piano":
-        if not piano:
-            raise _Skip("no piano part")
-        return piano
-    wanted = _parse_part_indices(parts) or []
-    chosen = [i for i in wanted if i < len(tracks) and i in pitched]
-    if not chosen:
-        raise _Skip(f"no notes in part(s) {parts} (the file has {len(tracks)} part(s))")
-    return chosen
-
-
-def _read_midi(name: str, data: bytes, parts: str, limits: Limits) -> Piece:
-    import symusic
-
-    if data[:4] == b"RIFF" and b"MThd" in data:  # RMID wrapper
-        data = data[data.index(b"MThd"):]
-    try:
-        score = symusic.Score.from_midi(data)
-    except Exception as e:  # symusic raises RuntimeError for corrupt data
-        raise _Skip(f"truncated or corrupt MIDI: {_short(e, 80)}") from None
-    tracks = list(score.tracks)
-    n_total = sum(len(t.notes) for t in tracks)
-    if n_total == 0:
-        raise _Skip("no notes")
-    # Real length from the tempo map, before any note array exists: a 44-byte file can claim years.
-    seconds = float(score.to("second").end())
-    _check_content(n_total, seconds, limits)
-
-    def is_piano(t) -> bool:
-        return 0 <= t.program <= 7 or "piano" in (t.name or "").lower()
-
-    chosen = _select(parts, [(t.is_drum, is_piano(t), len(t.notes)) for t in tracks])
-    quarter = score.to("quarter")
-    columns = []
-    for i in chosen:
-        arr = quarter.tracks[i].notes.numpy()
-        columns.append(
-            np.column_stack(
-                [
-                    arr["time"].astype(np.float64),
-                    arr["duration"].astype(np.float64),
-                    arr["pitch"].astype(np.float64),
-                    arr["velocity"].astype(np.float64),
-                ]
-            )
-        )
-    notes = np.concatenate(columns) if columns else np.zeros((0, 4))
-    notes = notes[notes[:, 1] > 0]
-    if not len(notes):
-        raise _Skip("no notes")
-    tempo = float(score.tempos[0].qpm) if len(score.tempos) else DEFAULT_MIDI_TEMPO
-    if not (tempo > 0 and np.isfinite(tempo)):
-        tempo = DEFAULT_MIDI_TEMPO
-    programs = {int(tracks[i].program) for i in chosen}
-    program = programs.pop() if len(programs) == 1 else 0
-    return Piece(_stem(name), notes, tempo=tempo, program=program)
-
-
-def _decode_text(data: bytes) -> str:
-    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
-        return data.decode("utf-16")
-    if data[:3] == b"\xef\xbb\xbf":
-        data = data[3:]
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        return data.decode("latin-1")
-
-
-def _mxl_to_xml(data: bytes, limits: Limits) -> bytes:
-    """The score inside a compressed MusicXML (.mxl) archive, read in memory with bomb guards."""
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as z:
-            infos = {i.filename: i for i in z.infolist() if not i.is_dir()}
-            root = None
-            if "META-INF/container.xml" in infos:
-                import xml.etree.ElementTree as ET
-
-                container = ET.fromstring(z.read("META-INF/container.xml"))
-                for el in container.iter():
-                    if el.tag.endswith("rootfile") and el.get("full-path"):
-                        root = el.get("full-path")
-                        break
-            if root not in infos:
-                xmls = sorted(n for n in infos if n.lower().endswith((".xml", ".musicxml"))
-                              and not n.startswith("META-INF/"))
-                root = xmls[0] if xmls else None
-            if root is None:
-                raise _Skip("could not parse: no score inside the .mxl archive")
-            info = infos[root]
-            cap = max(limits.max_file_bytes * 20, 50_000_000) if limits.max_file_bytes else 0
-            if cap and info.file_size > cap:
-                raise _Skip(f"too large: {_fmt_bytes(info.file_size)} unpacked")
-            return z.read(info)
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError) as e:
-        raise _Skip(f"could not parse: damaged .mxl archive ({_short(e, 60)})") from None
-
-
-def _read_score(name: str, data: bytes, kind: str, parts: str, limits: Limits) -> Piece:
-    from music21 import converter, harmony, instrument, stream, tempo as m21tempo
-
-    fmt = {"xml": "musicxml", "musicxml": "musicxml", "mxl": "musicxml", "abc": "abc", "krn": "humdrum"}[kind]
-    raw = _mxl_to_xml(data, limits) if kind == "mxl" else data
-    try:
-        parsed = converter.parseData(_decode_text(raw), format=fmt)
-    except Exception as e:  # music21 raises many kinds; the file is at fault
-        raise _Skip(f"could not parse: {_short(e)}") from None
-
-    scores = list(parsed.scores) if isinstance(parsed, stream.Opus) else [parsed]
-    if not scores:
-        raise _Skip("no notes")
-    # Several tunes in one file (ABC books): played one after another.
-    marks = list(scores[0].recurse().getElementsByClass(m21tempo.MetronomeMark))
-    bpm = DEFAULT_SCORE_TEMPO
-    for mark in marks:
-        q = mark.getQuarterBPM()
-        if q and q > 0:
-            bpm = float(q)
-            break
-
-    def part_list(s):
-        ps = list(s.parts) if hasattr(s, "parts") else []
-        return ps or [s]
-
-    first_parts = part_list(scores[0])
-    info = []
-    for p in first_parts:
-        inst = p.getInstrument(returnDefault=False)
-        label = " ".join(
-            str(x) for x in (p.partName, getattr(inst, "instrumentName", None), getattr(inst, "partName", None)) if x
-        )
-        drum = isinstance(inst, instrument.UnpitchedPercussion)
-        info.append([drum, "piano" in label.lower(), 0, p])
-    for row in info:
-        row[2] = sum(1 for n in row[3].recurse().notes if not getattr(n, "isUnpitched", False))
-    chosen = _select(parts, [(d, pi, n) for d, pi, n, _ in info])
-
-    rows: list[tuple[float, float, float, float]] = []
-    shift = 0.0  # onset of the current tune when a file holds several
-    for s in scores:
-        ps = part_list(s)
-        end = float(s.highestTime)
-        for i in chosen:
-            if i >= len(ps):
-                continue
-            ps[i].stripTies(inPlace=True)  # tied notes become one long note
-            for el in ps[i].flatten().notes:
-                ql = float(el.duration.quarterLength)
-                if ql <= 0 or el.duration.isGrace or isinstance(el, harmony.Harmony):  # chord symbols
-                    continue
-                start = float(el.offset)
-                end = max(end, start + ql)
-                vel = el.volume.velocity if el.volume is not None and el.volume.velocity else DEFAULT_VELOCITY
-                for p in getattr(el, "pitches", ()):  # a chord gives one row per pitch
-                    rows.append((shift + start, ql, float(p.midi), float(vel)))
-        shift += end
-    if not rows:
-        raise _Skip("no notes")
-    notes = np.asarray(rows, dtype=np.float64)
-    seconds = float((notes[:, 0] + notes[:, 1]).max()) * 60.0 / bpm
-    _check_content(len(notes), seconds, limits)
-    return Piece(_stem(name), notes, tempo=bpm, program=0)
-
-
-def _stem(name: str) -> str:
-    return posixpath.basename(name.replace("\\", "/"))
-
-
-def read_file_bytes(name: str, data: bytes, parts: str = "auto", limits: Limits | None = None) -> Piece:
-    """Parse one file's bytes into a Piece; raise InputError saying why when it cannot be used.
-
-    ``name`` supplies the extension (``.mid``, ``.mxl``, ``.abc``, ``.krn``…); bytes starting with
-    ``MThd`` are MIDI whatever the name. ``parts``: auto | all | piano | indices like ``0,2``.
-    The error's ``reason`` attribute holds the short text used in a FileReport.
-    """
-    limits = limits or Limits()
-    _parse_part_indices(parts)  # a bad setting is the user's, not the file's: raise it plainly
-    try:
-        _check_size(len(data), limits)
-        kind = _kind(name, data)
-        if kind == "midi":
-            return _read_midi(name, data, parts, limits)
-        return _read_score(name, data, kind, parts, limits)
-    except _Skip as e:
-        raise _Skip(e.reason, name) from None
-
-
 # --------------------------------------------------------------------------------------------
 # Zips
 # --------------------------------------------------------------------------------------------
@@ -512,7 +225,7 @@ def iter_zip(
     try:
         z = zipfile.ZipFile(src)
     except (zipfile.BadZipFile, OSError, EOFError) as e:
-        raise InputError(f"{label} is not a readable zip file ({_short(e, 60)})") from None
+        raise InputError(f"{label} is not a readable zip file ({short_error(e, 60)})") from None
     with z:
         members = [i for i in z.infolist() if not i.is_dir() and not _silently_ignored(i.filename)]
         if limits.max_zip_members and len(members) > limits.max_zip_members:
@@ -523,7 +236,7 @@ def iter_zip(
         total = sum(i.file_size for i in members)
         if limits.max_zip_bytes and total > limits.max_zip_bytes:
             raise InputError(
-                f"{label} unpacks to {_fmt_bytes(total)}; the limit is {_fmt_bytes(limits.max_zip_bytes)}."
+                f"{label} unpacks to {format_bytes(total)}; the limit is {format_bytes(limits.max_zip_bytes)}."
             )
         for info in members:
             name = info.filename
@@ -545,14 +258,14 @@ def iter_zip(
                 )
                 continue
             try:
-                _check_size(info.file_size, limits)
-            except _Skip as e:
+                check_size(info.file_size, limits)
+            except Refused as e:
                 yield FileReport(name, "skipped", e.reason)
                 continue
             try:
                 data = z.read(info)  # bounded by the declared size; CRC checked
             except Exception as e:  # damaged member, unsupported compression, bad CRC
-                yield FileReport(name, "skipped", f"damaged zip member ({_short(e, 60)})")
+                yield FileReport(name, "skipped", f"damaged zip member ({short_error(e, 60)})")
                 continue
             yield name, data
 
@@ -649,7 +362,7 @@ def _collect(source, limits: Limits) -> tuple[str, list[_Item], list[FileReport]
                 if _is_zip_name(fname) or data[:4] == b"PK\x03\x04":
                     add_zip(fname, data, True)
                 else:
-                    items.append(_Item(_stem(fname), data=data))
+                    items.append(_Item(file_stem(fname), data=data))
             elif isinstance(entry, (str, Path)):
                 add_path(Path(entry).expanduser(), True)
             else:
@@ -673,13 +386,13 @@ def _hash_items(items: list[_Item], limits: Limits) -> None:
             continue
         try:
             size = os.stat(it.path).st_size
-            _check_size(size, limits)
-        except _Skip as e:
+            check_size(size, limits)
+        except Refused as e:
             it.refused = e.reason
             it.sha256 = f"refused:{size}"
             continue
         except OSError as e:
-            it.refused = f"could not read: {_short(e, 60)}"
+            it.refused = f"could not read: {short_error(e, 60)}"
             continue
         h = hashlib.sha256()
         try:
@@ -687,7 +400,7 @@ def _hash_items(items: list[_Item], limits: Limits) -> None:
                 for chunk in iter(lambda: f.read(1 << 20), b""):
                     h.update(chunk)
         except OSError as e:
-            it.refused = f"could not read: {_short(e, 60)}"
+            it.refused = f"could not read: {short_error(e, 60)}"
             continue
         it.sha256 = h.hexdigest()
 
@@ -700,16 +413,16 @@ def _parse_one(args) -> tuple[Piece | None, FileReport]:
     try:
         if data is None:
             size = os.stat(path).st_size
-            _check_size(size, limits)
+            check_size(size, limits)
             with open(path, "rb") as f:
                 data = f.read()
         piece = read_file_bytes(name, data, parts, limits)
-    except _Skip as e:
+    except Refused as e:
         return None, FileReport(name, "skipped", e.reason, sha256=sha)
     except InputError as e:
         return None, FileReport(name, "skipped", str(e), sha256=sha)
     except Exception as e:  # anything else a strange file provokes in a parser
-        return None, FileReport(name, "skipped", f"could not parse: {_short(e)}", sha256=sha)
+        return None, FileReport(name, "skipped", f"could not parse: {short_error(e)}", sha256=sha)
     piece.name = name
     return piece, FileReport(name, "parsed", "", piece.n_notes, round(piece.seconds, 3), sha)
 
@@ -847,7 +560,7 @@ def load_pieces(
     data = data or DataConfig()
     limits = data.limits
     parts = data.parts or "auto"
-    _parse_part_indices(parts)
+    parse_part_indices(parts)
 
     label, items, early = _collect(source, limits)
     items.sort(key=lambda it: it.name)

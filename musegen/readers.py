@@ -1,0 +1,315 @@
+"""One file → one Piece: MIDI through symusic, MusicXML / ABC / Humdrum through music21.
+
+Each reader refuses what it cannot use with a short reason a person can read (``Refused``), and
+checks the cheap limits first: size before parsing, the tempo map's duration before notes.
+"""
+from __future__ import annotations
+
+import io
+import os
+import posixpath
+import zipfile
+
+import numpy as np
+
+from .config import Limits
+from .errors import InputError
+from .piece import Piece
+
+MIDI_EXTENSIONS = (".mid", ".midi")
+SCORE_EXTENSIONS = (".xml", ".musicxml", ".mxl", ".abc", ".krn")
+MUSIC_EXTENSIONS = MIDI_EXTENSIONS + SCORE_EXTENSIONS
+
+DEFAULT_MIDI_TEMPO = 120.0  # MIDI's own default when a file has no tempo event
+DEFAULT_SCORE_TEMPO = 100.0  # a hymn-like pace for scores without a metronome mark
+DEFAULT_VELOCITY = 80
+
+
+class Refused(InputError):
+    """A file we refuse; ``reason`` is the short text that goes in its FileReport."""
+
+    def __init__(self, reason: str, name: str = ""):
+        super().__init__(f"{name}: {reason}" if name else reason)
+        self.reason = reason
+
+
+# --------------------------------------------------------------------------------------------
+# Human-readable sizes and durations
+# --------------------------------------------------------------------------------------------
+
+
+def format_bytes(n: float) -> str:
+    if n >= 1e9:
+        return f"{n / 1e9:.3g} GB"
+    if n >= 1e6:
+        return f"{n / 1e6:.3g} MB"
+    if n >= 1e3:
+        return f"{n / 1e3:.3g} kB"
+    return f"{int(n)} bytes"
+
+
+def format_duration(seconds: float) -> str:
+    s = float(seconds)
+    if s >= 2 * 365 * 86400:
+        return f"{s / (365 * 86400):,.0f} years"
+    if s >= 2 * 86400:
+        return f"{s / 86400:,.0f} days"
+    if s >= 2 * 3600:
+        h, m = divmod(int(round(s / 60)), 60)
+        return f"{h} h {m} min" if m else f"{h} h"
+    if s >= 60:
+        return f"{s / 60:.0f} min"
+    return f"{s:.0f} s"
+
+
+def check_size(nbytes: int, limits: Limits) -> None:
+    if nbytes == 0:
+        raise Refused("empty file")
+    if limits.max_file_bytes and nbytes > limits.max_file_bytes:
+        raise Refused(f"too large: {format_bytes(nbytes)} (limit {format_bytes(limits.max_file_bytes)})")
+
+
+def _check_content(n_notes: int, seconds: float, limits: Limits) -> None:
+    if limits.max_notes and n_notes > limits.max_notes:
+        raise Refused(f"too many notes: {n_notes:,} (limit {limits.max_notes:,})")
+    if limits.max_seconds and seconds > limits.max_seconds:
+        raise Refused(f"too long: {format_duration(seconds)} (limit {format_duration(limits.max_seconds)})")
+
+
+def short_error(error: BaseException, limit: int = 120) -> str:
+    text = " ".join(str(error).split()) or type(error).__name__
+    for noise in ("MiniMidi: ", ": iostream error"):
+        text = text.replace(noise, "")
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+# --------------------------------------------------------------------------------------------
+# One file
+# --------------------------------------------------------------------------------------------
+
+
+def _kind(name: str, data: bytes) -> str:
+    if data[:4] == b"MThd":
+        return "midi"
+    ext = os.path.splitext(name)[1].lower()
+    if ext in MIDI_EXTENSIONS:
+        if data[:4] == b"RIFF":  # RMID: a standard MIDI file wrapped in a RIFF chunk
+            return "midi"
+        raise Refused(f"not a MIDI file: {ext} but it does not start with the MIDI header")
+    if ext in SCORE_EXTENSIONS:
+        return ext[1:]
+    shown = ext or "no extension"
+    raise Refused(f"not a MIDI or score file ({shown})")
+
+
+def parse_part_indices(parts: str) -> list[int] | None:
+    if parts in ("auto", "all", "piano"):
+        return None
+    try:
+        indices = [int(x) for x in parts.replace(" ", "").split(",") if x != ""]
+    except ValueError:
+        raise InputError(
+            f"Unknown part selection {parts!r}: use auto, all, piano or part numbers like 0,2"
+        ) from None
+    if not indices or min(indices) < 0:
+        raise InputError(f"Part numbers must be 0 or more, like 0,2 (got {parts!r})")
+    return indices
+
+
+def _select(parts: str, tracks: list[tuple[bool, bool, int]]) -> list[int]:
+    """Choose part indices. ``tracks``: (is_drum, is_piano, n_notes) per part, in file order."""
+    pitched = [i for i, (drum, _, n) in enumerate(tracks) if not drum and n > 0]
+    if not any(n for _, _, n in tracks):
+        raise Refused("no notes")
+    if not pitched:
+        raise Refused("drums only")
+    piano = [i for i in pitched if tracks[i][1]]
+    if parts == "auto":
+        return piano or pitched
+    if parts == "all":
+        return pitched
+    if parts == "piano":
+        if not piano:
+            raise Refused("no piano part")
+        return piano
+    wanted = parse_part_indices(parts) or []
+    chosen = [i for i in wanted if i < len(tracks) and i in pitched]
+    if not chosen:
+        raise Refused(f"no notes in part(s) {parts} (the file has {len(tracks)} part(s))")
+    return chosen
+
+
+def _read_midi(name: str, data: bytes, parts: str, limits: Limits) -> Piece:
+    import symusic
+
+    if data[:4] == b"RIFF" and b"MThd" in data:  # RMID wrapper
+        data = data[data.index(b"MThd"):]
+    try:
+        score = symusic.Score.from_midi(data)
+    except Exception as e:  # symusic raises RuntimeError for corrupt data
+        raise Refused(f"truncated or corrupt MIDI: {short_error(e, 80)}") from None
+    tracks = list(score.tracks)
+    n_total = sum(len(t.notes) for t in tracks)
+    if n_total == 0:
+        raise Refused("no notes")
+    # Real length from the tempo map, before any note array exists: a 44-byte file can claim years.
+    seconds = float(score.to("second").end())
+    _check_content(n_total, seconds, limits)
+
+    def is_piano(t) -> bool:
+        return 0 <= t.program <= 7 or "piano" in (t.name or "").lower()
+
+    chosen = _select(parts, [(t.is_drum, is_piano(t), len(t.notes)) for t in tracks])
+    quarter = score.to("quarter")
+    columns = []
+    for i in chosen:
+        arr = quarter.tracks[i].notes.numpy()
+        columns.append(
+            np.column_stack(
+                [
+                    arr["time"].astype(np.float64),
+                    arr["duration"].astype(np.float64),
+                    arr["pitch"].astype(np.float64),
+                    arr["velocity"].astype(np.float64),
+                ]
+            )
+        )
+    notes = np.concatenate(columns) if columns else np.zeros((0, 4))
+    notes = notes[notes[:, 1] > 0]
+    if not len(notes):
+        raise Refused("no notes")
+    tempo = float(score.tempos[0].qpm) if len(score.tempos) else DEFAULT_MIDI_TEMPO
+    if not (tempo > 0 and np.isfinite(tempo)):
+        tempo = DEFAULT_MIDI_TEMPO
+    programs = {int(tracks[i].program) for i in chosen}
+    program = programs.pop() if len(programs) == 1 else 0
+    return Piece(file_stem(name), notes, tempo=tempo, program=program)
+
+
+def _decode_text(data: bytes) -> str:
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return data.decode("utf-16")
+    if data[:3] == b"\xef\xbb\xbf":
+        data = data[3:]
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("latin-1")
+
+
+def _mxl_to_xml(data: bytes, limits: Limits) -> bytes:
+    """The score inside a compressed MusicXML (.mxl) archive, read in memory with bomb guards."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            infos = {i.filename: i for i in z.infolist() if not i.is_dir()}
+            root = None
+            if "META-INF/container.xml" in infos:
+                import xml.etree.ElementTree as ET
+
+                container = ET.fromstring(z.read("META-INF/container.xml"))
+                for el in container.iter():
+                    if el.tag.endswith("rootfile") and el.get("full-path"):
+                        root = el.get("full-path")
+                        break
+            if root not in infos:
+                xmls = sorted(n for n in infos if n.lower().endswith((".xml", ".musicxml"))
+                              and not n.startswith("META-INF/"))
+                root = xmls[0] if xmls else None
+            if root is None:
+                raise Refused("could not parse: no score inside the .mxl archive")
+            info = infos[root]
+            cap = max(limits.max_file_bytes * 20, 50_000_000) if limits.max_file_bytes else 0
+            if cap and info.file_size > cap:
+                raise Refused(f"too large: {format_bytes(info.file_size)} unpacked")
+            return z.read(info)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError) as e:
+        raise Refused(f"could not parse: damaged .mxl archive ({short_error(e, 60)})") from None
+
+
+def _read_score(name: str, data: bytes, kind: str, parts: str, limits: Limits) -> Piece:
+    from music21 import converter, harmony, instrument, stream, tempo as m21tempo
+
+    fmt = {"xml": "musicxml", "musicxml": "musicxml", "mxl": "musicxml", "abc": "abc", "krn": "humdrum"}[kind]
+    raw = _mxl_to_xml(data, limits) if kind == "mxl" else data
+    try:
+        parsed = converter.parseData(_decode_text(raw), format=fmt)
+    except Exception as e:  # music21 raises many kinds; the file is at fault
+        raise Refused(f"could not parse: {short_error(e)}") from None
+
+    scores = list(parsed.scores) if isinstance(parsed, stream.Opus) else [parsed]
+    if not scores:
+        raise Refused("no notes")
+    # Several tunes in one file (ABC books): played one after another.
+    marks = list(scores[0].recurse().getElementsByClass(m21tempo.MetronomeMark))
+    bpm = DEFAULT_SCORE_TEMPO
+    for mark in marks:
+        q = mark.getQuarterBPM()
+        if q and q > 0:
+            bpm = float(q)
+            break
+
+    def part_list(s):
+        ps = list(s.parts) if hasattr(s, "parts") else []
+        return ps or [s]
+
+    first_parts = part_list(scores[0])
+    info = []
+    for p in first_parts:
+        inst = p.getInstrument(returnDefault=False)
+        label = " ".join(
+            str(x) for x in (p.partName, getattr(inst, "instrumentName", None), getattr(inst, "partName", None)) if x
+        )
+        drum = isinstance(inst, instrument.UnpitchedPercussion)
+        info.append([drum, "piano" in label.lower(), 0, p])
+    for row in info:
+        row[2] = sum(1 for n in row[3].recurse().notes if not getattr(n, "isUnpitched", False))
+    chosen = _select(parts, [(d, pi, n) for d, pi, n, _ in info])
+
+    rows: list[tuple[float, float, float, float]] = []
+    shift = 0.0  # onset of the current tune when a file holds several
+    for s in scores:
+        ps = part_list(s)
+        end = float(s.highestTime)
+        for i in chosen:
+            if i >= len(ps):
+                continue
+            ps[i].stripTies(inPlace=True)  # tied notes become one long note
+            for el in ps[i].flatten().notes:
+                ql = float(el.duration.quarterLength)
+                if ql <= 0 or el.duration.isGrace or isinstance(el, harmony.Harmony):  # chord symbols
+                    continue
+                start = float(el.offset)
+                end = max(end, start + ql)
+                vel = el.volume.velocity if el.volume is not None and el.volume.velocity else DEFAULT_VELOCITY
+                for p in getattr(el, "pitches", ()):  # a chord gives one row per pitch
+                    rows.append((shift + start, ql, float(p.midi), float(vel)))
+        shift += end
+    if not rows:
+        raise Refused("no notes")
+    notes = np.asarray(rows, dtype=np.float64)
+    seconds = float((notes[:, 0] + notes[:, 1]).max()) * 60.0 / bpm
+    _check_content(len(notes), seconds, limits)
+    return Piece(file_stem(name), notes, tempo=bpm, program=0)
+
+
+def file_stem(name: str) -> str:
+    return posixpath.basename(name.replace("\\", "/"))
+
+
+def read_file_bytes(name: str, data: bytes, parts: str = "auto", limits: Limits | None = None) -> Piece:
+    """Parse one file's bytes into a Piece; raise InputError saying why when it cannot be used.
+
+    ``name`` supplies the extension (``.mid``, ``.mxl``, ``.abc``, ``.krn``…); bytes starting with
+    ``MThd`` are MIDI whatever the name. ``parts``: auto | all | piano | indices like ``0,2``.
+    The error's ``reason`` attribute holds the short text used in a FileReport.
+    """
+    limits = limits or Limits()
+    parse_part_indices(parts)  # a bad setting is the user's, not the file's: raise it plainly
+    try:
+        check_size(len(data), limits)
+        kind = _kind(name, data)
+        if kind == "midi":
+            return _read_midi(name, data, parts, limits)
+        return _read_score(name, data, kind, parts, limits)
+    except Refused as e:
+        raise Refused(e.reason, name) from None
