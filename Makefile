@@ -6,16 +6,20 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PACKAGES := fluidsynth fluid-soundfont-gm sox libsox-fmt-all
 TEST_APT_PACKAGES := chromium
 
-.PHONY: run test bench demo setup sysdeps test-sysdeps models clean
+.PHONY: run test bench study setup sysdeps test-sysdeps models clean
 
 run: setup
-	$(PY) -m musegen.demo
+	$(PY) -m streamlit run app.py
 
 test: setup test-sysdeps
 	$(PY) -m pytest -q
 
 bench: setup
 	$(PY) bench/run.py
+
+# WaveNet vs LSTM, measured: trains each model for the same time, writes docs/study.md + docs/study/.
+study: setup
+	$(PY) -m bench.study
 
 # Debian packages: FluidSynth + a General MIDI soundfont (audio), sox (audio checks), venv support.
 sysdeps:

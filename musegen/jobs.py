@@ -29,6 +29,7 @@ STATES = ("queued", "running", "finished", "stopped", "failed")
 SAMPLE = SampleConfig(seconds=8.0, temperature=1.0, top_p=0.95, primer="random", primer_tokens=32)
 BATCH_POINT_SECONDS = 0.5  # keep one batch-loss point per half second for the live chart
 STAGING = ".training"
+KEEP_ENDED = 50  # ended jobs remembered per process
 
 
 @dataclass
@@ -112,7 +113,15 @@ class Registry:
             self._pieces[job_id] = pieces
             self._queue.append(job_id)
             self._schedule()
+            self._forget_old()
         return job_id
+
+    def _forget_old(self) -> None:
+        """Keep the newest KEEP_ENDED ended jobs (their samples cost memory on a shared server)."""
+        ended = [j for j in self._jobs.values() if not j.active and not j.sampling]
+        for job in ended[: max(0, len(ended) - KEEP_ENDED)]:
+            for table in (self._jobs, self._stops, self._threads, self._last_point):
+                table.pop(job.id, None)
 
     def capped(self, config: RunConfig) -> RunConfig:
         cap = self.limits.max_training_seconds

@@ -198,7 +198,12 @@ def score_svg(musicxml: str, page_width: int = 2100, page_height: int = 2970, sc
         raise MusegenError("Score display needs verovio: pip install verovio") from exc
     if hasattr(verovio, "enableLog"):
         verovio.enableLog(verovio.LOG_ERROR)  # not its import warnings on every render
-    tk = verovio.toolkit()
+    # The default resource path only reaches the thread that first imported verovio; Streamlit runs
+    # each script run in a new thread, so give every toolkit the path (and its fonts) explicitly.
+    from importlib.resources import files
+
+    tk = verovio.toolkit(False)
+    tk.setResourcePath(str(files("verovio") / "data"))
     tk.setOptions({
         "pageWidth": page_width,
         "pageHeight": page_height,

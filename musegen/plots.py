@@ -211,3 +211,33 @@ def token_counts(counts: Mapping[str, int], cutoff: int) -> go.Figure:
     fig.update_layout(title="Token frequencies", template="plotly_white", showlegend=False,
                       xaxis_title="token rank", yaxis=dict(title="count", type="log"), bargap=0)
     return fig
+
+
+def training_progress(batches: Mapping[str, list], history: Mapping[str, list[float]],
+                      title: str = "Training") -> go.Figure:
+    """The live chart of a training: running batch loss/accuracy (x = fractional epoch) and the
+    per-epoch loss, val_loss, accuracy, val_accuracy as markers. Works with no data yet."""
+    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.1,
+                        subplot_titles=("loss", "accuracy"))
+    x = list(batches.get("epoch", []))
+    for row, key, colour in ((1, "loss", PALETTE[0]), (2, "accuracy", PALETTE[2])):
+        ys = [v for v in batches.get(key, [])]
+        if x and any(v is not None for v in ys):
+            fig.add_trace(go.Scatter(x=x, y=ys, mode="lines" if len(x) > 2 else "lines+markers", name=f"{key} (batches)",
+                                     line=dict(color=colour, width=1), opacity=0.6,
+                                     hovertemplate=f"{key} %{{y:.4g}}<br>epoch %{{x:.2f}}<extra></extra>"),
+                          row=row, col=1)
+        for metric, dash, c in ((key, "solid", colour), (f"val_{key}", "dash", PALETTE[1])):
+            values = history.get(metric) or []
+            if values:
+                fig.add_trace(go.Scatter(x=list(range(1, len(values) + 1)), y=[float(v) for v in values],
+                                         mode="lines+markers", name=metric, line=dict(color=c, dash=dash),
+                                         hovertemplate=f"{metric} %{{y:.4g}}<br>epoch %{{x}}<extra></extra>"),
+                              row=row, col=1)
+    fig.update_xaxes(title_text="epoch", row=2, col=1, rangemode="tozero")
+    fig.update_layout(template="plotly_white", title=title, height=520, hovermode="x unified",
+                      margin=dict(l=50, r=20, t=60, b=40), legend=dict(orientation="h", y=-0.15))
+    if not x and not history.get("loss"):
+        fig.add_annotation(text="waiting for the first batch…", showarrow=False, xref="paper", yref="paper",
+                           x=0.5, y=0.5)
+    return fig

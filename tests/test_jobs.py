@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import dataclasses
-import threading
 import time
 
 import numpy as np
@@ -11,7 +10,7 @@ import pytest
 from conftest import Loaded, tiny_config
 from musegen import jobs
 from musegen.audio import check_audio
-from musegen.config import AppLimits, TrainConfig
+from musegen.config import AppLimits
 from musegen.errors import InputError
 from musegen.runs import Run, list_runs
 from musegen.sample import collapse_warning

@@ -1,0 +1,342 @@
+"""The logic behind the app's pages, without Streamlit: paths, the run library, presets, the
+token-cutoff preview, a model pool, and turning a generated piece into MIDI / score / audio.
+
+Pages stay thin — widgets in, these calls, results out — and tests reach all of this directly.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import threading
+import time
+from collections import Counter, OrderedDict
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+
+from .config import DataConfig, ModelConfig, RunConfig, SampleConfig, TokenizerConfig, TrainConfig
+from .errors import AudioError, MusegenError
+from .piece import Piece
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+RUNS_ENV = "MUSEGEN_RUNS"
+BUNDLED_ENV = "MUSEGEN_BUNDLED_DIR"
+STUDY_RESULTS = Path("docs") / "study" / "results.json"
+
+MODEL_KINDS = {
+    "wavenet": "WaveNet (dilated causal convolutions)",
+    "lstm": "LSTM (the article's recurrent model)",
+    "simple-wavenet": "Simple WaveNet (the article's version)",
+}
+
+# General MIDI programs that suit the music this app makes.
+INSTRUMENTS = {
+    "Acoustic grand piano": 0, "Harpsichord": 6, "Music box": 10, "Vibraphone": 11, "Church organ": 19,
+    "Acoustic guitar (nylon)": 24, "Violin": 40, "Cello": 42, "String ensemble": 48, "Choir aahs": 52,
+    "Trumpet": 56, "French horn": 60, "Oboe": 68, "Clarinet": 71, "Flute": 73, "Marimba": 12,
+}
+
+
+def runs_dir() -> Path:
+    """Where the runs people train go: $MUSEGEN_RUNS, else runs/ in the project."""
+    return Path(os.environ.get(RUNS_ENV) or PROJECT_ROOT / "runs")
+
+
+def bundled_dir() -> Path:
+    """The pretrained runs shipped with the app: $MUSEGEN_BUNDLED_DIR, else assets/models/."""
+    return Path(os.environ.get(BUNDLED_ENV) or PROJECT_ROOT / "assets" / "models")
+
+
+# ---------------------------------------------------------------- the run library
+
+
+@dataclass
+class Entry:
+    run: object  # runs.Run
+    bundled: bool
+
+    @property
+    def path(self) -> Path:
+        return self.run.path
+
+    @property
+    def label(self) -> str:
+        s = self.run.summary
+        bits = [MODEL_KINDS.get(s.get("model", ""), s.get("model", "?")).split(" (")[0]]
+        if s.get("val_loss") is not None:
+            bits.append(f"val loss {s['val_loss']:.2f}")
+        return f"{self.run.name} — {', '.join(bits)}{' (bundled)' if self.bundled else ''}"
+
+
+def library() -> list[Entry]:
+    """Bundled runs (read-only; WaveNet first) then the user's, newest first."""
+    from .runs import list_runs
+
+    bundled = sorted(list_runs(bundled_dir()), key=lambda r: (r.summary.get("model") != "wavenet", r.name))
+    user = list_runs(runs_dir()) if runs_dir().resolve() != bundled_dir().resolve() else []
+    return [Entry(r, True) for r in bundled] + [Entry(r, False) for r in user]
+
+
+def dataset_title(run) -> str:
+    """'Bach chorales' for a run trained on a built-in dataset, else where its music came from."""
+    from .sources import BUILTIN
+
+    name = run.config.data.dataset
+    if name in BUILTIN:
+        return BUILTIN[name].title
+    return str(run.data.get("source") or name)
+
+
+def is_bundled(path) -> bool:
+    return Path(path).resolve().parent == bundled_dir().resolve()
+
+
+def default_entry(entries: list[Entry], kind: str | None = None) -> Entry | None:
+    for e in entries:
+        if kind is None or e.run.summary.get("model", e.run.config.model.kind) == kind:
+            return e
+    return None
+
+
+def slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", text).strip("-.").lower()[:40] or "music"
+
+
+def new_run_path(dataset_label: str, kind: str) -> Path:
+    return runs_dir() / f"{slug(dataset_label)}-{kind}-{time.strftime('%Y%m%d-%H%M%S')}"
+
+
+def run_row(run, tokens_per_s: float | None = None) -> dict:
+    """One row of the comparison table."""
+    s = run.summary
+    return {
+        "run": run.name,
+        "model": s.get("model", run.config.model.kind),
+        "parameters": s.get("params"),
+        "receptive field": (f"{s['receptive_field']} tokens" if s.get("receptive_field")
+                            else "unbounded (recurrent)" if s.get("model") == "lstm" else None),
+        "epochs": s.get("epochs"),
+        "training time (s)": round(s["seconds"], 1) if s.get("seconds") is not None else None,
+        "best val loss": round(s["val_loss"], 4) if s.get("val_loss") is not None else None,
+        "val accuracy": round(s["val_accuracy"], 4) if s.get("val_accuracy") is not None else None,
+        "generation tokens/s": round(tokens_per_s, 1) if tokens_per_s else None,
+    }
+
+
+def study_headline(root: Path | None = None) -> list[dict] | None:
+    """The study's headline table (docs/study/results.json, key "headline"), if it exists."""
+    path = Path(root if root is not None else PROJECT_ROOT) / STUDY_RESULTS
+    if not path.is_file():
+        return None
+    try:
+        rows = json.loads(path.read_text()).get("headline")
+    except (ValueError, AttributeError, OSError):
+        return None
+    return rows if isinstance(rows, list) and all(isinstance(r, dict) for r in rows) and rows else None
+
+
+# ---------------------------------------------------------------- training settings
+
+PRESETS = {
+    "Quick test (about 30 s)": dict(
+        max_files=12, window=32, stride=16, epochs=2, batch_size=16, learning_rate=3e-3, steps_per_epoch=12,
+        embedding_dim=16, residual_channels=16, skip_channels=32, dilation_depth=3, stacks=1,
+        lstm_units=32, lstm_layers=1, lstm_dense=32, simple_filters=16, simple_blocks=3, simple_dense=32,
+        dropout=0.0, minutes=2.0),
+    "Small (a few minutes)": dict(
+        max_files=100, window=64, stride=32, epochs=10, batch_size=32, learning_rate=2e-3, steps_per_epoch=0,
+        embedding_dim=32, residual_channels=32, skip_channels=64, dilation_depth=5, stacks=1,
+        lstm_units=64, lstm_layers=2, lstm_dense=128, simple_filters=32, simple_blocks=4, simple_dense=64,
+        dropout=0.1, minutes=5.0),
+    "Full (like the bundled models)": dict(
+        max_files=0, window=128, stride=64, epochs=30, batch_size=32, learning_rate=1e-3, steps_per_epoch=0,
+        embedding_dim=64, residual_channels=64, skip_channels=128, dilation_depth=6, stacks=2,
+        lstm_units=128, lstm_layers=2, lstm_dense=256, simple_filters=64, simple_blocks=4, simple_dense=128,
+        dropout=0.1, minutes=10.0),
+}
+
+
+def build_config(dataset: str, kind: str, values: dict, scheme: str = "rich", min_count: int = 50,
+                 seed: int = 1, early_stopping: int = 0) -> RunConfig:
+    """A RunConfig from the Train page's widget values (a PRESETS-shaped dict)."""
+    v = values
+    model = ModelConfig(kind=kind, embedding_dim=v["embedding_dim"], dropout=v["dropout"],
+                        residual_channels=v["residual_channels"], skip_channels=v["skip_channels"],
+                        dilation_depth=v["dilation_depth"], stacks=v["stacks"], lstm_units=v["lstm_units"],
+                        lstm_layers=v["lstm_layers"], lstm_dense=v["lstm_dense"], simple_filters=v["simple_filters"],
+                        simple_blocks=v["simple_blocks"], simple_dense=v["simple_dense"])
+    return RunConfig(
+        data=DataConfig(dataset=dataset, max_files=v["max_files"], window=v["window"], stride=v["stride"]),
+        tokenizer=TokenizerConfig(scheme=scheme, min_count=min_count),
+        model=model,
+        train=TrainConfig(epochs=v["epochs"], batch_size=v["batch_size"], learning_rate=v["learning_rate"],
+                          max_seconds=float(v["minutes"]) * 60.0, early_stopping=early_stopping, seed=seed,
+                          steps_per_epoch=v["steps_per_epoch"]),
+    )
+
+
+def first_files(loaded, n: int):
+    """The first n pieces of a LoadResult (what max_files would have loaded), report included."""
+    if not n or n >= len(loaded.pieces):
+        return loaded
+    from .sources import LoadResult
+
+    return LoadResult(loaded.pieces[:n], loaded.parsed[:n], loaded.source, loaded.cached)
+
+
+# ---------------------------------------------------------------- dataset exploration
+
+
+def token_frequencies(pieces: list[Piece]) -> Counter:
+    """How often each token of the article's notes/chords scheme occurs (computed once; the
+    cutoff slider then only filters)."""
+    from .tokens import NotesTokenizer
+
+    tokenizer = NotesTokenizer(TokenizerConfig(scheme="notes"))
+    return Counter(t for p in pieces for t in tokenizer.piece_tokens(p))
+
+
+def cutoff_preview(counts: Counter, cutoff: int) -> dict:
+    """What a rare-token cutoff would drop: the tokens, their count, and the share of notes lost."""
+    dropped = {t: n for t, n in counts.items() if n < cutoff}
+    total = sum(counts.values()) or 1
+    return {
+        "tokens": len(counts),
+        "kept": len(counts) - len(dropped),
+        "dropped": dict(sorted(dropped.items(), key=lambda kv: (-kv[1], kv[0]))),
+        "dropped_occurrences": int(sum(dropped.values())),
+        "share": sum(dropped.values()) / total,
+    }
+
+
+def fmt_bytes(n: float) -> str:
+    for unit, size in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if n >= size:
+            return f"{n / size:.3g} {unit}"
+    return f"{int(n)} bytes"
+
+
+def report_rows(loaded) -> list[dict]:
+    return [{"file": r.name, "status": r.status, "reason": r.reason, "notes": r.notes,
+             "seconds": round(r.seconds, 1)} for r in loaded.report]
+
+
+# ---------------------------------------------------------------- generation
+
+
+class ComposerPool:
+    """Loaded models shared by every session (the app keeps one pool in st.cache_resource).
+
+    Keyed by run folder + model file time, so a retrained or renamed run is reloaded; the least
+    recently used model is dropped beyond `size` (RAM is shared on the hosted demo).
+    """
+
+    def __init__(self, size: int = 4):
+        self.size = size
+        self._lock = threading.Lock()
+        self._loading: dict[tuple, threading.Lock] = {}
+        self._composers: OrderedDict = OrderedDict()
+
+    @staticmethod
+    def key(run) -> tuple:
+        model = Path(run.path) / "model.keras"
+        return str(Path(run.path).resolve()), model.stat().st_mtime if model.is_file() else 0.0
+
+    def get(self, run):
+        from .sample import Composer
+
+        key = self.key(run)
+        with self._lock:
+            if key in self._composers:
+                self._composers.move_to_end(key)
+                return self._composers[key]
+            loading = self._loading.setdefault(key, threading.Lock())
+        with loading:  # one load per model even when several sessions ask at once
+            with self._lock:
+                if key in self._composers:
+                    return self._composers[key]
+            composer = Composer(run)
+            with self._lock:
+                self._composers[key] = composer
+                while len(self._composers) > self.size:
+                    self._composers.popitem(last=False)
+                self._loading.pop(key, None)
+            return composer
+
+    def warm(self, run, sample: SampleConfig) -> threading.Thread:
+        """Load and compile in the background, so the first click plays in seconds."""
+        def work():
+            try:
+                self.get(run).compose(replace(sample, seed=0))
+            except Exception:  # noqa: BLE001 — warming is an optimisation only
+                pass
+
+        thread = threading.Thread(target=work, name=f"musegen-warm-{run.name}", daemon=True)
+        thread.start()
+        return thread
+
+
+HOME_SAMPLE = SampleConfig(seconds=20.0, temperature=1.0, top_p=0.95, primer="random", primer_tokens=64)
+
+
+@dataclass
+class Rendered:
+    """A generated piece made ready to see, hear and download; each part is best-effort."""
+
+    piece: Piece
+    midi: bytes
+    musicxml: str | None = None
+    svg: list[str] = field(default_factory=list)
+    audio: bytes | None = None
+    notes: list[str] = field(default_factory=list)  # what could not be made, for a person
+    warning: str | None = None  # collapse warning
+    settings: dict = field(default_factory=dict)
+    tokens_per_s: float = 0.0
+    run: str = ""
+
+
+def render_piece(piece: Piece, audio: bool = True, score: bool = True, max_seconds: float = 120.0,
+                 max_score_pages: int = 2) -> Rendered:
+    from .audio import check_audio, render_bytes
+    from .midi import piece_to_midi_bytes, piece_to_musicxml, score_svg
+
+    out = Rendered(piece, piece_to_midi_bytes(piece))
+    if score:
+        try:
+            out.musicxml = piece_to_musicxml(piece, title=piece.name)
+            out.svg = score_svg(out.musicxml)[:max_score_pages]
+        except MusegenError as e:
+            out.notes.append(f"No score: {e}")
+        except Exception as e:  # noqa: BLE001 — music21/verovio can fail on odd rhythms; the rest still works
+            out.notes.append(f"No score: engraving failed ({type(e).__name__}).")
+    if audio:
+        problem = check_audio()
+        if problem:
+            out.notes.append(f"No audio: {problem}")
+        else:
+            try:
+                out.audio = render_bytes(out.midi, fmt="ogg", max_seconds=max_seconds)
+            except AudioError as e:
+                out.notes.append(f"No audio: {e}")
+    return out
+
+
+def compose(pool: ComposerPool, run, sample: SampleConfig, piece: Piece | None = None, **render_kw) -> Rendered:
+    """Generate one piece with `run` and render it; the collapse warning comes along."""
+    from .sample import collapse_warning
+
+    composition = pool.get(run).compose(replace(sample, variations=1), piece=piece)
+    out = render_piece(composition.pieces[0], **render_kw)
+    out.warning = collapse_warning(composition.ids[0])
+    out.tokens_per_s = composition.tokens_per_s
+    out.run = run.name
+    out.settings = {"seed": composition.seed, "temperature": sample.temperature, "top_k": sample.top_k,
+                    "top_p": sample.top_p, "seconds": sample.seconds, "primer": "your MIDI" if piece is not None
+                    else sample.primer}
+    return out
+
+
+def random_seed() -> int:
+    return int(np.random.default_rng().integers(1, 1_000_000))

@@ -1,0 +1,315 @@
+"""Every page of the Streamlit app through streamlit.testing (no browser): widgets set, buttons
+clicked, the elements and messages a person would see."""
+from __future__ import annotations
+
+import dataclasses
+import io
+import json
+import time
+import zipfile
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from app_fixtures import bundled_runs  # noqa: F401 (fixture)
+from conftest import Loaded, make_piece, tiny_config
+from musegen import audio, jobs, studio
+from musegen.midi import piece_to_midi_bytes
+
+ROOT = Path(__file__).resolve().parent.parent
+HAS_AUDIO = audio.check_audio() is None
+
+
+@pytest.fixture(autouse=True)
+def env(monkeypatch, tmp_path, bundled_runs):  # noqa: F811
+    runs = tmp_path / "runs"
+    monkeypatch.setenv("MUSEGEN_RUNS", str(runs))
+    monkeypatch.setenv("MUSEGEN_BUNDLED_DIR", str(bundled_runs))
+    for var in AppLimitsEnv:
+        monkeypatch.delenv(var, raising=False)
+    return runs
+
+
+AppLimitsEnv = ("MUSEGEN_MAX_UPLOAD_MB", "MUSEGEN_MAX_TRAINING_MINUTES", "MUSEGEN_MAX_CONCURRENT_TRAININGS")
+
+
+def open_app(page: str | None = None) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180).run()
+    if page:
+        at.switch_page(page).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def midi(i: int) -> bytes:
+    return piece_to_midi_bytes(make_piece(i, bars=12))
+
+
+def texts(elements) -> str:
+    return " ".join(str(e.value) for e in elements)
+
+
+def wait_until(at: AppTest, done, timeout: float = 150.0) -> AppTest:
+    """Rerun (as the fragment's run_every would) until `done(at)`."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if done(at):
+            return at
+        time.sleep(0.5)
+        at.run()
+        assert not at.exception, [e.value for e in at.exception]
+    raise AssertionError("timed out: " + texts(at.markdown)[-500:])
+
+
+def upload(at: AppTest, files) -> AppTest:
+    at.radio(key="ds-source").set_value("Upload files").run()
+    at.file_uploader(key="ds-upload").set_value([(name, data, "application/octet-stream") for name, data in files])
+    return at.run()
+
+
+# ---------------------------------------------------------------- home
+
+
+def test_home_generates_a_piece_with_the_bundled_model():
+    at = open_app()
+    assert "musegen" in at.title[0].value
+    assert "tiny-wavenet" in texts(at.caption)
+    at.button(key="home-generate").click().run()
+    assert not at.exception and not at.error
+    assert at.get("plotly_chart"), "no piano roll"
+    assert len(at.get("audio")) == (1 if HAS_AUDIO else 0)
+    assert "A new piece by" in texts(at.success)
+    assert len(at.session_state["pieces"]) == 1
+
+
+def test_home_without_any_model_says_what_to_do(monkeypatch, tmp_path):
+    monkeypatch.setenv("MUSEGEN_BUNDLED_DIR", str(tmp_path / "none"))
+    at = open_app()
+    assert "No pretrained model" in texts(at.info)
+    assert all(b.key != "home-generate" for b in at.button)
+
+
+def test_without_audio_the_rest_still_works(monkeypatch):
+    monkeypatch.setattr(audio, "_fluidsynth", lambda: None)
+    at = open_app()
+    assert "No audio on this machine" in texts(at.sidebar.warning)
+    at.button(key="home-generate").click().run()
+    assert not at.error and at.get("plotly_chart") and not at.get("audio")
+    assert "No audio" in texts(at.caption)
+    at.switch_page("pages/generate.py").run()
+    at.button(key="gen-go").click().run()
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert any("MIDI" in x for x in labels) and any("MusicXML" in x for x in labels)
+    assert not any("Audio" in x for x in labels)
+
+
+# ---------------------------------------------------------------- dataset
+
+
+def test_dataset_upload_report_histograms_cutoff_and_preview():
+    at = open_app("pages/dataset.py")
+    upload(at, [("a.mid", midi(0)), ("b.mid", midi(1)), ("notes.mid", b"these are not notes")])
+    assert not at.error, texts(at.error)
+    assert "Limits:" in texts(at.caption) and "50 MB per upload" in texts(at.caption)
+    metrics = {m.label: m.value for m in at.metric}
+    assert (metrics["Files"], metrics["Parsed"], metrics["Skipped"]) == ("3", "2", "1")
+    assert "notes.mid" in texts(at.warning)
+    assert len(at.get("plotly_chart")) >= 4  # pitches, durations, token counts, piano roll
+    assert len(at.get("audio")) == (1 if HAS_AUDIO else 0)
+    assert at.dataframe, "no per-file report"
+    before = texts(at.markdown)
+    assert "would be dropped" in before
+    at.slider(key="ds-cutoff").set_value(1).run()
+    assert "**0** of" in texts(at.markdown)
+    assert at.session_state["dataset"]["result"].summary()["parsed"] == 2  # what Train will use
+
+
+def test_dataset_refuses_bad_uploads_with_a_message():
+    at = open_app("pages/dataset.py")
+    upload(at, [("song.mid", b"just some text, not MIDI")])
+    assert at.error and "No usable music" in at.error[0].value
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as zf:
+        zf.writestr("a.mid", b"nope")
+        zf.writestr("b.mid", b"")
+        zf.writestr("readme.txt", b"hello")
+    upload(at, [("bad.zip", buffer.getvalue())])
+    assert at.error and "No usable music" in at.error[0].value
+    assert "Choose a dataset" in texts(at.info)
+
+
+def test_dataset_builtin_list():
+    at = open_app("pages/dataset.py")
+    names = at.selectbox(key="ds-builtin").options
+    assert any("Bach chorales" in n for n in names)
+
+
+# ---------------------------------------------------------------- train
+
+
+def test_train_quick_run_to_the_end_then_rename_and_delete(env):
+    at = open_app("pages/dataset.py")
+    upload(at, [(f"t{i}.mid", midi(i)) for i in range(3)])
+    at.switch_page("pages/train.py").run()
+    assert "3 uploaded files" in texts(at.markdown)
+    assert at.selectbox(key="tr-preset").value.startswith("Quick test")
+    for box in at.number_input:
+        assert box.proto.help, f"{box.label} has no help"
+    at.selectbox(key="tr-kind").set_value("lstm").run()
+    at.button(key="tr-start").click().run()
+    job_id = at.session_state["job"]
+    assert at.query_params["job"] == [job_id] or at.query_params["job"] == job_id
+    wait_until(at, lambda a: "Training finished." in texts(a.success))
+    assert at.get("plotly_chart")
+    job = jobs.get(job_id)
+    assert job.run_path.parent == env and (job.run_path / "model.keras").is_file()
+    assert job.config.train.max_seconds == 120.0  # the quick preset's budget (under the app's cap)
+    labels = [e.label for e in at.expander]
+    assert any(job.run_path.name in x for x in labels)
+
+    # The run library: rename, then delete.
+    i = [e.path for e in studio.library()].index(job.run_path)
+    at.text_input(key=f"lib-name-{i}").set_value("my-lstm")
+    at.button(key=f"lib-rename-{i}").click().run()
+    assert (env / "my-lstm").is_dir() and not job.run_path.exists()
+    i = [e.path.name for e in studio.library()].index("my-lstm")
+    at.button(key=f"lib-delete-{i}").click().run()
+    assert "for good" in texts(at.warning)
+    at.button(key=f"lib-yes-{i}").click().run()
+    assert not (env / "my-lstm").exists()
+    # Bundled runs are read-only: no rename or delete for them.
+    assert "Bundled with the app: read-only." in texts(at.caption)
+
+
+def test_train_waits_in_the_queue_and_can_be_stopped(tmp_path, pieces):
+    config = tiny_config("wavenet")
+    config = dataclasses.replace(config, train=dataclasses.replace(config.train, epochs=500))
+    blocker = jobs.submit(config, tmp_path / "blocker", pieces=Loaded(pieces))
+    try:
+        at = open_app("pages/train.py")
+        assert "busy" in texts(at.caption)
+        assert any("blocker" in m for m in texts(at.markdown).split("**"))  # listed among other trainings
+        at.button(key="tr-start").click().run()
+        assert "Waiting in the queue" in texts(at.info) and "place **1**" in texts(at.info)
+        mine = at.session_state["job"]
+        stop = [b for b in at.button if b.key == f"tr-stop-{mine}"][0]
+        stop.click().run()
+        assert jobs.get(mine).state == "stopped"
+        wait_until(at, lambda a: "Stopped before it started." in texts(a.success), timeout=10)
+    finally:
+        jobs.stop(blocker)
+        jobs.registry().wait(blocker, timeout=120)
+
+
+def test_a_reload_finds_the_training_again(tmp_path, pieces):
+    job_id = jobs.submit(tiny_config("wavenet"), tmp_path / "reloaded", pieces=Loaded(pieces))
+    try:
+        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+        at.query_params["job"] = job_id
+        at.run()
+        at.switch_page("pages/train.py").run()
+        assert at.session_state["job"] == job_id
+        assert "reloaded" in texts(at.subheader)
+    finally:
+        jobs.stop(job_id)
+        jobs.registry().wait(job_id, timeout=120)
+
+
+# ---------------------------------------------------------------- generate
+
+
+def test_generate_compose_score_audio_downloads_and_session_list():
+    at = open_app("pages/generate.py")
+    assert at.selectbox(key="gen-run").value.endswith("tiny-wavenet")
+    seed = at.number_input(key="gen-seed").value
+    at.button(key="gen-surprise").click().run()
+    assert at.number_input(key="gen-seed").value != seed
+    at.slider(key="gen-temperature").set_value(1.2)
+    at.slider(key="gen-topp").set_value(0.9)
+    at.slider(key="gen-seconds").set_value(10)
+    at.selectbox(key="gen-instrument").set_value("Violin")
+    at.button(key="gen-go").click().run()
+    assert not at.error, texts(at.error)
+    assert at.get("plotly_chart") and at.get("image"), "piano roll or score missing"
+    assert len(at.get("audio")) == (2 if HAS_AUDIO else 0)  # the piece + its entry in the session list
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert sum(any(k in x for x in labels) for k in ("MIDI", "Audio", "MusicXML")) == (3 if HAS_AUDIO else 2)
+    piece = at.session_state["pieces"][-1]
+    assert piece.piece.program == 40 and piece.settings["temperature"] == 1.2
+    at.selectbox(key="gen-run").set_value(at.selectbox(key="gen-run").options[1]).run()
+    at.button(key="gen-go").click().run()
+    assert len(at.session_state["pieces"]) == 2
+    assert "This session's pieces" in texts(at.subheader)
+
+
+def test_generate_continues_an_uploaded_midi_and_refuses_a_bad_one():
+    at = open_app("pages/generate.py")
+    at.radio(key="gen-primer").set_value("My MIDI file (continue it)").run()
+    assert at.button(key="gen-go").disabled
+    at.file_uploader(key="gen-upload").set_value(("x.mid", b"not midi", "audio/midi"))
+    at.run()
+    assert at.error
+    at.file_uploader(key="gen-upload").set_value(("x.mid", midi(4), "audio/midi"))
+    at.run()
+    assert not at.error and "lead into the new music" in texts(at.caption)
+    at.button(key="gen-go").click().run()
+    assert not at.error and at.session_state["pieces"][-1].settings["primer"] == "your MIDI"
+
+
+# ---------------------------------------------------------------- compare
+
+
+def test_compare_curves_table_and_side_by_side(monkeypatch, tmp_path):
+    monkeypatch.setattr(studio, "PROJECT_ROOT", tmp_path)  # no study results here
+    at = open_app("pages/compare.py")
+    assert len(at.multiselect(key="cmp-runs").value) == 2
+    assert at.get("plotly_chart") and at.dataframe
+    assert "The study's answer" not in texts(at.subheader)
+    at.slider(key="cmp-seconds").set_value(5)
+    at.button(key="cmp-go").click().run()
+    assert not at.error, texts(at.error)
+    assert len(at.get("audio")) == (2 if HAS_AUDIO else 0)
+    table = at.dataframe[0].value
+    assert table["generation tokens/s"].notna().all() and set(table["model"]) == {"wavenet", "lstm"}
+
+
+def test_compare_shows_the_study_headline_when_present(monkeypatch, tmp_path):
+    (tmp_path / "docs" / "study").mkdir(parents=True)
+    (tmp_path / "docs" / "study" / "results.json").write_text(json.dumps(
+        {"headline": [{"model": "wavenet", "val_loss": 1.2}, {"model": "lstm", "val_loss": 1.4}]}))
+    monkeypatch.setattr(studio, "PROJECT_ROOT", tmp_path)
+    at = open_app("pages/compare.py")
+    assert "The study's answer" in texts(at.subheader)
+    assert "docs/study.md" in texts(at.caption)
+    assert list(at.dataframe[-1].value["model"]) == ["wavenet", "lstm"]
+
+
+def test_compare_trains_both_with_identical_settings(monkeypatch):
+    at = open_app("pages/compare.py")
+    at.button(key="cmp-train").click().run()
+    ids = at.session_state["cmp-jobs"]
+    try:
+        a, b = (jobs.get(i) for i in ids)
+        assert (a.config.model.kind, b.config.model.kind) == ("wavenet", "lstm")
+        assert a.config.data == b.config.data and a.config.train == b.config.train
+        assert "Waiting: place 1" in texts(at.caption) or b.state != "queued"
+    finally:
+        for i in ids:
+            jobs.stop(i)
+        for i in ids:
+            jobs.registry().wait(i, timeout=120)
+
+
+def test_scores_engrave_in_every_script_thread():
+    """Streamlit runs each script run in a new thread; verovio must find its fonts in all of them."""
+    import threading
+
+    from musegen.midi import piece_to_musicxml, score_svg
+
+    xml, out = piece_to_musicxml(make_piece(0)), []
+    for _ in range(3):
+        thread = threading.Thread(target=lambda: out.append(score_svg(xml)[0]))
+        thread.start()
+        thread.join()
+    assert len(out) == 3 and all(svg.lstrip().startswith(("<svg", "<?xml")) for svg in out)

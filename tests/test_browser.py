@@ -1,0 +1,181 @@
+"""The whole loop in a real browser: headless Debian Chromium, driven by Playwright, against
+`streamlit run app.py` on localhost. Screenshots go to tests/output/screenshots/."""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from app_fixtures import bundled_runs  # noqa: F401 (fixture)
+from conftest import make_piece
+from musegen.audio import check_audio
+from musegen.midi import piece_to_midi_bytes
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = "/usr/bin/chromium"
+SHOTS = ROOT / "tests" / "output" / "screenshots"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync"]
+
+pytestmark = pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"{CHROMIUM} is missing (apt-get install chromium)")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, bundled_runs):  # noqa: F811
+    port = free_port()
+    runs = tmp_path_factory.mktemp("browser-runs")
+    env = {**os.environ, "MUSEGEN_RUNS": str(runs), "MUSEGEN_BUNDLED_DIR": str(bundled_runs),
+           "MUSEGEN_MAX_CONCURRENT_TRAININGS": "1"}
+    log = open(tmp_path_factory.mktemp("browser-log") / "streamlit.log", "w+")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+         "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
+         "--server.fileWatcherType", "none"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).status == 200:
+                break
+        except OSError:
+            time.sleep(0.3)
+    else:
+        proc.kill()
+        log.seek(0)
+        pytest.fail(f"streamlit did not start:\n{log.read()[-3000:]}")
+    yield url, runs
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    log.seek(0)
+    text = log.read()
+    assert "Traceback" not in text, text[-3000:]
+
+
+@pytest.fixture(scope="module")
+def page(server):
+    from playwright.sync_api import sync_playwright
+
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.set_default_timeout(60_000)
+        yield page
+        browser.close()
+
+
+def settle(page):
+    """Wait until Streamlit has finished running the script."""
+    page.wait_for_timeout(300)
+    page.wait_for_function("!document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=120_000)
+    page.wait_for_timeout(300)
+
+
+def shot(page, name):
+    """The whole page: Streamlit scrolls inside its main block, so grow the window to fit it."""
+    height = page.evaluate("() => (document.querySelector('[data-testid=\"stMain\"]') || document.body).scrollHeight")
+    page.set_viewport_size({"width": 1400, "height": int(min(max(1000, height + 40), 7000))})
+    page.wait_for_timeout(700)
+    page.screenshot(path=str(SHOTS / f"{name}.png"))
+    page.set_viewport_size({"width": 1400, "height": 1000})
+
+
+def go(page, url, path):
+    page.goto(f"{url}/{path}")
+    page.get_by_test_id("stSidebar").wait_for()
+    settle(page)
+
+
+def audio_src_ok(page, within=None) -> bool:
+    scope = within or page
+    srcs = scope.locator("audio").evaluate_all("els => els.map(e => e.getAttribute('src') || '')")
+    return any(len(s) > 0 for s in srcs)
+
+
+def test_the_whole_loop_in_a_browser(server, page, tmp_path):
+    url, runs = server
+
+    # Home: three steps and a piece within seconds from the bundled model.
+    go(page, url, "")
+    page.get_by_text("Hear it now").wait_for()
+    shot(page, "01-home")
+    page.get_by_role("button", name="Generate a piece now").click()
+    page.locator(".js-plotly-plot").first.wait_for(timeout=120_000)
+    settle(page)
+    if check_audio() is None:
+        page.locator("audio").first.wait_for(state="attached")
+        assert audio_src_ok(page)
+    shot(page, "02-home-generated")
+
+    # Dataset: upload three MIDI files.
+    go(page, url, "dataset")
+    page.get_by_text("Upload files").click()
+    settle(page)
+    files = []
+    for i in range(3):
+        path = tmp_path / f"tune-{i}.mid"
+        path.write_bytes(piece_to_midi_bytes(make_piece(i, bars=12)))
+        files.append(str(path))
+    page.locator("input[type=file]").set_input_files(files)
+    page.get_by_text("3 uploaded files").first.wait_for(timeout=60_000)
+    settle(page)
+    page.get_by_text("Rare tokens").wait_for()
+    page.locator(".js-plotly-plot").nth(3).wait_for()
+    shot(page, "03-dataset")
+
+    # Train: the quick preset, to the end.
+    page.get_by_test_id("stSidebarNav").get_by_role("link", name="Train").click()
+    settle(page)
+    page.get_by_text("New training").wait_for()
+    shot(page, "04-train-form")
+    page.get_by_role("button", name="Start training").click()
+    page.get_by_role("button", name="Stop").wait_for(timeout=60_000)
+    page.locator(".js-plotly-plot").first.wait_for(timeout=120_000)
+    page.wait_for_timeout(1500)
+    shot(page, "05-train-running")
+    page.get_by_text("Training finished.").wait_for(timeout=150_000)
+    settle(page)
+    assert page.locator(".js-plotly-plot").count() >= 1
+    page.get_by_text("Run library").scroll_into_view_if_needed()
+    shot(page, "06-train-finished")
+    assert [p for p in runs.iterdir() if p.is_dir() and not p.name.startswith(".")], "no run was saved"
+
+    # Generate with the new run (same session: the page link keeps it): piano roll, score (SVG), audio.
+    page.get_by_role("link", name="Generate with it").click()
+    settle(page)
+    page.get_by_text("trained on 3 uploaded file").wait_for()
+    page.get_by_role("button", name="Compose").click()
+    page.locator("img[src^='data:image/svg']").first.wait_for(timeout=120_000)
+    settle(page)
+    assert page.locator(".js-plotly-plot").count() >= 1
+    if check_audio() is None:
+        assert audio_src_ok(page)
+    assert page.get_by_role("button", name="MIDI").count() >= 1
+    shot(page, "07-generate")
+
+    # Compare: curves and the table of the bundled runs.
+    go(page, url, "compare")
+    page.get_by_text("Listen side by side").wait_for()
+    page.locator(".js-plotly-plot").first.wait_for()
+    page.get_by_role("button", name="Compose one piece with each").click()
+    page.locator(".js-plotly-plot").nth(2).wait_for(timeout=120_000)
+    settle(page)
+    if check_audio() is None:
+        assert page.locator("audio").count() == 2 and audio_src_ok(page)
+    shot(page, "08-compare")
