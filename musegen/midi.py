@@ -97,13 +97,31 @@ def _ql(x: float) -> Fraction:
     return Fraction(x).limit_denominator(12)
 
 
-def _staff(rows: np.ndarray, clef, part_id: str, name: str, mark=None):
+# Krumhansl–Kessler key profiles, C major and C minor (pitch classes C … B).
+MAJOR_PROFILE = np.array([6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88])
+MINOR_PROFILE = np.array([6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17])
+SHARPS_OF_MAJOR = [0, -5, 2, -3, 4, -1, 6, 1, -4, 3, -2, 5]  # key signature of each major tonic
+
+
+def key_sharps(rows: np.ndarray) -> int:
+    """The key signature that best fits the notes (duration-weighted Krumhansl–Schmuckler):
+    without one, every black key would carry its own accidental."""
+    histogram = np.bincount(rows[:, PITCH].astype(int) % 12, weights=rows[:, DURATION], minlength=12)
+    if not histogram.any():
+        return 0
+    best = max(((np.corrcoef(histogram, np.roll(profile, tonic))[0, 1], tonic, minor)
+                for tonic in range(12) for minor, profile in ((False, MAJOR_PROFILE), (True, MINOR_PROFILE))))
+    _, tonic, minor = best
+    return SHARPS_OF_MAJOR[(tonic + 3) % 12 if minor else tonic]
+
+
+def _staff(rows: np.ndarray, clef, part_id: str, sharps: int, mark=None):
     """One staff (a music21 Part) from rows of (start, duration, pitch, velocity), quantized."""
-    from music21 import chord, meter, note, stream
+    from music21 import chord, key, meter, note, stream
 
     part = stream.Part(id=part_id)
-    part.partName = name
     part.insert(0, clef)
+    part.insert(0, key.KeySignature(sharps))
     part.insert(0, meter.TimeSignature("4/4"))
     if mark is not None:
         part.insert(0, mark)
@@ -150,11 +168,12 @@ def piece_to_stream(piece: Piece, title: str | None = None):
     score.metadata.composer = "musegen"  # else music21 signs the score "Music21"
     mark = tempo.MetronomeMark(number=round(float(piece.tempo), 2), referent=1.0)
     staves = []
+    sharps = key_sharps(rows)
     if len(upper) or not len(lower):
-        staves.append(_staff(upper, clef.TrebleClef(), "RH", "Piano", mark))
+        staves.append(_staff(upper, clef.TrebleClef(), "RH", sharps, mark))
         mark = None
     if len(lower) or not len(upper):
-        staves.append(_staff(lower, clef.BassClef(), "LH", "Piano", mark))
+        staves.append(_staff(lower, clef.BassClef(), "LH", sharps, mark))
     # Both staves as long as each other, so the grand staff closes together.
     n_measures = max(len(p.getElementsByClass(stream.Measure)) for p in staves)
     for p in staves:
