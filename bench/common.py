@@ -32,7 +32,18 @@ class Timer:
 def write_json(path: Path, obj) -> Path:
     from musegen.files import atomic_write
 
-    return atomic_write(path, json.dumps(obj, indent=2, default=_plain))
+    return atomic_write(path, json.dumps(rounded(json.loads(json.dumps(obj, default=_plain))), indent=1))
+
+
+def rounded(obj, digits: int = 5):
+    """Floats rounded to `digits` significant digits, so result files stay small and diffable."""
+    if isinstance(obj, float):
+        return float(f"{obj:.{digits}g}")
+    if isinstance(obj, dict):
+        return {k: rounded(v, digits) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [rounded(v, digits) for v in obj]
+    return obj
 
 
 def _plain(value):

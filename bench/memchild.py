@@ -4,7 +4,9 @@
     python bench/memchild.py train OUT SECONDS   train the default WaveNet on 60 Bach chorales
     python bench/memchild.py app RUN [RUN…]      what the app holds: a Composer per run, one piece each
 
-TensorFlow allocates outside Python's heap, so tracemalloc cannot see it; ru_maxrss can.
+TensorFlow allocates outside Python's heap, so tracemalloc cannot see it. The peak is VmHWM from
+/proc/self/status: ru_maxrss would not do, since Linux carries the parent's high-water mark across
+fork + exec (every child of a 1 GB benchmark process would report at least 1 GB).
 """
 from __future__ import annotations
 
@@ -15,6 +17,16 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+
+def peak_mb() -> float:
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # not Linux: ru_maxrss (KB on Linux)
 
 
 def main(what: str, args: list[str]) -> dict:
@@ -44,7 +56,7 @@ def main(what: str, args: list[str]) -> dict:
         for composer in composers:
             composer.compose(SampleConfig(length=200, seed=1))
         info = {"runs": [Path(p).name for p in args]}
-    self_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    self_mb = peak_mb()
     children_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     return {"what": what, "peak_mb": round(self_mb, 1), "children_peak_mb": round(children_mb, 1),
             "seconds": round(time.perf_counter() - start, 1), **info}

@@ -3,7 +3,7 @@
     heldout(run)            NLL per token, perplexity, next-token accuracy on the run's validation files
     features(piece)         per-piece musical statistics (pitch-class entropy, scale consistency, …)
     compare_sets(real, gen) mgeval-style: intra-set vs inter-set distance distributions → overlap, KL
-    collapse(ids)           distinct tokens, longest repeated loop; collapse_warning(ids) says what to do
+    collapse(ids)           distinct tokens, longest repeated loop, collapsed (sample.collapse_warning)
     TrainingIndex(seqs)     longest passage copied verbatim from the training data, and its file
     evaluate(run)           all of the above in one dict (the CLI's `musegen evaluate`, the study)
 
@@ -21,6 +21,7 @@ import numpy as np
 
 from .errors import ModelError
 from .piece import DURATION, PITCH, START, Piece
+from .sample import collapse_warning  # noqa: F401  (one definition of "collapsed", shared with the app)
 
 # ------------------------------------------------------------------------------------------
 # Held-out likelihood
@@ -333,30 +334,15 @@ def longest_loop(ids) -> Loop:
     return best
 
 
-def collapse(ids, min_repeats: float = 3.0, min_share: float = 0.5, min_distinct: int = 4) -> dict:
-    """Has generation collapsed? Into a loop covering ≥ half the output played ≥ 3 times, or onto
-    fewer than `min_distinct` different tokens."""
+def collapse(ids) -> dict:
+    """Has generation collapsed? `collapsed` follows the app's `sample.collapse_warning` (almost no
+    distinct tokens, or a second half that is one short loop); the longest loop anywhere in the
+    output is reported alongside, as a number to watch."""
     ids = np.asarray(ids)
     loop = longest_loop(ids)
-    distinct = int(len(np.unique(ids)))
-    looped = loop.repeats >= min_repeats and loop.span >= min_share * max(len(ids), 1)
-    return {"tokens": int(len(ids)), "distinct_tokens": distinct, "loop_period": loop.period,
+    return {"tokens": int(len(ids)), "distinct_tokens": int(len(np.unique(ids))), "loop_period": loop.period,
             "loop_tokens": loop.span, "loop_repeats": round(loop.repeats, 2),
-            "collapsed": bool(len(ids) > 0 and (looped or distinct < min_distinct))}
-
-
-def collapse_warning(ids) -> str | None:
-    """A sentence for a person when the output collapsed, else None."""
-    c = collapse(ids)
-    if not c["collapsed"]:
-        return None
-    if c["distinct_tokens"] < 4:
-        what = f"the model wrote only {c['distinct_tokens']} different token(s) in {c['tokens']}"
-    else:
-        what = (f"the model fell into a loop: a {c['loop_period']}-token pattern repeats "
-                f"{c['loop_repeats']:.0f} times ({c['loop_tokens']} of {c['tokens']} tokens)")
-    return (f"This output collapsed — {what}. Try a higher temperature (1.0–1.2) or nucleus sampling "
-            f"(top-p 0.9), or train the model longer.")
+            "collapsed": collapse_warning(ids) is not None}
 
 
 # ------------------------------------------------------------------------------------------
@@ -555,17 +541,20 @@ def evaluate(run, pieces: list[Piece] | None = None, *, n_pieces: int = 8, lengt
     tokenizer = run.tokenizer
     train_ids = [tokenizer.encode(p) for p in train_pieces]
     index = TrainingIndex(train_ids, [p.name for p in train_pieces])
-    composition = composer.compose(SampleConfig(length=length, temperature=temperature, top_p=top_p, seed=seed,
-                                                variations=n_pieces, primer="random"))
+    # One piece per seed, each from its own real primer (a batch would share one primer).
+    compositions = [composer.compose(SampleConfig(length=length, temperature=temperature, top_p=top_p,
+                                                  seed=seed + i, primer="random")) for i in range(n_pieces)]
+    generated_ids = [c.ids[0] for c in compositions]
+    tokens_per_s = float(np.mean([c.tokens_per_s for c in compositions[1:] or compositions]))  # first compiles
     tempo = run.data.get("tempo", 120.0)
     _, real = real_excerpts(train_ids, tokenizer, length, max(n_pieces, 16), seed, tempo)
-    generated = [p for p in composition.pieces if p.n_notes]
-    musical = compare_sets(real, generated) if generated else {"features": {}, "overlap": 0.0, "kl": float("nan")}
+    generated = [c.pieces[0] for c in compositions]  # an output with no notes is scored as such
+    musical = compare_sets(real, generated)
     # What a real piece "copies" by chance (shared cadences, scales): the baseline for memorisation.
     val_ids = [tokenizer.encode(p) for p in val_pieces]
     baseline_ids, _ = real_excerpts(val_ids, tokenizer, length, min(n_pieces, len(val_ids) * 4), seed + 1, tempo)
     baseline = [index.longest_copy(ids).tokens for ids in baseline_ids]
-    summary = summarize_generation(composition.ids, index)
+    summary = summarize_generation(generated_ids, index)
     summary["memorisation"]["validation_baseline"] = float(np.mean(baseline))
     return {
         "run": str(run.path),
@@ -581,15 +570,15 @@ def evaluate(run, pieces: list[Piece] | None = None, *, n_pieces: int = 8, lengt
         "accuracy": stats["accuracy"],
         "bits_per_quarter": stats["bits_per_quarter"],
         "temperature": temperature,
-        "pieces": len(composition.pieces),
-        "tokens_per_s": composition.tokens_per_s,
-        "musical": _musical_summary(musical, generated),
+        "pieces": len(compositions),
+        "tokens_per_s": tokens_per_s,
+        "musical": _musical_summary(musical),
         "overlap": musical["overlap"],
         "kl": musical["kl"],
         **summary,
     }
 
 
-def _musical_summary(musical: dict, generated: list[Piece]) -> dict:
+def _musical_summary(musical: dict) -> dict:
     rows = musical.get("features", {})
     return {name: {k: (round(v, 4) if isinstance(v, float) else v) for k, v in row.items()} for name, row in rows.items()}

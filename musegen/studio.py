@@ -211,13 +211,6 @@ def cutoff_preview(counts: Counter, cutoff: int) -> dict:
     }
 
 
-def fmt_bytes(n: float) -> str:
-    for unit, size in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
-        if n >= size:
-            return f"{n / size:.3g} {unit}"
-    return f"{int(n)} bytes"
-
-
 def report_rows(loaded) -> list[dict]:
     return [{"file": r.name, "status": r.status, "reason": r.reason, "notes": r.notes,
              "seconds": round(r.seconds, 1)} for r in loaded.report]
@@ -278,7 +271,7 @@ class ComposerPool:
         return thread
 
 
-HOME_SAMPLE = SampleConfig(seconds=20.0, temperature=1.0, top_p=0.95, primer="random", primer_tokens=64)
+HOME_SAMPLE = SampleConfig(seconds=20.0, top_p=0.95, primer="random", primer_tokens=64)
 
 
 @dataclass

@@ -95,7 +95,7 @@ st.caption("Parameters: size of the model. Best val loss / accuracy: on music he
 st.subheader("Listen side by side")
 c1, c2, c3 = st.columns(3)
 seconds = c1.slider("Length (s)", 5, 60, 15, 5, key="cmp-seconds")
-temperature = c2.slider("Temperature", 0.0, 2.0, 1.0, 0.05, key="cmp-temperature")
+temperature = c2.slider("Temperature", 0.0, 2.0, SampleConfig().temperature, 0.05, key="cmp-temperature")
 seed = c3.number_input("Seed (the same for all)", 0, 2**31 - 1, 7, key="cmp-seed")
 if st.button(":material/play_arrow: Compose one piece with each", type="primary", key="cmp-go"):
     sample = SampleConfig(seconds=float(seconds), temperature=float(temperature), top_p=0.95, seed=int(seed))

@@ -9,7 +9,7 @@ from musegen.config import DataConfig, Limits
 from musegen.errors import MusegenError
 from musegen.plots import duration_histogram, piano_roll, pitch_histogram, token_counts
 from musegen.sources import MUSIC_EXTENSIONS, list_datasets, load_pieces
-from musegen.studio import fmt_bytes
+from musegen.readers import format_bytes
 
 st.title(":material/library_music: Dataset")
 st.caption("The music the model will learn from. Every file is checked; the ones that cannot be used "
@@ -44,9 +44,9 @@ else:
         max_upload_size=limits.max_upload_mb or None,
         help="MIDI (.mid, .midi), MusicXML (.xml, .musicxml, .mxl), ABC, Humdrum, or a .zip holding them.")
     st.caption(
-        f"Limits: {limits.max_upload_mb} MB per upload · {fmt_bytes(file_limits.max_file_bytes)} per music file · "
+        f"Limits: {limits.max_upload_mb} MB per upload · {format_bytes(file_limits.max_file_bytes)} per music file · "
         f"{file_limits.max_notes:,} notes and {file_limits.max_seconds / 60:.0f} min of music per file · "
-        f"a .zip may hold {file_limits.max_zip_members:,} files, {fmt_bytes(file_limits.max_zip_bytes)} unpacked.")
+        f"a .zip may hold {file_limits.max_zip_members:,} files, {format_bytes(file_limits.max_zip_bytes)} unpacked.")
     if uploads:
         signature = tuple((u.name, u.size) for u in uploads)
         if st.session_state.get("ds-upload-sig") != signature:

@@ -52,7 +52,7 @@ with left:
     instrument = st.selectbox("Instrument", list(studio.INSTRUMENTS), key="gen-instrument",
                               help="The General MIDI sound used for the audio and the MIDI file.")
 with right:
-    temperature = st.slider("Temperature", 0.0, 2.0, 1.0, 0.05, key="gen-temperature",
+    temperature = st.slider("Temperature", 0.0, 2.0, SampleConfig().temperature, 0.05, key="gen-temperature",
                             help="Low: safe and repetitive (0 = always the likeliest note). High: surprising.")
     top_k = st.slider("Top-k (0 = off)", 0, 100, 0, key="gen-topk",
                       help="Choose only among the k likeliest next tokens.")

@@ -1,0 +1,346 @@
+"""`make bench`: five measurements, each comparing two ways of doing one thing on the same input.
+
+    1. generation  the article's loop (one model.predict per note) vs the compiled generator
+    2. training    the article's set-up vs ours, equal wall-time on the same files: quality reached
+    3. loading     music21 vs the symusic MIDI path vs the cache, same files
+    4. rendering   FluidSynth: seconds of audio per second; ogg vs wav size per minute
+    5. memory      peak RSS (VmHWM): TensorFlow alone, a training process, an app-like process
+
+Quick sizes by default (a few minutes on two cores); BENCH_FULL=1 for bigger ones.
+`python bench/run.py loading rendering` runs only those; results are merged into
+bench/results/results.json, with results.md (tables) and PNG plots beside it.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import numpy as np  # noqa: E402
+
+from bench.common import ASSETS, FULL, RESULTS, ROOT, Timer, log, markdown_table, pyplot, save_figure, write_json  # noqa: E402
+
+SIZE = "full" if FULL else "quick"
+
+
+# ------------------------------------------------------------------------------ 1. generation
+
+
+def _model_for(kind: str, vocab: int, window: int):
+    """The bundled trained model when there is one, else the default architecture, random weights."""
+    import keras
+
+    from musegen.config import ModelConfig
+    from musegen.models import build_model
+    from musegen.runs import Run
+
+    path = ASSETS / f"bach-{kind}"
+    if (path / "model.keras").is_file():
+        run = Run.load(path)
+        return run.load_model(), run.config.model, len(run.tokenizer), run.config.data.window, f"bundled {path.name}"
+    keras.utils.set_random_seed(0)
+    config = ModelConfig(kind=kind)
+    return build_model(config, vocab, window), config, vocab, window, "random weights"
+
+
+def generation() -> dict:
+    import keras
+
+    from musegen.config import ModelConfig, TokenizerConfig
+    from musegen.models import build_model
+    from musegen.sample import Generator, Sampling, article_loop
+    from musegen.tokens import make_tokenizer
+
+    vocab, window = len(make_tokenizer(TokenizerConfig())), 128
+    n_one, n_batch, batch, n_article = (2000, 1000, 32, 200) if FULL else (1000, 500, 16, 40)
+    rng = np.random.default_rng(0)
+    rows = []
+    setups = [("wavenet", None), ("simple-wavenet", None), ("lstm", None), ("lstm", "article")]
+    for kind, setup in setups:
+        if setup == "article":  # the article's own set-up: scalar inputs, last step, 32-token window
+            keras.utils.set_random_seed(0)
+            config = ModelConfig(kind=kind, inputs="scalar", targets="last", dropout=0.0)
+            v, w = 60, 32
+            model, source = build_model(config, v, w), "random weights"
+        else:
+            model, config, v, w, source = _model_for(kind, vocab, window)
+        label = f"{kind} (article set-up)" if setup else kind
+        log(f"generation: {label} ({source})")
+        gen = Generator(model, config, v, w, 0)
+        primer = rng.integers(3, v, (1, min(64, w)))
+        with Timer() as compile_one:
+            gen.generate(primer, n_one, Sampling(1.0, seed=1))  # first call compiles
+        one = max(gen.generate(primer, n_one, Sampling(1.0, seed=s))[1] for s in (2, 3))
+        many = np.repeat(primer, batch, axis=0)
+        gen.generate(many, n_batch, Sampling(1.0, seed=1))
+        batched = max(gen.generate(many, n_batch, Sampling(1.0, seed=s))[1] for s in (2, 3))
+        window_ids = list(rng.integers(3, v, w))
+        last_only = config.targets == "last"
+        article_loop(model, window_ids, 3, last_only)  # builds predict's function
+        with Timer() as t:
+            article_loop(model, window_ids, n_article, last_only)
+        article = n_article / t.seconds
+        rows.append({"model": label, "weights": source, "params": int(model.count_params()),
+                     "fast_path": gen.fast, "article_tokens_per_s": article, "tokens_per_s_one": one,
+                     "tokens_per_s_batch": batched, "batch": batch, "compile_seconds": compile_one.seconds,
+                     "ratio_one": one / article, "ratio_batch": batched / article})
+        log(f"  article loop {article:,.0f} tok/s | ours: one sequence {one:,.0f} tok/s "
+            f"({one / article:,.0f}×), batch of {batch} {batched:,.0f} tok/s ({batched / article:,.0f}×), "
+            f"first call {compile_one.seconds:.1f} s")
+    plt = pyplot()
+    fig, ax = plt.subplots(figsize=(6.5, 3.2))
+    x = np.arange(len(rows))
+    for i, (key, name) in enumerate([("article_tokens_per_s", "article loop (predict per note)"),
+                                     ("tokens_per_s_one", "compiled, 1 sequence"),
+                                     ("tokens_per_s_batch", f"compiled, batch of {batch}")]):
+        ax.bar(x + (i - 1) * 0.27, [r[key] for r in rows], 0.27, label=name)
+    ax.set_xticks(x, [r["model"] for r in rows])
+    ax.set_yscale("log")
+    ax.set_ylabel("tokens / second")
+    ax.legend(frameon=False, fontsize=8, loc="upper left", bbox_to_anchor=(1, 1))
+    save_figure(fig, RESULTS / "generation.png")
+    default = rows[0]
+    return {"rows": rows, "ratio": default["ratio_one"],
+            "summary": f"default WaveNet, one sequence: {default['tokens_per_s_one']:,.0f} tok/s vs the article's "
+                       f"{default['article_tokens_per_s']:,.0f} tok/s = {default['ratio_one']:,.0f}×"}
+
+
+# ------------------------------------------------------------------------------ 2. training
+
+
+def training() -> dict:
+    from musegen.cli import article_preset
+    from musegen.config import DataConfig, ModelConfig, RunConfig, TokenizerConfig, TrainConfig, replace
+    from musegen.metrics import heldout, split_pieces
+    from musegen.sources import load_pieces
+    from musegen.train import train
+
+    budget, max_files = (150.0, 0) if FULL else (40.0, 120)
+    data = DataConfig(dataset="bach", max_files=max_files)
+    loaded = load_pieces("bach", data)
+    article_window = 32
+    setups = {
+        "article-lstm": ("article: LSTM, notes tokens, scalar inputs, last-step target",
+                         article_preset(RunConfig(data=data, model=ModelConfig(kind="lstm")))),
+        "ours-notes": ("ours: WaveNet, notes tokens (the article's), embeddings, every position",
+                       RunConfig(data=replace(data, window=64, stride=32), tokenizer=TokenizerConfig(scheme="notes"))),
+        "ours-rich": ("ours: WaveNet, rich tokens, embeddings, every position", RunConfig(data=data)),
+    }
+    if FULL:
+        setups["article-simple-wavenet"] = ("article: simple WaveNet, notes tokens, scalar inputs, last-step target",
+                                            article_preset(RunConfig(data=data, model=ModelConfig(kind="simple-wavenet"))))
+    rows, curves = [], {}
+    for name, (title, config) in setups.items():
+        config.train = TrainConfig(epochs=10_000, max_seconds=budget, seed=1)
+        out = RESULTS / "runs" / name
+        shutil.rmtree(out, ignore_errors=True)
+        log(f"training: {title} for {budget:.0f} s")
+        run = train(config, out, pieces=loaded)
+        _, val, _ = split_pieces(run, loaded.pieces)
+        # The article's model predicts token 33 onwards of each piece; score ours on those too.
+        stats = heldout(run, val, from_token=article_window if config.tokenizer.scheme == "notes" else 1)
+        row = {"setup": name, "title": title, "scheme": config.tokenizer.scheme, "vocab": len(run.tokenizer),
+               "params": run.summary["params"], "epochs": run.summary["epochs"], "seconds": run.summary["seconds"],
+               "val_nll": stats["nll"], "val_accuracy": stats["accuracy"], "bits_per_quarter": stats["bits_per_quarter"],
+               "val_tokens": stats["tokens"]}
+        rows.append(row)
+        curves[name] = {"elapsed": run.history.get("elapsed", []), "val_loss": run.history.get("val_loss", [])}
+        log(f"  {run.summary['epochs']} epochs, val NLL {stats['nll']:.3f} ({config.tokenizer.scheme} tokens), "
+            f"accuracy {stats['accuracy']:.1%}, {stats['bits_per_quarter']:.2f} bits/quarter")
+    by = {r["setup"]: r for r in rows}
+    art, ours = by["article-lstm"], by["ours-notes"]
+    plt = pyplot()
+    fig, ax = plt.subplots(figsize=(6, 3.2))
+    for name, c in curves.items():
+        ax.plot(c["elapsed"], c["val_loss"], marker="o", ms=3, label=f"{name} ({by[name]['scheme']} tokens)")
+    ax.set_xlabel("training seconds")
+    ax.set_ylabel("validation NLL per token")
+    ax.legend(frameon=False, fontsize=8)
+    save_figure(fig, RESULTS / "training.png")
+    return {"rows": rows, "budget_seconds": budget, "files": len(loaded.pieces), "curves": curves,
+            "ratio": art["val_nll"] / ours["val_nll"],
+            "summary": f"same notes tokens, same {budget:.0f} s: val NLL article {art['val_nll']:.3f} vs ours "
+                       f"{ours['val_nll']:.3f} ({art['val_nll'] / ours['val_nll']:.2f}×), accuracy "
+                       f"{art['val_accuracy']:.1%} vs {ours['val_accuracy']:.1%}"}
+
+
+# ------------------------------------------------------------------------------ 3. loading
+
+
+def loading() -> dict:
+    from music21 import converter
+
+    from musegen.config import DataConfig
+    from musegen.midi import piece_to_midi_bytes
+    from musegen.sources import BUILTIN, load_pieces, read_file_bytes
+
+    n = 150 if FULL else 50
+    files = BUILTIN["bach"].files()[:n]
+    work = Path(tempfile.mkdtemp(prefix="musegen-bench-"))
+    try:
+        read_file_bytes(files[0].name, files[0].read_bytes())  # import music21 before timing
+        with Timer() as t_xml:
+            pieces = [read_file_bytes(f.name, f.read_bytes()) for f in files]
+        midi_dir = work / "midi"
+        midi_dir.mkdir()
+        for piece in pieces:
+            (midi_dir / f"{Path(piece.name).stem}.mid").write_bytes(piece_to_midi_bytes(piece))
+        midis = sorted(midi_dir.iterdir())
+        converter.parse(str(midis[0]), forceSource=True)
+        with Timer() as t_m21:
+            notes_m21 = sum(len(converter.parse(str(p), forceSource=True).flatten().notes) for p in midis)
+        read_file_bytes(midis[0].name, midis[0].read_bytes())
+        with Timer() as t_sym:
+            notes_sym = sum(read_file_bytes(p.name, p.read_bytes()).n_notes for p in midis)
+        cache = work / "cache"
+        with Timer() as t_first:
+            load_pieces(midi_dir, DataConfig(), cache_dir=cache)
+        with Timer() as t_cache:
+            hit = load_pieces(midi_dir, DataConfig(), cache_dir=cache)
+        assert hit.cached
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    per = lambda t: 1000 * t.seconds / len(files)  # noqa: E731
+    rows = [
+        {"path": "music21, the chorales' MusicXML (.mxl)", "ms_per_file": per(t_xml), "seconds": t_xml.seconds},
+        {"path": "music21, the same music as MIDI", "ms_per_file": per(t_m21), "seconds": t_m21.seconds},
+        {"path": "symusic MIDI path (read_file_bytes)", "ms_per_file": per(t_sym), "seconds": t_sym.seconds},
+        {"path": "load_pieces on the MIDI folder, first time (hash + parse + write cache)",
+         "ms_per_file": per(t_first), "seconds": t_first.seconds},
+        {"path": "load_pieces again (cache hit)", "ms_per_file": per(t_cache), "seconds": t_cache.seconds},
+    ]
+    plt = pyplot()
+    fig, ax = plt.subplots(figsize=(6.5, 2.6))
+    ax.barh([r["path"].split(" (")[0] for r in rows][::-1], [r["ms_per_file"] for r in rows][::-1])
+    ax.set_xscale("log")
+    ax.set_xlabel(f"milliseconds per file ({len(files)} Bach chorales)")
+    save_figure(fig, RESULTS / "loading.png")
+    ratio = t_m21.seconds / t_sym.seconds
+    return {"rows": rows, "files": len(files), "notes_music21": notes_m21, "notes_symusic": notes_sym,
+            "ratio": ratio, "ratio_mxl": t_xml.seconds / t_sym.seconds, "ratio_cache": t_sym.seconds / t_cache.seconds,
+            "summary": f"{len(files)} chorales as MIDI: music21 {per(t_m21):.0f} ms/file vs symusic "
+                       f"{per(t_sym):.2f} ms/file = {ratio:,.0f}× (MusicXML through music21: "
+                       f"{t_xml.seconds / t_sym.seconds:,.0f}×; cache hit {per(t_cache):.2f} ms/file)"}
+
+
+# ------------------------------------------------------------------------------ 4. rendering
+
+
+def rendering() -> dict:
+    from musegen.audio import audio_stats, render
+    from musegen.config import DataConfig
+    from musegen.midi import piece_to_midi_bytes
+    from musegen.sources import load_pieces
+
+    pieces = load_pieces("bach", DataConfig(dataset="bach", max_files=6 if FULL else 3)).pieces
+    rows = []
+    work = Path(tempfile.mkdtemp(prefix="musegen-bench-"))
+    try:
+        for fmt in ("wav", "ogg"):
+            wall = audio = size = 0.0
+            for i, piece in enumerate(pieces):
+                out = work / f"{i}.{fmt}"
+                with Timer() as t:
+                    render(piece_to_midi_bytes(piece), out)
+                wall += t.seconds
+                audio += audio_stats(out)["seconds"]
+                size += out.stat().st_size
+            rows.append({"format": fmt, "audio_seconds": audio, "wall_seconds": wall, "realtime": audio / wall,
+                         "mb_per_minute": size / 1e6 / (audio / 60)})
+            log(f"rendering {fmt}: {audio:.0f} s of audio in {wall:.1f} s ({audio / wall:.0f}× real time), "
+                f"{size / 1e6 / (audio / 60):.2f} MB per minute")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    wav, ogg = rows
+    ratio = wav["mb_per_minute"] / ogg["mb_per_minute"]
+    return {"rows": rows, "ratio": ratio,
+            "summary": f"FluidSynth renders {wav['realtime']:.0f}× real time to WAV ({ogg['realtime']:.0f}× to OGG); "
+                       f"WAV {wav['mb_per_minute']:.1f} MB/min vs OGG {ogg['mb_per_minute']:.2f} MB/min = {ratio:.0f}× smaller"}
+
+
+# ------------------------------------------------------------------------------ 5. memory
+
+
+def _child(*args) -> dict:
+    proc = subprocess.run([sys.executable, str(ROOT / "bench" / "memchild.py"), *args], capture_output=True,
+                          text=True, cwd=ROOT, timeout=900)
+    if proc.returncode:
+        raise RuntimeError(f"memchild {args[0]} failed: {proc.stderr[-2000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def memory() -> dict:
+    rows = [_child("baseline")]
+    log(f"memory: TensorFlow + Keras imported: {rows[-1]['peak_mb']:.0f} MB")
+    rows.append(_child("train", str(RESULTS / "runs" / "memory-train"), "60" if FULL else "20"))
+    log(f"memory: training the default WaveNet: {rows[-1]['peak_mb']:.0f} MB")
+    bundled = sorted(p for p in ASSETS.glob("*") if (p / "model.keras").is_file()) if ASSETS.is_dir() else []
+    runs = bundled or [RESULTS / "runs" / "memory-train"]
+    app = _child("app", *map(str, runs))
+    app["source"] = "bundled models" if bundled else "the run trained above (no bundled models yet)"
+    rows.append(app)
+    log(f"memory: app-like process with {', '.join(app['runs'])}: {app['peak_mb']:.0f} MB")
+    base = rows[0]["peak_mb"]
+    return {"rows": rows, "ratio": app["peak_mb"] / base,
+            "summary": f"peak RSS (VmHWM): TensorFlow alone {base:.0f} MB, training {rows[1]['peak_mb']:.0f} MB, "
+                       f"app with {len(app['runs'])} model(s) {app['peak_mb']:.0f} MB (of the hosted demo's ~2,700 MB)"}
+
+
+# ------------------------------------------------------------------------------ report
+
+SECTIONS = {"generation": generation, "training": training, "loading": loading, "rendering": rendering,
+            "memory": memory}
+
+
+def report(results: dict) -> str:
+    parts = [f"# Benchmarks ({results.get('size', SIZE)} sizes)\n"]
+    for name in SECTIONS:
+        r = results.get(name)
+        if not r:
+            continue
+        parts.append(f"## {name}\n\n{r['summary']}\n")
+        columns = {
+            "generation": [("model", "model", ""), ("weights", "weights", ""), ("article_tokens_per_s", "article loop tok/s", ",.0f"),
+                           ("tokens_per_s_one", "ours, 1 seq tok/s", ",.0f"), ("tokens_per_s_batch", "ours, batch tok/s", ",.0f"),
+                           ("ratio_one", "× (1 seq)", ",.0f"), ("ratio_batch", "× (batch)", ",.0f"),
+                           ("compile_seconds", "first call s", ".1f")],
+            "training": [("title", "set-up", ""), ("scheme", "tokens", ""), ("params", "params", ","),
+                         ("epochs", "epochs", ""), ("seconds", "s", ".0f"), ("val_nll", "val NLL/token", ".3f"),
+                         ("val_accuracy", "val accuracy", ".1%"), ("bits_per_quarter", "bits/quarter", ".2f")],
+            "loading": [("path", "path", ""), ("ms_per_file", "ms per file", ",.2f"), ("seconds", "total s", ".2f")],
+            "rendering": [("format", "format", ""), ("audio_seconds", "audio s", ".0f"), ("wall_seconds", "wall s", ".1f"),
+                          ("realtime", "× real time", ".0f"), ("mb_per_minute", "MB per minute", ".2f")],
+            "memory": [("what", "process", ""), ("peak_mb", "peak RSS MB", ",.0f"), ("seconds", "s", ".0f")],
+        }[name]
+        parts.append(markdown_table(r["rows"], columns) + "\n")
+        if (RESULTS / f"{name}.png").is_file():
+            parts.append(f"![{name}]({name}.png)\n")
+    return "\n".join(parts)
+
+
+def main(names: list[str]) -> None:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    path = RESULTS / "results.json"
+    results = json.loads(path.read_text()) if path.is_file() else {}
+    results["size"] = SIZE
+    for name in names or list(SECTIONS):
+        if name not in SECTIONS:
+            raise SystemExit(f"unknown section {name}: choose from {', '.join(SECTIONS)}")
+        with Timer() as t:
+            results[name] = SECTIONS[name]()
+        results[name]["bench_seconds"] = round(t.seconds, 1)
+        log(f"== {name}: {results[name]['summary']}  [{t.seconds:.0f} s]")
+        write_json(path, results)
+        (RESULTS / "results.md").write_text(report(results))
+    log(f"results: {path} and {RESULTS / 'results.md'}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
