@@ -13,12 +13,14 @@ sessions of a Streamlit server share it), guarded by one lock:
 """
 from __future__ import annotations
 
+import atexit
 import copy
 import itertools
 import shutil
 import threading
 import time
 import traceback
+import weakref
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -94,6 +96,7 @@ class Registry:
         self._wake: dict[str, threading.Event] = {}
         self._last_point: dict[str, float] = {}
         self._ids = itertools.count(1)
+        _LIVE.add(self)
 
     # ---------------------------------------------------------------- public
 
@@ -166,6 +169,20 @@ class Registry:
             if deadline is not None and time.time() > deadline:
                 raise TimeoutError(f"job {job_id} still {job.state} after {timeout} s")
             time.sleep(0.1)
+
+    def shutdown(self, timeout: float = 60.0) -> None:
+        """Stop every job and wait for its threads: TensorFlow aborts the whole process if a
+        thread is still inside it when the interpreter exits."""
+        with self._lock:
+            job_ids = list(self._jobs)
+        for job_id in job_ids:
+            self.stop(job_id)
+        deadline = time.time() + timeout
+        for job_id in job_ids:
+            try:
+                self.wait(job_id, timeout=max(0.0, deadline - time.time()))
+            except TimeoutError:
+                pass
 
     # ---------------------------------------------------------------- scheduling
 
@@ -340,6 +357,15 @@ def format_seconds(seconds: float | None) -> str:
 
 
 # ---------------------------------------------------------------- the process-wide registry
+
+_LIVE: "weakref.WeakSet[Registry]" = weakref.WeakSet()
+
+
+@atexit.register
+def _shutdown_all() -> None:
+    for registry_ in list(_LIVE):
+        registry_.shutdown()
+
 
 _registry: Registry | None = None
 _registry_lock = threading.Lock()

@@ -216,7 +216,7 @@ st.header("Run library")
 entries = studio.library()
 if not entries:
     st.info("No runs yet. Finished trainings appear here.")
-for i, entry in enumerate(entries):
+for entry in entries:
     run, s = entry.run, entry.run.summary
     with st.expander(entry.label):
         cols = st.columns(5)
@@ -229,26 +229,26 @@ for i, entry in enumerate(entries):
                    f"ended by: {s.get('stopped', '?')}")
         cols = st.columns([1, 2, 1, 1])
         cols[0].download_button(":material/download: Bundle (.zip)", functools.partial(zip_run, run.path), f"{run.name}.zip",
-                                "application/zip", key=f"lib-zip-{i}", on_click="ignore")
+                                "application/zip", key=f"lib-zip-{run.path}", on_click="ignore")
         if entry.bundled:
             cols[1].caption("Bundled with the app: read-only.")
             continue
-        new_name = cols[1].text_input("New name", run.name, key=f"lib-name-{i}", label_visibility="collapsed")
-        if cols[2].button("Rename", key=f"lib-rename-{i}"):
+        new_name = cols[1].text_input("New name", run.name, key=f"lib-name-{run.name}", label_visibility="collapsed")
+        if cols[2].button("Rename", key=f"lib-rename-{run.name}"):
             try:
                 rename_run(run.path, new_name)
                 st.rerun()
             except MusegenError as e:
                 st.error(str(e))
-        if cols[3].button(":material/delete: Delete", key=f"lib-delete-{i}"):
+        if cols[3].button(":material/delete: Delete", key=f"lib-delete-{run.name}"):
             st.session_state["lib-confirm"] = str(run.path)
         if st.session_state.get("lib-confirm") == str(run.path):
             st.warning(f"Delete **{run.name}** for good?")
             yes, no = st.columns(2)
-            if yes.button("Yes, delete", key=f"lib-yes-{i}", type="primary"):
+            if yes.button("Yes, delete", key=f"lib-yes-{run.name}", type="primary"):
                 delete_run(run.path)
                 st.session_state.pop("lib-confirm", None)
                 st.rerun()
-            if no.button("Keep it", key=f"lib-no-{i}"):
+            if no.button("Keep it", key=f"lib-no-{run.name}"):
                 st.session_state.pop("lib-confirm", None)
                 st.rerun()

@@ -169,14 +169,13 @@ def test_train_quick_run_to_the_end_then_rename_and_delete(env):
     assert any(job.run_path.name in x for x in labels)
 
     # The run library: rename, then delete.
-    i = [e.path for e in studio.library()].index(job.run_path)
-    at.text_input(key=f"lib-name-{i}").set_value("my-lstm")
-    at.button(key=f"lib-rename-{i}").click().run()
+    name = job.run_path.name  # each library row's widgets are keyed by its run's name
+    at.text_input(key=f"lib-name-{name}").set_value("my-lstm")
+    at.button(key=f"lib-rename-{name}").click().run()
     assert (env / "my-lstm").is_dir() and not job.run_path.exists()
-    i = [e.path.name for e in studio.library()].index("my-lstm")
-    at.button(key=f"lib-delete-{i}").click().run()
+    at.button(key="lib-delete-my-lstm").click().run()
     assert "for good" in texts(at.warning)
-    at.button(key=f"lib-yes-{i}").click().run()
+    at.button(key="lib-yes-my-lstm").click().run()
     assert not (env / "my-lstm").exists()
     # Bundled runs are read-only: no rename or delete for them.
     assert "Bundled with the app: read-only." in texts(at.caption)
