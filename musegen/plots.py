@@ -204,12 +204,14 @@ def token_counts(counts: Mapping[str, int], cutoff: int) -> go.Figure:
         customdata=[[n, "kept" if k else "dropped"] for n, k in zip(names, kept)],
         hovertemplate="%{customdata[0]}: %{y} (%{customdata[1]})<extra></extra>",
     ))
-    # Shapes on a log axis take log10 of the value.
-    fig.add_hline(y=float(np.log10(cutoff)) if cutoff > 0 else 0.0, line_dash="dash", line_color="#d62728",
+    fig.add_hline(y=max(cutoff, 1), line_dash="dash", line_color="#d62728",  # plotly places it in data units
                   annotation_text=f"cutoff {cutoff}: {dropped} of {len(values)} tokens dropped",
                   annotation_position="top right")
     fig.update_layout(title="Token frequencies", template="plotly_white", showlegend=False,
-                      xaxis_title="token rank", yaxis=dict(title="count", type="log"), bargap=0)
+                      xaxis_title="token rank", bargap=0,
+                      # The range is log10 on a log axis; it reaches above the cutoff so the line shows.
+                      yaxis=dict(title="count", type="log",
+                                 range=[-0.1, float(np.log10(max([cutoff, 1, *values]) * 2))]))
     return fig
 
 
