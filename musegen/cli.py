@@ -134,7 +134,7 @@ def numbered(path: Path, i: int, n: int) -> Path:
 
 def cmd_generate(args) -> dict:
     from .audio import render
-    from .midi import write_midi, write_musicxml
+    from .midi import instrument_program, write_midi, write_musicxml
     from .runs import Run
     from .sample import Composer
     from .sources import read_file_bytes
@@ -143,7 +143,7 @@ def cmd_generate(args) -> dict:
     sample = SampleConfig(length=args.length, seconds=args.seconds, temperature=args.temperature, top_k=args.top_k,
                           top_p=args.top_p, seed=args.seed, variations=args.variations,
                           primer="file" if Path(args.primer).suffix else args.primer,
-                          primer_tokens=args.primer_tokens, tempo=args.tempo, program=args.instrument)
+                          primer_tokens=args.primer_tokens, tempo=args.tempo, program=instrument_program(args.instrument))
     piece = None
     if sample.primer == "file":
         primer_path = Path(args.primer)
@@ -260,7 +260,8 @@ def parser() -> argparse.ArgumentParser:
     ge.add_argument("--primer", default="random", help="random (a validation window) | none | a MIDI file to continue")
     ge.add_argument("--primer-tokens", type=int, default=s.primer_tokens, help="primer length in tokens")
     ge.add_argument("--tempo", type=float, default=0.0, help="BPM (default: the dataset's)")
-    ge.add_argument("--instrument", type=int, default=0, help="General MIDI program 0-127 (0 = piano)")
+    ge.add_argument("--instrument", default="0",
+                    help="General MIDI program 0-127 or a name such as violin or 'church organ' (default 0, piano)")
 
     ev = command("evaluate", "measure a run: held-out NLL, perplexity, accuracy; musical metrics, collapse and "
                  "memorisation of generated pieces", cmd_evaluate)

@@ -18,6 +18,25 @@ TPQ = 480
 NOTE_NAMES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
 MIDDLE_C = 60
 
+# General MIDI programs that suit the music this app makes.
+INSTRUMENTS = {
+    "Acoustic grand piano": 0, "Harpsichord": 6, "Music box": 10, "Vibraphone": 11, "Church organ": 19,
+    "Acoustic guitar (nylon)": 24, "Violin": 40, "Cello": 42, "String ensemble": 48, "Choir aahs": 52,
+    "Trumpet": 56, "French horn": 60, "Oboe": 68, "Clarinet": 71, "Flute": 73, "Marimba": 12,
+}
+
+
+def instrument_program(name_or_number: str) -> int:
+    """A General MIDI program from its number (0-127) or one of INSTRUMENTS' names (any case)."""
+    text = str(name_or_number).strip()
+    if text.isdigit() and 0 <= int(text) <= 127:
+        return int(text)
+    by_name = {k.lower(): v for k, v in INSTRUMENTS.items()}
+    if text.lower() in by_name:
+        return by_name[text.lower()]
+    raise InputError(f"Unknown instrument '{text}': give a General MIDI number 0-127 or one of: "
+                     f"{', '.join(INSTRUMENTS)}.")
+
 
 def note_name(pitch: int) -> str:
     """MIDI pitch → scientific name: 60 → "C4", 78 → "F#5"."""

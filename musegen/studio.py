@@ -31,12 +31,6 @@ MODEL_KINDS = {
     "simple-wavenet": "Simple WaveNet (the article's version)",
 }
 
-# General MIDI programs that suit the music this app makes.
-INSTRUMENTS = {
-    "Acoustic grand piano": 0, "Harpsichord": 6, "Music box": 10, "Vibraphone": 11, "Church organ": 19,
-    "Acoustic guitar (nylon)": 24, "Violin": 40, "Cello": 42, "String ensemble": 48, "Choir aahs": 52,
-    "Trumpet": 56, "French horn": 60, "Oboe": 68, "Clarinet": 71, "Flute": 73, "Marimba": 12,
-}
 
 
 def runs_dir() -> Path:

@@ -7,6 +7,7 @@ import appui
 from musegen import jobs, studio
 from musegen.config import SampleConfig
 from musegen.errors import MusegenError
+from musegen.midi import INSTRUMENTS
 from musegen.sources import MIDI_EXTENSIONS, read_file_bytes
 
 st.title(":material/piano: Generate")
@@ -49,7 +50,7 @@ with left:
     seconds = st.slider("Length (seconds of music)", 5, 90, 20, 5, key="gen-seconds",
                         help="The model writes until the piece lasts this long.")
     tempo = st.slider("Tempo (BPM, 0 = the dataset's)", 0, 200, 0, 5, key="gen-tempo")
-    instrument = st.selectbox("Instrument", list(studio.INSTRUMENTS), key="gen-instrument",
+    instrument = st.selectbox("Instrument", list(INSTRUMENTS), key="gen-instrument",
                               help="The General MIDI sound used for the audio and the MIDI file.")
 with right:
     temperature = st.slider("Temperature", 0.0, 2.0, SampleConfig().temperature, 0.05, key="gen-temperature",
@@ -67,7 +68,7 @@ go = st.button(":material/play_arrow: Compose", type="primary", key="gen-go",
 if go:
     sample = SampleConfig(seconds=float(seconds), temperature=float(temperature), top_k=int(top_k),
                           top_p=float(top_p), seed=int(seed), primer="none" if primer_kind == "Nothing" else "random",
-                          tempo=float(tempo), program=studio.INSTRUMENTS[instrument])
+                          tempo=float(tempo), program=INSTRUMENTS[instrument])
     try:
         with st.spinner("Composing…"):
             rendered = studio.compose(appui.pool(), run, sample, piece=primer_piece)

@@ -69,7 +69,7 @@ def test_train_then_generate_from_a_folder_of_midi(tmp_path, pieces):
         assert stats["seconds"] > 1 and stats["rms"] > 0.001
 
     variations = json.loads(musegen("generate", run, "--seconds", 5, "--variations", 2, "--primer", folder / "synthetic-00.mid",
-                                    "--out", tmp_path / "v.mid", "--json").stdout)
+                                    "--instrument", "violin", "--out", tmp_path / "v.mid", "--json").stdout)
     assert [o["midi"] for o in variations["outputs"]] == [str(tmp_path / "v-1.mid"), str(tmp_path / "v-2.mid")]
 
 

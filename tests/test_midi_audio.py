@@ -234,3 +234,14 @@ def test_render_timeout(tmp_path):
     with pytest.raises(AudioError, match="longer than"):
         audio.render(piece_to_midi_bytes(scale_piece()), tmp_path / "t.wav", timeout=0.001)
     assert not list(tmp_path.iterdir())
+
+
+def test_instruments_by_number_or_name():
+    from musegen.midi import instrument_program
+
+    assert instrument_program("40") == instrument_program("violin") == instrument_program(" Violin ") == 40
+    assert instrument_program("church organ") == 19
+    with pytest.raises(InputError, match="Unknown instrument 'kazoo'"):
+        instrument_program("kazoo")
+    with pytest.raises(InputError):
+        instrument_program("128")
