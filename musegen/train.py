@@ -100,7 +100,7 @@ def _prepare(config: RunConfig, pieces, tokenizer, fit: bool):
     return token_data, train_arrays, val_arrays
 
 
-def _primers(token_data: TokenData, window: int, seed: int) -> np.ndarray:
+def _primers(token_data: TokenData, window: int, seed: int, pad_id: int) -> np.ndarray:
     """Real windows from validation pieces (or training ones), for 'start from the dataset'."""
     sequences = token_data.val or token_data.train
     rng = np.random.default_rng(seed)
@@ -108,7 +108,8 @@ def _primers(token_data: TokenData, window: int, seed: int) -> np.ndarray:
     for _ in range(N_PRIMERS):
         seq = sequences[rng.integers(len(sequences))]
         start = rng.integers(0, max(1, len(seq) - window))
-        windows.append(np.pad(seq[start : start + window], (0, max(0, window - len(seq[start:start + window])))))
+        chunk = seq[start : start + window]
+        windows.append(np.pad(chunk, (0, window - len(chunk)), constant_values=pad_id))
     return np.stack(windows).astype(np.int32)
 
 
@@ -162,7 +163,7 @@ def train(config: RunConfig, out, *, pieces=None, progress: Progress | None = No
         write_json(out / "config.json", to_dict(config))
         (out / "tokenizer.json").write_text(tokenizer.to_json())
         write_json(out / "data.json", _data_summary(loaded, token_data, tokenizer, len(x), val_arrays))
-        np.save(out / "primers.npy", _primers(token_data, config.data.window, t.seed))
+        np.save(out / "primers.npy", _primers(token_data, config.data.window, t.seed, tokenizer.pad_id))
 
     initial_epoch = len(history.get("loss", []))
     epochs = initial_epoch + t.epochs

@@ -1,8 +1,6 @@
 """train(): the run bundle, the split, stop requests, the time budget, resume, reload."""
-import json
 import threading
 
-import numpy as np
 import pytest
 
 from conftest import Loaded, tiny_config
