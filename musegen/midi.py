@@ -12,7 +12,7 @@ import numpy as np
 
 from .errors import InputError, MusegenError
 from .files import atomic_write
-from .piece import DURATION, PITCH, START, VELOCITY, Piece
+from .piece import DURATION, N_COLUMNS, PART, PITCH, START, VELOCITY, Piece
 
 TPQ = 480
 NOTE_NAMES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
@@ -45,7 +45,7 @@ def note_name(pitch: int) -> str:
 
 
 def _checked_notes(piece: Piece) -> np.ndarray:
-    notes = np.asarray(piece.notes, dtype=np.float64).reshape(-1, 4)
+    notes = np.asarray(piece.notes, dtype=np.float64).reshape(-1, N_COLUMNS)
     if not np.isfinite(notes).all():
         raise InputError(f"Piece '{piece.name}' has notes with missing or infinite values.")
     return notes
@@ -55,35 +55,44 @@ def _checked_notes(piece: Piece) -> np.ndarray:
 
 
 def piece_to_midi_bytes(piece: Piece, tempo: float | None = None, program: int | None = None) -> bytes:
-    """A standard MIDI file (type 1, 480 ticks per quarter, one track) for ``piece``.
+    """A standard MIDI file (type 1, 480 ticks per quarter, one track per part, drums on channel 10)
+    with the piece's tempo, time signatures and key signature.
 
-    ``tempo`` (quarter notes per minute) and ``program`` (General MIDI, 0–127) override the piece's.
+    ``tempo`` (quarter notes per minute) and ``program`` (General MIDI, 0–127, for every pitched
+    part) override the piece's.
     """
     import symusic
 
     tempo = float(piece.tempo if tempo is None else tempo)
-    program = int(piece.program if program is None else program)
     if not (np.isfinite(tempo) and 1.0 <= tempo <= 1000.0):
         raise InputError(f"Tempo {tempo:g} BPM is out of range (1–1000).")
-    if not 0 <= program <= 127:
+    if program is not None and not 0 <= int(program) <= 127:
         raise InputError(f"General MIDI program {program} is out of range (0–127).")
     notes = _checked_notes(piece)
 
-    time = np.maximum(np.rint(notes[:, START] * TPQ), 0).astype(np.int32)
-    dur = np.maximum(np.rint(notes[:, DURATION] * TPQ), 1).astype(np.int32)
-    pitch = np.clip(np.rint(notes[:, PITCH]), 0, 127).astype(np.int8)
-    vel = np.clip(np.rint(notes[:, VELOCITY]), 1, 127).astype(np.int8)
-    order = np.lexsort((pitch, time))
-
     score = symusic.Score(TPQ)
-    track = symusic.Track(name=piece.name[:64], program=program)
-    track.notes = symusic.Note.from_numpy(
-        np.ascontiguousarray(time[order]), np.ascontiguousarray(dur[order]),
-        np.ascontiguousarray(pitch[order]), np.ascontiguousarray(vel[order]),
-    )
-    score.tracks.append(track)
+    for index, part in enumerate(piece.parts):
+        rows = notes[notes[:, PART] == index]
+        if not len(rows) and len(piece.parts) > 1:
+            continue
+        time = np.maximum(np.rint(rows[:, START] * TPQ), 0).astype(np.int32)
+        dur = np.maximum(np.rint(rows[:, DURATION] * TPQ), 1).astype(np.int32)
+        pitch = np.clip(np.rint(rows[:, PITCH]), 0, 127).astype(np.int8)
+        vel = np.clip(np.rint(rows[:, VELOCITY]), 1, 127).astype(np.int8)
+        order = np.lexsort((pitch, time))
+        track_program = part.program if part.is_drum or program is None else int(program)
+        name = part.name or (piece.name if len(piece.parts) == 1 else f"Part {index + 1}")
+        track = symusic.Track(name=name[:64], program=int(track_program), is_drum=part.is_drum)
+        track.notes = symusic.Note.from_numpy(
+            np.ascontiguousarray(time[order]), np.ascontiguousarray(dur[order]),
+            np.ascontiguousarray(pitch[order]), np.ascontiguousarray(vel[order]),
+        )
+        score.tracks.append(track)
     score.tempos.append(symusic.Tempo(0, qpm=tempo))
-    score.time_signatures.append(symusic.TimeSignature(0, 4, 4))
+    for at, num, den in piece.time_signatures:
+        score.time_signatures.append(symusic.TimeSignature(int(round(at * TPQ)), num, den))
+    sharps, minor = piece_key(piece)
+    score.key_signatures.append(symusic.KeySignature(0, sharps, int(minor)))
     return bytes(score.dumps_midi())
 
 
@@ -122,41 +131,60 @@ MINOR_PROFILE = np.array([6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 
 SHARPS_OF_MAJOR = [0, -5, 2, -3, 4, -1, 6, 1, -4, 3, -2, 5]  # key signature of each major tonic
 
 
-def key_sharps(rows: np.ndarray) -> int:
-    """The key signature that best fits the notes (duration-weighted Krumhansl–Schmuckler):
-    without one, every black key would carry its own accidental."""
+def estimate_key(rows: np.ndarray) -> tuple[int, bool]:
+    """(tonic pitch class, minor?) that best fits the notes: duration-weighted Krumhansl–Schmuckler."""
     histogram = np.bincount(rows[:, PITCH].astype(int) % 12, weights=rows[:, DURATION], minlength=12)
-    if not histogram.any():
-        return 0
-    best = max(((np.corrcoef(histogram, np.roll(profile, tonic))[0, 1], tonic, minor)
-                for tonic in range(12) for minor, profile in ((False, MAJOR_PROFILE), (True, MINOR_PROFILE))))
-    _, tonic, minor = best
+    if not histogram.any() or np.ptp(histogram) == 0:
+        return 0, False
+    _, tonic, minor = max((np.corrcoef(histogram, np.roll(profile, tonic))[0, 1], tonic, minor)
+                          for tonic in range(12) for minor, profile in ((False, MAJOR_PROFILE), (True, MINOR_PROFILE)))
+    return tonic, minor
+
+
+def key_sharps(rows: np.ndarray) -> int:
+    """The key signature that best fits the notes: without one, every black key would carry its
+    own accidental."""
+    tonic, minor = estimate_key(rows)
     return SHARPS_OF_MAJOR[(tonic + 3) % 12 if minor else tonic]
 
 
-def _staff(rows: np.ndarray, clef, part_id: str, sharps: int, mark=None):
-    """One staff (a music21 Part) from rows of (start, duration, pitch, velocity), quantized."""
+def piece_key(piece: Piece) -> tuple[int, bool]:
+    """(sharps, minor?) of a piece: estimated from its pitched notes (a generated piece has no key
+    signature of its own; a real one keeps its source's sharps)."""
+    drums = [i for i, p in enumerate(piece.parts) if p.is_drum]
+    rows = piece.notes[~np.isin(piece.notes[:, PART], drums)]
+    tonic, minor = estimate_key(rows)
+    sharps = SHARPS_OF_MAJOR[(tonic + 3) % 12 if minor else tonic]
+    return (piece.key_sharps if piece.key_sharps is not None else sharps), minor
+
+
+def _staff(rows: np.ndarray, clef, part_id: str, sharps: int, signatures, mark=None, name: str = ""):
+    """One staff (a music21 Part) from rows of (start, duration, pitch, velocity, …), quantized."""
     from music21 import chord, key, meter, note, stream
 
     part = stream.Part(id=part_id)
+    if name:
+        part.partName = name
     part.insert(0, clef)
     part.insert(0, key.KeySignature(sharps))
-    part.insert(0, meter.TimeSignature("4/4"))
+    for at, num, den in signatures:
+        part.insert(float(_ql(at)), meter.TimeSignature(f"{num}/{den}"))
     if mark is not None:
         part.insert(0, mark)
     # Equal onsets with equal durations become one chord.
     groups: dict[tuple[Fraction, Fraction], list[tuple[int, int]]] = {}
-    for start, dur, pitch, vel in rows:
+    for start, dur, pitch, vel in rows[:, [START, DURATION, PITCH, VELOCITY]]:
         groups.setdefault((_ql(start), _ql(dur)), []).append((int(pitch), int(vel)))
     for (start, dur), members in sorted(groups.items()):
-        pitches = sorted({p for p, _ in members})
+        pitches = [_spelled(p, sharps) for p in sorted({p for p, _ in members})]
         vel = max(v for _, v in members)
         el = note.Note(pitches[0]) if len(pitches) == 1 else chord.Chord(pitches)
         el.quarterLength = dur
         el.volume.velocity = vel
         part.insert(start, el)
     if not groups:
-        part.insert(0, note.Rest(quarterLength=4))
+        num, den = signatures[0][1:]
+        part.insert(0, note.Rest(quarterLength=num * 4 / den))
     part.makeNotation(inPlace=True)  # measures, ties at barlines, voices for overlaps, beams
     for m in part.getElementsByClass(stream.Measure):
         if m.hasVoices():
@@ -166,9 +194,47 @@ def _staff(rows: np.ndarray, clef, part_id: str, sharps: int, mark=None):
     return part
 
 
+SHARP_NAMES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
+FLAT_NAMES = ("C", "D-", "D", "E-", "E", "F", "G-", "G", "A-", "A", "B-", "B")
+
+
+def _spelled(midi: int, sharps: int):
+    """A pitch spelled for the key (B-flat in F major, A-sharp in B major) with no accidental of
+    its own, so the score shows only those the key signature does not."""
+    from music21 import pitch
+
+    names = FLAT_NAMES if sharps < 0 else SHARP_NAMES
+    spelled = pitch.Pitch(f"{names[midi % 12]}{midi // 12 - 1}")
+    if spelled.accidental is not None and spelled.accidental.name == "natural":
+        spelled.accidental = None
+    return spelled
+
+
+def _is_piano(part) -> bool:
+    return not part.is_drum and 0 <= part.program <= 7
+
+
+def _staves_plan(piece: Piece, rows: np.ndarray) -> list[tuple[np.ndarray, str, str]]:
+    """(rows, clef, name) per staff. One piano part: a grand staff split at middle C; otherwise
+    one staff per pitched part, in treble, octave-treble (a tenor's) or bass clef by its middle pitch. Drums are left to MIDI and audio."""
+    pitched = [i for i, part in enumerate(piece.parts) if not part.is_drum]
+    if len(pitched) <= 1:
+        own = rows[rows[:, PART] == pitched[0]] if pitched else rows[:0]
+        name = piece.parts[pitched[0]].name if pitched else ""
+        return [(own[own[:, PITCH] >= MIDDLE_C], "treble", name), (own[own[:, PITCH] < MIDDLE_C], "bass", name)]
+    plan = []
+    for i in pitched:
+        own = rows[rows[:, PART] == i]
+        middle = np.median(own[:, PITCH]) if len(own) else MIDDLE_C
+        which = "treble" if middle >= MIDDLE_C + 4 else "tenor" if middle >= MIDDLE_C - 7 else "bass"
+        plan.append((own, which, piece.parts[i].name or f"Part {i + 1}"))
+    return plan
+
+
 def piece_to_stream(piece: Piece, title: str | None = None):
-    """A music21 Score for ``piece``: a piano grand staff split at middle C, quantized to
-    sixteenths and triplets, with the tempo as a metronome mark."""
+    """A music21 Score for ``piece``: one staff per part (a single piano part on a grand staff split
+    at middle C), in its time signatures and estimated key, quantized to sixteenths and triplets,
+    with the tempo as a metronome mark."""
     from music21 import clef, layout, metadata, note, stream, tempo
 
     notes = _checked_notes(piece)
@@ -178,33 +244,37 @@ def piece_to_stream(piece: Piece, title: str | None = None):
         rows[:, DURATION] = _snap(rows[:, DURATION], minimum=True)
         rows[:, PITCH] = np.clip(np.rint(rows[:, PITCH]), 0, 127)
         rows[:, VELOCITY] = np.clip(np.rint(rows[:, VELOCITY]), 1, 127)
-    upper = rows[rows[:, PITCH] >= MIDDLE_C]
-    lower = rows[rows[:, PITCH] < MIDDLE_C]
 
     score = stream.Score()
     score.metadata = metadata.Metadata()
     score.metadata.title = title if title is not None else piece.name
     score.metadata.composer = "musegen"  # else music21 signs the score "Music21"
     mark = tempo.MetronomeMark(number=round(float(piece.tempo), 2), referent=1.0)
+    sharps, _ = piece_key(piece)
+    plan = _staves_plan(piece, rows)
+    grand = len(plan) == 2 and all(_is_piano(p) for p in piece.parts if not p.is_drum)
+    if len(plan) == 2 and not len(piece.parts) > 1:  # one part: drop an empty half of the grand staff
+        plan = [s for s in plan if len(s[0])] or plan[:1]
+        grand = len(plan) == 2
     staves = []
-    sharps = key_sharps(rows)
-    if len(upper) or not len(lower):
-        staves.append(_staff(upper, clef.TrebleClef(), "RH", sharps, mark))
-        mark = None
-    if len(lower) or not len(upper):
-        staves.append(_staff(lower, clef.BassClef(), "LH", sharps, mark))
-    # Both staves as long as each other, so the grand staff closes together.
+    for i, (own, which, name) in enumerate(plan):
+        clef_ = {"treble": clef.TrebleClef, "tenor": clef.Treble8vbClef, "bass": clef.BassClef}[which]()
+        staves.append(_staff(own, clef_, f"P{i + 1}", sharps, piece.time_signatures, mark if i == 0 else None,
+                             "" if grand else name))
+    # Every staff as long as the longest, so the system closes together.
     n_measures = max(len(p.getElementsByClass(stream.Measure)) for p in staves)
     for p in staves:
-        have = len(p.getElementsByClass(stream.Measure))
-        for i in range(have, n_measures):
+        measures = p.getElementsByClass(stream.Measure)
+        bar = measures[-1].barDuration.quarterLength if len(measures) else 4.0
+        for i in range(len(measures), n_measures):
             m = stream.Measure(number=i + 1)
-            m.append(note.Rest(quarterLength=4))
+            m.append(note.Rest(quarterLength=bar))
             p.append(m)
     for p in staves:
         score.insert(0, p)
-    if len(staves) == 2:
-        score.insert(0, layout.StaffGroup(staves, name="Piano", symbol="brace", barTogether=True))
+    if grand:
+        name = next((p.name for p in piece.parts if p.name), "") or "Piano"
+        score.insert(0, layout.StaffGroup(staves, name=name, symbol="brace", barTogether=True))
     return score
 
 

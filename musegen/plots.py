@@ -14,7 +14,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from .midi import note_name
-from .piece import DURATION, PITCH, START, VELOCITY, Piece
+from .piece import DURATION, PART, PITCH, START, VELOCITY, Piece
 
 PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
            "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf")
@@ -28,41 +28,55 @@ def _c_ticks(lo: int, hi: int) -> dict:
     return dict(tickmode="array", tickvals=vals, ticktext=[note_name(p) for p in vals])
 
 
+def part_label(piece: Piece, index: int) -> str:
+    part = piece.parts[index] if index < len(piece.parts) else None
+    if part is None or not part.name or sum(p.name == part.name for p in piece.parts) > 1:
+        return f"{part.name or 'Part'} {index + 1}" if part is not None and part.name else f"Part {index + 1}"
+    return part.name
+
+
 def piano_roll(piece: Piece, title: str | None = None, unit: str = "seconds") -> go.Figure:
-    """One horizontal bar per note (one Bar trace for all), coloured by velocity.
+    """One horizontal bar per note, one colour (and legend entry) per part, with faint bar lines.
 
     ``unit`` is "seconds" (using the piece's tempo) or "beats" (quarter notes).
     """
     if unit not in ("seconds", "beats"):
         raise ValueError("unit must be 'seconds' or 'beats'")
-    notes = np.asarray(piece.notes, dtype=np.float64).reshape(-1, 4)
+    notes = piece.notes
     scale = 60.0 / piece.tempo if unit == "seconds" else 1.0
-    start, dur = notes[:, START] * scale, notes[:, DURATION] * scale
+    parts = sorted({int(p) for p in notes[:, PART]}) or [0]
+    fig = go.Figure()
+    for i, index in enumerate(parts):
+        rows = notes[notes[:, PART] == index]
+        pitch = np.clip(np.rint(rows[:, PITCH]), 0, 127).astype(int)
+        fig.add_trace(go.Bar(
+            orientation="h",
+            base=rows[:, START] * scale,
+            x=rows[:, DURATION] * scale,
+            y=pitch,
+            width=0.8,
+            marker=dict(color=PALETTE[i % len(PALETTE)], line_width=0),
+            text=_NAMES[pitch],
+            textposition="none",
+            customdata=np.column_stack([rows[:, START], rows[:, DURATION], rows[:, VELOCITY]]),
+            hovertemplate=(f"<b>%{{text}}</b> · {part_label(piece, index)}<br>start %{{customdata[0]:.4g}} beats"
+                           "<br>duration %{customdata[1]:.4g} beats<br>velocity %{customdata[2]:.0f}"
+                           "<extra></extra>"),
+            name=part_label(piece, index),
+        ))
     pitch = np.clip(np.rint(notes[:, PITCH]), 0, 127).astype(int)
-    vel = notes[:, VELOCITY]
-    fig = go.Figure(go.Bar(
-        orientation="h",
-        base=start,
-        x=dur,
-        y=pitch,
-        width=0.8,
-        marker=dict(color=vel, colorscale="Viridis", cmin=0, cmax=127, line_width=0,
-                    colorbar=dict(title="velocity", thickness=12)),
-        text=_NAMES[pitch],
-        textposition="none",
-        customdata=np.column_stack([notes[:, START], notes[:, DURATION], vel]),
-        hovertemplate=("<b>%{text}</b><br>start %{customdata[0]:.4g} beats"
-                       "<br>duration %{customdata[1]:.4g} beats<br>velocity %{customdata[2]:.0f}"
-                       "<extra></extra>"),
-        name="notes",
-    ))
     lo, hi = (int(pitch.min()) - 2, int(pitch.max()) + 2) if len(pitch) else (48, 72)
+    bar_lines = [dict(type="line", xref="x", yref="paper", x0=float(at) * scale, x1=float(at) * scale, y0=0, y1=1,
+                      line=dict(width=1, color="rgba(0,0,0,0.12)"), layer="below")
+                 for at in (piece.bar_starts()[1:] if len(notes) else [])]  # the metre, seen
     fig.update_layout(
+        shapes=bar_lines,
         title=title if title is not None else f"{piece.name} — {len(notes)} notes",
         xaxis=dict(title="time (s)" if unit == "seconds" else "time (quarter notes)", rangemode="tozero"),
         yaxis=dict(title="pitch", range=[lo - 0.5, hi + 0.5], **_c_ticks(lo, hi)),
-        bargap=0, showlegend=False, template="plotly_white",
-        margin=dict(l=50, r=20, t=50, b=40),
+        bargap=0, barmode="overlay", showlegend=len(parts) > 1, template="plotly_white",
+        legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1.0),
+        margin=dict(l=50, r=20, t=70, b=40),
     )
     if not len(notes):
         fig.add_annotation(text="no notes", showarrow=False, xref="paper", yref="paper", x=0.5, y=0.5)
@@ -116,7 +130,7 @@ def _groups(pieces) -> dict[str, list[Piece]]:
 
 
 def _column(pieces: list[Piece], col: int) -> np.ndarray:
-    arrays = [np.asarray(p.notes).reshape(-1, 4)[:, col] for p in pieces]
+    arrays = [p.notes[:, col] for p in pieces]
     return np.concatenate(arrays) if arrays else np.zeros(0)
 
 

@@ -14,7 +14,7 @@ import numpy as np
 
 from .config import Limits
 from .errors import InputError
-from .piece import Piece
+from .piece import Part, Piece
 
 MIDI_EXTENSIONS = (".mid", ".midi")
 SCORE_EXTENSIONS = (".xml", ".musicxml", ".mxl", ".abc", ".krn")
@@ -116,8 +116,9 @@ def parse_part_indices(parts: str) -> list[int] | None:
     return indices
 
 
-def _select(parts: str, tracks: list[tuple[bool, bool, int]]) -> list[int]:
-    """Choose part indices. ``tracks``: (is_drum, is_piano, n_notes) per part, in file order."""
+def _select(parts: str, tracks: list[tuple[bool, bool, int]], drums: bool = False) -> list[int]:
+    """Choose part indices. ``tracks``: (is_drum, is_piano, n_notes) per part, in file order.
+    ``drums``: "all" keeps drum parts too (a drum track beside the pitched ones)."""
     pitched = [i for i, (drum, _, n) in enumerate(tracks) if not drum and n > 0]
     if not any(n for _, _, n in tracks):
         raise Refused("no notes")
@@ -127,7 +128,7 @@ def _select(parts: str, tracks: list[tuple[bool, bool, int]]) -> list[int]:
     if parts == "auto":
         return piano or pitched
     if parts == "all":
-        return pitched
+        return [i for i, (drum, _, n) in enumerate(tracks) if n > 0 and (drums or not drum)]
     if parts == "piano":
         if not piano:
             raise Refused("no piano part")
@@ -139,7 +140,7 @@ def _select(parts: str, tracks: list[tuple[bool, bool, int]]) -> list[int]:
     return chosen
 
 
-def _read_midi(name: str, data: bytes, parts: str, limits: Limits) -> Piece:
+def _read_midi(name: str, data: bytes, parts: str, limits: Limits, drums: bool = False) -> Piece:
     import symusic
 
     if data[:4] == b"RIFF" and b"MThd" in data:  # RMID wrapper
@@ -159,31 +160,42 @@ def _read_midi(name: str, data: bytes, parts: str, limits: Limits) -> Piece:
     def is_piano(t) -> bool:
         return 0 <= t.program <= 7 or "piano" in (t.name or "").lower()
 
-    chosen = _select(parts, [(t.is_drum, is_piano(t), len(t.notes)) for t in tracks])
+    chosen = _select(parts, [(t.is_drum, is_piano(t), len(t.notes)) for t in tracks], drums)
     quarter = score.to("quarter")
-    columns = []
+    columns, kept_parts = [], []
     for i in chosen:
         arr = quarter.tracks[i].notes.numpy()
-        columns.append(
-            np.column_stack(
-                [
-                    arr["time"].astype(np.float64),
-                    arr["duration"].astype(np.float64),
-                    arr["pitch"].astype(np.float64),
-                    arr["velocity"].astype(np.float64),
-                ]
-            )
-        )
-    notes = np.concatenate(columns) if columns else np.zeros((0, 4))
-    notes = notes[notes[:, 1] > 0]
-    if not len(notes):
+        rows = np.column_stack([arr["time"], arr["duration"], arr["pitch"], arr["velocity"],
+                                np.full(len(arr["time"]), len(kept_parts))]).astype(np.float64)
+        rows = rows[rows[:, 1] > 0]
+        if len(rows):
+            columns.append(rows)
+            track = tracks[i]
+            kept_parts.append(Part(name=(track.name or "").strip()[:40], program=int(track.program),
+                                   is_drum=bool(track.is_drum)))
+    if not columns:
         raise Refused("no notes")
     tempo = float(score.tempos[0].qpm) if len(score.tempos) else DEFAULT_MIDI_TEMPO
     if not (tempo > 0 and np.isfinite(tempo)):
         tempo = DEFAULT_MIDI_TEMPO
-    programs = {int(tracks[i].program) for i in chosen}
-    program = programs.pop() if len(programs) == 1 else 0
-    return Piece(file_stem(name), notes, tempo=tempo, program=program)
+    signatures = [(float(ts.time), int(ts.numerator), int(ts.denominator)) for ts in quarter.time_signatures
+                  if ts.numerator > 0 and ts.denominator > 0]
+    signatures = _signature_changes(signatures)
+    keys = list(score.key_signatures)
+    return Piece(file_stem(name), np.concatenate(columns), tempo=tempo, parts=kept_parts,
+                 time_signatures=signatures, key_sharps=int(keys[0].key) if keys else None)
+
+
+def _signature_changes(signatures: list[tuple[float, int, int]]) -> list[tuple[float, int, int]]:
+    """Sorted changes, repeats dropped, the first moved to 0 (4/4 when the file gives none)."""
+    changes: list[tuple[float, int, int]] = []
+    for at, num, den in sorted(signatures):
+        if not changes or changes[-1][1:] != (num, den):
+            changes.append((at, num, den))
+    if not changes:
+        return [(0.0, 4, 4)]
+    changes[0] = (0.0, *changes[0][1:])
+    return changes
 
 
 def _decode_text(data: bytes) -> str:
@@ -226,8 +238,8 @@ def _mxl_to_xml(data: bytes, limits: Limits) -> bytes:
         raise Refused(f"could not parse: damaged .mxl archive ({short_error(e, 60)})") from None
 
 
-def _read_score(name: str, data: bytes, kind: str, parts: str, limits: Limits) -> Piece:
-    from music21 import converter, harmony, instrument, stream, tempo as m21tempo
+def _read_score(name: str, data: bytes, kind: str, parts: str, limits: Limits, drums: bool = False) -> Piece:
+    from music21 import converter, harmony, instrument, key, meter, stream, tempo as m21tempo
 
     fmt = {"xml": "musicxml", "musicxml": "musicxml", "mxl": "musicxml", "abc": "abc", "krn": "humdrum"}[kind]
     raw = _mxl_to_xml(data, limits) if kind == "mxl" else data
@@ -260,17 +272,23 @@ def _read_score(name: str, data: bytes, kind: str, parts: str, limits: Limits) -
             str(x) for x in (p.partName, getattr(inst, "instrumentName", None), getattr(inst, "partName", None)) if x
         )
         drum = isinstance(inst, instrument.UnpitchedPercussion)
-        info.append([drum, "piano" in label.lower(), 0, p])
+        info.append([drum, "piano" in label.lower(), 0, p, inst])
     for row in info:
         row[2] = sum(1 for n in row[3].recurse().notes if not getattr(n, "isUnpitched", False))
-    chosen = _select(parts, [(d, pi, n) for d, pi, n, _ in info])
+    chosen = [i for i in _select(parts, [(d, pi, n) for d, pi, n, _, _ in info], drums) if not info[i][0]]
 
-    rows: list[tuple[float, float, float, float]] = []
+    rows: list[tuple[float, float, float, float, float]] = []
+    signatures: list[tuple[float, int, int]] = []
     shift = 0.0  # onset of the current tune when a file holds several
     for s in scores:
         ps = part_list(s)
-        end = float(s.highestTime)
-        for i in chosen:
+        pickup = _pickup(ps[chosen[0]] if chosen[0] < len(ps) else ps[0])
+        start_of_tune = shift + pickup  # a pickup bar starts with a rest, so bar lines fall on the grid
+        end = float(s.highestTime) + pickup
+        for ts in ps[0].recurse().getElementsByClass(meter.TimeSignature):
+            at = float(ts.getOffsetInHierarchy(ps[0])) + pickup if ts.getOffsetInHierarchy(ps[0]) else 0.0
+            signatures.append((shift + at, int(ts.numerator), int(ts.denominator)))
+        for part_index, i in enumerate(chosen):
             if i >= len(ps):
                 continue
             ps[i].stripTies(inPlace=True)  # tied notes become one long note
@@ -279,28 +297,54 @@ def _read_score(name: str, data: bytes, kind: str, parts: str, limits: Limits) -
                 if ql <= 0 or el.duration.isGrace or isinstance(el, harmony.Harmony):  # chord symbols
                     continue
                 start = float(el.offset)
-                end = max(end, start + ql)
+                end = max(end, pickup + start + ql)
                 vel = el.volume.velocity if el.volume is not None and el.volume.velocity else DEFAULT_VELOCITY
                 for p in getattr(el, "pitches", ()):  # a chord gives one row per pitch
-                    rows.append((shift + start, ql, float(p.midi), float(vel)))
+                    rows.append((start_of_tune + start, ql, float(p.midi), float(vel), float(part_index)))
         shift += end
     if not rows:
         raise Refused("no notes")
     notes = np.asarray(rows, dtype=np.float64)
     seconds = float((notes[:, 0] + notes[:, 1]).max()) * 60.0 / bpm
     _check_content(len(notes), seconds, limits)
-    return Piece(file_stem(name), notes, tempo=bpm, program=0)
+    keys = list(scores[0].recurse().getElementsByClass(key.KeySignature))
+    kept = [Part(name=str(info[i][3].partName or "").strip()[:40],
+                 program=_program(info[i][4])) for i in chosen]
+    return Piece(file_stem(name), notes, tempo=bpm, parts=kept, time_signatures=_signature_changes(signatures),
+                 key_sharps=int(keys[0].sharps) if keys else None)
+
+
+def _pickup(part) -> float:
+    """Quarters missing from an opening pickup (anacrusis) bar, 0 when the piece starts on a bar line."""
+    from music21 import stream
+
+    measures = part.getElementsByClass(stream.Measure)
+    if not len(measures):
+        return 0.0
+    first = measures[0]
+    if first.paddingLeft:
+        return float(first.paddingLeft)
+    bar = first.barDuration.quarterLength if first.timeSignature or first.getContextByClass("TimeSignature") else 0
+    return float(bar - first.duration.quarterLength) if first.number == 0 and bar > first.duration.quarterLength else 0.0
+
+
+def _program(inst) -> int:
+    """A score part's General MIDI program; 0 (piano) when the score does not say."""
+    program = getattr(inst, "midiProgram", None)
+    return int(program) if program is not None and 0 <= program <= 127 else 0
 
 
 def file_stem(name: str) -> str:
     return posixpath.basename(name.replace("\\", "/"))
 
 
-def read_file_bytes(name: str, data: bytes, parts: str = "auto", limits: Limits | None = None) -> Piece:
+def read_file_bytes(name: str, data: bytes, parts: str = "all", limits: Limits | None = None,
+                    drums: bool = True) -> Piece:
     """Parse one file's bytes into a Piece; raise InputError saying why when it cannot be used.
 
     ``name`` supplies the extension (``.mid``, ``.mxl``, ``.abc``, ``.krn``…); bytes starting with
-    ``MThd`` are MIDI whatever the name. ``parts``: auto | all | piano | indices like ``0,2``.
+    ``MThd`` are MIDI whatever the name. ``parts``: all | auto | piano | indices like ``0,2``;
+    ``drums``: with "all", keep drum tracks as drum parts.
     The error's ``reason`` attribute holds the short text used in a FileReport.
     """
     limits = limits or Limits()
@@ -309,7 +353,7 @@ def read_file_bytes(name: str, data: bytes, parts: str = "auto", limits: Limits 
         check_size(len(data), limits)
         kind = _kind(name, data)
         if kind == "midi":
-            return _read_midi(name, data, parts, limits)
-        return _read_score(name, data, kind, parts, limits)
+            return _read_midi(name, data, parts, limits, drums)
+        return _read_score(name, data, kind, parts, limits, drums)
     except Refused as e:
         raise Refused(e.reason, name) from None

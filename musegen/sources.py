@@ -33,7 +33,7 @@ import numpy as np
 from .config import DataConfig, Limits
 from .errors import InputError
 from .files import atomic_path
-from .piece import Piece
+from .piece import N_COLUMNS, Part, Piece
 from .readers import (
     MIDI_EXTENSIONS,
     MUSIC_EXTENSIONS,
@@ -46,7 +46,7 @@ from .readers import (
     short_error,
 )
 
-CACHE_VERSION = 1
+CACHE_VERSION = 2  # 2: parts, time signatures and keys
 
 # A process pool costs ~1-2 s to start (each worker imports music21), so it pays only for many
 # score files (music21: ~0.05-0.2 s each); MIDI through symusic takes about a millisecond.
@@ -407,7 +407,7 @@ def _hash_items(items: list[_Item], limits: Limits) -> None:
 
 def _parse_one(args) -> tuple[Piece | None, FileReport]:
     """Top-level (picklable) worker: one item → (piece or None, report). Never raises."""
-    name, path, data, sha, refused, parts, limits = args
+    name, path, data, sha, refused, parts, drums, limits = args
     if refused:
         return None, FileReport(name, "skipped", refused, sha256=sha if not sha.startswith("refused") else "")
     try:
@@ -416,7 +416,7 @@ def _parse_one(args) -> tuple[Piece | None, FileReport]:
             check_size(size, limits)
             with open(path, "rb") as f:
                 data = f.read()
-        piece = read_file_bytes(name, data, parts, limits)
+        piece = read_file_bytes(name, data, parts, limits, drums)
     except Refused as e:
         return None, FileReport(name, "skipped", e.reason, sha256=sha)
     except InputError as e:
@@ -452,8 +452,8 @@ def _cpus() -> int:
         return os.cpu_count() or 1
 
 
-def _parse_all(items: list[_Item], parts: str, limits: Limits, progress: Progress | None):
-    jobs = [(it.name, it.path, it.data, it.sha256, it.refused, parts, limits) for it in items]
+def _parse_all(items: list[_Item], parts: str, drums: bool, limits: Limits, progress: Progress | None):
+    jobs = [(it.name, it.path, it.data, it.sha256, it.refused, parts, drums, limits) for it in items]
     total = len(jobs)
     out: list[tuple[Piece | None, FileReport]] = []
 
@@ -495,10 +495,12 @@ def default_cache_dir() -> Path:
     return Path(os.environ.get("MUSEGEN_CACHE") or Path.home() / ".cache" / "musegen")
 
 
-def _cache_key(items: list[_Item], early: list[FileReport], parts: str, max_files: int, limits: Limits) -> str:
+def _cache_key(items: list[_Item], early: list[FileReport], parts: str, drums: bool, max_files: int,
+               limits: Limits) -> str:
     payload = {
         "version": CACHE_VERSION,
         "parts": parts,
+        "drums": drums,
         "max_files": max_files,
         "limits": dataclasses.asdict(limits),
         "files": [[it.name, it.sha256, it.refused] for it in items],
@@ -508,16 +510,18 @@ def _cache_key(items: list[_Item], early: list[FileReport], parts: str, max_file
 
 
 def _save_cache(path: Path, pieces: list[Piece], report: list[FileReport]) -> None:
-    notes = np.concatenate([p.notes for p in pieces]) if pieces else np.zeros((0, 4))
+    notes = np.concatenate([p.notes for p in pieces]) if pieces else np.zeros((0, N_COLUMNS))
     offsets = np.cumsum([0] + [p.n_notes for p in pieces]).astype(np.int64)
-    meta = json.dumps({"names": [p.name for p in pieces], "report": [dataclasses.asdict(r) for r in report]})
+    meta = json.dumps({"names": [p.name for p in pieces], "report": [dataclasses.asdict(r) for r in report],
+                       "parts": [[part.as_dict() for part in p.parts] for p in pieces],
+                       "time_signatures": [p.time_signatures for p in pieces],
+                       "keys": [p.key_sharps for p in pieces]})
     with atomic_path(path, suffix=".npz") as tmp:
         np.savez(
             tmp,
             notes=notes.astype(np.float64),
             offsets=offsets,
             tempos=np.asarray([p.tempo for p in pieces], dtype=np.float64),
-            programs=np.asarray([p.program for p in pieces], dtype=np.int64),
             meta=np.asarray(meta),
         )
 
@@ -526,12 +530,14 @@ def _load_cache(path: Path) -> tuple[list[Piece], list[FileReport]] | None:
     try:
         with np.load(path, allow_pickle=False) as z:
             notes, offsets = z["notes"], z["offsets"]
-            tempos, programs = z["tempos"], z["programs"]
+            tempos = z["tempos"]
             meta = json.loads(str(z["meta"]))
     except Exception:  # missing, half-written by an older version, or damaged: parse again
         return None
     pieces = [
-        Piece(name, notes[offsets[i] : offsets[i + 1]], tempo=float(tempos[i]), program=int(programs[i]))
+        Piece(name, notes[offsets[i] : offsets[i + 1]], tempo=float(tempos[i]),
+              parts=[Part(**part) for part in meta["parts"][i]], time_signatures=meta["time_signatures"][i],
+              key_sharps=meta["keys"][i])
         for i, name in enumerate(meta["names"])
     ]
     report = [FileReport(**r) for r in meta["report"]]
@@ -559,7 +565,7 @@ def load_pieces(
     """
     data = data or DataConfig()
     limits = data.limits
-    parts = data.parts or "auto"
+    parts = data.parts or "all"
     parse_part_indices(parts)
 
     label, items, early = _collect(source, limits)
@@ -571,7 +577,7 @@ def load_pieces(
     cache_path = None
     if cache_dir is not False:
         root = Path(cache_dir) if cache_dir not in (None, "") else default_cache_dir()
-        key = _cache_key(items, early, parts, data.max_files, limits)
+        key = _cache_key(items, early, parts, data.drums, data.max_files, limits)
         cache_path = root / f"pieces-{key[:32]}.npz"
         hit = _load_cache(cache_path) if cache_path.exists() else None
         if hit is not None:
@@ -579,7 +585,7 @@ def load_pieces(
                 progress(len(items), len(items), "")
             return LoadResult(hit[0], hit[1], label, cached=True)
 
-    results = _parse_all(items, parts, limits, progress)
+    results = _parse_all(items, parts, data.drums, limits, progress)
     pieces = [p for p, _ in results if p is not None]
     report = early + [r for _, r in results]
     if not pieces:

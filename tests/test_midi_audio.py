@@ -65,7 +65,7 @@ def test_midi_round_trip(tmp_path):
     got = sorted((n.time, n.pitch, n.duration, n.velocity) for n in track.notes)
     want = sorted(
         (round(s * TPQ), int(p), max(1, round(d * TPQ)), int(np.clip(v, 1, 127)))
-        for s, d, p, v in piece.notes
+        for s, d, p, v, _ in piece.notes
     )
     assert len(got) == len(want)
     for (gt, gp, gd, gv), (wt, wp, wd, wv) in zip(got, want):

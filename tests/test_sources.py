@@ -108,7 +108,7 @@ def test_midi_recognised_by_header_whatever_the_name():
 
 
 def test_part_selection():
-    auto = read_file_bytes("two.mid", PIANO_STRINGS)
+    auto = read_file_bytes("two.mid", PIANO_STRINGS, parts="auto")
     assert set(auto.notes[:, PITCH]) == set(range(72, 80))  # the piano part only
     both = read_file_bytes("two.mid", PIANO_STRINGS, parts="all")
     assert both.n_notes == 16
@@ -188,7 +188,7 @@ def test_folder_reports_every_file_and_keeps_the_good_ones(mixed_folder, cache):
     assert ".hidden.mid" not in got
     assert sorted(p.name for p in result.pieces) == ["good.mid", "sub/two.mid"]
     assert result.summary() == {
-        "files": 8, "parsed": 2, "skipped": 6, "notes": 16,
+        "files": 8, "parsed": 2, "skipped": 6, "notes": 24,  # two.mid keeps both its parts (piano and strings)
         "seconds": pytest.approx(2 * 8 * 60 / 90, rel=1e-3),
     }
     assert all(len(r.sha256) == 64 for r in result.parsed)
@@ -288,7 +288,7 @@ def test_cache_round_trip(mixed_folder, cache):
     for a, b in zip(first.pieces, second.pieces):
         np.testing.assert_array_equal(a.notes, b.notes)
     # other settings or other content: another key
-    assert not load_pieces(str(mixed_folder), DataConfig(parts="all"), cache_dir=cache).cached
+    assert not load_pieces(str(mixed_folder), DataConfig(parts="auto"), cache_dir=cache).cached
     (mixed_folder / "good.mid").write_bytes(midi_bytes([("Piano", 0, False, scale(50))]))
     assert not load_pieces(str(mixed_folder), cache_dir=cache).cached
     # a damaged cache file is parsed again, not fatal
