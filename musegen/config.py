@@ -27,21 +27,24 @@ class Limits:
 @dataclass
 class DataConfig:
     dataset: str = "bach"  # a built-in name, or a folder / file / .zip path
-    parts: str = "auto"  # auto (piano if any, else all non-drum parts) | all | piano | 0,2 (indices)
+    parts: str = "all"  # all (every part) | auto (piano parts if any, else all: the article) | piano | 0,2
+    drums: bool = True  # keep drum tracks as a drum part (only the metre scheme writes them)
     max_files: int = 0  # 0 = every file
     val_fraction: float = 0.1
-    window: int = 128  # tokens the model sees per training example
-    stride: int = 64  # step between consecutive windows of one piece
+    window: int = 512  # tokens the model sees per training example (≥ 8 bars of a chorale)
+    stride: int = 256  # step between consecutive windows of one piece
     limits: Limits = field(default_factory=Limits)
 
 
 @dataclass
 class TokenizerConfig:
-    scheme: str = "rich"  # rich: pitch + duration + time shift | notes: the article's notes/chords
+    scheme: str = "metre"  # metre: bars, positions, parts | rich: time shifts | notes: the article's
+    positions_per_quarter: int = 12  # metre: the grid in a bar (12 holds sixteenths and triplets)
+    max_parts: int = 8  # metre: parts beyond this many (fewest notes first) are dropped
     steps_per_quarter: int = 4  # rich: the time grid (4 = sixteenth notes)
     max_shift_steps: int = 16  # rich: longest single time-shift token (longer gaps use several)
     max_duration_steps: int = 32  # rich: longer notes are clipped
-    velocity_bins: int = 0  # rich: 0 = no velocity tokens
+    velocity_bins: int = 0  # metre, rich: 0 = no velocity tokens
     min_pitch: int = 21
     max_pitch: int = 108
     min_count: int = 50  # notes: drop tokens seen fewer times (the article used 50)
@@ -59,7 +62,7 @@ class ModelConfig:
     residual_channels: int = 64
     skip_channels: int = 128
     kernel_size: int = 2
-    dilation_depth: int = 6  # dilations 1, 2, ..., 2**(depth-1) per stack
+    dilation_depth: int = 8  # dilations 1, 2, ..., 2**(depth-1) per stack (2 stacks of 8: 512 tokens of context)
     stacks: int = 2
     # simple-wavenet (the article's)
     simple_filters: int = 64
@@ -78,9 +81,12 @@ class TrainConfig:
     batch_size: int = 32
     learning_rate: float = 1e-3
     max_seconds: float = 0.0  # time budget; 0 = none
-    early_stopping: int = 0  # patience in epochs; 0 = off
+    early_stopping: int = 3  # patience in epochs (stop when val loss rose this many times); 0 = off
     seed: int = 1
     steps_per_epoch: int = 0  # 0 = one pass over the training windows
+    transpose: int = 5  # augmentation: each window moved by up to ± this many semitones; 0 = off
+    jitter: bool = False  # augmentation: nudge tempo and velocity tokens by one step at random
+    base: str = ""  # fine-tune: the run (folder) whose weights training starts from
 
 
 @dataclass
@@ -95,7 +101,7 @@ class SampleConfig:
     primer: str = "random"  # random (a validation window) | none | a MIDI file path
     primer_tokens: int = 64
     tempo: float = 0.0  # BPM of the output; 0 = the dataset's
-    program: int = 0  # General MIDI instrument
+    program: int | None = None  # General MIDI instrument for every pitched part; None = the parts' own
 
 
 @dataclass

@@ -1,8 +1,12 @@
 """Tokenizers: Piece ⇄ integer ids. Each scheme is one small class with the same interface.
 
+- ``MetreTokenizer`` (the default) writes the music as a player reads a score: ``Bar`` and the bar's
+  ``TimeSig``, ``Pos`` (where in the bar, on a grid that holds sixteenths and triplets), ``Part``
+  (which hand, voice or instrument), optional ``Vel``, ``Pitch`` and ``Dur``; a header gives the
+  ``Tempo`` and each part's ``Program``. See ``metre.py``.
 - ``NotesTokenizer`` is the article's scheme: one token per onset, a note name with octave ("C4")
   or a chord of pitch classes ("0.4.7"), rare tokens dropped, written back at a fixed half beat.
-- ``RichTokenizer`` (the default) keeps rhythm: ``Shift_n`` (time to the next onset, in grid steps),
+- ``RichTokenizer`` keeps rhythm: ``Shift_n`` (time to the next onset, in grid steps),
   optional ``Vel_v``, ``Pitch_p`` and ``Dur_n``. Chord notes share an onset (no shift between them).
   Why our own rather than MidiTok's TSD: the same idea with no extra dependencies (MidiTok pulls
   huggingface_hub and tokenizers into a 2.7 GB demo process), a fixed vocabulary of ~160 tokens
@@ -20,7 +24,7 @@ import numpy as np
 
 from .config import TokenizerConfig, from_dict, to_dict
 from .errors import ModelError
-from .piece import DURATION, PITCH, START, VELOCITY, Piece
+from .piece import DURATION, PART, PITCH, START, VELOCITY, Piece
 
 PAD, BOS, EOS = "<pad>", "<bos>", "<eos>"
 SPECIALS = [PAD, BOS, EOS]
@@ -52,9 +56,25 @@ class Tokenizer:
         body = [self.index[t] for t in self.piece_tokens(piece) if t in self.index]
         return np.array([self.bos_id, *body, self.eos_id], dtype=np.int32)
 
-    def decode(self, ids: Iterable[int], name: str = "generated", tempo: float = 120.0) -> Piece:
-        tokens = [self.vocab[i] for i in ids if 0 <= i < len(self.vocab)]
+    def decode(self, ids: Iterable[int], name: str = "generated", tempo: float | None = None,
+               context: int = 0, **_) -> Piece:
+        """The piece the ids spell; the first ``context`` ids (a primer) are left out."""
+        tokens = [self.vocab[i] for i in list(ids)[context:] if 0 <= i < len(self.vocab)]
+        tempo = tempo or 120.0
         return Piece(name, self.tokens_to_notes([t for t in tokens if t not in SPECIALS]), tempo=tempo)
+
+    def header(self, ids: np.ndarray) -> np.ndarray:
+        """The ids at the start of a piece that a continuation must keep (tempo, instruments)."""
+        return np.asarray(ids[:1], np.int32)
+
+    def id_blocks(self) -> dict[str, tuple[int, int]]:
+        """Runs of consecutive ids that augmentation may move: {"pitch": (first id, count), ...}.
+        Moving a pitch id by k transposes the note by k semitones."""
+        return {}
+
+    def transposable(self, ids: np.ndarray) -> np.ndarray:
+        """Which of these ids are pitches that transposition moves (drums never are)."""
+        return np.zeros(len(ids), bool)
 
     def fit(self, pieces: list[Piece]) -> "Tokenizer":
         """Schemes with a data-dependent vocabulary learn it here; others return self."""
@@ -66,7 +86,7 @@ class Tokenizer:
     def tokens_to_notes(self, tokens: list[str]) -> np.ndarray:
         raise NotImplementedError
 
-    def token_quarters(self) -> np.ndarray:
+    def token_quarters(self, bar_quarters: float = 4.0) -> np.ndarray:
         """How far each token moves the clock, in quarter notes (to stop after N seconds)."""
         raise NotImplementedError
 
@@ -90,7 +110,7 @@ class RichTokenizer(Tokenizer):
 
     def piece_tokens(self, piece: Piece) -> list[str]:
         c = self.config
-        notes = piece.notes
+        notes = pitched_notes(piece)
         notes = notes[(notes[:, PITCH] >= c.min_pitch) & (notes[:, PITCH] <= c.max_pitch)]
         steps = np.rint(notes[:, START] * c.steps_per_quarter).astype(np.int64)
         durations = np.clip(np.rint(notes[:, DURATION] * c.steps_per_quarter), 1, c.max_duration_steps)
@@ -142,12 +162,24 @@ class RichTokenizer(Tokenizer):
             close(1)
         return np.array(notes, dtype=np.float64).reshape(-1, 4)
 
-    def token_quarters(self) -> np.ndarray:
+    def token_quarters(self, bar_quarters: float = 4.0) -> np.ndarray:
         quarters = np.zeros(len(self.vocab), dtype=np.float32)
         for token, i in self.index.items():
             if token.startswith("Shift_"):
                 quarters[i] = int(token[6:]) / self.config.steps_per_quarter
         return quarters
+
+    def id_blocks(self) -> dict[str, tuple[int, int]]:
+        c = self.config
+        blocks = {"pitch": (self.index[f"Pitch_{c.min_pitch}"], c.max_pitch - c.min_pitch + 1)}
+        if c.velocity_bins:
+            blocks["velocity"] = (self.index["Vel_0"], c.velocity_bins)
+        return blocks
+
+    def transposable(self, ids: np.ndarray) -> np.ndarray:
+        first, count = self.id_blocks()["pitch"]
+        ids = np.asarray(ids)
+        return (ids >= first) & (ids < first + count)
 
 
 class NotesTokenizer(Tokenizer):
@@ -158,7 +190,7 @@ class NotesTokenizer(Tokenizer):
         self.dropped: dict[str, int] = dropped or {}
 
     def piece_tokens(self, piece: Piece) -> list[str]:
-        notes = piece.notes
+        notes = pitched_notes(piece)
         if not len(notes):
             return []
         _, first_of_onset = np.unique(np.round(notes[:, START], 6), return_index=True)
@@ -196,7 +228,7 @@ class NotesTokenizer(Tokenizer):
         self.set_vocab(list(SPECIALS) + keep)
         return self
 
-    def token_quarters(self) -> np.ndarray:
+    def token_quarters(self, bar_quarters: float = 4.0) -> np.ndarray:
         quarters = np.full(len(self.vocab), self.config.step_quarters, dtype=np.float32)
         quarters[self.special_ids] = 0.0
         return quarters
@@ -205,13 +237,24 @@ class NotesTokenizer(Tokenizer):
         return {"dropped": self.dropped}
 
 
-SCHEMES = {"rich": RichTokenizer, "notes": NotesTokenizer}
+def pitched_notes(piece: Piece) -> np.ndarray:
+    """The notes of a piece's pitched parts: schemes without parts have no place for drums."""
+    drums = [i for i, part in enumerate(piece.parts) if part.is_drum]
+    return piece.notes[~np.isin(piece.notes[:, PART], drums)] if drums else piece.notes
+
+
+def schemes() -> dict[str, type]:
+    from .metre import MetreTokenizer
+    from .remi import RemiTokenizer  # MidiTok itself is imported only when a remi tokenizer is made
+
+    return {"metre": MetreTokenizer, "rich": RichTokenizer, "notes": NotesTokenizer, "remi": RemiTokenizer}
 
 
 def make_tokenizer(config: TokenizerConfig) -> Tokenizer:
-    if config.scheme not in SCHEMES:
-        raise ModelError(f"Unknown token scheme '{config.scheme}': choose one of {', '.join(SCHEMES)}.")
-    return SCHEMES[config.scheme](config)
+    known = schemes()
+    if config.scheme not in known:
+        raise ModelError(f"Unknown token scheme '{config.scheme}': choose one of {', '.join(known)}.")
+    return known[config.scheme](config)
 
 
 def tokenizer_from_json(text: str) -> Tokenizer:
