@@ -3,7 +3,11 @@
     heldout(run)            NLL per token, perplexity, next-token accuracy on the run's validation files
     features(piece)         per-piece musical statistics (pitch-class entropy, scale consistency, …)
     compare_sets(real, gen) mgeval-style: intra-set vs inter-set distance distributions → overlap, KL
-    collapse(ids)           distinct tokens, longest repeated loop, collapsed (sample.collapse_warning)
+    structure: on_beat_share, beat_chord_fit, bar_repetition, key_stability (part of features)
+    ostinato(piece)         the shortest figure of ≤ 8 notes repeated in a row, and how much it fills
+    structure_summary(ps)   the structure statistics' means over a set, and its share locked in
+    collapse(ids, piece)    distinct tokens, longest repeated loop, collapsed (sample.collapse_warning,
+                            or the piece locked into an ostinato)
     TrainingIndex(seqs)     longest passage copied verbatim from the training data, and its file
     evaluate(run)           all of the above in one dict (the CLI's `musegen evaluate`, the study)
 
@@ -20,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .errors import ModelError
-from .piece import DURATION, PITCH, START, Piece
+from .piece import DURATION, PART, PITCH, START, Piece, beat_quarters
 from .sample import collapse_warning  # noqa: F401  (one definition of "collapsed", shared with the app)
 
 # ------------------------------------------------------------------------------------------
@@ -139,13 +143,20 @@ SCALES = np.array([np.isin(np.arange(12), (s + k) % 12) for s in (MAJOR, HARMONI
 DURATION_BINS = np.array([0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 4.0])  # quarters; longer → last bin
 DURATION_LABELS = ["1/16", "1/8", "dotted 1/8", "1/4", "dotted 1/4", "1/2", "dotted 1/2", "whole+"]
 
+STRUCTURE_FEATURES = ["on_beat_share", "beat_chord_fit", "bar_repetition", "key_stability"]
 SCALAR_FEATURES = ["pitch_class_entropy", "scale_consistency", "polyphony", "note_density", "pitch_range",
-                   "empty_beat_rate", "mean_duration"]
+                   "empty_beat_rate", "mean_duration"] + STRUCTURE_FEATURES
 HISTOGRAM_FEATURES = ["pitch_class_histogram", "duration_histogram"]
 
 
+def pitched(piece: Piece) -> np.ndarray:
+    """The notes of the pitched parts: a drum part's "pitch" names a drum, not a note."""
+    drums = [i for i, part in enumerate(piece.parts) if part.is_drum]
+    return piece.notes[~np.isin(piece.notes[:, PART], drums)] if drums else piece.notes
+
+
 def pitch_class_histogram(piece: Piece) -> np.ndarray:
-    counts = np.bincount(piece.notes[:, PITCH].astype(int) % 12, minlength=12).astype(float)
+    counts = np.bincount(pitched(piece)[:, PITCH].astype(int) % 12, minlength=12).astype(float)
     return counts / counts.sum() if counts.sum() else counts
 
 
@@ -158,9 +169,10 @@ def pitch_class_entropy(piece: Piece) -> float:
 
 def scale_consistency(piece: Piece) -> float:
     """Share of notes inside the best-fitting major or harmonic-minor scale (C-RNN-GAN's measure)."""
-    if not piece.n_notes:
+    notes = pitched(piece)
+    if not len(notes):
         return 0.0
-    counts = np.bincount(piece.notes[:, PITCH].astype(int) % 12, minlength=12)
+    counts = np.bincount(notes[:, PITCH].astype(int) % 12, minlength=12)
     return float((SCALES @ counts).max() / counts.sum())
 
 
@@ -201,7 +213,8 @@ def note_density(piece: Piece) -> float:
 
 
 def pitch_range(piece: Piece) -> float:
-    return float(np.ptp(piece.notes[:, PITCH])) if piece.n_notes else 0.0
+    notes = pitched(piece)
+    return float(np.ptp(notes[:, PITCH])) if len(notes) else 0.0
 
 
 def duration_histogram(piece: Piece) -> np.ndarray:
@@ -210,6 +223,182 @@ def duration_histogram(piece: Piece) -> np.ndarray:
     idx = np.abs(np.log2(piece.notes[:, DURATION][:, None]) - np.log2(DURATION_BINS)[None, :]).argmin(axis=1)
     counts = np.bincount(idx, minlength=len(DURATION_BINS)).astype(float)
     return counts / counts.sum()
+
+
+# ------------------------------------------------------------------------------------------
+# Structure: a pulse, chords on the beat, repeated bars, one key, no ostinato lock-in
+# ------------------------------------------------------------------------------------------
+# All computed from a Piece alone, so real excerpts and generated music go through the same code.
+# "Nothing to measure" (no notes, no beat with three pitch classes) is nan: sets skip it.
+
+TOLERANCE = 1 / 48  # quarters: an onset this close to a beat is on it (unquantised MIDI)
+GRID = 12  # steps per quarter when figures and bars are compared (sixteenths and triplets)
+KEY_WINDOW_BARS = 4
+
+# Chords as pitch classes over a root of 0. A seventh chord also counts without its fifth, the
+# note four-part writing most often leaves out (V7 with a doubled root).
+TRIADS = [(0, 4, 7), (0, 3, 7), (0, 3, 6), (0, 4, 8)]  # major, minor, diminished, augmented
+SEVENTHS = [(0, 4, 7, 10), (0, 4, 7, 11), (0, 3, 7, 10), (0, 3, 6, 10), (0, 3, 6, 9)]  # dom, maj, min, ø, °
+_SHAPES = TRIADS + SEVENTHS + [s[:2] + s[3:] for s in SEVENTHS]
+POPCOUNT = np.array([bin(m).count("1") for m in range(4096)])
+IS_CHORD = np.zeros(4096, bool)  # indexed by a 12-bit pitch-class mask (bit k = pitch class k)
+IS_CHORD[[sum(1 << (root + i) % 12 for i in shape) for root in range(12) for shape in _SHAPES]] = True
+
+# Krumhansl–Kessler profiles (a copy of midi.py's), C major then C minor; rows: 12 majors, 12 minors.
+MAJOR_PROFILE = np.array([6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88])
+MINOR_PROFILE = np.array([6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17])
+_PROFILES = np.array([np.roll(p, tonic) for p in (MAJOR_PROFILE, MINOR_PROFILE) for tonic in range(12)])
+_PROFILES = (_PROFILES - _PROFILES.mean(1, keepdims=True)) / np.linalg.norm(
+    _PROFILES - _PROFILES.mean(1, keepdims=True), axis=1, keepdims=True)
+
+
+def beats(piece: Piece) -> np.ndarray:
+    """Every beat of the piece in quarters, counted from each bar line with the beat of the time
+    signature in force (a dotted quarter in 6/8), up to the end of the last bar."""
+    starts = piece.bar_starts()
+    at = [c[0] for c in piece.time_signatures]
+    out = []
+    for i, start in enumerate(starts):
+        _, num, den = piece.time_signatures[max(0, int(np.searchsorted(at, start + TOLERANCE, "right")) - 1)]
+        end = starts[i + 1] if i + 1 < len(starts) else start + num * 4.0 / den
+        out.append(np.arange(start, end - TOLERANCE, beat_quarters(num, den)))
+    return np.concatenate(out + [[end]]) if out else np.zeros(0)
+
+
+def on_beat_share(piece: Piece) -> float:
+    """Share of the notes (drums aside) that start on a beat: music with a pulse puts most of its
+    notes there (Bach chorales ≈ 0.8), a model without one scatters them. Notes, not distinct
+    onsets, so a passing eighth in one voice weighs as one note against four on the beat."""
+    onsets = pitched(piece)[:, START]
+    if not len(onsets):
+        return float("nan")
+    grid = beats(piece)  # at least a downbeat and the last bar's end
+    i = np.clip(np.searchsorted(grid, onsets), 1, len(grid) - 1)
+    distance = np.minimum(np.abs(onsets - grid[i]), np.abs(onsets - grid[i - 1]))
+    return float((distance <= TOLERANCE + 1e-9).mean())
+
+
+def _pitch_class_masks(notes: np.ndarray, times: np.ndarray) -> np.ndarray:
+    """12-bit mask of the pitch classes sounding at each instant (begun, within the tolerance, and
+    not yet ended)."""
+    masks = np.zeros(len(times), np.int64)
+    t = times + TOLERANCE
+    for pc in range(12):
+        rows = notes[notes[:, PITCH].astype(int) % 12 == pc]
+        begun = np.searchsorted(np.sort(rows[:, START]), t, "right")
+        ended = np.searchsorted(np.sort(rows[:, START] + rows[:, DURATION]), t, "right")
+        masks |= (begun > ended).astype(np.int64) << pc
+    return masks
+
+
+def beat_chord_fit(piece: Piece) -> float:
+    """Over the beats where three or more pitch classes sound (drums aside), the share that sound
+    a triad (major, minor, diminished, augmented) or a seventh chord (dominant, major, minor,
+    half-diminished, diminished; also without its fifth), any root and inversion: harmony moves
+    on the beat, so real chorales score ≈ 0.85 and clusters 0. nan when no beat has three."""
+    notes = pitched(piece)
+    grid = beats(piece)
+    masks = _pitch_class_masks(notes, grid[grid < piece.duration_quarters])
+    full = masks[POPCOUNT[masks] >= 3]
+    return float(IS_CHORD[full].mean()) if len(full) else float("nan")
+
+
+def bar_repetition(piece: Piece) -> float:
+    """Share of the bars with notes whose content exactly equals an earlier bar's: every note that
+    starts in the bar, as (offset from the bar line, pitch, duration, part), offsets and durations on
+    a 1/12-quarter grid. Parts count (the same music in another voice is another bar); drums count
+    too (a bar is all that sounds in it); a transposed repeat is not a repeat. Form repeats bars,
+    a model without memory of them rarely does."""
+    notes = piece.notes
+    if not len(notes):
+        return float("nan")
+    starts = piece.bar_starts()
+    bar = np.maximum(np.searchsorted(starts, notes[:, START] + TOLERANCE, "right") - 1, 0)
+    rows = np.column_stack([bar, np.round((notes[:, START] - starts[bar]) * GRID), notes[:, PITCH],
+                            np.round(notes[:, DURATION] * GRID), notes[:, PART]]).astype(np.int64)
+    rows = rows[np.lexsort(rows.T[::-1])]
+    contents = np.split(rows[:, 1:], np.flatnonzero(np.diff(rows[:, 0])) + 1)
+    seen: set[bytes] = set()
+    repeats = 0
+    for content in contents:
+        key = content.tobytes()
+        repeats += key in seen
+        seen.add(key)
+    return repeats / len(contents)
+
+
+def estimate_key(notes: np.ndarray, lo: float = -np.inf, hi: float = np.inf) -> int | None:
+    """Krumhansl–Schmuckler: the key (tonic + 12 for minor) whose profile correlates best with the
+    pitch-class histogram of the notes weighted by how long each sounds within [lo, hi); None when
+    nothing sounds there."""
+    weight = np.minimum(notes[:, START] + notes[:, DURATION], hi) - np.maximum(notes[:, START], lo)
+    keep = weight > 0
+    histogram = np.bincount(notes[keep, PITCH].astype(int) % 12, weights=weight[keep], minlength=12)
+    if np.ptp(histogram) == 0:
+        return None
+    return int((_PROFILES @ (histogram - histogram.mean())).argmax())
+
+
+def key_stability(piece: Piece) -> float:
+    """Share of the 4-bar windows (16 quarters in 4/4) whose estimated key is the whole piece's
+    (drums aside): 1.0 for a piece in one key; a model that forgets its key wanders. Every Piece
+    has a metre (4/4 when the source gave none), so windows always follow its bars."""
+    notes = pitched(piece)
+    whole = estimate_key(notes)
+    if whole is None:
+        return float("nan")
+    edges = np.append(piece.bar_starts()[::KEY_WINDOW_BARS], np.inf)
+    keys = [estimate_key(notes, lo, hi) for lo, hi in zip(edges[:-1], edges[1:])]
+    keys = [k for k in keys if k is not None]
+    return float(np.mean([k == whole for k in keys])) if keys else float("nan")
+
+
+def structure(piece: Piece) -> dict:
+    """The four structure statistics of one piece."""
+    return {"on_beat_share": on_beat_share(piece), "beat_chord_fit": beat_chord_fit(piece),
+            "bar_repetition": bar_repetition(piece), "key_stability": key_stability(piece)}
+
+
+OSTINATO_NOTES = 8  # the longest figure that counts as an ostinato
+LOCK_IN_SHARE = 0.4  # locked in: one figure fills this share of the piece's notes …
+LOCK_IN_REPEATS = 4  # … played at least this many times in a row (twice is just a repeated bar)
+
+
+def ostinato(piece: Piece) -> dict:
+    """The shortest figure of ≤ 8 notes played several times in a row that covers the most notes.
+
+    The parts are merged (drums aside): every note in onset order, as (pitch, duration, gap to the
+    next onset; the last note's: its duration), so a chord is a figure of notes 0 apart. A figure
+    that fills the whole texture is a lock-in; one voice's ostinato under a changing melody is music
+    and is not found.
+    `share`: the notes its repetitions cover over all the piece's pitched notes; `locked_in`: share
+    ≥ 40 % with at least 4 plays in a row.
+    """
+    notes = pitched(piece)
+    found = {"figure": [], "notes": 0, "repeats": 0.0, "share": 0.0, "start": 0.0, "locked_in": False}
+    if len(notes) < 2:
+        return found
+    gaps = np.diff(notes[:, START], append=notes[-1, START] + notes[-1, DURATION])
+    events = np.column_stack([notes[:, PITCH], np.round(notes[:, DURATION] * GRID), np.round(gaps * GRID)])
+    _, ids = np.unique(events.astype(np.int64), axis=0, return_inverse=True)
+    loop = longest_loop(ids.ravel(), OSTINATO_NOTES)
+    if not loop.period:
+        return found
+    share = loop.span / len(notes)
+    figure = [[int(p), float(d) / GRID, float(g) / GRID] for p, d, g in events[loop.start : loop.start + loop.period]]
+    return {"figure": figure, "notes": loop.period, "repeats": round(loop.repeats, 2), "share": share,
+            "start": float(notes[loop.start, START]),
+            "locked_in": bool(share >= LOCK_IN_SHARE and loop.repeats >= LOCK_IN_REPEATS)}
+
+
+def ostinato_warning(piece: Piece) -> str | None:
+    """A sentence for a person when the piece locked into a short figure, else None."""
+    found = ostinato(piece)
+    if not found["locked_in"]:
+        return None
+    return (f"The output locked into a {found['notes']}-note figure repeated for {found['share']:.0%} of the "
+            "piece. Raise the temperature (e.g. 1.0–1.2) or sample with top-p ≈ 0.9, and prime it with "
+            "more varied music.")
 
 
 def features(piece: Piece) -> dict:
@@ -225,6 +414,7 @@ def features(piece: Piece) -> dict:
         "mean_duration": float(piece.notes[:, DURATION].mean()) if piece.n_notes else 0.0,
         "pitch_class_histogram": pitch_class_histogram(piece).tolist(),
         "duration_histogram": duration_histogram(piece).tolist(),
+        **structure(piece),
     }
 
 
@@ -286,18 +476,33 @@ def compare_sets(real: list[Piece], generated: list[Piece]) -> dict:
     out: dict = {"features": {}}
     for name in SCALAR_FEATURES + HISTOGRAM_FEATURES:
         r, g = _values(real_f, name), _values(gen_f, name)
-        overlap, kl = overlap_and_kl(_pairwise(r), _pairwise(r, g))
+        if name in SCALAR_FEATURES:  # nan: nothing to measure in that piece (no chord, no note)
+            r, g = r[~np.isnan(r)], g[~np.isnan(g)]
+        enough = len(r) >= 2 and len(g)
+        overlap, kl = overlap_and_kl(_pairwise(r), _pairwise(r, g)) if enough else (math.nan, math.nan)
         row = {"overlap": overlap, "kl": kl}
         if name in SCALAR_FEATURES:
-            row.update(real_mean=float(r.mean()), real_std=float(r.std()),
-                       generated_mean=float(g.mean()), generated_std=float(g.std()))
+            row.update(real_mean=_nanmean(r), real_std=_nanstd(r), generated_mean=_nanmean(g),
+                       generated_std=_nanstd(g))
         else:
             row.update(real_mean=r.mean(axis=0).round(4).tolist(), generated_mean=g.mean(axis=0).round(4).tolist())
         out["features"][name] = row
     rows = out["features"].values()
-    out["overlap"] = float(np.nanmean([r["overlap"] for r in rows]))
-    out["kl"] = float(np.nanmean([r["kl"] for r in rows]))
+    out["overlap"] = _nanmean([r["overlap"] for r in rows])
+    out["kl"] = _nanmean([r["kl"] for r in rows])
     return out
+
+
+def _nanmean(values) -> float:
+    values = np.asarray(values, float)
+    values = values[~np.isnan(values)]
+    return float(values.mean()) if len(values) else math.nan
+
+
+def _nanstd(values) -> float:
+    values = np.asarray(values, float)
+    values = values[~np.isnan(values)]
+    return float(values.std()) if len(values) else math.nan
 
 
 # ------------------------------------------------------------------------------------------
@@ -316,12 +521,13 @@ class Loop:
         return self.span / self.period if self.period else 0.0
 
 
-def longest_loop(ids) -> Loop:
-    """The longest stretch that is one pattern played at least twice in a row (ids[i] == ids[i+p])."""
+def longest_loop(ids, max_period: int | None = None) -> Loop:
+    """The longest stretch that is one pattern played at least twice in a row (ids[i] == ids[i+p]),
+    of at most `max_period` ids; the shortest pattern when several cover as much."""
     ids = np.asarray(ids)
     best = Loop(0, 0, 0)
     n = len(ids)
-    for p in range(1, n // 2 + 1):
+    for p in range(1, min(n // 2, max_period or n) + 1):
         eq = np.concatenate([[False], ids[p:] == ids[:-p], [False]])
         edges = np.flatnonzero(np.diff(eq.astype(np.int8)))
         if not len(edges):
@@ -334,15 +540,46 @@ def longest_loop(ids) -> Loop:
     return best
 
 
-def collapse(ids) -> dict:
+def collapse(ids, piece: Piece | None = None) -> dict:
     """Has generation collapsed? `collapsed` follows the app's `sample.collapse_warning` (almost no
-    distinct tokens, or a second half that is one short loop); the longest loop anywhere in the
+    distinct tokens, or a second half that is one short loop) or, given the decoded `piece`, an
+    ostinato lock-in (a figure of ≤ 8 notes filling ≥ 40 % of it); the longest loop anywhere in the
     output is reported alongside, as a number to watch."""
     ids = np.asarray(ids)
     loop = longest_loop(ids)
-    return {"tokens": int(len(ids)), "distinct_tokens": int(len(np.unique(ids))), "loop_period": loop.period,
-            "loop_tokens": loop.span, "loop_repeats": round(loop.repeats, 2),
-            "collapsed": collapse_warning(ids) is not None}
+    row = {"tokens": int(len(ids)), "distinct_tokens": int(len(np.unique(ids))), "loop_period": loop.period,
+           "loop_tokens": loop.span, "loop_repeats": round(loop.repeats, 2),
+           "collapsed": collapse_warning(ids) is not None}
+    if piece is not None:
+        found = ostinato(piece)
+        row.update(ostinato_notes=found["notes"], ostinato_share=round(found["share"], 4),
+                   locked_in=found["locked_in"], collapsed=row["collapsed"] or found["locked_in"])
+    return row
+
+
+def collapse_reason(piece: Piece | None = None, ids=None) -> str | None:
+    """A sentence for a person when the output collapsed (its tokens, then its notes), else None."""
+    warning = collapse_warning(ids) if ids is not None else None
+    return warning or (ostinato_warning(piece) if piece is not None else None)
+
+
+def structure_summary(pieces: list[Piece], ids_list: list[np.ndarray] | None = None) -> dict:
+    """Over a set of pieces: the mean of each structure statistic (nan skipped; None when no piece
+    has one), the mean ostinato share, and the share of pieces locked in and collapsed (locked in,
+    or, given their ids, collapsed as tokens). The same call for real excerpts and generated music."""
+    rows = [structure(p) for p in pieces]
+    found = [ostinato(p) for p in pieces]
+    ids_list = ids_list if ids_list is not None else [None] * len(pieces)
+    collapsed = [f["locked_in"] or (ids is not None and collapse_warning(ids) is not None)
+                 for f, ids in zip(found, ids_list)]
+    out: dict = {"pieces": len(pieces)}
+    for name in STRUCTURE_FEATURES:
+        mean = _nanmean([r[name] for r in rows])
+        out[name] = None if math.isnan(mean) else round(mean, 4)
+    out["ostinato_share"] = round(float(np.mean([f["share"] for f in found])), 4) if found else None
+    out["locked_in"] = float(np.mean([f["locked_in"] for f in found])) if found else None
+    out["collapsed"] = float(np.mean(collapsed)) if found else None
+    return out
 
 
 # ------------------------------------------------------------------------------------------
@@ -497,18 +734,22 @@ def real_excerpts(sequences: list[np.ndarray], tokenizer, length: int, n: int, s
     return out_ids, pieces
 
 
-def summarize_generation(ids_list: list[np.ndarray], index: TrainingIndex) -> dict:
-    """Collapse and memorisation over several generated sequences."""
-    rows = [collapse(ids) for ids in ids_list]
+def summarize_generation(ids_list: list[np.ndarray], index: TrainingIndex,
+                         pieces: list[Piece] | None = None) -> dict:
+    """Collapse and memorisation over several generated sequences; given their decoded `pieces`
+    too, an ostinato lock-in counts as collapsed (`locked_in`: how many; None without pieces)."""
+    by_piece = list(pieces) if pieces is not None else [None] * len(ids_list)
+    rows = [collapse(ids, piece) for ids, piece in zip(ids_list, by_piece)]
     copies = [index.longest_copy(ids) for ids in ids_list]
     longest = max(copies, key=lambda c: c.tokens)
-    warnings = [w for w in (collapse_warning(ids) for ids in ids_list) if w]
+    warnings = [w for w in (collapse_reason(piece, ids) for ids, piece in zip(ids_list, by_piece)) if w]
     return {
         "collapse": {
             "distinct_tokens": float(np.mean([r["distinct_tokens"] for r in rows])),
             "distinct_tokens_min": int(min(r["distinct_tokens"] for r in rows)),
             "loop_tokens_max": int(max(r["loop_tokens"] for r in rows)),
             "collapsed": int(sum(r["collapsed"] for r in rows)),
+            "locked_in": int(sum(r["locked_in"] for r in rows)) if pieces is not None else None,
             "pieces": len(rows),
             "warning": warnings[0] if warnings else None,
         },
@@ -525,7 +766,8 @@ def evaluate(run, pieces: list[Piece] | None = None, *, n_pieces: int = 8, lengt
              temperature: float = 1.0, top_p: float = 1.0, seed: int = 0, strict: bool = True,
              model=None, composer=None, heldout_stats: dict | None = None) -> dict:
     """Held-out NLL / perplexity / accuracy, then `n_pieces` generated pieces against real excerpts
-    of the training data (musical features, overlap and KL), collapse and memorisation."""
+    of the training data (musical features, overlap and KL; structure statistics side by side),
+    collapse (tokens and ostinato lock-in) and memorisation."""
     from .config import SampleConfig
     from .sample import Composer
     from .sources import load_pieces
@@ -554,7 +796,7 @@ def evaluate(run, pieces: list[Piece] | None = None, *, n_pieces: int = 8, lengt
     val_ids = [tokenizer.encode(p) for p in val_pieces]
     baseline_ids, _ = real_excerpts(val_ids, tokenizer, length, min(n_pieces, len(val_ids) * 4), seed + 1, tempo)
     baseline = [index.longest_copy(ids).tokens for ids in baseline_ids]
-    summary = summarize_generation(generated_ids, index)
+    summary = summarize_generation(generated_ids, index, generated)
     summary["memorisation"]["validation_baseline"] = float(np.mean(baseline))
     return {
         "run": str(run.path),
@@ -573,6 +815,7 @@ def evaluate(run, pieces: list[Piece] | None = None, *, n_pieces: int = 8, lengt
         "pieces": len(compositions),
         "tokens_per_s": tokens_per_s,
         "musical": _musical_summary(musical),
+        "structure": {"real": structure_summary(real), "generated": structure_summary(generated, generated_ids)},
         "overlap": musical["overlap"],
         "kl": musical["kl"],
         **summary,

@@ -161,7 +161,10 @@ def test_evaluate_a_run(trained_run, pieces):
     assert 0 <= result["overlap"] <= 1
     assert set(result["musical"]) == set(metrics.SCALAR_FEATURES + metrics.HISTOGRAM_FEATURES)
     assert result["memorisation"]["longest_copy"] >= 0 and "validation_baseline" in result["memorisation"]
-    assert result["collapse"]["pieces"] == 3
+    assert result["collapse"]["pieces"] == 3 and result["collapse"]["locked_in"] is not None
+    for side in ("real", "generated"):  # structure statistics of both sets, side by side
+        assert set(metrics.STRUCTURE_FEATURES) <= set(result["structure"][side])
+        assert 0 <= result["structure"][side]["locked_in"] <= 1
     json.dumps(result)  # the CLI prints it
 
 
