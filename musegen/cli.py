@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 from .config import DataConfig, ModelConfig, RunConfig, SampleConfig, TokenizerConfig, TrainConfig, replace
-from .errors import MusegenError
+from .errors import InputError, MusegenError
 
 
 def bar(done: float, total: float, text: str = "", width: int = 28) -> None:
@@ -61,8 +61,18 @@ def article_preset(config: RunConfig) -> RunConfig:
     return config
 
 
+MODEL_FLAGS = ("article", "scheme", "min_count", "velocity_bins", "model", "dilation_depth", "stacks",
+               "residual_channels", "lstm_units", "inputs", "targets", "dropout")
+
+
 def train_config(args) -> RunConfig:
     config = RunConfig.from_json(Path(args.config).read_text()) if args.config else RunConfig()
+    if args.base:
+        given = [f"--{name.replace('_', '-')}" for name in MODEL_FLAGS if getattr(args, name, None) not in (None, False)]
+        if given:
+            raise InputError(f"--from takes its tokens and model from the base run: leave out {', '.join(given)}.")
+        if args.resume:
+            raise InputError("Fine-tuning starts a new run and resuming continues one: choose either --from or --resume.")
     if args.article:
         config = article_preset(config)
     config.data = replace(config.data, dataset=args.dataset, parts=args.parts, max_files=args.max_files,
@@ -72,9 +82,15 @@ def train_config(args) -> RunConfig:
     config.model = replace(config.model, kind=args.model, dilation_depth=args.dilation_depth, stacks=args.stacks,
                            residual_channels=args.residual_channels, lstm_units=args.lstm_units,
                            inputs=args.inputs, targets=args.targets, dropout=args.dropout)
+    lr = args.lr
+    if args.base and lr is None and not args.config:
+        from .train import FINE_TUNE_LEARNING_RATE
+
+        lr = FINE_TUNE_LEARNING_RATE  # gentler than a fresh run's, so the base's learning is not washed out
     config.train = replace(config.train, epochs=args.epochs, max_seconds=args.max_seconds, batch_size=args.batch_size,
-                           learning_rate=args.lr, seed=args.seed, early_stopping=args.early_stopping,
-                           steps_per_epoch=args.steps_per_epoch)
+                           learning_rate=lr, seed=args.seed, early_stopping=args.early_stopping,
+                           steps_per_epoch=args.steps_per_epoch, transpose=args.transpose, jitter=args.jitter,
+                           base=args.base)
     return config
 
 
@@ -101,10 +117,13 @@ def training_printer(quiet: bool):
 def cmd_train(args) -> dict:
     from .runs import Run
     from .sources import load_pieces
-    from .train import train
+    from .train import find_base, train
 
     config = train_config(args)
-    out = Path(args.out or f"runs/{Path(config.data.dataset).stem}-{config.model.kind}-{time.strftime('%Y%m%d-%H%M%S')}")
+    if args.base:
+        find_base(args.base)  # a missing or damaged base fails before the music is read
+    what = f"from-{Path(args.base).name}" if args.base else config.model.kind
+    out = Path(args.out or f"runs/{Path(config.data.dataset).stem}-{what}-{time.strftime('%Y%m%d-%H%M%S')}")
     if args.resume:
         config.data = Run.load(out).config.data  # a resumed run keeps its own music and split
     # Bad input fails here, before TensorFlow loads.
@@ -121,11 +140,14 @@ def cmd_train(args) -> dict:
         if dropped:
             print(f"Rare-token cutoff {config.tokenizer.min_count}: dropped {len(dropped)} tokens "
                   f"({sum(dropped.values())} occurrences), kept {len(run.tokenizer) - 3}", file=sys.stderr)
-        print(f"Saved {run.path}: {s['model']}, {s['params']:,} parameters, best val_loss {val_loss:.3f}, "
-              f"{s['seconds']:.0f} s ({s['stopped']})", file=sys.stderr)
+        base = f" fine-tuned from {s['base']}" if s.get("base") else ""
+        print(f"Saved {run.path}: {s['model']}{base}, {s['params']:,} parameters, best val_loss {val_loss:.3f}, "
+              f"{s['seconds']:.0f} s", file=sys.stderr)
+        print(s["stop_reason"], file=sys.stderr)
     return {"run": str(run.path), "val_loss": s["val_loss"], "val_accuracy": s["val_accuracy"],
             "params": s["params"], "seconds": round(s["seconds"], 2), "epochs": s["epochs"],
-            "receptive_field": s["receptive_field"], "stopped": s["stopped"]}
+            "best_epoch": s["best_epoch"], "receptive_field": s["receptive_field"], "stopped": s["stopped"],
+            "stop_reason": s["stop_reason"], "base": s.get("base")}
 
 
 def numbered(path: Path, i: int, n: int) -> Path:
@@ -143,7 +165,8 @@ def cmd_generate(args) -> dict:
     sample = SampleConfig(length=args.length, seconds=args.seconds, temperature=args.temperature, top_k=args.top_k,
                           top_p=args.top_p, seed=args.seed, variations=args.variations,
                           primer="file" if Path(args.primer).suffix else args.primer,
-                          primer_tokens=args.primer_tokens, tempo=args.tempo, program=instrument_program(args.instrument))
+                          primer_tokens=args.primer_tokens, tempo=args.tempo,
+                          program=instrument_program(args.instrument) if args.instrument else None)
     piece = None
     if sample.primer == "file":
         primer_path = Path(args.primer)
@@ -221,21 +244,33 @@ def parser() -> argparse.ArgumentParser:
     tr.add_argument("--config", help="a RunConfig JSON file to start from")
     tr.add_argument("--article", action="store_true", help="the article's set-up: notes tokens, 32-step windows, scalar inputs, last-step target")
     tr.add_argument("--resume", action="store_true", help="continue the run in --out for --epochs more")
+    tr.add_argument("--from", dest="base", metavar="RUN",
+                    help="fine-tune: start from this run's weights (a run folder or a bundled model such as "
+                         "bach-wavenet), keeping its tokens and model; --lr defaults to 3e-4")
     tr.add_argument("--epochs", type=int, help=f"default {t.epochs}")
     tr.add_argument("--max-seconds", type=float, help="time budget in seconds (0 = none)")
     tr.add_argument("--batch-size", type=int, help=f"default {t.batch_size}")
-    tr.add_argument("--lr", type=float, help=f"learning rate (default {t.learning_rate})")
+    tr.add_argument("--lr", type=float, help=f"learning rate (default {t.learning_rate}; 3e-4 with --from, unless --config sets it)")
     tr.add_argument("--seed", type=int, help=f"default {t.seed}")
-    tr.add_argument("--early-stopping", type=int, help="patience in epochs (0 = off)")
+    tr.add_argument("--early-stopping", type=int, metavar="EPOCHS",
+                    help=f"stop when val loss has not improved for this many epochs; the best epoch is kept "
+                         f"(default {t.early_stopping}, 0 = off)")
+    tr.add_argument("--transpose", type=int, metavar="SEMITONES",
+                    help=f"augment: move each training window by up to ± this many semitones, afresh every epoch "
+                         f"(default {t.transpose}, 0 = off)")
+    tr.add_argument("--jitter", action=argparse.BooleanOptionalAction,
+                    help="augment: nudge tempo and velocity tokens by one step at random (default off)")
     tr.add_argument("--steps-per-epoch", type=int, help="batches per epoch (0 = one pass)")
     tr.add_argument("--max-files", type=int, help="use only the first N files (0 = all)")
     tr.add_argument("--parts", help="auto | all | piano | part indices like 0,2")
     tr.add_argument("--val-fraction", type=float, help=f"share of files held out (default {d.val_fraction})")
     tr.add_argument("--window", type=int, help=f"tokens per training window (default {d.window})")
     tr.add_argument("--stride", type=int, help=f"step between windows (default {d.stride})")
-    tr.add_argument("--scheme", choices=["rich", "notes"], help=f"tokens (default {k.scheme})")
+    tr.add_argument("--scheme", choices=["metre", "rich", "notes", "remi"],
+                    help=f"tokens: metre (bars, beats, parts), rich (time shifts), notes (the article's), "
+                         f"remi (MidiTok's, for comparison; needs miditok) (default {k.scheme})")
     tr.add_argument("--min-count", type=int, help=f"notes scheme: drop rarer tokens (default {k.min_count})")
-    tr.add_argument("--velocity-bins", type=int, help="rich scheme: velocity tokens (0 = none)")
+    tr.add_argument("--velocity-bins", type=int, help="metre and rich schemes: velocity tokens (0 = none)")
     tr.add_argument("--inputs", choices=["embedding", "scalar"], help="embedding (default) or the article's scalars")
     tr.add_argument("--targets", choices=["sequence", "last"], help="learn every position (default) or only the last")
     tr.add_argument("--dropout", type=float)
@@ -260,8 +295,9 @@ def parser() -> argparse.ArgumentParser:
     ge.add_argument("--primer", default="random", help="random (a validation window) | none | a MIDI file to continue")
     ge.add_argument("--primer-tokens", type=int, default=s.primer_tokens, help="primer length in tokens")
     ge.add_argument("--tempo", type=float, default=0.0, help="BPM (default: the dataset's)")
-    ge.add_argument("--instrument", default="0",
-                    help="General MIDI program 0-127 or a name such as violin or 'church organ' (default 0, piano)")
+    ge.add_argument("--instrument", default=None,
+                    help="play every part on one instrument: a General MIDI program 0-127 or a name such as violin "
+                         "or 'church organ' (default: each part's own, as the music says)")
 
     ev = command("evaluate", "measure a run: held-out NLL, perplexity, accuracy; musical metrics, collapse and "
                  "memorisation of generated pieces", cmd_evaluate)

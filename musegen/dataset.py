@@ -1,4 +1,11 @@
-"""Token sequences → training windows: split by file, cut into windows, served by tf.data."""
+"""Token sequences → training windows: split by file, cut into windows, served by tf.data.
+
+Training windows are cut as *spans* of window + 1 ids (inputs are the first window ids, targets
+the last window), so an augmentation that moves a span moves its inputs and targets together.
+Augmentation happens on the fly in tf.data, per batch, every time a window is served: each epoch
+hears the music in other keys (``TrainConfig.transpose``) and, optionally, a touch faster or
+louder (``TrainConfig.jitter``). Validation windows are never augmented.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -47,6 +54,44 @@ def tokenize(pieces: list[Piece], tokenizer: Tokenizer, data: DataConfig, seed: 
     )
 
 
+def _span_starts(length: int, span: int, stride: int) -> list[int]:
+    starts = list(range(0, length - span + 1, max(1, stride)))
+    if starts[-1] != length - span:
+        starts.append(length - span)  # cover the tail of the piece too
+    return starts
+
+
+def make_spans(sequences: list[np.ndarray], window: int, stride: int, pad_id: int = 0,
+               masks: list[np.ndarray] | None = None, pad_short: bool = True):
+    """Cut sequences into spans of window + 1 ids: (spans (n, window + 1) int32, span masks or None).
+
+    masks: one bool array per sequence (computed on the whole sequence, e.g. which ids are
+    transposable pitches), cut alongside the ids; padding gets False. A piece shorter than a span
+    is padded at its end (pad_short) or left out.
+    """
+    span = window + 1
+    chunks, mask_chunks = [], []
+    for k, seq in enumerate(sequences):
+        mask = None if masks is None else np.asarray(masks[k], bool)
+        if len(seq) < span:
+            if not pad_short or len(seq) < 2:
+                continue
+            chunks.append(np.pad(seq, (0, span - len(seq)), constant_values=pad_id))
+            if mask is not None:
+                mask_chunks.append(np.pad(mask, (0, span - len(seq)), constant_values=False))
+            continue
+        for s in _span_starts(len(seq), span, stride):
+            chunks.append(seq[s : s + span])
+            if mask is not None:
+                mask_chunks.append(mask[s : s + span])
+    if not chunks:
+        raise InputError(
+            f"The pieces are too short for windows of {window} tokens: lower the window or add music."
+        )
+    spans = np.stack(chunks).astype(np.int32)
+    return spans, (None if masks is None else np.stack(mask_chunks))
+
+
 def make_windows(sequences: list[np.ndarray], window: int, stride: int, targets: str = "sequence", pad_id: int = 0):
     """Cut sequences into (inputs, targets, weights).
 
@@ -54,24 +99,13 @@ def make_windows(sequences: list[np.ndarray], window: int, stride: int, targets:
     padded at its end and the padding gets weight 0. targets="last" (the article): only the token
     after each window is a target, so pieces shorter than window + 1 give nothing.
     """
-    span = window + 1
-    chunks = []
-    for seq in sequences:
-        if len(seq) < span:
-            if targets == "last" or len(seq) < 2:
-                continue
-            chunks.append(np.pad(seq, (0, span - len(seq)), constant_values=pad_id))
-            continue
-        starts = list(range(0, len(seq) - span + 1, max(1, stride)))
-        if starts[-1] != len(seq) - span:
-            starts.append(len(seq) - span)  # cover the tail of the piece too
-        chunks.extend(seq[s : s + span] for s in starts)
-    if not chunks:
-        raise InputError(
-            f"The pieces are too short for windows of {window} tokens: lower the window or add music."
-        )
-    stacked = np.stack(chunks).astype(np.int32)
-    x, y = stacked[:, :-1], stacked[:, 1:]
+    spans, _ = make_spans(sequences, window, stride, pad_id, pad_short=targets != "last")
+    return split_spans(spans, targets, pad_id)
+
+
+def split_spans(spans: np.ndarray, targets: str = "sequence", pad_id: int = 0):
+    """Spans of window + 1 ids → (inputs, targets, weights), as ``make_windows`` returns them."""
+    x, y = spans[:, :-1], spans[:, 1:]
     if targets == "last":
         return x, y[:, -1], np.ones(len(y), dtype=np.float32)
     return x, y, (y != pad_id).astype(np.float32)
@@ -84,3 +118,88 @@ def tf_dataset(x, y, w, batch_size: int, shuffle: bool, seed: int):
     if shuffle:
         ds = ds.shuffle(min(len(x), 20_000), seed=seed, reshuffle_each_iteration=True)
     return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+
+
+# ---------------------------------------------------------------- augmentation
+
+
+@dataclass
+class Augment:
+    """What moves, and how far: pitch by up to ± transpose semitones, tempo and velocity by a bin.
+
+    blocks: the tokenizer's ``id_blocks()`` — {"pitch": (first id, count), "tempo": …, "velocity": …}.
+    """
+
+    transpose: int
+    jitter: bool
+    blocks: dict
+
+    @classmethod
+    def for_training(cls, tokenizer: Tokenizer, transpose: int, jitter: bool, targets: str = "sequence"):
+        """The augmentation a run uses, or None: only sequence targets, and only schemes whose ids
+        say what a pitch is (the article's ``notes`` scheme has no pitch block and trains plain)."""
+        blocks = tokenizer.id_blocks()
+        transpose = max(0, int(transpose)) if "pitch" in blocks else 0
+        jitter = bool(jitter) and any(k in blocks for k in ("tempo", "velocity"))
+        if targets != "sequence" or not (transpose or jitter):
+            return None
+        return cls(transpose, jitter, dict(blocks))
+
+    def shift_ranges(self, spans: np.ndarray, masks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Per span, the lowest and highest shift in [-transpose, transpose] that keep every
+        transposable pitch of the span inside the pitch block (0, 0 when it has none)."""
+        first, count = self.blocks.get("pitch", (0, 0))
+        big = np.iinfo(np.int32).max
+        low = np.where(masks, spans, big).min(axis=1)
+        high = np.where(masks, spans, -big).max(axis=1)
+        has = masks.any(axis=1)
+        lo = np.where(has, np.maximum(-self.transpose, first - low), 0)
+        hi = np.where(has, np.minimum(self.transpose, first + count - 1 - high), 0)
+        return lo.astype(np.int32), hi.astype(np.int32)
+
+
+def augmented_dataset(spans: np.ndarray, masks: np.ndarray, augment: Augment, batch_size: int, seed: int,
+                      pad_id: int = 0, shuffle: bool = True, repeat: bool = False):
+    """tf.data of (inputs, targets, weights) batches whose spans are moved afresh each time they
+    are served: one shift per window, drawn uniformly among those that keep its pitches in range,
+    added to its transposable pitch ids (inputs and targets alike). Seeded: the same seed gives the
+    same sequence of epochs; each epoch differs from the last."""
+    import tensorflow as tf
+
+    lo, hi = augment.shift_ranges(spans, masks)
+    jitter_blocks = [augment.blocks[k] for k in ("tempo", "velocity") if augment.jitter and k in augment.blocks]
+
+    def move(batch, seed_pair):
+        ids, mask, low, high = batch
+        seeds = tf.random.experimental.stateless_split(seed_pair, 1 + len(jitter_blocks))
+        u = tf.random.stateless_uniform(tf.shape(low), seed=seeds[0])
+        shift = tf.minimum(low + tf.cast(tf.floor(u * tf.cast(high - low + 1, tf.float32)), tf.int32), high)
+        moved = ids + shift[:, None] * tf.cast(mask, tf.int32)
+        for k, (first, count) in enumerate(jitter_blocks):
+            step = tf.random.stateless_uniform(tf.shape(low), seed=seeds[k + 1], minval=-1, maxval=2, dtype=tf.int32)
+            inside = (ids >= first) & (ids < first + count)
+            nudged = tf.clip_by_value(ids + step[:, None], first, first + count - 1)
+            moved = tf.where(inside, nudged, moved)
+        x, y = moved[:, :-1], moved[:, 1:]
+        return x, y, tf.cast(tf.not_equal(y, pad_id), tf.float32)
+
+    ds = tf.data.Dataset.from_tensor_slices((spans.astype(np.int32), masks.astype(bool), lo, hi))
+    if shuffle:
+        ds = ds.shuffle(min(len(spans), 20_000), seed=seed, reshuffle_each_iteration=True)
+    if repeat:
+        ds = ds.repeat()
+    ds = ds.batch(batch_size)
+    randoms = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).batch(2)
+    ds = tf.data.Dataset.zip((ds, randoms)).map(move, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    return ds.prefetch(tf.data.AUTOTUNE)
+
+
+def augmentable_spans(sequences: list[np.ndarray], tokenizer: Tokenizer, window: int, stride: int,
+                      augment: Augment):
+    """Training spans and their transposable-pitch masks, the masks computed on whole pieces (a
+    window from the middle of a piece does not see the header that says which part is drums)."""
+    if augment.transpose:
+        masks = [np.asarray(tokenizer.transposable(seq), bool) for seq in sequences]
+    else:
+        masks = [np.zeros(len(seq), bool) for seq in sequences]
+    return make_spans(sequences, window, stride, tokenizer.pad_id, masks)

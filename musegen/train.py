@@ -1,7 +1,12 @@
 """train(...): pieces → tokens → windows → a model fitted under callbacks → a run bundle.
 
-The CLI and the app call the same function. Progress, stop requests, the time budget and the
-best-validation checkpoint are Keras callbacks; the model functions know nothing of them.
+The CLI and the app call the same function. Progress, stop requests, the time budget, early
+stopping and the best-validation checkpoint are one Keras callback; the model functions know
+nothing of them. The bundle's model.keras is always the best epoch's (what Run.load gives), and
+summary.json says in a sentence how training ended and which epoch was kept.
+
+Fine-tuning (``TrainConfig.base``) starts a new run from another run's weights: the base's tokens
+and model, the user's music and training settings.
 """
 from __future__ import annotations
 
@@ -14,7 +19,8 @@ from typing import Callable
 import numpy as np
 
 from .config import RunConfig, to_dict
-from .dataset import TokenData, make_windows, tf_dataset, tokenize
+from .dataset import (Augment, TokenData, augmentable_spans, augmented_dataset, make_windows, split_by_file,
+                      tf_dataset, tokenize)
 from .errors import InputError, ModelError
 from .models import build_model, receptive_field
 from .runs import Run, save_model, write_json
@@ -22,6 +28,7 @@ from .tokens import make_tokenizer
 
 Progress = Callable[[dict], None]
 N_PRIMERS = 64
+FINE_TUNE_LEARNING_RATE = 3e-4  # the CLI's --lr when --from is given and --lr is not: a third of a fresh run's
 
 
 def distribution_strategy():
@@ -33,11 +40,14 @@ def distribution_strategy():
 
 
 def _callbacks(run_path: Path, progress: Progress | None, stop: threading.Event | None,
-               max_seconds: float, epochs: int, steps: int, initial_epoch: int, history: dict, monitor: str):
+               max_seconds: float, epochs: int, steps: int, initial_epoch: int, history: dict, monitor: str,
+               patience: int = 0):
     import keras
 
     class Training(keras.callbacks.Callback):
-        """Progress per batch and epoch, stop requests, time budget, best checkpoint, history."""
+        """Progress per batch and epoch, stop requests, time budget, early stopping, best checkpoint,
+        history. The checkpoint is saved only when the monitored loss beats every earlier epoch's
+        (a resumed run's too), so model.keras is always the best epoch's."""
 
         def __init__(self):
             super().__init__()
@@ -45,7 +55,8 @@ def _callbacks(run_path: Path, progress: Progress | None, stop: threading.Event 
             self.previous = history.get("elapsed", [0.0])[-1] if history.get("elapsed") else 0.0
             self.done_steps = 0
             self.stopped = "finished"
-            self.best = min(history.get(monitor, [np.inf]) or [np.inf])
+            self.best = float(np.nanmin(history[monitor])) if _finite(history.get(monitor)) else np.inf
+            self.wait = 0  # epochs of this session since the last improvement
 
         def elapsed(self):
             return time.perf_counter() - self.start
@@ -77,39 +88,61 @@ def _callbacks(run_path: Path, progress: Progress | None, stop: threading.Event 
             history.setdefault("elapsed", []).append(self.previous + self.elapsed())
             improved = logs.get(monitor, np.inf) < self.best
             if improved:
-                self.best = logs[monitor]
+                self.best, self.wait = logs[monitor], 0
                 save_model(self.model, run_path / "model.keras")
+            else:
+                self.wait += 1
+                if patience and self.wait >= patience and self.stopped == "finished":
+                    self.stopped, self.model.stop_training = "early stopping", True
             write_json(run_path / "history.json", history)
             self.report(event="epoch", epoch=epoch + 1, epochs=epochs, improved=improved, **logs)
 
     return Training()
 
 
+def _finite(values) -> bool:
+    return bool(values) and bool(np.isfinite(values).any())
+
+
 def _prepare(config: RunConfig, pieces, tokenizer, fit: bool):
+    """Tokens split by file; training windows (plain (x, y, w), or (spans, masks) when augmented);
+    validation windows (never augmented)."""
     token_data = tokenize(pieces, tokenizer, config.data, config.train.seed, fit=fit)
     if not token_data.train:
         raise InputError("Training needs at least one file outside the validation split: add music.")
     window, stride, targets = config.data.window, config.data.stride, config.model.targets
-    train_arrays = make_windows(token_data.train, window, stride, targets, tokenizer.pad_id)
+    augment = Augment.for_training(tokenizer, config.train.transpose, config.train.jitter, targets)
+    if augment is None:
+        train_arrays = make_windows(token_data.train, window, stride, targets, tokenizer.pad_id)
+    else:
+        train_arrays = augmentable_spans(token_data.train, tokenizer, window, stride, augment)
     val_arrays = None
     if token_data.val:
         try:
             val_arrays = make_windows(token_data.val, window, stride, targets, tokenizer.pad_id)
         except InputError:
             val_arrays = None  # validation pieces all shorter than one window
-    return token_data, train_arrays, val_arrays
+    return token_data, augment, train_arrays, val_arrays
 
 
-def _primers(token_data: TokenData, window: int, seed: int, pad_id: int) -> np.ndarray:
-    """Real windows from validation pieces (or training ones), for 'start from the dataset'."""
+def _primers(token_data: TokenData, window: int, seed: int, tokenizer) -> np.ndarray:
+    """Real windows from validation pieces (or training ones), for 'start from the dataset'.
+    With a scheme that has bar lines, a window is the piece's header (tempo, instruments) and
+    then the music from a random bar line, so a primer says who plays and where the beat is."""
     sequences = token_data.val or token_data.train
     rng = np.random.default_rng(seed)
+    bar = tokenizer.index.get("Bar")
     windows = []
     for _ in range(N_PRIMERS):
         seq = sequences[rng.integers(len(sequences))]
-        start = rng.integers(0, max(1, len(seq) - window))
-        chunk = seq[start : start + window]
-        windows.append(np.pad(chunk, (0, window - len(chunk)), constant_values=pad_id))
+        head = tokenizer.header(seq) if bar is not None else seq[:0]
+        starts = np.flatnonzero(seq == bar) if bar is not None else []
+        if len(starts):
+            start = int(starts[rng.integers(max(1, np.searchsorted(starts, len(seq) - window // 2)))])
+        else:
+            start = int(rng.integers(0, max(1, len(seq) - window)))
+        chunk = np.concatenate([head, seq[start:]])[:window]
+        windows.append(np.pad(chunk, (0, window - len(chunk)), constant_values=tokenizer.pad_id))
     return np.stack(windows).astype(np.int32)
 
 
@@ -119,67 +152,135 @@ def train(config: RunConfig, out, *, pieces=None, progress: Progress | None = No
 
     pieces: a sources.LoadResult (the app passes the one it already shows); else config.data.dataset
     is loaded. resume: continue the run at `out` (its data, tokenizer and model settings are kept;
-    `config.train` gives the new epochs and budget).
+    `config.train` gives the new epochs and budget). config.train.base: fine-tune, i.e. start a new
+    run from that run's weights (its tokens and model; `config.data` and `config.train` otherwise).
     """
     from .sources import load_pieces
 
     out = Path(out)
     history: dict = {}
-    previous = None
+    previous = base = None
+    if resume and config.train.base:
+        raise ModelError("Fine-tuning starts a new run and resuming continues one: choose either --from or --resume.")
     if resume:
         previous = Run.load(out)
         config = dataclasses.replace(previous.config, train=config.train)
         history = previous.history
     elif (out / "model.keras").exists():
         raise ModelError(f"{out} already holds a run: choose another output folder, or resume it.")
+    if config.train.base:
+        base = find_base(config.train.base)
+        config = fine_tune_config(config, base)
 
     if progress:
         progress({"event": "status", "message": "Reading music…"})
     loaded = pieces if pieces is not None else load_pieces(config.data.dataset, config.data, cache_dir=cache_dir)
-    tokenizer = previous.tokenizer if previous else make_tokenizer(config.tokenizer)
-    token_data, (x, y, w), val_arrays = _prepare(config, loaded.pieces, tokenizer, fit=previous is None)
+    if base:
+        check_vocabulary(base, loaded.pieces, config)
+    tokenizer = previous.tokenizer if previous else base.tokenizer if base else make_tokenizer(config.tokenizer)
+    token_data, augment, train_arrays, val_arrays = _prepare(config, loaded.pieces, tokenizer,
+                                                             fit=previous is None and base is None)
 
     import keras
 
     keras.utils.set_random_seed(config.train.seed)
     t = config.train
-    train_ds = tf_dataset(x, y, w, t.batch_size, shuffle=True, seed=t.seed)
-    steps = t.steps_per_epoch or int(np.ceil(len(x) / t.batch_size))
-    if t.steps_per_epoch:
-        train_ds = train_ds.repeat()
+    n_windows = len(train_arrays[0])
+    if augment is None:
+        train_ds = tf_dataset(*train_arrays, t.batch_size, shuffle=True, seed=t.seed)
+        if t.steps_per_epoch:
+            train_ds = train_ds.repeat()
+    else:  # moved afresh each time a window is served; validation windows never are
+        train_ds = augmented_dataset(*train_arrays, augment, t.batch_size, t.seed, tokenizer.pad_id,
+                                     repeat=bool(t.steps_per_epoch))
+    steps = t.steps_per_epoch or int(np.ceil(n_windows / t.batch_size))
     val_ds = tf_dataset(*val_arrays, t.batch_size, shuffle=False, seed=t.seed) if val_arrays else None
     monitor = "val_loss" if val_ds is not None else "loss"
 
     with distribution_strategy().scope():
-        model = previous.load_model() if previous else build_model(config.model, len(tokenizer), config.data.window)
+        if previous or base:
+            model = (previous or base).load_model()
+        else:
+            model = build_model(config.model, len(tokenizer), config.data.window)
         model.compile(
             optimizer=keras.optimizers.Adam(t.learning_rate),
             loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
             weighted_metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")],
         )
+    if base and model.output_shape[-1] != len(tokenizer):
+        raise ModelError(f"{base.name}: its model predicts {model.output_shape[-1]} tokens but its vocabulary "
+                         f"has {len(tokenizer)}: the bundle is damaged.")
 
     out.mkdir(parents=True, exist_ok=True)
     if not previous:
         write_json(out / "config.json", to_dict(config))
         (out / "tokenizer.json").write_text(tokenizer.to_json())
-        write_json(out / "data.json", _data_summary(loaded, token_data, tokenizer, len(x), val_arrays))
-        np.save(out / "primers.npy", _primers(token_data, config.data.window, t.seed, tokenizer.pad_id))
+        write_json(out / "data.json", _data_summary(loaded, token_data, tokenizer, n_windows, val_arrays))
+        np.save(out / "primers.npy", _primers(token_data, config.data.window, t.seed, tokenizer))
 
     initial_epoch = len(history.get("loss", []))
     epochs = initial_epoch + t.epochs
-    training = _callbacks(out, progress, stop, t.max_seconds, epochs, steps, initial_epoch, history, monitor)
-    callbacks = [training]
-    if t.early_stopping:
-        callbacks.append(keras.callbacks.EarlyStopping(monitor=monitor, patience=t.early_stopping))
+    training = _callbacks(out, progress, stop, t.max_seconds, epochs, steps, initial_epoch, history, monitor,
+                          patience=t.early_stopping)
     if progress:
-        progress({"event": "status", "message": f"Training on {len(x)} windows…"})
+        how = f", moved by up to ±{augment.transpose} semitones" if augment and augment.transpose else ""
+        progress({"event": "status", "message": f"Training on {n_windows} windows{how}…"})
     model.fit(train_ds, validation_data=val_ds, epochs=epochs, initial_epoch=initial_epoch,
-              steps_per_epoch=steps if t.steps_per_epoch else None, callbacks=callbacks, verbose=0, shuffle=False)
-    if t.early_stopping and model.stop_training and training.stopped == "finished":
-        training.stopped = "early stopping"
+              steps_per_epoch=steps if t.steps_per_epoch else None, callbacks=[training], verbose=0, shuffle=False)
+    if not (out / "model.keras").exists():
+        raise ModelError(f"Training diverged: the {monitor.replace('_', ' ')} was never a finite number, so no "
+                         f"model was saved. Try a lower learning rate (it was {t.learning_rate:g}).")
 
-    write_json(out / "summary.json", _summary(config, model, history, monitor, training.stopped, len(tokenizer)))
-    return Run.load(out)
+    summary = _summary(config, model, history, monitor, training.stopped, len(tokenizer))
+    summary["augmentation"] = {"transpose": augment.transpose, "jitter": augment.jitter} if augment else None
+    summary["base"] = str(base.path) if base else (previous.summary.get("base") if previous else None)
+    write_json(out / "summary.json", summary)
+    return Run.load(out)  # the best epoch's model, whatever the last epoch was
+
+
+# ---------------------------------------------------------------- fine-tuning
+
+
+def find_base(name: str) -> Run:
+    """The run to fine-tune from: a run folder, or the name of a bundled model (assets/models/<name>)."""
+    from .studio import bundled_dir
+
+    path = Path(name).expanduser()
+    if not path.exists() and len(path.parts) == 1 and (bundled_dir() / name).is_dir():
+        path = bundled_dir() / name
+    if not path.exists():
+        bundled = sorted(q.parent.name for q in bundled_dir().glob("*/config.json"))
+        choices = f" or a bundled model ({', '.join(bundled)})" if bundled else ""
+        raise ModelError(f"No run to fine-tune from at {name}: give a run folder{choices}.")
+    return Run.load(path)
+
+
+def fine_tune_config(config: RunConfig, base: Run) -> RunConfig:
+    """The base run's tokens and model; the user's music, split and training settings. A model that
+    predicts only the token after a fixed window (the article's) keeps the base's window; models that
+    read any length (every sequence model) keep the user's."""
+    data = config.data
+    if base.config.model.targets == "last" and data.window != base.config.data.window:
+        data = dataclasses.replace(data, window=base.config.data.window)
+    return dataclasses.replace(config, data=data, tokenizer=base.config.tokenizer, model=base.config.model)
+
+
+def check_vocabulary(base: Run, pieces, config: RunConfig) -> None:
+    """Refuse a base whose vocabulary was fitted to other music (the article's notes scheme) when
+    the new training music has frequent tokens it lacks. Fixed vocabularies (metre, rich) always cover."""
+    fresh = make_tokenizer(base.tokenizer.config)
+    train_idx, _ = split_by_file(len(pieces), config.data.val_fraction, config.train.seed)
+    try:
+        fresh.fit([pieces[i] for i in train_idx])
+    except ModelError:
+        return  # nothing frequent enough to be missing
+    missing = [token for token in fresh.vocab if token not in base.tokenizer.index]
+    if missing:
+        raise ModelError(
+            f"{base.name} uses the '{base.tokenizer.config.scheme}' scheme, whose vocabulary was fitted to its own "
+            f"music: {len(missing)} frequent tokens of this music (e.g. {', '.join(missing[:3])}) are not in it, "
+            f"so it cannot learn them. Only metre and rich runs can be fine-tuned on other music: train a new run."
+        )
 
 
 def _data_summary(loaded, token_data: TokenData, tokenizer, n_train_windows: int, val_arrays) -> dict:
@@ -193,13 +294,25 @@ def _data_summary(loaded, token_data: TokenData, tokenizer, n_train_windows: int
         "train_windows": n_train_windows,
         "val_windows": 0 if val_arrays is None else len(val_arrays[0]),
         "tempo": float(np.median(tempos)) if tempos else 120.0,
+        "time_signature": _most_common([p.time_signature for p in loaded.pieces], (4, 4)),
+        "parts": _most_common([tuple(tuple(part.as_dict().items()) for part in p.parts) for p in loaded.pieces], ()),
         "dropped_tokens": getattr(tokenizer, "dropped", {}),
     }
 
 
+def _most_common(values: list, default):
+    """The usual metre or line-up of a dataset: what a passage that does not say its own gets."""
+    from collections import Counter
+
+    if not values:
+        return default
+    value = Counter(values).most_common(1)[0][0]
+    return [dict(part) for part in value] if value and isinstance(value[0], tuple) else list(value)
+
+
 def _summary(config: RunConfig, model, history: dict, monitor: str, stopped: str, vocab_size: int) -> dict:
     losses = history.get(monitor, [])
-    best = int(np.argmin(losses)) if losses else -1
+    best = int(np.nanargmin(losses)) if _finite(losses) else -1
     pick = lambda key: float(history[key][best]) if best >= 0 and key in history else None  # noqa: E731
     return {
         "model": config.model.kind,
@@ -214,4 +327,28 @@ def _summary(config: RunConfig, model, history: dict, monitor: str, stopped: str
         "val_accuracy": pick("val_accuracy"),
         "seconds": float(history.get("elapsed", [0.0])[-1]) if history.get("elapsed") else 0.0,
         "stopped": stopped,
+        "stop_reason": stop_reason(stopped, history, monitor, config.train),
     }
+
+
+def stop_reason(stopped: str, history: dict, monitor: str, train_config) -> str:
+    """How training ended and which epoch the run kept, as a sentence for a person."""
+    losses = history.get(monitor, [])
+    epochs = len(history.get("loss", []))
+    what = "val loss" if monitor == "val_loss" else "loss"
+    if _finite(losses):
+        best = int(np.nanargmin(losses))
+        kept = f"kept epoch {best + 1} ({what} {losses[best]:.3f})"
+    else:
+        kept = "no epoch had a finite loss"
+    if stopped == "early stopping":
+        name = "Validation loss" if monitor == "val_loss" else "Training loss"
+        patience = train_config.early_stopping
+        return f"{name} did not improve for {patience} epoch{'s' * (patience != 1)}: stopped after epoch {epochs}, {kept}."
+    if stopped == "time budget":
+        budget = train_config.max_seconds
+        budget_text = f"{budget / 60:g} min" if budget >= 120 else f"{budget:g} s"
+        return f"Time budget ({budget_text}) reached in epoch {epochs}: {kept}."
+    if stopped == "stop requested":
+        return f"Stopped on request in epoch {epochs}: {kept}."
+    return f"Finished {epochs} epoch{'s' * (epochs != 1)}: {kept}."

@@ -22,6 +22,9 @@ def test_help_for_every_command():
     assert "train" in musegen("--help").stdout
     for command in ("datasets", "train", "generate", "render"):
         assert "--json" in musegen(command, "--help").stdout
+    train_help = musegen("train", "--help").stdout
+    for flag in ("--from RUN", "--transpose SEMITONES", "--jitter, --no-jitter", "--early-stopping EPOCHS"):
+        assert flag in train_help
 
 
 def test_datasets_lists_the_builtins():
@@ -52,6 +55,7 @@ def test_train_then_generate_from_a_folder_of_midi(tmp_path, pieces):
     summary = json.loads(musegen("train", "--config", config, "--dataset", folder, "--epochs", 2, "--out", run, "--json").stdout)
     assert summary["run"] == str(run) and summary["params"] > 0 and 0 < summary["val_accuracy"] <= 1
     assert {"val_loss", "seconds", "receptive_field"} <= set(summary)
+    assert summary["stop_reason"].startswith("Finished 2 epochs: kept epoch ") and summary["base"] is None
 
     args = ["generate", run, "--length", 120, "--temperature", 0.9, "--top-p", 0.95, "--seed", 7, "--json",
             "--out", tmp_path / "piece.mid", "--musicxml", tmp_path / "piece.musicxml"]
@@ -78,3 +82,28 @@ def test_render(tmp_path, pieces):
     write_midi(pieces[0], tmp_path / "a.mid")
     out = json.loads(musegen("render", tmp_path / "a.mid", "--out", tmp_path / "a.wav", "--json").stdout)
     assert audio_stats(out["audio"])["rms"] > 0.001
+
+
+def test_fine_tune_a_run_on_other_music(tmp_path, trained_run):
+    from conftest import make_piece
+
+    folder = tmp_path / "midi"
+    for i in range(30, 36):
+        piece = make_piece(i, bars=4)
+        write_midi(piece, folder / f"{piece.name}.mid")
+    out = tmp_path / "tuned"
+    result = musegen("train", "--from", trained_run.path, "--dataset", folder, "--epochs", 1, "--window", 64,
+                     "--batch-size", 8, "--no-jitter", "--transpose", 3, "--out", out)
+    last_line = result.stderr.strip().splitlines()[-1]
+    assert last_line.startswith("Finished 1 epoch: kept epoch 1 (val loss ")
+    config = json.loads((out / "config.json").read_text())
+    assert config["train"]["base"] == str(trained_run.path) and config["train"]["learning_rate"] == 3e-4
+    assert config["train"]["transpose"] == 3 and config["data"]["window"] == 64
+    assert config["model"] == json.loads((trained_run.path / "config.json").read_text())["model"]
+
+    for extra, message in ((["--model", "lstm"], "leave out --model"), (["--resume"], "either --from or --resume")):
+        refused = musegen("train", "--from", trained_run.path, "--out", out, *extra, check=False)
+        assert refused.returncode == 1 and message in refused.stderr
+    refused = musegen("train", "--from", tmp_path / "nowhere", "--dataset", folder, check=False)
+    assert refused.returncode == 1 and "No run to fine-tune from" in refused.stderr
+    assert "files read" not in refused.stderr, "a missing base fails before the music is read"

@@ -20,6 +20,8 @@ def test_a_run_bundle_holds_everything_to_reload(trained_run):
     assert len(history["loss"]) == 2 and history["loss"][1] < history["loss"][0]
     model = Run.load(trained_run.path).load_model()
     assert model.count_params() == s["params"]
+    assert s["stop_reason"] == f"Finished 2 epochs: kept epoch {s['best_epoch']} (val loss {s['val_loss']:.3f})."
+    assert s["augmentation"] == {"transpose": 5, "jitter": False} and s["base"] is None
 
 
 @pytest.mark.parametrize("kind", ["lstm", "simple-wavenet"])
@@ -38,6 +40,7 @@ def test_the_articles_setup_trains(tmp_path, pieces):
     config.data.window, config.data.stride = 16, 1
     run = train(config, tmp_path / "article", pieces=Loaded(pieces))
     assert run.tokenizer.config.scheme == "notes" and run.summary["val_accuracy"] is not None
+    assert run.summary["augmentation"] is None  # no pitch block, and last-step targets
 
 
 def test_a_stop_request_ends_training_and_keeps_the_checkpoint(tmp_path, pieces):
@@ -51,6 +54,7 @@ def test_a_stop_request_ends_training_and_keeps_the_checkpoint(tmp_path, pieces)
 
     run = train(config, tmp_path / "stopped", pieces=Loaded(pieces), progress=progress, stop=stop)
     assert run.summary["stopped"] == "stop requested" and run.summary["epochs"] == 1
+    assert run.summary["stop_reason"].startswith("Stopped on request in epoch 1: kept epoch 1 (val loss ")
     assert Run.load(tmp_path / "stopped").load_model() is not None
 
 
@@ -59,6 +63,7 @@ def test_time_budget(tmp_path, pieces):
     config.train.epochs, config.train.max_seconds = 1000, 2.0
     run = train(config, tmp_path / "budget", pieces=Loaded(pieces))
     assert run.summary["stopped"] == "time budget" and run.summary["epochs"] < 1000
+    assert run.summary["stop_reason"].startswith(f"Time budget (2 s) reached in epoch {run.summary['epochs']}: kept epoch ")
 
 
 def test_resume_continues_the_history(tmp_path, pieces):
@@ -118,3 +123,96 @@ def test_a_damaged_bundle_is_a_clear_error(trained_run, tmp_path):
     (copy / "tokenizer.json").unlink()
     with pytest.raises(ModelError, match="not a finished musegen run"):
         Run.load(copy)
+
+
+# ---------------------------------------------------------------- early stopping, fine-tuning
+
+
+def val_loss_of(run, pieces):
+    """The saved model's loss on the run's validation windows, computed as fit computes val_loss."""
+    import keras
+    import numpy as np
+
+    from musegen.dataset import make_windows, tf_dataset
+
+    names = set(run.data["val_files"])
+    seqs = [run.tokenizer.encode(p) for p in pieces if p.name in names]
+    x, y, w = make_windows(seqs, run.config.data.window, run.config.data.stride, pad_id=run.tokenizer.pad_id)
+    model = run.load_model()
+    model.compile(loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    return float(np.asarray(model.evaluate(tf_dataset(x, y, w, run.config.train.batch_size, False, 0), verbose=0)))
+
+
+def test_early_stopping_keeps_the_best_epoch(tmp_path, pieces):
+    config = tiny_config()
+    config.train.epochs, config.train.learning_rate, config.train.early_stopping = 30, 0.03, 2
+    run = train(config, tmp_path / "early", pieces=Loaded(pieces))
+    s, losses = run.summary, run.history["val_loss"]
+    best = min(range(len(losses)), key=losses.__getitem__)
+    assert s["stopped"] == "early stopping" and s["epochs"] == len(losses) == best + 3 < 30
+    assert s["best_epoch"] == best + 1 and s["val_loss"] == pytest.approx(losses[best])
+    assert s["stop_reason"] == (f"Validation loss did not improve for 2 epochs: stopped after epoch {best + 3}, "
+                                f"kept epoch {best + 1} (val loss {losses[best]:.3f}).")
+    assert val_loss_of(run, pieces) == pytest.approx(losses[best], rel=1e-4), "the saved model is the best epoch's"
+    assert abs(losses[-1] - losses[best]) > 1e-3
+
+
+def test_fine_tuning_starts_from_the_base_weights(trained_run, tmp_path):
+    import numpy as np
+
+    from conftest import make_piece
+
+    other_music = [make_piece(i, bars=6) for i in range(20, 28)]
+    config = tiny_config("lstm")  # the base's model wins: a fine-tuned run keeps its architecture
+    config.data.window, config.train.epochs, config.train.learning_rate = 48, 1, 0.0
+    config.train.base = str(trained_run.path)
+    run = train(config, tmp_path / "tuned", pieces=Loaded(other_music))
+    assert run.config.model == trained_run.config.model and run.config.tokenizer == trained_run.config.tokenizer
+    assert run.config.data.window == 48 and run.config.train.base == str(trained_run.path)
+    assert run.summary["base"] == str(trained_run.path) and run.tokenizer.vocab == trained_run.tokenizer.vocab
+    assert set(run.data["train_files"]) <= {p.name for p in other_music}
+    tuned, base = run.load_model().get_weights(), trained_run.load_model().get_weights()
+    assert len(tuned) == len(base) and all(np.array_equal(a, b) for a, b in zip(tuned, base))
+
+    config.train.base, config.train.learning_rate = "", 0.0  # the same, from scratch: other weights
+    config.model = trained_run.config.model
+    fresh = train(config, tmp_path / "fresh", pieces=Loaded(other_music)).load_model().get_weights()
+    assert not all(np.array_equal(a, b) for a, b in zip(fresh, base))
+
+
+def test_fine_tuning_refusals(trained_run, tmp_path, pieces):
+    from conftest import make_piece
+
+    config = tiny_config("lstm", inputs="scalar", targets="last")
+    config.tokenizer.scheme, config.tokenizer.min_count = "notes", 2
+    config.data.window, config.data.stride, config.train.epochs = 16, 4, 1
+    article = train(config, tmp_path / "article", pieces=Loaded(pieces))
+
+    higher = [make_piece(i) for i in range(10)]
+    for piece in higher:
+        piece.notes[:, 2] += 1  # a semitone up: note names the fitted vocabulary never saw
+    tune = tiny_config()
+    tune.train.base = str(article.path)
+    with pytest.raises(ModelError, match="fitted to its own music.*Only metre and rich runs can be fine-tuned"):
+        train(tune, tmp_path / "tuned", pieces=Loaded(higher))
+    assert not (tmp_path / "tuned").exists()
+    again = train(tune, tmp_path / "same-music", pieces=Loaded(pieces))  # its own music: covered
+    assert again.config.data.window == 16, "a last-step model keeps the window it was built for"
+
+    tune.train.base = str(trained_run.path)
+    with pytest.raises(ModelError, match="either --from or --resume"):
+        train(tune, trained_run.path, pieces=Loaded(pieces), resume=True)
+    tune.train.base = str(tmp_path / "nowhere")
+    with pytest.raises(ModelError, match="No run to fine-tune from"):
+        train(tune, tmp_path / "x", pieces=Loaded(pieces))
+
+
+def test_a_seed_repeats_an_augmented_run(tmp_path, pieces):
+    def losses(name, transpose):
+        config = tiny_config()
+        config.train.epochs, config.train.transpose = 2, transpose
+        return train(config, tmp_path / name, pieces=Loaded(pieces)).history["loss"]
+
+    first, again, plain = losses("a", 5), losses("b", 5), losses("c", 0)
+    assert again == pytest.approx(first, rel=1e-5)
+    assert abs(plain[1] - first[1]) > 1e-3, "the transposed windows are what the model trains on"
