@@ -226,28 +226,32 @@ class Generator:
         greedy = temperature <= 0.0
         positions = tf.range(capacity)
 
-        def body(t, tokens, state, clock, lengths):
+        def body(t, tokens, state, clock, done, lengths):
             logits, state = self.stepper.step(tokens[:, t], state)
             logits = logits + ban
             filtered = filter_logits(logits, temperature, top_k, top_p)
             sampled = tf.random.stateless_categorical(filtered, 1, seed=tf.stack([seed, t]), dtype=tf.int32)[:, 0]
             chosen = tf.where(greedy, tf.argmax(logits, axis=-1, output_type=tf.int32), sampled)
             is_new = t + 1 >= primer_len
-            running = clock < max_quarters  # a sequence stops once it holds enough music
-            write = is_new & running
+            # A sequence stops at the first token that would take its music past the length asked
+            # for (a bar line opening one bar too many, a time shift past the end).
+            moved = clock + tf.gather(token_quarters, chosen)
+            done = done | (is_new & (moved > max_quarters + 1e-6))
+            write = is_new & ~done
             chosen = tf.where(write, chosen, tokens[:, t + 1])
             tokens = tf.where(positions[None, :] == t + 1, chosen[:, None], tokens)
-            clock = clock + tf.where(write, tf.gather(token_quarters, chosen), 0.0)
+            clock = tf.where(write, moved, clock)
             lengths = lengths + tf.cast(write, tf.int32)
-            return t + 1, tokens, state, clock, lengths
+            return t + 1, tokens, state, clock, done, lengths
 
-        def cond(t, tokens, state, clock, lengths):
-            return (t + 1 < total_len) & tf.reduce_any((clock < max_quarters) | (t + 1 < primer_len))
+        def cond(t, tokens, state, clock, done, lengths):
+            return (t + 1 < total_len) & tf.reduce_any(~done | (t + 1 < primer_len))
 
         state = self.stepper.initial(batch)
         clock = tf.zeros((batch,))
+        done = tf.zeros((batch,), tf.bool)
         lengths = tf.zeros((batch,), tf.int32)
-        _, tokens, _, _, lengths = tf.while_loop(cond, body, (0, tokens, state, clock, lengths))
+        _, tokens, _, _, _, lengths = tf.while_loop(cond, body, (0, tokens, state, clock, done, lengths))
         return tokens, lengths
 
     def _forced_loop(self, tokens):
@@ -271,7 +275,8 @@ class Generator:
                  token_quarters: np.ndarray | None = None, max_quarters: float = 0.0):
         """primer (batch, P) ids, P ≥ 1. Returns (list of generated id arrays, tokens per second).
 
-        With max_quarters > 0 each sequence stops once its music lasts that long (n_new is then a cap).
+        With max_quarters > 0 each sequence stops before the token that would make its music last
+        longer (n_new is then a cap).
         """
         import tensorflow as tf
 
@@ -337,17 +342,28 @@ class Composer:
                                    run.config.data.window, run.tokenizer.pad_id)
 
     def primer_ids(self, primer: str, n_tokens: int, rng: np.random.Generator, piece=None) -> np.ndarray:
-        """<bos> alone, a random real window from the run's validation music, or a user's piece."""
-        bos = np.array([self.tokenizer.bos_id], np.int32)
+        """<bos> alone, a passage of the run's validation music, or the end of a user's piece.
+
+        The piece's header (tempo, instruments) is kept in front of the passage, and a passage of
+        the metre scheme starts on a bar line, so the model knows who plays and where the beat is."""
+        tok = self.tokenizer
+        bos = np.array([tok.bos_id], np.int32)
         if piece is not None:
-            ids = self.tokenizer.encode(piece)[:-1]  # drop <eos>: the music goes on
+            ids = tok.encode(piece)[:-1]  # drop <eos>: the music goes on
+            head = tok.header(ids)
+            body = ids[len(head):][-n_tokens:] if n_tokens > 0 else ids[:0]
         elif primer == "random" and len(windows := self.run.primers()):
             ids = windows[rng.integers(len(windows))]
-            ids = ids[ids != self.tokenizer.pad_id]
+            ids = ids[ids != tok.pad_id]
+            head = tok.header(ids)
+            body = ids[len(head):][:n_tokens] if n_tokens > 0 else ids[:0]
         else:
             return bos
-        ids = ids[-n_tokens:] if n_tokens > 0 else ids[:0]
-        return ids if len(ids) else bos
+        bar_lines = np.flatnonzero(body == tok.index["Bar"]) if "Bar" in tok.index else []
+        if len(bar_lines):
+            body = body[bar_lines[0]:]  # whole bars
+        primer_ids = np.concatenate([head, body]).astype(np.int32)
+        return primer_ids if len(primer_ids) else bos
 
     def compose(self, sample, piece=None) -> Composition:
         """sample: a config.SampleConfig; piece: a Piece to continue (primer = its last tokens)."""
@@ -356,19 +372,41 @@ class Composer:
         primer = self.primer_ids(sample.primer, sample.primer_tokens, rng, piece)
         tempo = sample.tempo or self.run.data.get("tempo", 120.0)
         max_quarters = sample.seconds * tempo / 60.0 if sample.seconds > 0 else 0.0
-        n_new = int(sample.seconds * 64 + 64) if sample.seconds > 0 else sample.length
+        n_new = int(sample.seconds * 96 + 64) if sample.seconds > 0 else sample.length
         ids, speed = self.generator.generate(
             np.repeat(primer[None], max(1, sample.variations), axis=0), n_new,
             Sampling(sample.temperature, sample.top_k, sample.top_p, seed),
             banned_ids=self.tokenizer.special_ids,
-            token_quarters=self.tokenizer.token_quarters(), max_quarters=max_quarters,
+            token_quarters=self.tokenizer.token_quarters(self.bar_quarters), max_quarters=max_quarters,
         )
         pieces = []
         for i, seq in enumerate(ids):
-            piece = self.tokenizer.decode(seq, name=f"{self.run.name}-seed{seed}-{i + 1}", tempo=tempo)
-            piece.program = sample.program
+            piece = self.tokenizer.decode(np.concatenate([primer, seq]), context=len(primer),
+                                          name=f"{self.run.name}-seed{seed}-{i + 1}", tempo=tempo,
+                                          parts=self.default_parts, time_signature=self.time_signature)
+            if sample.tempo:  # the user's tempo over the one the music says
+                piece.tempo = sample.tempo
+            if sample.program is not None:
+                piece.program = sample.program
             pieces.append(piece)
         return Composition(pieces, ids, primer, seed, speed)
+
+    @property
+    def time_signature(self) -> tuple[int, int]:
+        """The run's usual metre, for passages that do not say theirs."""
+        return tuple(self.run.data.get("time_signature", (4, 4)))
+
+    @property
+    def bar_quarters(self) -> float:
+        num, den = self.time_signature
+        return num * 4.0 / den
+
+    @property
+    def default_parts(self) -> list:
+        """The run's usual parts (instruments), for passages without a header."""
+        from .piece import Part
+
+        return [Part(**p) for p in self.run.data.get("parts", [])] or None
 
 
 def collapse_warning(ids, max_loop: int = 24) -> str | None:

@@ -104,7 +104,19 @@ def test_composer_writes_pieces_from_a_run(trained_run, pieces):
     assert len(first.pieces) == 2 and first.seed == 11
     assert [p.notes.tolist() for p in first.pieces] == [p.notes.tolist() for p in again.pieces]
     assert all(p.n_notes > 0 and p.tempo == 90 and p.program == 40 for p in first.pieces)
-    timed = composer.compose(SampleConfig(seconds=6, tempo=120, seed=1, primer="none"))
-    assert 5.0 <= timed.pieces[0].seconds <= 6.0 + 8 * 0.5  # stops once 6 s of onsets are written
-    cont = composer.compose(SampleConfig(length=20, seed=1, primer_tokens=16), piece=pieces[0])
-    assert len(cont.primer) == 16
+    # A sequence stops before the token that would take its music past the length asked for.
+    vocab = len(trained_run.tokenizer)
+    for quarters, expected in ((1.0, 12), (1.5, 8), (5.0, 2)):
+        ids, _ = composer.generator.generate(np.array([[1]]), 100, Sampling(1.0, seed=3),
+                                             token_quarters=np.full(vocab, quarters, np.float32), max_quarters=12.0)
+        assert len(ids[0]) == expected
+    timed = composer.compose(SampleConfig(seconds=6, tempo=120, seed=1))
+    clock = trained_run.tokenizer.token_quarters(4.0)[timed.ids[0]].sum()
+    assert clock <= 12.0 and timed.pieces[0].seconds < 6.0 + 8 * 0.5
+    cont = composer.compose(SampleConfig(length=20, seed=1, primer_tokens=48), piece=pieces[0])
+    tok = trained_run.tokenizer
+    head = tok.header(tok.encode(pieces[0]))
+    assert [tok.vocab[i] for i in head][:2] == ["<bos>", "Tempo_101"]  # the piece's tempo (100) and instrument
+    body = cont.primer[len(head):]
+    assert np.array_equal(cont.primer[:len(head)], head) and 0 < len(body) <= 48
+    assert tok.vocab[body[0]] == "Bar"  # the end of the piece in whole bars
