@@ -56,7 +56,7 @@ def cmd_datasets(args) -> dict:
 def article_preset(config: RunConfig) -> RunConfig:
     """The article's set-up: notes/chords tokens, 32-step windows, scalar inputs, last-step target."""
     config.tokenizer = replace(config.tokenizer, scheme="notes")
-    config.data = replace(config.data, window=32, stride=1)
+    config.data = replace(config.data, window=32, stride=1, parts="auto")  # auto: its piano-part choice
     config.model = replace(config.model, inputs="scalar", targets="last", dropout=0.0)
     return config
 
@@ -75,7 +75,7 @@ def train_config(args) -> RunConfig:
             raise InputError("Fine-tuning starts a new run and resuming continues one: choose either --from or --resume.")
     if args.article:
         config = article_preset(config)
-    config.data = replace(config.data, dataset=args.dataset, parts=args.parts, max_files=args.max_files,
+    config.data = replace(config.data, dataset=args.dataset, parts=args.parts, drums=args.drums, max_files=args.max_files,
                           window=args.window, stride=args.stride, val_fraction=args.val_fraction)
     config.tokenizer = replace(config.tokenizer, scheme=args.scheme, min_count=args.min_count,
                                velocity_bins=args.velocity_bins)
@@ -144,10 +144,13 @@ def cmd_train(args) -> dict:
         print(f"Saved {run.path}: {s['model']}{base}, {s['params']:,} parameters, best val_loss {val_loss:.3f}, "
               f"{s['seconds']:.0f} s", file=sys.stderr)
         print(s["stop_reason"], file=sys.stderr)
+        if s.get("context_bars"):
+            print(f"Context: {s['context_tokens']} tokens ≈ {s['context_bars']:.1f} bars of this music", file=sys.stderr)
     return {"run": str(run.path), "val_loss": s["val_loss"], "val_accuracy": s["val_accuracy"],
             "params": s["params"], "seconds": round(s["seconds"], 2), "epochs": s["epochs"],
             "best_epoch": s["best_epoch"], "receptive_field": s["receptive_field"], "stopped": s["stopped"],
-            "stop_reason": s["stop_reason"], "base": s.get("base")}
+            "stop_reason": s["stop_reason"], "base": s.get("base"),
+            "context_tokens": s.get("context_tokens"), "context_bars": s.get("context_bars")}
 
 
 def numbered(path: Path, i: int, n: int) -> Path:
@@ -262,7 +265,10 @@ def parser() -> argparse.ArgumentParser:
                     help="augment: nudge tempo and velocity tokens by one step at random (default off)")
     tr.add_argument("--steps-per-epoch", type=int, help="batches per epoch (0 = one pass)")
     tr.add_argument("--max-files", type=int, help="use only the first N files (0 = all)")
-    tr.add_argument("--parts", help="auto | all | piano | part indices like 0,2")
+    tr.add_argument("--parts", help="all (default: every part) | auto (the article's: piano parts if any) | piano | "
+                                    "part indices like 0,2")
+    tr.add_argument("--no-drums", dest="drums", action="store_false", default=None,
+                    help="leave drum tracks out (by default they are kept as a drum part)")
     tr.add_argument("--val-fraction", type=float, help=f"share of files held out (default {d.val_fraction})")
     tr.add_argument("--window", type=int, help=f"tokens per training window (default {d.window})")
     tr.add_argument("--stride", type=int, help=f"step between windows (default {d.stride})")

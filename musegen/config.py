@@ -78,7 +78,7 @@ class ModelConfig:
 @dataclass
 class TrainConfig:
     epochs: int = 20
-    batch_size: int = 32
+    batch_size: int = 8  # windows per step: 8 × 512 tokens (long windows want more, smaller steps)
     learning_rate: float = 1e-3
     max_seconds: float = 0.0  # time budget; 0 = none
     early_stopping: int = 3  # patience in epochs (stop when val loss rose this many times); 0 = off

@@ -11,6 +11,7 @@ and model, the user's music and training settings.
 from __future__ import annotations
 
 import dataclasses
+import json
 import threading
 import time
 from pathlib import Path
@@ -234,6 +235,7 @@ def train(config: RunConfig, out, *, pieces=None, progress: Progress | None = No
     summary = _summary(config, model, history, monitor, training.stopped, len(tokenizer))
     summary["augmentation"] = {"transpose": augment.transpose, "jitter": augment.jitter} if augment else None
     summary["base"] = str(base.path) if base else (previous.summary.get("base") if previous else None)
+    summary.update(_context(config, json.loads((out / "data.json").read_text()).get("tokens_per_bar")))
     write_json(out / "summary.json", summary)
     return Run.load(out)  # the best epoch's model, whatever the last epoch was
 
@@ -294,10 +296,16 @@ def _data_summary(loaded, token_data: TokenData, tokenizer, n_train_windows: int
         "train_windows": n_train_windows,
         "val_windows": 0 if val_arrays is None else len(val_arrays[0]),
         "tempo": float(np.median(tempos)) if tempos else 120.0,
+        "tokens_per_bar": _tokens_per_bar(loaded.pieces, token_data),
         "time_signature": _most_common([p.time_signature for p in loaded.pieces], (4, 4)),
         "parts": _most_common([tuple(tuple(part.as_dict().items()) for part in p.parts) for p in loaded.pieces], ()),
         "dropped_tokens": getattr(tokenizer, "dropped", {}),
     }
+
+
+def _tokens_per_bar(pieces, token_data: TokenData) -> float | None:
+    bars = sum(len(p.bar_starts()) for p in pieces)
+    return round(token_data.n_tokens / bars, 2) if bars else None
 
 
 def _most_common(values: list, default):
@@ -308,6 +316,14 @@ def _most_common(values: list, default):
         return default
     value = Counter(values).most_common(1)[0][0]
     return [dict(part) for part in value] if value and isinstance(value[0], tuple) else list(value)
+
+
+def _context(config: RunConfig, tokens_per_bar: float | None) -> dict:
+    """How much music the model takes in at once: its receptive field (the LSTM: its training
+    window), in tokens and in bars of the music it learnt from."""
+    tokens = min(receptive_field(config.model) or config.data.window, config.data.window)
+    bars = round(tokens / tokens_per_bar, 1) if tokens_per_bar else None
+    return {"context_tokens": tokens, "context_bars": bars}
 
 
 def _summary(config: RunConfig, model, history: dict, monitor: str, stopped: str, vocab_size: int) -> dict:

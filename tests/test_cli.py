@@ -56,6 +56,7 @@ def test_train_then_generate_from_a_folder_of_midi(tmp_path, pieces):
     assert summary["run"] == str(run) and summary["params"] > 0 and 0 < summary["val_accuracy"] <= 1
     assert {"val_loss", "seconds", "receptive_field"} <= set(summary)
     assert summary["stop_reason"].startswith("Finished 2 epochs: kept epoch ") and summary["base"] is None
+    assert summary["context_tokens"] == summary["receptive_field"] and summary["context_bars"] > 0
 
     args = ["generate", run, "--length", 120, "--temperature", 0.9, "--top-p", 0.95, "--seed", 7, "--json",
             "--out", tmp_path / "piece.mid", "--musicxml", tmp_path / "piece.musicxml"]

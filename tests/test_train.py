@@ -9,7 +9,7 @@ from musegen.runs import Run, list_runs, rename_run, zip_run
 from musegen.train import train
 
 
-def test_a_run_bundle_holds_everything_to_reload(trained_run):
+def test_a_run_bundle_holds_everything_to_reload(trained_run, pieces):
     files = {p.name for p in trained_run.path.iterdir()}
     assert {"config.json", "tokenizer.json", "model.keras", "history.json", "data.json", "primers.npy", "summary.json"} <= files
     s = trained_run.summary
@@ -22,6 +22,11 @@ def test_a_run_bundle_holds_everything_to_reload(trained_run):
     assert model.count_params() == s["params"]
     assert s["stop_reason"] == f"Finished 2 epochs: kept epoch {s['best_epoch']} (val loss {s['val_loss']:.3f})."
     assert s["augmentation"] == {"transpose": 5, "jitter": False} and s["base"] is None
+    # The context in bars of the music it learnt from: the synthetic pieces are 8 bars of 4/4.
+    bars = sum(len(p.bar_starts()) for p in pieces)
+    assert data["tokens_per_bar"] == pytest.approx(sum(len(trained_run.tokenizer.encode(p)) for p in pieces) / bars, rel=1e-3)
+    assert s["context_tokens"] == 9 and s["context_bars"] == pytest.approx(9 / data["tokens_per_bar"], abs=0.05)
+    assert data["time_signature"] == [4, 4] and data["parts"] == [{"name": "", "program": 0, "is_drum": False}]
 
 
 @pytest.mark.parametrize("kind", ["lstm", "simple-wavenet"])
