@@ -49,6 +49,15 @@ def builtin_dataset(name: str, _progress=None):
     return load_pieces(name, DataConfig(dataset=name), progress=_progress)
 
 
+def tokens_per_bar(data: dict | None, tokenizer_config) -> float:
+    """Tokens per bar of the chosen music in a scheme, computed once per dataset and scheme."""
+    key = ("tokens-per-bar", data["label"] if data else "bach", tokenizer_config.scheme)
+    if key not in st.session_state:
+        pieces = data["result"].pieces if data else builtin_dataset("bach").pieces
+        st.session_state[key] = studio.tokens_per_bar(pieces, tokenizer_config)
+    return st.session_state[key]
+
+
 def audio_problem() -> str | None:
     return check_audio()  # cheap (a PATH lookup and a glob), so never stale
 

@@ -10,6 +10,8 @@ from musegen.errors import MusegenError
 from musegen.midi import INSTRUMENTS
 from musegen.sources import MIDI_EXTENSIONS, read_file_bytes
 
+AS_WRITTEN = "As written (each part its own)"
+
 st.title(":material/piano: Generate")
 st.caption("The model writes one token at a time, each chosen at random among the likely next ones. "
            "Temperature, top-k and top-p decide how adventurous that choice is.")
@@ -23,7 +25,9 @@ if entry is None:
     st.stop()
 run = entry.run
 st.caption(f"{studio.MODEL_KINDS.get(run.config.model.kind, run.config.model.kind)} · "
-           f"{run.summary.get('params', 0):,} parameters · trained on {studio.dataset_title(run)}")
+           f"{run.summary.get('params', 0):,} parameters · trained on {studio.dataset_title(run)}"
+           + (f" · hears {run.summary['context_tokens']} tokens ≈ {run.summary['context_bars']:.0f} bars"
+              if run.summary.get("context_bars") else ""))
 
 if "gen-seed" not in st.session_state:
     st.session_state["gen-seed"] = studio.random_seed()
@@ -50,8 +54,9 @@ with left:
     seconds = st.slider("Length (seconds of music)", 5, 90, 20, 5, key="gen-seconds",
                         help="The model writes until the piece lasts this long.")
     tempo = st.slider("Tempo (BPM, 0 = the dataset's)", 0, 200, 0, 5, key="gen-tempo")
-    instrument = st.selectbox("Instrument", list(INSTRUMENTS), key="gen-instrument",
-                              help="The General MIDI sound used for the audio and the MIDI file.")
+    instrument = st.selectbox("Instrument", [AS_WRITTEN] + list(INSTRUMENTS), key="gen-instrument",
+                              help="The General MIDI sound of every part in the audio and the MIDI file; "
+                                   "as written, each part keeps the instrument the music gives it.")
 with right:
     temperature = st.slider("Temperature", 0.0, 2.0, SampleConfig().temperature, 0.05, key="gen-temperature",
                             help="Low: safe and repetitive (0 = always the likeliest note). High: surprising.")
@@ -68,7 +73,7 @@ go = st.button(":material/play_arrow: Compose", type="primary", key="gen-go",
 if go:
     sample = SampleConfig(seconds=float(seconds), temperature=float(temperature), top_k=int(top_k),
                           top_p=float(top_p), seed=int(seed), primer="none" if primer_kind == "Nothing" else "random",
-                          tempo=float(tempo), program=INSTRUMENTS[instrument])
+                          tempo=float(tempo), program=INSTRUMENTS.get(instrument))
     try:
         with st.spinner("Composing…"):
             rendered = studio.compose(appui.pool(), run, sample, piece=primer_piece)

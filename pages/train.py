@@ -111,15 +111,31 @@ if data:
 else:
     st.markdown("Music: **Bach chorales** (built-in) — choose other music on the **Dataset** page.")
 
+bases = [e.run for e in studio.library() if e.run.config.tokenizer.scheme in ("metre", "rich")]
+base_names = ["new"] + [r.name for r in bases]
+base_name = st.selectbox(
+    "Start from", base_names, key="tr-base",
+    format_func=lambda n: "Nothing: a new model learns from scratch" if n == "new" else f"{n} (fine-tune it)",
+    help="Fine-tuning starts from a trained model (the bundled ones learnt from hundreds of pieces), so a "
+         "few of your own pieces and a minute of training already sound like them.")
+base = next((r for r in bases if r.name == base_name), None)
+
 left, right = st.columns(2)
-kind = left.selectbox("Model", list(studio.MODEL_KINDS), format_func=studio.MODEL_KINDS.get, key="tr-kind",
-                      help="WaveNet looks back through stacked dilated convolutions; the LSTM carries a "
-                           "memory from note to note. The simple WaveNet is the article's small version.")
+if base is None:
+    kind = left.selectbox("Model", list(studio.MODEL_KINDS), format_func=studio.MODEL_KINDS.get, key="tr-kind",
+                          help="WaveNet looks back through stacked dilated convolutions; the LSTM carries a "
+                               "memory from note to note. The simple WaveNet is the article's small version.")
+else:
+    kind = base.config.model.kind
+    left.markdown(f"Model: **{studio.MODEL_KINDS.get(kind, kind)}**, as in {base.name}: its size and tokens "
+                  "are kept.")
 presets = list(studio.PRESETS)
-preset = right.selectbox("Size", presets, key="tr-preset",
+preset = right.selectbox("Size", presets, index=presets.index(studio.DEFAULT_PRESET), key="tr-preset",
                          help="Starting values for every setting below; change any of them.")
-d = studio.PRESETS[preset]
-k = f"tr-{presets.index(preset)}-"  # new widget keys per preset, so choosing a preset resets the values
+d = dict(studio.PRESETS[preset])
+if base is not None:  # gentler steps, and the base's window, when fine-tuning
+    d.update(learning_rate=3e-4, window=base.config.data.window, stride=base.config.data.stride)
+k = f"tr-{presets.index(preset)}-{base_name}-"  # new widget keys per preset, so a preset resets the values
 
 with st.expander("Settings", expanded=True):
     c = st.columns(4)
@@ -134,17 +150,19 @@ with st.expander("Settings", expanded=True):
                                             d["learning_rate"], key=k + "lr", format_func=lambda x: f"{x:g}",
                                             help="Step size of the optimiser (Adam); too high and the loss jumps.")
     c = st.columns(4)
-    v["window"] = c[0].select_slider("Window (tokens)", [16, 32, 64, 128, 256], d["window"], key=k + "window",
+    v["window"] = c[0].select_slider("Window (tokens)", [32, 64, 128, 256, 512, 1024], d["window"], key=k + "window",
                                      help="How much music the model reads at once while training.")
     v["stride"] = max(1, v["window"] // 2)
     v["max_files"] = c[1].number_input("Files to use", 0, 100_000, d["max_files"], key=k + "files",
                                        help="Only the first N pieces (0 = all): fewer trains faster.")
-    v["embedding_dim"] = c[2].select_slider("Embedding size", [8, 16, 32, 64, 128], d["embedding_dim"],
+    v["embedding_dim"] = d["embedding_dim"] if base else c[2].select_slider("Embedding size", [8, 16, 32, 64, 128], d["embedding_dim"],
                                             key=k + "emb", help="Numbers the model uses to describe each token.")
     v["dropout"] = c[3].slider("Dropout", 0.0, 0.5, float(d["dropout"]), 0.05, key=k + "dropout",
                                help="Randomly silences units while training, against memorising.")
     c = st.columns(4)
-    if kind == "wavenet":
+    if base is not None:
+        pass  # the base run's model
+    elif kind == "wavenet":
         v["residual_channels"] = c[0].select_slider("Channels", [8, 16, 32, 64, 128], d["residual_channels"],
                                                     key=k + "res", help="Width of each convolution layer.")
         v["skip_channels"] = 2 * v["residual_channels"]
@@ -165,22 +183,27 @@ with st.expander("Settings", expanded=True):
                                          help="Convolutions with dilations 1, 2, 4 …")
         v["simple_dense"] = c[2].select_slider("Dense units", [32, 64, 128, 256], d["simple_dense"],
                                                key=k + "sdense", help="The layer before the prediction.")
-    scheme = c[3].selectbox("Tokens", ["rich", "notes"], key=k + "scheme",
-                            format_func={"rich": "pitch + duration + time", "notes": "the article's notes/chords"}.get,
-                            help="How music becomes tokens. The article's scheme drops rare chords (cutoff on the "
-                                 "Dataset page).")
+    scheme = base.config.tokenizer.scheme if base else c[3].selectbox(
+        "Tokens", list(studio.SCHEMES), key=k + "scheme", format_func=studio.SCHEMES.get,
+        help="How music becomes tokens. Bars, beats and parts keep the metre and who plays what; the article's "
+             "scheme drops rare chords (cutoff on the Dataset page).")
     c = st.columns(4)
     cap = lim.max_training_minutes or 240.0
     v["minutes"] = c[0].number_input("Time budget (min)", 0.1, float(cap), float(min(d["minutes"], cap)), 0.5,
                                      key=k + "minutes",
                                      help=f"Training stops when the time is up (this server allows up to {cap:g} min).")
     seed = c[1].number_input("Seed", 0, 1_000_000, 1, key=k + "seed", help="Same seed and settings, same model.")
-    patience = c[2].number_input("Early stopping", 0, 50, 0, key=k + "patience",
-                                 help="Stop when validation loss has not improved for this many epochs (0 = off).")
+    patience = c[2].number_input("Early stopping", 0, 50, 3, key=k + "patience",
+                                 help="Stop when validation loss has not improved for this many epochs, and keep "
+                                      "the best epoch (0 = off).")
+    transpose = c[3].number_input("Transpose up to (semitones)", 0, 12, 5, key=k + "transpose",
+                                  help="Each passage is also learnt moved up or down by up to this many semitones: "
+                                       "more music from few pieces (0 = off).")
 
 config = studio.build_config((data["name"] or "upload") if data else "bach", kind, v, scheme=scheme,
                              min_count=int(st.session_state.get("ds-cutoff", 50)), seed=int(seed),
-                             early_stopping=int(patience))
+                             early_stopping=int(patience), transpose=int(transpose), base=base)
+st.caption(studio.context_text(config, appui.tokens_per_bar(data, config.tokenizer)))
 running_here = sum(1 for j in jobs.list_jobs() if j.state == "running")
 if running_here >= lim.max_concurrent_trainings and not busy:
     st.caption(f"The server is busy ({running_here} training running): yours will wait in the queue.")
@@ -226,7 +249,7 @@ for entry in entries:
         cols[3].metric("Val accuracy", f"{s['val_accuracy']:.1%}" if s.get("val_accuracy") is not None else "—")
         cols[4].metric("Training time", jobs.format_seconds(s.get("seconds")))
         st.caption(f"Data: {run.data.get('source', '?')} · {len(run.data.get('train_files', []))} training files · "
-                   f"ended by: {s.get('stopped', '?')}")
+                   f"{s.get('stop_reason') or 'ended by: ' + str(s.get('stopped', '?'))}")
         cols = st.columns([1, 2, 1, 1])
         cols[0].download_button(":material/download: Bundle (.zip)", functools.partial(zip_run, run.path), f"{run.name}.zip",
                                 "application/zip", key=f"lib-zip-{run.path}", on_click="ignore")

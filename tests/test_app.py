@@ -16,6 +16,7 @@ from app_fixtures import bundled_runs  # noqa: F401 (fixture)
 from conftest import Loaded, make_piece, tiny_config
 from musegen import audio, jobs, studio
 from musegen.midi import piece_to_midi_bytes
+from musegen.runs import Run
 
 ROOT = Path(__file__).resolve().parent.parent
 HAS_AUDIO = audio.check_audio() is None
@@ -164,7 +165,7 @@ def test_train_quick_run_to_the_end_then_rename_and_delete(env):
     assert at.get("plotly_chart")
     job = jobs.get(job_id)
     assert job.run_path.parent == env and (job.run_path / "model.keras").is_file()
-    assert job.config.train.max_seconds == 120.0  # the quick preset's budget (under the app's cap)
+    assert job.config.train.max_seconds == 60.0  # the quick preset's budget (under the app's cap)
     labels = [e.label for e in at.expander]
     assert any(job.run_path.name in x for x in labels)
 
@@ -179,6 +180,26 @@ def test_train_quick_run_to_the_end_then_rename_and_delete(env):
     assert not (env / "my-lstm").exists()
     # Bundled runs are read-only: no rename or delete for them.
     assert "Bundled with the app: read-only." in texts(at.caption)
+
+
+def test_train_fine_tunes_a_bundled_model_on_uploaded_pieces(env):
+    at = open_app("pages/dataset.py")
+    upload(at, [(f"t{i}.mid", midi(i)) for i in range(4)])
+    at.switch_page("pages/train.py").run()
+    assert "bars of this music" in texts(at.caption)  # what the model will hear, in bars
+    at.selectbox(key="tr-base").set_value("tiny-wavenet").run()
+    assert not [w for w in at.selectbox if w.key == "tr-kind"]  # the base's model, not a choice
+    assert "tiny-wavenet" in texts(at.markdown)
+    at.button(key="tr-start").click().run()
+    job = jobs.get(at.session_state["job"])
+    wait_until(at, lambda a: "Training finished." in texts(a.success))
+    assert job.config.train.base.endswith("tiny-wavenet") and job.config.train.learning_rate == 3e-4
+    assert job.config.model.residual_channels == 16  # the tiny base's size, not the preset's
+    job = jobs.get(job.id)
+    assert job.state == "finished", (job.state, job.error, job.message)
+    run = Run.load(job.run_path)
+    assert run.summary["base"].endswith("tiny-wavenet") and run.summary["stop_reason"]
+    assert run.summary["stop_reason"] in texts(at.caption)  # the run library says how it ended
 
 
 def test_train_waits_in_the_queue_and_can_be_stopped(tmp_path, pieces):
