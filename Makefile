@@ -6,7 +6,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PACKAGES := fluidsynth fluid-soundfont-gm sox libsox-fmt-all
 TEST_APT_PACKAGES := chromium
 
-.PHONY: run test bench study setup sysdeps test-sysdeps models clean
+.PHONY: run test bench quality study setup sysdeps test-sysdeps models clean
 
 run: setup
 	$(PY) -m streamlit run app.py
@@ -16,6 +16,10 @@ test: setup test-sysdeps
 
 bench: setup
 	$(PY) bench/run.py
+
+# Pulse, form and parts, measured against held-out real music: writes docs/quality.md + docs/quality/.
+quality: setup
+	$(PY) -m bench.quality
 
 # WaveNet vs LSTM, measured: trains each model for the same time, writes docs/study.md + docs/study/.
 study: setup

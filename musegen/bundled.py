@@ -1,7 +1,9 @@
 """Rebuild the pretrained runs shipped in assets/models/ (`make models`).
 
-Each is trained on a built-in dataset with a fixed seed and time budget, so a fresh install can
-generate music with no training. Run from the project root: python -m musegen.bundled [names…]
+Each is trained on a built-in dataset with the default (metre-aware) tokens, a fixed seed and a
+fixed number of epochs (early stopping may end it sooner, the same way each time), so a fresh
+install can generate music with no training and any upload can be fine-tuned from them.
+Run from the project root: python -m musegen.bundled [names…]
 """
 from __future__ import annotations
 
@@ -16,9 +18,11 @@ ASSETS = Path(__file__).resolve().parent.parent / "assets" / "models"
 
 BUNDLED = {
     "bach-wavenet": RunConfig(data=DataConfig(dataset="bach"), model=ModelConfig(kind="wavenet"),
-                              train=TrainConfig(epochs=30, max_seconds=420, early_stopping=4, seed=1)),
+                              train=TrainConfig(epochs=24, early_stopping=3, seed=1)),
     "bach-lstm": RunConfig(data=DataConfig(dataset="bach"), model=ModelConfig(kind="lstm", dropout=0.2),
-                           train=TrainConfig(epochs=30, max_seconds=420, early_stopping=4, seed=1)),
+                           train=TrainConfig(epochs=24, early_stopping=3, seed=1)),
+    "folk-wavenet": RunConfig(data=DataConfig(dataset="folk"), model=ModelConfig(kind="wavenet"),
+                              train=TrainConfig(epochs=16, early_stopping=3, seed=1)),
 }
 
 
