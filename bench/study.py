@@ -1,10 +1,11 @@
 """`make study`: WaveNet vs the article's simple WaveNet vs LSTM, measured (docs/study.md).
 
-Trains each model with the same wall-time budget on Bach chorales and folk tunes (our set-up: rich
-tokens, embeddings, every-position targets), plus the article's own set-up (LSTM, notes tokens,
-scalar inputs, last-step target) on Bach; then measures held-out NLL / accuracy, generation speed,
-and — at several temperatures — musical statistics against the training data, collapse and
-memorisation (musegen.metrics).
+Trains each model with the same wall-time budget on Bach chorales and folk tunes (our set-up:
+metre tokens, embeddings, every-position targets), the previous default (rich tokens, a 128-token
+WaveNet) and the article's own set-up (LSTM, notes tokens, scalar inputs, last-step target) on
+Bach; then measures held-out NLL / accuracy, generation speed, and — at several temperatures —
+musical statistics and structure (pulse, beat chords, repeated bars, key) against the real music,
+collapse and memorisation (musegen.metrics).
 
     python -m bench.study            120 s per model (about 20 minutes on two cores)
     STUDY_QUICK=1 python -m bench.study   30 s per model, fewer pieces (a smoke run)
@@ -35,6 +36,7 @@ TEMPERATURES = [0.0, 0.8, 1.0, 1.2]
 N_PIECES, LENGTH = (4, 200) if QUICK else (8, 400)
 DATASETS = {"bach": 0, "folk": 400}  # max_files: folk's 1,059 ABC tunes take minutes to parse the first time
 MODELS = ["wavenet", "simple-wavenet", "lstm"]
+STRUCTURE = ["on_beat_share", "beat_chord_fit", "bar_repetition", "key_stability"]
 DOCS = ROOT / "docs"
 OUT = DOCS / "study"
 RUNS = RESULTS / "study-runs"
@@ -43,7 +45,7 @@ START, END = "<!-- results:start -->", "<!-- results:end -->"
 
 def configs():
     from musegen.cli import article_preset
-    from musegen.config import DataConfig, ModelConfig, RunConfig, TrainConfig
+    from musegen.config import DataConfig, ModelConfig, RunConfig, TokenizerConfig, TrainConfig
 
     for dataset, max_files in DATASETS.items():
         data = DataConfig(dataset=dataset, max_files=max_files)
@@ -51,6 +53,10 @@ def configs():
             yield dataset, kind, "ours", RunConfig(data=data, model=ModelConfig(kind=kind),
                                                    train=TrainConfig(epochs=10_000, max_seconds=BUDGET, seed=1))
         if dataset == "bach":
+            previous = RunConfig(data=DataConfig(dataset=dataset, max_files=max_files, window=128, stride=64),
+                                 tokenizer=TokenizerConfig(scheme="rich"), model=ModelConfig(kind="wavenet", dilation_depth=6),
+                                 train=TrainConfig(epochs=10_000, max_seconds=BUDGET, seed=1, batch_size=32))
+            yield dataset, "wavenet", "rich", previous
             config = article_preset(RunConfig(data=data, model=ModelConfig(kind="lstm")))
             config.train = TrainConfig(epochs=10_000, max_seconds=BUDGET, seed=1)
             yield dataset, "lstm", "article", config
@@ -69,7 +75,7 @@ def study_one(dataset, kind, setup, config, loaded) -> dict:
     from musegen.sample import Composer
     from musegen.train import train
 
-    name = f"{dataset}-{kind}" + ("-article" if setup == "article" else "")
+    name = f"{dataset}-{kind}" + ("" if setup == "ours" else f"-{setup}")
     out = RUNS / name
     shutil.rmtree(out, ignore_errors=True)
     log(f"{name}: training for {BUDGET:.0f} s")
@@ -103,6 +109,8 @@ def study_one(dataset, kind, setup, config, loaded) -> dict:
         "distinct_tokens": at1["collapse"]["distinct_tokens"], "collapsed": at1["collapse"]["collapsed"],
         "longest_copy": at1["memorisation"]["longest_copy"], "longest_copy_file": at1["memorisation"]["longest_copy_file"],
         "copy_baseline": at1["memorisation"]["validation_baseline"],
+        **{f"{k}": at1["structure"]["generated"].get(k) for k in STRUCTURE},
+        **{f"{k}_real": at1["structure"]["real"].get(k) for k in STRUCTURE},
     }
     return {"headline": headline, "temperatures": by_temperature,
             "curve": {k: run.history.get(k, []) for k in ("elapsed", "loss", "val_loss", "accuracy", "val_accuracy")}}
@@ -125,7 +133,7 @@ def plots(results: dict) -> list[str]:
                 continue
             curve = results["curves"][row["name"]]
             style = "--" if row["setup"] == "article" else "-"
-            label = f"{row['model']}" + (" (article, notes tokens)" if row["setup"] == "article" else "")
+            label = row["model"] + {"article": " (article, notes tokens)", "rich": " (before: rich tokens)"}.get(row["setup"], "")
             ax.plot(curve["elapsed"], curve["val_loss"], style, marker="o", ms=2.5, label=label)
         ax.set_title(dataset)
         ax.set_xlabel("training seconds")
@@ -203,6 +211,15 @@ def tables(results: dict, figures: list[str]) -> str:
         "(bits/quarter is the shared basis). \"collapsed\" counts pieces out of "
         f"{s['pieces']}; \"copy (real music)\" is the longest passage a real validation excerpt of the same "
         "length shares with the training data, the level of chance.\n",
+        "### Structure (temperature 1.0; real: excerpts of the training music)\n",
+        markdown_table(results["headline"], [
+            ("name", "run", ""), ("scheme", "tokens", ""),
+            ("on_beat_share", "on-beat notes", ".2f"), ("on_beat_share_real", "(real)", ".2f"),
+            ("beat_chord_fit", "beat chords triad/7th", ".2f"), ("beat_chord_fit_real", "(real)", ".2f"),
+            ("bar_repetition", "bars repeated", ".2f"), ("bar_repetition_real", "(real)", ".2f"),
+            ("key_stability", "key stability", ".2f"), ("key_stability_real", "(real)", ".2f")]),
+        "\nThe bundled models against held-out music, with the targets of the pulse-form-parts issue: "
+        "[quality.md](quality.md).\n",
         "### By temperature\n",
     ]
     rows = []
@@ -266,7 +283,7 @@ def main() -> None:
                             "quick": QUICK}}
     only = [n for n in os.environ.get("STUDY_ONLY", "").split(",") if n]  # e.g. bach-wavenet,bach-lstm-article
     for dataset, kind, setup, config in configs():
-        if only and f"{dataset}-{kind}" + ("-article" if setup == "article" else "") not in only:
+        if only and f"{dataset}-{kind}" + ("" if setup == "ours" else f"-{setup}") not in only:
             continue
         one = study_one(dataset, kind, setup, config, loaded[dataset])
         name = one["headline"]["name"]

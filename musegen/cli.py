@@ -12,7 +12,8 @@ import sys
 import time
 from pathlib import Path
 
-from .config import DataConfig, ModelConfig, RunConfig, SampleConfig, TokenizerConfig, TrainConfig, replace
+from .config import (AUTO_TRANSPOSE, DataConfig, ModelConfig, RunConfig, SampleConfig, TokenizerConfig, TrainConfig,
+                     replace)
 from .errors import InputError, MusegenError
 
 
@@ -94,6 +95,16 @@ def train_config(args) -> RunConfig:
     return config
 
 
+def semitones(text: str) -> int:
+    """--transpose: a number of semitones, or "auto"."""
+    if text.strip().lower() == "auto":
+        return AUTO_TRANSPOSE
+    try:
+        return max(0, int(text))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of semitones or 'auto'") from None
+
+
 def training_printer(quiet: bool):
     """Progress bar per batch and one line per epoch, on stderr."""
 
@@ -143,9 +154,9 @@ def cmd_train(args) -> dict:
         base = f" fine-tuned from {s['base']}" if s.get("base") else ""
         print(f"Saved {run.path}: {s['model']}{base}, {s['params']:,} parameters, best val_loss {val_loss:.3f}, "
               f"{s['seconds']:.0f} s", file=sys.stderr)
-        print(s["stop_reason"], file=sys.stderr)
         if s.get("context_bars"):
             print(f"Context: {s['context_tokens']} tokens ≈ {s['context_bars']:.1f} bars of this music", file=sys.stderr)
+        print(s["stop_reason"], file=sys.stderr)
     return {"run": str(run.path), "val_loss": s["val_loss"], "val_accuracy": s["val_accuracy"],
             "params": s["params"], "seconds": round(s["seconds"], 2), "epochs": s["epochs"],
             "best_epoch": s["best_epoch"], "receptive_field": s["receptive_field"], "stopped": s["stopped"],
@@ -258,9 +269,9 @@ def parser() -> argparse.ArgumentParser:
     tr.add_argument("--early-stopping", type=int, metavar="EPOCHS",
                     help=f"stop when val loss has not improved for this many epochs; the best epoch is kept "
                          f"(default {t.early_stopping}, 0 = off)")
-    tr.add_argument("--transpose", type=int, metavar="SEMITONES",
-                    help=f"augment: move each training window by up to ± this many semitones, afresh every epoch "
-                         f"(default {t.transpose}, 0 = off)")
+    tr.add_argument("--transpose", type=semitones, metavar="SEMITONES",
+                    help="augment: move each training window by up to ± this many semitones, afresh every epoch; "
+                         "0 = off (default auto: 5 on fewer than 100 training files, else off)")
     tr.add_argument("--jitter", action=argparse.BooleanOptionalAction,
                     help="augment: nudge tempo and velocity tokens by one step at random (default off)")
     tr.add_argument("--steps-per-epoch", type=int, help="batches per epoch (0 = one pass)")

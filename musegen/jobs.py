@@ -240,7 +240,7 @@ class Registry:
             with self._lock:
                 job.run_path, job.stopped_by = out, run.summary.get("stopped", "finished")
                 job.state = "stopped" if job.stopped_by == "stop requested" else "finished"
-                job.message = _ending(job)
+                job.message = f"{_ending(job)} {run.summary.get('stop_reason', '')}".strip()
         except MusegenError as e:
             self._fail(job_id, str(e), staging)
         except Exception as e:  # noqa: BLE001 — a bug must not kill the server, and the user must see it

@@ -92,10 +92,13 @@ def _read(path: Path) -> dict:
 
 
 def list_runs(*roots) -> list[Run]:
-    """Finished runs under the given folders, newest first; damaged ones are left out."""
+    """Finished runs under the given folders, newest first; damaged ones, and hidden folders (a run
+    being built or trained, ``.name.building``), are left out."""
     runs = []
     for root in roots:
         for path in sorted(Path(root).glob("*/config.json")) if Path(root).is_dir() else []:
+            if path.parent.name.startswith("."):
+                continue
             try:
                 runs.append(Run.load(path.parent))
             except ModelError:

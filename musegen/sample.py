@@ -386,10 +386,19 @@ class Composer:
                                           parts=self.default_parts, time_signature=self.time_signature)
             if sample.tempo:  # the user's tempo over the one the music says
                 piece.tempo = sample.tempo
+            self._name_parts(piece)
             if sample.program is not None:
                 piece.program = sample.program
             pieces.append(piece)
         return Composition(pieces, ids, primer, seed, speed)
+
+    def _name_parts(self, piece) -> None:
+        """Tokens carry instruments, not names: a line-up like the training music's gets its names
+        (Soprano, Alto, ... rather than Part 1, Part 2, ...)."""
+        usual = self.default_parts or []
+        if [(p.program, p.is_drum) for p in usual] == [(p.program, p.is_drum) for p in piece.parts]:
+            for part, known in zip(piece.parts, usual):
+                part.name = part.name or known.name
 
     @property
     def time_signature(self) -> tuple[int, int]:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .config import DataConfig, ModelConfig, RunConfig, SampleConfig, TokenizerConfig, TrainConfig
+from .config import AUTO_TRANSPOSE, DataConfig, ModelConfig, RunConfig, SampleConfig, TokenizerConfig, TrainConfig
 from .errors import AudioError, MusegenError
 from .piece import Piece
 
@@ -161,7 +161,7 @@ SCHEMES = {
 
 
 def build_config(dataset: str, kind: str, values: dict, scheme: str = "metre", min_count: int = 50,
-                 seed: int = 1, early_stopping: int = 3, transpose: int = 5, base=None) -> RunConfig:
+                 seed: int = 1, early_stopping: int = 3, transpose: int = AUTO_TRANSPOSE, base=None) -> RunConfig:
     """A RunConfig from the Train page's widget values (a PRESETS-shaped dict). ``base``: a run to
     fine-tune; its model and tokens are kept, so the values' model settings do not apply."""
     v = values
@@ -202,7 +202,8 @@ def context_text(config: RunConfig, per_bar: float) -> str:
     field_ = receptive_field(config.model) or window
     seen = min(field_, window) if config.model.kind != "lstm" else window
     bars = seen / per_bar if per_bar == per_bar and per_bar > 0 else float("nan")
-    told = f"≈ {bars:.0f} bars of this music" if bars == bars else "bars unknown"
+    told = (f"≈ {bars:.0f} bar{'s' if round(bars) != 1 else ''} of this music" if bars == bars
+            else "bars unknown")
     what = "trained on windows of" if config.model.kind == "lstm" else "hears"
     return f"The model {what} {seen} tokens ({told})."
 

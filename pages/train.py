@@ -11,6 +11,7 @@ import streamlit as st
 
 import appui
 from musegen import jobs, studio
+from musegen.config import AUTO_TRANSPOSE
 from musegen.errors import MusegenError
 from musegen.plots import training_progress
 from musegen.runs import delete_run, rename_run, zip_run
@@ -196,9 +197,11 @@ with st.expander("Settings", expanded=True):
     patience = c[2].number_input("Early stopping", 0, 50, 3, key=k + "patience",
                                  help="Stop when validation loss has not improved for this many epochs, and keep "
                                       "the best epoch (0 = off).")
-    transpose = c[3].number_input("Transpose up to (semitones)", 0, 12, 5, key=k + "transpose",
-                                  help="Each passage is also learnt moved up or down by up to this many semitones: "
-                                       "more music from few pieces (0 = off).")
+    transpose = c[3].selectbox(
+        "Transpose up to", [AUTO_TRANSPOSE, *range(13)], key=k + "transpose",
+        format_func=lambda n: "auto" if n == AUTO_TRANSPOSE else f"± {n} semitones" if n else "off",
+        help="Each passage is also learnt moved up or down by up to this many semitones: more music from few "
+             "pieces. Auto: ± 5 for fewer than 100 pieces, off for more (there it blurred the harmony).")
 
 config = studio.build_config((data["name"] or "upload") if data else "bach", kind, v, scheme=scheme,
                              min_count=int(st.session_state.get("ds-cutoff", 50)), seed=int(seed),

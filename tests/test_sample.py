@@ -28,6 +28,16 @@ def test_fast_path_matches_the_models_forward_pass(generator):
     assert np.allclose(gen.step_logits(x), model(x).numpy(), atol=1e-4)
 
 
+def test_the_default_wavenet_shape_steps_exactly_too():
+    """Two stacks of dilations (the default shape, scaled down): the queues of the second stack
+    restart at dilation 1 and must still match the model over more than one receptive field."""
+    config = tiny_model("wavenet")
+    config.stacks, config.dilation_depth = 2, 4
+    model = build_model(config, VOCAB, 64)
+    x = ids(2, 80, seed=5)
+    assert np.allclose(Generator(model, config, VOCAB, 64).step_logits(x), model(x).numpy(), atol=1e-4)
+
+
 def test_greedy_equals_the_articles_predict_loop(generator):
     model, gen = generator
     primer = ids(1, 12, seed=3)

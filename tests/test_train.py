@@ -115,6 +115,8 @@ def test_library_operations(trained_run, tmp_path):
     (tmp_path / "lib" / "broken").mkdir()
     (tmp_path / "lib" / "broken" / "config.json").write_text("{}")
     assert len(list_runs(tmp_path / "lib")) == 1
+    shutil.copytree(trained_run.path, tmp_path / "lib" / ".half-built.building")  # a bundle being rebuilt
+    assert [r.name for r in list_runs(tmp_path / "lib")] == ["my-bach-run"]
 
 
 def test_a_damaged_bundle_is_a_clear_error(trained_run, tmp_path):
@@ -221,3 +223,12 @@ def test_a_seed_repeats_an_augmented_run(tmp_path, pieces):
     first, again, plain = losses("a", 5), losses("b", 5), losses("c", 0)
     assert again == pytest.approx(first, rel=1e-5)
     assert abs(plain[1] - first[1]) > 1e-3, "the transposed windows are what the model trains on"
+
+
+def test_transposition_is_automatic_for_few_pieces_and_explicit_otherwise():
+    from musegen.config import AUTO_TRANSPOSE
+    from musegen.train import transposition
+
+    assert transposition(AUTO_TRANSPOSE, 10) == 5 and transposition(AUTO_TRANSPOSE, 99) == 5
+    assert transposition(AUTO_TRANSPOSE, 100) == 0 and transposition(AUTO_TRANSPOSE, 350) == 0
+    assert transposition(3, 350) == 3 and transposition(0, 10) == 0
