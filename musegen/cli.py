@@ -233,9 +233,17 @@ def cmd_evaluate(args) -> dict:
               f"{result['overlap']:.2f}, KL {result['kl']:.3f}; {c['collapsed']} collapsed; longest copied passage "
               f"{m['longest_copy']} tokens ({m['longest_copy_file']}; real music: {m['validation_baseline']:.0f})",
               file=sys.stderr)
+        real, made = result["structure"]["real"], result["structure"]["generated"]
+        for key, label in (("on_beat_share", "notes on the beat"), ("beat_chord_fit", "beat chords that are triads/7ths"),
+                           ("bar_repetition", "bars repeated"), ("key_stability", "key stability")):
+            print(f"  {label}: {_share(made.get(key))} (real music {_share(real.get(key))})", file=sys.stderr)
         if c["warning"]:
             print(c["warning"], file=sys.stderr)
     return result
+
+
+def _share(value) -> str:
+    return "–" if value is None or value != value else f"{value:.2f}"
 
 
 def parser() -> argparse.ArgumentParser:

@@ -183,6 +183,10 @@ def test_cli_evaluate_prints_one_json_line(trained_run, pieces, tmp_path, capsys
     for key in ("nll", "perplexity", "accuracy", "musical", "overlap", "kl", "collapse", "memorisation"):
         assert key in result
     assert result["split"] == "re-split" and result["temperature"] == 0.8
+    # Without --json: a summary for a person, structure against real music included.
+    assert main(["evaluate", str(trained_run.path), "--dataset", str(folder), "--pieces", "2", "--length", "48"]) == 0
+    err = capsys.readouterr().err
+    assert "notes on the beat: " in err and "(real music 1.00)" in err  # the synthetic pieces are all on the beat
 
 
 def test_cli_evaluate_reports_a_missing_run(tmp_path, capsys):
