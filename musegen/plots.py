@@ -75,8 +75,9 @@ def piano_roll(piece: Piece, title: str | None = None, unit: str = "seconds") ->
         xaxis=dict(title="time (s)" if unit == "seconds" else "time (quarter notes)", rangemode="tozero"),
         yaxis=dict(title="pitch", range=[lo - 0.5, hi + 0.5], **_c_ticks(lo, hi)),
         bargap=0, barmode="overlay", showlegend=len(parts) > 1, template="plotly_white",
-        legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1.0),
-        margin=dict(l=50, r=20, t=70, b=40),
+        # The parts' legend under the roll: above it, it runs into the title on a phone.
+        legend=dict(orientation="h", yanchor="top", y=-0.2, xanchor="left", x=0),
+        margin=dict(l=50, r=20, t=50, b=40),
     )
     if not len(notes):
         fig.add_annotation(text="no notes", showarrow=False, xref="paper", yref="paper", x=0.5, y=0.5)
