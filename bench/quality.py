@@ -125,6 +125,7 @@ def judge(run, loaded, seed: int = 0) -> dict:
         "scheme": run.config.tokenizer.scheme,
         "dataset": run.config.data.dataset,
         "receptive_field": run.summary.get("receptive_field"),
+        "context_tokens": run.summary.get("context_tokens") or run.summary.get("receptive_field"),
         "held_out_pieces": len(val_pieces),
         "generated_pieces": len(generated),
         "real": metrics.structure_summary(real),
@@ -182,10 +183,11 @@ def context_section() -> list[dict]:
 # ---------------------------------------------------------------- 2. fine-tuning
 
 
-FINETUNE_ARMS = {  # name: (start from the bundled model?, transpose)
+FINETUNE_ARMS = {  # name: (start from the bundled model?, transpose); auto is off when fine-tuning, ±5 from scratch
     "bundled": (True, AUTO_TRANSPOSE),
-    "bundled, no transposition": (True, 0),
+    "bundled, transposed ±5": (True, 5),
     "scratch": (False, AUTO_TRANSPOSE),
+    "scratch, no transposition": (False, 0),
 }
 
 
@@ -303,7 +305,7 @@ def write_report(results: dict) -> Path:
     cols = [("run", "model", ""), ("side", "", ""), ("on_beat_share", "on-beat onsets", ".2f"),
             ("beat_chord_fit", "beat chords triad/7th", ".2f"), ("bar_repetition", "bars repeated", ".2f"),
             ("key_stability", "key stability", ".2f")]
-    summary_cols = [("run", "model", ""), ("scheme", "tokens", ""), ("receptive_field", "context (tokens)", ""),
+    summary_cols = [("run", "model", ""), ("scheme", "tokens", ""), ("context_tokens", "context (tokens)", ""),
                     ("overlap", "overlap with real", ".2f"), ("overlap_real_vs_real", "real vs real", ".2f"),
                     ("collapsed", "collapsed", ""), ("copy_median_generated", "copied (median tokens)", ".0f"),
                     ("copy_median_real", "real shares (median)", ".0f")]

@@ -147,7 +147,7 @@ def plots(results: dict) -> list[str]:
     for i, dataset in enumerate(datasets):
         pick = {r["model"]: r for r in ours if r["dataset"] == dataset}
         for ax, key, title in zip(axes, ("val_nll", "val_accuracy", "tokens_per_s"),
-                                  ("val NLL / token (rich)", "val accuracy (rich)", "generation tokens/s")):
+                                  ("val NLL / token (metre)", "val accuracy (metre)", "generation tokens/s")):
             ax.bar(x + (i - 0.5) * 0.38, [pick[m][key] if m in pick else 0 for m in MODELS], 0.38, label=dataset)
             ax.set_title(title)
             ax.set_xticks(x, MODELS, fontsize=7)

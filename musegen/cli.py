@@ -279,7 +279,7 @@ def parser() -> argparse.ArgumentParser:
                          f"(default {t.early_stopping}, 0 = off)")
     tr.add_argument("--transpose", type=semitones, metavar="SEMITONES",
                     help="augment: move each training window by up to ± this many semitones, afresh every epoch; "
-                         "0 = off (default auto: 5 on fewer than 100 training files, else off)")
+                         "0 = off (default auto: 5 when learning from scratch on fewer than 100 files, else off)")
     tr.add_argument("--jitter", action=argparse.BooleanOptionalAction,
                     help="augment: nudge tempo and velocity tokens by one step at random (default off)")
     tr.add_argument("--steps-per-epoch", type=int, help="batches per epoch (0 = one pass)")

@@ -88,8 +88,8 @@ class TrainConfig:
     early_stopping: int = 3  # patience in epochs (stop when val loss rose this many times); 0 = off
     seed: int = 1
     steps_per_epoch: int = 0  # 0 = one pass over the training windows
-    # Augmentation: each window moved by up to ± this many semitones; 0 = off; AUTO_TRANSPOSE = ±5 on
-    # fewer than 100 training files, else off (on the 350 chorales it cost harmony: docs/quality.md).
+    # Augmentation: each window moved by up to ± this many semitones; 0 = off; AUTO_TRANSPOSE = ±5 when
+    # learning from scratch on fewer than 100 files, else off (measured: docs/quality.md).
     transpose: int = -1
     jitter: bool = False  # augmentation: nudge tempo and velocity tokens by one step at random
     base: str = ""  # fine-tune: the run (folder) whose weights training starts from

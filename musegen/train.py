@@ -105,13 +105,14 @@ def _finite(values) -> bool:
     return bool(values) and bool(np.isfinite(values).any())
 
 
-def transposition(setting: int, n_train_files: int) -> int:
-    """Semitones of transposition for a setting: "auto" moves a few pieces into other keys (more
-    music to learn from) and leaves a large collection in its own keys (where the measured cost
-    in harmony outweighs it)."""
+def transposition(setting: int, n_train_files: int, fine_tuning: bool = False) -> int:
+    """Semitones of transposition for a setting. "auto" moves a few pieces into other keys when a
+    model learns from scratch (more music to learn from); it leaves a large collection in its own
+    keys, and a fine-tuned model too: both measured better without it (docs/quality.md)."""
     if setting != AUTO_TRANSPOSE:
         return setting
-    return AUTO_TRANSPOSE_SEMITONES if n_train_files < AUTO_TRANSPOSE_FILES else 0
+    small = n_train_files < AUTO_TRANSPOSE_FILES
+    return AUTO_TRANSPOSE_SEMITONES if small and not fine_tuning else 0
 
 
 def _prepare(config: RunConfig, pieces, tokenizer, fit: bool):
@@ -121,7 +122,8 @@ def _prepare(config: RunConfig, pieces, tokenizer, fit: bool):
     if not token_data.train:
         raise InputError("Training needs at least one file outside the validation split: add music.")
     window, stride, targets = config.data.window, config.data.stride, config.model.targets
-    augment = Augment.for_training(tokenizer, transposition(config.train.transpose, len(token_data.train)),
+    augment = Augment.for_training(tokenizer, transposition(config.train.transpose, len(token_data.train),
+                                                            fine_tuning=bool(config.train.base)),
                                    config.train.jitter, targets)
     if augment is None:
         train_arrays = make_windows(token_data.train, window, stride, targets, tokenizer.pad_id)

@@ -201,7 +201,8 @@ with st.expander("Settings", expanded=True):
         "Transpose up to", [AUTO_TRANSPOSE, *range(13)], key=k + "transpose",
         format_func=lambda n: "auto" if n == AUTO_TRANSPOSE else f"± {n} semitones" if n else "off",
         help="Each passage is also learnt moved up or down by up to this many semitones: more music from few "
-             "pieces. Auto: ± 5 for fewer than 100 pieces, off for more (there it blurred the harmony).")
+             "pieces. Auto: ± 5 for a new model on fewer than 100 pieces; off for more pieces and when "
+             "fine-tuning (measured better without it there).")
 
 config = studio.build_config((data["name"] or "upload") if data else "bach", kind, v, scheme=scheme,
                              min_count=int(st.session_state.get("ds-cutoff", 50)), seed=int(seed),

@@ -232,3 +232,4 @@ def test_transposition_is_automatic_for_few_pieces_and_explicit_otherwise():
     assert transposition(AUTO_TRANSPOSE, 10) == 5 and transposition(AUTO_TRANSPOSE, 99) == 5
     assert transposition(AUTO_TRANSPOSE, 100) == 0 and transposition(AUTO_TRANSPOSE, 350) == 0
     assert transposition(3, 350) == 3 and transposition(0, 10) == 0
+    assert transposition(AUTO_TRANSPOSE, 10, fine_tuning=True) == 0 and transposition(4, 10, fine_tuning=True) == 4
