@@ -12,8 +12,7 @@ import sys
 import time
 from pathlib import Path
 
-from .config import (AUTO_TRANSPOSE, DataConfig, ModelConfig, RunConfig, SampleConfig, TokenizerConfig, TrainConfig,
-                     replace)
+from .config import DataConfig, ModelConfig, RunConfig, SampleConfig, TokenizerConfig, TrainConfig, replace
 from .errors import InputError, MusegenError
 
 
@@ -93,16 +92,6 @@ def train_config(args) -> RunConfig:
                            steps_per_epoch=args.steps_per_epoch, transpose=args.transpose, jitter=args.jitter,
                            base=args.base)
     return config
-
-
-def semitones(text: str) -> int:
-    """--transpose: a number of semitones, or "auto"."""
-    if text.strip().lower() == "auto":
-        return AUTO_TRANSPOSE
-    try:
-        return max(0, int(text))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of semitones or 'auto'") from None
 
 
 def training_printer(quiet: bool):
@@ -277,9 +266,9 @@ def parser() -> argparse.ArgumentParser:
     tr.add_argument("--early-stopping", type=int, metavar="EPOCHS",
                     help=f"stop when val loss has not improved for this many epochs; the best epoch is kept "
                          f"(default {t.early_stopping}, 0 = off)")
-    tr.add_argument("--transpose", type=semitones, metavar="SEMITONES",
-                    help="augment: move each training window by up to ± this many semitones, afresh every epoch; "
-                         "0 = off (default auto: 5 when learning from scratch on fewer than 100 files, else off)")
+    tr.add_argument("--transpose", type=int, metavar="SEMITONES",
+                    help="augment: move each training window by up to ± this many semitones, afresh every epoch "
+                         "(default 0, off: it raised validation loss in every set-up measured, docs/quality.md)")
     tr.add_argument("--jitter", action=argparse.BooleanOptionalAction,
                     help="augment: nudge tempo and velocity tokens by one step at random (default off)")
     tr.add_argument("--steps-per-epoch", type=int, help="batches per epoch (0 = one pass)")

@@ -75,10 +75,6 @@ class ModelConfig:
     lstm_dense: int = 256
 
 
-AUTO_TRANSPOSE = -1
-AUTO_TRANSPOSE_SEMITONES, AUTO_TRANSPOSE_FILES = 5, 100
-
-
 @dataclass
 class TrainConfig:
     epochs: int = 20
@@ -88,9 +84,9 @@ class TrainConfig:
     early_stopping: int = 3  # patience in epochs (stop when val loss rose this many times); 0 = off
     seed: int = 1
     steps_per_epoch: int = 0  # 0 = one pass over the training windows
-    # Augmentation: each window moved by up to ± this many semitones; 0 = off; AUTO_TRANSPOSE = ±5 when
-    # learning from scratch on fewer than 100 files, else off (measured: docs/quality.md).
-    transpose: int = -1
+    # Augmentation: each window moved by up to ± this many semitones; 0 = off. Off by default: it
+    # raised validation loss and blurred the harmony in every set-up measured (docs/quality.md).
+    transpose: int = 0
     jitter: bool = False  # augmentation: nudge tempo and velocity tokens by one step at random
     base: str = ""  # fine-tune: the run (folder) whose weights training starts from
 

@@ -282,12 +282,24 @@ def piece_to_musicxml(piece: Piece, title: str | None = None) -> str:
     """MusicXML text for ``piece`` (see :func:`piece_to_stream` for the layout)."""
     from music21.musicxml import m21ToXml
 
-    score = piece_to_stream(piece, title)
+    def export(one: Piece) -> str:
+        data = m21ToXml.GeneralObjectExporter(piece_to_stream(one, title)).parse()
+        return data.decode("utf-8") if isinstance(data, bytes) else data
+
     try:
-        data = m21ToXml.GeneralObjectExporter(score).parse()
+        return export(piece)
     except Exception as exc:  # music21 raises many kinds on odd input
-        raise MusegenError(f"Could not write '{piece.name}' as MusicXML: {exc}") from exc
-    return data.decode("utf-8") if isinstance(data, bytes) else data
+        error = exc
+    if len(piece.time_signatures) > 1:
+        # music21 cannot always notate a metre that changes every few bars (an untrained model's
+        # habit): the score in the opening metre still shows the notes; the MIDI keeps every change.
+        one_metre = piece.with_notes(piece.notes)
+        one_metre.time_signatures = piece.time_signatures[:1]
+        try:
+            return export(one_metre)
+        except Exception:
+            pass
+    raise MusegenError(f"Could not write '{piece.name}' as MusicXML: {error}") from error
 
 
 def write_musicxml(piece: Piece, path: str | os.PathLike, title: str | None = None) -> Path:

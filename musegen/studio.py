@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .config import AUTO_TRANSPOSE, DataConfig, ModelConfig, RunConfig, SampleConfig, TokenizerConfig, TrainConfig
+from .config import DataConfig, ModelConfig, RunConfig, SampleConfig, TokenizerConfig, TrainConfig
 from .errors import AudioError, MusegenError
 from .piece import Piece
 
@@ -161,7 +161,7 @@ SCHEMES = {
 
 
 def build_config(dataset: str, kind: str, values: dict, scheme: str = "metre", min_count: int = 50,
-                 seed: int = 1, early_stopping: int = 3, transpose: int = AUTO_TRANSPOSE, base=None) -> RunConfig:
+                 seed: int = 1, early_stopping: int = 3, transpose: int = 0, base=None) -> RunConfig:
     """A RunConfig from the Train page's widget values (a PRESETS-shaped dict). ``base``: a run to
     fine-tune; its model and tokens are kept, so the values' model settings do not apply."""
     v = values

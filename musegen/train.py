@@ -19,7 +19,7 @@ from typing import Callable
 
 import numpy as np
 
-from .config import AUTO_TRANSPOSE, AUTO_TRANSPOSE_FILES, AUTO_TRANSPOSE_SEMITONES, RunConfig, to_dict
+from .config import RunConfig, to_dict
 from .dataset import (Augment, TokenData, augmentable_spans, augmented_dataset, make_windows, split_by_file,
                       tf_dataset, tokenize)
 from .errors import InputError, ModelError
@@ -105,16 +105,6 @@ def _finite(values) -> bool:
     return bool(values) and bool(np.isfinite(values).any())
 
 
-def transposition(setting: int, n_train_files: int, fine_tuning: bool = False) -> int:
-    """Semitones of transposition for a setting. "auto" moves a few pieces into other keys when a
-    model learns from scratch (more music to learn from); it leaves a large collection in its own
-    keys, and a fine-tuned model too: both measured better without it (docs/quality.md)."""
-    if setting != AUTO_TRANSPOSE:
-        return setting
-    small = n_train_files < AUTO_TRANSPOSE_FILES
-    return AUTO_TRANSPOSE_SEMITONES if small and not fine_tuning else 0
-
-
 def _prepare(config: RunConfig, pieces, tokenizer, fit: bool):
     """Tokens split by file; training windows (plain (x, y, w), or (spans, masks) when augmented);
     validation windows (never augmented)."""
@@ -122,9 +112,7 @@ def _prepare(config: RunConfig, pieces, tokenizer, fit: bool):
     if not token_data.train:
         raise InputError("Training needs at least one file outside the validation split: add music.")
     window, stride, targets = config.data.window, config.data.stride, config.model.targets
-    augment = Augment.for_training(tokenizer, transposition(config.train.transpose, len(token_data.train),
-                                                            fine_tuning=bool(config.train.base)),
-                                   config.train.jitter, targets)
+    augment = Augment.for_training(tokenizer, config.train.transpose, config.train.jitter, targets)
     if augment is None:
         train_arrays = make_windows(token_data.train, window, stride, targets, tokenizer.pad_id)
     else:

@@ -167,3 +167,14 @@ def test_parts_beyond_the_limit_keep_the_busiest():
     tok = MetreTokenizer(TokenizerConfig(max_parts=2))
     back = tok.decode(tok.encode(piece))
     assert [p.program for p in back.parts] == [41, 42]
+
+
+def test_a_metre_that_changes_every_few_bars_still_gets_a_score():
+    """An untrained model's output: eight parts, odd durations, the metre changing every two bars.
+    music21 cannot always notate that; the score then keeps the opening metre, the notes all there."""
+    rng = np.random.default_rng(5)
+    rows = [(rng.integers(0, 60) / 3, rng.choice([0.25, 1 / 3, 0.5, 1.25, 2.5]), rng.integers(40, 90), 80,
+             rng.integers(0, 8)) for _ in range(200)]
+    piece = Piece("odd", np.array(rows, float), time_signatures=[(0, 3, 2), (12, 9, 8), (16.5, 2, 4), (18.5, 5, 8)])
+    xml = piece_to_musicxml(piece)
+    assert "<beats>3</beats>" in xml and xml.count("<part id=") == 8

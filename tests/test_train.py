@@ -21,7 +21,7 @@ def test_a_run_bundle_holds_everything_to_reload(trained_run, pieces):
     model = Run.load(trained_run.path).load_model()
     assert model.count_params() == s["params"]
     assert s["stop_reason"] == f"Finished 2 epochs: kept epoch {s['best_epoch']} (val loss {s['val_loss']:.3f})."
-    assert s["augmentation"] == {"transpose": 5, "jitter": False} and s["base"] is None
+    assert s["augmentation"] is None and s["base"] is None  # transposition is off by default
     # The context in bars of the music it learnt from: the synthetic pieces are 8 bars of 4/4.
     bars = sum(len(p.bar_starts()) for p in pieces)
     assert data["tokens_per_bar"] == pytest.approx(sum(len(trained_run.tokenizer.encode(p)) for p in pieces) / bars, rel=1e-3)
@@ -224,12 +224,3 @@ def test_a_seed_repeats_an_augmented_run(tmp_path, pieces):
     assert again == pytest.approx(first, rel=1e-5)
     assert abs(plain[1] - first[1]) > 1e-3, "the transposed windows are what the model trains on"
 
-
-def test_transposition_is_automatic_for_few_pieces_and_explicit_otherwise():
-    from musegen.config import AUTO_TRANSPOSE
-    from musegen.train import transposition
-
-    assert transposition(AUTO_TRANSPOSE, 10) == 5 and transposition(AUTO_TRANSPOSE, 99) == 5
-    assert transposition(AUTO_TRANSPOSE, 100) == 0 and transposition(AUTO_TRANSPOSE, 350) == 0
-    assert transposition(3, 350) == 3 and transposition(0, 10) == 0
-    assert transposition(AUTO_TRANSPOSE, 10, fine_tuning=True) == 0 and transposition(4, 10, fine_tuning=True) == 4
