@@ -78,10 +78,10 @@ class ModelConfig:
 @dataclass
 class TrainConfig:
     epochs: int = 20
-    batch_size: int = 8  # windows per step: 8 × 512 tokens (long windows want more, smaller steps)
+    batch_size: int = 8  # windows per step; with 512-token windows, 32 gave too few steps to learn pitch well
     learning_rate: float = 1e-3
     max_seconds: float = 0.0  # time budget; 0 = none
-    early_stopping: int = 3  # patience in epochs (stop when val loss rose this many times); 0 = off
+    early_stopping: int = 3  # stop when val loss has not improved for this many epochs (best kept); 0 = off
     seed: int = 1
     steps_per_epoch: int = 0  # 0 = one pass over the training windows
     # Augmentation: each window moved by up to ± this many semitones; 0 = off. Off by default: it
