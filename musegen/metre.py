@@ -215,9 +215,10 @@ class MetreTokenizer(Tokenizer):
 
     def header(self, ids: np.ndarray) -> np.ndarray:
         ids = np.asarray(ids, np.int32)
-        keep = [i for i, t in enumerate(ids) if self.vocab[t].startswith(("Tempo_", "Program_")) or t == self.bos_id]
-        head = [k for n, k in enumerate(keep) if k == n]  # only the run at the very start
-        return ids[head]
+        n = 0
+        while n < len(ids) and (ids[n] == self.bos_id or self.vocab[ids[n]].startswith(("Tempo_", "Program_"))):
+            n += 1
+        return ids[:n]
 
     # ------------------------------------------------------------------ clock and augmentation
 

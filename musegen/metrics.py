@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .errors import ModelError
+from .midi import MAJOR_PROFILE, MINOR_PROFILE
 from .piece import DURATION, PART, PITCH, START, Piece, beat_quarters
 from .sample import collapse_warning  # noqa: F401  (one definition of "collapsed", shared with the app)
 
@@ -244,9 +245,7 @@ POPCOUNT = np.array([bin(m).count("1") for m in range(4096)])
 IS_CHORD = np.zeros(4096, bool)  # indexed by a 12-bit pitch-class mask (bit k = pitch class k)
 IS_CHORD[[sum(1 << (root + i) % 12 for i in shape) for root in range(12) for shape in _SHAPES]] = True
 
-# Krumhansl–Kessler profiles (a copy of midi.py's), C major then C minor; rows: 12 majors, 12 minors.
-MAJOR_PROFILE = np.array([6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88])
-MINOR_PROFILE = np.array([6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17])
+# Krumhansl–Kessler profiles rolled to every tonic, centred and normalised: rows 12 majors, 12 minors.
 _PROFILES = np.array([np.roll(p, tonic) for p in (MAJOR_PROFILE, MINOR_PROFILE) for tonic in range(12)])
 _PROFILES = (_PROFILES - _PROFILES.mean(1, keepdims=True)) / np.linalg.norm(
     _PROFILES - _PROFILES.mean(1, keepdims=True), axis=1, keepdims=True)

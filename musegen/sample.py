@@ -407,8 +407,9 @@ class Composer:
 
     @property
     def bar_quarters(self) -> float:
-        num, den = self.time_signature
-        return num * 4.0 / den
+        from .piece import bar_quarters
+
+        return bar_quarters(*self.time_signature)
 
     @property
     def default_parts(self) -> list:
