@@ -16,6 +16,7 @@ test: setup test-sysdeps
 
 bench: setup
 	$(PY) bench/run.py
+	$(PY) -m bench.steering
 
 # Pulse, form and parts, measured against held-out real music: writes docs/quality.md + docs/quality/.
 quality: setup

@@ -2,7 +2,7 @@
 
     python bench/memchild.py baseline            import TensorFlow + Keras only
     python bench/memchild.py train OUT SECONDS   train the default WaveNet on 60 Bach chorales
-    python bench/memchild.py app RUN [RUN…]      what the app holds: a Composer per run, one piece each
+    python bench/memchild.py app RUN [RUN…]      what the app holds: a Composer per run, one piece each (no TensorFlow)
 
 TensorFlow allocates outside Python's heap, so tracemalloc cannot see it. The peak is VmHWM from
 /proc/self/status: ru_maxrss would not do, since Linux carries the parent's high-water mark across
@@ -31,8 +31,9 @@ def peak_mb() -> float:
 
 def main(what: str, args: list[str]) -> dict:
     start = time.perf_counter()
-    import keras  # noqa: F401
-    import tensorflow  # noqa: F401
+    if what != "app":  # the app generates on NumPy: it never imports TensorFlow
+        import keras  # noqa: F401
+        import tensorflow  # noqa: F401
 
     info: dict = {}
     if what == "train":

@@ -168,29 +168,38 @@ def cmd_generate(args) -> dict:
     sample = SampleConfig(length=args.length, seconds=args.seconds, temperature=args.temperature, top_k=args.top_k,
                           top_p=args.top_p, seed=args.seed, variations=args.variations,
                           primer="file" if Path(args.primer).suffix else args.primer,
-                          primer_tokens=args.primer_tokens, tempo=args.tempo,
-                          program=instrument_program(args.instrument) if args.instrument else None)
+                          primer_tokens=args.primer_tokens, primer_bars=args.primer_bars, keep_primer=args.keep_primer,
+                          tempo=args.tempo, program=instrument_program(args.instrument) if args.instrument else None,
+                          key=args.key, key_strength=args.key_strength, pitch_range=args.pitch_range,
+                          repetition_guard=args.repetition_guard == "on", bars=args.bars,
+                          time_signature=args.time_signature)
     piece = None
     if sample.primer == "file":
         primer_path = Path(args.primer)
         if not primer_path.is_file():
             raise MusegenError(f"Primer file not found: {primer_path}")
         piece = read_file_bytes(primer_path.name, primer_path.read_bytes(), run.config.data.parts, run.config.data.limits)
-    import_tensorflow_quietly()
-    composition = Composer(run).compose(sample, piece)
+    composition = Composer(run).compose(sample, piece)  # NumPy only: no TensorFlow to import
     outputs = []
     n = len(composition.pieces)
-    for i, piece in enumerate(composition.pieces):
-        files = {"midi": str(write_midi(piece, numbered(Path(args.out), i, n)))}
+    for i, written in enumerate(composition.pieces):
+        files = {"midi": str(write_midi(written, numbered(Path(args.out), i, n)))}
         if args.musicxml:
-            files["musicxml"] = str(write_musicxml(piece, numbered(Path(args.musicxml), i, n)))
+            files["musicxml"] = str(write_musicxml(written, numbered(Path(args.musicxml), i, n)))
         if args.audio:
             files["audio"] = str(render(Path(files["midi"]), numbered(Path(args.audio), i, n)))
         outputs.append(files)
         if not args.json:
-            print(f"{', '.join(files.values())}: {piece.n_notes} notes, {piece.seconds:.1f} s", file=sys.stderr)
+            took_over = f", the model takes over at quarter {written.takeover:g}" if written.takeover else ""
+            print(f"{', '.join(files.values())}: {written.n_notes} notes, {written.seconds:.1f} s{took_over}",
+                  file=sys.stderr)
+    if composition.steering and not args.json:
+        print(f"steering: {', '.join(composition.steering)}", file=sys.stderr)
+    first = composition.pieces[0]
     return {"tokens": int(sum(len(x) for x in composition.ids)), "tokens_per_s": round(composition.tokens_per_s, 1),
-            "seed": composition.seed, "outputs": outputs}
+            "seed": composition.seed, "outputs": outputs, "steering": composition.steering,
+            "continuation": piece is not None, "takeover_quarters": first.takeover,
+            "time_signature": "/".join(map(str, first.time_signature)), "tempo": round(first.tempo, 2)}
 
 
 def cmd_render(args) -> dict:
@@ -303,12 +312,29 @@ def parser() -> argparse.ArgumentParser:
     ge.add_argument("--seconds", type=float, default=0.0, help="generate this many seconds of music instead")
     ge.add_argument("--temperature", type=float, default=s.temperature, help="0 = greedy argmax (the article)")
     ge.add_argument("--top-k", type=int, default=0, help="sample among the k likeliest tokens (0 = off)")
-    ge.add_argument("--top-p", type=float, default=1.0, help="nucleus sampling threshold (1 = off)")
+    ge.add_argument("--top-p", type=float, default=s.top_p, help=f"nucleus sampling threshold (default {s.top_p:g}; 1 = off)")
     ge.add_argument("--seed", type=int, help="same seed, same music")
     ge.add_argument("--variations", type=int, default=1, help="pieces to write in one batch")
     ge.add_argument("--primer", default="random", help="random (a validation window) | none | a MIDI file to continue")
     ge.add_argument("--primer-tokens", type=int, default=s.primer_tokens, help="primer length in tokens")
-    ge.add_argument("--tempo", type=float, default=0.0, help="BPM (default: the dataset's)")
+    ge.add_argument("--primer-bars", type=int, default=0,
+                    help="primer length in whole bars (metre tokens), instead of --primer-tokens")
+    ge.add_argument("--keep-primer", action=argparse.BooleanOptionalAction, default=s.keep_primer,
+                    help="a continuation starts with your passage, so the join can be heard (default: on)")
+    ge.add_argument("--tempo", type=float, default=0.0, help="BPM (default: the primer's, else the dataset's)")
+    ge.add_argument("--bars", type=int, default=0, help="generate this many bars (metre tokens) instead of --length")
+    ge.add_argument("--time-signature", default="",
+                    help="the metre of a piece started from nothing, e.g. 3/4 or 6/8 (metre tokens; default the dataset's)")
+    steering = ge.add_argument_group("steering", "rules on every note the model chooses")
+    steering.add_argument("--key", default="",
+                          help="keep to a key: 'D minor', 'Bb major', 'F# dorian', … or 'auto' (the primer's key)")
+    steering.add_argument("--key-strength", type=float, default=s.key_strength,
+                          help=f"1 = strict (only the scale); below 1 an outside note is (1 - S) times as likely "
+                               f"(default {s.key_strength:g})")
+    steering.add_argument("--pitch-range", default="", help="lowest-highest note, e.g. C3-C6 (middle C is C4)")
+    steering.add_argument("--repetition-guard", choices=["on", "off"], default="on" if s.repetition_guard else "off",
+                          help="no passage may loop: after the same 32 tokens the same next token at most 3 times "
+                               "(default on; it keeps greedy decoding from collapsing)")
     ge.add_argument("--instrument", default=None,
                     help="play every part on one instrument: a General MIDI program 0-127 or a name such as violin "
                          "or 'church organ' (default: each part's own, as the music says)")
@@ -319,8 +345,8 @@ def parser() -> argparse.ArgumentParser:
     ev.add_argument("--dataset", help="the music it was trained on, if not where the run says (re-splits by seed)")
     ev.add_argument("--pieces", type=int, default=8, help="pieces to generate and compare (default 8)")
     ev.add_argument("--length", type=int, default=400, help="tokens per generated piece (default 400)")
-    ev.add_argument("--temperature", type=float, default=1.0, help="0 = greedy argmax (the article)")
-    ev.add_argument("--top-p", type=float, default=1.0, help="nucleus sampling threshold (1 = off)")
+    ev.add_argument("--temperature", type=float, default=s.temperature, help="0 = greedy argmax (the article)")
+    ev.add_argument("--top-p", type=float, default=s.top_p, help="nucleus sampling threshold (1 = off)")
     ev.add_argument("--seed", type=int, default=0)
 
     re_ = command("render", "render a MIDI file to audio with FluidSynth", cmd_render)

@@ -97,13 +97,22 @@ class SampleConfig:
     seconds: float = 0.0  # if > 0, generate until this much music instead of `length` tokens
     temperature: float = 0.8  # 0 = greedy argmax (the article); 0.8 fit the data best in docs/study.md
     top_k: int = 0
-    top_p: float = 1.0
+    top_p: float = 0.9  # nucleus: measured in docs/quality.md, it brought beat chords and pitch statistics nearer real music
     seed: int | None = None
     variations: int = 1
     primer: str = "random"  # random (a validation window) | none | a MIDI file path
     primer_tokens: int = 64
-    tempo: float = 0.0  # BPM of the output; 0 = the dataset's
+    primer_bars: int = 0  # if > 0, the primer is this many whole bars (metre scheme) instead of primer_tokens
+    keep_primer: bool = True  # a continuation of the user's music starts with their passage
+    tempo: float = 0.0  # BPM of the output; 0 = the primer's, else the dataset's
     program: int | None = None  # General MIDI instrument for every pitched part; None = the parts' own
+    # Steering (musegen/steer.py): rules on the next-token choice, for every model and scheme.
+    key: str = ""  # "" = free, "auto" = the primer's key, or a named key: "D minor", "Bb major", "F# dorian"
+    key_strength: float = 0.95  # 1 = strict (only the scale); below, an outside note is (1 - s) times as likely
+    pitch_range: str = ""  # lowest-highest note, e.g. "C3-C6"; "" = the model's whole range
+    repetition_guard: bool = True  # no passage of 32 tokens followed the same way a 4th time: no loops
+    bars: int = 0  # if > 0, generate this many bars (metre scheme) instead of seconds/length
+    time_signature: str = ""  # e.g. "3/4": the metre of a piece started from nothing (metre scheme)
 
 
 @dataclass

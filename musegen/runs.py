@@ -3,6 +3,7 @@
     config.json     RunConfig (data, tokenizer, model, training settings)
     tokenizer.json  scheme settings + vocabulary
     model.keras     weights of the best epoch so far (replaced atomically)
+    weights.npz     the same weights as plain arrays: generation reads these, without TensorFlow
     history.json    per-epoch loss / val_loss / accuracy / val_accuracy, elapsed seconds
     data.json       source, per-file report with hashes, train/validation file names
     primers.npy     validation windows, so generation can start from real music offline
@@ -41,7 +42,11 @@ def _jsonable(value):
 
 
 def save_model(model, path: Path) -> Path:
-    """Keras writes to a temporary .keras file that then replaces the bundle's."""
+    """Keras writes to a temporary .keras file that then replaces the bundle's; the NumPy weights
+    that generation reads go beside it."""
+    from .engine import WEIGHTS, export_weights
+
+    export_weights(model, Path(path).parent / WEIGHTS)  # first: a new model.keras means both are current
     with atomic_path(path, suffix=".keras") as tmp:
         model.save(tmp)
     return Path(path)

@@ -86,6 +86,10 @@ class Tokenizer:
     def tokens_to_notes(self, tokens: list[str]) -> np.ndarray:
         raise NotImplementedError
 
+    def token_pitches(self) -> list[tuple[int, ...]]:
+        """The MIDI pitches each token sounds (none for time, part and special tokens)."""
+        return [(int(t[6:]),) if t.startswith("Pitch_") else () for t in self.vocab]
+
     def token_quarters(self, bar_quarters: float = 4.0) -> np.ndarray:
         """How far each token moves the clock, in quarter notes (to stop after N seconds)."""
         raise NotImplementedError
@@ -204,8 +208,11 @@ class NotesTokenizer(Tokenizer):
             return f"{PITCH_CLASSES[p % 12]}{p // 12 - 1}"
         return ".".join(str(pc) for pc in sorted(set(p % 12 for p in distinct)))
 
+    def token_pitches(self) -> list[tuple[int, ...]]:
+        return [() if t in SPECIALS else tuple(self.pitches_of(t)) for t in self.vocab]
+
     @staticmethod
-    def token_pitches(token: str) -> list[int]:
+    def pitches_of(token: str) -> list[int]:
         if token[0].isdigit():  # a chord of pitch classes, voiced from middle C as the article does
             return [60 + int(pc) for pc in token.split(".")]
         name, octave = NOTE_NAME.match(token).groups()
@@ -213,7 +220,7 @@ class NotesTokenizer(Tokenizer):
 
     def tokens_to_notes(self, tokens: list[str]) -> np.ndarray:
         step = self.config.step_quarters
-        notes = [(i * step, step, pitch, 80) for i, token in enumerate(tokens) for pitch in self.token_pitches(token)]
+        notes = [(i * step, step, pitch, 80) for i, token in enumerate(tokens) for pitch in self.pitches_of(token)]
         return np.array(notes, dtype=np.float64).reshape(-1, 4)
 
     def fit(self, pieces: list[Piece]) -> "NotesTokenizer":

@@ -65,7 +65,7 @@ def test_notes_scheme_is_the_articles(chorales):
     back = tok.decode(tok.encode(piece))
     assert np.allclose(np.diff(np.unique(back.notes[:, START])), 0.5)  # the article's fixed half beat
     for token in tok.vocab[3:]:
-        assert NotesTokenizer.onset_token(np.array(NotesTokenizer.token_pitches(token))) == token
+        assert NotesTokenizer.onset_token(np.array(NotesTokenizer.pitches_of(token))) == token
 
 
 def test_every_token_rare_is_a_clear_error(chorales):

@@ -1,0 +1,281 @@
+"""Steering: rules that reshape the next-token logits, shared by every model and token scheme.
+
+Each rule sees the logits of a batch of sequences before a token is chosen, and the chosen tokens
+after; rules compose in a list. What they know about tokens (which pitches one sounds, where the
+bars are) comes from the tokenizer, so one rule serves the metre, rich and article schemes alike.
+
+    KeyLock         notes outside a scale masked (strict) or made rarer (soft)
+    PitchRange      notes outside [lowest, highest] masked
+    RepetitionGuard a passage may come back, but not loop: the n-gram after which a token came
+                    `limit` times cannot be followed by it again
+    ForceAfter      after a Bar the time signature is the one asked for (pieces from nothing)
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from .errors import MusegenError
+
+NEG = -1e9
+TONICS = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
+# Scale degrees in semitones above the tonic. "minor" is the natural minor with its leading tone
+# (the raised seventh every minor-key cadence uses), so a Bach chorale in D minor stays in D minor.
+SCALES = {
+    "major": (0, 2, 4, 5, 7, 9, 11),
+    "minor": (0, 2, 3, 5, 7, 8, 10, 11),
+    "natural minor": (0, 2, 3, 5, 7, 8, 10),
+    "harmonic minor": (0, 2, 3, 5, 7, 8, 11),
+    "dorian": (0, 2, 3, 5, 7, 9, 10),
+    "mixolydian": (0, 2, 4, 5, 7, 9, 10),
+    "major pentatonic": (0, 2, 4, 7, 9),
+    "minor pentatonic": (0, 3, 5, 7, 10),
+    "blues": (0, 3, 5, 6, 7, 10),
+}
+NOTE_NAMES = ["C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B"]
+
+
+@dataclass(frozen=True)
+class Scale:
+    tonic: int  # pitch class, C = 0
+    mode: str
+
+    @property
+    def pitch_classes(self) -> frozenset[int]:
+        return frozenset((self.tonic + step) % 12 for step in SCALES[self.mode])
+
+    def __str__(self) -> str:
+        return f"{NOTE_NAMES[self.tonic]} {self.mode}"
+
+
+def parse_pitch_class(name: str) -> int:
+    """'D', 'f#', 'Bb', 'E-' (music21's flat) → pitch class."""
+    m = re.fullmatch(r"\s*([A-Ga-g])\s*(#|♯|b|♭|-)?\s*", name)
+    if not m:
+        raise MusegenError(f"'{name}' is not a note name: use a letter A–G, optionally with # or b (e.g. F#, Bb).")
+    shift = {"#": 1, "♯": 1, "b": -1, "♭": -1, "-": -1}.get(m.group(2) or "", 0)
+    return (TONICS[m.group(1).upper()] + shift) % 12
+
+
+def parse_scale(text: str) -> Scale:
+    """'D minor', 'Bb major', 'F# dorian', 'C' (major) → Scale, or a message naming what is known."""
+    words = text.strip().split(maxsplit=1)
+    if not words:
+        raise MusegenError("Name a key, e.g. 'D minor' or 'Bb major'.")
+    mode = words[1].strip().lower() if len(words) > 1 else "major"
+    if mode not in SCALES:
+        raise MusegenError(f"Unknown scale '{mode}': choose one of {', '.join(SCALES)}.")
+    return Scale(parse_pitch_class(words[0]), mode)
+
+
+def scale_of_key(tonic: int, minor: bool) -> Scale:
+    return Scale(tonic, "minor" if minor else "major")
+
+
+def parse_pitch(text: str) -> int:
+    """'C3', 'F#5', 'Bb2' or a MIDI number → MIDI pitch (middle C = C4 = 60)."""
+    text = text.strip()
+    if text.lstrip("-").isdigit():
+        pitch = int(text)
+    else:
+        m = re.fullmatch(r"([A-Ga-g]\s*(?:#|♯|b|♭|-)?)\s*(-?\d)", text)
+        if not m:
+            raise MusegenError(f"'{text}' is not a note: write it like C3, F#5 or Bb2 (middle C is C4), or a MIDI number.")
+        pitch = parse_pitch_class(m.group(1)) + 12 * (int(m.group(2)) + 1)
+        pitch += 12 if m.group(1)[0].upper() == "B" and parse_pitch_class(m.group(1)) == 0 else 0  # B#3 is C4
+        pitch -= 12 if m.group(1)[0].upper() == "C" and parse_pitch_class(m.group(1)) == 11 else 0  # Cb4 is B3
+    if not 0 <= pitch <= 127:
+        raise MusegenError(f"'{text}' is outside the MIDI range (C-1 … G9, 0–127).")
+    return pitch
+
+
+def parse_range(text: str) -> tuple[int, int]:
+    """'C3-C6' → (48, 84)."""
+    m = re.fullmatch(r"\s*(\S+?)\s*(?:-|–|\.\.|to)\s*(\S+)\s*", text)
+    if not m:
+        raise MusegenError(f"'{text}' is not a range: write the lowest and highest note, e.g. C3-C6.")
+    low, high = parse_pitch(m.group(1)), parse_pitch(m.group(2))
+    if low > high:
+        raise MusegenError(f"The range {text} is upside down: the lowest note comes first (e.g. C3-C6).")
+    return low, high
+
+
+def pitch_name(pitch: int) -> str:
+    return f"{NOTE_NAMES[pitch % 12]}{pitch // 12 - 1}"
+
+
+# ---------------------------------------------------------------- the rules
+
+
+class Rule:
+    """Base: start on the primer, reshape logits, then see what was chosen."""
+
+    def start(self, primer: np.ndarray) -> None:  # primer (batch, P)
+        pass
+
+    def __call__(self, logits: np.ndarray) -> np.ndarray:
+        return logits
+
+    def update(self, chosen: np.ndarray) -> None:  # chosen (batch,)
+        pass
+
+
+class Banned(Rule):
+    """Tokens never written (padding, start of piece)."""
+
+    def __init__(self, vocab_size: int, ids):
+        self.mask = np.zeros(vocab_size, np.float32)
+        self.mask[list(ids)] = NEG
+
+    def __call__(self, logits):
+        return logits + self.mask
+
+
+class DrumTracker:
+    """Which sequences are writing a drum part now (metre scheme: the header's Program tokens give
+    the parts, Part tokens switch, a Bar goes back to part 0). Pitch rules leave drums alone."""
+
+    def __init__(self, tokenizer):
+        index = tokenizer.index
+        self.active = "Part_0" in index and "Program_0" in index
+        if self.active:
+            self.program0, self.drum_program = index["Program_0"], max(
+                i for t, i in index.items() if t.startswith("Program_"))
+            self.part0, self.bar = index["Part_0"], index["Bar"]
+            self.max_parts = sum(t.startswith("Part_") for t in index)
+
+    def start(self, primer: np.ndarray) -> None:
+        batch = primer.shape[0]
+        self.drum_parts = [set() for _ in range(batch)]
+        self.n_programs = np.zeros(batch, int)
+        self.part = np.zeros(batch, int)
+        for column in primer.T:
+            self.update(column)
+
+    def update(self, chosen: np.ndarray) -> None:
+        if not self.active:
+            return
+        for b, t in enumerate(chosen):
+            if self.program0 <= t <= self.drum_program:
+                if t == self.drum_program:
+                    self.drum_parts[b].add(self.n_programs[b])
+                self.n_programs[b] += 1
+            elif self.part0 <= t < self.part0 + self.max_parts:
+                self.part[b] = t - self.part0
+            elif t == self.bar:
+                self.part[b] = 0
+
+    def drums(self) -> np.ndarray:
+        """(batch,) True where the next note belongs to a drum part."""
+        if not self.active:
+            return np.zeros(len(self.part), bool)
+        return np.array([p in d for p, d in zip(self.part, self.drum_parts)])
+
+
+class PitchRule(Rule):
+    """A penalty on the tokens whose pitches break a rule (all of a chord token's pitches must pass);
+    tokens that sound no pitch, and drum parts, are never touched."""
+
+    def __init__(self, tokenizer, penalty_of_pitch):
+        pitches = tokenizer.token_pitches()
+        self.penalty = np.array([max((penalty_of_pitch(p) for p in ps), default=0.0) for ps in pitches], np.float32)
+        self.drums = DrumTracker(tokenizer)
+
+    def start(self, primer):
+        self.drums.start(primer)
+
+    def __call__(self, logits):
+        drums = self.drums.drums()
+        if not drums.any():
+            return logits + self.penalty
+        return logits + np.where(drums[:, None], 0.0, self.penalty)
+
+    def update(self, chosen):
+        self.drums.update(chosen)
+
+
+class KeyLock(PitchRule):
+    """strength 1: only notes of the scale; below 1, an outside note is (1 − strength) times as
+    likely as the model thought (0.95: twenty times rarer)."""
+
+    def __init__(self, tokenizer, scale: Scale, strength: float = 1.0):
+        if not 0.0 <= strength <= 1.0:
+            raise MusegenError(f"Key strength {strength:g} is outside 0–1 (1 = strict, 0 = off).")
+        penalty = NEG if strength >= 1.0 else np.log1p(-strength)
+        classes = scale.pitch_classes
+        super().__init__(tokenizer, lambda p: 0.0 if p % 12 in classes else penalty)
+        self.scale, self.strength = scale, strength
+
+
+class PitchRange(PitchRule):
+    def __init__(self, tokenizer, low: int, high: int):
+        super().__init__(tokenizer, lambda p: 0.0 if low <= p <= high else NEG)
+        self.low, self.high = low, high
+        if not any(low <= p <= high for ps in tokenizer.token_pitches() for p in ps):
+            raise MusegenError(f"No note the model knows lies between {pitch_name(low)} and {pitch_name(high)}: "
+                               "widen the range.")
+
+
+class RepetitionGuard(Rule):
+    """No loops: once the `n` tokens before a position have been followed by the same token `limit`
+    times, that token is barred there. A bar or a phrase may come back (form), a one-bar loop can
+    not go on (collapse). Greedy decoding, the article's argmax, needs it most."""
+
+    def __init__(self, n: int = 32, limit: int = 3):
+        self.n, self.limit = n, limit
+
+    def start(self, primer):
+        self.history = [list(row) for row in primer]
+        self.seen: list[dict[tuple, dict[int, int]]] = [{} for _ in primer]
+        for b, row in enumerate(self.history):
+            for i in range(self.n, len(row)):
+                self._count(b, tuple(row[i - self.n : i]), row[i])
+
+    def _count(self, b, context, token):
+        followers = self.seen[b].setdefault(context, {})
+        followers[token] = followers.get(token, 0) + 1
+
+    def __call__(self, logits):
+        out = None
+        for b, row in enumerate(self.history):
+            if len(row) < self.n:
+                continue
+            followers = self.seen[b].get(tuple(row[-self.n :]))
+            barred = [t for t, count in (followers or {}).items() if count >= self.limit]
+            if barred:
+                out = logits.copy() if out is None else out
+                out[b, barred] = NEG
+        return logits if out is None else out
+
+    def update(self, chosen):
+        for b, token in enumerate(chosen):
+            row = self.history[b]
+            if len(row) >= self.n:
+                self._count(b, tuple(row[-self.n :]), int(token))
+            row.append(int(token))
+
+
+class ForceAfter(Rule):
+    """After token `trigger`, only token `forced` (e.g. after Bar, the time signature asked for)."""
+
+    def __init__(self, vocab_size: int, trigger: int, forced: int):
+        self.trigger = trigger
+        self.mask = np.full(vocab_size, NEG, np.float32)
+        self.mask[forced] = 0.0
+
+    def start(self, primer):
+        self.after = primer[:, -1] == self.trigger
+
+    def __call__(self, logits):
+        return np.where(self.after[:, None], logits + self.mask, logits) if self.after.any() else logits
+
+    def update(self, chosen):
+        self.after = chosen == self.trigger
+
+
+def apply(rules, logits: np.ndarray) -> np.ndarray:
+    for rule in rules:
+        logits = rule(logits)
+    return logits

@@ -1,0 +1,146 @@
+"""Steering (key, range, repetition guard, metre), continuations, and generation without TensorFlow.
+
+The bundled Bach WaveNet writes the music: real weights, so the rules are tested where users meet
+them, and generation on NumPy is fast enough for it."""
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from musegen import steer
+from musegen.config import SampleConfig
+from musegen.errors import MusegenError
+from musegen.piece import PART, PITCH, START, Part, Piece
+from musegen.runs import Run
+from musegen.sample import Composer
+
+ROOT = Path(__file__).resolve().parent.parent
+BUNDLED = ROOT / "assets" / "models"
+
+
+@pytest.fixture(scope="module")
+def bach():
+    return Composer(Run.load(BUNDLED / "bach-wavenet"))
+
+
+def test_names_of_keys_ranges_and_their_mistakes():
+    assert steer.parse_scale("D minor").pitch_classes == {2, 4, 5, 7, 9, 10, 0, 1}  # with its leading tone C#
+    assert steer.parse_scale("Bb").pitch_classes == {10, 0, 2, 3, 5, 7, 9}
+    assert str(steer.parse_scale("f# dorian")) == "F# dorian"
+    assert steer.parse_range("C3-C6") == (48, 84) and steer.parse_range("A0 to 100") == (21, 100)
+    assert steer.parse_pitch("Bb2") == 46 and steer.parse_pitch("C4") == 60
+    for bad, words in [("H minor", "not a note name"), ("C lydian-ish", "Unknown scale")]:
+        with pytest.raises(MusegenError, match=words):
+            steer.parse_scale(bad)
+    with pytest.raises(MusegenError, match="upside down"):
+        steer.parse_range("C6-C3")
+    with pytest.raises(MusegenError, match="like C3"):
+        steer.parse_range("low-high")
+
+
+def in_scale(pieces, scale) -> float:
+    pitches = np.concatenate([p.notes[:, PITCH] for p in pieces]).astype(int)
+    return float(np.isin(pitches % 12, list(scale.pitch_classes)).mean())
+
+
+def test_a_strict_key_lock_keeps_every_note_in_the_scale_and_a_soft_one_nearly(bach):
+    scale = steer.parse_scale("E major")  # far from most chorales' keys, so the lock has work to do
+    free = bach.compose(SampleConfig(seconds=20, seed=1, variations=4)).pieces
+    strict = bach.compose(SampleConfig(seconds=20, seed=1, variations=4, key="E major", key_strength=1.0)).pieces
+    soft = bach.compose(SampleConfig(seconds=20, seed=1, variations=4, key="E major")).pieces
+    assert in_scale(strict, scale) == 1.0
+    assert in_scale(free, scale) < in_scale(soft, scale) < 1.0 or in_scale(soft, scale) == 1.0
+    assert in_scale(soft, scale) >= 0.95
+
+
+def test_the_pitch_range_bounds_every_note(bach):
+    pieces = bach.compose(SampleConfig(seconds=20, seed=2, variations=3, pitch_range="G3-D5")).pieces
+    pitches = np.concatenate([p.notes[:, PITCH] for p in pieces])
+    assert len(pitches) > 20 and pitches.min() >= 55 and pitches.max() <= 74
+    with pytest.raises(MusegenError, match="widen"):
+        bach.compose(SampleConfig(seconds=5, pitch_range="C0 to G#0"))
+
+
+@pytest.mark.parametrize("name", ["bach-wavenet", "folk-wavenet"])
+def test_greedy_collapses_without_the_guard_and_not_with_it(name):
+    """The article's argmax locks into a figure; the guard (on by default) breaks every loop."""
+    from musegen.metrics import collapse_reason
+
+    composer = Composer(Run.load(BUNDLED / name))
+
+    def collapsed(guard: bool) -> int:
+        comps = [composer.compose(SampleConfig(seconds=30, temperature=0.0, seed=seed, repetition_guard=guard))
+                 for seed in range(12)]
+        return sum(collapse_reason(piece=c.pieces[0], ids=c.ids[0]) is not None for c in comps)
+
+    assert collapsed(guard=True) == 0
+    if name == "bach-wavenet":
+        assert collapsed(guard=False) >= 2
+
+
+def test_the_guard_bars_a_fourth_identical_follow_up():
+    guard = steer.RepetitionGuard(n=2, limit=3)
+    guard.start(np.array([[5, 6, 7, 5, 6, 7, 5, 6, 7, 5, 6]]))  # "5 6" has been followed by 7 three times
+    logits = guard(np.zeros((1, 10), np.float32))
+    assert logits[0, 7] == steer.NEG and (np.delete(logits[0], 7) == 0).all()
+
+
+def waltz() -> Piece:
+    """Eight bars of 3/4 in F minor (four flats) at 92 bpm, right and left hand."""
+    scale = [65, 67, 68, 70, 72, 73, 75, 77]
+    notes = [(bar * 3 + beat, 1, scale[(bar + beat * 2) % 8] - 24 * hand, 80, hand)
+             for bar in range(8) for beat in range(3) for hand in (0, 1)]
+    return Piece("waltz", np.array(notes, float), tempo=92, parts=[Part("Right"), Part("Left")],
+                 time_signatures=[(0.0, 3, 4)], key_sharps=-4)
+
+
+def test_a_continuation_starts_with_the_users_passage_in_their_metre_key_and_tempo(bach):
+    piece = waltz()
+    out = bach.compose(SampleConfig(bars=8, primer_bars=4, seed=4, key="auto"), piece=piece).pieces[0]
+    assert out.time_signature == (3, 4) and out.tempo == 92 and out.key_sharps == -4
+    assert [p.name for p in out.parts] == ["Right", "Left"]  # the duet stays a duet
+    assert out.takeover == 12.0 and "continued" in out.name
+    opening = out.notes[out.notes[:, START] < out.takeover]
+    last_bars = piece.notes[piece.notes[:, START] >= 12.0].copy()
+    last_bars[:, START] -= 12.0
+    assert np.array_equal(opening[:, [START, PITCH, PART]], last_bars[:, [START, PITCH, PART]])
+    assert (out.notes[:, START] >= out.takeover).sum() > 4  # and the model goes on
+    hidden = bach.compose(SampleConfig(bars=8, primer_bars=4, seed=4, keep_primer=False), piece=piece).pieces[0]
+    assert hidden.takeover is None and hidden.notes[:, START].min() < 12.0
+
+
+def test_a_piece_from_nothing_takes_the_metre_and_length_asked_for(bach):
+    out = bach.compose(SampleConfig(primer="none", bars=6, time_signature="3/4", seed=5))
+    piece = out.pieces[0]
+    assert piece.time_signatures == [(0.0, 3, 4)] and piece.n_notes > 10
+    assert bach.tokenizer.vocab.count("Bar") == 1 and sum(bach.tokenizer.vocab[i] == "Bar" for i in out.ids[0]) <= 6
+    with pytest.raises(MusegenError, match="11/16"):
+        bach.compose(SampleConfig(primer="none", bars=2, time_signature="11/16"))
+
+
+def test_generating_never_imports_tensorflow(tmp_path):
+    script = (
+        "import sys\n"
+        "from musegen.cli import main\n"
+        f"code = main(['generate', {str(BUNDLED / 'bach-wavenet')!r}, '--seconds', '10', '--key', 'G major',"
+        f" '--out', {str(tmp_path / 'x.mid')!r}, '--json'])\n"
+        "assert code == 0, code\n"
+        "assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules, 'TensorFlow was imported'\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert (tmp_path / "x.mid").stat().st_size > 100
+
+
+def test_weights_load_without_pickles(tmp_path):
+    from musegen.engine import load_weights
+
+    bad = tmp_path / "weights.npz"
+    np.save(tmp_path / "obj.npy", np.array([{"a": 1}], dtype=object), allow_pickle=True)
+    np.savez(bad, **{"layer:0": np.array([{"a": 1}], dtype=object)})
+    with pytest.raises(MusegenError, match="could not be read"):
+        load_weights(bad)
+    weights = load_weights(BUNDLED / "bach-wavenet" / "weights.npz")
+    assert weights["embedding"][0].dtype == np.float32 and len(weights["filter_0"]) == 2
