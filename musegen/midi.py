@@ -261,6 +261,8 @@ def piece_to_stream(piece: Piece, title: str | None = None):
         clef_ = {"treble": clef.TrebleClef, "tenor": clef.Treble8vbClef, "bass": clef.BassClef}[which]()
         staves.append(_staff(own, clef_, f"P{i + 1}", sharps, piece.time_signatures, mark if i == 0 else None,
                              "" if grand else name))
+    if piece.takeover:
+        _mark_takeover(staves[0], piece.takeover)
     # Every staff as long as the longest, so the system closes together.
     n_measures = max(len(p.getElementsByClass(stream.Measure)) for p in staves)
     for p in staves:
@@ -276,6 +278,18 @@ def piece_to_stream(piece: Piece, title: str | None = None):
         name = next((p.name for p in piece.parts if p.name), "") or "Piano"
         score.insert(0, layout.StaffGroup(staves, name=name, symbol="brace", barTogether=True))
     return score
+
+
+def _mark_takeover(part, at: float) -> None:
+    """In a continuation, words over the top staff where the user's passage ends."""
+    from music21 import expressions, stream
+
+    for measure in part.getElementsByClass(stream.Measure):
+        if measure.offset <= at < measure.offset + measure.barDuration.quarterLength:
+            words = expressions.TextExpression("▸ model takes over")
+            words.style.fontStyle = "italic"
+            measure.insert(float(_ql(at - measure.offset)), words)
+            return
 
 
 def piece_to_musicxml(piece: Piece, title: str | None = None) -> str:

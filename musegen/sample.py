@@ -204,11 +204,12 @@ class Composer:
         if self.metre:
             ids.append(tok.index[tok.tempo_token(sample.tempo or self.run.data.get("tempo", 120.0))])
             ids += [tok.index[tok.program_token(p)] for p in self.default_parts or []]
-            ids += [tok.index["Bar"], tok.index[f"TimeSig_{self.signature(sample)[0]}/{self.signature(sample)[1]}"]]
+            num, den = self.signature(sample)
+            ids += [tok.index["Bar"], tok.index[f"TimeSig_{num}/{den}"]]
         return np.array(ids, np.int32)
 
     def signature(self, sample, piece=None) -> tuple[int, int]:
-        """The metre of the output: the user's passage's, the one asked for, or the run's usual."""
+        """The metre of the output: the passage's it continues, the one asked for, or the run's usual."""
         if piece is not None:
             return tuple(piece.time_signatures[-1][1:])
         if sample.time_signature:
@@ -217,7 +218,7 @@ class Composer:
 
     # ---------------------------------------------------------------- steering
 
-    def rules(self, sample, primer_piece, primer: np.ndarray) -> list:
+    def rules(self, sample, primer_piece, primer: np.ndarray, signature: tuple[int, int]) -> list:
         tok = self.tokenizer
         rules = [steer.Banned(len(tok), tok.special_ids + self.absent_parts(primer))]
         if sample.key:
@@ -228,8 +229,8 @@ class Composer:
             rules.append(steer.PitchRange(tok, *steer.parse_range(sample.pitch_range)))
         if sample.repetition_guard:
             rules.append(steer.RepetitionGuard())
-        if self.metre and sample.time_signature and primer_piece is None:
-            num, den = self.signature(sample)
+        if self.metre:  # the metre holds: a 3/4 passage goes on in 3/4 (the Bach models lean to 4/4)
+            num, den = signature
             rules.append(steer.ForceAfter(len(tok), tok.index["Bar"], tok.index[f"TimeSig_{num}/{den}"]))
         return rules
 
@@ -268,7 +269,7 @@ class Composer:
         keep = piece is not None and sample.keep_primer
         tempo = sample.tempo or (piece.tempo if piece is not None else heard.tempo if self.metre and head > 1
                                  else self.run.data.get("tempo", 120.0))
-        signature = self.signature(sample, heard if piece is not None else None)
+        signature = self.signature(sample, heard if piece is not None or heard.n_notes else None)
         bar = bar_quarters_of(signature)
         if sample.bars > 0:
             max_quarters = sample.bars * bar
@@ -277,7 +278,7 @@ class Composer:
         else:
             max_quarters = 0.0
         n_new = (int(max_quarters * 40 + 64) if max_quarters else sample.length)
-        rules = self.rules(sample, heard if (piece is not None or sample.primer == "random") else None, primer)
+        rules = self.rules(sample, heard if heard.n_notes else None, primer, signature)
         ids, speed = self.generator.generate(
             np.repeat(primer[None], max(1, sample.variations), axis=0), n_new,
             Sampling(sample.temperature, sample.top_k, sample.top_p, seed), rules=rules,
@@ -352,8 +353,6 @@ def describe(rule) -> str:
         return f"range {steer.pitch_name(rule.low)}–{steer.pitch_name(rule.high)}"
     if isinstance(rule, steer.RepetitionGuard):
         return "repetition guard"
-    if isinstance(rule, steer.ForceAfter):
-        return "time signature"
     return ""
 
 
