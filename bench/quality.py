@@ -45,6 +45,7 @@ SCHEME_EPOCHS = 2 if QUICK else 8
 OUT = ROOT / "docs" / "quality"
 RUNS = RESULTS / "quality-runs"
 STRUCTURE = ["on_beat_share", "beat_chord_fit", "bar_repetition", "key_stability"]
+SEED_SETS = 1 if QUICK else 3  # sets of N_PIECES pieces, each from other seeds: the spread of every figure
 
 
 # ---------------------------------------------------------------- excerpts and pieces
@@ -68,13 +69,13 @@ def excerpt(piece, seconds: float, rng):
     return cut
 
 
-def generate(run, n: int, seconds: float):
+def generate(run, n: int, seconds: float, first_seed: int = 0):
     """n pieces at the default settings, each from its own seed (so its own real opening)."""
     from musegen.config import SampleConfig
     from musegen.sample import Composer
 
     composer = Composer(run)
-    comps = [composer.compose(SampleConfig(seconds=seconds, seed=seed)) for seed in range(n)]
+    comps = [composer.compose(SampleConfig(seconds=seconds, seed=seed)) for seed in range(first_seed, first_seed + n)]
     return [c.pieces[0] for c in comps], [c.ids[0] for c in comps]
 
 
@@ -112,7 +113,8 @@ def judge(run, loaded, seed: int = 0) -> dict:
     train_pieces, val_pieces, _ = metrics.split_pieces(run, loaded.pieces, strict=False)
     rng = np.random.default_rng(seed)
     real = [excerpt(p, SECONDS, rng) for p in val_pieces]
-    generated, ids = generate(run, N_PIECES, SECONDS)
+    sets = [generate(run, N_PIECES, SECONDS, first_seed=1000 * k) for k in range(SEED_SETS)]
+    generated, ids = sets[0]
     tok = run.tokenizer
     index = metrics.TrainingIndex([tok.encode(p) for p in train_pieces], [p.name for p in train_pieces])
     half = len(real) // 2
@@ -134,9 +136,24 @@ def judge(run, loaded, seed: int = 0) -> dict:
         "collapsed": int(sum(metrics.collapse_reason(piece=p, ids=i) is not None for p, i in zip(generated, ids))),
         "copy_median_generated": float(np.median(copies_generated)),
         "copy_median_real": float(np.median(copies_real)),
+        "spread": spread(real, sets),
         "loudness": loudness(generated[0]),
         "_pieces": generated[:2],
     }
+
+
+def spread(real, sets) -> dict:
+    """The figures again for each set of pieces (other seeds): their mean and standard deviation,
+    so a difference smaller than the spread is not read as a finding."""
+    from musegen import metrics
+
+    per_set = [{**metrics.structure_summary(pieces), "overlap": metrics.compare_sets(real, pieces)["overlap"]}
+               for pieces, _ in sets]
+    out = {}
+    for key in STRUCTURE + ["overlap"]:
+        values = [s[key] for s in per_set if s.get(key) is not None]
+        out[key] = {"mean": float(np.mean(values)), "sd": float(np.std(values)), "sets": len(values)} if values else None
+    return out
 
 
 def bundled_section(folder: Path) -> list[dict]:
@@ -291,13 +308,18 @@ def targets(row: dict) -> dict:
     rr = row.get("overlap_real_vs_real")
     return {
         "on-beat within 0.03": abs(g["on_beat_share"] - r["on_beat_share"]) <= 0.03,
+        # None (not judged) when either side has no chord on a beat (a melody-only tune set).
         "beat chords within 0.05": (abs(g["beat_chord_fit"] - r["beat_chord_fit"]) <= 0.05
-                                    if r["beat_chord_fit"] == r["beat_chord_fit"] else None),
+                                    if None not in (g["beat_chord_fit"], r["beat_chord_fit"]) else None),
         "bars repeated ≥ half real": g["bar_repetition"] >= 0.5 * r["bar_repetition"],
         "overlap ≥ real-vs-real − 0.05": row["overlap"] >= rr - 0.05 if rr is not None else None,
         "no collapsed piece": row["collapsed"] == 0,
         "copies no longer than real": row["copy_median_generated"] <= row["copy_median_real"],
     }
+
+
+def _mean_sd(value) -> str:
+    return "–" if not value else f"{value['mean']:.2f} ± {value['sd']:.2f}"
 
 
 def write_report(results: dict) -> Path:
@@ -312,7 +334,13 @@ def write_report(results: dict) -> Path:
              "Written by `make quality` (`bench/quality.py`) from `docs/quality/results.json`; do not edit by hand.",
              f"Each model wrote {results['settings']['pieces']} pieces of {results['settings']['seconds']:g} s at "
              "default settings; the real side is 30-second excerpts of the held-out pieces of the same dataset, "
-             "measured by the same code (`musegen.metrics`).", ""]
+             "measured by the same code (`musegen.metrics`)."]
+    sampling = results["settings"].get("sampling")
+    if sampling:
+        lines.append(f"Default settings: temperature {sampling['temperature']:g}, top-p {sampling['top_p']:g}, "
+                     f"repetition guard {'on' if sampling['repetition_guard'] else 'off'}, bar echo "
+                     f"{sampling['bar_echo']:g} (README, *Generation*).")
+    lines.append("")
     for title, key in (("Bundled models", "bundled"), ("Before: the previous bundled models", "before")):
         rows = results.get(key) or []
         if not rows:
@@ -326,6 +354,16 @@ def write_report(results: dict) -> Path:
                 lines.append(f"- **{row['run']}**: " + "; ".join(
                     f"{name} {'✓' if ok else '✗' if ok is not None else '–'}" for name, ok in met.items()))
             lines.append("")
+            spread_rows = [{"run": row["run"], **{k: _mean_sd(row["spread"].get(k)) for k in STRUCTURE + ["overlap"]}}
+                           for row in rows if row.get("spread")]
+            if spread_rows:
+                n_sets = max(v["sets"] for row in rows for v in row["spread"].values() if v)
+                lines += [f"Spread: the same figures over {n_sets} sets of {results['settings']['pieces']} pieces "
+                          "(other seeds), mean ± standard deviation:", "",
+                          markdown_table(spread_rows, [("run", "model", "")] + [(k, label, "") for k, label in (
+                              ("on_beat_share", "on-beat onsets"), ("beat_chord_fit", "beat chords triad/7th"),
+                              ("bar_repetition", "bars repeated"), ("key_stability", "key stability"),
+                              ("overlap", "overlap with real"))]), ""]
             for row in rows:
                 loud = row.get("loudness", {})
                 if "rms_db" in loud:
@@ -379,8 +417,13 @@ def main() -> None:
     only = [s for s in os.environ.get("QUALITY_ONLY", "").split(",") if s]
     results_path = OUT / "results.json"
     results = json.loads(results_path.read_text()) if results_path.is_file() and only else {}
+    from musegen.config import SampleConfig
+
+    defaults = SampleConfig()
     results["settings"] = {"pieces": N_PIECES, "seconds": SECONDS, "finetune_budget": FINETUNE_BUDGET,
-                           "scheme_epochs": SCHEME_EPOCHS, "quick": QUICK}
+                           "scheme_epochs": SCHEME_EPOCHS, "quick": QUICK, "seed_sets": SEED_SETS,
+                           "sampling": {"temperature": defaults.temperature, "top_p": defaults.top_p,
+                                        "repetition_guard": defaults.repetition_guard, "bar_echo": defaults.echo}}
     OUT.mkdir(parents=True, exist_ok=True)
     if not only or "bundled" in only:
         results["bundled"] = bundled_section(ASSETS)

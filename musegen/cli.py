@@ -171,7 +171,7 @@ def cmd_generate(args) -> dict:
                           primer_tokens=args.primer_tokens, primer_bars=args.primer_bars, keep_primer=args.keep_primer,
                           tempo=args.tempo, program=instrument_program(args.instrument) if args.instrument else None,
                           key=args.key, key_strength=args.key_strength, pitch_range=args.pitch_range,
-                          repetition_guard=args.repetition_guard == "on", bars=args.bars,
+                          repetition_guard=args.repetition_guard == "on", echo=args.bar_echo, bars=args.bars,
                           time_signature=args.time_signature)
     piece = None
     if sample.primer == "file":
@@ -332,6 +332,9 @@ def parser() -> argparse.ArgumentParser:
                           help=f"1 = strict (only the scale); below 1 an outside note is (1 - S) times as likely "
                                f"(default {s.key_strength:g})")
     steering.add_argument("--pitch-range", default="", help="lowest-highest note, e.g. C3-C6 (middle C is C4)")
+    steering.add_argument("--bar-echo", type=float, default=s.echo,
+                          help="form: once a bar begins like an earlier bar, how strongly it goes on as its repeat "
+                               f"(metre tokens; 0 = off; default {s.echo:g})")
     steering.add_argument("--repetition-guard", choices=["on", "off"], default="on" if s.repetition_guard else "off",
                           help="no passage may loop: after the same 32 tokens the same next token at most 3 times "
                                "(default on; it keeps greedy decoding from collapsing)")

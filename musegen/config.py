@@ -110,6 +110,9 @@ class SampleConfig:
     key: str = ""  # "" = free, "auto" = the primer's key, or a named key: "D minor", "Bb major", "F# dorian"
     key_strength: float = 0.95  # 1 = strict (only the scale); below, an outside note is (1 - s) times as likely
     pitch_range: str = ""  # lowest-highest note, e.g. "C3-C6"; "" = the model's whole range
+    # Form: a bar that begins like an earlier bar is carried on as its repeat with this many nats of
+    # encouragement (metre scheme; 0 = off). 2 brought bar repetition near real music in docs/quality.md.
+    echo: float = 2.0
     repetition_guard: bool = True  # no passage of 32 tokens followed the same way a 4th time: no loops
     bars: int = 0  # if > 0, generate this many bars (metre scheme) instead of seconds/length
     time_signature: str = ""  # e.g. "3/4": the metre of a piece started from nothing (metre scheme)

@@ -2,7 +2,7 @@
 
 The trained weights run on NumPy (``engine.py``), so writing a piece never imports TensorFlow: the
 command line and the app answer in a fraction of a second. Each step the logits pass the steering
-rules (``steer.py``: banned tokens, key lock, pitch range, repetition guard, a forced metre), then
+rules (``steer.py``: banned tokens, key lock, pitch range, repetition guard, bar echo, the metre), then
 temperature, top-k and top-p, then one token is drawn per sequence of the batch (a batch is the
 variations of one request). A sequence stops before the token that would make its music longer
 than asked.
@@ -229,6 +229,8 @@ class Composer:
             rules.append(steer.PitchRange(tok, *steer.parse_range(sample.pitch_range)))
         if sample.repetition_guard:
             rules.append(steer.RepetitionGuard())
+        if sample.echo > 0 and self.metre:
+            rules.append(steer.BarEcho(tok, sample.echo))
         if self.metre:  # the metre holds: a 3/4 passage goes on in 3/4 (the Bach models lean to 4/4)
             num, den = signature
             rules.append(steer.ForceAfter(len(tok), tok.index["Bar"], tok.index[f"TimeSig_{num}/{den}"]))
@@ -353,6 +355,8 @@ def describe(rule) -> str:
         return f"range {steer.pitch_name(rule.low)}–{steer.pitch_name(rule.high)}"
     if isinstance(rule, steer.RepetitionGuard):
         return "repetition guard"
+    if isinstance(rule, steer.BarEcho):
+        return f"bar echo {rule.strength:g}"
     return ""
 
 

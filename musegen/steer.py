@@ -8,7 +8,8 @@ bars are) comes from the tokenizer, so one rule serves the metre, rich and artic
     PitchRange      notes outside [lowest, highest] masked
     RepetitionGuard a passage may come back, but not loop: the n-gram after which a token came
                     `limit` times cannot be followed by it again
-    ForceAfter      after a Bar the time signature is the one asked for (pieces from nothing)
+    BarEcho         form: a bar that begins like an earlier bar is encouraged to go on as its repeat
+    ForceAfter      after a Bar, the time signature the piece is in
 """
 from __future__ import annotations
 
@@ -255,6 +256,43 @@ class RepetitionGuard(Rule):
             if len(row) >= self.n:
                 self._count(b, tuple(row[-self.n :]), int(token))
             row.append(int(token))
+
+
+class BarEcho(Rule):
+    """Form: once a bar has begun like an earlier bar (its opening up to the first pitch is the
+    same), the token that came next there is made `strength` nats likelier, so a repeat the model
+    starts is carried through rather than blurred one token short. The model still decides whether
+    a bar starts as a repeat; `strength` 0 is off."""
+
+    def __init__(self, tokenizer, strength: float):
+        self.bar = tokenizer.index["Bar"]
+        self.pitched = np.array([bool(p) for p in tokenizer.token_pitches()])
+        self.strength = strength
+
+    def start(self, primer):
+        self.history = [list(row) for row in primer]
+
+    def __call__(self, logits):
+        out = None
+        for b, row in enumerate(self.history):
+            for token in self._echoes(row):
+                out = logits.copy() if out is None else out
+                out[b, token] += self.strength
+        return logits if out is None else out
+
+    def _echoes(self, row) -> set[int]:
+        bars = [i for i, t in enumerate(row) if t == self.bar]
+        if len(bars) < 2:
+            return set()
+        current = row[bars[-1]:]
+        if not self.pitched[current].any():
+            return set()
+        n = len(current)
+        return {row[s + n] for s in bars[:-1] if s + n < bars[-1] and row[s : s + n] == current}
+
+    def update(self, chosen):
+        for b, token in enumerate(chosen):
+            self.history[b].append(int(token))
 
 
 class ForceAfter(Rule):
