@@ -98,7 +98,7 @@ seconds = c1.slider("Length (s)", 5, 60, 15, 5, key="cmp-seconds")
 temperature = c2.slider("Temperature", 0.0, 2.0, SampleConfig().temperature, 0.05, key="cmp-temperature")
 seed = c3.number_input("Seed (the same for all)", 0, 2**31 - 1, 7, key="cmp-seed")
 if st.button(":material/play_arrow: Compose one piece with each", type="primary", key="cmp-go"):
-    sample = SampleConfig(seconds=float(seconds), temperature=float(temperature), top_p=0.95, seed=int(seed))
+    sample = SampleConfig(seconds=float(seconds), temperature=float(temperature), seed=int(seed))
     out = {}
     for r in runs[:4]:
         try:
