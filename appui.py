@@ -10,6 +10,7 @@ from musegen import jobs, studio
 from musegen.audio import check_audio
 from musegen.config import AppLimits, DataConfig
 from musegen.errors import MusegenError
+from musegen.playhead import playhead_html
 from musegen.plots import piano_roll
 
 DATASET = "dataset"  # session key: {"label", "name" (built-in) or None, "result": LoadResult}
@@ -109,15 +110,27 @@ def remember(rendered: studio.Rendered) -> None:
     del pieces[:-MAX_SESSION_PIECES]
 
 
+def player(rendered: studio.Rendered, key: str, roll_height: int = 220) -> None:
+    """The piece's audio and its piano roll in one frame, a playhead following the audio
+    (musegen.playhead); without audio, the plotly roll."""
+    piece = rendered.piece
+    if rendered.audio:
+        st.iframe(playhead_html(piece, rendered.audio, roll_height=roll_height),
+                  alt=f"Audio player and piano roll of {piece.name}")
+    else:
+        fig = piano_roll(piece, title="")
+        fig.update_layout(height=roll_height + 90, margin=dict(t=10))
+        st.plotly_chart(fig, key=f"roll-{key}", width="stretch")
+
+
 def show_piece(rendered: studio.Rendered, key: str, score: bool = True, downloads: bool = True) -> None:
-    """Piano roll, engraved score, audio player and downloads of one generated piece."""
+    """Audio with a piano roll that follows it, engraved score and downloads of one generated piece."""
     piece = rendered.piece
     if rendered.warning:
         st.warning(rendered.warning, icon=":material/repeat:")
-    if rendered.audio:
-        st.audio(rendered.audio, format="audio/ogg")
-    st.plotly_chart(piano_roll(piece, title=f"{piece.name} — {piece.n_notes} notes, {piece.seconds:.0f} s"),
-                    key=f"roll-{key}", width="stretch")
+    player(rendered, key)
+    st.caption(f"{piece.n_notes} notes · {piece.seconds:.0f} s · {piece.tempo:.0f} BPM"
+               + (" · click or drag on the roll to play from there" if rendered.audio else ""))
     if score and rendered.svg:
         with st.expander("Score", expanded=True):
             for page in rendered.svg:

@@ -79,6 +79,12 @@ def piano_roll(piece: Piece, title: str | None = None, unit: str = "seconds") ->
         legend=dict(orientation="h", yanchor="top", y=-0.2, xanchor="left", x=0),
         margin=dict(l=50, r=20, t=50, b=40),
     )
+    takeover = getattr(piece, "takeover", None)
+    if takeover and len(notes):  # a continuation: the user's passage tinted, a line where the model begins
+        fig.add_vrect(x0=0, x1=takeover * scale, fillcolor="rgba(0,0,0,0.04)", line_width=0, layer="below")
+        fig.add_vline(x=takeover * scale, line=dict(width=1, dash="dash", color="rgba(0,0,0,0.55)"),
+                      annotation_text="the model takes over", annotation_position="top right",
+                      annotation_font=dict(size=11, color="#555"))
     if not len(notes):
         fig.add_annotation(text="no notes", showarrow=False, xref="paper", yref="paper", x=0.5, y=0.5)
     return fig

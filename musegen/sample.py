@@ -181,18 +181,25 @@ class Composer:
             return self.opening(sample)
         head = tok.header(ids)
         body = ids[len(head):]
-        bar_lines = np.flatnonzero(body == tok.index["Bar"]) if self.metre else np.zeros(0, int)
-        if sample.primer_bars > 0 and len(bar_lines):
-            body = body[bar_lines[-sample.primer_bars] if piece is not None else 0:]
-            if piece is None:  # a dataset passage: its first primer_bars bars
-                ends = np.flatnonzero(body == tok.index["Bar"])
-                body = body[: ends[sample.primer_bars]] if len(ends) > sample.primer_bars else body
-        else:
-            n = sample.primer_tokens
-            body = (body[-n:] if piece is not None else body[:n]) if n > 0 else body[:0]
-        bar_lines = np.flatnonzero(body == tok.index["Bar"]) if self.metre else []
-        if len(bar_lines):
-            body = body[bar_lines[0]:]  # whole bars
+        bar = tok.index["Bar"] if self.metre else -1
+        if piece is not None:  # the end of the user's piece, from a bar line
+            lines = np.flatnonzero(body == bar)
+            if sample.primer_bars > 0 and len(lines):
+                body = body[lines[-min(sample.primer_bars, len(lines))]:]
+            else:
+                body = body[-sample.primer_tokens:] if sample.primer_tokens > 0 else body[:0]
+                lines = np.flatnonzero(body == bar)
+                body = body[lines[0]:] if len(lines) else body
+        elif sample.primer_tokens <= 0 and sample.primer_bars <= 0:
+            body = body[:0]
+        else:  # a passage of the dataset
+            lines = np.flatnonzero(body == bar)
+            if len(lines):  # whole bars, so the model starts the next bar rather than half of one
+                body, lines = body[lines[0]:], lines - lines[0]
+                n_bars = sample.primer_bars or max(1, int(np.sum(lines[1:] <= sample.primer_tokens)))
+                body = body[: lines[n_bars]] if len(lines) > n_bars else body
+            else:
+                body = body[: sample.primer_tokens]
         primer = np.concatenate([head, body]).astype(np.int32)
         return primer if len(primer) else np.array([tok.bos_id], np.int32)
 

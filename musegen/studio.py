@@ -324,17 +324,11 @@ class Rendered:
 def render_piece(piece: Piece, audio: bool = True, score: bool = True, max_seconds: float = 120.0,
                  max_score_pages: int = 2) -> Rendered:
     from .audio import check_audio, render_bytes
-    from .midi import piece_to_midi_bytes, piece_to_musicxml, score_svg
+    from .midi import piece_to_midi_bytes
 
     out = Rendered(piece, piece_to_midi_bytes(piece))
     if score:
-        try:
-            out.musicxml = piece_to_musicxml(piece, title=piece.name)
-            out.svg = score_svg(out.musicxml)[:max_score_pages]
-        except MusegenError as e:
-            out.notes.append(f"No score: {e}")
-        except Exception as e:  # noqa: BLE001 — music21/verovio can fail on odd rhythms; the rest still works
-            out.notes.append(f"No score: engraving failed ({type(e).__name__}).")
+        engrave(out, max_score_pages)
     if audio:
         problem = check_audio()
         if problem:
@@ -347,19 +341,46 @@ def render_piece(piece: Piece, audio: bool = True, score: bool = True, max_secon
     return out
 
 
-def compose(pool: ComposerPool, run, sample: SampleConfig, piece: Piece | None = None, **render_kw) -> Rendered:
-    """Generate one piece with `run` and render it; the collapse warning comes along."""
+def engrave(out: Rendered, max_pages: int = 2) -> Rendered:
+    """Fill in the MusicXML and score pages of a Rendered (once; a no-op when already tried)."""
+    from .midi import piece_to_musicxml, score_svg
+
+    if out.musicxml is not None or any(n.startswith("No score") for n in out.notes):
+        return out
+    try:
+        out.musicxml = piece_to_musicxml(out.piece, title=out.piece.name)
+        out.svg = score_svg(out.musicxml)[:max_pages]
+    except MusegenError as e:
+        out.notes.append(f"No score: {e}")
+    except Exception as e:  # noqa: BLE001 — music21/verovio can fail on odd rhythms; the rest still works
+        out.notes.append(f"No score: engraving failed ({type(e).__name__}).")
+    return out
+
+
+def compose_variations(pool: ComposerPool, run, sample: SampleConfig, n: int = 1, piece: Piece | None = None,
+                       **render_kw) -> list[Rendered]:
+    """Generate n pieces with `run` in one batch (same settings and seed, different draws) and
+    render each; each carries its own collapse warning."""
     from .sample import collapse_warning
 
-    composition = pool.get(run).compose(replace(sample, variations=1), piece=piece)
-    out = render_piece(composition.pieces[0], **render_kw)
-    out.warning = collapse_warning(composition.ids[0])
-    out.tokens_per_s = composition.tokens_per_s
-    out.run = run.name
-    out.settings = {"seed": composition.seed, "temperature": sample.temperature, "top_k": sample.top_k,
-                    "top_p": sample.top_p, "seconds": sample.seconds, "primer": "your MIDI" if piece is not None
-                    else sample.primer}
+    composition = pool.get(run).compose(replace(sample, variations=max(1, int(n))), piece=piece)
+    settings = {"seed": composition.seed, "temperature": sample.temperature, "top_k": sample.top_k,
+                "top_p": sample.top_p, "seconds": sample.seconds,
+                "primer": "your MIDI" if piece is not None else sample.primer}
+    out = []
+    for i, (made, ids) in enumerate(zip(composition.pieces, composition.ids)):
+        rendered = render_piece(made, **render_kw)
+        rendered.warning = collapse_warning(ids)
+        rendered.tokens_per_s = composition.tokens_per_s
+        rendered.run = run.name
+        rendered.settings = {**settings, "variation": i + 1, "variations": len(composition.pieces)}
+        out.append(rendered)
     return out
+
+
+def compose(pool: ComposerPool, run, sample: SampleConfig, piece: Piece | None = None, **render_kw) -> Rendered:
+    """Generate one piece with `run` and render it; the collapse warning comes along."""
+    return compose_variations(pool, run, sample, 1, piece=piece, **render_kw)[0]
 
 
 def random_seed() -> int:

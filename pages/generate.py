@@ -1,4 +1,5 @@
-"""Generate: pick a model and the sampling rules, compose, see the score, listen, download."""
+"""Generate: pick a model and the sampling rules, compose one piece or up to four variations side by
+side (keep the ones you like), see the score, listen with a playhead, download."""
 from __future__ import annotations
 
 import streamlit as st
@@ -33,8 +34,28 @@ if "gen-seed" not in st.session_state:
     st.session_state["gen-seed"] = studio.random_seed()
 
 
-def surprise() -> None:
-    st.session_state["gen-seed"] = studio.random_seed()
+def draw_seed() -> None:
+    """Before a Compose: a new seed unless the user locked it (the box then shows the one used)."""
+    if not st.session_state.get("gen-lock"):
+        st.session_state["gen-seed"] = studio.random_seed()
+
+
+def seed_typed() -> None:
+    st.session_state["gen-lock"] = True  # a seed typed in is a seed to use
+
+
+def kept_at(rendered) -> int | None:
+    """Where a variation is among the session's pieces (None: not kept)."""
+    return next((i for i, p in enumerate(st.session_state.get(appui.PIECES, [])) if p is rendered), None)
+
+
+def keep(i: int) -> None:
+    """Keep a variation: into the session's pieces (its score engraved now), shown in full below."""
+    chosen = st.session_state["gen-variations"][i]
+    if kept_at(chosen) is None:
+        studio.engrave(chosen)
+        appui.remember(chosen)
+    st.session_state["gen-current"] = kept_at(chosen)
 
 
 left, right = st.columns(2)
@@ -64,32 +85,61 @@ with right:
                       help="Choose only among the k likeliest next tokens.")
     top_p = st.slider("Top-p", 0.1, 1.0, 0.95, 0.05, key="gen-topp",
                       help="Choose among the likeliest tokens that together hold this much probability (1 = off).")
-    c1, c2 = st.columns([2, 1])
-    seed = c1.number_input("Seed", 0, 2**31 - 1, key="gen-seed", help="Same seed and settings, same piece.")
-    c2.button(":material/casino: Surprise me", on_click=surprise, key="gen-surprise", help="A new random seed.")
+    c1, c2 = st.columns([2, 1], vertical_alignment="bottom")
+    seed = c1.number_input("Seed", 0, 2**31 - 1, key="gen-seed", on_change=seed_typed,
+                           help="Same seed and settings, same piece. Typing a seed locks it.")
+    c2.checkbox("Lock seed", key="gen-lock",
+                help="Off: each Compose draws a new seed (shown in the box, so you can lock it to hear that "
+                     "piece again). On: the seed in the box is used.")
+    n_variations = st.segmented_control(
+        "Variations", [1, 2, 3, 4], default=1, required=True, key="gen-variations-n",
+        help="Compose several pieces at once, side by side, and keep the ones you like.")
 
-go = st.button(":material/play_arrow: Compose", type="primary", key="gen-go",
+go = st.button(":material/play_arrow: Compose", type="primary", key="gen-go", on_click=draw_seed,
                disabled=primer_kind.startswith("My MIDI") and primer_piece is None)
 if go:
+    n = int(n_variations or 1)
     sample = SampleConfig(seconds=float(seconds), temperature=float(temperature), top_k=int(top_k),
                           top_p=float(top_p), seed=int(seed), primer="none" if primer_kind == "Nothing" else "random",
                           tempo=float(tempo), program=INSTRUMENTS.get(instrument))
     try:
-        with st.spinner("Composing…"):
-            rendered = studio.compose(appui.pool(), run, sample, piece=primer_piece)
-        appui.remember(rendered)
-        st.session_state["gen-current"] = len(st.session_state[appui.PIECES]) - 1
+        with st.spinner("Composing…" if n == 1 else f"Composing {n} variations…"):
+            # Variations get their score only when kept: engraving is the slow part of rendering.
+            made = studio.compose_variations(appui.pool(), run, sample, n, piece=primer_piece, score=n == 1)
+        st.session_state["gen-variations"] = made if n > 1 else []
+        st.session_state["gen-current"] = None  # variations: nothing in full until one is kept
+        if n == 1:
+            appui.remember(made[0])
+            st.session_state["gen-current"] = len(st.session_state[appui.PIECES]) - 1
     except MusegenError as e:
         st.error(str(e))
 
 pieces = st.session_state.get(appui.PIECES, [])
+variations = st.session_state.get("gen-variations") or []
+if variations:
+    st.subheader("Variations")
+    st.caption(f"Seed {variations[0].settings['seed']}, the same settings, {len(variations)} different draws. "
+               "Listen, then keep the ones you like.")
+    for i, (col, r) in enumerate(zip(st.columns(len(variations)), variations)):
+        with col, st.container(border=True):
+            st.markdown(f"**Variation {i + 1}** · {r.piece.seconds:.0f} s")
+            appui.player(r, key=f"gen-var-{i}", roll_height=120)
+            if r.warning:  # the full advice comes with the piece when kept
+                st.caption(f":orange[:material/repeat: {r.warning.split(':')[0]}]")
+            at = kept_at(r)
+            shown = at is not None and at == st.session_state.get("gen-current")
+            label = (":material/bookmark_add: Keep this one" if at is None
+                     else ":material/check: Kept · shown below" if shown else ":material/check: Kept · show it")
+            st.button(label, key=f"gen-keep-{i}", on_click=keep, args=(i,), disabled=shown, width="stretch")
+
 current = st.session_state.get("gen-current")
 if pieces and current is not None and current < len(pieces):
     rendered = pieces[current]
     s = rendered.settings
     st.subheader(rendered.piece.name)
     st.caption(f"{rendered.run} · seed {s['seed']} · temperature {s['temperature']:g} · top-k {s['top_k']} · "
-               f"top-p {s['top_p']:g} · {rendered.tokens_per_s:,.0f} tokens/s")
+               f"top-p {s['top_p']:g} · {rendered.tokens_per_s:,.0f} tokens/s"
+               + (f" · variation {s['variation']} of {s['variations']}" if s.get("variations", 1) > 1 else ""))
     appui.show_piece(rendered, key=f"gen-{current}")
 
 if pieces:

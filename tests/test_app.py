@@ -63,6 +63,16 @@ def wait_until(at: AppTest, done, timeout: float = 150.0) -> AppTest:
     raise AssertionError("timed out: " + texts(at.markdown)[-500:])
 
 
+def players(at: AppTest) -> list[str]:
+    """The pages of the audio-with-playhead frames (musegen.playhead) on screen."""
+    return [e.proto.srcdoc for e in at.get("iframe") if "data:audio/ogg;base64," in e.proto.srcdoc]
+
+
+def rolls(at: AppTest) -> int:
+    """Piano rolls on screen: the playhead's (with audio) or plotly's (without)."""
+    return len(players(at)) + len(at.get("plotly_chart"))
+
+
 def upload(at: AppTest, files) -> AppTest:
     at.radio(key="ds-source").set_value("Upload files").run()
     at.file_uploader(key="ds-upload").set_value([(name, data, "application/octet-stream") for name, data in files])
@@ -78,8 +88,8 @@ def test_home_generates_a_piece_with_the_bundled_model():
     assert "tiny-wavenet" in texts(at.caption)
     at.button(key="home-generate").click().run()
     assert not at.exception and not at.error
-    assert at.get("plotly_chart"), "no piano roll"
-    assert len(at.get("audio")) == (1 if HAS_AUDIO else 0)
+    assert rolls(at) == 1, "no piano roll"
+    assert len(players(at)) == (1 if HAS_AUDIO else 0)  # the audio plays inside the roll's frame
     assert "A new piece by" in texts(at.success)
     assert len(at.session_state["pieces"]) == 1
 
@@ -242,17 +252,17 @@ def test_a_reload_finds_the_training_again(tmp_path, pieces):
 def test_generate_compose_score_audio_downloads_and_session_list():
     at = open_app("pages/generate.py")
     assert at.selectbox(key="gen-run").value.endswith("tiny-wavenet")
-    seed = at.number_input(key="gen-seed").value
-    at.button(key="gen-surprise").click().run()
-    assert at.number_input(key="gen-seed").value != seed
+    assert at.segmented_control(key="gen-variations-n").value == 1 and not at.checkbox(key="gen-lock").value
     at.slider(key="gen-temperature").set_value(1.2)
     at.slider(key="gen-topp").set_value(0.9)
     at.slider(key="gen-seconds").set_value(10)
     at.selectbox(key="gen-instrument").set_value("Violin")
     at.button(key="gen-go").click().run()
     assert not at.error, texts(at.error)
-    assert at.get("plotly_chart") and at.get("image"), "piano roll or score missing"
-    assert len(at.get("audio")) == (2 if HAS_AUDIO else 0)  # the piece + its entry in the session list
+    assert rolls(at) == 1 and at.get("image"), "piano roll or score missing"
+    assert "Variations" not in texts(at.subheader)  # one piece: shown in full at once
+    assert len(players(at)) == (1 if HAS_AUDIO else 0)
+    assert len(at.get("audio")) == (1 if HAS_AUDIO else 0)  # its entry in the session list
     labels = [b.proto.label for b in at.get("download_button")]
     assert sum(any(k in x for x in labels) for k in ("MIDI", "Audio", "MusicXML")) == (3 if HAS_AUDIO else 2)
     piece = at.session_state["pieces"][-1]
@@ -261,6 +271,67 @@ def test_generate_compose_score_audio_downloads_and_session_list():
     at.button(key="gen-go").click().run()
     assert len(at.session_state["pieces"]) == 2
     assert "This session's pieces" in texts(at.subheader)
+
+
+def test_generate_variations_side_by_side_then_keep_one():
+    at = open_app("pages/generate.py")
+    at.slider(key="gen-seconds").set_value(10)
+    at.segmented_control(key="gen-variations-n").set_value(2).run()
+    at.button(key="gen-go").click().run()
+    assert not at.error and not at.exception, texts(at.error)
+    variations = at.session_state["gen-variations"]
+    assert len(variations) == 2
+    first, second = (v.piece.notes for v in variations)
+    assert first.shape != second.shape or (first != second).any(), "two variations, the same music"
+    assert variations[0].settings["seed"] == variations[1].settings["seed"] == at.number_input(key="gen-seed").value
+    assert "Variations" in texts(at.subheader)
+    assert rolls(at) == 2 and len(players(at)) == (2 if HAS_AUDIO else 0)
+    keep = [b for b in at.button if b.key and b.key.startswith("gen-keep-")]
+    assert [b.proto.label.endswith("Keep this one") for b in keep] == [True, True]
+    assert "pieces" not in at.session_state and not at.get("image")  # nothing kept yet, no score yet
+
+    at.button(key="gen-keep-1").click().run()
+    kept = at.session_state["pieces"]
+    assert len(kept) == 1 and kept[0] is variations[1]
+    assert at.session_state["gen-current"] == 0
+    assert kept[0].piece.name in texts(at.subheader)  # shown in full below: score, downloads
+    assert at.get("image") and kept[0].musicxml
+    assert any("MIDI" in b.proto.label for b in at.get("download_button"))
+    assert "variation 2 of 2" in texts(at.caption)
+    assert at.button(key="gen-keep-1").disabled and not at.button(key="gen-keep-0").disabled
+    assert rolls(at) == 3  # the two variations and the kept one in full
+
+    at.button(key="gen-keep-0").click().run()  # keep the other too: it is now the one in full
+    assert at.session_state["pieces"][1] is variations[0] and at.session_state["gen-current"] == 1
+    assert "Kept · show it" in at.button(key="gen-keep-1").proto.label
+    at.button(key="gen-keep-1").click().run()  # back to the first kept, not kept twice
+    assert len(at.session_state["pieces"]) == 2 and at.session_state["gen-current"] == 0
+
+
+def test_generate_draws_a_new_seed_each_time_unless_locked():
+    at = open_app("pages/generate.py")
+    at.slider(key="gen-seconds").set_value(5)
+    seeds = []
+    for _ in range(2):
+        at.button(key="gen-go").click().run()
+        used = at.session_state["pieces"][-1].settings["seed"]
+        assert at.number_input(key="gen-seed").value == used  # the box shows the seed used
+        seeds.append(used)
+    assert seeds[0] != seeds[1]
+
+    at.checkbox(key="gen-lock").check().run()
+    at.button(key="gen-go").click().run()
+    at.button(key="gen-go").click().run()
+    a, b = at.session_state["pieces"][-2:]
+    assert a.settings["seed"] == b.settings["seed"] == seeds[1]
+    assert (a.piece.notes == b.piece.notes).all() and a.piece.notes.shape == b.piece.notes.shape
+
+    # Typing a seed locks it: that seed is the one used.
+    at.checkbox(key="gen-lock").uncheck().run()
+    at.number_input(key="gen-seed").set_value(1234).run()
+    assert at.checkbox(key="gen-lock").value
+    at.button(key="gen-go").click().run()
+    assert at.session_state["pieces"][-1].settings["seed"] == 1234
 
 
 def test_generate_continues_an_uploaded_midi_and_refuses_a_bad_one():
@@ -289,7 +360,7 @@ def test_compare_curves_table_and_side_by_side(monkeypatch, tmp_path):
     at.slider(key="cmp-seconds").set_value(5)
     at.button(key="cmp-go").click().run()
     assert not at.error, texts(at.error)
-    assert len(at.get("audio")) == (2 if HAS_AUDIO else 0)
+    assert len(players(at)) == (2 if HAS_AUDIO else 0)
     table = at.dataframe[0].value
     assert table["generation tokens/s"].notna().all() and set(table["model"]) == {"wavenet", "lstm"}
 

@@ -108,6 +108,22 @@ def audio_src_ok(page, within=None) -> bool:
     return any(len(s) > 0 for s in srcs)
 
 
+PLAYHEAD = "iframe[title^='Audio player and piano roll']"  # musegen.playhead in st.iframe
+
+
+def check_playhead(page) -> None:
+    """The roll with a playhead drew in its frame, and a click on the roll seeks the audio."""
+    frame = page.frame_locator(PLAYHEAD).first
+    frame.locator("canvas").first.wait_for(timeout=60_000)
+    assert frame.locator("canvas").count() == 2 and frame.locator("audio[src^='data:audio/ogg;base64,']").count() == 1
+    roll = frame.locator(".roll")
+    roll.scroll_into_view_if_needed()
+    box = roll.bounding_box()
+    assert box["width"] > 200 and box["height"] > 100
+    page.mouse.click(box["x"] + box["width"] * 0.6, box["y"] + box["height"] / 2)
+    assert frame.locator("audio").evaluate("a => a.currentTime") > 0
+
+
 def test_the_whole_loop_in_a_browser(server, page, tmp_path):
     url, runs = server
 
@@ -116,11 +132,12 @@ def test_the_whole_loop_in_a_browser(server, page, tmp_path):
     page.get_by_text("Hear it now").wait_for()
     shot(page, "01-home")
     page.get_by_role("button", name="Generate a piece now").click()
-    page.locator(".js-plotly-plot").first.wait_for(timeout=120_000)
+    page.get_by_text("A new piece by").wait_for(timeout=120_000)
     settle(page)
     if check_audio() is None:
-        page.locator("audio").first.wait_for(state="attached")
-        assert audio_src_ok(page)
+        check_playhead(page)
+    else:
+        assert page.locator(".js-plotly-plot").count() >= 1
     shot(page, "02-home-generated")
 
     # Dataset: upload three MIDI files.
@@ -163,19 +180,34 @@ def test_the_whole_loop_in_a_browser(server, page, tmp_path):
     page.get_by_role("button", name="Compose").click()
     page.locator("img[src^='data:image/svg']").first.wait_for(timeout=120_000)
     settle(page)
-    assert page.locator(".js-plotly-plot").count() >= 1
     if check_audio() is None:
-        assert audio_src_ok(page)
+        assert audio_src_ok(page) and page.locator(PLAYHEAD).count() == 1
+    else:
+        assert page.locator(".js-plotly-plot").count() >= 1
     assert page.get_by_role("button", name="MIDI").count() >= 1
     shot(page, "07-generate")
+
+    # Two variations side by side, then keep the second.
+    page.get_by_role("radiogroup", name="Variations").get_by_role("radio", name="2", exact=True).click()
+    settle(page)
+    page.get_by_role("button", name="Compose").click()
+    page.get_by_role("button", name="Keep this one").nth(1).wait_for(timeout=120_000)
+    settle(page)
+    page.get_by_role("button", name="Keep this one").nth(1).click()
+    page.get_by_role("button", name="Kept · shown below").wait_for()
+    settle(page)
+    if check_audio() is None:
+        assert page.locator(PLAYHEAD).count() == 3  # two variations and the kept one in full
+    shot(page, "07b-generate-variations")
 
     # Compare: curves and the table of the bundled runs.
     go(page, url, "compare")
     page.get_by_text("Listen side by side").wait_for()
     page.locator(".js-plotly-plot").first.wait_for()
     page.get_by_role("button", name="Compose one piece with each").click()
-    page.locator(".js-plotly-plot").nth(2).wait_for(timeout=120_000)
-    settle(page)
     if check_audio() is None:
-        assert page.locator("audio").count() == 2 and audio_src_ok(page)
+        page.locator(PLAYHEAD).nth(1).wait_for(timeout=120_000)
+    else:
+        page.locator(".js-plotly-plot").nth(2).wait_for(timeout=120_000)
+    settle(page)
     shot(page, "08-compare")

@@ -49,6 +49,16 @@ def test_piano_roll_empty_and_large():
     fig.to_json()
 
 
+def test_piano_roll_marks_where_the_model_takes_over():
+    piece = make_piece(tempo=60)
+    assert not plots.piano_roll(piece).layout.annotations
+    piece.takeover = 8.0
+    fig = plots.piano_roll(piece, unit="beats")
+    line = [s for s in fig.layout.shapes if s.line.dash == "dash"]
+    assert len(line) == 1 and line[0].x0 == 8.0
+    assert "takes over" in fig.layout.annotations[0].text
+
+
 def test_learning_curves():
     hist = {
         "lstm": {"loss": [3.0, 2.0, 1.5], "val_loss": [3.1, 2.4, 2.2],
@@ -96,3 +106,33 @@ def test_token_counts():
     assert [c[1] for c in bar.customdata] == ["kept", "kept", "kept", "dropped", "dropped"]
     assert fig.layout.shapes and "2 of 5" in fig.layout.annotations[0].text
     plots.token_counts({}, cutoff=1).to_json()
+
+
+def test_playhead_page_is_self_contained():
+    import base64
+    import json
+    import re
+
+    from musegen.piece import Part
+    from musegen.playhead import playhead_html
+
+    notes = [(0, 1, 60, 80, 0), (1, 0.5, 64, 80, 0), (0, 2, 48, 70, 1), (4, 4, 50, 70, 1)]
+    piece = Piece("duet", notes, tempo=90, parts=[Part("Right </script> hand"), Part("Left hand")])
+    audio = b"OggS fake vorbis bytes"
+    page = playhead_html(piece, audio)
+    assert f'src="data:audio/ogg;base64,{base64.b64encode(audio).decode()}"' in page
+    assert not re.search(r"https?://|//cdn|<script[^>]+src|<link", page), "the page must need no network"
+    data = json.loads(re.search(r"const D = (.*?);\n", page).group(1))
+    assert sorted(data["notes"]) == [[0, 1, 60, 0], [0, 2, 48, 1], [1, 0.5, 64, 0], [4, 4, 50, 1]]
+    assert data["tempo"] == 90 and data["end"] == 8 and data["bars"] == [0, 4]
+    assert (data["lo"], data["hi"]) == (46, 66)  # two semitones of air, as the plotly roll
+    assert data["colours"][:2] == list(plots.PALETTE[:2])  # the plotly roll's part colours
+    assert "Right &lt;/script&gt; hand" in page and page.count("</script>") == 1  # names cannot break out
+    assert "requestAnimationFrame" in page and "currentTime" in page
+
+    assert data["takeover"] is None
+    piece.takeover = 4.0
+    assert '"takeover":4.0' in playhead_html(piece, audio)
+
+    silent = playhead_html(Piece("empty"), None)
+    assert "<audio" not in silent and '"notes":[]' in silent
