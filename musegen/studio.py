@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from . import steer
 from .config import DataConfig, ModelConfig, RunConfig, SampleConfig, TokenizerConfig, TrainConfig
 from .errors import AudioError, MusegenError
 from .piece import Piece
@@ -302,7 +303,21 @@ class ComposerPool:
         return thread
 
 
-HOME_SAMPLE = SampleConfig(seconds=20.0, top_p=0.95, primer="random", primer_tokens=64)
+HOME_SAMPLE = SampleConfig(seconds=20.0, primer="random", primer_tokens=64)
+
+# Steering choices on the Generate page (musegen.steer does the work).
+FREE, AUTO = "Free", "Auto (the music's own key)"
+KEY_TONICS = [FREE, AUTO] + list(steer.NOTE_NAMES)
+SCALE_NAMES = list(steer.SCALES)
+NOTE_CHOICES = [steer.pitch_name(p) for p in range(21, 109)]  # A0 … C8, the piano
+TIME_SIGNATURES = ["2/4", "3/4", "4/4", "5/4", "6/8", "9/8", "12/8", "2/2", "3/2"]
+
+
+def key_setting(tonic: str, mode: str) -> str:
+    """The Generate page's key choice as SampleConfig.key: "", "auto" or "D minor"."""
+    if tonic == FREE:
+        return ""
+    return "auto" if tonic == AUTO else f"{tonic} {mode}"
 
 
 @dataclass
@@ -366,7 +381,7 @@ def compose_variations(pool: ComposerPool, run, sample: SampleConfig, n: int = 1
     composition = pool.get(run).compose(replace(sample, variations=max(1, int(n))), piece=piece)
     settings = {"seed": composition.seed, "temperature": sample.temperature, "top_k": sample.top_k,
                 "top_p": sample.top_p, "seconds": sample.seconds,
-                "primer": "your MIDI" if piece is not None else sample.primer}
+                "primer": "your MIDI" if piece is not None else sample.primer, "steering": composition.steering}
     out = []
     for i, (made, ids) in enumerate(zip(composition.pieces, composition.ids)):
         rendered = render_piece(made, **render_kw)

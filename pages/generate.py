@@ -25,6 +25,7 @@ entry = appui.run_choice("Model", entries, key="gen-run", default=default,
 if entry is None:
     st.stop()
 run = entry.run
+metre = run.config.tokenizer.scheme == "metre"  # bars, time signatures and the bar echo need bar tokens
 st.caption(f"{studio.MODEL_KINDS.get(run.config.model.kind, run.config.model.kind)} · "
            f"{run.summary.get('params', 0):,} parameters · trained on {studio.dataset_title(run)}"
            + (f" · hears {run.summary['context_tokens']} tokens ≈ {run.summary['context_bars']:.0f} bars"
@@ -72,8 +73,28 @@ with left:
                 st.caption(f"{upload.name}: {primer_piece.n_notes} notes; its last bars lead into the new music.")
             except MusegenError as e:
                 st.error(str(e))
-    seconds = st.slider("Length (seconds of music)", 5, 90, 20, 5, key="gen-seconds",
-                        help="The model writes until the piece lasts this long.")
+    primer_bars, keep_primer = 0, True
+    if primer_kind.startswith("My MIDI"):
+        primer_bars = st.slider("Bars of your music the model hears", 1, 16, 4, key="gen-primer-bars",
+                                help="The model continues from the last bars of your piece.")
+        keep_primer = st.toggle("Start the new piece with your passage", True, key="gen-keep-primer",
+                                help="So you hear the join; the roll and the score mark where the model takes over.")
+    unit = (st.segmented_control("Length in", ["seconds", "bars"], default="seconds", required=True, key="gen-unit")
+            if metre else "seconds")
+    if unit == "bars":
+        bars = st.slider("Length (bars)", 2, 64, 12, key="gen-bars", help="The model writes this many bars.")
+        seconds = 0
+    else:
+        bars = 0
+        seconds = st.slider("Length (seconds of music)", 5, 90, 20, 5, key="gen-seconds",
+                            help="The model writes until the piece lasts this long.")
+    time_signature = ""
+    if metre and primer_kind == "Nothing":
+        usual = "/".join(map(str, run.data.get("time_signature", (4, 4))))
+        time_signature = st.selectbox("Time signature", studio.TIME_SIGNATURES,
+                                      index=studio.TIME_SIGNATURES.index(usual) if usual in studio.TIME_SIGNATURES
+                                      else 0, key="gen-time-signature",
+                                      help="The metre of a piece started from nothing; a continuation keeps yours.")
     tempo = st.slider("Tempo (BPM, 0 = the dataset's)", 0, 200, 0, 5, key="gen-tempo")
     instrument = st.selectbox("Instrument", [AS_WRITTEN] + list(INSTRUMENTS), key="gen-instrument",
                               help="The General MIDI sound of every part in the audio and the MIDI file; "
@@ -83,7 +104,7 @@ with right:
                             help="Low: safe and repetitive (0 = always the likeliest note). High: surprising.")
     top_k = st.slider("Top-k (0 = off)", 0, 100, 0, key="gen-topk",
                       help="Choose only among the k likeliest next tokens.")
-    top_p = st.slider("Top-p", 0.1, 1.0, 0.95, 0.05, key="gen-topp",
+    top_p = st.slider("Top-p", 0.1, 1.0, SampleConfig().top_p, 0.05, key="gen-topp",
                       help="Choose among the likeliest tokens that together hold this much probability (1 = off).")
     c1, c2 = st.columns([2, 1], vertical_alignment="bottom")
     seed = c1.number_input("Seed", 0, 2**31 - 1, key="gen-seed", on_change=seed_typed,
@@ -95,13 +116,36 @@ with right:
         "Variations", [1, 2, 3, 4], default=1, required=True, key="gen-variations-n",
         help="Compose several pieces at once, side by side, and keep the ones you like.")
 
+defaults = SampleConfig()
+with st.expander(":material/tune: Steer: key, range, repetition"):
+    k1, k2, k3 = st.columns([2, 2, 3])
+    tonic = k1.selectbox("Key", studio.KEY_TONICS, key="gen-key",
+                         help="Keep to a scale. Auto: the key of the music the model continues.")
+    mode = k2.selectbox("Scale", studio.SCALE_NAMES, key="gen-scale", disabled=tonic in (studio.FREE, studio.AUTO))
+    strength = k3.slider("Strength", 0.5, 1.0, defaults.key_strength, 0.01, key="gen-key-strength",
+                         disabled=tonic == studio.FREE,
+                         help="1 = strict: only notes of the scale. 0.95: a note outside is twenty times rarer.")
+    notes = studio.NOTE_CHOICES
+    low, high = st.select_slider("Pitch range", notes, value=(notes[0], notes[-1]), key="gen-range",
+                                 help="The lowest and highest note the model may write (middle C is C4).")
+    r1, r2 = st.columns(2)
+    guard = r1.toggle("Repetition guard", defaults.repetition_guard, key="gen-guard",
+                      help="A passage may come back, but not loop for ever (greedy decoding needs it most).")
+    echo = r2.slider("Bar echo (form)", 0.0, 5.0, defaults.echo, 0.5, key="gen-echo", disabled=not metre,
+                     help="Once a bar begins like an earlier bar, how strongly it goes on as its repeat: "
+                          "tunes get their repeated bars. 0 = off.")
+
 go = st.button(":material/play_arrow: Compose", type="primary", key="gen-go", on_click=draw_seed,
                disabled=primer_kind.startswith("My MIDI") and primer_piece is None)
 if go:
     n = int(n_variations or 1)
-    sample = SampleConfig(seconds=float(seconds), temperature=float(temperature), top_k=int(top_k),
+    sample = SampleConfig(seconds=float(seconds), bars=int(bars), temperature=float(temperature), top_k=int(top_k),
                           top_p=float(top_p), seed=int(seed), primer="none" if primer_kind == "Nothing" else "random",
-                          tempo=float(tempo), program=INSTRUMENTS.get(instrument))
+                          primer_bars=int(primer_bars), keep_primer=bool(keep_primer), time_signature=time_signature,
+                          tempo=float(tempo), program=INSTRUMENTS.get(instrument),
+                          key=studio.key_setting(tonic, mode), key_strength=float(strength),
+                          pitch_range="" if (low, high) == (notes[0], notes[-1]) else f"{low}-{high}",
+                          repetition_guard=bool(guard), echo=float(echo))
     try:
         with st.spinner("Composing…" if n == 1 else f"Composing {n} variations…"):
             # Variations get their score only when kept: engraving is the slow part of rendering.
@@ -139,6 +183,7 @@ if pieces and current is not None and current < len(pieces):
     st.subheader(rendered.piece.name)
     st.caption(f"{rendered.run} · seed {s['seed']} · temperature {s['temperature']:g} · top-k {s['top_k']} · "
                f"top-p {s['top_p']:g} · {rendered.tokens_per_s:,.0f} tokens/s"
+               + "".join(f" · {rule}" for rule in s.get("steering", []))
                + (f" · variation {s['variation']} of {s['variations']}" if s.get("variations", 1) > 1 else ""))
     appui.show_piece(rendered, key=f"gen-{current}")
 

@@ -348,6 +348,43 @@ def test_generate_continues_an_uploaded_midi_and_refuses_a_bad_one():
     assert not at.error and at.session_state["pieces"][-1].settings["primer"] == "your MIDI"
 
 
+def test_generate_steers_key_range_and_a_continuations_metre():
+    """The Steer expander reaches the model: a strict key and a range hold for every note; a 3/4
+    upload in four flats goes on in 3/4, in its key signature, and opens with the user's bars."""
+    import numpy as np
+
+    from musegen.piece import PITCH, Part, Piece
+
+    at = open_app("pages/generate.py")
+    at.slider(key="gen-seconds").set_value(10)
+    at.selectbox(key="gen-key").set_value("E").run()
+    at.selectbox(key="gen-scale").set_value("major")
+    at.slider(key="gen-key-strength").set_value(1.0)
+    at.select_slider(key="gen-range").set_value(("C3", "C6"))
+    at.button(key="gen-go").click().run()
+    assert not at.error and not at.exception, texts(at.error)
+    made = at.session_state["pieces"][-1]
+    pitches = made.piece.notes[:, PITCH].astype(int)
+    assert len(pitches) and set(pitches % 12) <= {4, 6, 8, 9, 11, 1, 3} and 48 <= pitches.min() <= pitches.max() <= 84
+    assert "key E major" in made.settings["steering"] and "key E major" in texts(at.caption)
+
+    waltz = Piece("waltz", np.array([(bar * 3 + beat, 1, 65 + 2 * beat - 12 * hand, 80, hand) for bar in range(6)
+                                     for beat in range(3) for hand in (0, 1)], float), tempo=92,
+                  parts=[Part("Right"), Part("Left")], time_signatures=[(0.0, 3, 4)], key_sharps=-4)
+    at.radio(key="gen-primer").set_value("My MIDI file (continue it)").run()
+    at.file_uploader(key="gen-upload").set_value(("waltz.mid", piece_to_midi_bytes(waltz), "audio/midi"))
+    at.run()
+    at.selectbox(key="gen-key").set_value("Free")
+    at.slider(key="gen-primer-bars").set_value(2)
+    at.segmented_control(key="gen-unit").set_value("bars").run()
+    at.slider(key="gen-bars").set_value(6)
+    at.button(key="gen-go").click().run()
+    assert not at.error and not at.exception, texts(at.error)
+    out = at.session_state["pieces"][-1].piece
+    assert out.time_signature == (3, 4) and out.key_sharps == -4 and out.takeover == 6.0
+    assert "continued" in out.name
+
+
 # ---------------------------------------------------------------- compare
 
 
