@@ -2,7 +2,8 @@
 
     python bench/memchild.py baseline            import TensorFlow + Keras only
     python bench/memchild.py train OUT SECONDS   train the default WaveNet on 60 Bach chorales
-    python bench/memchild.py app RUN [RUN…]      what the app holds: a Composer per run, one piece each (no TensorFlow)
+    python bench/memchild.py app RUN [RUN…]      what the app holds: its libraries, a Composer per run, one
+                                                 piece each composed, rendered and engraved (no TensorFlow)
 
 TensorFlow allocates outside Python's heap, so tracemalloc cannot see it. The peak is VmHWM from
 /proc/self/status: ru_maxrss would not do, since Linux carries the parent's high-water mark across
@@ -49,14 +50,21 @@ def main(what: str, args: list[str]) -> dict:
         run = train(config, out)
         info = {"params": run.summary["params"], "epochs": run.summary["epochs"]}
     elif what == "app":
-        from musegen.config import SampleConfig
-        from musegen.runs import Run
-        from musegen.sample import Composer
+        # What the app's process holds besides Streamlit's own pages: its libraries, and each model
+        # in the shared pool with one piece composed, rendered to audio and engraved.
+        import plotly.graph_objects  # noqa: F401
+        import streamlit  # noqa: F401
 
-        composers = [Composer(Run.load(path)) for path in args]
-        for composer in composers:
-            composer.compose(SampleConfig(length=200, seed=1))
-        info = {"runs": [Path(p).name for p in args]}
+        from musegen import studio
+        from musegen.config import SampleConfig
+        from musegen.plots import piano_roll
+        from musegen.runs import Run
+
+        pool = studio.ComposerPool()
+        for path in args:
+            rendered = studio.compose(pool, Run.load(path), SampleConfig(seconds=20, seed=1))
+            piano_roll(rendered.piece)
+        info = {"runs": [Path(p).name for p in args], "tensorflow_imported": "tensorflow" in sys.modules}
     self_mb = peak_mb()
     children_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     return {"what": what, "peak_mb": round(self_mb, 1), "children_peak_mb": round(children_mb, 1),

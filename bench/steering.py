@@ -5,7 +5,8 @@
    loading the model). The NumPy engine's tokens per second for one sequence against the Keras
    model's own XLA-compiled forward pass over a sliding window of its receptive field.
 2. **The app.** Compose on a warm model as each page does it (Home and Compare: audio, no score;
-   Generate: audio and score), and the resident memory of a process holding every bundled model.
+   Generate: audio and score), and the resident memory of a process with the app's libraries
+   holding every bundled model (bench/memchild.py app).
 3. **The repetition guard.** Greedy decoding (the article's argmax), 20 pieces of 30 s per bundled
    model, guard off and on: pieces that collapsed (a loop, or a short figure filling the piece).
 4. **Key lock.** 20 pieces of 30 s per bundled model in E major (far from most of their music):
@@ -131,7 +132,8 @@ def app() -> dict:
 
     held = json.loads(memory.stdout.strip().splitlines()[-1])
     log(f"app: a process holding {len(bundled())} models: {held['peak_mb']:.0f} MB")
-    return {"rows": rows, "memory_mb": held["peak_mb"], "models": [p.name for p in bundled()]}
+    return {"rows": rows, "memory_mb": held["peak_mb"], "tensorflow_imported": held["tensorflow_imported"],
+            "models": [p.name for p in bundled()]}
 
 
 # ---------------------------------------------------------------- 3. the guard, 4. key lock
@@ -236,8 +238,10 @@ def report(r: dict) -> str:
         markdown_table(r["app"]["rows"], [("run", "model", ""), ("page", "page", ""), ("renders", "renders", ""),
                                           ("seconds", "seconds", ".2f")]),
         "",
-        f"A process holding {', '.join(r['app']['models'])} after one piece each: "
-        f"**{r['app']['memory_mb']:.0f} MB** peak resident (VmHWM), TensorFlow never imported.",
+        f"A process with the app's libraries (Streamlit, plotly, music21, verovio) holding "
+        f"{', '.join(r['app']['models'])}, one piece each composed, rendered to audio and engraved: "
+        f"**{r['app']['memory_mb']:.0f} MB** peak resident (VmHWM); TensorFlow imported: "
+        f"{'yes' if r['app'].get('tensorflow_imported') else 'no'}.",
         "",
         "## The repetition guard under greedy decoding",
         "",

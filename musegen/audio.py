@@ -142,7 +142,10 @@ def _run(cmd: list[str], timeout: float, what: str) -> None:
 
 
 def _fluidsynth_cmd(exe, soundfont, midi_path, out_path, file_type, sample_rate, gain) -> list[str]:
+    # Dynamic sample loading reads only the instruments the piece plays, not the whole 140 MB bank:
+    # measured, a third less time per render (most of a short render was loading the soundfont).
     return [exe, "-ni", "-q", "-g", f"{gain:g}", "-r", str(int(sample_rate)),
+            "-o", "synth.dynamic-sample-loading=1",
             "-T", file_type, "-F", str(out_path), str(soundfont), str(midi_path)]
 
 

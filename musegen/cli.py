@@ -12,7 +12,7 @@ import sys
 import time
 from pathlib import Path
 
-from .config import DataConfig, ModelConfig, RunConfig, SampleConfig, TokenizerConfig, TrainConfig, replace
+from .config import SAMPLE_RANGES, DataConfig, ModelConfig, RunConfig, SampleConfig, TokenizerConfig, TrainConfig, replace
 from .errors import InputError, MusegenError
 
 
@@ -151,6 +151,12 @@ def cmd_train(args) -> dict:
             "best_epoch": s["best_epoch"], "receptive_field": s["receptive_field"], "stopped": s["stopped"],
             "stop_reason": s["stop_reason"], "base": s.get("base"),
             "context_tokens": s.get("context_tokens"), "context_bars": s.get("context_bars")}
+
+
+def span(name: str) -> str:
+    """The range a generate setting accepts, for --help (the same table SampleConfig.check uses)."""
+    low, high = SAMPLE_RANGES[name]
+    return f"; {low:g}–{high:g}"
 
 
 def numbered(path: Path, i: int, n: int) -> Path:
@@ -308,21 +314,21 @@ def parser() -> argparse.ArgumentParser:
     ge.add_argument("--out", default="generated.mid", help="MIDI file to write (default generated.mid)")
     ge.add_argument("--audio", help="also render audio: .ogg or .wav")
     ge.add_argument("--musicxml", help="also write the score as MusicXML")
-    ge.add_argument("--length", type=int, default=s.length, help=f"tokens to generate (default {s.length})")
-    ge.add_argument("--seconds", type=float, default=0.0, help="generate this many seconds of music instead")
-    ge.add_argument("--temperature", type=float, default=s.temperature, help="0 = greedy argmax (the article)")
-    ge.add_argument("--top-k", type=int, default=0, help="sample among the k likeliest tokens (0 = off)")
-    ge.add_argument("--top-p", type=float, default=s.top_p, help=f"nucleus sampling threshold (default {s.top_p:g}; 1 = off)")
+    ge.add_argument("--length", type=int, default=s.length, help=f"tokens to generate (default {s.length})" + span('length'))
+    ge.add_argument("--seconds", type=float, default=0.0, help="generate this many seconds of music instead" + span('seconds'))
+    ge.add_argument("--temperature", type=float, default=s.temperature, help="0 = greedy argmax (the article)" + span('temperature'))
+    ge.add_argument("--top-k", type=int, default=0, help="sample among the k likeliest tokens (0 = off)" + span('top_k'))
+    ge.add_argument("--top-p", type=float, default=s.top_p, help=f"nucleus sampling threshold (default {s.top_p:g}; 1 = off)" + span('top_p'))
     ge.add_argument("--seed", type=int, help="same seed, same music")
-    ge.add_argument("--variations", type=int, default=1, help="pieces to write in one batch")
+    ge.add_argument("--variations", type=int, default=1, help="pieces to write in one batch" + span('variations'))
     ge.add_argument("--primer", default="random", help="random (a validation window) | none | a MIDI file to continue")
-    ge.add_argument("--primer-tokens", type=int, default=s.primer_tokens, help="primer length in tokens")
+    ge.add_argument("--primer-tokens", type=int, default=s.primer_tokens, help="primer length in tokens" + span('primer_tokens'))
     ge.add_argument("--primer-bars", type=int, default=0,
-                    help="primer length in whole bars (metre tokens), instead of --primer-tokens")
+                    help="primer length in whole bars (metre tokens), instead of --primer-tokens" + span('primer_bars'))
     ge.add_argument("--keep-primer", action=argparse.BooleanOptionalAction, default=s.keep_primer,
                     help="a continuation starts with your passage, so the join can be heard (default: on)")
-    ge.add_argument("--tempo", type=float, default=0.0, help="BPM (default: the primer's, else the dataset's)")
-    ge.add_argument("--bars", type=int, default=0, help="generate this many bars (metre tokens) instead of --length")
+    ge.add_argument("--tempo", type=float, default=0.0, help="BPM (default: the primer's, else the dataset's)" + span('tempo'))
+    ge.add_argument("--bars", type=int, default=0, help="generate this many bars (metre tokens) instead of --length" + span('bars'))
     ge.add_argument("--time-signature", default="",
                     help="the metre of a piece started from nothing, e.g. 3/4 or 6/8 (metre tokens; default the dataset's)")
     steering = ge.add_argument_group("steering", "rules on every note the model chooses")
@@ -330,11 +336,11 @@ def parser() -> argparse.ArgumentParser:
                           help="keep to a key: 'D minor', 'Bb major', 'F# dorian', … or 'auto' (the primer's key)")
     steering.add_argument("--key-strength", type=float, default=s.key_strength,
                           help=f"1 = strict (only the scale); below 1 an outside note is (1 - S) times as likely "
-                               f"(default {s.key_strength:g})")
+                               f"(default {s.key_strength:g})" + span('key_strength'))
     steering.add_argument("--pitch-range", default="", help="lowest-highest note, e.g. C3-C6 (middle C is C4)")
     steering.add_argument("--bar-echo", type=float, default=s.echo,
                           help="form: once a bar begins like an earlier bar, how strongly it goes on as its repeat "
-                               f"(metre tokens; 0 = off; default {s.echo:g})")
+                               f"(metre tokens; 0 = off; default {s.echo:g})" + span('echo'))
     steering.add_argument("--repetition-guard", choices=["on", "off"], default="on" if s.repetition_guard else "off",
                           help="no passage may loop: after the same 32 tokens the same next token at most 3 times "
                                "(default on; it keeps greedy decoding from collapsing)")

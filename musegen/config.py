@@ -117,6 +117,27 @@ class SampleConfig:
     bars: int = 0  # if > 0, generate this many bars (metre scheme) instead of seconds/length
     time_signature: str = ""  # e.g. "3/4": the metre of a piece started from nothing (metre scheme)
 
+    def check(self) -> "SampleConfig":
+        """Refuse a setting outside its range with one sentence (the CLI, the app and the API all
+        pass here): a typo must not hang the machine or write an empty file."""
+        for name, (low, high) in SAMPLE_RANGES.items():
+            value = getattr(self, name)
+            if value is None:
+                continue
+            if not isinstance(value, (int, float)) or value != value or not low <= value <= high:
+                raise InputError(f"{name.replace('_', ' ')} must be between {low:g} and {high:g} (got {value!r}).")
+        if self.length < 1 and self.seconds <= 0 and self.bars <= 0:
+            raise InputError("Ask for some music: a length of at least 1 token, or seconds or bars.")
+        return self
+
+
+# What SampleConfig accepts (also shown in `musegen generate --help`).
+SAMPLE_RANGES = {
+    "length": (0, 20_000), "seconds": (0, 600), "bars": (0, 512), "temperature": (0, 5), "top_k": (0, 10_000),
+    "top_p": (1e-6, 1), "variations": (1, 8), "primer_tokens": (0, 4096), "primer_bars": (0, 64),
+    "tempo": (0, 400), "program": (0, 127), "key_strength": (0, 1), "echo": (0, 20),
+}
+
 
 @dataclass
 class RunConfig:

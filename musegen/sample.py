@@ -269,6 +269,7 @@ class Composer:
     def compose(self, sample, piece=None) -> Composition:
         """sample: a config.SampleConfig; piece: a Piece to continue (the user's MIDI)."""
         tok = self.tokenizer
+        sample.check()
         seed = sample.seed if sample.seed is not None else int(np.random.default_rng().integers(2**31 - 1))
         rng = np.random.default_rng(seed)
         primer = self.primer_ids(sample, rng, piece)

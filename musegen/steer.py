@@ -271,17 +271,17 @@ class BarEcho(Rule):
 
     def start(self, primer):
         self.history = [list(row) for row in primer]
+        self.bars = [[i for i, t in enumerate(row) if t == self.bar] for row in self.history]  # bar lines
 
     def __call__(self, logits):
         out = None
         for b, row in enumerate(self.history):
-            for token in self._echoes(row):
+            for token in self._echoes(row, self.bars[b]):
                 out = logits.copy() if out is None else out
                 out[b, token] += self.strength
         return logits if out is None else out
 
-    def _echoes(self, row) -> set[int]:
-        bars = [i for i, t in enumerate(row) if t == self.bar]
+    def _echoes(self, row, bars) -> set[int]:
         if len(bars) < 2:
             return set()
         current = row[bars[-1]:]
@@ -292,6 +292,8 @@ class BarEcho(Rule):
 
     def update(self, chosen):
         for b, token in enumerate(chosen):
+            if token == self.bar:
+                self.bars[b].append(len(self.history[b]))
             self.history[b].append(int(token))
 
 

@@ -168,3 +168,17 @@ def test_bar_echo_gives_folk_tunes_their_repeated_bars():
         return float(np.mean([bar_repetition(p) for p in pieces]))
 
     assert repeated(2.0) > repeated(0.0) + 0.05
+
+
+@pytest.mark.parametrize("flags, words", [
+    (["--length", "1000000000"], "length must be between"), (["--variations", "100000"], "variations"),
+    (["--seconds", "1e12"], "seconds"), (["--temperature", "nan"], "temperature"), (["--top-p", "2"], "top p"),
+    (["--top-k", "-5"], "top k"), (["--length", "0"], "Ask for some music"), (["--key", "H minor"], "note name"),
+    (["--pitch-range", "C6-C3"], "upside down"), (["--time-signature", "3/5", "--primer", "none"], "3/5"),
+])
+def test_absurd_generate_settings_get_one_clear_line(flags, words, tmp_path, capsys):
+    from musegen.cli import main
+
+    code = main(["generate", str(BUNDLED / "bach-wavenet"), "--out", str(tmp_path / "x.mid"), *flags])
+    err = capsys.readouterr().err
+    assert code != 0 and words in err and "Traceback" not in err and not (tmp_path / "x.mid").exists()
