@@ -18,12 +18,12 @@ ASSETS = Path(__file__).resolve().parent.parent / "assets" / "models"
 
 BUNDLED = {
     "bach-wavenet": RunConfig(data=DataConfig(dataset="bach"), model=ModelConfig(kind="wavenet"),
-                              train=TrainConfig(epochs=24, early_stopping=3, seed=1)),
+                              train=TrainConfig(epochs=60, early_stopping=3, seed=1)),
     # The LSTM learns from windows as long as the pieces it will write (most chorales fit whole,
     # from their first token), so it is trained from the states generation goes through.
     "bach-lstm": RunConfig(data=DataConfig(dataset="bach", window=1024, stride=512),
                            model=ModelConfig(kind="lstm", dropout=0.2),
-                           train=TrainConfig(epochs=24, early_stopping=3, seed=1)),
+                           train=TrainConfig(epochs=60, early_stopping=3, seed=1)),
     "folk-wavenet": RunConfig(data=DataConfig(dataset="folk"), model=ModelConfig(kind="wavenet"),
                               train=TrainConfig(epochs=16, early_stopping=3, seed=1)),
 }

@@ -349,7 +349,8 @@ def parser() -> argparse.ArgumentParser:
                          "or 'church organ' (default: each part's own, as the music says)")
 
     ev = command("evaluate", "measure a run: held-out NLL, perplexity, accuracy; musical metrics, collapse and "
-                 "memorisation of generated pieces", cmd_evaluate)
+                 "memorisation of generated pieces (plain sampling: no steering rules, so the model itself)",
+                 cmd_evaluate)
     ev.add_argument("run", help="run folder")
     ev.add_argument("--dataset", help="the music it was trained on, if not where the run says (re-splits by seed)")
     ev.add_argument("--pieces", type=int, default=8, help="pieces to generate and compare (default 8)")
