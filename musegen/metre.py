@@ -213,6 +213,19 @@ class MetreTokenizer(Tokenizer):
         return Piece(name, np.array(notes, dtype=np.float64).reshape(-1, 5), tempo=tempo or 120.0, parts=parts,
                      time_signatures=signatures)
 
+    def bar_offsets(self, ids, time_signature: tuple[int, int] = (4, 4)) -> list[float]:
+        """Where each Bar of `ids` begins, in quarters after the first (each bar as long as its
+        TimeSig says), as decode counts them."""
+        offsets, length, at = [], bar_quarters(*time_signature), 0.0
+        for i in np.asarray(ids):
+            token = self.vocab[i]
+            if token == "Bar":
+                at = at + length if offsets else 0.0
+                offsets.append(at)
+            elif token.startswith("TimeSig_"):
+                length = bar_quarters(*map(int, token[8:].split("/")))
+        return offsets or [0.0]
+
     def header(self, ids: np.ndarray) -> np.ndarray:
         ids = np.asarray(ids, np.int32)
         n = 0

@@ -30,6 +30,8 @@ class Sampling:
 def filter_logits(logits: np.ndarray, temperature: float, top_k: int, top_p: float) -> np.ndarray:
     """Temperature, then keep the top-k and the smallest set whose probability reaches top_p."""
     logits = logits / max(temperature, 1e-6)
+    if top_k <= 0 and top_p >= 1.0:
+        return logits  # nothing to cut: no sort
     order = np.argsort(-logits, axis=-1)
     ranked = np.take_along_axis(logits, order, -1)
     keep = np.ones_like(ranked, bool)
@@ -50,10 +52,8 @@ def choose(logits: np.ndarray, sampling: Sampling, rng: np.random.Generator) -> 
     if sampling.temperature <= 0.0:
         return logits.argmax(-1)
     filtered = filter_logits(logits, sampling.temperature, sampling.top_k, sampling.top_p)
-    probs = np.exp(filtered - filtered.max(-1, keepdims=True))
-    cumulative = np.cumsum(probs, -1)
-    draws = rng.random(len(logits)) * cumulative[:, -1]
-    return np.minimum((cumulative < draws[:, None]).sum(-1), logits.shape[-1] - 1)
+    # Gumbel-max: the argmax of logits plus Gumbel noise is an exact draw from their softmax.
+    return (filtered - np.log(-np.log(rng.random(filtered.shape)))).argmax(-1)
 
 
 class Generator:
@@ -93,9 +93,9 @@ class Generator:
         quarters = np.zeros(self.vocab_size, np.float32) if token_quarters is None else token_quarters
         limit = max_quarters if max_quarters > 0 else np.inf
         out = np.zeros((batch, n_new), np.int64)
-        lengths = np.zeros(batch, int)
+        lengths = np.zeros(batch, int)  # a sequence's tokens are out[b, :lengths[b]]
         clock = np.zeros(batch)
-        done = np.zeros(batch, bool)
+        done = np.zeros(batch, bool)  # once done, a sequence's later tokens are never counted
         for rule in rules:
             rule.start(primer)
         start = time.perf_counter()
@@ -103,14 +103,12 @@ class Generator:
         logits = self.engine.feed(primer, state)[:, -1]
         for step in range(n_new):
             chosen = choose(steer.apply(rules, logits), sampling, rng)
-            moved = clock + quarters[chosen]
-            done |= moved > limit + 1e-6
+            clock = clock + quarters[chosen]
+            done |= clock > limit + 1e-6
             if done.all():
                 break
-            write = ~done
-            out[write, lengths[write]] = chosen[write]
-            lengths += write
-            clock = np.where(write, moved, clock)
+            out[:, step] = chosen
+            lengths += ~done
             for rule in rules:
                 rule.update(chosen)
             if step + 1 < n_new:
@@ -190,6 +188,9 @@ class Composer:
                 body = body[-sample.primer_tokens:] if sample.primer_tokens > 0 else body[:0]
                 lines = np.flatnonzero(body == bar)
                 body = body[lines[0]:] if len(lines) else body
+            signatures = [i for i in body if tok.vocab[i].startswith("TimeSig_")]
+            if signatures:  # the model begins on the next bar line: the user's last bar stays theirs
+                body = np.concatenate([body, [bar, signatures[-1]]])
         elif sample.primer_tokens <= 0 and sample.primer_bars <= 0:
             body = body[:0]
         else:  # a passage of the dataset
@@ -303,13 +304,20 @@ class Composer:
             if piece is not None:
                 out.key_sharps = piece.key_sharps
                 self._name_parts(out, piece.parts)
-                out.takeover = heard.duration_quarters if keep and heard.n_notes else None
+                out.takeover = self.takeover(primer, heard) if keep and heard.n_notes else None
             else:
                 self._name_parts(out, self.default_parts or [])
             if sample.program is not None:
                 out.program = sample.program
             pieces.append(out)
         return Composition(pieces, ids, primer, seed, speed, [describe(rule) for rule in rules if describe(rule)])
+
+    def takeover(self, primer: np.ndarray, heard) -> float:
+        """Where the model's music begins, in quarters from the start of the output: the bar line
+        the primer ends on (metre tokens), else the end of the primer's notes."""
+        if not self.metre:
+            return heard.duration_quarters
+        return self.tokenizer.bar_offsets(primer, self.time_signature)[-1]
 
     @staticmethod
     def _name_parts(piece, usual) -> None:
