@@ -131,10 +131,14 @@ def show_piece(rendered: studio.Rendered, key: str, score: bool = True, download
     player(rendered, key)
     st.caption(f"{piece.n_notes} notes · {piece.seconds:.0f} s · {piece.tempo:.0f} BPM"
                + (" · click or drag on the roll to play from there" if rendered.audio else ""))
-    if score and rendered.svg:
-        with st.expander("Score", expanded=True):
-            for page in rendered.svg:
-                st.image(page, width="stretch")
+    if score:
+        if rendered.musicxml is None and not rendered.svg:  # engraved after the player is on screen
+            with st.spinner("Engraving the score…"):
+                studio.engrave(rendered)
+        if rendered.svg:
+            with st.expander("Score", expanded=True):
+                for page in rendered.svg:
+                    st.image(page, width="stretch")
     for note in rendered.notes:
         st.caption(note)
     if downloads:

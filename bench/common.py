@@ -94,3 +94,22 @@ def save_figure(fig, path: Path) -> Path:
 
     plt.close(fig)
     return path
+
+
+def engine_speed(model, config, vocab: int, window: int, tokens: int, batch: int = 1) -> float:
+    """Tokens per second of the NumPy engine on `model`'s weights, measured in a child process
+    without TensorFlow (bench/enginechild.py): how the CLI and the app run it."""
+    import dataclasses
+    import subprocess
+    import tempfile
+
+    from musegen.engine import export_weights
+
+    with tempfile.TemporaryDirectory(prefix="musegen-bench-") as tmp:
+        weights = export_weights(model, Path(tmp) / "weights.npz")
+        done = subprocess.run([sys.executable, str(ROOT / "bench" / "enginechild.py"), str(weights),
+                               json.dumps(dataclasses.asdict(config)), str(vocab), str(window), str(tokens), str(batch)],
+                              capture_output=True, text=True, timeout=600, cwd=ROOT)
+    if done.returncode:
+        raise RuntimeError(f"enginechild failed: {done.stderr[-2000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])["tokens_per_s"]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -28,23 +29,24 @@ class Sampling:
 
 
 def filter_logits(logits: np.ndarray, temperature: float, top_k: int, top_p: float) -> np.ndarray:
-    """Temperature, then keep the top-k and the smallest set whose probability reaches top_p."""
+    """Temperature, then keep the top-k and the smallest set whose probability reaches top_p (a
+    token as likely as the last one kept is kept too). Thresholds, not index shuffles: this runs
+    once per token."""
     logits = logits / max(temperature, 1e-6)
     if top_k <= 0 and top_p >= 1.0:
-        return logits  # nothing to cut: no sort
-    order = np.argsort(-logits, axis=-1)
-    ranked = np.take_along_axis(logits, order, -1)
-    keep = np.ones_like(ranked, bool)
-    if top_k > 0:
-        keep[:, top_k:] = False
+        return logits  # nothing to cut
+    keep = np.ones(logits.shape, bool)
+    if 0 < top_k < logits.shape[-1]:
+        kth = np.partition(logits, -top_k, axis=-1)[:, -top_k:].min(-1, keepdims=True)
+        keep &= logits >= kth
     if top_p < 1.0:
-        probs = np.exp(ranked - ranked[:, :1])
+        probs = np.exp(logits - logits.max(-1, keepdims=True))
         probs /= probs.sum(-1, keepdims=True)
-        before = np.cumsum(probs, -1) - probs  # mass of the tokens ranked above; the first is always kept
-        keep &= before < top_p
-    out = np.full_like(logits, steer.NEG)
-    np.put_along_axis(out, order, np.where(keep, ranked, steer.NEG), -1)
-    return out
+        ranked = np.sort(probs, axis=-1)[:, ::-1]
+        before = np.cumsum(ranked, -1) - ranked  # mass of the tokens ranked above; the first is always kept
+        smallest_kept = np.where(before < top_p, ranked, np.inf).min(-1, keepdims=True)
+        keep &= probs >= smallest_kept
+    return np.where(keep, logits, steer.NEG)
 
 
 def choose(logits: np.ndarray, sampling: Sampling, rng: np.random.Generator) -> np.ndarray:
@@ -294,7 +296,7 @@ class Composer:
             np.repeat(primer[None], max(1, sample.variations), axis=0), n_new,
             Sampling(sample.temperature, sample.top_k, sample.top_p, seed), rules=rules,
             token_quarters=tok.token_quarters(bar), max_quarters=max_quarters)
-        stem = f"{piece.name}-continued" if piece is not None else self.run.name
+        stem = f"{Path(piece.name).stem}-continued" if piece is not None else self.run.name
         pieces = []
         for i, seq in enumerate(ids):
             out = tok.decode(np.concatenate([primer, seq]), context=head if keep else len(primer),

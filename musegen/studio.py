@@ -11,6 +11,7 @@ import re
 import threading
 import time
 from collections import Counter, OrderedDict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -342,15 +343,17 @@ def render_piece(piece: Piece, audio: bool = True, score: bool = True, max_secon
     from .midi import piece_to_midi_bytes
 
     out = Rendered(piece, piece_to_midi_bytes(piece))
-    if score:
-        engrave(out, max_score_pages)
-    if audio:
-        problem = check_audio()
-        if problem:
-            out.notes.append(f"No audio: {problem}")
-        else:
+    problem = check_audio() if audio else None
+    if problem:
+        out.notes.append(f"No audio: {problem}")
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        # FluidSynth and sox run as processes: the score is engraved while they work.
+        sound = pool.submit(render_bytes, out.midi, fmt="ogg", max_seconds=max_seconds) if audio and not problem else None
+        if score:
+            engrave(out, max_score_pages)
+        if sound is not None:
             try:
-                out.audio = render_bytes(out.midi, fmt="ogg", max_seconds=max_seconds)
+                out.audio = sound.result()
             except AudioError as e:
                 out.notes.append(f"No audio: {e}")
     return out

@@ -148,8 +148,9 @@ if go:
                           repetition_guard=bool(guard), echo=float(echo))
     try:
         with st.spinner("Composing…" if n == 1 else f"Composing {n} variations…"):
-            # Variations get their score only when kept: engraving is the slow part of rendering.
-            made = studio.compose_variations(appui.pool(), run, sample, n, piece=primer_piece, score=n == 1)
+            # The score is engraved once the piece plays (show_piece), a variation's when kept:
+            # engraving is the slow part of rendering, and nobody should wait for it to listen.
+            made = studio.compose_variations(appui.pool(), run, sample, n, piece=primer_piece, score=False)
         st.session_state["gen-variations"] = made if n > 1 else []
         st.session_state["gen-current"] = None  # variations: nothing in full until one is kept
         if n == 1:
