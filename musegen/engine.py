@@ -4,8 +4,9 @@ Importing TensorFlow alone takes seconds and hundreds of megabytes, and generati
 it: at save time the run bundle also gets ``weights.npz`` (plain arrays, read back with
 ``allow_pickle=False``), and an *engine* computes next-token logits from it:
 
-- the WaveNets keep, per layer, the inputs their causal convolutions have seen, so one new token
-  costs one column of each layer (Fast WaveNet); a primer goes through all layers at once;
+- the WaveNets keep, per layer, what their causal convolutions' older taps will read (each past
+  input's product with those taps), so one new token costs one product per layer (Fast WaveNet);
+  a primer goes through all layers at once;
 - the LSTM keeps (h, c) per layer;
 - the article's set-ups (scalar inputs, a prediction for the last step only) run their whole
   window again for each token, as they were trained.
@@ -299,6 +300,8 @@ class WindowEngine:
 
     def __init__(self, w: dict, config: ModelConfig, vocab_size: int, window: int, pad_id: int):
         self.w, self.config, self.vocab_size, self.window, self.pad_id = w, config, vocab_size, window, pad_id
+        self.convs = ([_CausalConv(*w[f"conv_{i}"], 2**i) for i in range(config.simple_blocks)]
+                      if config.kind == "simple-wavenet" else [])
 
     def start(self, batch: int, capacity: int) -> _State:
         return _State(window=np.full((batch, self.window), self.pad_id, np.int64))
@@ -325,8 +328,7 @@ class WindowEngine:
                 x, _, _ = _lstm_layer(x, zeros, zeros, *w[f"lstm_{i}"])
             last = x[:, -1]
         else:  # simple-wavenet
-            for i in range(config.simple_blocks):
-                conv = _CausalConv(*w[f"conv_{i}"], 2**i)
+            for conv in self.convs:
                 x = _relu(conv(conv.history(x.shape[0], x.shape[1]), 0, x))
             if config.targets == "last":
                 squeeze = _pointwise(w["squeeze"])
