@@ -8,8 +8,11 @@ TEST_APT_PACKAGES := chromium
 
 .PHONY: run test bench quality study setup sysdeps test-sysdeps models clean
 
+# Localhost only unless HOST says otherwise (make run HOST=0.0.0.0 serves the local network); no
+# file watcher (it would watch .venv too): restart to see code changes, or add DEV=1.
+HOST ?= 127.0.0.1
 run: setup
-	$(PY) -m streamlit run app.py
+	$(PY) -m streamlit run app.py --server.address $(HOST) --server.fileWatcherType $(if $(DEV),auto,none)
 
 test: setup test-sysdeps
 	$(PY) -m pytest -q
