@@ -41,6 +41,13 @@ def _jsonable(value):
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
+def save_array(path: Path, array: np.ndarray) -> Path:
+    """An .npy written to a temporary name, then renamed: a crash leaves the previous file whole."""
+    with atomic_path(path, suffix=".npy") as tmp:
+        np.save(tmp, np.asarray(array), allow_pickle=False)
+    return Path(path)
+
+
 def save_model(model, path: Path) -> Path:
     """Keras writes to a temporary .keras file that then replaces the bundle's; the NumPy weights
     that generation reads go beside it."""
@@ -99,16 +106,17 @@ def _read(path: Path) -> dict:
 def list_runs(*roots) -> list[Run]:
     """Finished runs under the given folders, newest first; damaged ones, and hidden folders (a run
     being built or trained, ``.name.building``), are left out."""
-    runs = []
+    found = []
     for root in roots:
         for path in sorted(Path(root).glob("*/config.json")) if Path(root).is_dir() else []:
             if path.parent.name.startswith("."):
                 continue
             try:
-                runs.append(Run.load(path.parent))
-            except ModelError:
+                run = Run.load(path.parent)
+                found.append(((run.path / "model.keras").stat().st_mtime, run))
+            except (ModelError, OSError):  # damaged, or deleted by another session meanwhile
                 continue
-    return sorted(runs, key=lambda r: (r.path / "model.keras").stat().st_mtime, reverse=True)
+    return [run for _, run in sorted(found, key=lambda mr: mr[0], reverse=True)]
 
 
 def delete_run(path) -> None:

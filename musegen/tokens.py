@@ -202,7 +202,9 @@ class NotesTokenizer(Tokenizer):
 
     @staticmethod
     def onset_token(pitches: np.ndarray) -> str:
-        distinct = sorted(set(int(p) for p in pitches))
+        # Below C0 (MIDI 12) a name would need octave -1, and "E-1" would then mean both E♭1 and
+        # E in octave -1: such notes (below any instrument) are written an octave up per octave.
+        distinct = sorted(set(int(p) if p >= 12 else int(p) % 12 + 12 for p in pitches))
         if len(distinct) == 1:
             p = distinct[0]
             return f"{PITCH_CLASSES[p % 12]}{p // 12 - 1}"
@@ -215,7 +217,10 @@ class NotesTokenizer(Tokenizer):
     def pitches_of(token: str) -> list[int]:
         if token[0].isdigit():  # a chord of pitch classes, voiced from middle C as the article does
             return [60 + int(pc) for pc in token.split(".")]
-        name, octave = NOTE_NAME.match(token).groups()
+        match = NOTE_NAME.match(token)
+        if not match or match.group(1) not in PITCH_CLASSES:
+            raise ModelError(f"'{token}' is not a note of the notes scheme (a name such as C4, E-3 or F#5).")
+        name, octave = match.groups()
         return [PITCH_CLASSES.index(name) + 12 * (int(octave) + 1)]
 
     def tokens_to_notes(self, tokens: list[str]) -> np.ndarray:

@@ -24,7 +24,8 @@ from .dataset import (Augment, TokenData, augmentable_spans, augmented_dataset, 
                       tf_dataset, tokenize)
 from .errors import InputError, ModelError
 from .models import build_model, receptive_field
-from .runs import Run, save_model, write_json
+from .files import atomic_write
+from .runs import Run, save_array, save_model, write_json
 from .tokens import make_tokenizer
 
 Progress = Callable[[dict], None]
@@ -215,9 +216,9 @@ def train(config: RunConfig, out, *, pieces=None, progress: Progress | None = No
     out.mkdir(parents=True, exist_ok=True)
     if not previous:
         write_json(out / "config.json", to_dict(config))
-        (out / "tokenizer.json").write_text(tokenizer.to_json())
+        atomic_write(out / "tokenizer.json", tokenizer.to_json())
         write_json(out / "data.json", _data_summary(loaded, token_data, tokenizer, n_windows, val_arrays))
-        np.save(out / "primers.npy", _primers(token_data, config.data.window, t.seed, tokenizer))
+        save_array(out / "primers.npy", _primers(token_data, config.data.window, t.seed, tokenizer))
 
     initial_epoch = len(history.get("loss", []))
     epochs = initial_epoch + t.epochs

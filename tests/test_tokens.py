@@ -81,3 +81,14 @@ def test_tokenizer_json_round_trip(scheme, chorales):
     again = tokenizer_from_json(tok.to_json())
     assert again.vocab == tok.vocab
     assert np.array_equal(again.encode(chorales[1]), tok.encode(chorales[1]))
+
+
+def test_notes_below_c0_get_an_unambiguous_name():
+    """Octave -1 would name E (MIDI 4) "E-1", which reads back as E-flat 1 (MIDI 27)."""
+    from musegen.errors import ModelError
+
+    tok = NotesTokenizer(TokenizerConfig(scheme="notes"))
+    low, e_flat = tok.onset_token(np.array([4])), tok.onset_token(np.array([27]))
+    assert low != e_flat and tok.pitches_of(low) == [16] and tok.pitches_of(e_flat) == [27]
+    with pytest.raises(ModelError, match="not a note"):
+        tok.pitches_of("C-1")

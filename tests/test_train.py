@@ -1,6 +1,8 @@
 """train(): the run bundle, the split, stop requests, the time budget, resume, reload."""
 import threading
+from pathlib import Path
 
+import numpy as np
 import pytest
 
 from conftest import Loaded, tiny_config
@@ -224,3 +226,36 @@ def test_a_seed_repeats_an_augmented_run(tmp_path, pieces):
     assert again == pytest.approx(first, rel=1e-5)
     assert abs(plain[1] - first[1]) > 1e-3, "the transposed windows are what the model trains on"
 
+
+
+def test_an_interrupted_array_write_leaves_the_previous_file(tmp_path, monkeypatch):
+    from musegen.runs import save_array
+
+    path = save_array(tmp_path / "primers.npy", np.arange(5))
+
+    def crash(file, array, allow_pickle=True):
+        Path(file).write_bytes(b"half an array")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(np, "save", crash)
+    with pytest.raises(OSError):
+        save_array(path, np.arange(9))
+    monkeypatch.undo()
+    assert np.load(path).tolist() == [0, 1, 2, 3, 4] and [p.name for p in tmp_path.iterdir()] == ["primers.npy"]
+
+
+def test_a_run_deleted_while_listing_is_skipped(trained_run, tmp_path, monkeypatch):
+    import shutil
+
+    copy = Path(shutil.copytree(trained_run.path, tmp_path / "runs" / "gone"))
+    shutil.copytree(trained_run.path, tmp_path / "runs" / "kept")
+    load = Run.load
+
+    def load_then_vanish(path):
+        run = load(path)
+        if Path(path).name == "gone":
+            shutil.rmtree(copy)  # another session deletes it meanwhile
+        return run
+
+    monkeypatch.setattr(Run, "load", staticmethod(load_then_vanish))
+    assert [r.name for r in list_runs(tmp_path / "runs")] == ["kept"]
