@@ -236,8 +236,10 @@ class Registry:
             shutil.rmtree(staging, ignore_errors=True)
             run = train(config, staging, pieces=pieces, progress=lambda e: self._on_event(job_id, e), stop=stop)
             out.parent.mkdir(parents=True, exist_ok=True)
-            staging.rename(out)
             with self._lock:
+                if out.exists():  # a run was renamed to this name meanwhile: never lose the new model
+                    out = job.out = self._unique(out)
+                staging.rename(out)
                 job.run_path, job.stopped_by = out, run.summary.get("stopped", "finished")
                 job.state = "stopped" if job.stopped_by == "stop requested" else "finished"
                 job.message = f"{_ending(job)} {run.summary.get('stop_reason', '')}".strip()

@@ -110,6 +110,20 @@ def test_output_folders_are_never_overwritten(tmp_path, pieces):
     reg.wait(a, timeout=120)
 
 
+def test_a_run_renamed_to_a_jobs_target_meanwhile_loses_nothing(tmp_path, pieces):
+    """Another run takes the job's name while it trains: the job finishes beside it, not over it
+    (it used to fail and delete its own staging folder, model and all)."""
+    reg = jobs.Registry(AppLimits(max_concurrent_trainings=1), samples=False)
+    job_id = reg.submit(quick(epochs=2), tmp_path / "runs" / "mine", pieces=Loaded(pieces))
+    assert wait_for(lambda: reg.get(job_id).state == "running")
+    (tmp_path / "runs" / "mine").mkdir(parents=True)
+    (tmp_path / "runs" / "mine" / "keep.txt").write_text("someone's run")
+    job = reg.wait(job_id, timeout=180)
+    assert job.state == "finished", job.error
+    assert job.run_path == tmp_path / "runs" / "mine-2" and (job.run_path / "model.keras").is_file()
+    assert (tmp_path / "runs" / "mine" / "keep.txt").read_text() == "someone's run"
+
+
 def test_module_singleton_is_shared():
     assert jobs.registry() is jobs.registry()
     assert isinstance(jobs.list_jobs(), list)
