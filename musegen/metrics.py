@@ -19,6 +19,7 @@ the generated set are two distributions; when the model writes like the data the
 from __future__ import annotations
 
 import math
+import weakref
 from dataclasses import dataclass
 
 import numpy as np
@@ -88,19 +89,34 @@ def eval_windows(sequences: list[np.ndarray], window: int, targets: str, pad_id:
     return np.stack(xs).astype(np.int32), np.stack(ys).astype(np.int32), np.stack(ws).astype(np.float32)
 
 
+_BATCH_STATS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+def _batch_stats(model):
+    """One compiled statistics function per model, kept while the model lives: a new tf.function
+    per call would trace the model again each time (a second or more)."""
+    import tensorflow as tf
+
+    if model not in _BATCH_STATS:
+        model_ref = weakref.ref(model)  # the function must not keep its own key alive
+
+        @tf.function(reduce_retracing=True)
+        def batch_stats(xb, yb, wb):
+            logits = model_ref()(xb, training=False)
+            nll = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=yb, logits=tf.cast(logits, tf.float32))
+            correct = tf.cast(tf.equal(tf.argmax(logits, axis=-1, output_type=tf.int32), yb), tf.float32)
+            return tf.reduce_sum(nll * wb), tf.reduce_sum(correct * wb), tf.reduce_sum(wb)
+
+        _BATCH_STATS[model] = batch_stats
+    return _BATCH_STATS[model]
+
+
 def nll_and_accuracy(model, x, y, w, batch_size: int = 256) -> dict:
     """Weighted mean NLL (nats per token), perplexity and next-token accuracy of `model` on windows."""
     import tensorflow as tf
 
     total_nll = total_correct = total_weight = 0.0
-
-    @tf.function(reduce_retracing=True)
-    def batch_stats(xb, yb, wb):
-        logits = model(xb, training=False)
-        nll = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=yb, logits=tf.cast(logits, tf.float32))
-        correct = tf.cast(tf.equal(tf.argmax(logits, axis=-1, output_type=tf.int32), yb), tf.float32)
-        return tf.reduce_sum(nll * wb), tf.reduce_sum(correct * wb), tf.reduce_sum(wb)
-
+    batch_stats = _batch_stats(model)
     for i in range(0, len(x), batch_size):
         s = batch_stats(tf.constant(x[i : i + batch_size]), tf.constant(y[i : i + batch_size]),
                         tf.constant(w[i : i + batch_size]))

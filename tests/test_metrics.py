@@ -43,6 +43,11 @@ def test_heldout_matches_the_model_and_the_recorded_split(trained_run, pieces):
     assert stats["nll"] == pytest.approx((nll * w).sum() / w.sum(), rel=1e-4)
     assert stats["accuracy"] == pytest.approx(((logits.argmax(-1) == y) * w).sum() / w.sum(), abs=1e-6)
 
+    # Measured again (as the study and per-epoch figures do): the model is not traced again.
+    traced = metrics._batch_stats(model).experimental_get_tracing_count()
+    assert metrics.heldout(trained_run, val, model=model)["nll"] == pytest.approx(stats["nll"])
+    assert metrics._batch_stats(model).experimental_get_tracing_count() == traced
+
 
 def test_a_changed_dataset_is_refused_unless_resplit(trained_run, pieces):
     renamed = [Piece(f"other-{i}", p.notes) for i, p in enumerate(pieces)]
