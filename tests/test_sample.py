@@ -71,12 +71,23 @@ def test_top_k_one_and_tiny_top_p_are_greedy(generator):
     assert np.array_equal(greedy[0], k1[0]) and np.array_equal(greedy[0], p0[0])
 
 
-def test_top_k_keeps_only_likely_tokens(generator):
+def test_top_k_and_top_p_keep_only_likely_tokens(generator):
+    """300 draws of the next token: all among the allowed ones, and more than one of them (not
+    greedy in disguise)."""
     model, gen = generator
-    primer = ids(1, 10)
+    primer = np.repeat(ids(1, 10), 300, axis=0)
+    logits = model(primer[:1]).numpy()[0, -1].astype(np.float64)
+    ranked = np.argsort(-logits)
     out, _ = gen.generate(primer, 1, Sampling(1.0, top_k=3, seed=1))
-    logits = model(primer).numpy()[0, -1]
-    assert out[0][0] in np.argsort(logits)[-3:]
+    drawn = {int(o[0]) for o in out}
+    assert drawn <= set(ranked[:3]) and len(drawn) > 1
+
+    probs = np.exp(logits - logits.max())
+    probs /= probs.sum()
+    nucleus = ranked[: int(np.searchsorted(np.cumsum(probs[ranked]), 0.5)) + 1]  # smallest set reaching 0.5
+    out, _ = gen.generate(primer, 1, Sampling(1.0, top_p=0.5, seed=2))
+    drawn = {int(o[0]) for o in out}
+    assert drawn <= set(nucleus) and (len(drawn) > 1 or len(nucleus) == 1)
 
 
 def test_banned_tokens_never_come_and_batches_vary(generator):

@@ -70,6 +70,10 @@ def test_time_budget(tmp_path, pieces):
     config.train.epochs, config.train.max_seconds = 1000, 2.0
     run = train(config, tmp_path / "budget", pieces=Loaded(pieces))
     assert run.summary["stopped"] == "time budget" and run.summary["epochs"] < 1000
+    # It ends in the epoch the budget runs out in: at most one epoch (and its validation) late.
+    elapsed = run.history["elapsed"]
+    longest_epoch = max(np.diff([0.0, *elapsed]))
+    assert elapsed[-1] <= 2.0 + longest_epoch + 0.5
     assert run.summary["stop_reason"].startswith(f"Time budget (2 s) reached in epoch {run.summary['epochs']}: kept epoch ")
 
 
