@@ -6,7 +6,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PACKAGES := fluidsynth fluid-soundfont-gm sox libsox-fmt-all
 TEST_APT_PACKAGES := chromium
 
-.PHONY: run test bench quality study setup sysdeps test-sysdeps models clean
+.PHONY: run test bench quality study setup sysdeps test-sysdeps models clean lock
 
 # Localhost only unless HOST says otherwise (make run HOST=0.0.0.0 serves the local network); no
 # file watcher (it would watch .venv too): restart to see code changes, or add DEV=1.
@@ -45,11 +45,16 @@ test-sysdeps:
 	@command -v chromium >/dev/null || { echo "Installing Chromium for the browser tests"; \
 	  $(SUDO) apt-get update -q && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q --no-install-recommends $(TEST_APT_PACKAGES); }
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml
+$(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml constraints.txt
 	@[ -x $(PY) ] || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -r requirements-dev.txt
+	$(PY) -m pip install -q -r requirements-dev.txt -c constraints.txt
 	touch $@
+
+# Pin what is installed now (after changing a dependency, then `make test`).
+lock: setup
+	{ sed -n '1,2p' constraints.txt; $(PY) -m pip freeze --exclude-editable | grep -v '^musegen'; } > constraints.tmp
+	mv constraints.tmp constraints.txt
 
 setup: sysdeps $(VENV)/.installed
 

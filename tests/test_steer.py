@@ -182,3 +182,16 @@ def test_absurd_generate_settings_get_one_clear_line(flags, words, tmp_path, cap
     code = main(["generate", str(BUNDLED / "bach-wavenet"), "--out", str(tmp_path / "x.mid"), *flags])
     err = capsys.readouterr().err
     assert code != 0 and words in err and "Traceback" not in err and not (tmp_path / "x.mid").exists()
+
+
+@pytest.mark.parametrize("name", ["bach-wavenet", "bach-lstm", "folk-wavenet"])
+def test_bundled_models_load_under_the_pinned_keras_and_match_their_numpy_weights(name):
+    """The .keras files depend on Keras's format (constraints.txt pins it); weights.npz, which
+    generation reads, must say the same."""
+    from musegen.engine import forced_logits
+    from musegen.sample import load_engine
+
+    run = Run.load(BUNDLED / name)
+    ids = run.primers()[:1, :64]
+    keras_logits = np.asarray(run.load_model()(ids, training=False))
+    assert np.allclose(forced_logits(load_engine(run), ids), keras_logits, atol=1e-4)
