@@ -181,7 +181,8 @@ class PitchRule(Rule):
 
     def __init__(self, tokenizer, penalty_of_pitch):
         pitches = tokenizer.token_pitches()
-        self.penalty = np.array([max((penalty_of_pitch(p) for p in ps), default=0.0) for ps in pitches], np.float32)
+        # A chord token is as wrong as its worst note (penalties are ≤ 0).
+        self.penalty = np.array([min((penalty_of_pitch(p) for p in ps), default=0.0) for ps in pitches], np.float32)
         self.drums = DrumTracker(tokenizer)
 
     def start(self, primer):

@@ -195,3 +195,15 @@ def test_bundled_models_load_under_the_pinned_keras_and_match_their_numpy_weight
     ids = run.primers()[:1, :64]
     keras_logits = np.asarray(run.load_model()(ids, training=False))
     assert np.allclose(forced_logits(load_engine(run), ids), keras_logits, atol=1e-4)
+
+
+def test_a_chord_token_passes_the_key_lock_only_if_every_note_is_in_the_scale():
+    from musegen.config import TokenizerConfig
+    from musegen.tokens import SPECIALS, NotesTokenizer
+
+    tok = NotesTokenizer(TokenizerConfig(scheme="notes"), vocab=SPECIALS + ["C4", "C#4", "0.4.7", "0.3.7"])
+    lock = steer.KeyLock(tok, steer.parse_scale("C major"))
+    lock.start(np.array([[tok.bos_id]]))
+    logits = lock(np.zeros((1, len(tok)), np.float32))[0]
+    allowed = {tok.vocab[i] for i in np.flatnonzero(logits == 0)}
+    assert allowed == set(SPECIALS) | {"C4", "0.4.7"}  # C# and the C minor triad's E-flat are out
