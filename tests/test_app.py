@@ -214,7 +214,8 @@ def test_train_fine_tunes_a_bundled_model_on_uploaded_pieces(env):
 
 def test_train_waits_in_the_queue_and_can_be_stopped(tmp_path, pieces):
     config = tiny_config("wavenet")
-    config = dataclasses.replace(config, train=dataclasses.replace(config.train, epochs=500))
+    # No early stopping: the blocker must still be training when the page opens.
+    config = dataclasses.replace(config, train=dataclasses.replace(config.train, epochs=500, early_stopping=0))
     blocker = jobs.submit(config, tmp_path / "blocker", pieces=Loaded(pieces))
     try:
         at = open_app("pages/train.py")

@@ -68,6 +68,7 @@ def test_a_stop_request_ends_training_and_keeps_the_checkpoint(tmp_path, pieces)
 def test_time_budget(tmp_path, pieces):
     config = tiny_config()
     config.train.epochs, config.train.max_seconds = 1000, 2.0
+    config.train.early_stopping = 0  # the budget, not early stopping, must end it
     run = train(config, tmp_path / "budget", pieces=Loaded(pieces))
     assert run.summary["stopped"] == "time budget" and run.summary["epochs"] < 1000
     # It ends in the epoch the budget runs out in: at most one epoch (and its validation) late.
