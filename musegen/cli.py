@@ -201,9 +201,12 @@ def cmd_generate(args) -> dict:
                   file=sys.stderr)
     if composition.steering and not args.json:
         print(f"steering: {', '.join(composition.steering)}", file=sys.stderr)
+    for remark in composition.remarks if not args.json else []:
+        print(f"note: {remark}", file=sys.stderr)
     first = composition.pieces[0]
     return {"tokens": int(sum(len(x) for x in composition.ids)), "tokens_per_s": round(composition.tokens_per_s, 1),
             "seed": composition.seed, "outputs": outputs, "steering": composition.steering,
+            "remarks": composition.remarks,
             "continuation": piece is not None, "takeover_quarters": first.takeover,
             "time_signature": "/".join(map(str, first.time_signature)), "tempo": round(first.tempo, 2)}
 

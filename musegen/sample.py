@@ -10,7 +10,7 @@ than asked.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -139,6 +139,7 @@ class Composition:
     seed: int
     tokens_per_s: float
     steering: list[str]  # the rules in force, in words ("key D minor (strength 0.95)", …)
+    remarks: list[str] = field(default_factory=list)  # what was asked but could not apply, for a person
 
 
 def load_engine(run):
@@ -228,13 +229,17 @@ class Composer:
 
     # ---------------------------------------------------------------- steering
 
-    def rules(self, sample, primer_piece, primer: np.ndarray, signature: tuple[int, int]) -> list:
+    def rules(self, sample, primer_piece, primer: np.ndarray, signature: tuple[int, int], remarks: list[str]) -> list:
+        """The steering rules `sample` asks for; what cannot apply is said in `remarks`."""
         tok = self.tokenizer
         rules = [steer.Banned(len(tok), tok.special_ids + self.absent_parts(primer))]
         if sample.key:
             scale = self.scale(sample.key, primer_piece)
             if scale is not None:
                 rules.append(steer.KeyLock(tok, scale, sample.key_strength))
+            else:
+                remarks.append("No key lock: 'auto' follows the key of the music being continued, and "
+                                    "this piece starts from nothing. Name a key (e.g. D minor) instead.")
         if sample.pitch_range:
             rules.append(steer.PitchRange(tok, *steer.parse_range(sample.pitch_range)))
         if sample.repetition_guard:
@@ -291,7 +296,8 @@ class Composer:
         else:
             max_quarters = 0.0
         n_new = (int(max_quarters * 40 + 64) if max_quarters else sample.length)
-        rules = self.rules(sample, heard if heard.n_notes else None, primer, signature)
+        remarks: list[str] = []  # per request: one Composer serves every session at once
+        rules = self.rules(sample, heard if heard.n_notes else None, primer, signature, remarks)
         ids, speed = self.generator.generate(
             np.repeat(primer[None], max(1, sample.variations), axis=0), n_new,
             Sampling(sample.temperature, sample.top_k, sample.top_p, seed), rules=rules,
@@ -312,7 +318,8 @@ class Composer:
             if sample.program is not None:
                 out.program = sample.program
             pieces.append(out)
-        return Composition(pieces, ids, primer, seed, speed, [describe(rule) for rule in rules if describe(rule)])
+        return Composition(pieces, ids, primer, seed, speed, [describe(rule) for rule in rules if describe(rule)],
+                           remarks)
 
     def takeover(self, primer: np.ndarray, heard) -> float:
         """Where the model's music begins, in quarters from the start of the output: the bar line

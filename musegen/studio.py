@@ -388,6 +388,7 @@ def compose_variations(pool: ComposerPool, run, sample: SampleConfig, n: int = 1
     out = []
     for i, (made, ids) in enumerate(zip(composition.pieces, composition.ids)):
         rendered = render_piece(made, **render_kw)
+        rendered.notes[:0] = composition.remarks  # shown under the piece, like a missing score
         rendered.warning = collapse_warning(ids)
         rendered.tokens_per_s = composition.tokens_per_s
         rendered.run = run.name

@@ -207,3 +207,14 @@ def test_a_chord_token_passes_the_key_lock_only_if_every_note_is_in_the_scale():
     logits = lock(np.zeros((1, len(tok)), np.float32))[0]
     allowed = {tok.vocab[i] for i in np.flatnonzero(logits == 0)}
     assert allowed == set(SPECIALS) | {"C4", "0.4.7"}  # C# and the C minor triad's E-flat are out
+
+
+def test_an_auto_key_with_nothing_to_follow_says_so(bach, tmp_path, capsys):
+    from musegen.cli import main
+
+    out = bach.compose(SampleConfig(primer="none", bars=4, seed=1, key="auto"))
+    assert not any(s.startswith("key") for s in out.steering) and "Name a key" in out.remarks[0]
+    assert not bach.compose(SampleConfig(bars=4, seed=1, key="auto")).remarks  # a dataset passage has a key
+    main(["generate", str(BUNDLED / "bach-wavenet"), "--primer", "none", "--bars", "4", "--key", "auto",
+          "--out", str(tmp_path / "x.mid")])
+    assert "note: No key lock" in capsys.readouterr().err
