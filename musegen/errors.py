@@ -18,3 +18,7 @@ class ModelError(MusegenError):
 
 class AudioError(MusegenError):
     """FluidSynth or a soundfont is missing, or rendering failed."""
+
+
+class StoppedEarly(MusegenError):
+    """A stop was asked for before training began (while the music was read or prepared)."""

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .config import AppLimits, RunConfig, SampleConfig
-from .errors import MusegenError
+from .errors import MusegenError, StoppedEarly
 
 STATES = ("queued", "running", "finished", "stopped", "failed")
 SAMPLE = SampleConfig(seconds=8.0, temperature=1.0, top_p=0.95, primer="random", primer_tokens=32)
@@ -243,6 +243,10 @@ class Registry:
                 job.run_path, job.stopped_by = out, run.summary.get("stopped", "finished")
                 job.state = "stopped" if job.stopped_by == "stop requested" else "finished"
                 job.message = f"{_ending(job)} {run.summary.get('stop_reason', '')}".strip()
+        except StoppedEarly as e:  # Stop pressed while the music was being read: nothing to keep
+            shutil.rmtree(staging, ignore_errors=True)
+            with self._lock:
+                job.state, job.stopped_by, job.message = "stopped", "stop requested", str(e)
         except MusegenError as e:
             self._fail(job_id, str(e), staging)
         except Exception as e:  # noqa: BLE001 — a bug must not kill the server, and the user must see it

@@ -22,7 +22,7 @@ import numpy as np
 from .config import RunConfig, to_dict
 from .dataset import (Augment, TokenData, augmentable_spans, augmented_dataset, make_windows, split_by_file,
                       tf_dataset, tokenize)
-from .errors import InputError, ModelError
+from .errors import InputError, ModelError, StoppedEarly
 from .models import build_model, receptive_field
 from .files import atomic_write
 from .runs import Run, save_array, save_model, write_json
@@ -148,6 +148,13 @@ def _primers(token_data: TokenData, window: int, seed: int, tokenizer) -> np.nda
     return np.stack(windows).astype(np.int32)
 
 
+def _check_stop(stop: threading.Event | None) -> None:
+    """A stop asked for while the music is read or prepared ends here, before any training: the
+    batch callbacks would only see it after a first step, and write a model of one batch."""
+    if stop is not None and stop.is_set():
+        raise StoppedEarly("Stopped before training began: nothing was trained.")
+
+
 def train(config: RunConfig, out, *, pieces=None, progress: Progress | None = None,
           stop: threading.Event | None = None, resume: bool = False, cache_dir=None) -> Run:
     """Train the model `config` describes and save it as a run bundle at `out`.
@@ -177,11 +184,13 @@ def train(config: RunConfig, out, *, pieces=None, progress: Progress | None = No
     if progress:
         progress({"event": "status", "message": "Reading music…"})
     loaded = pieces if pieces is not None else load_pieces(config.data.dataset, config.data, cache_dir=cache_dir)
+    _check_stop(stop)
     if base:
         check_vocabulary(base, loaded.pieces, config)
     tokenizer = previous.tokenizer if previous else base.tokenizer if base else make_tokenizer(config.tokenizer)
     token_data, augment, train_arrays, val_arrays = _prepare(config, loaded.pieces, tokenizer,
                                                              fit=previous is None and base is None)
+    _check_stop(stop)
 
     import keras
 

@@ -82,6 +82,15 @@ def test_stop_keeps_the_best_checkpoint(tmp_path, pieces):
     assert len(job.history["loss"]) < 200
 
 
+def test_stop_while_the_music_is_read_ends_the_job_without_a_model(tmp_path, pieces):
+    reg = jobs.Registry(AppLimits(), samples=False)
+    job_id = reg.submit(quick(epochs=50), tmp_path / "early", pieces=Loaded(pieces))
+    reg.stop(job_id)  # at once: the job is still reading and preparing the music
+    job = reg.wait(job_id, timeout=120)
+    assert job.state == "stopped" and job.run_path is None and "nothing was trained" in job.message
+    assert not (tmp_path / "early").exists() and not (tmp_path / jobs.STAGING / "early").exists()
+
+
 def test_the_app_time_cap_is_applied(tmp_path):
     reg = jobs.Registry(AppLimits(max_training_minutes=0.5), samples=False)
     assert reg.capped(quick()).train.max_seconds == 30.0

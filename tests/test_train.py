@@ -264,3 +264,13 @@ def test_a_run_deleted_while_listing_is_skipped(trained_run, tmp_path, monkeypat
 
     monkeypatch.setattr(Run, "load", staticmethod(load_then_vanish))
     assert [r.name for r in list_runs(tmp_path / "runs")] == ["kept"]
+
+
+def test_a_stop_asked_while_the_music_is_read_trains_nothing(tmp_path, pieces):
+    from musegen.errors import StoppedEarly
+
+    stop = threading.Event()
+    stop.set()
+    with pytest.raises(StoppedEarly, match="before training began"):
+        train(tiny_config(), tmp_path / "never", pieces=Loaded(pieces), stop=stop)
+    assert not (tmp_path / "never" / "model.keras").exists()
