@@ -31,13 +31,22 @@ WEIGHTS = "weights.npz"
 # ---------------------------------------------------------------- weights on disk
 
 
-def export_weights(model, path: Path) -> Path:
+def weights_of(model) -> dict[str, list[np.ndarray]]:
+    """layer name → its weight arrays, in Keras order, from a Keras model in memory."""
+    return {layer.name: [np.asarray(w, np.float32) for w in layer.get_weights()] for layer in model.layers}
+
+
+def save_weights(weights: dict[str, list[np.ndarray]], path: Path) -> Path:
     """Every layer's weights as ``name:i`` arrays in an .npz (written atomically)."""
-    arrays = {f"{layer.name}:{i}": np.asarray(w, np.float32)
-              for layer in model.layers for i, w in enumerate(layer.get_weights())}
+    arrays = {f"{name}:{i}": w for name, ws in weights.items() for i, w in enumerate(ws)}
     with atomic_path(path, suffix=".npz") as tmp:
         np.savez(tmp, **arrays)
     return Path(path)
+
+
+def export_weights(model, path: Path) -> Path:
+    """A Keras model's weights as the .npz generation reads."""
+    return save_weights(weights_of(model), path)
 
 
 def load_weights(path: Path) -> dict[str, list[np.ndarray]]:

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from . import steer
-from .engine import WEIGHTS, export_weights, forced_logits, load_weights, make_engine
+from .engine import WEIGHTS, forced_logits, load_weights, make_engine, save_weights, weights_of
 from .errors import MusegenError
 
 
@@ -69,8 +69,7 @@ class Generator:
     @classmethod
     def from_model(cls, model, config, vocab_size: int, window: int, pad_id: int = 0) -> "Generator":
         """From a Keras model in memory (training's per-epoch samples, the benchmarks)."""
-        weights = {layer.name: [np.asarray(w, np.float32) for w in layer.get_weights()] for layer in model.layers}
-        return cls(make_engine(weights, config, vocab_size, window, pad_id), vocab_size)
+        return cls(make_engine(weights_of(model), config, vocab_size, window, pad_id), vocab_size)
 
     @property
     def fast(self) -> bool:
@@ -146,15 +145,15 @@ def load_engine(run):
     """The run's NumPy engine. A run saved before weights.npz existed gets one written now (once;
     that needs TensorFlow); where the folder is read-only the weights stay in memory."""
     path = run.path / WEIGHTS
-    if not path.is_file():  # runs.save_model writes both files, so a present one is current
-        model = run.load_model()
+    if path.is_file():  # runs.save_model writes both files, so a present one is current
+        weights = load_weights(path)
+    else:
+        weights = weights_of(run.load_model())
         try:
-            export_weights(model, path)
+            save_weights(weights, path)
         except OSError:
-            weights = {layer.name: [np.asarray(w, np.float32) for w in layer.get_weights()] for layer in model.layers}
-            return make_engine(weights, run.config.model, len(run.tokenizer), run.config.data.window, run.tokenizer.pad_id)
-    return make_engine(load_weights(path), run.config.model, len(run.tokenizer), run.config.data.window,
-                       run.tokenizer.pad_id)
+            pass  # a read-only folder: keep them in memory
+    return make_engine(weights, run.config.model, len(run.tokenizer), run.config.data.window, run.tokenizer.pad_id)
 
 
 class Composer:

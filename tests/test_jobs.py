@@ -82,10 +82,22 @@ def test_stop_keeps_the_best_checkpoint(tmp_path, pieces):
     assert len(job.history["loss"]) < 200
 
 
-def test_stop_while_the_music_is_read_ends_the_job_without_a_model(tmp_path, pieces):
+def test_stop_while_the_music_is_read_ends_the_job_without_a_model(tmp_path, pieces, monkeypatch):
+    import threading
+
+    import musegen.train
+
+    stop_asked, prepare = threading.Event(), musegen.train._prepare
+
+    def slow_prepare(*args, **kw):  # the music is still being prepared when Stop comes
+        stop_asked.wait(30)
+        return prepare(*args, **kw)
+
+    monkeypatch.setattr(musegen.train, "_prepare", slow_prepare)
     reg = jobs.Registry(AppLimits(), samples=False)
     job_id = reg.submit(quick(epochs=50), tmp_path / "early", pieces=Loaded(pieces))
-    reg.stop(job_id)  # at once: the job is still reading and preparing the music
+    reg.stop(job_id)
+    stop_asked.set()
     job = reg.wait(job_id, timeout=120)
     assert job.state == "stopped" and job.run_path is None and "nothing was trained" in job.message
     assert not (tmp_path / "early").exists() and not (tmp_path / jobs.STAGING / "early").exists()
