@@ -1,37 +1,49 @@
-"""Training jobs that outlive a page: a process-wide registry, a queue, live progress, samples.
+"""Training jobs that outlive a page: a registry, a queue, worker processes, state a restart finds.
 
 The app submits a training here and paints :func:`get` snapshots; clicks, page switches and
-reloads only change what is painted, never the training. One registry per process (all
-sessions of a Streamlit server share it), guarded by one lock:
+reloads only change what is painted, never the training. One registry per server process (all
+sessions share it), guarded by one lock:
 
 - ``submit`` queues a job; at most ``AppLimits.max_concurrent_trainings`` run at once, the others
-  wait and know their place. Each running job is a daemon thread calling ``train.train``.
+  wait and know their place. Each running job is a worker process (``worker.py``: TensorFlow lives
+  there, never in the server) watched by a thread here that applies its progress events.
 - A job trains into ``<runs>/.training/<name>`` and is moved to its final folder when it ends, so
   the run library never lists a half-trained run.
-- After each epoch a sampler thread writes a short piece from the newest checkpoint and renders
-  it to OGG (best-effort: skipped when audio is unavailable; it never slows or fails training).
+- A worker that dies without a word (killed, out of memory, a crash in native code) leaves its
+  best checkpoint: the job becomes *interrupted*, the checkpoint a run that Resume continues.
+- With a store (``jobstore.py``, SQLite) the jobs' state survives the server: after a restart the
+  trainings that were running show as interrupted, their checkpoints kept the same way.
+
+Why one ``multiprocessing`` process per job and not a ``ProcessPoolExecutor``: when one of a
+pool's workers dies, the executor breaks and fails every pending job with it; here a dead worker
+fails only its own job, and Stop or a kill reaches exactly one training.
 """
 from __future__ import annotations
 
 import atexit
 import copy
-import itertools
+import multiprocessing
+import os
+import queue
+import secrets
 import shutil
+import signal
 import threading
 import time
-import traceback
 import weakref
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
-from .config import AppLimits, RunConfig, SampleConfig
-from .errors import MusegenError, StoppedEarly
+from .config import AppLimits, RunConfig, from_dict, to_dict
+from .errors import InputError
 
-STATES = ("queued", "running", "finished", "stopped", "failed")
-SAMPLE = SampleConfig(seconds=8.0, temperature=1.0, top_p=0.95, primer="random", primer_tokens=32)
+STATES = ("queued", "running", "finished", "stopped", "failed", "interrupted")
 BATCH_POINT_SECONDS = 0.5  # keep one batch-loss point per half second for the live chart
 STAGING = ".training"
-KEEP_ENDED = 50  # ended jobs remembered per process
+STORE = ".jobs.sqlite"  # in the runs folder
+KEEP_ENDED = 50  # ended jobs remembered
+STOP_GRACE_SECONDS = 20.0  # a worker still busy this long after Stop is killed (its checkpoint is kept)
+LIVE_ONLY = ("batches", "sample_audio", "sample_midi", "sampling")  # never stored
 
 
 @dataclass
@@ -41,7 +53,9 @@ class Job:
     id: str
     name: str
     config: RunConfig
-    out: Path  # where the finished run will be
+    out: Path  # where the finished run will be (a resumed job: the run it continues)
+    owner: str = ""  # the visitor who started it ("" = the command line, tests)
+    resume: bool = False  # continues the run at `out` from its checkpoint
     state: str = "queued"
     place: int = 0  # 1-based place in the queue while queued, else 0
     submitted: float = field(default_factory=time.time)
@@ -53,8 +67,9 @@ class Job:
     batches: dict = field(default_factory=lambda: {"epoch": [], "loss": [], "accuracy": []})  # x = fractional epoch
     eta: float | None = None
     error: str = ""
-    run_path: Path | None = None  # the finished (or stopped) run folder
-    stopped_by: str = ""  # finished | stop requested | time budget | early stopping
+    run_path: Path | None = None  # the finished, stopped or interrupted run folder
+    stopped_by: str = ""  # finished | stop requested | time budget | early stopping | interrupted
+    worker_pid: int | None = None
     sample_audio: bytes | None = None  # OGG of the latest per-epoch sample
     sample_midi: bytes | None = None
     sample_epoch: int = 0
@@ -64,6 +79,10 @@ class Job:
     @property
     def active(self) -> bool:
         return self.state in ("queued", "running")
+
+    @property
+    def resumable(self) -> bool:
+        return self.state == "interrupted" and self.run_path is not None
 
     @property
     def fraction(self) -> float:
@@ -80,27 +99,51 @@ class Job:
         by_time = p.get("elapsed", 0.0) / budget if budget else 0.0
         return float(min(1.0, max(by_epochs, by_time)))
 
+    def row(self) -> dict:
+        """What the store keeps: everything but the live-only fields, as JSON values."""
+        out = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in LIVE_ONLY}
+        out["config"] = to_dict(self.config)
+        out["out"] = str(self.out)
+        out["run_path"] = str(self.run_path) if self.run_path else None
+        return out
+
+    @classmethod
+    def from_row(cls, row: dict) -> "Job":
+        known = {f.name for f in fields(cls)} - set(LIVE_ONLY)
+        values = {k: v for k, v in row.items() if k in known}
+        values["config"] = from_dict(RunConfig, row["config"])
+        values["out"] = Path(row["out"])
+        values["run_path"] = Path(row["run_path"]) if row.get("run_path") else None
+        return cls(**values)
+
 
 class Registry:
-    """The jobs of one process. Tests make their own; the app uses the module's singleton."""
+    """The jobs of one server. Tests make their own; the app uses the module's singleton.
 
-    def __init__(self, limits: AppLimits | None = None, samples: bool = True):
+    store: a SQLite file the jobs' state is kept in (None: memory only, for tests and the CLI).
+    """
+
+    def __init__(self, limits: AppLimits | None = None, samples: bool = True, store=None):
+        from .jobstore import JobStore
+
         self.limits = limits or AppLimits.from_env()
         self.samples = samples
         self._lock = threading.RLock()
         self._jobs: dict[str, Job] = {}
         self._queue: list[str] = []
-        self._stops: dict[str, threading.Event] = {}
+        self._asked: dict[str, threading.Event] = {}  # Stop pressed
         self._pieces: dict[str, object] = {}
+        self._workers: dict[str, tuple] = {}  # job id → (process, its stop event)
         self._threads: dict[str, threading.Thread] = {}
-        self._wake: dict[str, threading.Event] = {}
         self._last_point: dict[str, float] = {}
-        self._ids = itertools.count(1)
+        self._store = JobStore(store) if store is not None else None
+        if self._store is not None:
+            self._restore()
         _LIVE.add(self)
 
     # ---------------------------------------------------------------- public
 
-    def submit(self, config: RunConfig, out, pieces=None) -> str:
+    def submit(self, config: RunConfig, out, pieces=None, owner: str = "") -> str:
         """Queue a training of `config` into folder `out` (made unique if taken); returns its id.
 
         pieces: a sources.LoadResult already loaded (uploads), else config.data.dataset is read.
@@ -109,22 +152,73 @@ class Registry:
         out = Path(out)
         config = self.capped(config)
         with self._lock:
+            self._check_quota(owner)
             out = self._unique(out)
-            job_id = f"{next(self._ids)}-{out.name}"
-            self._jobs[job_id] = Job(job_id, out.name, config, out)
-            self._stops[job_id] = threading.Event()
-            self._pieces[job_id] = pieces
-            self._queue.append(job_id)
-            self._schedule()
-            self._forget_old()
-        return job_id
+            return self._enqueue(Job(self._new_id(out.name), out.name, config, out, owner=owner), pieces)
+
+    def resume(self, job_id: str, owner: str | None = None) -> str:
+        """Continue an interrupted job's run from its checkpoint for the epochs it had left."""
+        with self._lock:
+            job = self._owned(job_id, owner)
+            self._check_quota(job.owner)
+            if not job.resumable or not (job.run_path / "model.keras").is_file():
+                raise InputError(f"{job.name} has no checkpoint to resume from.")
+            done = len(job.history.get("loss", []))
+            left = max(1, job.config.train.epochs - done)
+            config = self.capped(replace(job.config, train=replace(job.config.train, epochs=left)))
+            resumed = Job(self._new_id(job.run_path.name), job.run_path.name, config, job.run_path, owner=job.owner,
+                          resume=True, history=copy.deepcopy(job.history))
+            job.message = f"Resumed as a new training ({left} epoch{'s' * (left != 1)} left)."
+            job.state, job.run_path = "stopped", None  # the run now belongs to the resumed job
+            self._save(job)
+            return self._enqueue(resumed, None)
+
+    def _enqueue(self, job: Job, pieces) -> str:
+        self._jobs[job.id] = job
+        self._asked[job.id] = threading.Event()
+        self._pieces[job.id] = pieces
+        self._queue.append(job.id)
+        self._save(job)
+        self._schedule()
+        self._forget_old()
+        return job.id
+
+    def _check_quota(self, owner: str) -> None:
+        """A visitor may have max_trainings_per_visitor trainings running or waiting (Train both
+        counts as two), so one person cannot fill the queue of a shared server."""
+        cap = self.limits.max_trainings_per_visitor
+        if owner and sum(1 for j in self._jobs.values() if j.owner == owner and j.active) >= cap:
+            raise InputError(f"You already have {cap} training{'s' * (cap != 1)} running or waiting, the most this "
+                             "server allows one visitor: stop one, or wait until one ends.")
+
+    def _evict_old_runs(self, job: Job) -> str:
+        """Past max_runs_per_visitor, the visitor's oldest runs go (never the one just made)."""
+        if not job.owner or job.run_path is None:
+            return ""
+        from .runs import delete_run, list_runs
+
+        mine = [r for r in list_runs(job.run_path.parent) if r.path != job.run_path]
+        over = mine[self.limits.max_runs_per_visitor - 1:]  # newest first: keep the newest cap - 1
+        for run in over:
+            delete_run(run.path)
+        if not over:
+            return ""
+        names = ", ".join(r.name for r in over)
+        return f" This server keeps {self.limits.max_runs_per_visitor} runs per visitor: your oldest ({names}) was deleted."
+
+    @staticmethod
+    def _new_id(name: str) -> str:
+        return f"{secrets.token_hex(4)}-{name}"  # not guessable: an id in an address is no key to a job
 
     def _forget_old(self) -> None:
         """Keep the newest KEEP_ENDED ended jobs (their samples cost memory on a shared server)."""
         ended = [j for j in self._jobs.values() if not j.active and not j.sampling]
-        for job in ended[: max(0, len(ended) - KEEP_ENDED)]:
-            for table in (self._jobs, self._stops, self._threads, self._last_point):
+        old = ended[: max(0, len(ended) - KEEP_ENDED)]
+        for job in old:
+            for table in (self._jobs, self._asked, self._threads, self._last_point, self._workers):
                 table.pop(job.id, None)
+        if old and self._store is not None:
+            self._store.forget([j.id for j in old])
 
     def capped(self, config: RunConfig) -> RunConfig:
         cap = self.limits.max_training_seconds
@@ -133,20 +227,24 @@ class Registry:
             config = replace(config, train=replace(config.train, max_seconds=cap))
         return config
 
-    def stop(self, job_id: str) -> None:
+    def stop(self, job_id: str, owner: str | None = None) -> None:
         """Ask a job to stop: a queued one leaves the queue, a running one ends after this batch
-        (its best checkpoint is kept as a run)."""
+        (its best checkpoint is kept as a run). owner: who asks (None = anyone: the operator, tests)."""
         with self._lock:
             job = self._jobs.get(job_id)
             if job is None:
                 return
-            self._stops[job_id].set()
+            self._owned(job_id, owner)
+            self._asked[job_id].set()
             if job.state == "queued":
                 self._queue.remove(job_id)
                 job.state, job.ended, job.message = "stopped", time.time(), "Stopped before it started."
                 self._pieces.pop(job_id, None)
                 self._number_queue()
+                self._save(job)
             elif job.state == "running":
+                if job_id in self._workers:
+                    self._workers[job_id][1].set()
                 job.message = "Stopping after this batch…"
 
     def get(self, job_id: str) -> Job | None:
@@ -154,10 +252,10 @@ class Registry:
             job = self._jobs.get(job_id)
             return copy.deepcopy(job) if job is not None else None
 
-    def list_jobs(self) -> list[Job]:
-        """Every job of this process, newest first."""
+    def list_jobs(self, owner: str | None = None) -> list[Job]:
+        """The jobs, newest first: everyone's (owner None), or one visitor's."""
         with self._lock:
-            return [copy.deepcopy(j) for j in reversed(self._jobs.values())]
+            return [copy.deepcopy(j) for j in reversed(self._jobs.values()) if owner is None or j.owner == owner]
 
     def wait(self, job_id: str, timeout: float | None = None) -> Job:
         """Block until the job has ended and its last sample is written (tests, the CLI)."""
@@ -171,10 +269,10 @@ class Registry:
             time.sleep(0.1)
 
     def shutdown(self, timeout: float = 60.0) -> None:
-        """Stop every job and wait for its threads: TensorFlow aborts the whole process if a
-        thread is still inside it when the interpreter exits."""
+        """Stop every job and wait for its worker; one still busy at the deadline is killed (its
+        checkpoint is kept for the next server)."""
         with self._lock:
-            job_ids = list(self._jobs)
+            job_ids = [i for i, j in self._jobs.items() if j.active]
         for job_id in job_ids:
             self.stop(job_id)
         deadline = time.time() + timeout
@@ -182,7 +280,38 @@ class Registry:
             try:
                 self.wait(job_id, timeout=max(0.0, deadline - time.time()))
             except TimeoutError:
-                pass
+                with self._lock:
+                    process = self._workers.get(job_id, (None,))[0]
+                if process is not None and process.is_alive():
+                    process.kill()
+
+    def _owned(self, job_id: str, owner: str | None) -> Job:
+        job = self._jobs.get(job_id)
+        if job is None:
+            raise InputError("There is no such training (it may have been forgotten by now).")
+        if owner is not None and job.owner != owner:
+            raise InputError("That training belongs to another visitor.")
+        return job
+
+    # ---------------------------------------------------------------- the store
+
+    def _save(self, job: Job) -> None:
+        if self._store is not None:
+            self._store.save(job.row())
+
+    def _restore(self) -> None:
+        """The jobs a previous server left: the ones it was running or queueing are interrupted."""
+        for row in self._store.load():
+            try:
+                job = Job.from_row(row)
+            except (KeyError, TypeError, ValueError):
+                continue  # a row from an older layout: nothing a person could act on
+            self._jobs[job.id] = job
+            if job.active:
+                _wait_for_exit(job.worker_pid)
+                self._keep_checkpoint(job, "The server stopped during this training.")
+                self._save(job)
+        self._forget_old()
 
     # ---------------------------------------------------------------- scheduling
 
@@ -210,8 +339,9 @@ class Registry:
         while self._queue and running < max(1, self.limits.max_concurrent_trainings):
             job_id = self._queue.pop(0)
             job = self._jobs[job_id]
-            job.state, job.place, job.started, job.message = "running", 0, time.time(), "Starting…"
-            thread = threading.Thread(target=self._run, args=(job_id,), name=f"musegen-train-{job_id}", daemon=True)
+            job.state, job.place, job.started, job.message = "running", 0, time.time(), "Starting a worker…"
+            self._save(job)
+            thread = threading.Thread(target=self._run, args=(job_id,), name=f"musegen-job-{job_id}", daemon=True)
             self._threads[job_id] = thread
             thread.start()
             running += 1
@@ -220,50 +350,123 @@ class Registry:
     # ---------------------------------------------------------------- one job
 
     def _run(self, job_id: str) -> None:
-        from .train import train
+        """Start the job's worker, apply what it says until it exits, then settle the job."""
+        from . import worker
 
         with self._lock:
             job = self._jobs[job_id]
-            config, out, pieces, stop = job.config, job.out, self._pieces.pop(job_id, None), self._stops[job_id]
-        staging = self._staging(out)
-        sampler = None
-        if self.samples:
-            self._wake[job_id] = threading.Event()
-            sampler = threading.Thread(target=self._sample_loop, args=(job_id, staging), daemon=True,
-                                       name=f"musegen-sample-{job_id}")
-            sampler.start()
+            config, pieces, asked = job.config, self._pieces.pop(job_id, None), self._asked[job_id]
+        staging = self._staging(job.out)
+        end, process = None, None
         try:
             shutil.rmtree(staging, ignore_errors=True)
-            run = train(config, staging, pieces=pieces, progress=lambda e: self._on_event(job_id, e), stop=stop)
-            out.parent.mkdir(parents=True, exist_ok=True)
+            if job.resume:
+                shutil.copytree(job.out, staging)  # the run stays whole until the resumed one is done
+            context = multiprocessing.get_context("spawn")  # a fresh interpreter: no server threads, no locks
+            events, stop = context.Queue(), context.Event()
+            # Not a daemon: a worker parses files in a process pool of its own.
+            process = context.Process(target=worker.main, name=f"musegen-train-{job.name}",
+                                      args=(config, staging, pieces, events, stop, self.samples, job.resume))
+            process.start()
             with self._lock:
-                if out.exists():  # a run was renamed to this name meanwhile: never lose the new model
-                    out = job.out = self._unique(out)
-                staging.rename(out)
-                job.run_path, job.stopped_by = out, run.summary.get("stopped", "finished")
-                job.state = "stopped" if job.stopped_by == "stop requested" else "finished"
-                job.message = f"{_ending(job)} {run.summary.get('stop_reason', '')}".strip()
-        except StoppedEarly as e:  # Stop pressed while the music was being read: nothing to keep
-            shutil.rmtree(staging, ignore_errors=True)
-            with self._lock:
-                job.state, job.stopped_by, job.message = "stopped", "stop requested", str(e)
-        except MusegenError as e:
-            self._fail(job_id, str(e), staging)
-        except Exception as e:  # noqa: BLE001 — a bug must not kill the server, and the user must see it
-            traceback.print_exc()
-            self._fail(job_id, f"Training failed unexpectedly ({type(e).__name__}: {e}).", staging)
-        finally:
-            with self._lock:
-                job.ended, job.eta = time.time(), 0.0
-                if job_id in self._wake:
-                    self._wake[job_id].set()
-                self._schedule()
+                self._workers[job_id] = (process, stop)
+                job.worker_pid = process.pid
+                self._save(job)
+                if asked.is_set():
+                    stop.set()
+            end = self._listen(job_id, process, events, asked)
+        except Exception as e:  # noqa: BLE001 — the server goes on; the person sees why
+            end = ("failed", f"The training could not start ({type(e).__name__}: {e}).")
+        self._settle(job_id, end, process.exitcode if process is not None else None, staging)
 
-    def _fail(self, job_id: str, message: str, staging: Path) -> None:
-        shutil.rmtree(staging, ignore_errors=True)
+    def _listen(self, job_id: str, process, events, asked: threading.Event):
+        """Apply the worker's messages until it has exited and said everything; kill it when it
+        ignores Stop for STOP_GRACE_SECONDS. Returns its end message (None: it died silently)."""
+        end, asked_at = None, None
+        while True:
+            try:
+                kind, payload = events.get(timeout=0.25)
+            except queue.Empty:
+                if not process.is_alive():
+                    break
+                if asked.is_set():
+                    asked_at = asked_at or time.time()
+                    if time.time() - asked_at > STOP_GRACE_SECONDS:
+                        process.kill()
+                continue
+            except (EOFError, OSError, ValueError):  # a message cut off by the worker's death
+                break
+            if kind == "event":
+                self._on_event(job_id, payload)
+            elif kind == "sample":
+                self._on_sample(job_id, payload)
+            elif kind == "end":
+                end = payload
+        process.join(10)
+        return end
+
+    def _settle(self, job_id: str, end, exitcode, staging: Path) -> None:
         with self._lock:
             job = self._jobs[job_id]
-            job.state, job.error, job.message = "failed", message, "Training failed."
+            how, detail = end if end else (None, None)
+            if how == "finished":
+                self._publish(job, staging)
+                job.stopped_by = detail["stopped"]
+                job.state = "stopped" if job.stopped_by == "stop requested" else "finished"
+                job.message = f"{_ending(job)} {detail['reason']}".strip() + self._evict_old_runs(job)
+            elif how == "stopped early":  # Stop pressed while the music was read: nothing to keep
+                shutil.rmtree(staging, ignore_errors=True)
+                job.state, job.stopped_by, job.message = "stopped", "stop requested", detail
+            elif how == "failed":
+                shutil.rmtree(staging, ignore_errors=True)
+                job.state, job.error, job.message = "failed", detail, "Training failed."
+            else:
+                self._keep_checkpoint(job, f"The training's worker process ended unexpectedly ({_exit_text(exitcode)}).")
+            job.ended, job.eta, job.sampling, job.worker_pid = time.time(), 0.0, False, None
+            self._workers.pop(job_id, None)
+            self._save(job)
+            self._schedule()
+
+    def _publish(self, job: Job, staging: Path) -> None:
+        """Move the trained folder to its place. A resumed job replaces the run it continued; a new
+        one never overwrites: a run renamed to its name meanwhile keeps it, the job takes the next."""
+        out = job.out
+        if job.resume and out.exists():
+            old = staging.with_name(f"{staging.name}.replaced")
+            shutil.rmtree(old, ignore_errors=True)
+            out.rename(old)
+            staging.rename(out)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            if out.exists():
+                out = job.out = self._unique(out)
+            out.parent.mkdir(parents=True, exist_ok=True)
+            staging.rename(out)
+        job.run_path = out
+
+    def _keep_checkpoint(self, job: Job, why: str) -> None:
+        """The worker (or the server) died mid-training: keep the best checkpoint as a run that
+        Resume continues; only the epoch in progress is lost."""
+        from .train import checkpoint_summary
+
+        staging = self._staging(job.out)
+        job.ended, job.place = time.time(), 0
+        if not (staging / "model.keras").is_file():
+            shutil.rmtree(staging, ignore_errors=True)
+            job.state, job.error, job.message = "failed", f"{why} No epoch had finished: nothing to keep.", "Training failed."
+            if job.resume:
+                job.run_path = job.out  # the run it continued is untouched
+            return
+        try:
+            summary = checkpoint_summary(staging)
+        except Exception as e:  # noqa: BLE001 — a checkpoint cut in half: say so, keep nothing broken
+            shutil.rmtree(staging, ignore_errors=True)
+            job.state, job.error, job.message = "failed", f"{why} Its checkpoint could not be read ({e}).", "Training failed."
+            return
+        self._publish(job, staging)
+        job.state, job.stopped_by = "interrupted", "interrupted"
+        job.history = _history_of(job.run_path) or job.history
+        job.message = f"{why} {summary['stop_reason']}"
 
     def _on_event(self, job_id: str, event: dict) -> None:
         with self._lock:
@@ -290,57 +493,54 @@ class Registry:
                     if key in event:
                         job.history.setdefault(key, []).append(float(event[key]))
                 job.message = f"Epoch {event['epoch']}/{event['epochs']} done"
-                if self.samples and job_id in self._wake:
-                    job.sampling = True
-                    self._wake[job_id].set()
+                job.sampling = self.samples
+                self._save(job)
 
-    # ---------------------------------------------------------------- per-epoch samples
+    def _on_sample(self, job_id: str, sample: dict) -> None:
+        with self._lock:
+            job = self._jobs[job_id]
+            if "midi" in sample:
+                job.sample_midi, job.sample_audio, job.sample_epoch = sample["midi"], sample["audio"], sample["epoch"]
+            job.sample_note = sample.get("note", "")
+            job.sampling = False
 
-    def _sample_loop(self, job_id: str, staging: Path) -> None:
-        """Write a sample whenever an epoch ended (coalescing: only the newest checkpoint counts)."""
-        from .audio import check_audio
 
-        wake = self._wake[job_id]
-        last_mtime = None
-        while True:
-            wake.wait()
-            wake.clear()
-            with self._lock:
-                job = self._jobs[job_id]
-                ended, epoch = not job.active, len(job.history.get("loss", []))
-                path = job.run_path or staging
-            try:
-                model_file = path / "model.keras"
-                mtime = model_file.stat().st_mtime if model_file.is_file() else None
-                if mtime is not None and mtime != last_mtime:
-                    last_mtime = mtime
-                    midi, audio, note = self._sample(path, epoch, check_audio())
-                    with self._lock:
-                        job.sample_midi, job.sample_audio, job.sample_note, job.sample_epoch = midi, audio, note, epoch
-            except Exception as e:  # noqa: BLE001 — samples are a bonus; training goes on regardless
-                with self._lock:
-                    job.sample_note = f"No sample this epoch ({type(e).__name__}: {e})."
-            with self._lock:
-                if not wake.is_set():
-                    job.sampling = False
-                if ended and not wake.is_set():
-                    job.sampling = False
-                    self._wake.pop(job_id, None)
-                    return
+def _history_of(path: Path) -> dict:
+    """A run folder's epoch history (the truth after a worker died between two progress events)."""
+    import json
 
-    @staticmethod
-    def _sample(path: Path, epoch: int, audio_problem: str | None):
-        from .midi import piece_to_midi_bytes
-        from .runs import Run
-        from .sample import Composer
+    try:
+        return json.loads((Path(path) / "history.json").read_text())
+    except (OSError, ValueError):
+        return {}
 
-        composition = Composer(Run.load(path)).compose(replace(SAMPLE, seed=epoch))
-        midi = piece_to_midi_bytes(composition.pieces[0])
-        if audio_problem:
-            return midi, None, f"No audio preview: {audio_problem}"
-        from .audio import render_bytes
 
-        return midi, render_bytes(midi, fmt="ogg", max_seconds=SAMPLE.seconds + 2), ""
+def _wait_for_exit(pid: int | None, timeout: float = 10.0) -> None:
+    """A worker of the previous server notices it is orphaned and stops at its next batch; give it
+    that long, then kill it, so its checkpoint is not read while it writes."""
+    if not pid:
+        return
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            os.kill(pid, 0)
+        except OSError:
+            return
+        time.sleep(0.2)
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except OSError:
+        pass
+
+
+def _exit_text(exitcode: int | None) -> str:
+    if exitcode is None:
+        return "it did not start"
+    if exitcode < 0:
+        name = signal.Signals(-exitcode).name if -exitcode in signal.valid_signals() else str(-exitcode)
+        hint = ": the machine may have run out of memory" if exitcode == -signal.SIGKILL else ""
+        return f"killed by {name}{hint}"
+    return f"exit code {exitcode}"
 
 
 def _ending(job: Job) -> str:
@@ -378,24 +578,31 @@ _registry_lock = threading.Lock()
 
 
 def registry() -> Registry:
+    """The server's registry; its jobs' state is kept beside the runs (``<runs>/.jobs.sqlite``)."""
     global _registry
     with _registry_lock:
         if _registry is None:
-            _registry = Registry()
+            from .studio import runs_dir
+
+            _registry = Registry(store=runs_dir() / STORE)
         return _registry
 
 
-def submit(config: RunConfig, out, pieces=None) -> str:
-    return registry().submit(config, out, pieces=pieces)
+def submit(config: RunConfig, out, pieces=None, owner: str = "") -> str:
+    return registry().submit(config, out, pieces=pieces, owner=owner)
 
 
-def stop(job_id: str) -> None:
-    registry().stop(job_id)
+def stop(job_id: str, owner: str | None = None) -> None:
+    registry().stop(job_id, owner=owner)
+
+
+def resume(job_id: str, owner: str | None = None) -> str:
+    return registry().resume(job_id, owner=owner)
 
 
 def get(job_id: str) -> Job | None:
     return registry().get(job_id)
 
 
-def list_jobs() -> list[Job]:
-    return registry().list_jobs()
+def list_jobs(owner: str | None = None) -> list[Job]:
+    return registry().list_jobs(owner=owner)

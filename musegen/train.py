@@ -357,6 +357,28 @@ def _summary(config: RunConfig, model, history: dict, monitor: str, stopped: str
     }
 
 
+def checkpoint_summary(path, stopped: str = "interrupted") -> dict:
+    """summary.json for a checkpoint whose training never reached its end (its worker or server
+    was killed): written from the files the epochs left, without TensorFlow, so the server can
+    keep it as a run that loads, lists and resumes like any other."""
+    from .engine import WEIGHTS
+
+    run = Run.load(path)
+    history = run.history
+    monitor = "val_loss" if _finite(history.get("val_loss")) else "loss"
+    with np.load(Path(path) / WEIGHTS, allow_pickle=False) as weights:
+        params = int(sum(weights[name].size for name in weights.files))
+
+    class Counted:  # _summary reads only the parameter count off the model
+        def count_params(self):
+            return params
+
+    summary = _summary(run.config, Counted(), history, monitor, stopped, len(run.tokenizer))
+    summary.update(_context(run.config, run.data.get("tokens_per_bar")))
+    write_json(Path(path) / "summary.json", summary)
+    return summary
+
+
 def stop_reason(stopped: str, history: dict, monitor: str, train_config) -> str:
     """How training ended and which epoch the run kept, as a sentence for a person."""
     losses = history.get(monitor, [])
@@ -377,4 +399,6 @@ def stop_reason(stopped: str, history: dict, monitor: str, train_config) -> str:
         return f"Time budget ({budget_text}) reached in epoch {epochs}: {kept}."
     if stopped == "stop requested":
         return f"Stopped on request in epoch {epochs}: {kept}."
+    if stopped == "interrupted":
+        return f"Interrupted after epoch {epochs}: {kept}. Resume continues it."
     return f"Finished {epochs} epoch{'s' * (epochs != 1)}: {kept}."

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import time
 
 import numpy as np
@@ -82,25 +83,105 @@ def test_stop_keeps_the_best_checkpoint(tmp_path, pieces):
     assert len(job.history["loss"]) < 200
 
 
-def test_stop_while_the_music_is_read_ends_the_job_without_a_model(tmp_path, pieces, monkeypatch):
-    import threading
-
-    import musegen.train
-
-    stop_asked, prepare = threading.Event(), musegen.train._prepare
-
-    def slow_prepare(*args, **kw):  # the music is still being prepared when Stop comes
-        stop_asked.wait(30)
-        return prepare(*args, **kw)
-
-    monkeypatch.setattr(musegen.train, "_prepare", slow_prepare)
+def test_stop_while_the_music_is_read_ends_the_job_without_a_model(tmp_path, pieces):
+    """Stop pressed at once: the worker is still starting (importing TensorFlow, reading the music),
+    so it ends before the first batch and keeps nothing."""
     reg = jobs.Registry(AppLimits(), samples=False)
     job_id = reg.submit(quick(epochs=50), tmp_path / "early", pieces=Loaded(pieces))
     reg.stop(job_id)
-    stop_asked.set()
     job = reg.wait(job_id, timeout=120)
     assert job.state == "stopped" and job.run_path is None and "nothing was trained" in job.message
     assert not (tmp_path / "early").exists() and not (tmp_path / jobs.STAGING / "early").exists()
+
+
+def test_a_killed_worker_keeps_its_checkpoint_and_resumes(tmp_path, pieces):
+    """kill -9 of a training's worker: that job becomes interrupted with its best epoch kept as a
+    run (only the epoch in progress is lost), the server's other work carries on, Resume continues."""
+    import os
+    import signal
+
+    reg = jobs.Registry(AppLimits(max_concurrent_trainings=2), samples=False)
+    doomed = reg.submit(quick(epochs=400, early_stopping=0), tmp_path / "runs" / "doomed", pieces=Loaded(pieces))
+    other = reg.submit(quick(epochs=2), tmp_path / "runs" / "other", pieces=Loaded(pieces))
+    assert wait_for(lambda: len(reg.get(doomed).history.get("loss", [])) >= 2, timeout=180)
+    os.kill(reg.get(doomed).worker_pid, signal.SIGKILL)
+    job = reg.wait(doomed, timeout=60)
+    assert job.state == "interrupted" and job.resumable, job.message
+    assert "ended unexpectedly (killed by SIGKILL" in job.message and "Resume continues it" in job.message
+    run = Run.load(job.run_path)
+    assert run.summary["stopped"] == "interrupted" and run.summary["epochs"] >= 2 and run.summary["params"] > 0
+    assert job.run_path in [r.path for r in list_runs(tmp_path / "runs")]
+    assert reg.wait(other, timeout=180).state == "finished"  # the other visitor's training never noticed
+
+    epochs_before = run.summary["epochs"]
+    resumed = reg.resume(doomed)
+    assert reg.get(doomed).state == "stopped" and not reg.get(doomed).resumable  # one run, one owner job
+    assert wait_for(lambda: len(reg.get(resumed).history.get("loss", [])) > epochs_before + 1, timeout=180)
+    reg.stop(resumed)
+    job = reg.wait(resumed, timeout=120)
+    assert job.state == "stopped" and job.run_path == tmp_path / "runs" / "doomed"
+    assert (job.run_path / "music").is_dir()  # the uploaded music, kept so the run could be resumed
+    assert Run.load(job.run_path).summary["epochs"] > epochs_before + 1
+    assert [r.path.name for r in list_runs(tmp_path / "runs")].count("doomed") == 1
+
+
+RESTART_SCRIPT = """
+import sys, time
+sys.path[:0] = {paths!r}
+from conftest import Loaded, make_piece
+from test_jobs import quick
+from musegen import jobs
+from musegen.config import AppLimits
+reg = jobs.Registry(AppLimits(), samples=False, store={store!r})
+job_id = reg.submit(quick(epochs=400, early_stopping=0), {out!r}, pieces=Loaded([make_piece(i) for i in range(10)]))
+print(job_id, flush=True)
+while True:
+    time.sleep(1)
+"""
+
+
+def test_a_server_killed_mid_training_finds_the_job_interrupted_on_restart(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    store, out = tmp_path / "runs" / jobs.STORE, tmp_path / "runs" / "survivor"
+    tests = str(Path(__file__).parent)
+    server = subprocess.Popen([sys.executable, "-c", RESTART_SCRIPT.format(paths=[tests, str(Path(tests).parent)],
+                                                                          store=str(store), out=str(out))],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        job_id = server.stdout.readline().strip()
+        history = tmp_path / "runs" / jobs.STAGING / "survivor" / "history.json"
+        assert wait_for(lambda: history.is_file() and '"loss"' in history.read_text(), timeout=180)
+    finally:
+        server.kill()  # kill -9 of the server: its worker is orphaned mid-epoch
+        server.wait()
+    reg = jobs.Registry(AppLimits(), samples=False, store=store)  # the restarted server
+    job = reg.get(job_id)
+    assert job.state == "interrupted" and "server stopped" in job.message and job.resumable
+    assert Run.load(job.run_path).summary["epochs"] >= 1
+    assert job.history["loss"]  # the epochs it finished are still on its chart
+    again = jobs.Registry(AppLimits(), samples=False, store=store)  # and a second restart changes nothing
+    assert again.get(job_id).state == "interrupted"
+
+
+def test_only_the_owner_may_stop_or_resume_a_job(tmp_path, pieces):
+    reg = jobs.Registry(AppLimits(max_concurrent_trainings=1), samples=False)
+    mine = reg.submit(quick(epochs=1), tmp_path / "a", pieces=Loaded(pieces), owner="alice")
+    with pytest.raises(InputError, match="another visitor"):
+        reg.stop(mine, owner="bob")
+    assert reg.get(mine).active
+    assert [j.id for j in reg.list_jobs(owner="alice")] == [mine] and reg.list_jobs(owner="bob") == []
+    reg.stop(mine, owner="alice")
+    assert reg.wait(mine, timeout=120).state in ("stopped", "finished")
+
+
+def test_a_job_round_trips_through_its_stored_row(tmp_path):
+    job = jobs.Job("ab12-x", "x", quick(), tmp_path / "x", owner="alice", history={"loss": [1.0]},
+                   run_path=tmp_path / "x")
+    back = jobs.Job.from_row(json.loads(json.dumps(job.row())))
+    assert back.row() == job.row() and back.config == job.config and back.out == job.out
 
 
 def test_the_app_time_cap_is_applied(tmp_path):
