@@ -10,9 +10,12 @@ TEST_APT_PACKAGES := chromium
 
 # Localhost only unless HOST says otherwise (make run HOST=0.0.0.0 serves the local network); no
 # file watcher (it would watch .venv too): restart to see code changes, or add DEV=1.
+# On localhost one person owns every run (MUSEGEN_SINGLE_USER=1); served to others, each visitor
+# owns their own (musegen/visitors.py).
 HOST ?= 127.0.0.1
+SINGLE_USER = $(if $(filter 127.0.0.1 localhost,$(HOST)),1,0)
 run: setup
-	$(PY) -m streamlit run app.py --server.address $(HOST) --server.fileWatcherType $(if $(DEV),auto,none)
+	MUSEGEN_SINGLE_USER=$${MUSEGEN_SINGLE_USER:-$(SINGLE_USER)} $(PY) -m streamlit run app.py --server.address $(HOST) --server.fileWatcherType $(if $(DEV),auto,none)
 
 test: setup test-sysdeps
 	$(PY) -m pytest -q

@@ -34,7 +34,7 @@ def home() -> None:
             st.caption(text)
 
     st.subheader("Hear it now")
-    entries = [e for e in studio.library() if e.bundled] or studio.library()
+    entries = [e for e in studio.library() if e.bundled] or appui.library()
     entry = studio.default_entry(entries)
     if entry is None:
         st.info("No pretrained model is bundled here yet. Train one on the **Train** page — the quick "

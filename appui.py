@@ -4,9 +4,12 @@ Only Streamlit wiring lives here; the logic is in musegen (studio, jobs, sources
 """
 from __future__ import annotations
 
+import json
+import os
+
 import streamlit as st
 
-from musegen import jobs, studio
+from musegen import jobs, studio, visitors
 from musegen.audio import check_audio
 from musegen.config import AppLimits, DataConfig
 from musegen.errors import MusegenError
@@ -17,6 +20,95 @@ DATASET = "dataset"  # session key: {"label", "name" (built-in) or None, "result
 PIECES = "pieces"  # session key: list of studio.Rendered made this session (newest last)
 JOB = "job"  # session key: id of the training this session watches
 MAX_SESSION_PIECES = 12
+COOKIE = "musegen_visitor"  # the visitor's secret token (visitors.py): who owns which runs and trainings
+SINGLE_USER_ENV = "MUSEGEN_SINGLE_USER"  # 1: a private server (`make run` on localhost), one person owns all
+SHARED_WITH_ME = ".shared-with-me.json"  # in the visitor's folder: the share links they opened
+STATE_ICONS = {"queued": ":material/hourglass_top:", "running": ":material/model_training:",
+               "finished": ":material/check_circle:", "stopped": ":material/stop_circle:",
+               "failed": ":material/error:", "interrupted": ":material/pause_circle:"}
+
+
+# ---------------------------------------------------------------- who is this
+
+def visitor() -> visitors.Visitor | None:
+    """This browser's visitor (None on a private server, where one person owns everything).
+
+    The token lives in a cookie, so a reload or a new tab is the same visitor; a first visit draws
+    one and the page sets the cookie (Streamlit reads cookies but cannot set them)."""
+    if os.environ.get(SINGLE_USER_ENV) == "1":
+        return None
+    token = st.session_state.get("visitor-token")
+    if token is None:
+        cookie = st.context.cookies.get(COOKIE)
+        token = cookie if visitors.valid_token(cookie) else visitors.new_token()
+        st.session_state["visitor-token"] = token
+    return visitors.Visitor(visitors.owner_key(token), operator=bool(st.session_state.get("operator")))
+
+
+def owner() -> str | None:
+    """The owner key jobs are filed under ("" on a private server), None to act as the operator."""
+    v = visitor()
+    if v is None:
+        return ""
+    return None if v.operator else v.key
+
+
+def _set_cookie() -> None:
+    token = st.session_state.get("visitor-token")
+    if token and st.context.cookies.get(COOKIE) != token and not st.session_state.get("cookie-set"):
+        st.session_state["cookie-set"] = True
+        st.html(f"""<script>document.cookie = "{COOKIE}={token}; Path=/; Max-Age=31536000; SameSite=Strict"
+                + (location.protocol === "https:" ? "; Secure" : "");</script>""", unsafe_allow_javascript=True)
+
+
+def _shared_file() -> "os.PathLike | None":
+    v = visitor()
+    return v.folder(studio.runs_dir()) / SHARED_WITH_ME if v is not None else None
+
+
+def shared_paths() -> list[str]:
+    """Runs shared with this visitor through links they opened (kept across reloads)."""
+    path = _shared_file()
+    try:
+        found = json.loads(path.read_text()) if path is not None and path.is_file() else []
+    except (OSError, ValueError):
+        found = []
+    return [p for p in found if isinstance(p, str)]
+
+
+def open_share_link() -> None:
+    """?shared=TOKEN in the address: the run behind it joins this visitor's library."""
+    token = st.query_params.get("shared")
+    if not token:
+        return
+    found = visitors.find_shared(token, studio.runs_dir())
+    if found is None:
+        st.toast("That share link no longer works: its run was deleted or unshared.", icon=":material/link_off:")
+    elif visitor() is not None and str(found) not in shared_paths():
+        from musegen.files import atomic_write
+
+        path = _shared_file()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(path, json.dumps(shared_paths() + [str(found)]))
+        st.toast(f"**{found.name}** was shared with you: it is in your list of models.", icon=":material/link:")
+    st.query_params.pop("shared", None)
+
+
+def library() -> list[studio.Entry]:
+    """The runs this visitor may use: bundled, the server's, their own, shared with them."""
+    return studio.library(visitor(), shared_paths())
+
+
+def may_change(entry: studio.Entry) -> bool:
+    v = visitor()
+    return not entry.bundled and (v is None or v.may_change(entry.path, studio.runs_dir()))
+
+
+def my_job(job_id: str | None) -> "jobs.Job | None":
+    """A job this visitor may watch: their own (any, for the operator)."""
+    job = jobs.get(job_id) if job_id else None
+    who = owner()
+    return job if job is not None and (who is None or job.owner == who) else None
 
 
 def limits() -> AppLimits:
@@ -84,11 +176,9 @@ def sidebar() -> None:
             st.markdown(f"**Dataset:** {data['label']}  \n{summary['parsed']} pieces, {summary['notes']:,} notes")
         else:
             st.markdown("**Dataset:** none chosen yet (Train uses Bach chorales)")
-        job_id = st.session_state.get(JOB)
-        job = jobs.get(job_id) if job_id else None
+        job = my_job(st.session_state.get(JOB))
         if job is not None:
-            icon = {"queued": ":material/hourglass_top:", "running": ":material/model_training:", "finished": ":material/check_circle:", "stopped": ":material/stop_circle:", "failed": ":material/error:"}[job.state]
-            st.markdown(f"**Training:** {icon} {job.name} — {job.state}")
+            st.markdown(f"**Training:** {STATE_ICONS[job.state]} {job.name} — {job.state}")
             if job.active:
                 st.progress(job.fraction)
         pieces = st.session_state.get(PIECES, [])
@@ -101,7 +191,30 @@ def sidebar() -> None:
                 f"- uploads up to **{lim.max_upload_mb} MB**\n"
                 f"- training up to **{lim.max_training_minutes:g} min** per run"
                 f"{' (no cap)' if not lim.max_training_minutes else ''}\n"
-                f"- **{lim.max_concurrent_trainings}** training(s) at a time; others queue")
+                f"- **{lim.max_concurrent_trainings}** training(s) at a time; others queue\n"
+                f"- per visitor: **{lim.max_trainings_per_visitor}** training(s) running or waiting, "
+                f"the newest **{lim.max_runs_per_visitor}** runs kept")
+            operator_unlock()
+        open_share_link()
+        _set_cookie()
+
+
+def operator_unlock() -> None:
+    """The operator (MUSEGEN_OPERATOR_PASSWORD set on the server) may manage every visitor's work."""
+    if visitor() is None or not os.environ.get(visitors.OPERATOR_ENV):
+        return
+    if st.session_state.get("operator"):
+        st.caption("Operator rights: you see and manage every visitor's runs and trainings.")
+        if st.button("Give up operator rights", key="op-lock"):
+            st.session_state["operator"] = False
+            st.rerun()
+        return
+    password = st.text_input("Operator password", type="password", key="op-password")
+    if password:
+        if visitors.operator_password_ok(password):
+            st.session_state["operator"] = True
+            st.rerun()
+        st.error("Wrong password.")
 
 
 def remember(rendered: studio.Rendered) -> None:

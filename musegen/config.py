@@ -193,11 +193,15 @@ class AppLimits:
     max_upload_mb: int = 50  # per upload (keep .streamlit/config.toml's server.maxUploadSize in step)
     max_training_minutes: float = 15.0  # time budget cap per training; 0 = no cap
     max_concurrent_trainings: int = 1  # across all sessions; others wait in a queue
+    max_trainings_per_visitor: int = 2  # running or queued at once: one running and one waiting
+    max_runs_per_visitor: int = 10  # a visitor's oldest run is deleted (with a notice) past this
 
     ENV = {
         "max_upload_mb": "MUSEGEN_MAX_UPLOAD_MB",
         "max_training_minutes": "MUSEGEN_MAX_TRAINING_MINUTES",
         "max_concurrent_trainings": "MUSEGEN_MAX_CONCURRENT_TRAININGS",
+        "max_trainings_per_visitor": "MUSEGEN_MAX_TRAININGS_PER_VISITOR",
+        "max_runs_per_visitor": "MUSEGEN_MAX_RUNS_PER_VISITOR",
     }
 
     @classmethod
@@ -219,6 +223,8 @@ class AppLimits:
                 raise InputError(f"{var} must be zero or more (got {text}).")
         limits = cls(**values)
         limits.max_concurrent_trainings = max(1, limits.max_concurrent_trainings)
+        limits.max_trainings_per_visitor = max(1, limits.max_trainings_per_visitor)
+        limits.max_runs_per_visitor = max(1, limits.max_runs_per_visitor)
         return limits
 
     @property

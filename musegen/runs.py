@@ -125,7 +125,7 @@ def delete_run(path) -> None:
 
 def rename_run(path, new_name: str) -> Path:
     path = Path(path)
-    safe = "".join(c if c.isalnum() or c in "-_." else "-" for c in new_name).strip("-.")
+    safe = "".join(c if c.isalnum() or c in "-_." else "-" for c in new_name).strip("-.")[:80]
     if not safe:
         raise ModelError("A run name needs at least one letter or digit.")
     target = path.with_name(safe)

@@ -66,12 +66,27 @@ class Entry:
         return f"{self.run.name} — {', '.join(bits)}{' (bundled)' if self.bundled else ''}"
 
 
-def library() -> list[Entry]:
-    """Bundled runs (read-only; WaveNet first) then the user's, newest first."""
-    from .runs import list_runs
+def library(visitor=None, shared=()) -> list[Entry]:
+    """Bundled runs (read-only; WaveNet first), then the runs this visitor may use, newest first:
+    the server's own, their own (everyone's for the operator), and runs shared with them (paths).
+    visitor None: a private server, every run under runs/ (the command line, tests)."""
+    from .runs import Run, list_runs
+    from .visitors import visitor_runs
 
     bundled = sorted(list_runs(bundled_dir()), key=lambda r: (r.summary.get("model") != "wavenet", r.name))
-    user = list_runs(runs_dir()) if runs_dir().resolve() != bundled_dir().resolve() else []
+    if runs_dir().resolve() == bundled_dir().resolve():
+        user = []
+    elif visitor is None:
+        user = list_runs(runs_dir())
+    else:
+        user = visitor_runs(visitor, runs_dir())
+    seen = {r.path.resolve() for r in user}
+    for path in shared:
+        try:
+            if Path(path).resolve() not in seen:
+                user.append(Run.load(path))
+        except MusegenError:
+            continue  # deleted or unshared since
     return [Entry(r, True) for r in bundled] + [Entry(r, False) for r in user]
 
 
@@ -100,8 +115,10 @@ def slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "-", text).strip("-.").lower()[:40] or "music"
 
 
-def new_run_path(dataset_label: str, kind: str) -> Path:
-    return runs_dir() / f"{slug(dataset_label)}-{kind}-{time.strftime('%Y%m%d-%H%M%S')}"
+def new_run_path(dataset_label: str, kind: str, visitor=None) -> Path:
+    """A new run's folder: the visitor's own (a private server: runs/ itself)."""
+    folder = visitor.folder(runs_dir()) if visitor is not None else runs_dir()
+    return folder / f"{slug(dataset_label)}-{kind}-{time.strftime('%Y%m%d-%H%M%S')}"
 
 
 def run_row(run, tokens_per_s: float | None = None) -> dict:

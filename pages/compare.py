@@ -13,7 +13,7 @@ st.title(":material/balance: Compare")
 st.caption("Which learns music better from the same data: a WaveNet or an LSTM? Compare their learning "
            "curves, their numbers, and — most of all — listen.")
 
-entries = studio.library()
+entries = appui.library()
 paths = [str(e.path) for e in entries]
 by_path = {str(e.path): e for e in entries}
 
@@ -32,13 +32,14 @@ with st.expander("Train both with identical settings on this dataset"):
         pieces = studio.first_files(data["result"], values["max_files"]) if data else None
         try:
             ids = [jobs.submit(studio.build_config((data["name"] or "upload") if data else "bach", kind, values),
-                               studio.new_run_path(data["label"] if data else "bach", kind), pieces=pieces)
+                               studio.new_run_path(data["label"] if data else "bach", kind, appui.visitor()),
+                               pieces=pieces, owner=appui.owner() or "")
                    for kind in ("wavenet", "lstm")]
             st.session_state["cmp-jobs"] = ids
         except MusegenError as e:
             st.error(str(e))
 
-    pair = [j for j in (jobs.get(i) for i in st.session_state.get("cmp-jobs", [])) if j is not None]
+    pair = [j for j in (appui.my_job(i) for i in st.session_state.get("cmp-jobs", [])) if j is not None]
     if pair:
         live = any(j.active for j in pair)
 
@@ -61,7 +62,8 @@ with st.expander("Train both with identical settings on this dataset"):
                         fig = training_progress(job.batches, job.history, title=job.name)
                         st.plotly_chart(fig, key=f"cmp-live-{job.id}", width="stretch")
                     if job.active:
-                        st.button(":material/stop: Stop", key=f"cmp-stop-{job.id}", on_click=jobs.stop, args=(job.id,))
+                        st.button(":material/stop: Stop", key=f"cmp-stop-{job.id}", on_click=jobs.stop, args=(job.id,),
+                                  kwargs={"owner": appui.owner()})
 
         both()
 

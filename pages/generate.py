@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 import appui
-from musegen import jobs, studio
+from musegen import studio
 from musegen.config import SampleConfig
 from musegen.errors import MusegenError
 from musegen.midi import INSTRUMENTS
@@ -17,8 +17,8 @@ st.title(":material/piano: Generate")
 st.caption("The model writes one token at a time, each chosen at random among the likely next ones. "
            "Temperature, top-k and top-p decide how adventurous that choice is.")
 
-entries = studio.library()
-finished = jobs.get(st.session_state.get(appui.JOB, "")) if st.session_state.get(appui.JOB) else None
+entries = appui.library()
+finished = appui.my_job(st.session_state.get(appui.JOB))
 default = finished.run_path if finished is not None and finished.run_path is not None else None
 entry = appui.run_choice("Model", entries, key="gen-run", default=default,
                          help="Bundled models come with the app; your own appear when a training ends.")

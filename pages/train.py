@@ -1,7 +1,8 @@
 """Train: pick a model and its settings, start; watch it learn; keep the result in the run library.
 
-The training itself is a job in musegen.jobs (a thread of the server process): this page only
-submits it and paints its progress every second, so clicks, page switches and reloads never stop it.
+The training itself is a job in musegen.jobs (a worker process of its own): this page only submits
+it and paints its progress every second, so clicks, page switches and reloads never stop it. A
+visitor sees, stops and manages only their own trainings and runs (musegen.visitors).
 """
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import functools
 import streamlit as st
 
 import appui
-from musegen import jobs, studio
+from musegen import jobs, studio, visitors
 from musegen.errors import MusegenError
 from musegen.plots import training_progress
 from musegen.runs import delete_run, rename_run, zip_run
@@ -23,21 +24,41 @@ lim = appui.limits()
 
 # A reload starts a new session: find the job again from the address bar.
 wanted = st.query_params.get("job")
-if wanted and appui.JOB not in st.session_state and jobs.get(wanted) is not None:
+if wanted and appui.JOB not in st.session_state and appui.my_job(wanted) is not None:
     st.session_state[appui.JOB] = wanted
+elif appui.JOB not in st.session_state:  # a reload without the address: the visitor's newest training
+    mine = jobs.list_jobs(owner=appui.owner()) if appui.owner() is not None else []
+    if mine and (mine[0].active or mine[0].state == "interrupted"):
+        st.session_state[appui.JOB] = mine[0].id
+        st.query_params["job"] = mine[0].id
+
+
+def stop_job(job_id: str) -> None:
+    try:
+        jobs.stop(job_id, owner=appui.owner())
+    except MusegenError as e:
+        st.toast(str(e), icon=":material/error:")
+
+
+def resume_job(job_id: str) -> None:
+    try:
+        new = jobs.resume(job_id, owner=appui.owner())
+        st.session_state[appui.JOB] = new
+        st.query_params["job"] = new
+    except MusegenError as e:
+        st.toast(str(e), icon=":material/error:")
 
 
 # ---------------------------------------------------------------- the job being watched
 
 def paint(job_id: str, was: tuple[bool, bool]) -> None:
-    job = jobs.get(job_id)
+    job = appui.my_job(job_id)
     if job is None:
         st.session_state.pop(appui.JOB, None)
         return
     if (was[0] and not job.active) or (was[1] and not job.sampling and not job.active):
         st.rerun()  # it just ended: repaint the whole page (sidebar, run library; polling stops)
-    icon = {"queued": ":material/hourglass_top:", "running": ":material/model_training:", "finished": ":material/check_circle:", "stopped": ":material/stop_circle:", "failed": ":material/error:"}[job.state]
-    st.subheader(f"{icon} {job.name}")
+    st.subheader(f"{appui.STATE_ICONS[job.state]} {job.name}")
     if job.state == "queued":
         st.info(f"Waiting in the queue — place **{job.place}**. {job.message} "
                 f"(This server trains {lim.max_concurrent_trainings} model(s) at a time.)")
@@ -49,6 +70,8 @@ def paint(job_id: str, was: tuple[bool, bool]) -> None:
         st.progress(job.fraction, text=text)
     elif job.state == "failed":
         st.error(job.error)
+    elif job.state == "interrupted":
+        st.warning(job.message, icon=":material/pause_circle:")
     else:
         st.success(job.message)
 
@@ -72,12 +95,16 @@ def paint(job_id: str, was: tuple[bool, bool]) -> None:
         st.caption(job.sample_note)
 
     if job.active:
-        st.button(":material/stop: Stop", key=f"tr-stop-{job_id}", on_click=jobs.stop, args=(job_id,),
+        st.button(":material/stop: Stop", key=f"tr-stop-{job_id}", on_click=stop_job, args=(job_id,),
                   help="Ends training after the current batch; the best checkpoint so far is kept as a run.")
     else:
-        cols = st.columns([1, 1, 3])
+        cols = st.columns([1, 1, 1, 2])
         if job.run_path is not None:
             cols[0].page_link("pages/generate.py", label="Generate with it", icon=":material/piano:")
+        if job.resumable:
+            cols[2].button(":material/play_arrow: Resume", key=f"tr-resume-{job_id}", on_click=resume_job,
+                           args=(job_id,), type="primary",
+                           help="Continue from the kept checkpoint for the epochs it had left.")
         if cols[1].button("New training", key=f"tr-dismiss-{job_id}"):
             st.session_state.pop(appui.JOB, None)
             st.query_params.pop("job", None)
@@ -85,7 +112,7 @@ def paint(job_id: str, was: tuple[bool, bool]) -> None:
 
 
 job_id = st.session_state.get(appui.JOB)
-job = jobs.get(job_id) if job_id else None
+job = appui.my_job(job_id)
 if job is not None:
     live = job.active or job.sampling
 
@@ -111,7 +138,7 @@ if data:
 else:
     st.markdown("Music: **Bach chorales** (built-in) — choose other music on the **Dataset** page.")
 
-bases = [e.run for e in studio.library() if e.run.config.tokenizer.scheme in ("metre", "rich")]
+bases = [e.run for e in appui.library() if e.run.config.tokenizer.scheme in ("metre", "rich")]
 base_names = ["new"] + [r.name for r in bases]
 base_name = st.selectbox(
     "Start from", base_names, key="tr-base",
@@ -215,7 +242,8 @@ if st.button(":material/play_arrow: Start training", type="primary", disabled=bu
     try:
         pieces = studio.first_files(data["result"], v["max_files"]) if data else None
         label = data["label"] if data else "bach"
-        new = jobs.submit(config, studio.new_run_path(label, kind), pieces=pieces)
+        new = jobs.submit(config, studio.new_run_path(label, kind, appui.visitor()), pieces=pieces,
+                          owner=appui.owner() or "")
         st.session_state[appui.JOB] = new
         st.query_params["job"] = new
         st.rerun()
@@ -228,9 +256,10 @@ if others:
     for other in others:
         cols = st.columns([3, 2, 1])
         where = f"place {other.place} in the queue" if other.state == "queued" else other.message
-        cols[0].markdown(f"**{other.name}** — {other.state}")
+        mine = appui.owner() is None or other.owner == appui.owner()
+        cols[0].markdown(f"**{other.name if mine else 'Another visitor’s training'}** — {other.state}")
         cols[1].caption(where)
-        if cols[2].button("Watch", key=f"tr-watch-{other.id}", disabled=busy):
+        if mine and cols[2].button("Watch", key=f"tr-watch-{other.id}", disabled=busy):
             st.session_state[appui.JOB] = other.id
             st.query_params["job"] = other.id
             st.rerun()
@@ -238,8 +267,28 @@ if others:
 
 # ---------------------------------------------------------------- the run library
 
+
+def share_panel(run) -> None:
+    """On a shared server: a link that lets anyone use this run (never change it), and its undo."""
+    if appui.visitor() is None:
+        return
+    token = visitors.share_token(run.path)
+    if token is None:
+        if st.button(":material/share: Share", key=f"lib-share-{run.name}",
+                     help="Makes a link: whoever opens it can generate with this run, not change it."):
+            visitors.share(run.path)
+            st.rerun()
+        return
+    base = (st.context.url or "").split("?")[0].rsplit("/", 1)[0]
+    st.text_input("Share link (anyone with it can use this run)", f"{base}/?shared={token}",
+                  key=f"lib-link-{run.name}", disabled=True)
+    if st.button(":material/link_off: Stop sharing", key=f"lib-unshare-{run.name}"):
+        visitors.unshare(run.path)
+        st.rerun()
+
+
 st.header("Run library")
-entries = studio.library()
+entries = appui.library()
 if not entries:
     st.info("No runs yet. Finished trainings appear here.")
 for entry in entries:
@@ -256,9 +305,11 @@ for entry in entries:
         cols = st.columns([1, 2, 1, 1])
         cols[0].download_button(":material/download: Bundle (.zip)", functools.partial(zip_run, run.path), f"{run.name}.zip",
                                 "application/zip", key=f"lib-zip-{run.path}", on_click="ignore")
-        if entry.bundled:
-            cols[1].caption("Bundled with the app: read-only.")
+        if not appui.may_change(entry):
+            cols[1].caption("Bundled with the app: read-only." if entry.bundled else
+                            "Shared with you, or the server's own: you can generate with it, not change it.")
             continue
+        share_panel(run)
         new_name = cols[1].text_input("New name", run.name, key=f"lib-name-{run.name}", label_visibility="collapsed")
         if cols[2].button("Rename", key=f"lib-rename-{run.name}"):
             try:

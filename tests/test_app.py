@@ -174,7 +174,9 @@ def test_train_quick_run_to_the_end_then_rename_and_delete(env):
     wait_until(at, lambda a: "Training finished." in texts(a.success))
     assert at.get("plotly_chart")
     job = jobs.get(job_id)
-    assert job.run_path.parent == env and (job.run_path / "model.keras").is_file()
+    # A visitor's run goes to their own folder, under the hash of their cookie's token.
+    assert job.owner and job.run_path.parent == env / "visitors" / job.owner
+    assert (job.run_path / "model.keras").is_file()
     assert job.config.train.max_seconds == 60.0  # the quick preset's budget (under the app's cap)
     labels = [e.label for e in at.expander]
     assert any(job.run_path.name in x for x in labels)
@@ -183,11 +185,12 @@ def test_train_quick_run_to_the_end_then_rename_and_delete(env):
     name = job.run_path.name  # each library row's widgets are keyed by its run's name
     at.text_input(key=f"lib-name-{name}").set_value("my-lstm")
     at.button(key=f"lib-rename-{name}").click().run()
-    assert (env / "my-lstm").is_dir() and not job.run_path.exists()
+    mine = job.run_path.parent
+    assert (mine / "my-lstm").is_dir() and not job.run_path.exists()
     at.button(key="lib-delete-my-lstm").click().run()
     assert "for good" in texts(at.warning)
     at.button(key="lib-yes-my-lstm").click().run()
-    assert not (env / "my-lstm").exists()
+    assert not (mine / "my-lstm").exists()
     # Bundled runs are read-only: no rename or delete for them.
     assert "Bundled with the app: read-only." in texts(at.caption)
 
@@ -220,7 +223,9 @@ def test_train_waits_in_the_queue_and_can_be_stopped(tmp_path, pieces):
     try:
         at = open_app("pages/train.py")
         assert "busy" in texts(at.caption)
-        assert any("blocker" in m for m in texts(at.markdown).split("**"))  # listed among other trainings
+        # Listed among other trainings, but not by name, and with no Watch button: not this visitor's.
+        assert "Another visitor’s training" in texts(at.markdown) and "blocker" not in texts(at.markdown)
+        assert not [b for b in at.button if b.key == f"tr-watch-{blocker}"]
         at.button(key="tr-start").click().run()
         assert "Waiting in the queue" in texts(at.info) and "place **1**" in texts(at.info)
         mine = at.session_state["job"]
@@ -233,7 +238,21 @@ def test_train_waits_in_the_queue_and_can_be_stopped(tmp_path, pieces):
         jobs.registry().wait(blocker, timeout=120)
 
 
-def test_a_reload_finds_the_training_again(tmp_path, pieces):
+def test_a_stranger_cannot_watch_a_training_from_its_address(tmp_path, pieces):
+    job_id = jobs.submit(tiny_config("wavenet"), tmp_path / "theirs", pieces=Loaded(pieces), owner="someone-else")
+    try:
+        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+        at.query_params["job"] = job_id
+        at.run()
+        at.switch_page("pages/train.py").run()
+        assert "job" not in at.session_state and "theirs" not in texts(at.subheader)
+    finally:
+        jobs.stop(job_id)
+        jobs.registry().wait(job_id, timeout=120)
+
+
+def test_a_reload_finds_the_training_again(tmp_path, pieces, monkeypatch):
+    monkeypatch.setenv("MUSEGEN_SINGLE_USER", "1")  # a private server: the training is this person's
     job_id = jobs.submit(tiny_config("wavenet"), tmp_path / "reloaded", pieces=Loaded(pieces))
     try:
         at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
