@@ -28,6 +28,21 @@ STATE_ICONS = {"queued": ":material/hourglass_top:", "running": ":material/model
                "failed": ":material/error:", "interrupted": ":material/pause_circle:"}
 
 
+NAVIGATED = "navigated"  # session key: app.py's navigation ran in this session
+
+
+def through_app() -> None:
+    """A page opened by its address on a fresh server is run by Streamlit's pages/ folder fallback,
+    without app.py (no navigation, no sidebar, no visitor): run app.py instead, which draws them
+    and then this page."""
+    if not st.session_state.get(NAVIGATED):
+        import runpy
+        from pathlib import Path
+
+        runpy.run_path(str(Path(__file__).resolve().parent / "app.py"), run_name="__main__")
+        st.stop()
+
+
 # ---------------------------------------------------------------- who is this
 
 def visitor() -> visitors.Visitor | None:
@@ -54,9 +69,10 @@ def owner() -> str | None:
 
 
 def _set_cookie() -> None:
+    if visitor() is None:
+        return
     token = st.session_state.get("visitor-token")
-    if token and st.context.cookies.get(COOKIE) != token and not st.session_state.get("cookie-set"):
-        st.session_state["cookie-set"] = True
+    if st.context.cookies.get(COOKIE) != token:  # every run of this session: a rerun drops what it does not redraw
         st.html(f"""<script>document.cookie = "{COOKIE}={token}; Path=/; Max-Age=31536000; SameSite=Strict"
                 + (location.protocol === "https:" ? "; Secure" : "");</script>""", unsafe_allow_javascript=True)
 

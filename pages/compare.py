@@ -9,6 +9,8 @@ from musegen.config import SampleConfig
 from musegen.errors import MusegenError
 from musegen.plots import learning_curves, training_progress
 
+appui.through_app()
+
 st.title(":material/balance: Compare")
 st.caption("Which learns music better from the same data: a WaveNet or an LSTM? Compare their learning "
            "curves, their numbers, and — most of all — listen.")

@@ -11,6 +11,8 @@ from musegen.plots import duration_histogram, piano_roll, pitch_histogram, token
 from musegen.sources import MUSIC_EXTENSIONS, list_datasets, load_pieces
 from musegen.readers import format_bytes
 
+appui.through_app()
+
 st.title(":material/library_music: Dataset")
 st.caption("The music the model will learn from. Every file is checked; the ones that cannot be used "
            "are listed with the reason, and never stop the others.")

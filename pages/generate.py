@@ -11,6 +11,8 @@ from musegen.errors import MusegenError
 from musegen.midi import INSTRUMENTS
 from musegen.sources import MIDI_EXTENSIONS, read_file_bytes
 
+appui.through_app()
+
 AS_WRITTEN = "As written (each part its own)"
 
 st.title(":material/piano: Generate")

@@ -16,6 +16,8 @@ from musegen.errors import MusegenError
 from musegen.plots import training_progress
 from musegen.runs import delete_run, rename_run, zip_run
 
+appui.through_app()
+
 st.title(":material/model_training: Train")
 st.caption("A network learns to predict the next note of the music. Lower loss = better predictions; "
            "the dashed *validation* line is measured on pieces it never trains on.")
@@ -280,8 +282,8 @@ def share_panel(run) -> None:
             st.rerun()
         return
     base = (st.context.url or "").split("?")[0].rsplit("/", 1)[0]
-    st.text_input("Share link (anyone with it can use this run)", f"{base}/?shared={token}",
-                  key=f"lib-link-{run.name}", disabled=True)
+    st.caption("Share link: whoever opens it can generate with this run, not change it.")
+    st.code(f"{base}/?shared={token}", language=None)  # st.code has a copy button
     if st.button(":material/link_off: Stop sharing", key=f"lib-unshare-{run.name}"):
         visitors.unshare(run.path)
         st.rerun()

@@ -68,16 +68,21 @@ def server(tmp_path_factory, bundled_runs):  # noqa: F811
 
 
 @pytest.fixture(scope="module")
-def page(server):
+def browser():
     from playwright.sync_api import sync_playwright
 
     SHOTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.set_default_timeout(60_000)
-        yield page
+        yield browser
         browser.close()
+
+
+@pytest.fixture(scope="module")
+def page(server, browser):
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.set_default_timeout(60_000)
+    return page
 
 
 def settle(page):
@@ -171,7 +176,7 @@ def test_the_whole_loop_in_a_browser(server, page, tmp_path):
     assert page.locator(".js-plotly-plot").count() >= 1
     page.get_by_text("Run library").scroll_into_view_if_needed()
     shot(page, "06-train-finished")
-    assert [p for p in runs.iterdir() if p.is_dir() and not p.name.startswith(".")], "no run was saved"
+    assert list(runs.glob("visitors/*/*/model.keras")), "no run was saved in the visitor's folder"
 
     # Generate with the new run (same session: the page link keeps it): piano roll, score (SVG), audio.
     page.get_by_role("link", name="Generate with it").click()
@@ -211,3 +216,56 @@ def test_the_whole_loop_in_a_browser(server, page, tmp_path):
         page.locator(".js-plotly-plot").nth(2).wait_for(timeout=120_000)
     settle(page)
     shot(page, "08-compare")
+
+
+def test_visitors_own_their_runs_and_share_them_by_link(server, browser, bundled_runs):  # noqa: F811
+    """Two browsers: A's run is A's (it survives a reload: the identity is a cookie); B cannot see
+    it, let alone rename or delete it, until A shares it; then B can use it, not change it."""
+    import shutil
+
+    from musegen.visitors import owner_key
+
+    url, runs = server
+    alice, bob = (browser.new_context(viewport={"width": 1400, "height": 1000}) for _ in range(2))
+    try:
+        a, b = alice.new_page(), bob.new_page()
+        for pg in (a, b):
+            pg.set_default_timeout(60_000)
+        go(a, url, "train")
+        token = next(c["value"] for c in alice.cookies() if c["name"] == "musegen_visitor")
+        mine = runs / "visitors" / owner_key(token)
+        mine.mkdir(parents=True, exist_ok=True)
+        shutil.copytree(bundled_runs / "tiny-wavenet", mine / "alices-tune")
+
+        a.reload()
+        a.get_by_text("Run library").wait_for()
+        settle(a)
+        a.get_by_text("alices-tune").first.click()
+        a.get_by_role("button", name="Rename").wait_for()
+        assert a.get_by_role("button", name="Delete").count() >= 1
+
+        go(b, url, "train")
+        b.get_by_text("Run library").wait_for()
+        assert b.get_by_text("alices-tune").count() == 0
+        go(b, url, "generate")
+        assert b.get_by_text("alices-tune").count() == 0
+
+        a.get_by_role("button", name="Share").click()
+        link = a.get_by_test_id("stCode").filter(has_text="?shared=")
+        link.wait_for()
+        settle(a)
+        shot(a, "09-train-share-link")
+        address = link.inner_text().strip()
+        assert "?shared=" in address
+
+        b.goto(address)
+        b.get_by_text("was shared with you").wait_for()
+        settle(b)
+        go(b, url, "train")
+        b.get_by_text("alices-tune").first.click()
+        b.get_by_text("Shared with you, or the server's own").wait_for()
+        assert b.get_by_role("button", name="Rename").count() == 0  # B's own library has no other run
+        assert (mine / "alices-tune" / "model.keras").is_file()
+    finally:
+        alice.close()
+        bob.close()
