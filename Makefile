@@ -23,6 +23,7 @@ test: setup test-sysdeps
 bench: setup
 	$(PY) bench/run.py
 	$(PY) -m bench.steering
+	$(PY) -m bench.load
 
 # Pulse, form and parts, measured against held-out real music: writes docs/quality.md + docs/quality/.
 quality: setup

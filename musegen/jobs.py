@@ -307,7 +307,11 @@ class Registry:
             except (KeyError, TypeError, ValueError):
                 continue  # a row from an older layout: nothing a person could act on
             self._jobs[job.id] = job
-            if job.active:
+            if job.state == "queued":
+                job.state, job.place, job.ended = "stopped", 0, time.time()
+                job.message = "The server restarted before this training began: start it again."
+                self._save(job)
+            elif job.state == "running":
                 _wait_for_exit(job.worker_pid)
                 self._keep_checkpoint(job, "The server stopped during this training.")
                 self._save(job)
@@ -408,24 +412,31 @@ class Registry:
     def _settle(self, job_id: str, end, exitcode, staging: Path) -> None:
         with self._lock:
             job = self._jobs[job_id]
-            how, detail = end if end else (None, None)
-            if how == "finished":
-                self._publish(job, staging)
-                job.stopped_by = detail["stopped"]
-                job.state = "stopped" if job.stopped_by == "stop requested" else "finished"
-                job.message = f"{_ending(job)} {detail['reason']}".strip() + self._evict_old_runs(job)
-            elif how == "stopped early":  # Stop pressed while the music was read: nothing to keep
-                shutil.rmtree(staging, ignore_errors=True)
-                job.state, job.stopped_by, job.message = "stopped", "stop requested", detail
-            elif how == "failed":
-                shutil.rmtree(staging, ignore_errors=True)
-                job.state, job.error, job.message = "failed", detail, "Training failed."
-            else:
-                self._keep_checkpoint(job, f"The training's worker process ended unexpectedly ({_exit_text(exitcode)}).")
+            try:
+                self._record_end(job, end, exitcode, staging)
+            except Exception as e:  # noqa: BLE001 — e.g. the disk is full: say so, never leave it "running"
+                job.state, job.error, job.message = "failed", f"The trained model could not be kept ({e}).", "Training failed."
             job.ended, job.eta, job.sampling, job.worker_pid = time.time(), 0.0, False, None
             self._workers.pop(job_id, None)
             self._save(job)
             self._schedule()
+
+    def _record_end(self, job: Job, end, exitcode, staging: Path) -> None:
+        """How the job ended, from its worker's last message (None: it died without one)."""
+        how, detail = end if end else (None, None)
+        if how == "finished":
+            self._publish(job, staging)
+            job.stopped_by = detail["stopped"]
+            job.state = "stopped" if job.stopped_by == "stop requested" else "finished"
+            job.message = f"{_ending(job)} {detail['reason']}".strip() + self._evict_old_runs(job)
+        elif how == "stopped early":  # Stop pressed while the music was read: nothing to keep
+            shutil.rmtree(staging, ignore_errors=True)
+            job.state, job.stopped_by, job.message = "stopped", "stop requested", detail
+        elif how == "failed":
+            shutil.rmtree(staging, ignore_errors=True)
+            job.state, job.error, job.message = "failed", detail, "Training failed."
+        else:
+            self._keep_checkpoint(job, f"The training's worker process ended unexpectedly ({_exit_text(exitcode)}).")
 
     def _publish(self, job: Job, staging: Path) -> None:
         """Move the trained folder to its place. A resumed job replaces the run it continued; a new
@@ -501,7 +512,8 @@ class Registry:
             job = self._jobs[job_id]
             if "midi" in sample:
                 job.sample_midi, job.sample_audio, job.sample_epoch = sample["midi"], sample["audio"], sample["epoch"]
-            job.sample_note = sample.get("note", "")
+            if "note" in sample:
+                job.sample_note = sample["note"]
             job.sampling = False
 
 

@@ -27,10 +27,15 @@ from .errors import MusegenError, StoppedEarly
 
 SAMPLE = SampleConfig(seconds=8.0, temperature=1.0, top_p=0.95, primer="random", primer_tokens=32)
 PARENT_CHECK_SECONDS = 0.5
+NICENESS = 10  # training is background work: the server's pages and Compose come first on a shared CPU
 MUSIC = "music"  # uploaded music, kept in its run as MIDI so the training can be resumed
 
 
 def main(config, staging: Path, pieces, events, stop, samples: bool, resume: bool = False) -> None:
+    try:
+        os.nice(NICENESS)
+    except (AttributeError, OSError):  # not on this platform: the same work at the same priority
+        pass
     _stop_when_orphaned(stop, events)
     sampler = Sampler(staging, events) if samples else None
 
@@ -127,6 +132,8 @@ class Sampler:
                 if mtime is not None and mtime != self.last_mtime:
                     self.last_mtime = mtime
                     self.events.put(("sample", sample(self.staging, self.epoch, check_audio())))
+                else:  # the epoch did not beat the best: the sample heard so far stays the newest
+                    self.events.put(("sample", {}))
             except Exception as e:  # noqa: BLE001 — samples are a bonus; training goes on regardless
                 self.events.put(("sample", {"note": f"No sample this epoch ({type(e).__name__}: {e})."}))
             if self.ending and not self.pending.is_set():

@@ -259,3 +259,21 @@ def test_format_seconds():
     assert jobs.format_seconds(65) == "1 min 05 s"
     assert jobs.format_seconds(3725) == "1 h 02 min"
     assert jobs.format_seconds(None) == "…"
+
+
+def test_a_visitor_may_have_two_trainings_at_once_and_keeps_their_newest_runs(tmp_path, pieces):
+    reg = jobs.Registry(AppLimits(max_concurrent_trainings=1, max_trainings_per_visitor=2, max_runs_per_visitor=1),
+                        samples=False)
+    mine = tmp_path / "visitors" / "alice"
+    first = reg.submit(quick(epochs=1), mine / "one", pieces=Loaded(pieces), owner="alice")
+    second = reg.submit(quick(epochs=1), mine / "two", pieces=Loaded(pieces), owner="alice")
+    with pytest.raises(InputError, match="2 trainings running or waiting"):
+        reg.submit(quick(epochs=1), mine / "three", pieces=Loaded(pieces), owner="alice")
+    other = reg.submit(quick(epochs=1), tmp_path / "visitors" / "bob" / "b", pieces=Loaded(pieces), owner="bob")
+    assert reg.get(other).state == "queued"  # another visitor's quota is their own
+    reg.stop(other)
+
+    assert reg.wait(first, timeout=120).state == "finished"
+    job = reg.wait(second, timeout=120)
+    assert job.state == "finished" and "your oldest (one) was deleted" in job.message
+    assert [r.name for r in list_runs(mine)] == ["two"]
