@@ -66,6 +66,5 @@ pages = [
     st.Page("pages/compare.py", title="Compare", icon=":material/balance:"),
 ]
 page = st.navigation(pages)
-st.session_state[appui.NAVIGATED] = True
 appui.sidebar()
 page.run()

@@ -6,10 +6,16 @@ from __future__ import annotations
 
 import json
 import os
+import runpy
+import sys
+from pathlib import Path
 
 import streamlit as st
 
+import re
+
 from musegen import jobs, studio, visitors
+from musegen.saved_session import SavedSession
 from musegen.audio import check_audio
 from musegen.config import AppLimits, DataConfig
 from musegen.errors import MusegenError
@@ -28,19 +34,21 @@ STATE_ICONS = {"queued": ":material/hourglass_top:", "running": ":material/model
                "failed": ":material/error:", "interrupted": ":material/pause_circle:"}
 
 
-NAVIGATED = "navigated"  # session key: app.py's navigation ran in this session
+APP = Path(__file__).resolve().parent / "app.py"
 
 
 def through_app() -> None:
-    """A page opened by its address on a fresh server is run by Streamlit's pages/ folder fallback,
-    without app.py (no navigation, no sidebar, no visitor): run app.py instead, which draws them
-    and then this page."""
-    if not st.session_state.get(NAVIGATED):
-        import runpy
-        from pathlib import Path
-
-        runpy.run_path(str(Path(__file__).resolve().parent / "app.py"), run_name="__main__")
-        st.stop()
+    """A page run on its own — opened by its address on a fresh server, which Streamlit's pages/
+    folder fallback runs without app.py, or a test's switch_page — would miss the navigation, the
+    sidebar, the visitor and their kept session: run app.py instead, which draws them and then this
+    page. (Whether app.py is running is read off the call stack: it is true for this run only.)"""
+    frame = sys._getframe(1)
+    while frame is not None:
+        if Path(frame.f_code.co_filename).resolve() == APP:
+            return
+        frame = frame.f_back
+    runpy.run_path(str(APP), run_name="__main__")
+    st.stop()
 
 
 # ---------------------------------------------------------------- who is this
@@ -182,7 +190,76 @@ def current_dataset() -> dict | None:
     return st.session_state.get(DATASET)
 
 
+def choose_dataset(label: str, result, name: str | None = None, files: list | None = None) -> None:
+    """The music this visitor works with: a built-in (name) or their upload (files), kept for reloads."""
+    st.session_state[DATASET] = {"label": label, "name": name, "result": result}
+    saved().save_dataset(label, name=name, files=files)
+
+
+# ---------------------------------------------------------------- a reload loses nothing
+
+# Widget keys whose values are kept across reloads: the settings of every page (not buttons, not
+# uploads, not per-run or per-piece widgets).
+KEPT = re.compile(r"(ds-(source|builtin|cutoff|tokens)|tr-(base|kind|preset)|tr-\d+-.*-[a-z]+"
+                  r"|gen-(run|primer|primer-bars|keep-primer|unit|bars|seconds|time-signature|tempo|instrument"
+                  r"|temperature|topk|topp|seed|lock|variations-n|key|scale|key-strength|range|guard|echo)"
+                  r"|cmp-(preset|seconds|temperature|seed|runs|curves))")
+
+
+MEMORY = "settings-memory"  # session key: the last value of every kept setting
+
+
+def saved() -> SavedSession:
+    """This visitor's kept session (a private server: one for everyone)."""
+    v = visitor()
+    folder = v.folder(studio.runs_dir()) if v is not None else studio.runs_dir()
+    return SavedSession(folder / ".session")
+
+
+def restore() -> None:
+    """Once per browser session, before any widget: the dataset, settings and pieces of the last one."""
+    if st.session_state.get("restored"):
+        return
+    st.session_state["restored"] = True
+    kept = saved()
+    st.session_state[MEMORY] = {k: tuple(v) if isinstance(v, list) else v
+                                for k, v in kept.settings().items() if KEPT.fullmatch(k)}
+    if PIECES not in st.session_state:
+        st.session_state[PIECES] = kept.pieces()
+    choice = kept.dataset()
+    if choice is not None and DATASET not in st.session_state:
+        try:
+            if choice["name"]:
+                result = builtin_dataset(choice["name"])
+            else:
+                from musegen.sources import load_pieces
+
+                result = load_pieces(choice["files"], DataConfig(), cache_dir=False)
+            st.session_state[DATASET] = {"label": choice["label"], "name": choice["name"], "result": result}
+        except MusegenError as e:
+            st.toast(f"Your dataset could not be read again ({e}): choose it on the Dataset page.")
+
+
+def keep_settings() -> None:
+    """Remember the page settings, put back the ones Streamlit dropped, write them when they changed.
+
+    Streamlit forgets a widget's value when a run does not draw it (another page), so the memory
+    here, not the widgets, holds the settings: each run learns the values drawn, then gives back
+    the others before any widget is made."""
+    memory = st.session_state.setdefault(MEMORY, {})
+    memory.update({k: v for k, v in st.session_state.to_dict().items()
+                   if isinstance(k, str) and KEPT.fullmatch(k) and isinstance(v, (str, int, float, bool, list, tuple))})
+    for key, value in memory.items():
+        if key not in st.session_state:
+            st.session_state[key] = value
+    if memory != st.session_state.get("kept-settings"):
+        st.session_state["kept-settings"] = dict(memory)
+        saved().save_settings({k: list(v) if isinstance(v, tuple) else v for k, v in memory.items()})
+
+
 def sidebar() -> None:
+    restore()
+    keep_settings()
     with st.sidebar:
         st.markdown("### :material/music_note: musegen")
         st.caption("Teach a neural network some music, then let it compose.")
@@ -237,6 +314,7 @@ def remember(rendered: studio.Rendered) -> None:
     pieces = st.session_state.setdefault(PIECES, [])
     pieces.append(rendered)
     del pieces[:-MAX_SESSION_PIECES]
+    saved().add_piece(rendered)
 
 
 def player(rendered: studio.Rendered, key: str, roll_height: int = 220) -> None:

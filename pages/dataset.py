@@ -34,7 +34,7 @@ if source == "Built-in dataset":
 
         try:
             result = appui.builtin_dataset(name, _progress=progress)
-            st.session_state[appui.DATASET] = {"label": datasets[name]["title"], "name": name, "result": result}
+            appui.choose_dataset(datasets[name]["title"], result, name=name)
             st.rerun()  # repaint the sidebar too
         except MusegenError as e:
             bar.empty()
@@ -57,11 +57,11 @@ else:
                 st.error(f"Too large (limit {limits.max_upload_mb} MB): {', '.join(too_big)}")
             else:
                 try:
+                    files = [(u.name, u.getvalue()) for u in uploads]
                     with st.spinner("Reading your files…"):
-                        result = load_pieces([(u.name, u.getvalue()) for u in uploads], DataConfig(),
-                                             cache_dir=False)
+                        result = load_pieces(files, DataConfig(), cache_dir=False)
                     label = uploads[0].name if len(uploads) == 1 else f"{len(uploads)} uploaded files"
-                    st.session_state[appui.DATASET] = {"label": label, "name": None, "result": result}
+                    appui.choose_dataset(label, result, files=files)
                     st.session_state["ds-upload-sig"] = signature
                     st.rerun()  # repaint the sidebar too
                 except MusegenError as e:

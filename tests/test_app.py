@@ -308,7 +308,7 @@ def test_generate_variations_side_by_side_then_keep_one():
     assert rolls(at) == 2 and len(players(at)) == (2 if HAS_AUDIO else 0)
     keep = [b for b in at.button if b.key and b.key.startswith("gen-keep-")]
     assert [b.proto.label.endswith("Keep this one") for b in keep] == [True, True]
-    assert "pieces" not in at.session_state and not at.get("image")  # nothing kept yet, no score yet
+    assert not at.session_state["pieces"] and not at.get("image")  # nothing kept yet, no score yet
 
     at.button(key="gen-keep-1").click().run()
     kept = at.session_state["pieces"]
@@ -461,3 +461,26 @@ def test_scores_engrave_in_every_script_thread():
         thread.start()
         thread.join()
     assert len(out) == 3 and all(svg.lstrip().startswith(("<svg", "<?xml")) for svg in out)
+
+
+def test_a_reload_keeps_the_uploaded_dataset_the_settings_and_the_pieces(monkeypatch):
+    """A reload is a new session: the music chosen (an upload too), the page settings and the pieces
+    composed come back (a private server here: AppTest cannot carry the visitor's cookie; the
+    browser test covers the cookie)."""
+    monkeypatch.setenv("MUSEGEN_SINGLE_USER", "1")
+    at = open_app("pages/dataset.py")
+    upload(at, [(f"t{i}.mid", midi(i)) for i in range(3)])
+    at.switch_page("pages/generate.py").run()
+    at.slider(key="gen-temperature").set_value(1.1)
+    at.slider(key="gen-seconds").set_value(8)
+    at.button(key="gen-go").click().run()
+    assert not at.error, texts(at.error)
+    made = at.session_state["pieces"][-1]
+
+    again = open_app("pages/train.py")  # the reload
+    assert "3 uploaded files" in texts(again.markdown)  # the Train page trains on the upload, not on Bach
+    again.switch_page("pages/generate.py").run()
+    assert again.slider(key="gen-temperature").value == 1.1 and again.slider(key="gen-seconds").value == 8
+    back = again.session_state["pieces"]
+    assert len(back) == 1 and back[0].midi == made.midi and back[0].settings["temperature"] == 1.1
+    assert (back[0].audio is not None) == HAS_AUDIO  # the score is engraved again when shown

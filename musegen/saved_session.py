@@ -1,0 +1,122 @@
+"""What a visitor was doing, kept on disk so that a reload loses nothing.
+
+A browser reload starts a new Streamlit session with empty state. The app keeps, per visitor, in
+one folder (``<runs>/visitors/<key>/.session/``): the chosen dataset (a built-in name, or the
+uploaded files themselves), the page settings, and the pieces composed (MIDI, audio, score, their
+settings). JSON and plain files only: nothing here is ever unpickled.
+"""
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import time
+from pathlib import Path
+
+from .files import atomic_write
+
+MAX_PIECES = 12
+SETTINGS = "settings.json"
+DATASET = "dataset.json"
+UPLOADS = "uploads"
+PIECES = "pieces"
+
+
+class SavedSession:
+    def __init__(self, folder):
+        self.folder = Path(folder)
+
+    # ---------------------------------------------------------------- the dataset
+
+    def save_dataset(self, label: str, name: str | None = None, files: list | None = None) -> None:
+        """A built-in dataset by name, or uploaded (filename, bytes) pairs, kept as they came."""
+        uploads = self.folder / UPLOADS
+        shutil.rmtree(uploads, ignore_errors=True)
+        names = []
+        if files:
+            uploads.mkdir(parents=True, exist_ok=True)
+            for i, (filename, data) in enumerate(files):
+                stored = f"{i:04d}{Path(filename).suffix.lower()[:8]}"
+                (uploads / stored).write_bytes(data)
+                names.append([filename, stored])
+        self._write(DATASET, {"label": label, "name": name, "files": names})
+
+    def dataset(self) -> dict | None:
+        """{"label", "name"} for a built-in, or {"label", "files": [(filename, bytes)]}; None if none."""
+        saved = self._read(DATASET)
+        if not isinstance(saved, dict) or not isinstance(saved.get("label"), str):
+            return None
+        files = []
+        for pair in saved.get("files") or []:
+            try:
+                filename, stored = pair
+                files.append((str(filename), (self.folder / UPLOADS / Path(stored).name).read_bytes()))
+            except (OSError, TypeError, ValueError):
+                return None  # an upload went missing: better no dataset than part of one
+        return {"label": saved["label"], "name": saved.get("name"), "files": files}
+
+    # ---------------------------------------------------------------- settings
+
+    def save_settings(self, values: dict) -> None:
+        self._write(SETTINGS, values)
+
+    def settings(self) -> dict:
+        saved = self._read(SETTINGS)
+        return saved if isinstance(saved, dict) else {}
+
+    # ---------------------------------------------------------------- pieces
+
+    def add_piece(self, rendered) -> None:
+        """Keep a composed piece (the newest MAX_PIECES are kept)."""
+        folder = self.folder / PIECES / f"{time.time_ns()}"
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "piece.mid").write_bytes(rendered.midi)
+        if rendered.audio:
+            (folder / "piece.ogg").write_bytes(rendered.audio)
+        if rendered.musicxml:
+            (folder / "piece.musicxml").write_text(rendered.musicxml)
+        meta = {"name": rendered.piece.name, "takeover": getattr(rendered.piece, "takeover", None), "svg": rendered.svg, "notes": rendered.notes,
+                "warning": rendered.warning, "settings": rendered.settings,
+                "tokens_per_s": rendered.tokens_per_s, "run": rendered.run}
+        atomic_write(folder / "meta.json", json.dumps(meta, default=str))
+        for old in sorted((self.folder / PIECES).iterdir())[:-MAX_PIECES]:
+            shutil.rmtree(old, ignore_errors=True)
+
+    def pieces(self) -> list:
+        """The kept pieces, oldest first, read back as studio.Rendered (a damaged one is skipped)."""
+        from .readers import read_file_bytes
+        from .studio import Rendered
+
+        out = []
+        root = self.folder / PIECES
+        for folder in sorted(root.iterdir()) if root.is_dir() else []:
+            try:
+                meta = json.loads((folder / "meta.json").read_text())
+                midi = (folder / "piece.mid").read_bytes()
+                piece = read_file_bytes(f"{_safe(meta['name'])}.mid", midi)
+                piece.name, piece.takeover = meta["name"], meta.get("takeover")
+                audio = folder / "piece.ogg"
+                xml = folder / "piece.musicxml"
+                out.append(Rendered(piece, midi, xml.read_text() if xml.is_file() else None, list(meta["svg"]),
+                                    audio.read_bytes() if audio.is_file() else None, list(meta["notes"]),
+                                    meta["warning"], dict(meta["settings"]), float(meta["tokens_per_s"]),
+                                    str(meta["run"])))
+            except Exception:  # noqa: BLE001 — one damaged piece never hides the others
+                continue
+        return out
+
+    # ---------------------------------------------------------------- files
+
+    def _write(self, name: str, obj) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        atomic_write(self.folder / name, json.dumps(obj, default=str))
+
+    def _read(self, name: str):
+        try:
+            return json.loads((self.folder / name).read_text())
+        except (OSError, ValueError):
+            return None
+
+
+def _safe(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", str(name))[:60] or "piece"
