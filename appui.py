@@ -194,6 +194,16 @@ def choose_dataset(label: str, result, name: str | None = None, files: list | No
     """The music this visitor works with: a built-in (name) or their upload (files), kept for reloads."""
     st.session_state[DATASET] = {"label": label, "name": name, "result": result}
     saved().save_dataset(label, name=name, files=files)
+    keep_cache_in_budget()
+
+
+def keep_cache_in_budget() -> None:
+    """The parsed-dataset cache grows with every new upload: past its budget the least recently
+    used files go."""
+    from musegen import disk
+    from musegen.sources import default_cache_dir
+
+    disk.enforce(disk.cache_files(default_cache_dir()), limits().max_cache_mb * 1_000_000)
 
 
 # ---------------------------------------------------------------- a reload loses nothing
@@ -286,7 +296,9 @@ def sidebar() -> None:
                 f"{' (no cap)' if not lim.max_training_minutes else ''}\n"
                 f"- **{lim.max_concurrent_trainings}** training(s) at a time; others queue\n"
                 f"- per visitor: **{lim.max_trainings_per_visitor}** training(s) running or waiting, "
-                f"the newest **{lim.max_runs_per_visitor}** runs kept")
+                f"the newest **{lim.max_runs_per_visitor}** runs kept\n"
+                f"- disk: **{lim.max_runs_mb:,} MB** for visitors' runs, **{lim.max_cache_mb:,} MB** for parsed "
+                "music; the least recently used go first")
             operator_unlock()
         open_share_link()
         _set_cookie()

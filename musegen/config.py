@@ -195,6 +195,8 @@ class AppLimits:
     max_concurrent_trainings: int = 1  # across all sessions; others wait in a queue
     max_trainings_per_visitor: int = 2  # running or queued at once: one running and one waiting
     max_runs_per_visitor: int = 10  # a visitor's oldest run is deleted (with a notice) past this
+    max_runs_mb: int = 2000  # disk for all visitors' runs; least recently used go first; 0 = no cap
+    max_cache_mb: int = 1000  # disk for the parsed-dataset cache, the same way
 
     ENV = {
         "max_upload_mb": "MUSEGEN_MAX_UPLOAD_MB",
@@ -202,6 +204,8 @@ class AppLimits:
         "max_concurrent_trainings": "MUSEGEN_MAX_CONCURRENT_TRAININGS",
         "max_trainings_per_visitor": "MUSEGEN_MAX_TRAININGS_PER_VISITOR",
         "max_runs_per_visitor": "MUSEGEN_MAX_RUNS_PER_VISITOR",
+        "max_runs_mb": "MUSEGEN_MAX_RUNS_MB",
+        "max_cache_mb": "MUSEGEN_MAX_CACHE_MB",
     }
 
     @classmethod

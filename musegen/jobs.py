@@ -192,19 +192,30 @@ class Registry:
                              "server allows one visitor: stop one, or wait until one ends.")
 
     def _evict_old_runs(self, job: Job) -> str:
-        """Past max_runs_per_visitor, the visitor's oldest runs go (never the one just made)."""
+        """Past max_runs_per_visitor, the visitor's oldest runs go; past max_runs_mb, the least
+        recently used of every visitor's runs. Never the one just made, nor one still training.
+        Returns the notice for the person whose runs went."""
         if not job.owner or job.run_path is None:
             return ""
+        from . import disk
         from .runs import delete_run, list_runs
 
+        disk.touch(job.run_path)
         mine = [r for r in list_runs(job.run_path.parent) if r.path != job.run_path]
         over = mine[self.limits.max_runs_per_visitor - 1:]  # newest first: keep the newest cap - 1
         for run in over:
             delete_run(run.path)
-        if not over:
-            return ""
-        names = ", ".join(r.name for r in over)
-        return f" This server keeps {self.limits.max_runs_per_visitor} runs per visitor: your oldest ({names}) was deleted."
+        busy = [j.out for j in self._jobs.values() if j.active] + [job.run_path]
+        root = job.run_path.parent.parent.parent  # <runs>/visitors/<owner>/<run>
+        spilled = disk.enforce(disk.visitor_runs(root), self.limits.max_runs_mb * 1_000_000, protect=busy)
+        notice = ""
+        if over:
+            names = ", ".join(r.name for r in over)
+            notice += f" This server keeps {self.limits.max_runs_per_visitor} runs per visitor: your oldest ({names}) was deleted."
+        if spilled:
+            notice += (f" The server's disk budget for runs ({self.limits.max_runs_mb} MB) was full: "
+                       f"{len(spilled)} run(s) unused the longest were deleted.")
+        return notice
 
     @staticmethod
     def _new_id(name: str) -> str:

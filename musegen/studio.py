@@ -288,8 +288,10 @@ class ComposerPool:
         return str(Path(run.path).resolve()), model.stat().st_mtime if model.is_file() else 0.0
 
     def get(self, run):
+        from .disk import touch
         from .sample import Composer
 
+        touch(run.path)  # recently used: the disk budget evicts it last
         key = self.key(run)
         with self._lock:
             if key in self._composers:

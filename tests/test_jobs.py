@@ -277,3 +277,24 @@ def test_a_visitor_may_have_two_trainings_at_once_and_keeps_their_newest_runs(tm
     job = reg.wait(second, timeout=120)
     assert job.state == "finished" and "your oldest (one) was deleted" in job.message
     assert [r.name for r in list_runs(mine)] == ["two"]
+
+
+def test_the_disk_budget_evicts_the_least_recently_used_runs(tmp_path):
+    import os
+
+    from musegen import disk
+
+    runs = []
+    for i, name in enumerate(["old", "used-lately", "new"]):
+        run = tmp_path / "visitors" / f"v{i}" / name
+        run.mkdir(parents=True)
+        (run / "model.keras").write_bytes(b"x" * 400_000)
+        runs.append(run)
+    disk.touch(runs[0])
+    os.utime(runs[0] / disk.USED, (1_000, 1_000))  # used long ago
+    disk.touch(runs[1])
+    os.utime(runs[2] / "model.keras", (2_000, 2_000))
+    os.utime(runs[2], (2_000, 2_000))  # never used since it was made, but protected below
+    deleted = disk.enforce(disk.visitor_runs(tmp_path), 900_000, protect=[runs[2]])
+    assert deleted == [runs[0]] and runs[1].exists() and runs[2].exists()
+    assert disk.enforce(disk.visitor_runs(tmp_path), 0) == []  # 0 = no budget
