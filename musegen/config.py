@@ -22,6 +22,7 @@ class Limits:
     max_zip_members: int = 2_000
     max_zip_bytes: int = 200_000_000  # total uncompressed
     max_zip_ratio: float = 200.0  # compression ratio above which a member is a bomb
+    max_parse_seconds: float = 60.0  # per file, in its worker process; 0 = no limit (a big MusicXML can take minutes)
 
 
 @dataclass

@@ -5,12 +5,15 @@ One entry point, :func:`load_pieces`, takes whatever the user pointed at and ret
 skipped with a reason a person can read. A bad file is reported and skipped; it never takes the
 other files down. Only when *no* file is usable does it raise :class:`InputError`.
 
-- Each file is read by ``readers.py`` (MIDI through symusic, scores through music21).
+- Each file is read by ``readers.py`` (MIDI through symusic, scores through music21) in a spawned
+  worker process, never in the caller's: a file that crashes its parser (symusic is C++) or
+  runs past ``Limits.max_parse_seconds`` (music21 on a big MusicXML can take minutes) costs that
+  file alone, refused with a reason, and the server stays up.
 - Hostile input is refused cheaply: file size before reading, zip member count / total size / compression ratio / unsafe
   paths from the central directory before decompressing. Zips are read in memory, never
   extracted to disk.
 - Parsed datasets are cached on disk as one ``.npz`` per content key (no pickle), written
-  atomically.
+  atomically; not when a file ran out of time or crashed its worker (the busy server may be to blame).
 """
 from __future__ import annotations
 
@@ -19,11 +22,14 @@ import dataclasses
 import hashlib
 import io
 import json
+import math
 import os
 import posixpath
 import sys
+import time
 import types
 import zipfile
+from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
@@ -48,10 +54,14 @@ from .readers import (
 
 CACHE_VERSION = 2  # 2: parts, time signatures and keys
 
-# A process pool costs ~1-2 s to start (each worker imports music21), so it pays only for many
-# score files (music21: ~0.05-0.2 s each); MIDI through symusic takes about a millisecond.
-PARALLEL_MIN_FILES = 20  # score files (MusicXML, ABC, Humdrum)
-PARALLEL_MIN_MIDI = 2000  # MIDI files
+# Files are parsed in worker processes (see _parse_all). One more worker costs ~0.2 s to start
+# (~1 s with music21), so it pays only for many score files (music21: ~0.05-0.2 s each); MIDI
+# through symusic takes about a millisecond.
+PARALLEL_MIN_FILES = 20  # score files (MusicXML, ABC, Humdrum) per worker
+PARALLEL_MIN_MIDI = 2000  # MIDI files per worker
+BOOT_SECONDS = 120.0  # a worker not started by then (a very busy machine?): processes do not work here
+TIMED_OUT = "took longer than {:g} s to read: refused"
+CRASHED = "the parser crashed on this file: refused"
 
 Progress = Callable[[int, int, str], None]
 
@@ -406,10 +416,9 @@ def _hash_items(items: list[_Item], limits: Limits) -> None:
 
 
 def _parse_one(args) -> tuple[Piece | None, FileReport]:
-    """Top-level (picklable) worker: one item → (piece or None, report). Never raises."""
-    name, path, data, sha, refused, parts, drums, limits = args
-    if refused:
-        return None, FileReport(name, "skipped", refused, sha256=sha if not sha.startswith("refused") else "")
+    """Runs in a worker process: one item → (piece or None, report). Never raises."""
+    name, path, data, sha, parts, drums, limits = args
+    _test_hook(name)
     try:
         if data is None:
             size = os.stat(path).st_size
@@ -427,6 +436,30 @@ def _parse_one(args) -> tuple[Piece | None, FileReport]:
     return piece, FileReport(name, "parsed", "", piece.n_notes, round(piece.seconds, 3), sha)
 
 
+def _test_hook(name: str) -> None:
+    """For tests only: MUSEGEN_TEST_PARSE_HOOK="a.mid=hang,b.mid=crash" makes the worker hang on
+    a.mid or die on b.mid, as a pathological file would. Unset in real use: does nothing."""
+    hook = os.environ.get("MUSEGEN_TEST_PARSE_HOOK")
+    if hook:
+        action = dict(pair.split("=", 1) for pair in hook.split(",")).get(name)
+        if action == "hang":
+            time.sleep(3600)
+        elif action == "crash":
+            os._exit(139)  # like a segfault: no exception, no goodbye
+
+
+def _serve(conn, scores: bool) -> None:
+    """A worker process: import what parsing needs, say so, then parse each job it is sent."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: it kills us
+    if scores:
+        import music21  # noqa: F401 — ~0.5-1 s that should not count against the first file's limit
+    conn.send(None)  # ready: the parent starts a file's clock when it sends the file
+    while (job := conn.recv()) is not None:
+        conn.send(_parse_one(job))
+
+
 @contextlib.contextmanager
 def _main_hidden():
     """Keep spawned workers from re-running the caller's ``__main__`` script.
@@ -434,7 +467,7 @@ def _main_hidden():
     Spawn re-imports the parent's main module in every child; an unguarded script (a notebook
     export, a quick benchmark) would run again in each worker. The worker function lives in this
     module, so the children do not need ``__main__`` at all: show them an empty one while the
-    pool starts its processes.
+    process starts.
     """
     real = sys.modules.get("__main__")
     sys.modules["__main__"] = types.ModuleType("__main__")
@@ -452,37 +485,121 @@ def _cpus() -> int:
         return os.cpu_count() or 1
 
 
-def _parse_all(items: list[_Item], parts: str, drums: bool, limits: Limits, progress: Progress | None):
-    jobs = [(it.name, it.path, it.data, it.sha256, it.refused, parts, drums, limits) for it in items]
-    total = len(jobs)
-    out: list[tuple[Piece | None, FileReport]] = []
+class _Worker:
+    """One spawned parser process, talked to over a pipe, and the job it is on."""
 
-    def tick(result):
-        out.append(result)
-        if progress is not None:
-            progress(len(out), total, result[1].name)
+    def __init__(self, scores: bool):
+        import multiprocessing as mp
 
-    workers = min(_cpus(), max(1, total // 4))
-    todo = [it for it in items if not it.refused]
-    n_midi = sum(1 for it in todo if it.name.lower().endswith(MIDI_EXTENSIONS))
-    if workers > 1 and (len(todo) - n_midi > PARALLEL_MIN_FILES or n_midi > PARALLEL_MIN_MIDI):
+        # spawn: a fresh interpreter, safe with the threads (Streamlit, TensorFlow) of the parent
+        context = mp.get_context("spawn")
+        self.conn, child = context.Pipe()
+        self.process = context.Process(target=_serve, args=(child, scores), name="musegen-parse", daemon=True)
         try:
-            import multiprocessing as mp
-            from concurrent.futures import ProcessPoolExecutor
+            with _main_hidden():  # it needs musegen, not the caller's script
+                self.process.start()
+        except Exception as e:  # no processes here (a sandbox, a frozen app…): never parse in-process
+            self.conn.close()
+            raise _no_workers(e) from None
+        finally:
+            child.close()  # with our copy closed, its death reads as end-of-file on self.conn
+        self.ready = False  # said it is ready
+        self.job: int | None = None  # index of the file it parses
+        self.since = time.monotonic()  # started, or was sent its file
 
-            # spawn: safe with threads (TensorFlow, Streamlit) in the parent. A worker that dies
-            # breaks the executor with an exception (multiprocessing.Pool would hang instead).
-            chunk = max(1, min(16, total // (workers * 8)))
-            with ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn")) as pool:
-                with _main_hidden():  # workers start on submit; they need musegen, not the caller's script
-                    results = pool.map(_parse_one, jobs, chunksize=chunk)
-                for result in results:
-                    tick(result)
-            return out
-        except Exception:
-            pass  # no processes here (sandbox, frozen app…) or a worker died: go on in this one
-    for job in jobs[len(out):]:
-        tick(_parse_one(job))
+    def stop(self) -> None:
+        self.process.kill()  # idle or stuck alike: nothing of it is worth waiting for
+        self.process.join(5)
+        self.conn.close()
+
+
+def _no_workers(why) -> InputError:
+    return InputError(f"Music files are read in a separate process, and none could be started here ({why}).")
+
+
+def _parse_all(items: list[_Item], parts: str, drums: bool, limits: Limits, progress: Progress | None):
+    """Parse every item in spawned worker processes, one file at a time per worker.
+
+    A worker that dies on a file (a crash in native code, killed) or takes longer than
+    ``limits.max_parse_seconds`` is killed: that file is refused and the rest go on in a fresh
+    worker. A ProcessPoolExecutor cannot do this: it cannot stop a running task, and when a worker
+    dies it fails every file in flight without saying which one did it. Results keep the input
+    order; ``progress`` is called as files finish.
+    """
+    total = len(items)
+    out: list[tuple[Piece | None, FileReport]] = [None] * total  # type: ignore[list-item]
+    done = 0
+
+    def finish(i: int, result: tuple[Piece | None, FileReport]) -> None:
+        nonlocal done
+        out[i], done = result, done + 1
+        if progress is not None:
+            progress(done, total, result[1].name)
+
+    todo: deque[int] = deque()
+    for i, it in enumerate(items):
+        if it.refused:  # refused from os.stat: nothing to parse
+            sha = "" if it.sha256.startswith("refused") else it.sha256
+            finish(i, (None, FileReport(it.name, "skipped", it.refused, sha256=sha)))
+        else:
+            todo.append(i)
+    if not todo:
+        return out
+
+    n_scores = sum(1 for i in todo if not items[i].name.lower().endswith(MIDI_EXTENSIONS))
+    n_midi = len(todo) - n_scores
+    n_workers = min(_cpus(), len(todo), 1 + n_scores // PARALLEL_MIN_FILES + n_midi // PARALLEL_MIN_MIDI)
+    limit = limits.max_parse_seconds or math.inf
+    workers: list[_Worker] = []
+
+    def drop(w: _Worker, reason: str) -> None:
+        w.stop()
+        workers.remove(w)
+        if w.job is not None:
+            finish(w.job, (None, FileReport(items[w.job].name, "skipped", reason, sha256=items[w.job].sha256)))
+
+    from multiprocessing.connection import wait
+
+    try:
+        while todo or any(w.job is not None for w in workers):
+            # Enough workers for the files waiting (a killed one is replaced here), each given a file.
+            while len(workers) < n_workers and len(todo) > sum(1 for w in workers if w.job is None):
+                workers.append(_Worker(n_scores > 0))
+            for w in workers:
+                if w.ready and w.job is None and todo:
+                    w.job, w.since = todo.popleft(), time.monotonic()
+                    it = items[w.job]
+                    try:
+                        w.conn.send((it.name, it.path, it.data, it.sha256, parts, drums, limits))
+                    except OSError:
+                        pass  # it died: the end-of-file below says so
+            # Sleep until a worker has something to say or the nearest deadline.
+            deadline = min([w.since + limit for w in workers if w.job is not None]
+                           + [w.since + BOOT_SECONDS for w in workers if not w.ready], default=math.inf)
+            wait([w.conn for w in workers], None if deadline == math.inf else max(0.0, deadline - time.monotonic()))
+            now = time.monotonic()
+            for w in list(workers):
+                if w.conn.poll():
+                    try:
+                        message = w.conn.recv()
+                    except (EOFError, OSError):  # it died (a crash mid-message reads the same)
+                        if not w.ready:
+                            w.process.join(5)
+                            raise _no_workers(f"a worker exited with code {w.process.exitcode}") from None
+                        drop(w, CRASHED)
+                        continue
+                    if message is None:
+                        w.ready = True
+                    else:
+                        i, w.job = w.job, None
+                        finish(i, message)
+                elif not w.ready and now - w.since > BOOT_SECONDS:
+                    raise _no_workers(f"none started within {BOOT_SECONDS:g} s")
+                elif w.job is not None and now - w.since > limit:
+                    drop(w, TIMED_OUT.format(limit))  # an executor cannot stop a running task: kill it
+    finally:
+        for w in workers:
+            w.stop()
     return out
 
 
@@ -561,7 +678,8 @@ def load_pieces(
     ``data`` supplies ``parts``, ``max_files`` (> 0: the first N files in sorted order) and
     ``limits``. ``cache_dir``: where parsed datasets are cached (default ``$MUSEGEN_CACHE`` or
     ``~/.cache/musegen``; ``False`` turns the cache off). ``progress(done, total, name)`` is
-    called as files are parsed. Raises InputError when no file is usable.
+    called as files are parsed. Raises InputError when no file is usable, or when no worker process
+    can be started to parse them (they are never parsed in the caller's process).
     """
     data = data or DataConfig()
     limits = data.limits
@@ -590,7 +708,10 @@ def load_pieces(
     report = early + [r for _, r in results]
     if not pieces:
         raise InputError(_nothing_usable(label, report))
-    if cache_path is not None:
+    # A file refused for time or a dead worker may owe it to a busy or short-of-memory server, not to
+    # itself: such a result is not cached, so the next load tries again.
+    transient = any(r.reason in (CRASHED, TIMED_OUT.format(limits.max_parse_seconds)) for r in report)
+    if cache_path is not None and not transient:
         try:
             _save_cache(cache_path, pieces, report)
         except OSError:

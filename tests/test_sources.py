@@ -298,17 +298,15 @@ def test_cache_round_trip(mixed_folder, cache):
 
 
 def test_many_score_files_through_the_process_pool(tmp_path, cache, monkeypatch):
-    import concurrent.futures
+    monkeypatch.setattr(sources, "_cpus", lambda: 2)  # two workers even on a one-core runner
+    started = []
 
-    monkeypatch.setattr(sources, "_cpus", lambda: 2)  # the pool path even on a one-core runner
-    used = []
+    class Spy(sources._Worker):
+        def __init__(self, *a, **k):
+            super().__init__(*a, **k)
+            started.append(self.process.pid)
 
-    class Spy(concurrent.futures.ProcessPoolExecutor):
-        def map(self, *a, **k):
-            used.append(self)
-            return super().map(*a, **k)
-
-    monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor", Spy)
+    monkeypatch.setattr(sources, "_Worker", Spy)
     d = tmp_path / "many"
     d.mkdir()
     for i in range(24):
@@ -320,7 +318,83 @@ def test_many_score_files_through_the_process_pool(tmp_path, cache, monkeypatch)
     assert len(result.pieces) == 25
     assert [r.name for r in result.report] == sorted(r.name for r in result.report)  # order kept
     assert done == list(range(1, 27))
-    assert used  # the files really went through worker processes
+    assert len(set(started)) == 2  # 25 score files: two worker processes
+
+
+# ------------------------------------------------------------- parsing out of the server's process
+
+HOOK = "MUSEGEN_TEST_PARSE_HOOK"  # sources._test_hook: makes a worker hang or die on a named file
+
+
+def music(*names: str) -> list[tuple[str, bytes]]:
+    """Uploads of small real MIDI files (conftest.make_piece written by musegen.midi)."""
+    from conftest import make_piece
+    from musegen.midi import piece_to_midi_bytes
+
+    return [(name, piece_to_midi_bytes(make_piece(i))) for i, name in enumerate(names)]
+
+
+def no_parse_workers_left() -> bool:
+    import multiprocessing
+
+    return not [p for p in multiprocessing.active_children() if p.name == "musegen-parse"]
+
+
+def test_a_file_that_hangs_its_parser_is_refused_in_time(monkeypatch, cache):
+    monkeypatch.setenv(HOOK, "b.mid=hang")
+    seen = []
+    t0 = time.perf_counter()
+    result = load_pieces(music("a.mid", "b.mid", "c.mid"), DataConfig(limits=Limits(max_parse_seconds=1.0)),
+                         cache_dir=cache, progress=lambda d, t, n: seen.append((d, t, n)))
+    assert time.perf_counter() - t0 < 10.0  # the hung worker was killed, not waited for
+    assert reasons(result) == {"a.mid": "", "b.mid": "took longer than 1 s to read: refused", "c.mid": ""}
+    assert [p.name for p in result.pieces] == ["a.mid", "c.mid"]  # c.mid in a fresh worker
+    assert seen == [(1, 3, "a.mid"), (2, 3, "b.mid"), (3, 3, "c.mid")]
+    assert not list(cache.glob("*.npz"))  # a busy server may be to blame: the next load tries again
+    assert no_parse_workers_left()
+
+
+def test_a_file_that_crashes_its_parser_is_refused_and_the_rest_go_on(monkeypatch, cache):
+    monkeypatch.setenv(HOOK, "b.mid=crash,d.abc=crash")
+    abc = b"X:1\nT:Scale\nM:4/4\nL:1/4\nK:C\nC D E F | G A B c |]\n"
+    uploads = music("a.mid", "b.mid", "c.mid") + [("d.abc", abc), ("e.abc", abc)]
+    result = load_pieces(uploads, cache_dir=cache)  # had it run in this process, pytest would be dead
+    crashed = "the parser crashed on this file: refused"
+    assert reasons(result) == {"a.mid": "", "b.mid": crashed, "c.mid": "", "d.abc": crashed, "e.abc": ""}
+    assert [p.name for p in result.pieces] == ["a.mid", "c.mid", "e.abc"]
+    assert result.pieces[2].n_notes == 8
+    assert not list(cache.glob("*.npz"))
+    assert no_parse_workers_left()
+
+
+def test_files_are_never_parsed_in_the_calling_process(monkeypatch, mixed_folder):
+    here = []
+
+    def parse_here(*a, **k):  # the workers import sources afresh and never see this
+        here.append(a[0])
+        raise RuntimeError("parsed in the calling process")
+
+    monkeypatch.setattr(sources, "read_file_bytes", parse_here)
+    monkeypatch.setenv(HOOK, "good.mid=crash")  # a dead worker must not send its files back here
+    result = load_pieces(str(mixed_folder), cache_dir=False)
+    assert here == []
+    assert [p.name for p in result.pieces] == ["sub/two.mid"]
+    assert reasons(result)["good.mid"] == "the parser crashed on this file: refused"
+    assert reasons(result)["truncated.mid"].startswith("truncated or corrupt MIDI: ")
+
+
+def test_no_processes_means_no_parsing(monkeypatch, mixed_folder):
+    import multiprocessing.context
+
+    def refuse(self):
+        raise OSError("processes are not allowed here")
+
+    monkeypatch.setattr(multiprocessing.context.SpawnProcess, "start", refuse)
+    here = []
+    monkeypatch.setattr(sources, "read_file_bytes", lambda *a, **k: here.append(a[0]))
+    with pytest.raises(InputError, match=r"separate process, and none could be started here \(processes are not"):
+        load_pieces(str(mixed_folder), cache_dir=False)
+    assert here == []
 
 
 # ---------------------------------------------------------------------------------- built-ins
