@@ -186,6 +186,24 @@ def audio_notice(where=st) -> None:
                       icon=":material/volume_off:")
 
 
+def read_upload(name: str, data: bytes):
+    """One uploaded file as a Piece, read in a worker process like every upload (never in the
+    server), once per file content and session."""
+    import hashlib
+
+    from musegen.errors import InputError
+    from musegen.sources import load_pieces
+
+    key = ("upload", hashlib.sha256(data).hexdigest())
+    if key not in st.session_state:
+        result = load_pieces([(name, data)], DataConfig(), cache_dir=False)
+        if not result.pieces:
+            reason = result.report[0].reason if result.report else "it holds no usable music"
+            raise InputError(f"{name}: {reason}")
+        st.session_state[key] = result.pieces[0]
+    return st.session_state[key]
+
+
 def current_dataset() -> dict | None:
     return st.session_state.get(DATASET)
 

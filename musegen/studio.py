@@ -291,7 +291,8 @@ class ComposerPool:
         from .disk import touch
         from .sample import Composer
 
-        touch(run.path)  # recently used: the disk budget evicts it last
+        if not is_bundled(run.path):
+            touch(run.path)  # recently used: the disk budget evicts it last
         key = self.key(run)
         with self._lock:
             if key in self._composers:

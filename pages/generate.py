@@ -9,7 +9,7 @@ from musegen import studio
 from musegen.config import SampleConfig
 from musegen.errors import MusegenError
 from musegen.midi import INSTRUMENTS
-from musegen.sources import MIDI_EXTENSIONS, read_file_bytes
+from musegen.sources import MIDI_EXTENSIONS
 
 appui.through_app()
 
@@ -71,7 +71,7 @@ with left:
                                   key="gen-upload", max_upload_size=appui.limits().max_upload_mb or None)
         if upload is not None:
             try:
-                primer_piece = read_file_bytes(upload.name, upload.getvalue())
+                primer_piece = appui.read_upload(upload.name, upload.getvalue())
                 st.caption(f"{upload.name}: {primer_piece.n_notes} notes; its last bars lead into the new music.")
             except MusegenError as e:
                 st.error(str(e))
