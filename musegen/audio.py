@@ -97,7 +97,9 @@ def _load_midi(midi) -> bytes:
 
 
 def _cap_midi(data: bytes, max_seconds: float) -> tuple[bytes, float]:
-    """The MIDI cut to its first ``max_seconds`` (notes clipped), and its length in seconds."""
+    """The MIDI ended at its last note off and cut to its first ``max_seconds`` (notes clipped), and
+    its length in seconds. The music's end, not the file's: a 60-byte file can put a tempo change or
+    a marker ten days in, and FluidSynth would render every silent second of it."""
     import symusic
 
     try:
@@ -107,14 +109,16 @@ def _cap_midi(data: bytes, max_seconds: float) -> tuple[bytes, float]:
     secs = score.to("second")
     if secs.note_num() == 0:
         raise AudioError("The MIDI has no notes to render.")
-    end = float(secs.end())
-    if end <= max_seconds:
-        return data, end
+    music_end = max(float(np.max(arr["time"] + arr["duration"]))
+                    for arr in (track.notes.numpy() for track in secs.tracks if len(track.notes)))
+    cut = min(music_end, float(max_seconds))
+    if float(secs.end()) <= cut:
+        return data, cut  # nothing after the music or past the limit: the file as it is
     for track in secs.tracks:
         arr = track.notes.numpy()
-        keep = arr["time"] < max_seconds
+        keep = arr["time"] < cut
         t, d = arr["time"][keep], arr["duration"][keep]
-        d = np.minimum(d, max_seconds - t).astype(np.float32)
+        d = np.minimum(d, cut - t).astype(np.float32)
         track.notes = symusic.Note.from_numpy(
             np.ascontiguousarray(t, dtype=np.float32), np.ascontiguousarray(d),
             np.ascontiguousarray(arr["pitch"][keep]), np.ascontiguousarray(arr["velocity"][keep]),
@@ -122,8 +126,10 @@ def _cap_midi(data: bytes, max_seconds: float) -> tuple[bytes, float]:
         )
         for name in ("controls", "pitch_bends", "pedals", "lyrics"):
             events = getattr(track, name)
-            setattr(track, name, [e for e in events if e.time < max_seconds])
-    return bytes(secs.to("tick").dumps_midi()), float(max_seconds)
+            setattr(track, name, [e for e in events if e.time < cut])
+    for name in ("tempos", "time_signatures", "key_signatures", "markers"):  # events after the music end it late
+        setattr(secs, name, [e for e in getattr(secs, name) if e.time < cut])
+    return bytes(secs.to("tick").dumps_midi()), cut
 
 
 # ---------------------------------------------------------------- rendering

@@ -6,14 +6,27 @@ one line on stderr and a non-zero exit.
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import os
 import sys
 import time
 from pathlib import Path
 
-from .config import SAMPLE_RANGES, DataConfig, ModelConfig, RunConfig, SampleConfig, TokenizerConfig, TrainConfig, replace
+from .config import (RUN_RANGES, SAMPLE_RANGES, DataConfig, ModelConfig, RunConfig, SampleConfig, TokenizerConfig,
+                     TrainConfig, number_text, replace)
 from .errors import InputError, MusegenError
+
+
+def printable(text) -> str:
+    """Text safe to show on a terminal: a file name can hold escape sequences, newlines or carriage
+    returns, so every unprintable character is written out as Python does (\\x1b, \\n, \\u202e)."""
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in str(text))
+
+
+def say(text) -> None:
+    """One line for the person at the terminal (stderr), with file names made printable."""
+    print(printable(text), file=sys.stderr)
 
 
 def bar(done: float, total: float, text: str = "", width: int = 28) -> None:
@@ -22,7 +35,7 @@ def bar(done: float, total: float, text: str = "", width: int = 28) -> None:
         return
     frac = min(1.0, done / total) if total else 0.0
     filled = int(frac * width)
-    sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {frac:4.0%} {text}\033[K")
+    sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {frac:4.0%} {printable(text)}\033[K")
     sys.stderr.flush()
 
 
@@ -49,7 +62,7 @@ def cmd_datasets(args) -> dict:
     rows = list_datasets()
     if not args.json:
         for d in rows:
-            print(f"{d['name']:<12} {d['files']:>5} files  {d['title']}")
+            print(printable(f"{d['name']:<12} {d['files']:>5} files  {d['title']}"))
     return {"datasets": rows}
 
 
@@ -65,8 +78,15 @@ MODEL_FLAGS = ("article", "scheme", "min_count", "velocity_bins", "model", "dila
                "residual_channels", "lstm_units", "inputs", "targets", "dropout")
 
 
+def read_config(path: str) -> RunConfig:
+    try:
+        return RunConfig.from_json(Path(path).read_text())
+    except ValueError as e:  # not JSON, not UTF-8
+        raise InputError(f"{path} is not a RunConfig JSON file ({e}).") from None
+
+
 def train_config(args) -> RunConfig:
-    config = RunConfig.from_json(Path(args.config).read_text()) if args.config else RunConfig()
+    config = read_config(args.config) if args.config else RunConfig()
     if args.base:
         given = [f"--{name.replace('_', '-')}" for name in MODEL_FLAGS if getattr(args, name, None) not in (None, False)]
         if given:
@@ -91,7 +111,19 @@ def train_config(args) -> RunConfig:
                            learning_rate=lr, seed=args.seed, early_stopping=args.early_stopping,
                            steps_per_epoch=args.steps_per_epoch, transpose=args.transpose, jitter=args.jitter,
                            base=args.base)
-    return config
+    return config.check()  # a typo (a window of 0, a negative rate) fails here, before any music is read
+
+
+def check_writable(target: Path, folder: Path | None = None) -> None:
+    """A place we cannot write fails now, not after the music is read, an epoch trained or a piece
+    written. `folder`: where `target` goes (its own folder for a run; else its parent)."""
+    folder = Path(target).parent if folder is None else folder
+    while not folder.exists() and folder != folder.parent:  # created on writing: its nearest existing parent
+        folder = folder.parent
+    if not folder.is_dir():
+        raise InputError(f"Cannot write {target}: {folder} is not a folder.")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise InputError(f"Cannot write {target}: permission denied.")
 
 
 def training_printer(quiet: bool):
@@ -106,10 +138,9 @@ def training_printer(quiet: bool):
             if not quiet:
                 val = f" val_loss {event['val_loss']:.3f} val_acc {event.get('val_accuracy', 0):.1%}" if "val_loss" in event else ""
                 saved = "  (saved)" if event["improved"] else ""
-                print(f"epoch {event['epoch']}: loss {event['loss']:.3f} acc {event.get('accuracy', 0):.1%}{val}{saved}",
-                      file=sys.stderr)
+                say(f"epoch {event['epoch']}: loss {event['loss']:.3f} acc {event.get('accuracy', 0):.1%}{val}{saved}")
         elif not quiet:
-            print(event["message"], file=sys.stderr)
+            say(event["message"])
 
     return progress
 
@@ -126,11 +157,14 @@ def cmd_train(args) -> dict:
     out = Path(args.out or f"runs/{Path(config.data.dataset).stem}-{what}-{time.strftime('%Y%m%d-%H%M%S')}")
     if args.resume:
         config.data = Run.load(out).config.data  # a resumed run keeps its own music and split
+    elif (out / "model.keras").exists():
+        raise InputError(f"{out} already holds a run: choose another output folder, or resume it.")
+    check_writable(out, folder=out)
     # Bad input fails here, before TensorFlow loads.
     pieces = load_pieces(config.data.dataset, config.data, progress=lambda done, total, name: bar(done, total, name))
     end_bar()
     if not args.json:
-        print(f"{len(pieces.parsed)} files read, {len(pieces.skipped)} skipped", file=sys.stderr)
+        say(f"{len(pieces.parsed)} files read, {len(pieces.skipped)} skipped")
     import_tensorflow_quietly()
     run = train(config, out, pieces=pieces, progress=training_printer(args.json), resume=args.resume)
     s = run.summary
@@ -138,14 +172,14 @@ def cmd_train(args) -> dict:
         val_loss = s["val_loss"] if s["val_loss"] is not None else float("nan")
         dropped = run.data.get("dropped_tokens", {})
         if dropped:
-            print(f"Rare-token cutoff {config.tokenizer.min_count}: dropped {len(dropped)} tokens "
-                  f"({sum(dropped.values())} occurrences), kept {len(run.tokenizer) - 3}", file=sys.stderr)
+            say(f"Rare-token cutoff {config.tokenizer.min_count}: dropped {len(dropped)} tokens "
+                f"({sum(dropped.values())} occurrences), kept {len(run.tokenizer) - 3}")
         base = f" fine-tuned from {s['base']}" if s.get("base") else ""
-        print(f"Saved {run.path}: {s['model']}{base}, {s['params']:,} parameters, best val_loss {val_loss:.3f}, "
-              f"{s['seconds']:.0f} s", file=sys.stderr)
+        say(f"Saved {run.path}: {s['model']}{base}, {s['params']:,} parameters, best val_loss {val_loss:.3f}, "
+            f"{s['seconds']:.0f} s")
         if s.get("context_bars"):
-            print(f"Context: {s['context_tokens']} tokens ≈ {s['context_bars']:.1f} bars of this music", file=sys.stderr)
-        print(s["stop_reason"], file=sys.stderr)
+            say(f"Context: {s['context_tokens']} tokens ≈ {s['context_bars']:.1f} bars of this music")
+        say(s["stop_reason"])
     return {"run": str(run.path), "val_loss": s["val_loss"], "val_accuracy": s["val_accuracy"],
             "params": s["params"], "seconds": round(s["seconds"], 2), "epochs": s["epochs"],
             "best_epoch": s["best_epoch"], "receptive_field": s["receptive_field"], "stopped": s["stopped"],
@@ -153,10 +187,10 @@ def cmd_train(args) -> dict:
             "context_tokens": s.get("context_tokens"), "context_bars": s.get("context_bars")}
 
 
-def span(name: str) -> str:
-    """The range a generate setting accepts, for --help (the same table SampleConfig.check uses)."""
-    low, high = SAMPLE_RANGES[name]
-    return f"; {low:g}–{high:g}"
+def span(name: str, ranges: dict = SAMPLE_RANGES) -> str:
+    """The range a setting accepts, for --help (the same tables SampleConfig.check and RunConfig.check use)."""
+    low, high = ranges[name]
+    return f"; {number_text(low)}–{number_text(high)}"
 
 
 def numbered(path: Path, i: int, n: int) -> Path:
@@ -165,12 +199,18 @@ def numbered(path: Path, i: int, n: int) -> Path:
 
 def cmd_generate(args) -> dict:
     from .audio import render
+    from .engine import WEIGHTS
     from .midi import instrument_program, write_midi, write_musicxml
     from .runs import Run
     from .sample import Composer
     from .sources import read_file_bytes
 
     run = Run.load(args.run)
+    if not (run.path / WEIGHTS).is_file():
+        import_tensorflow_quietly()  # a run saved before weights.npz: its weights come from model.keras
+    for target in (args.out, args.musicxml, args.audio):
+        if target:
+            check_writable(Path(target))
     sample = SampleConfig(length=args.length, seconds=args.seconds, temperature=args.temperature, top_k=args.top_k,
                           top_p=args.top_p, seed=args.seed, variations=args.variations,
                           primer="file" if Path(args.primer).suffix else args.primer,
@@ -197,12 +237,11 @@ def cmd_generate(args) -> dict:
         outputs.append(files)
         if not args.json:
             took_over = f", the model takes over at quarter {written.takeover:g}" if written.takeover else ""
-            print(f"{', '.join(files.values())}: {written.n_notes} notes, {written.seconds:.1f} s{took_over}",
-                  file=sys.stderr)
+            say(f"{', '.join(files.values())}: {written.n_notes} notes, {written.seconds:.1f} s{took_over}")
     if composition.steering and not args.json:
-        print(f"steering: {', '.join(composition.steering)}", file=sys.stderr)
+        say(f"steering: {', '.join(composition.steering)}")
     for remark in composition.remarks if not args.json else []:
-        print(f"note: {remark}", file=sys.stderr)
+        say(f"note: {remark}")
     first = composition.pieces[0]
     return {"tokens": int(sum(len(x) for x in composition.ids)), "tokens_per_s": round(composition.tokens_per_s, 1),
             "seed": composition.seed, "outputs": outputs, "steering": composition.steering,
@@ -214,9 +253,10 @@ def cmd_generate(args) -> dict:
 def cmd_render(args) -> dict:
     from .audio import render
 
+    check_writable(Path(args.out))
     out = render(Path(args.midi), Path(args.out), max_seconds=args.max_seconds)
     if not args.json:
-        print(out, file=sys.stderr)
+        say(out)
     return {"audio": str(out)}
 
 
@@ -228,24 +268,23 @@ def cmd_evaluate(args) -> dict:
     run = Run.load(args.run)
     data = replace(run.config.data, dataset=args.dataset) if args.dataset else run.config.data
     if not args.json:
-        print(f"Reading {data.dataset}…", file=sys.stderr)
+        say(f"Reading {data.dataset}…")
     pieces = load_pieces(data.dataset, data).pieces
     result = evaluate(run, pieces, n_pieces=args.pieces, length=args.length, temperature=args.temperature,
                       top_p=args.top_p, seed=args.seed, strict=not args.dataset)
     if not args.json:
         c, m = result["collapse"], result["memorisation"]
-        print(f"{run.name}: val NLL {result['nll']:.3f} nats/token, perplexity {result['perplexity']:.2f}, "
-              f"accuracy {result['accuracy']:.1%} on {result['val_files']} files ({result['val_tokens']} tokens)\n"
-              f"{result['pieces']} pieces at temperature {result['temperature']}: overlap with the data "
-              f"{result['overlap']:.2f}, KL {result['kl']:.3f}; {c['collapsed']} collapsed; longest copied passage "
-              f"{m['longest_copy']} tokens ({m['longest_copy_file']}; real music: {m['validation_baseline']:.0f})",
-              file=sys.stderr)
+        say(f"{run.name}: val NLL {result['nll']:.3f} nats/token, perplexity {result['perplexity']:.2f}, "
+            f"accuracy {result['accuracy']:.1%} on {result['val_files']} files ({result['val_tokens']} tokens)")
+        say(f"{result['pieces']} pieces at temperature {result['temperature']}: overlap with the data "
+            f"{result['overlap']:.2f}, KL {result['kl']:.3f}; {c['collapsed']} collapsed; longest copied passage "
+            f"{m['longest_copy']} tokens ({m['longest_copy_file']}; real music: {m['validation_baseline']:.0f})")
         real, made = result["structure"]["real"], result["structure"]["generated"]
         for key, label in (("on_beat_share", "notes on the beat"), ("beat_chord_fit", "beat chords that are triads/7ths"),
                            ("bar_repetition", "bars repeated"), ("key_stability", "key stability")):
-            print(f"  {label}: {_share(made.get(key))} (real music {_share(real.get(key))})", file=sys.stderr)
+            say(f"  {label}: {_share(made.get(key))} (real music {_share(real.get(key))})")
         if c["warning"]:
-            print(c["warning"], file=sys.stderr)
+            say(c["warning"])
     return result
 
 
@@ -276,40 +315,50 @@ def parser() -> argparse.ArgumentParser:
     tr.add_argument("--from", dest="base", metavar="RUN",
                     help="fine-tune: start from this run's weights (a run folder or a bundled model such as "
                          "bach-wavenet), keeping its tokens and model; --lr defaults to 3e-4")
-    tr.add_argument("--epochs", type=int, help=f"default {t.epochs}")
-    tr.add_argument("--max-seconds", type=float, help="time budget in seconds (0 = none)")
-    tr.add_argument("--batch-size", type=int, help=f"default {t.batch_size}")
-    tr.add_argument("--lr", type=float, help=f"learning rate (default {t.learning_rate}; 3e-4 with --from, unless --config sets it)")
+    tr.add_argument("--epochs", type=int, help=f"default {t.epochs}" + span("epochs", RUN_RANGES["train"]))
+    tr.add_argument("--max-seconds", type=float,
+                    help="time budget in seconds (0 = none)" + span("max_seconds", RUN_RANGES["train"]))
+    tr.add_argument("--batch-size", type=int, help=f"default {t.batch_size}" + span("batch_size", RUN_RANGES["train"]))
+    tr.add_argument("--lr", type=float, help=f"learning rate (default {t.learning_rate}; 3e-4 with --from, unless --config sets it)"
+                                                  + span("learning_rate", RUN_RANGES["train"]))
     tr.add_argument("--seed", type=int, help=f"default {t.seed}")
     tr.add_argument("--early-stopping", type=int, metavar="EPOCHS",
                     help=f"stop when val loss has not improved for this many epochs; the best epoch is kept "
-                         f"(default {t.early_stopping}, 0 = off)")
+                         f"(default {t.early_stopping}, 0 = off)" + span("early_stopping", RUN_RANGES["train"]))
     tr.add_argument("--transpose", type=int, metavar="SEMITONES",
                     help="augment: move each training window by up to ± this many semitones, afresh every epoch "
                          "(default 0, off: it raised validation loss in every set-up measured, docs/quality.md)")
     tr.add_argument("--jitter", action=argparse.BooleanOptionalAction,
                     help="augment: nudge tempo and velocity tokens by one step at random (default off)")
-    tr.add_argument("--steps-per-epoch", type=int, help="batches per epoch (0 = one pass)")
-    tr.add_argument("--max-files", type=int, help="use only the first N files (0 = all)")
+    tr.add_argument("--steps-per-epoch", type=int,
+                    help="batches per epoch (0 = one pass)" + span("steps_per_epoch", RUN_RANGES["train"]))
+    tr.add_argument("--max-files", type=int, help="use only the first N files (0 = all)" + span("max_files", RUN_RANGES["data"]))
     tr.add_argument("--parts", help="all (default: every part) | auto (the article's: piano parts if any) | piano | "
                                     "part indices like 0,2")
     tr.add_argument("--no-drums", dest="drums", action="store_false", default=None,
                     help="leave drum tracks out (by default they are kept as a drum part)")
-    tr.add_argument("--val-fraction", type=float, help=f"share of files held out (default {d.val_fraction})")
-    tr.add_argument("--window", type=int, help=f"tokens per training window (default {d.window})")
-    tr.add_argument("--stride", type=int, help=f"step between windows (default {d.stride})")
+    tr.add_argument("--val-fraction", type=float,
+                    help=f"share of files held out (default {d.val_fraction})" + span("val_fraction", RUN_RANGES["data"]))
+    tr.add_argument("--window", type=int,
+                    help=f"tokens per training window (default {d.window})" + span("window", RUN_RANGES["data"]))
+    tr.add_argument("--stride", type=int, help=f"step between windows (default {d.stride})" + span("stride", RUN_RANGES["data"]))
     tr.add_argument("--scheme", choices=["metre", "rich", "notes", "remi"],
                     help=f"tokens: metre (bars, beats, parts), rich (time shifts), notes (the article's), "
                          f"remi (MidiTok's, for comparison; needs miditok) (default {k.scheme})")
-    tr.add_argument("--min-count", type=int, help=f"notes scheme: drop rarer tokens (default {k.min_count})")
-    tr.add_argument("--velocity-bins", type=int, help="metre and rich schemes: velocity tokens (0 = none)")
+    tr.add_argument("--min-count", type=int,
+                    help=f"notes scheme: drop rarer tokens (default {k.min_count})" + span("min_count", RUN_RANGES["tokenizer"]))
+    tr.add_argument("--velocity-bins", type=int, help="metre and rich schemes: velocity tokens (0 = none)"
+                                                       + span("velocity_bins", RUN_RANGES["tokenizer"]))
     tr.add_argument("--inputs", choices=["embedding", "scalar"], help="embedding (default) or the article's scalars")
     tr.add_argument("--targets", choices=["sequence", "last"], help="learn every position (default) or only the last")
-    tr.add_argument("--dropout", type=float)
-    tr.add_argument("--dilation-depth", type=int, help=f"wavenet: dilations 1..2^(n-1) (default {m.dilation_depth})")
-    tr.add_argument("--stacks", type=int, help=f"wavenet: repeats of the dilation cycle (default {m.stacks})")
-    tr.add_argument("--residual-channels", type=int, help=f"wavenet (default {m.residual_channels})")
-    tr.add_argument("--lstm-units", type=int, help=f"lstm (default {m.lstm_units})")
+    tr.add_argument("--dropout", type=float, help=f"default {m.dropout}" + span("dropout", RUN_RANGES["model"]))
+    tr.add_argument("--dilation-depth", type=int, help=f"wavenet: dilations 1..2^(n-1) (default {m.dilation_depth})"
+                                                        + span("dilation_depth", RUN_RANGES["model"]))
+    tr.add_argument("--stacks", type=int, help=f"wavenet: repeats of the dilation cycle (default {m.stacks})"
+                                                + span("stacks", RUN_RANGES["model"]))
+    tr.add_argument("--residual-channels", type=int,
+                    help=f"wavenet (default {m.residual_channels})" + span("residual_channels", RUN_RANGES["model"]))
+    tr.add_argument("--lstm-units", type=int, help=f"lstm (default {m.lstm_units})" + span("lstm_units", RUN_RANGES["model"]))
 
     s = SampleConfig()
     ge = command("generate", "write new music with a trained run", cmd_generate)
@@ -369,17 +418,38 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
+def os_error_text(e: OSError) -> str:
+    """'Cannot access runs/x: permission denied.' from any OSError, naming the file when it can."""
+    reason = e.strerror or str(e) or type(e).__name__
+    reason = reason[:1].lower() + reason[1:]
+    names = [os.fsdecode(n) if isinstance(n, (str, bytes)) else str(n) for n in (e.filename, e.filename2) if n is not None]
+    if not names:
+        return f"{reason[:1].upper()}{reason[1:]}."
+    verb = {errno.ENOENT: "find", errno.EROFS: "write", errno.ENOSPC: "write", errno.EDQUOT: "write"}.get(e.errno, "access")
+    return f"Cannot {verb} {' or '.join(names)}: {reason}."
+
+
 def main(argv=None) -> int:
     args = parser().parse_args(argv)
     try:
         result = args.fn(args)
     except MusegenError as e:
         end_bar()
-        print(f"musegen: {e}", file=sys.stderr)
+        say(f"musegen: {e}")
         return 1
     except KeyboardInterrupt:
-        print("musegen: interrupted", file=sys.stderr)
+        say("musegen: interrupted")
         return 130
+    except Exception as e:  # anything else reaches the user as one line too; MUSEGEN_DEBUG=1 shows where
+        if os.environ.get("MUSEGEN_DEBUG"):
+            raise
+        end_bar()
+        if isinstance(e, OSError):  # permission denied, disk full, a folder where a file should be…
+            say(f"musegen: {os_error_text(e)}")
+        else:
+            text = " ".join(str(e).split())[:300]
+            say(f"musegen: unexpected {type(e).__name__}{': ' + text if text else ''} (MUSEGEN_DEBUG=1 shows where)")
+        return 1
     if args.json:
         print(json.dumps(result, separators=(",", ":")))
     return 0

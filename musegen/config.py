@@ -140,12 +140,90 @@ SAMPLE_RANGES = {
 }
 
 
+# What a RunConfig accepts, per section (the training ranges are also shown in `musegen train
+# --help`). Wide enough for every real set-up; narrow enough that a typo (a window of 0, a negative
+# learning rate, 2 as a validation share) is refused before music is read or a folder written.
+RUN_RANGES: dict[str, dict[str, tuple[float, float]]] = {
+    "data": {"window": (2, 16384), "stride": (1, 16384), "val_fraction": (0, 0.9), "max_files": (0, 100_000)},
+    "tokenizer": {"positions_per_quarter": (1, 96), "max_parts": (1, 64), "steps_per_quarter": (1, 96),
+                  "max_shift_steps": (1, 4096), "max_duration_steps": (1, 4096), "velocity_bins": (0, 127),
+                  "min_pitch": (0, 127), "max_pitch": (0, 127), "min_count": (0, 1_000_000), "step_quarters": (0.01, 16)},
+    "model": {"embedding_dim": (1, 4096), "dropout": (0, 0.9), "residual_channels": (1, 4096),
+              "skip_channels": (1, 4096), "kernel_size": (1, 16), "dilation_depth": (1, 16), "stacks": (1, 16),
+              "simple_filters": (1, 4096), "simple_blocks": (1, 16), "simple_kernel_size": (1, 16),
+              "simple_dense": (1, 4096), "lstm_units": (1, 4096), "lstm_layers": (1, 16), "lstm_dense": (1, 4096)},
+    "train": {"epochs": (1, 100_000), "batch_size": (1, 4096),
+              "learning_rate": (0, 1),  # 0: the weights stay as they are (a test of fine-tuning uses it)
+              "max_seconds": (0, 604_800), "early_stopping": (0, 10_000), "seed": (0, 2**32 - 1),
+              "steps_per_epoch": (0, 100_000),
+              "transpose": (-1, 24)},  # -1: off, as older runs and the bundled models wrote it
+    "limits": {name: (0, float("inf")) for name in ("max_file_bytes", "max_notes", "max_seconds", "max_zip_members",
+                                                    "max_zip_bytes", "max_zip_ratio")},
+}
+RUN_CHOICES = {"kind": ("wavenet", "simple-wavenet", "lstm"), "scheme": ("metre", "rich", "notes", "remi"),
+               "inputs": ("embedding", "scalar"), "targets": ("sequence", "last")}
+
+
+def number_text(x: float) -> str:
+    """A range's end for a message or --help: 100,000 and 4,294,967,295 rather than 1e+05."""
+    return f"{x:,}" if isinstance(x, int) else f"{x:g}"
+
+
+def _shown(value, limit: int = 40) -> str:
+    """A bad value as quoted in a message: repr (control characters escaped), cut short."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def check_settings(obj, ranges: dict[str, tuple[float, float]]) -> None:
+    """Each plain field of dataclass `obj` has its default's type (an int is whole, not true/false)
+    and lies in its range: a config.json may hold "abc", a list or -5 anywhere."""
+    for f in dataclasses.fields(obj):
+        if f.default is dataclasses.MISSING:
+            continue  # a nested section, checked on its own
+        value, label = getattr(obj, f.name), f.name.replace("_", " ")
+        if isinstance(f.default, bool):
+            if not isinstance(value, bool):
+                raise InputError(f"{label} must be true or false (got {_shown(value)}).")
+        elif isinstance(f.default, str):
+            if not isinstance(value, str):
+                raise InputError(f"{label} must be text (got {_shown(value)}).")
+            if f.name in RUN_CHOICES and value not in RUN_CHOICES[f.name]:
+                raise InputError(f"{label} must be one of {', '.join(RUN_CHOICES[f.name])} (got {_shown(value)}).")
+        elif isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
+            raise InputError(f"{label} must be a number (got {_shown(value)}).")
+        elif isinstance(f.default, int) and not isinstance(value, int):
+            raise InputError(f"{label} must be a whole number (got {_shown(value)}).")
+        if f.name in ranges:
+            low, high = ranges[f.name]
+            if not low <= value <= high:
+                raise InputError(f"{label} must be between {number_text(low)} and {number_text(high)} "
+                                 f"(got {_shown(value)}).")
+
+
 @dataclass
 class RunConfig:
     data: DataConfig = field(default_factory=DataConfig)
     tokenizer: TokenizerConfig = field(default_factory=TokenizerConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
+
+    def check(self) -> "RunConfig":
+        """Refuse a mistyped or out-of-range setting with one sentence (the CLI's flags and --config,
+        a run's saved config.json): a typo must fail before music is read or a folder written."""
+        for section, kind in (("data", DataConfig), ("tokenizer", TokenizerConfig), ("model", ModelConfig),
+                              ("train", TrainConfig)):
+            value = getattr(self, section)
+            if not isinstance(value, kind):
+                raise InputError(f"The {section} settings must be a JSON object (got {_shown(value)}).")
+            check_settings(value, RUN_RANGES[section])
+        if not isinstance(self.data.limits, Limits):
+            raise InputError(f"The limits settings must be a JSON object (got {_shown(self.data.limits)}).")
+        check_settings(self.data.limits, RUN_RANGES["limits"])
+        if self.tokenizer.min_pitch > self.tokenizer.max_pitch:
+            raise InputError(f"min pitch ({self.tokenizer.min_pitch}) must not be above max pitch "
+                             f"({self.tokenizer.max_pitch}).")
+        return self
 
     def to_json(self) -> str:
         return json.dumps(to_dict(self), indent=2, sort_keys=True)
@@ -164,6 +242,8 @@ def from_dict(cls, data: dict[str, Any]):
 
     Unknown keys are refused with a message naming them, so a typo never passes silently.
     """
+    if not isinstance(data, dict):  # e.g. a config.json holding a list
+        raise InputError(f"{cls.__name__} settings must be a JSON object (got {type(data).__name__}).")
     known = {f.name: f for f in dataclasses.fields(cls)}
     unknown = sorted(set(data) - set(known))
     if unknown:

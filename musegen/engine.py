@@ -17,6 +17,7 @@ the same code. Layer names are the contract with ``models.py``.
 """
 from __future__ import annotations
 
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -57,7 +58,7 @@ def load_weights(path: Path) -> dict[str, list[np.ndarray]]:
             for key in npz.files:
                 name, index = key.rsplit(":", 1)
                 layers.setdefault(name, []).append((int(index), npz[key]))
-    except (OSError, ValueError) as e:
+    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as e:  # missing, truncated, not an archive
         raise ModelError(f"{Path(path).parent.name}: the weights file could not be read ({e}).") from e
     return {name: [w for _, w in sorted(ws, key=lambda iw: iw[0])] for name, ws in layers.items()}
 

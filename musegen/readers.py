@@ -23,6 +23,9 @@ MUSIC_EXTENSIONS = MIDI_EXTENSIONS + SCORE_EXTENSIONS
 DEFAULT_MIDI_TEMPO = 120.0  # MIDI's own default when a file has no tempo event
 DEFAULT_SCORE_TEMPO = 100.0  # a hymn-like pace for scores without a metronome mark
 DEFAULT_VELOCITY = 80
+# A piece's tempo must lie in this range (beats per minute). A 1-microsecond beat (60,000,000 BPM)
+# is no music: its notes collapse into microseconds and break timing and tempo tokens later.
+MIN_BPM, MAX_BPM = 10.0, 1000.0
 
 
 class Refused(InputError):
@@ -74,6 +77,12 @@ def _check_content(n_notes: int, seconds: float, limits: Limits) -> None:
         raise Refused(f"too many notes: {n_notes:,} (limit {limits.max_notes:,})")
     if limits.max_seconds and seconds > limits.max_seconds:
         raise Refused(f"too long: {format_duration(seconds)} (limit {format_duration(limits.max_seconds)})")
+
+
+def _check_tempo(bpm: float) -> None:
+    if not MIN_BPM <= bpm <= MAX_BPM:
+        shown = f"{bpm:,.1f}".removesuffix(".0") if bpm >= 1 else f"{bpm:.3g}"
+        raise Refused(f"tempo {shown} BPM is outside {MIN_BPM:g}–{MAX_BPM:g} BPM")
 
 
 def short_error(error: BaseException, limit: int = 120) -> str:
@@ -160,6 +169,11 @@ def _read_midi(name: str, data: bytes, parts: str, limits: Limits, drums: bool =
     def is_piano(t) -> bool:
         return 0 <= t.program <= 7 or "piano" in (t.name or "").lower()
 
+    tempo = float(score.tempos[0].qpm) if len(score.tempos) else DEFAULT_MIDI_TEMPO
+    if not (tempo > 0 and np.isfinite(tempo)):  # a zero-length beat: no tempo at all, so MIDI's default
+        tempo = DEFAULT_MIDI_TEMPO
+    _check_tempo(tempo)
+
     chosen = _select(parts, [(t.is_drum, is_piano(t), len(t.notes)) for t in tracks], drums)
     quarter = score.to("quarter")
     columns, kept_parts = [], []
@@ -175,9 +189,6 @@ def _read_midi(name: str, data: bytes, parts: str, limits: Limits, drums: bool =
                                    is_drum=bool(track.is_drum)))
     if not columns:
         raise Refused("no notes")
-    tempo = float(score.tempos[0].qpm) if len(score.tempos) else DEFAULT_MIDI_TEMPO
-    if not (tempo > 0 and np.isfinite(tempo)):
-        tempo = DEFAULT_MIDI_TEMPO
     signatures = [(float(ts.time), int(ts.numerator), int(ts.denominator)) for ts in quarter.time_signatures
                   if ts.numerator > 0 and ts.denominator > 0]
     signatures = _signature_changes(signatures)
@@ -307,6 +318,7 @@ def _read_score(name: str, data: bytes, kind: str, parts: str, limits: Limits, d
     notes = np.asarray(rows, dtype=np.float64)
     seconds = float((notes[:, 0] + notes[:, 1]).max()) * 60.0 / bpm
     _check_content(len(notes), seconds, limits)
+    _check_tempo(bpm)
     keys = list(scores[0].recurse().getElementsByClass(key.KeySignature))
     kept = [Part(name=str(info[i][3].partName or "").strip()[:40],
                  program=_program(info[i][4])) for i in chosen]

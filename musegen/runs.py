@@ -15,18 +15,22 @@ version of each.
 from __future__ import annotations
 
 import json
+import math
 import shutil
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from .config import RunConfig
-from .errors import ModelError
+from .config import RUN_RANGES, RunConfig, TokenizerConfig, check_settings, from_dict
+from .engine import WEIGHTS
+from .errors import InputError, ModelError
 from .files import atomic_path, atomic_write
 from .tokens import Tokenizer, tokenizer_from_json
 
 REQUIRED = ("config.json", "tokenizer.json", "model.keras")
+MAX_PRIMER_BYTES = 64_000_000  # 64 windows of 16,384 tokens are 4 MB: anything far bigger is not ours
 
 
 def write_json(path: Path, obj) -> Path:
@@ -78,12 +82,18 @@ class Run:
         missing = [f for f in REQUIRED if not (path / f).is_file()]
         if missing:
             raise ModelError(f"{path} is not a finished musegen run (missing {', '.join(missing)}).")
-        try:
-            config = RunConfig.from_json((path / "config.json").read_text())
-            tokenizer = tokenizer_from_json((path / "tokenizer.json").read_text())
-        except (ValueError, KeyError, TypeError) as e:
-            raise ModelError(f"{path.name}: damaged run files ({e}).") from e
-        return cls(path, config, tokenizer, _read(path / "history.json"), _read(path / "data.json"), _read(path / "summary.json"))
+        # Every value is checked for type and range: a hand-edited or foreign bundle must fail here, in
+        # words, not as a traceback deep in generation.
+        config = _parse(path / "config.json", lambda text: RunConfig.from_json(text).check())
+        tokenizer = _parse(path / "tokenizer.json", _tokenizer)
+        weights = path / WEIGHTS
+        if weights.is_file() and not zipfile.is_zipfile(weights):  # a truncated or swapped file
+            raise ModelError(f"{path.name}: damaged run files ({WEIGHTS} is not a complete NumPy archive).")
+        data = _read(path / "data.json")
+        tempo = data.get("tempo", 120.0)
+        if isinstance(tempo, bool) or not isinstance(tempo, (int, float)) or not (0 < tempo < math.inf):
+            raise ModelError(f"{path.name}: damaged run files (data.json: tempo {str(tempo)[:40]!r} is not a tempo).")
+        return cls(path, config, tokenizer, _read(path / "history.json"), data, _read(path / "summary.json"))
 
     def load_model(self):
         """Our own bundle, loaded with safe_mode (no arbitrary code); uploads never take this path."""
@@ -95,12 +105,57 @@ class Run:
             raise ModelError(f"{self.name}: the model file could not be loaded ({type(e).__name__}: {e}).") from e
 
     def primers(self) -> np.ndarray:
+        """Windows of validation music to start from: token ids, nothing else (no pickles)."""
         path = self.path / "primers.npy"
-        return np.load(path, allow_pickle=False) if path.is_file() else np.zeros((0, 0), np.int32)
+        if not path.is_file():
+            return np.zeros((0, 0), np.int32)
+        damaged = f"{self.name}: damaged run files (primers.npy"
+        if path.stat().st_size > MAX_PRIMER_BYTES:
+            raise ModelError(f"{damaged} is far too big to be this run's).")
+        try:
+            primers = np.load(path, allow_pickle=False)
+        except ValueError as e:
+            if "allow_pickle" in str(e):
+                raise ModelError(f"{damaged} holds Python objects, which are never loaded: they could run code).") from None
+            raise ModelError(f"{damaged} is not a readable NumPy file: {e}).") from None
+        except (OSError, EOFError) as e:
+            raise ModelError(f"{damaged} is not a readable NumPy file: {e}).") from None
+        if not isinstance(primers, np.ndarray):  # an .npz archive under the .npy name
+            primers.close()
+            raise ModelError(f"{damaged} is not one array).")
+        if primers.ndim != 2 or primers.dtype.kind not in "iu" or (
+                primers.size and not 0 <= primers.min() <= primers.max() < len(self.tokenizer)):
+            raise ModelError(f"{damaged} does not hold token windows of this run's vocabulary).")
+        return primers
+
+
+def _parse(path: Path, parse):
+    """A run's settings file parsed and checked; any fault becomes one ModelError naming the file."""
+    try:
+        return parse(path.read_text())
+    except (InputError, ValueError, KeyError, TypeError, AttributeError) as e:
+        raise ModelError(f"{path.parent.name}: damaged run files ({path.name}: {str(e).rstrip('.')}).") from None
+
+
+def _tokenizer(text: str) -> Tokenizer:
+    """tokenizer.json's settings are checked like config.json's before a tokenizer is built from them."""
+    state = json.loads(text)
+    if not isinstance(state, dict) or not isinstance(state.get("config"), dict) or not isinstance(state.get("vocab"), list):
+        raise ValueError("it must hold a JSON object with config and vocab")
+    check_settings(from_dict(TokenizerConfig, state["config"]), RUN_RANGES["tokenizer"])
+    if not all(isinstance(token, str) for token in state["vocab"]):
+        raise ValueError("its vocabulary must be a list of token names")
+    return tokenizer_from_json(text)
 
 
 def _read(path: Path) -> dict:
-    return json.loads(path.read_text()) if path.is_file() else {}
+    """A run's record (history, data, summary); {} when absent, a ModelError when damaged."""
+    if not path.is_file():
+        return {}
+    value = _parse(path, json.loads)
+    if not isinstance(value, dict):
+        raise ModelError(f"{path.parent.name}: damaged run files ({path.name} must hold a JSON object).")
+    return value
 
 
 def list_runs(*roots) -> list[Run]:

@@ -52,7 +52,7 @@ from .readers import (
     short_error,
 )
 
-CACHE_VERSION = 2  # 2: parts, time signatures and keys
+CACHE_VERSION = 3  # 2: parts, time signatures and keys; 3: absurd tempos refused
 
 # Files are parsed in worker processes (see _parse_all). One more worker costs ~0.2 s to start
 # (~1 s with music21), so it pays only for many score files (music21: ~0.05-0.2 s each); MIDI

@@ -167,6 +167,7 @@ def train(config: RunConfig, out, *, pieces=None, progress: Progress | None = No
     from .sources import load_pieces
 
     out = Path(out)
+    config.check()  # every caller (CLI, app, jobs) gets the same refusal before any music is read
     history: dict = {}
     previous = base = None
     if resume and config.train.base:

@@ -195,7 +195,7 @@ def test_a_failing_job_reports_a_message_and_leaves_nothing(tmp_path, pieces):
     reg = jobs.Registry(AppLimits(), samples=True)
     config = quick()
     config = dataclasses.replace(config, model=dataclasses.replace(config.model, targets="last"),
-                                 data=dataclasses.replace(config.data, window=100_000))
+                                 data=dataclasses.replace(config.data, window=16_000))
     job = reg.wait(reg.submit(config, tmp_path / "bad", pieces=Loaded(pieces)), timeout=120)
     assert job.state == "failed" and "too short" in job.error
     assert not (tmp_path / "bad").exists() and not (tmp_path / jobs.STAGING / "bad").exists()
