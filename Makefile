@@ -24,6 +24,7 @@ bench: setup
 	$(PY) bench/run.py
 	$(PY) -m bench.steering
 	$(PY) -m bench.load
+	$(PY) -m bench.visitors
 
 # Pulse, form and parts, measured against held-out real music: writes docs/quality.md + docs/quality/.
 quality: setup

@@ -23,6 +23,9 @@ class Limits:
     max_zip_bytes: int = 200_000_000  # total uncompressed
     max_zip_ratio: float = 200.0  # compression ratio above which a member is a bomb
     max_parse_seconds: float = 60.0  # per file, in its worker process; 0 = no limit (a big MusicXML can take minutes)
+    # A score's text (MusicXML, inside an .mxl too; ABC; kern): music21's time grows about with its
+    # square (4.4 MB took 255 s), and the built-in corpora's largest is 1.4 MB. 0 = no limit.
+    max_score_bytes: int = 2_000_000
 
 
 @dataclass

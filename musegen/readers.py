@@ -72,6 +72,13 @@ def check_size(nbytes: int, limits: Limits) -> None:
         raise Refused(f"too large: {format_bytes(nbytes)} (limit {format_bytes(limits.max_file_bytes)})")
 
 
+def check_score_size(nbytes: int, limits: Limits, what: str = "") -> None:
+    cap = limits.max_score_bytes
+    if cap and nbytes > cap:
+        raise Refused(f"too large for a score: {format_bytes(nbytes)} {what}(limit {format_bytes(cap)} of score "
+                      "text; reading a bigger one takes minutes)")
+
+
 def _check_content(n_notes: int, seconds: float, limits: Limits) -> None:
     if limits.max_notes and n_notes > limits.max_notes:
         raise Refused(f"too many notes: {n_notes:,} (limit {limits.max_notes:,})")
@@ -241,10 +248,8 @@ def _mxl_to_xml(data: bytes, limits: Limits) -> bytes:
             if root is None:
                 raise Refused("could not parse: no score inside the .mxl archive")
             info = infos[root]
-            cap = max(limits.max_file_bytes * 20, 50_000_000) if limits.max_file_bytes else 0
-            if cap and info.file_size > cap:
-                raise Refused(f"too large: {format_bytes(info.file_size)} unpacked")
-            return z.read(info)
+            check_score_size(info.file_size, limits, "unpacked ")  # from the archive's index: nothing inflated yet
+            return z.read(info)  # zipfile stops at the size the index declares, so a lying header gains nothing
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError) as e:
         raise Refused(f"could not parse: damaged .mxl archive ({short_error(e, 60)})") from None
 
@@ -254,6 +259,7 @@ def _read_score(name: str, data: bytes, kind: str, parts: str, limits: Limits, d
 
     fmt = {"xml": "musicxml", "musicxml": "musicxml", "mxl": "musicxml", "abc": "abc", "krn": "humdrum"}[kind]
     raw = _mxl_to_xml(data, limits) if kind == "mxl" else data
+    check_score_size(len(raw), limits)
     try:
         parsed = converter.parseData(_decode_text(raw), format=fmt)
     except Exception as e:  # music21 raises many kinds; the file is at fault

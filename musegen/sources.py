@@ -369,7 +369,8 @@ def _collect(source, limits: Limits) -> tuple[str, list[_Item], list[FileReport]
             if isinstance(entry, (tuple, list)) and len(entry) == 2 and isinstance(entry[1], (bytes, bytearray)):
                 fname, data = str(entry[0]), bytes(entry[1])
                 uploads += 1
-                if _is_zip_name(fname) or data[:4] == b"PK\x03\x04":
+                # A zip by its name, or by its bytes unless it is a compressed score (.mxl is a zip too).
+                if _is_zip_name(fname) or (data[:4] == b"PK\x03\x04" and not fname.lower().endswith(".mxl")):
                     add_zip(fname, data, True)
                 else:
                     items.append(_Item(file_stem(fname), data=data))

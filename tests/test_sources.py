@@ -439,3 +439,29 @@ def test_sources_never_imports_streamlit_or_tensorflow():
 
     code = "import sys, musegen.sources; assert not {'streamlit', 'tensorflow'} & set(sys.modules)"
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_an_mxl_bomb_is_refused_at_once_with_memory_flat(tmp_path):
+    """645 KB of .mxl that inflates to 60 MB of MusicXML once took the server from 1.1 to 2.2 GB and
+    a spinner forever: the archive's index says the size, so it is refused before anything inflates."""
+    import resource
+
+    head = b'<?xml version="1.0"?><score-partwise><part-list/><part id="P1">'
+    xml = head + b"<measure/>" * 6_000_000 + b"</part></score-partwise>"
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("META-INF/container.xml", '<container><rootfiles><rootfile full-path="score.xml"/></rootfiles></container>')
+        z.writestr("score.xml", xml)
+    bomb = buf.getvalue()
+    del xml
+    assert len(bomb) < 1_000_000
+    peak_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    start = time.perf_counter()
+    result = load_pieces([("bomb.mxl", bomb), ("good.mid", PIANO)], DataConfig(), cache_dir=False)
+    assert time.perf_counter() - start < 5  # one worker's start-up included; the refusal itself is instant
+    report = {r.name: r for r in result.report}
+    assert report["bomb.mxl"].status == "skipped" and "too large for a score" in report["bomb.mxl"].reason
+    assert "unpacked" in report["bomb.mxl"].reason and report["good.mid"].status == "parsed"
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - peak_before < 30_000  # KB: the server never inflated it
+    with pytest.raises(InputError, match="too large for a score"):
+        read_file_bytes("bomb.mxl", bomb)  # and the same refusal in the worker's own reader, in a blink
