@@ -4,7 +4,7 @@ from __future__ import annotations
 import streamlit as st
 
 import appui
-from musegen import jobs, studio
+from musegen import jobs, studio, verdict
 from musegen.config import SampleConfig
 from musegen.errors import MusegenError
 from musegen.plots import learning_curves, training_progress
@@ -79,12 +79,28 @@ if not entries:
 wavenet = studio.default_entry(entries, "wavenet")
 lstm = studio.default_entry(entries, "lstm")
 defaults = [str(e.path) for e in (wavenet, lstm) if e is not None] or paths[:2]
-chosen = st.multiselect("Runs to compare", paths, default=defaults, key="cmp-runs",
-                        format_func=lambda p: by_path[p].label)
+just_trained = [str(j.run_path) for j in pair if j.run_path is not None and str(j.run_path) in by_path]
+if len(just_trained) == 2 and st.session_state.get("cmp-picked-pair") != just_trained:
+    st.session_state["cmp-picked-pair"] = just_trained  # once: then the person's own choice stands
+    st.session_state["cmp-runs"] = just_trained
+if "cmp-runs" in st.session_state:  # a kept choice may name runs deleted since
+    st.session_state["cmp-runs"] = [p for p in st.session_state["cmp-runs"] if p in by_path] or defaults
+chosen = st.multiselect("Runs to compare", paths, default=None if "cmp-runs" in st.session_state else defaults,
+                        key="cmp-runs", format_func=lambda p: by_path[p].label)
 runs = [by_path[p].run for p in chosen]
 if not runs:
     st.info("Pick at least one run.")
     st.stop()
+
+answer = verdict.compare(runs)
+with st.container(border=True):
+    st.subheader("The answer")
+    (st.success if answer.clear and not answer.warnings else st.info)(answer.headline)
+    for warning in answer.warnings:
+        st.warning(warning, icon=":material/warning:")
+    with st.expander("Why: the evidence"):
+        st.markdown("\n".join(f"- {line}" for line in answer.evidence))
+    st.caption("Then listen to both below: the numbers say which predicts better, your ears which you prefer.")
 
 st.plotly_chart(learning_curves({r.name: r.history for r in runs}), key="cmp-curves", width="stretch")
 

@@ -149,7 +149,7 @@ base_name = st.selectbox(
          "few of your own pieces and a minute of training already sound like them.")
 base = next((r for r in bases if r.name == base_name), None)
 
-left, right = st.columns(2)
+left, middle, right = st.columns(3)
 if base is None:
     kind = left.selectbox("Model", list(studio.MODEL_KINDS), format_func=studio.MODEL_KINDS.get, key="tr-kind",
                           help="WaveNet looks back through stacked dilated convolutions; the LSTM carries a "
@@ -159,16 +159,22 @@ else:
     left.markdown(f"Model: **{studio.MODEL_KINDS.get(kind, kind)}**, as in {base.name}: its size and tokens "
                   "are kept.")
 presets = list(studio.PRESETS)
-preset = right.selectbox("Size", presets, index=presets.index(studio.DEFAULT_PRESET), key="tr-preset",
-                         help="Starting values for every setting below; change any of them.")
+preset = middle.selectbox("Size", presets, index=presets.index(studio.DEFAULT_PRESET), key="tr-preset",
+                         help="How big a model, trained how long: it fills in the advanced settings below.")
 d = dict(studio.PRESETS[preset])
 if base is not None:  # gentler steps, and the base's window, when fine-tuning
     d.update(learning_rate=3e-4, window=base.config.data.window, stride=base.config.data.stride)
 k = f"tr-{presets.index(preset)}-{base_name}-"  # new widget keys per preset, so a preset resets the values
 
-with st.expander("Settings", expanded=True):
+v = dict(d)
+cap = lim.max_training_minutes or 240.0
+v["minutes"] = right.number_input(
+    "Train for at most (minutes)", 0.1, float(cap), float(min(d["minutes"], cap)), 0.5, key=k + "minutes",
+    help=f"Training stops when the time is up and keeps its best epoch (this server allows up to {cap:g} min).")
+
+with st.expander("Advanced settings: the model's size and how it learns", expanded=False):
+    st.caption("The size above fills these in; change any of them if you know what they do.")
     c = st.columns(4)
-    v = dict(d)
     v["epochs"] = c[0].number_input("Epochs", 1, 500, d["epochs"], key=k + "epochs",
                                     help="Passes over the training music.")
     v["steps_per_epoch"] = c[1].number_input("Batches per epoch", 0, 10_000, d["steps_per_epoch"],
@@ -217,10 +223,6 @@ with st.expander("Settings", expanded=True):
         help="How music becomes tokens. Bars, beats and parts keep the metre and who plays what; the article's "
              "scheme drops rare chords (cutoff on the Dataset page).")
     c = st.columns(4)
-    cap = lim.max_training_minutes or 240.0
-    v["minutes"] = c[0].number_input("Time budget (min)", 0.1, float(cap), float(min(d["minutes"], cap)), 0.5,
-                                     key=k + "minutes",
-                                     help=f"Training stops when the time is up (this server allows up to {cap:g} min).")
     seed = c[1].number_input("Seed", 0, 1_000_000, 1, key=k + "seed", help="Same seed and settings, same model.")
     patience = c[2].number_input("Early stopping", 0, 50, 3, key=k + "patience",
                                  help="Stop when validation loss has not improved for this many epochs, and keep "

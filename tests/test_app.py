@@ -414,6 +414,9 @@ def test_compare_curves_table_and_side_by_side(monkeypatch, tmp_path):
     assert len(at.multiselect(key="cmp-runs").value) == 2
     assert at.get("plotly_chart") and at.dataframe
     assert "The study's answer" not in texts(at.subheader)
+    # The plain answer: the tiny bundled runs trained two epochs, too short to crown either.
+    assert "The answer" in texts(at.subheader)
+    assert "too short to judge" in texts(at.warning) and texts(at.info).startswith("Too early to tell")
     at.slider(key="cmp-seconds").set_value(5)
     at.button(key="cmp-go").click().run()
     assert not at.error, texts(at.error)

@@ -1,0 +1,55 @@
+"""The Compare page's plain answer: which model predicts held-out music better, beyond the noise."""
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+from conftest import tiny_config
+from musegen import verdict
+from musegen.runs import Run
+
+
+def fake_run(name, kind, val_losses, seconds=60.0, dataset="bach", scheme="metre", stopped="early stopping"):
+    config = tiny_config(kind)
+    config = dataclasses.replace(config, data=dataclasses.replace(config.data, dataset=dataset),
+                                 tokenizer=dataclasses.replace(config.tokenizer, scheme=scheme))
+    best = min(range(len(val_losses)), key=val_losses.__getitem__)
+    summary = {"model": kind, "val_loss": val_losses[best], "val_accuracy": 0.5, "epochs": len(val_losses),
+               "best_epoch": best + 1, "seconds": seconds, "stopped": stopped}
+    return Run(Path("/runs") / name, config, None, {"val_loss": val_losses}, {}, summary)
+
+
+def test_a_clear_winner_is_named_with_its_margin():
+    a = fake_run("w", "wavenet", [2.0, 1.5, 1.20, 1.21, 1.22, 1.23])
+    b = fake_run("l", "lstm", [2.2, 1.9, 1.70, 1.71, 1.72, 1.73])
+    answer = verdict.compare([a, b])
+    assert answer.clear and answer.winner == "wavenet" and not answer.warnings
+    assert answer.headline.startswith("The WaveNet predicts held-out music better") and "0.500 lower" in answer.headline
+    assert any("Noise: with one run of each" in line for line in answer.evidence)
+
+
+def test_a_gap_within_the_noise_is_no_winner():
+    a = fake_run("w", "wavenet", [1.5, 1.30, 1.45, 1.32, 1.44])
+    b = fake_run("l", "lstm", [1.5, 1.34, 1.46, 1.35, 1.45])
+    answer = verdict.compare([a, b])
+    assert not answer.clear and answer.winner is None and answer.headline.startswith("No clear winner")
+
+
+def test_seeds_give_the_noise_when_there_are_several_runs_of_a_model():
+    runs = [fake_run("w1", "wavenet", [1.2, 1.00]), fake_run("w2", "wavenet", [1.2, 1.10]),
+            fake_run("l1", "lstm", [1.3, 1.05]), fake_run("l2", "lstm", [1.3, 1.15])]
+    answer = verdict.compare(runs)
+    assert not answer.clear and any("other seeds is about" in line for line in answer.evidence)
+
+
+def test_runs_that_cannot_be_compared_or_judged_say_so():
+    a = fake_run("w", "wavenet", [1.2, 1.0, 0.9])
+    assert "different music" in verdict.compare([a, fake_run("l", "lstm", [1.2, 1.1, 1.0], dataset="folk")]).headline
+    assert "different tokens" in verdict.compare([a, fake_run("l", "lstm", [1.2, 1.1, 1.0], scheme="rich")]).headline
+    short = verdict.compare([fake_run("w", "wavenet", [3.0, 2.0]), fake_run("l", "lstm", [4.0, 3.0])])
+    assert any("too short to judge" in w for w in short.warnings) and short.headline.startswith("Too early to tell")
+    assert not short.clear
+    learning = verdict.compare([fake_run("w", "wavenet", [3.0, 2.0, 1.0], stopped="time budget"),
+                                fake_run("l", "lstm", [3.0, 2.5, 2.4, 2.45, 2.5])])
+    assert any("still improving" in w for w in learning.warnings) and learning.headline.startswith("So far")
+    assert "Pick two" in verdict.compare([a]).headline
