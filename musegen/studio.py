@@ -111,6 +111,22 @@ def default_entry(entries: list[Entry], kind: str | None = None) -> Entry | None
     return None
 
 
+ROUGH_GAP = 0.5  # nats of validation loss: a run this much worse than another on the same music is rough
+
+
+def better_than_rough(run, entries: list[Entry]) -> Entry | None:
+    """A run much better than `run` at the same music and tokens (the bundled one, often), when `run`
+    is clearly undertrained; else None. Generate then selects that one and says why."""
+    loss = run.summary.get("val_loss")
+    if loss is None:
+        return None
+    same = [e for e in entries if e.path != run.path and e.run.summary.get("val_loss") is not None
+            and e.run.config.data.dataset == run.config.data.dataset
+            and e.run.config.tokenizer.scheme == run.config.tokenizer.scheme]
+    best = min(same, key=lambda e: e.run.summary["val_loss"], default=None)
+    return best if best is not None and best.run.summary["val_loss"] < loss - ROUGH_GAP else None
+
+
 def slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "-", text).strip("-.").lower()[:40] or "music"
 

@@ -63,6 +63,17 @@ def _callbacks(run_path: Path, progress: Progress | None, stop: threading.Event 
         def elapsed(self):
             return time.perf_counter() - self.start
 
+        def batch_seconds(self) -> float:
+            """A batch's time, smoothed: the first batches (graph building) are left out, then a
+            moving average follows the measured times, so the ETA neither starts absurd nor jumps."""
+            now = time.perf_counter()
+            last, self.last_batch = getattr(self, "last_batch", None), now
+            if last is None or self.done_steps <= 2:
+                return getattr(self, "smoothed", None) or self.elapsed() / self.done_steps
+            took = now - last
+            self.smoothed = took if getattr(self, "smoothed", None) is None else 0.9 * self.smoothed + 0.1 * took
+            return self.smoothed
+
         def report(self, **event):
             if progress:
                 progress({"elapsed": self.previous + self.elapsed(), **event})
@@ -70,7 +81,7 @@ def _callbacks(run_path: Path, progress: Progress | None, stop: threading.Event 
         def on_train_batch_end(self, batch, logs=None):
             self.done_steps += 1
             total = (epochs - initial_epoch) * steps
-            eta = self.elapsed() / self.done_steps * (total - self.done_steps)
+            eta = self.batch_seconds() * (total - self.done_steps)
             if max_seconds:
                 eta = min(eta, max(0.0, max_seconds - self.elapsed()))
             self.report(event="batch", epoch=self.epoch + 1, epochs=epochs, step=batch + 1, steps=steps,
@@ -394,12 +405,15 @@ def stop_reason(stopped: str, history: dict, monitor: str, train_config) -> str:
         name = "Validation loss" if monitor == "val_loss" else "Training loss"
         patience = train_config.early_stopping
         return f"{name} did not improve for {patience} epoch{'s' * (patience != 1)}: stopped after epoch {epochs}, {kept}."
+    # The best epoch was the last: it was still learning, and more training would give better music.
+    learning = " Still learning when it stopped: train longer for better music." if (
+        _finite(losses) and int(np.nanargmin(losses)) == len(losses) - 1 and len(losses) > 0) else ""
     if stopped == "time budget":
         budget = train_config.max_seconds
         budget_text = f"{budget / 60:g} min" if budget >= 120 else f"{budget:g} s"
-        return f"Time budget ({budget_text}) reached in epoch {epochs}: {kept}."
+        return f"Time budget ({budget_text}) reached in epoch {epochs}: {kept}.{learning}"
     if stopped == "stop requested":
-        return f"Stopped on request in epoch {epochs}: {kept}."
+        return f"Stopped on request in epoch {epochs}: {kept}.{learning}"
     if stopped == "interrupted":
         return f"Interrupted after epoch {epochs}: {kept}. Resume continues it."
-    return f"Finished {epochs} epoch{'s' * (epochs != 1)}: {kept}."
+    return f"Finished {epochs} epoch{'s' * (epochs != 1)}: {kept}.{learning}"

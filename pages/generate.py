@@ -22,10 +22,22 @@ st.caption("The model writes one token at a time, each chosen at random among th
 entries = appui.library()
 finished = appui.my_job(st.session_state.get(appui.JOB))
 default = finished.run_path if finished is not None and finished.run_path is not None else None
+rough_note = None
+if default is not None and "gen-run" not in st.session_state:
+    mine = next((e for e in entries if e.path == default), None)
+    better = studio.better_than_rough(mine.run, entries) if mine is not None else None
+    if better is not None:  # a run that has barely learnt is not the one to hear first
+        default = better.path
+        rough_note = (f"Your run **{mine.run.name}** is still rough (val loss {mine.run.summary['val_loss']:.2f} "
+                      f"against {better.run.summary['val_loss']:.2f} for **{better.run.name}**, on the same music), "
+                      f"so {better.run.name} is selected. Pick yours in the list to hear it anyway, or train it "
+                      "longer.")
 entry = appui.run_choice("Model", entries, key="gen-run", default=default,
                          help="Bundled models come with the app; your own appear when a training ends.")
 if entry is None:
     st.stop()
+if rough_note:
+    st.info(rough_note, icon=":material/info:")
 run = entry.run
 metre = run.config.tokenizer.scheme == "metre"  # bars, time signatures and the bar echo need bar tokens
 st.caption(f"{studio.MODEL_KINDS.get(run.config.model.kind, run.config.model.kind)} · "

@@ -22,7 +22,8 @@ def test_a_run_bundle_holds_everything_to_reload(trained_run, pieces):
     assert len(history["loss"]) == 2 and history["loss"][1] < history["loss"][0]
     model = Run.load(trained_run.path).load_model()
     assert model.count_params() == s["params"]
-    assert s["stop_reason"] == f"Finished 2 epochs: kept epoch {s['best_epoch']} (val loss {s['val_loss']:.3f})."
+    learning = " Still learning when it stopped: train longer for better music." if s["best_epoch"] == 2 else ""
+    assert s["stop_reason"] == f"Finished 2 epochs: kept epoch {s['best_epoch']} (val loss {s['val_loss']:.3f}).{learning}"
     assert s["augmentation"] is None and s["base"] is None  # transposition is off by default
     # The context in bars of the music it learnt from: the synthetic pieces are 8 bars of 4/4.
     bars = sum(len(p.bar_starts()) for p in pieces)

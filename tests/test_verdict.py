@@ -53,3 +53,14 @@ def test_runs_that_cannot_be_compared_or_judged_say_so():
                                 fake_run("l", "lstm", [3.0, 2.5, 2.4, 2.45, 2.5])])
     assert any("still improving" in w for w in learning.warnings) and learning.headline.startswith("So far")
     assert "Pick two" in verdict.compare([a]).headline
+
+
+def test_a_rough_run_gives_way_to_a_much_better_one_on_the_same_music():
+    from musegen.studio import Entry, better_than_rough
+
+    rough, good = fake_run("mine", "wavenet", [5.0, 4.9]), fake_run("bundled", "wavenet", [1.2, 0.94])
+    other = fake_run("folk", "wavenet", [0.5, 0.4], dataset="folk")
+    entries = [Entry(good, True), Entry(rough, False), Entry(other, True)]
+    assert better_than_rough(rough, entries).run is good
+    assert better_than_rough(good, entries) is None  # the good one is not rough
+    assert better_than_rough(fake_run("close", "wavenet", [1.3, 1.2]), entries) is None  # within 0.5: fine
