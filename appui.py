@@ -379,15 +379,19 @@ def show_piece(rendered: studio.Rendered, key: str, score: bool = True, download
     for note in rendered.notes:
         st.caption(note)
     if downloads:
-        cols = st.columns(3)
-        name = studio.slug(piece.name)
+        import functools
+
+        cols = st.columns(4)
+        name = studio.download_name(rendered)
         cols[0].download_button(":material/download: MIDI", rendered.midi, f"{name}.mid", "audio/midi", key=f"mid-{key}",
                                 on_click="ignore")
         if rendered.audio:
             cols[1].download_button(":material/download: Audio (ogg)", rendered.audio, f"{name}.ogg", "audio/ogg",
                                     key=f"ogg-{key}", on_click="ignore")
+            cols[2].download_button(":material/download: Audio (wav)", functools.partial(studio.wav_of, rendered),
+                                    f"{name}.wav", "audio/wav", key=f"wav-{key}", on_click="ignore")
         if rendered.musicxml:
-            cols[2].download_button(":material/download: MusicXML", rendered.musicxml, f"{name}.musicxml",
+            cols[3].download_button(":material/download: MusicXML", rendered.musicxml, f"{name}.musicxml",
                                     "application/vnd.recordare.musicxml+xml", key=f"xml-{key}", on_click="ignore")
 
 

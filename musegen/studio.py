@@ -127,8 +127,20 @@ def better_than_rough(run, entries: list[Entry]) -> Entry | None:
     return best if best is not None and best.run.summary["val_loss"] < loss - ROUGH_GAP else None
 
 
-def slug(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]+", "-", text).strip("-.").lower()[:40] or "music"
+def slug(text: str, limit: int = 40) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", text).strip("-.").lower()[:limit].strip("-.") or "music"
+
+
+def download_name(rendered) -> str:
+    """A file name that says what the piece is and never collides: run, seed and variation, whole."""
+    return slug(rendered.piece.name, limit=120)
+
+
+def wav_of(rendered) -> bytes:
+    """The piece as WAV, rendered when the person asks for it (the app keeps OGG, a tenth the size)."""
+    from .audio import render_bytes
+
+    return render_bytes(rendered.midi, fmt="wav", max_seconds=rendered.piece.seconds + 2)
 
 
 def new_run_path(dataset_label: str, kind: str, visitor=None) -> Path:

@@ -284,7 +284,11 @@ def test_generate_compose_score_audio_downloads_and_session_list():
     assert len(players(at)) == (1 if HAS_AUDIO else 0)
     assert len(at.get("audio")) == (1 if HAS_AUDIO else 0)  # its entry in the session list
     labels = [b.proto.label for b in at.get("download_button")]
-    assert sum(any(k in x for x in labels) for k in ("MIDI", "Audio", "MusicXML")) == (3 if HAS_AUDIO else 2)
+    assert sum(any(k in x for x in labels) for k in ("MIDI", "(ogg)", "(wav)", "MusicXML")) == (4 if HAS_AUDIO else 2)
+    made = at.session_state["pieces"][-1]
+    assert "seed" in studio.download_name(made) and studio.download_name(made).endswith(made.piece.name[-6:])
+    if HAS_AUDIO:
+        assert studio.wav_of(made)[:4] == b"RIFF"  # the WAV download, rendered when asked for
     piece = at.session_state["pieces"][-1]
     assert piece.piece.program == 40 and piece.settings["temperature"] == 1.2
     at.selectbox(key="gen-run").set_value(at.selectbox(key="gen-run").options[1]).run()
