@@ -10,6 +10,7 @@ from musegen.config import DataConfig, ModelConfig, RunConfig, TokenizerConfig, 
 from musegen.piece import Piece
 
 os.environ.setdefault("MUSEGEN_CACHE", os.path.join(os.path.dirname(__file__), "output", "cache"))
+os.environ.setdefault("MUSEGEN_WARM_DATASETS", "0")  # the app parses every built-in set at start: not in tests
 
 SCALE = [0, 2, 4, 5, 7, 9, 11]
 
