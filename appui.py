@@ -223,6 +223,31 @@ def read_upload(name: str, data: bytes):
     return st.session_state[key]
 
 
+@st.cache_resource(show_spinner=False, max_entries=16)
+def measured_losses(paths: tuple[str, ...], stamps: tuple[float, ...], _runs: tuple) -> dict:
+    """verdict.measure for a set of runs, once per server (keyed by their folders and model times)."""
+    from musegen import verdict
+
+    pieces = pieces_for(_runs[0])
+    return verdict.measure(list(_runs), pieces) if pieces is not None else {}
+
+
+def pieces_for(run) -> list | None:
+    """The music a run learnt from, to measure it again: a built-in set (cached once per server), or
+    the upload its training kept; None when neither is here."""
+    from musegen.sources import BUILTIN
+    from musegen.worker import MUSIC, kept_music
+
+    try:
+        if run.config.data.dataset in BUILTIN:
+            return builtin_dataset(run.config.data.dataset).pieces
+        if (run.path / MUSIC).is_dir():
+            return kept_music(run.path, run.config).pieces
+    except MusegenError:
+        return None
+    return None
+
+
 def current_dataset() -> dict | None:
     return st.session_state.get(DATASET)
 

@@ -1,4 +1,13 @@
-"""The `musegen` command: datasets, train, generate, render.
+"""The `musegen` command: datasets, inspect, train, generate, evaluate, render, import.
+
+    datasets   the built-in datasets
+    inspect    a dataset's per-file report (what was read, what was skipped and why) and its
+               statistics (notes, minutes, pitch range, time signatures, tempo, parts), no training
+    train      train a model into a run folder (skipped files are listed with their reasons)
+    generate   write new music with a run
+    evaluate   measure a run
+    render     MIDI to audio
+    import     unpack a run bundle .zip (as the app's download makes it) into a new run folder
 
 Long work shows a progress bar on stderr; --json prints a one-line summary on stdout; an error is
 one line on stderr and a non-zero exit.
@@ -64,6 +73,31 @@ def cmd_datasets(args) -> dict:
         for d in rows:
             print(printable(f"{d['name']:<12} {d['files']:>5} files  {d['title']}"))
     return {"datasets": rows}
+
+
+SKIPPED_SHOWN = 20  # skipped files listed on the terminal before "… and N more"
+
+
+def report_rows(loaded) -> list[dict]:
+    """Every file's report, for --json: name, status (parsed | skipped), reason, notes, seconds, sha256."""
+    return [{"name": r.name, "status": r.status, "reason": r.reason, "notes": int(r.notes),
+             "seconds": round(float(r.seconds), 3), "sha256": r.sha256} for r in loaded.report]
+
+
+def say_files(loaded, limit: int | None = SKIPPED_SHOWN, out=say) -> None:
+    """'N files read, M skipped:' and the skipped files with their reasons, at most `limit` of them."""
+    skipped = loaded.skipped
+    out(f"{len(loaded.report) - len(skipped)} files read, {len(skipped)} skipped{':' if skipped else ''}")
+    shown = skipped if limit is None else skipped[:limit]
+    for r in shown:
+        out(f"  {r.name}: {r.reason}")
+    if len(skipped) > len(shown):
+        out(f"  … and {len(skipped) - len(shown)} more (see --json or musegen inspect)")
+
+
+def show(text) -> None:
+    """One line of a command's own output (stdout), with file names made printable."""
+    print(printable(text))
 
 
 def article_preset(config: RunConfig) -> RunConfig:
@@ -164,7 +198,7 @@ def cmd_train(args) -> dict:
     pieces = load_pieces(config.data.dataset, config.data, progress=lambda done, total, name: bar(done, total, name))
     end_bar()
     if not args.json:
-        say(f"{len(pieces.parsed)} files read, {len(pieces.skipped)} skipped")
+        say_files(pieces)
     import_tensorflow_quietly()
     run = train(config, out, pieces=pieces, progress=training_printer(args.json), resume=args.resume)
     s = run.summary
@@ -184,7 +218,8 @@ def cmd_train(args) -> dict:
             "params": s["params"], "seconds": round(s["seconds"], 2), "epochs": s["epochs"],
             "best_epoch": s["best_epoch"], "receptive_field": s["receptive_field"], "stopped": s["stopped"],
             "stop_reason": s["stop_reason"], "base": s.get("base"),
-            "context_tokens": s.get("context_tokens"), "context_bars": s.get("context_bars")}
+            "context_tokens": s.get("context_tokens"), "context_bars": s.get("context_bars"),
+            "files": pieces.summary(), "report": report_rows(pieces)}
 
 
 def span(name: str, ranges: dict = SAMPLE_RANGES) -> str:
@@ -269,7 +304,10 @@ def cmd_evaluate(args) -> dict:
     data = replace(run.config.data, dataset=args.dataset) if args.dataset else run.config.data
     if not args.json:
         say(f"Reading {data.dataset}…")
-    pieces = load_pieces(data.dataset, data).pieces
+    loaded = load_pieces(data.dataset, data)
+    if not args.json and loaded.skipped:
+        say_files(loaded)
+    pieces = loaded.pieces
     result = evaluate(run, pieces, n_pieces=args.pieces, length=args.length, temperature=args.temperature,
                       top_p=args.top_p, seed=args.seed, strict=not args.dataset)
     if not args.json:
@@ -285,7 +323,100 @@ def cmd_evaluate(args) -> dict:
             say(f"  {label}: {_share(made.get(key))} (real music {_share(real.get(key))})")
         if c["warning"]:
             say(c["warning"])
+    return {**result, "files": loaded.summary(), "report": report_rows(loaded)}
+
+
+def dataset_stats(pieces) -> dict:
+    """What a dataset holds: notes, minutes, pitch range (drums left out), time signatures, tempos, parts."""
+    from collections import Counter
+
+    import numpy as np
+
+    from .midi import note_name
+    from .piece import PART, PITCH
+
+    signatures, tempos, parts = Counter(), Counter(), Counter()
+    low, high, drum_pieces = None, None, 0
+    for piece in pieces:
+        drums = [i for i, part in enumerate(piece.parts) if part.is_drum]
+        drum_pieces += bool(drums)
+        pitches = piece.notes[~np.isin(piece.notes[:, PART], drums), PITCH] if drums else piece.notes[:, PITCH]
+        if len(pitches):
+            low = int(pitches.min()) if low is None else min(low, int(pitches.min()))
+            high = int(pitches.max()) if high is None else max(high, int(pitches.max()))
+        signatures.update({f"{n}/{d}" for _, n, d in piece.time_signatures})  # each piece counts once per metre
+        tempos[round(piece.tempo)] += 1
+        parts[len(piece.parts)] += 1
+    values = sorted(float(p.tempo) for p in pieces)
+    return {
+        "pieces": len(pieces),
+        "notes": int(sum(p.n_notes for p in pieces)),
+        "minutes": round(sum(p.seconds for p in pieces) / 60.0, 2),
+        "pitch_range": None if low is None else {"lowest": low, "highest": high, "lowest_name": note_name(low),
+                                                  "highest_name": note_name(high)},
+        "time_signatures": [{"time_signature": ts, "pieces": k} for ts, k in signatures.most_common(5)],
+        "tempo": {"most_common": [{"bpm": bpm, "pieces": k} for bpm, k in tempos.most_common(3)],
+                  "median": round(values[len(values) // 2], 1) if values else None,
+                  "lowest": round(values[0], 1) if values else None, "highest": round(values[-1], 1) if values else None},
+        "parts_per_piece": {str(n): k for n, k in sorted(parts.items())},
+        "pieces_with_drums": drum_pieces,
+    }
+
+
+def cmd_inspect(args) -> dict:
+    from .sources import load_pieces
+
+    data = replace(DataConfig(), dataset=args.dataset, parts=args.parts, drums=args.drums, max_files=args.max_files)
+    RunConfig(data=data).check()  # --max-files out of range fails in words
+    loaded = load_pieces(data.dataset, data, progress=lambda done, total, name: bar(done, total, name))
+    end_bar()
+    stats = dataset_stats(loaded.pieces)
+    result = {"dataset": loaded.source, "cached": loaded.cached, **loaded.summary(), "stats": stats,
+              "report": report_rows(loaded)}
+    if args.json:
+        return result
+    s = stats
+    show(f"{loaded.source}: {len(loaded.report)} files, {len(loaded.parsed)} parsed, {len(loaded.skipped)} skipped")
+    show(f"Music: {s['notes']:,} notes, {s['minutes']:,.1f} minutes")
+    if s["pitch_range"]:
+        r = s["pitch_range"]
+        drums = f" (drums left out: {s['pieces_with_drums']} pieces have them)" if s["pieces_with_drums"] else ""
+        show(f"Pitch range: {r['lowest_name']} ({r['lowest']}) to {r['highest_name']} ({r['highest']}){drums}")
+    n = s["pieces"]
+    show("Time signatures: " + ", ".join(f"{t['time_signature']} in {t['pieces']}" for t in s["time_signatures"])
+         + f" of {n} pieces")
+    t = s["tempo"]
+    show("Tempo: " + ", ".join(f"{m['bpm']} BPM in {m['pieces']}" for m in t["most_common"])
+         + f" of {n} pieces (median {t['median']:g}, {t['lowest']:g}–{t['highest']:g})")
+    show("Parts per piece: " + ", ".join(f"{parts} in {k}" for parts, k in s["parts_per_piece"].items())
+         + f" of {n} pieces")
+    if args.files:
+        show("Files:")
+        for r in loaded.report:
+            show(f"  {r.name}: {r.notes:,} notes, {r.seconds:.1f} s" if r.status == "parsed"
+                 else f"  {r.name}: skipped: {r.reason}")
+    elif loaded.skipped:
+        show("Skipped:")
+        for r in loaded.skipped:
+            show(f"  {r.name}: {r.reason}")
     return result
+
+
+def cmd_import(args) -> dict:
+    from .runs import Run, import_run
+
+    runs = Path(args.runs)
+    check_writable(runs, folder=runs)
+    path = import_run(Path(args.bundle), runs, name=args.name)
+    run = Run.load(path)
+    s = run.summary
+    if not args.json:
+        val_loss = f", best val_loss {s['val_loss']:.3f}" if isinstance(s.get("val_loss"), (int, float)) else ""
+        params = f", {s['params']:,} parameters" if isinstance(s.get("params"), int) else ""
+        say(f"Imported {Path(args.bundle).name} as {path}: {run.config.model.kind}{params}{val_loss}")
+        say(f"Generate with: musegen generate {path}")
+    return {"run": str(path), "name": path.name, "model": run.config.model.kind, "params": s.get("params"),
+            "val_loss": s.get("val_loss")}
 
 
 def _share(value) -> str:
@@ -410,6 +541,21 @@ def parser() -> argparse.ArgumentParser:
     ev.add_argument("--temperature", type=float, default=s.temperature, help="0 = greedy argmax (the article)")
     ev.add_argument("--top-p", type=float, default=s.top_p, help="nucleus sampling threshold (1 = off)")
     ev.add_argument("--seed", type=int, default=0)
+
+    ins = command("inspect", "show a dataset's per-file report (files read, files skipped and why) and its "
+                  "statistics (notes, minutes, pitch range, time signatures, tempo, parts per piece), without training",
+                  cmd_inspect)
+    ins.add_argument("dataset", help="built-in name (bach, folk, …), folder, file or .zip")
+    ins.add_argument("--files", action="store_true", help="list every file, the parsed ones too (notes, seconds)")
+    ins.add_argument("--parts", help="all (default) | auto | piano | part indices like 0,2 (as for train)")
+    ins.add_argument("--no-drums", dest="drums", action="store_false", default=None, help="leave drum tracks out")
+    ins.add_argument("--max-files", type=int, help="only the first N files (0 = all)" + span("max_files", RUN_RANGES["data"]))
+
+    im = command("import", "unpack a run bundle .zip (the app's download) into a new run folder, checked first: "
+                 "sizes, file names, its manifest's SHA-256 of each file, settings and weights", cmd_import)
+    im.add_argument("bundle", metavar="BUNDLE.zip", help="the run bundle to import")
+    im.add_argument("--runs", default="runs", help="folder the run goes into (default runs)")
+    im.add_argument("--name", help="name of the new run folder (default: the bundle's; -2, -3… if taken)")
 
     re_ = command("render", "render a MIDI file to audio with FluidSynth", cmd_render)
     re_.add_argument("midi")

@@ -25,7 +25,7 @@ import numpy as np
 
 from .config import RUN_RANGES, RunConfig, TokenizerConfig, check_settings, from_dict
 from .engine import WEIGHTS
-from .errors import InputError, ModelError
+from .errors import InputError, ModelError, MusegenError
 from .files import atomic_path, atomic_write
 from .tokens import Tokenizer, tokenizer_from_json
 
@@ -180,7 +180,7 @@ def delete_run(path) -> None:
 
 def rename_run(path, new_name: str) -> Path:
     path = Path(path)
-    safe = "".join(c if c.isalnum() or c in "-_." else "-" for c in new_name).strip("-.")[:80]
+    safe = safe_run_name(new_name)
     if not safe:
         raise ModelError("A run name needs at least one letter or digit.")
     target = path.with_name(safe)
@@ -190,15 +190,258 @@ def rename_run(path, new_name: str) -> Path:
     return target
 
 
+BUNDLE_FILES = ("config.json", "tokenizer.json", "model.keras", "weights.npz", "history.json", "data.json",
+                "primers.npy", "summary.json")
+MANIFEST = "manifest.json"  # in a .zip only: each file's size and SHA-256, checked on import
+MANIFEST_FORMAT = "musegen-run-bundle"
+NOT_IMPORTED = ("shared.json",)  # a share link belongs to the server that made it: older zips held it, it is skipped
+MAX_BUNDLE_BYTES = 200_000_000  # a .zip, and everything it unpacks to (the bundled runs are ~7 MB)
+MAX_MANIFEST_BYTES = 1_000_000
+
+
 def zip_run(path) -> bytes:
-    """The bundle as a .zip (for download)."""
+    """The bundle as a .zip (for download): ``<run name>/<file>`` for each bundle file, and a
+    ``manifest.json`` with each file's size and SHA-256, which :func:`import_run` checks. Only the
+    bundle's own files go in (not a share link, not a marker, not a file someone left there)."""
+    import hashlib
     import io
-    import zipfile
 
     buffer = io.BytesIO()
     path = Path(path)
+    files = {}
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
-        for file in sorted(path.iterdir()):
-            if file.is_file() and not file.name.startswith("."):
-                zf.write(file, f"{path.name}/{file.name}")
+        for name in BUNDLE_FILES:
+            file = path / name
+            if not file.is_file():
+                continue
+            data = file.read_bytes()  # once: the manifest describes exactly the bytes zipped
+            files[name] = {"bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+            zf.writestr(f"{path.name}/{name}", data)
+        manifest = {"format": MANIFEST_FORMAT, "version": 1, "name": path.name, "files": files}
+        zf.writestr(f"{path.name}/{MANIFEST}", json.dumps(manifest, indent=2, sort_keys=True))
     return buffer.getvalue()
+
+
+def safe_run_name(text: str) -> str:
+    """A folder name from anything a person typed (the same rule as :func:`rename_run`); "" if nothing is left."""
+    return "".join(c if c.isalnum() or c in "-_." else "-" for c in str(text)).strip("-.")[:80]
+
+
+def import_run(bundle, dest_root, name: str | None = None, max_bytes: int = MAX_BUNDLE_BYTES) -> Path:
+    """Unpack a run bundle .zip (as :func:`zip_run` makes it) into a new folder under ``dest_root``.
+
+    ``bundle``: the zip's bytes or a path to it. ``name``: the new run's folder name (default: the
+    zip's top folder, else its file name); an existing run is never replaced: -2, -3… is added.
+    Refused with an :class:`InputError` or :class:`ModelError` that says why, leaving nothing
+    behind: a zip over ``max_bytes`` (packed or unpacked), a member with an absolute or ``..`` path or
+    a name that is not a bundle file, a damaged or truncated zip, a file whose size or SHA-256
+    differs from the manifest, and a bundle :meth:`Run.load` refuses or whose weights do not fit its
+    model. A zip without a manifest (made before manifests) is accepted when every member is a
+    bundle file: the zip's own CRCs and the checks on the files still apply. Nothing is unpickled;
+    ``model.keras`` is not opened here (Keras loads it in safe mode, where it is loaded at all).
+    Returns the new run's folder."""
+    import io
+    import os
+    import tempfile
+
+    label = Path(bundle).name if isinstance(bundle, (str, os.PathLike)) else "The bundle"
+    limit = _megabytes(max_bytes)
+    if isinstance(bundle, (bytes, bytearray, memoryview)):
+        data = bytes(bundle)
+    else:
+        try:
+            size = Path(bundle).stat().st_size
+        except FileNotFoundError:
+            raise InputError(f"Cannot find {bundle}.") from None
+        if Path(bundle).is_dir():
+            raise InputError(f"{bundle} is a folder: give the run bundle's .zip file.")
+        if size > max_bytes:
+            raise InputError(f"{label} is {_megabytes(size)}; a run bundle may be at most {limit}.")
+        data = Path(bundle).read_bytes()
+    if len(data) > max_bytes:
+        raise InputError(f"{label} is {_megabytes(len(data))}; a run bundle may be at most {limit}.")
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(data))
+        infos = zf.infolist()
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as e:
+        raise InputError(f"{label} is not a readable zip file ({_short(e)}): was it cut short?") from None
+
+    with zf:
+        members, top = _bundle_members(infos, label)
+        total = sum(info.file_size for info in members.values())
+        if total > max_bytes:
+            raise InputError(f"{label} unpacks to {_megabytes(total)}; a run bundle may be at most {limit}.")
+        manifest = _manifest(zf, members.pop(MANIFEST, None), label)
+        if manifest is not None:
+            listed, present = set(manifest["files"]), set(members)
+            if listed - present:
+                raise InputError(f"{label} is incomplete: its manifest lists {', '.join(sorted(listed - present))}, "
+                                 "which the zip does not hold.")
+            if present - listed:
+                raise InputError(f"{label} holds {', '.join(sorted(present - listed))}, which its manifest does not "
+                                 "list: it was changed after it was made.")
+        wanted = safe_run_name(name) if name else ""
+        if name and not wanted:
+            raise InputError("A run name needs at least one letter or digit.")
+        if not wanted:
+            default = manifest.get("name", "") if manifest else ""
+            fallback = Path(label).stem if label != "The bundle" else ""
+            wanted = safe_run_name(top or default or fallback) or "imported-run"
+
+        root = Path(dest_root)
+        root.mkdir(parents=True, exist_ok=True)
+        work = Path(tempfile.mkdtemp(prefix=".import-", dir=root))  # hidden: list_runs never sees it half-made
+        try:
+            staged = work / wanted
+            staged.mkdir()
+            for member, info in members.items():
+                _extract(zf, info, staged / member, label, member,
+                         manifest["files"][member] if manifest is not None else None)
+            _check_imported(staged, label, max_bytes)
+            return _place(staged, root, wanted)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+def _megabytes(n: int) -> str:
+    return f"{n / 1e6:,.1f} MB" if n >= 1e5 else f"{n:,} bytes"
+
+
+def _short(e: BaseException, limit: int = 120) -> str:
+    text = " ".join(str(e).split()) or type(e).__name__
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _bundle_members(infos, label: str) -> tuple[dict, str]:
+    """bundle file name → ZipInfo, and the one top folder they sit in ("" when at the top)."""
+    members: dict[str, zipfile.ZipInfo] = {}
+    tops: set[str] = set()
+    for info in infos:
+        raw = info.filename
+        shown = raw if len(raw) <= 80 else raw[:79] + "…"
+        parts = raw.split("/")
+        if (raw.startswith("/") or "\\" in raw or "\x00" in raw or ".." in parts
+                or (len(raw) > 1 and raw[1] == ":")):
+            raise InputError(f"{label} holds an unsafe path ({shown!r}: absolute or with '..'): refused.")
+        if info.is_dir():
+            if len([p for p in parts if p]) > 1:
+                raise InputError(f"{label} holds a folder inside a folder ({shown!r}): not a run bundle.")
+            continue
+        if len(parts) > 2 or not all(parts):
+            raise InputError(f"{label} holds {shown!r}: a run bundle has its files at the top or in one folder.")
+        tops.add(parts[0] if len(parts) == 2 else "")
+        if len(tops) > 1:
+            raise InputError(f"{label} mixes files from more than one folder: not a single run bundle.")
+        base = parts[-1]
+        if base in NOT_IMPORTED:
+            continue
+        if base not in BUNDLE_FILES and base != MANIFEST:
+            raise InputError(f"{label} holds {shown!r}, which is not a run bundle file "
+                             f"(expected only {', '.join(BUNDLE_FILES)} and {MANIFEST}).")
+        if base in members:
+            raise InputError(f"{label} holds {base} twice: not a run bundle.")
+        members[base] = info
+    if not members:
+        raise InputError(f"{label} holds no run bundle files.")
+    return members, next(iter(tops), "")
+
+
+def _manifest(zf, info, label: str) -> dict | None:
+    """The manifest, checked for shape; None when the zip has none (made before manifests)."""
+    if info is None:
+        return None
+    if info.file_size > MAX_MANIFEST_BYTES:
+        raise InputError(f"{label}: its {MANIFEST} is far too big to be a manifest.")
+    try:
+        manifest = json.loads(zf.read(info).decode("utf-8"))
+    except Exception as e:  # damaged member, bad CRC, not UTF-8, not JSON
+        raise InputError(f"{label}: its {MANIFEST} cannot be read ({_short(e, 80)}).") from None
+    files = manifest.get("files") if isinstance(manifest, dict) else None
+    ok = (isinstance(manifest, dict) and manifest.get("format") == MANIFEST_FORMAT and isinstance(files, dict)
+          and all(isinstance(entry, dict) and isinstance(entry.get("bytes"), int) and not isinstance(entry["bytes"], bool)
+                  and isinstance(entry.get("sha256"), str) and len(entry["sha256"]) == 64 for entry in files.values()))
+    if not ok:
+        raise InputError(f"{label}: its {MANIFEST} is not a musegen run manifest.")
+    unknown = [n for n in files if n not in BUNDLE_FILES]
+    if unknown:
+        raise InputError(f"{label}: its {MANIFEST} lists {str(unknown[0])[:80]!r}, which is not a run bundle file.")
+    if not isinstance(manifest.get("name", ""), str):
+        manifest["name"] = ""
+    return manifest
+
+
+def _extract(zf, info, target: Path, label: str, member: str, expected: dict | None) -> None:
+    """One member copied to `target` in chunks; its size and CRC (and the manifest's size and SHA-256,
+    when there is one) checked as it goes."""
+    import hashlib
+
+    digest, written = hashlib.sha256(), 0
+    try:
+        with zf.open(info) as src, open(target, "wb") as out:
+            while chunk := src.read(1 << 20):
+                written += len(chunk)
+                if written > info.file_size:  # zipfile stops at the declared size; this is a second guard
+                    raise InputError(f"{label}: {member} is bigger than the zip says.")
+                digest.update(chunk)
+                out.write(chunk)
+    except (MusegenError, OSError):  # OSError: writing here (disk full, permission), said by the caller
+        raise
+    except Exception as e:  # bad CRC, truncated data, encryption, an unsupported compression
+        raise InputError(f"{label}: {member} is damaged ({_short(e, 80)}).") from None
+    if expected is not None:
+        if written != expected["bytes"]:
+            raise InputError(f"{label}: {member} is {written:,} bytes where its manifest says {expected['bytes']:,}: "
+                             "the bundle was changed or damaged.")
+        if digest.hexdigest() != expected["sha256"].lower():
+            raise InputError(f"{label}: {member} does not match its manifest (SHA-256 differs): "
+                             "the bundle was changed or damaged.")
+
+
+def _check_imported(path: Path, label: str, max_bytes: int) -> None:
+    """Everything a run is checked for where it is used, now: settings, tokenizer, primers, and that
+    the NumPy weights fit the model its config describes (one token through the engine)."""
+    from .engine import load_weights, make_engine
+
+    try:
+        run = Run.load(path)
+        run.primers()
+        if (path / WEIGHTS).is_file():
+            damaged = f"{path.name}: damaged run files ({WEIGHTS}"
+            try:
+                with zipfile.ZipFile(path / WEIGHTS) as npz:
+                    unpacked = sum(info.file_size for info in npz.infolist())
+            except Exception as e:  # Run.load only looked at its ends
+                raise ModelError(f"{damaged} is not a complete NumPy archive: {_short(e, 80)}).") from None
+            if unpacked > max_bytes:  # np.savez does not compress: a packed one is not ours
+                raise ModelError(f"{damaged} unpacks to {_megabytes(unpacked)}; the limit is {_megabytes(max_bytes)}).")
+            weights = load_weights(path / WEIGHTS)
+            try:
+                engine = make_engine(weights, run.config.model, len(run.tokenizer), run.config.data.window,
+                                     run.tokenizer.pad_id)
+                engine.feed(np.zeros((1, 1), np.int64), engine.start(1, 1))
+            except MusegenError:
+                raise
+            except Exception as e:  # a missing layer, a wrong shape: weights of another model
+                raise ModelError(f"{damaged} does not fit the model in config.json: "
+                                 f"{type(e).__name__} {_short(e, 80)}).") from None
+    except MusegenError as e:
+        raise type(e)(f"{label} is not a usable run: {e}") from None
+
+
+def _place(staged: Path, root: Path, wanted: str) -> Path:
+    """Move the checked run to root/wanted, or wanted-2, wanted-3…: never onto an existing run."""
+    import os
+
+    for i in range(1, 10_000):
+        target = root / (wanted if i == 1 else f"{wanted}-{i}")
+        try:
+            target.mkdir()  # claims the name (another import may be choosing at the same time)
+        except FileExistsError:
+            continue
+        try:
+            os.replace(staged, target)  # onto the empty folder just made: ours
+        except BaseException:
+            shutil.rmtree(target, ignore_errors=True)
+            raise
+        return target
+    raise InputError(f"Too many runs called {wanted}: give the import another --name.")

@@ -28,9 +28,57 @@ class Verdict:
     clear: bool = False  # the difference is larger than the noise
 
 
-def val_loss(run) -> float | None:
-    value = run.summary.get("val_loss")
+MEASURE_TOKENS = 1024  # per held-out piece: the opening this many tokens, for every model alike
+MEASURE_PIECES = 12
+
+
+def val_loss(run, measured: dict | None = None) -> float | None:
+    """The loss the answer rests on: measured like for like when given, else the run's own."""
+    value = (measured or {}).get(run.name, run.summary.get("val_loss"))
     return float(value) if value is not None and math.isfinite(value) else None
+
+
+def recorded_mismatch(runs: list) -> str | None:
+    """Why the losses the runs recorded while training cannot be set side by side, or None.
+    Validation windows of other lengths give the models other amounts of context."""
+    windows = {r.config.data.window for r in runs}
+    if len(windows) > 1:
+        return ("they were validated on windows of different lengths "
+                f"({' and '.join(str(w) for w in sorted(windows))} tokens), so one heard more context than the other")
+    splits = {tuple(sorted(r.data.get("val_files") or [])) for r in runs}
+    if len(splits) > 1:
+        return "they were validated on different pieces"
+    return None
+
+
+def measure(runs: list, pieces: list) -> dict[str, float]:
+    """Held-out loss of each run on the same pieces, measured the same way (NumPy engines, no
+    TensorFlow): the pieces none of the runs trained on, each from its first token, up to
+    MEASURE_TOKENS tokens. Runs of the article's fixed-window kind are left out."""
+    from .engine import forced_logits
+    from .sample import load_engine
+
+    trained = set()
+    for r in runs:
+        trained |= set(r.data.get("train_files") or [])
+    held_out = [p for p in pieces if p.name not in trained][:MEASURE_PIECES]
+    out = {}
+    for r in runs:
+        if r.config.model.targets != "sequence" or not held_out:
+            continue
+        engine, total, count = load_engine(r), 0.0, 0
+        for piece in held_out:
+            ids = np.asarray(r.tokenizer.encode(piece))[:MEASURE_TOKENS]
+            if len(ids) < 2:
+                continue
+            logits = forced_logits(engine, ids[None, :-1])[0]
+            logits = logits - logits.max(-1, keepdims=True)
+            log_probs = logits - np.log(np.exp(logits).sum(-1, keepdims=True))
+            total -= float(log_probs[np.arange(len(ids) - 1), ids[1:]].sum())
+            count += len(ids) - 1
+        if count:
+            out[r.name] = total / count
+    return out
 
 
 def wander(run, last: int = 6) -> float:
@@ -58,9 +106,12 @@ def label(run) -> str:
     return f"{NAMES.get(kind_of(run), kind_of(run))} ({run.name})"
 
 
-def compare(runs: list) -> Verdict:
-    """The plain answer for the runs picked (two or more; runs of one kind count as seeds)."""
-    scored = [r for r in runs if val_loss(r) is not None]
+def compare(runs: list, measured: dict | None = None) -> Verdict:
+    """The plain answer for the runs picked (two or more; runs of one kind count as seeds).
+    measured: {run name: held-out loss} from ``measure``, the fair yardstick when the runs' own
+    validation losses cannot be set side by side (``recorded_mismatch``)."""
+    val = lambda r: val_loss(r, measured)  # noqa: E731
+    scored = [r for r in runs if val(r) is not None]
     if len(scored) < 2:
         return Verdict("Pick two trained runs (a WaveNet and an LSTM) to get an answer.")
     warnings, too_short = [], False
@@ -68,6 +119,11 @@ def compare(runs: list) -> Verdict:
         return Verdict("These runs learnt from different music, so their losses cannot be compared: pick runs "
                        "trained on the same dataset (Train both does that).",
                        warnings=[f"{r.name}: {r.config.data.dataset}" for r in scored])
+    mismatch = recorded_mismatch(scored)
+    if mismatch and not measured:
+        return Verdict(f"These runs' own losses cannot be set side by side: {mismatch}. They need measuring on the "
+                       "same held-out music, and that music is not here (it was an upload): compare runs trained "
+                       "with Train both, which share everything.")
     if len({r.config.tokenizer.scheme for r in scored}) > 1:
         return Verdict("These runs read the music as different tokens, so their losses are not on the same "
                        "scale: pick runs with the same token scheme.",
@@ -88,12 +144,12 @@ def compare(runs: list) -> Verdict:
         groups = {r.name: [r] for r in scored}
     else:
         groups = {k: rs for k, rs in by_kind.items()}
-    means = {k: float(np.mean([val_loss(r) for r in rs])) for k, rs in groups.items()}
+    means = {k: float(np.mean([val(r) for r in rs])) for k, rs in groups.items()}
     ranked = sorted(means, key=means.get)
     best, second = ranked[0], ranked[1]
     gap = means[second] - means[best]
 
-    seeds = [float(np.std([val_loss(r) for r in rs], ddof=1)) for rs in groups.values() if len(rs) >= 2]
+    seeds = [float(np.std([val(r) for r in rs], ddof=1)) for rs in groups.values() if len(rs) >= 2]
     if seeds:
         noise = float(np.mean(seeds))
         noise_text = f"the spread between runs of the same model with other seeds is about {noise:.3f}"
@@ -120,12 +176,17 @@ def compare(runs: list) -> Verdict:
         headline = (f"No clear winner: the {name(best)} is ahead by {gap:.3f}, which is within the noise. On this "
                     "data they predict the music about equally well; listen to both.")
 
-    evidence = [f"{label(r)}: validation loss {val_loss(r):.3f}, accuracy "
+    how = "held-out loss measured on the same pieces" if measured else "validation loss"
+    evidence = [f"{label(r)}: {how} {val(r):.3f}, validation accuracy "
                 f"{(r.summary.get('val_accuracy') or 0):.1%}, after {r.summary.get('epochs')} epochs "
                 f"({_seconds(r.summary.get('seconds'))})" for r in scored]
     evidence.append(f"Noise: {noise_text}.")
     evidence.append("Validation loss is measured on pieces the model never trained on: lower means it "
                     "expected the real next note more. Accuracy is how often its first guess was right.")
+    if measured:
+        evidence.append(f"Measured for this answer on the same held-out pieces (up to {MEASURE_PIECES}, each from its "
+                        f"first note, {MEASURE_TOKENS} tokens at most), because "
+                        f"{recorded_mismatch(scored) or 'the recorded losses were not like for like'}.")
     fast = min(scored, key=lambda r: r.summary.get("seconds") or math.inf)
     slow = max(scored, key=lambda r: r.summary.get("seconds") or 0)
     if fast is not slow and fast.summary.get("seconds") and slow.summary.get("seconds"):

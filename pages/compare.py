@@ -92,7 +92,13 @@ if not runs:
     st.info("Pick at least one run.")
     st.stop()
 
-answer = verdict.compare(runs)
+measured = None
+if len(runs) >= 2 and verdict.recorded_mismatch(runs):  # their own losses are not like for like: measure
+    with st.spinner("Measuring each model on the same held-out music (a few seconds, once)…"):
+        measured = appui.measured_losses(tuple(str(r.path) for r in runs),
+                                         tuple((r.path / "weights.npz").stat().st_mtime if (r.path / "weights.npz").exists()
+                                               else 0.0 for r in runs), tuple(runs)) or None
+answer = verdict.compare(runs, measured)
 with st.container(border=True):
     st.subheader("The answer")
     (st.success if answer.clear and not answer.warnings else st.info)(answer.headline)

@@ -14,7 +14,7 @@ import appui
 from musegen import jobs, studio, visitors
 from musegen.errors import MusegenError
 from musegen.plots import training_progress
-from musegen.runs import delete_run, rename_run, zip_run
+from musegen.runs import delete_run, import_run, rename_run, zip_run
 
 appui.through_app()
 
@@ -292,6 +292,19 @@ def share_panel(run) -> None:
 
 
 st.header("Run library")
+with st.expander(":material/upload: Import a run (.zip downloaded from musegen)"):
+    bundle = st.file_uploader("Run bundle", type=["zip"], key="lib-import",
+                              max_upload_size=appui.limits().max_upload_mb or None,
+                              help="A run's Bundle (.zip) from this or another musegen. Checked against its own "
+                                   "manifest; nothing in it is ever run as code.")
+    if bundle is not None and st.session_state.get("lib-imported") != (bundle.name, bundle.size):
+        try:
+            folder = appui.visitor().folder(studio.runs_dir()) if appui.visitor() else studio.runs_dir()
+            imported = import_run(bundle.getvalue(), folder)
+            st.session_state["lib-imported"] = (bundle.name, bundle.size)
+            st.success(f"Imported as **{imported.name}**: it is in the list below and on Generate.")
+        except MusegenError as e:
+            st.error(str(e))
 entries = appui.library()
 if not entries:
     st.info("No runs yet. Finished trainings appear here.")

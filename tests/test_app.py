@@ -491,3 +491,15 @@ def test_a_reload_keeps_the_uploaded_dataset_the_settings_and_the_pieces(monkeyp
     back = again.session_state["pieces"]
     assert len(back) == 1 and back[0].midi == made.midi and back[0].settings["temperature"] == 1.1
     assert (back[0].audio is not None) == HAS_AUDIO  # the score is engraved again when shown
+
+
+def test_a_downloaded_run_imports_back_into_the_library(bundled_runs):  # noqa: F811
+    from musegen.runs import zip_run
+
+    at = open_app("pages/train.py")
+    at.file_uploader(key="lib-import").set_value([("tiny-wavenet.zip", zip_run(bundled_runs / "tiny-wavenet"),
+                                                   "application/zip")]).run()
+    assert "Imported as **tiny-wavenet**" in texts(at.success), texts(at.error)
+    assert any(e.label.startswith("tiny-wavenet —") and "(bundled)" not in e.label for e in at.expander)
+    at.file_uploader(key="lib-import").set_value([("junk.zip", b"PK\x03\x04 not a zip", "application/zip")]).run()
+    assert at.error and "Traceback" not in texts(at.error)

@@ -64,3 +64,16 @@ def test_a_rough_run_gives_way_to_a_much_better_one_on_the_same_music():
     assert better_than_rough(rough, entries).run is good
     assert better_than_rough(good, entries) is None  # the good one is not rough
     assert better_than_rough(fake_run("close", "wavenet", [1.3, 1.2]), entries) is None  # within 0.5: fine
+
+
+def test_runs_validated_differently_are_measured_on_the_same_music(trained_run, pieces):
+    other = Run(trained_run.path, dataclasses.replace(
+        trained_run.config, data=dataclasses.replace(trained_run.config.data, window=64)),
+        trained_run.tokenizer, trained_run.history, trained_run.data, dict(trained_run.summary))
+    assert "windows of different lengths (32 and 64 tokens)" in verdict.recorded_mismatch([trained_run, other])
+    assert "cannot be set side by side" in verdict.compare([trained_run, other]).headline  # no music: no claim
+    measured = verdict.measure([trained_run], pieces)
+    assert abs(measured[trained_run.name] - trained_run.summary["val_loss"]) < 0.5  # the same model, the same yardstick
+    answer = verdict.compare([trained_run, fake_run("l", "lstm", [9.0, 8.0, 7.5], dataset="synthetic")],
+                             measured={trained_run.name: measured[trained_run.name], "l": 7.5})
+    assert "measured on the same pieces" in " ".join(answer.evidence)
