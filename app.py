@@ -4,13 +4,17 @@ The entry point: navigation over the pages, the shared sidebar, and the home pag
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 import streamlit as st
 
 import appui
 from musegen import studio
 from musegen.errors import MusegenError
 
-st.set_page_config(page_title="musegen — neural music", page_icon=":material/music_note:", layout="wide")
+# The tab icon is a file of ours: a Material icon would be fetched from a font CDN (fails offline).
+st.set_page_config(page_title="musegen — neural music", page_icon=str(Path(__file__).parent / "assets" / "favicon.png"),
+                   layout="wide")
 
 
 def home() -> None:
