@@ -21,11 +21,12 @@ def home() -> None:
     st.title(":material/music_note: musegen")
     st.markdown(
         "musegen teaches a neural network to write music: it reads pieces (MIDI or scores), learns "
-        "which note tends to come next, and then composes new pieces one note at a time. "
-        "You can compare two kinds of network — a **WaveNet** (dilated convolutions) and an **LSTM** "
-        "(a recurrent network) — on the same music. "
-        "Everything happens in this browser tab: no code, no installation."
+        "which note tends to come next, then composes new pieces one note at a time — a **WaveNet** "
+        "(dilated convolutions) or an **LSTM** (a recurrent network), side by side if you like. "
+        "No code, no installation."
     )
+    hear_it_now()  # first, so a phone shows the button without scrolling
+    st.subheader("Make your own")
     cols = st.columns(3)
     steps = [
         ("pages/dataset.py", "1 · Choose music", ":material/library_music:", "Pick Bach chorales or folk tunes, or upload your own MIDI files."),
@@ -37,6 +38,8 @@ def home() -> None:
             st.page_link(page, label=title, icon=icon)
             st.caption(text)
 
+
+def hear_it_now() -> None:
     st.subheader("Hear it now")
     entries = [e for e in studio.library() if e.bundled] or appui.library()
     entry = studio.default_entry(entries)
@@ -45,8 +48,6 @@ def home() -> None:
                 "preset takes about half a minute.")
         return
     appui.warm_bundled()
-    st.caption(f"Uses the pretrained model **{entry.run.name}** ({entry.run.summary.get('params', 0):,} "
-               f"parameters, trained on {studio.dataset_title(entry.run)}).")
     if st.button(":material/play_arrow: Generate a piece now", type="primary", key="home-generate"):
         try:
             with st.spinner("Composing… (the first piece also loads the model)"):
@@ -55,6 +56,8 @@ def home() -> None:
             st.session_state["home-piece"] = rendered
         except MusegenError as e:
             st.error(str(e))
+    st.caption(f"Uses the pretrained model **{entry.run.name}** ({entry.run.summary.get('params', 0):,} "
+               f"parameters, trained on {studio.dataset_title(entry.run)}).")
     rendered = st.session_state.get("home-piece")
     if rendered is not None:
         st.success(f"A new piece by **{rendered.run}** — seed {rendered.settings['seed']}. "
