@@ -45,8 +45,13 @@ def main(config, staging: Path, pieces, events, stop, samples: bool, resume: boo
             sampler.wake(event["epoch"])
 
     try:
+        import tensorflow as tf
+
         from .train import train
 
+        # A process of its own, so the seed train() sets is this job's alone; with deterministic ops
+        # the same seed and settings give the same model, as the Train page promises.
+        tf.config.experimental.enable_op_determinism()
         if resume and pieces is None and (Path(staging) / MUSIC).is_dir():
             pieces = kept_music(Path(staging), config)
         elif pieces is not None and not resume:

@@ -298,3 +298,18 @@ def test_the_disk_budget_evicts_the_least_recently_used_runs(tmp_path):
     deleted = disk.enforce(disk.visitor_runs(tmp_path), 900_000, protect=[runs[2]])
     assert deleted == [runs[0]] and runs[1].exists() and runs[2].exists()
     assert disk.enforce(disk.visitor_runs(tmp_path), 0) == []  # 0 = no budget
+
+
+def test_the_same_seed_and_settings_give_the_same_model(tmp_path, pieces):
+    """Two trainings at once, each in its worker: the seed is each job's own, the ops deterministic."""
+    import numpy as np
+
+    reg = jobs.Registry(AppLimits(max_concurrent_trainings=2), samples=False)
+    a = reg.submit(quick(epochs=2), tmp_path / "a", pieces=Loaded(pieces))
+    b = reg.submit(quick(epochs=2), tmp_path / "b", pieces=Loaded(pieces))
+    c = reg.submit(quick(epochs=2, seed=4), tmp_path / "c", pieces=Loaded(pieces))
+    runs = [reg.wait(j, timeout=180) for j in (a, b, c)]
+    assert all(r.state == "finished" for r in runs), [r.error for r in runs]
+    wa, wb, wc = (np.load(r.run_path / "weights.npz") for r in runs)
+    assert wa.files == wb.files and all(np.array_equal(wa[k], wb[k]) for k in wa.files)
+    assert not all(np.array_equal(wa[k], wc[k]) for k in wa.files)  # another seed, another model
