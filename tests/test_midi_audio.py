@@ -1,6 +1,7 @@
 """Piece → MIDI / MusicXML / SVG / audio with the real libraries and the real FluidSynth."""
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from collections import Counter
@@ -227,6 +228,108 @@ def test_missing_fluidsynth(tmp_path, monkeypatch):
     assert audio.check_audio() == audio.INSTALL_FLUIDSYNTH
     with pytest.raises(AudioError, match="FluidSynth is not installed"):
         audio.render(piece_to_midi_bytes(scale_piece()), tmp_path / "x.wav")
+
+
+def sox_levels(path) -> tuple[float, float]:
+    """Peak and RMS level (dBFS) of an audio file, as `sox FILE -n stats` reports them."""
+    out = subprocess.run(["sox", str(path), "-n", "stats"], capture_output=True, text=True, check=True).stderr
+    level = lambda name: float(re.search(rf"^{name} lev dB\s+(\S+)", out, re.M).group(1))  # noqa: E731
+    return level("Pk"), level("RMS")
+
+
+@pytest.fixture(scope="module")
+def composed() -> bytes:
+    """20 s of a bundled model's chorale on piano, the app's everyday material (rendered before
+    normalisation at a peak of -11 dBFS and an RMS of -28 dBFS)."""
+    from musegen.config import SampleConfig
+    from musegen.runs import Run
+    from musegen.sample import Composer
+
+    run = Run.load("assets/models/bach-wavenet")
+    return piece_to_midi_bytes(Composer(run).compose(SampleConfig(seconds=20, seed=1)).pieces[0])
+
+
+def db(amplitude: float) -> float:
+    return 20 * np.log10(max(amplitude, 1e-12))
+
+
+@needs_fluidsynth
+@pytest.mark.parametrize("fmt", ["wav", "ogg"])
+def test_render_is_normalised(tmp_path, composed, fmt):
+    """Issue 10: rendered audio was quiet. Every way to render gives a normal level, never clipped."""
+    out = audio.render(composed, tmp_path / f"piece.{fmt}")
+    (tmp_path / f"bytes.{fmt}").write_bytes(audio.render_bytes(composed, fmt=fmt, max_seconds=22))  # the app's way
+    for path in (out, tmp_path / f"bytes.{fmt}"):
+        stats = audio.audio_stats(path)
+        assert -3.0 <= db(stats["peak"]) <= -0.5, (path.name, db(stats["peak"]))
+        assert -24.0 < db(stats["rms"]) <= audio.MAX_RMS_DB + 0.3, (path.name, db(stats["rms"]))
+        assert 18 < stats["seconds"] < 20 + audio.RELEASE_SECONDS + 0.1
+        if shutil.which("sox"):
+            peak, rms = sox_levels(path)
+            assert -3.0 <= peak < 0 and -24.0 < rms, (path.name, peak, rms)
+    if fmt == "wav":  # exactly where it was put: nothing clipped
+        assert db(audio.audio_stats(out)["peak"]) == pytest.approx(audio.PEAK_DB, abs=0.01)
+
+
+@needs_fluidsynth
+def test_render_level_follows_the_music(tmp_path):
+    """The peak is set from the music, whatever FluidSynth's gain and however many voices; held
+    low-crest notes are held to an average level; a very soft piece is raised by at most
+    MAX_BOOST_DB; normalize=False leaves FluidSynth's level."""
+    def levels(piece, **kw) -> tuple[float, float]:
+        stats = audio.audio_stats(audio.render(piece_to_midi_bytes(piece), tmp_path / "x.wav", **kw))
+        return db(stats["peak"]), db(stats["rms"])
+
+    loud = Piece("loud", np.array([(0, 4.0, p, 120) for p in (36, 43, 48, 52, 55, 60, 64, 67, 72)], dtype=float),
+                 tempo=120, program=19)  # nine organ voices at velocity 120: near full scale as rendered
+    for piece, kw in ((scale_piece(), {}), (scale_piece(), {"gain": 0.3}), (loud, {}), (loud, {"gain": 2.0})):
+        assert levels(piece, **kw)[0] == pytest.approx(audio.PEAK_DB, abs=0.01), (piece.name, kw)
+    flute = Piece("flute", np.array([(2 * i, 2.0, 72 + i % 3, 80) for i in range(4)], dtype=float),
+                  tempo=120, program=73)
+    peak, rms = levels(flute)
+    assert rms == pytest.approx(audio.MAX_RMS_DB, abs=0.3) and peak < audio.PEAK_DB - 2
+    soft = scale_piece()
+    soft.notes[:, 3] = 25
+    raw_peak = levels(soft, normalize=False)[0]
+    assert raw_peak < -30  # as FluidSynth makes it
+    assert levels(soft)[0] == pytest.approx(raw_peak + audio.MAX_BOOST_DB, abs=0.05)
+
+
+@needs_fluidsynth
+def test_ogg_without_sox_or_ffmpeg_is_normalised(tmp_path, monkeypatch, composed):
+    """Without an encoder FluidSynth writes the Vorbis itself, at the gain the levelling found."""
+    which = shutil.which
+    monkeypatch.setattr(audio.shutil, "which", lambda name: None if name in ("sox", "ffmpeg") else which(name))
+    out = audio.render(composed, tmp_path / "piece.ogg")
+    monkeypatch.undo()
+    stats = audio.audio_stats(out)
+    assert out.read_bytes()[:4] == b"OggS"
+    assert -3.0 <= db(stats["peak"]) <= -0.5 and db(stats["rms"]) > -24.0
+
+
+def inaudible_midi() -> bytes:
+    """Notes, but nothing to hear: channel volume and expression at zero."""
+    score = symusic.Score(TPQ)
+    track = symusic.Track(program=0)
+    track.controls.extend([symusic.ControlChange(0, 7, 0), symusic.ControlChange(0, 11, 0)])
+    for i in range(8):
+        track.notes.append(symusic.Note(i * TPQ, TPQ, 60 + i, 90))
+    score.tracks.append(track)
+    return bytes(score.dumps_midi())
+
+
+@needs_fluidsynth
+@pytest.mark.parametrize("fmt", ["wav", "ogg"])
+def test_silence_is_not_amplified(tmp_path, fmt):
+    """Normalising must not blow up what is (nearly) silent into noise: FluidSynth renders these at
+    -140 dBFS, and 16-bit dither would be -90 dBFS; they come out silent. (A MIDI with no notes at
+    all is refused with "no notes", see test_render_errors.)"""
+    out = audio.render(inaudible_midi(), tmp_path / f"mute.{fmt}")
+    stats = audio.audio_stats(out)
+    assert stats["peak"] < 10 ** (-80 / 20) and stats["seconds"] < 5
+    whisper = Piece("whisper", np.array([(i, 1.0, 60 + i, 1) for i in range(4)], dtype=float), tempo=120)
+    out = audio.render(piece_to_midi_bytes(whisper), tmp_path / f"whisper.{fmt}")  # velocity 1: about -96 dBFS
+    assert audio.audio_stats(out)["peak"] < 10 ** (-60 / 20)
 
 
 @needs_fluidsynth
