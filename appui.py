@@ -15,7 +15,7 @@ import streamlit as st
 
 import re
 
-from musegen import jobs, studio, visitors
+from musegen import jobs, studio, text, visitors
 from musegen.saved_session import SavedSession
 from musegen.audio import check_audio
 from musegen.config import AppLimits, DataConfig
@@ -36,6 +36,53 @@ STATE_ICONS = {"queued": ":material/hourglass_top:", "running": ":material/model
 
 
 APP = Path(__file__).resolve().parent / "app.py"
+LANG = "ui-lang"  # session key: the language the visitor chose (kept across reloads); absent: the browser's
+LANG_PICK = "ui-lang-pick"  # the sidebar selector's own key
+
+
+# ---------------------------------------------------------------- the interface's language
+
+_last_lang = [text.DEFAULT]  # the language of the latest run, for a format_func called after it
+
+
+def lang() -> str:
+    """The interface language: the visitor's choice, else the browser's (st.context.locale).
+
+    Outside a script run (streamlit.testing calls a widget's format_func after the run ends; a
+    browser never does) there is no session to ask: the latest run's language answers."""
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    if get_script_run_ctx(suppress_warning=True) is None:
+        return _last_lang[0]
+    chosen = st.session_state.get(LANG)
+    if chosen not in text.LANGUAGES:
+        try:
+            chosen = text.language_of(st.context.locale)
+        except Exception:  # no browser behind this run
+            chosen = text.DEFAULT
+    _last_lang[0] = chosen
+    return chosen
+
+
+def tr(key: str, **values) -> str:
+    """The interface text for key in the current language (musegen.text)."""
+    return text.t(key, lang(), **values)
+
+
+def opt(group: str, value) -> str:
+    """An option value kept in English (the code compares it), as the current language shows it."""
+    return text.option(group, value, lang())
+
+
+def _language_chosen() -> None:
+    st.session_state[LANG] = st.session_state[LANG_PICK]
+
+
+def language_selector() -> None:
+    """A small "Language / 语言" selector; the choice is a kept setting (see KEPT)."""
+    st.session_state[LANG_PICK] = lang()
+    st.selectbox(text.t("app.language", lang()), list(text.LANGUAGES), key=LANG_PICK,
+                 format_func=text.LANGUAGES.get, on_change=_language_chosen)
 
 
 def through_app() -> None:
@@ -108,14 +155,14 @@ def open_share_link() -> None:
         return
     found = visitors.find_shared(token, studio.runs_dir())
     if found is None:
-        st.toast("That share link no longer works: its run was deleted or unshared.", icon=":material/link_off:")
+        st.toast(tr("side.share_gone"), icon=":material/link_off:")
     elif visitor() is not None and str(found) not in shared_paths():
         from musegen.files import atomic_write
 
         path = _shared_file()
         path.parent.mkdir(parents=True, exist_ok=True)
         atomic_write(path, json.dumps(shared_paths() + [str(found)]))
-        st.toast(f"**{found.name}** was shared with you: it is in your list of models.", icon=":material/link:")
+        st.toast(tr("side.shared", name=found.name), icon=":material/link:")
     st.query_params.pop("shared", None)
 
 
@@ -140,7 +187,7 @@ def limits() -> AppLimits:
     try:
         return AppLimits.from_env()
     except MusegenError as e:
-        st.error(f"Bad demo limits ({e}); using the defaults.")
+        st.error(tr("side.bad_limits", error=e))
         return AppLimits()
 
 
@@ -201,8 +248,7 @@ def audio_problem() -> str | None:
 def audio_notice(where=st) -> None:
     problem = audio_problem()
     if problem:
-        where.warning(f"**No audio on this machine.** {problem}. Piano rolls, scores and MIDI downloads still work.",
-                      icon=":material/volume_off:")
+        where.warning(tr("side.no_audio", problem=problem), icon=":material/volume_off:")
 
 
 def read_upload(name: str, data: bytes):
@@ -217,7 +263,7 @@ def read_upload(name: str, data: bytes):
     if key not in st.session_state:
         result = load_pieces([(name, data)], DataConfig(), cache_dir=False)
         if not result.pieces:
-            reason = result.report[0].reason if result.report else "it holds no usable music"
+            reason = result.report[0].reason if result.report else tr("piece.unusable")
             raise InputError(f"{name}: {reason}")
         st.session_state[key] = result.pieces[0]
     return st.session_state[key]
@@ -272,7 +318,7 @@ def keep_cache_in_budget() -> None:
 
 # Widget keys whose values are kept across reloads: the settings of every page (not buttons, not
 # uploads, not per-run or per-piece widgets).
-KEPT = re.compile(r"(ds-(source|builtin|cutoff|tokens)|tr-(base|kind|preset)|tr-\d+-.*-[a-z]+"
+KEPT = re.compile(r"(ui-lang|ds-(source|builtin|cutoff|tokens)|tr-(base|kind|preset)|tr-\d+-.*-[a-z]+"
                   r"|gen-(run|primer|primer-bars|keep-primer|unit|bars|seconds|time-signature|tempo|instrument"
                   r"|temperature|topk|topp|seed|lock|variations-n|key|scale|key-strength|range|guard|echo)"
                   r"|cmp-(preset|seconds|temperature|seed|runs|curves))")
@@ -309,7 +355,7 @@ def restore() -> None:
                 result = load_pieces(choice["files"], DataConfig(), cache_dir=False)
             st.session_state[DATASET] = {"label": choice["label"], "name": choice["name"], "result": result}
         except MusegenError as e:
-            st.toast(f"Your dataset could not be read again ({e}): choose it on the Dataset page.")
+            st.toast(tr("side.dataset_lost", error=e))
 
 
 def keep_settings() -> None:
@@ -329,40 +375,51 @@ def keep_settings() -> None:
         saved().save_settings({k: list(v) if isinstance(v, tuple) else v for k, v in memory.items()})
 
 
-def sidebar() -> None:
+def start() -> None:
+    """Before the navigation (its page titles are in the visitor's language): the kept session and
+    settings, the language among them."""
     if os.environ.get("MUSEGEN_WARM_DATASETS", "1") == "1":
         warm_datasets()
     restore()
     keep_settings()
+
+
+def dataset_label(data: dict) -> str:
+    """The chosen music's name in the current language (a built-in set's title is translated)."""
+    return opt("dataset", data["name"]) if data.get("name") else data["label"]
+
+
+def state_name(state: str) -> str:
+    return tr(f"state.{state}") if f"state.{state}" in text.CATALOGUE[text.DEFAULT] else state
+
+
+def sidebar() -> None:
+    start()  # again: a no-op when app.py did it before the navigation
     with st.sidebar:
+        language_selector()
         st.markdown("### :material/music_note: musegen")
-        st.caption("Teach a neural network some music, then let it compose.")
+        st.caption(tr("side.tagline"))
         data = current_dataset()
         if data:
             summary = data["result"].summary()
-            st.markdown(f"**Dataset:** {data['label']}  \n{summary['parsed']} pieces, {summary['notes']:,} notes")
+            st.markdown(tr("side.dataset", label=dataset_label(data), parsed=summary["parsed"], notes=summary["notes"]))
         else:
-            st.markdown("**Dataset:** none chosen yet (Train uses Bach chorales)")
+            st.markdown(tr("side.no_dataset"))
         job = my_job(st.session_state.get(JOB))
         if job is not None:
-            st.markdown(f"**Training:** {STATE_ICONS[job.state]} {job.name} — {job.state}")
+            st.markdown(tr("side.training", icon=STATE_ICONS[job.state], name=job.name, state=state_name(job.state)))
             if job.active:
                 st.progress(job.fraction)
         pieces = st.session_state.get(PIECES, [])
         if pieces:
-            st.markdown(f"**This session:** {len(pieces)} piece(s) composed")
+            st.markdown(tr("side.pieces", n=len(pieces)))
         audio_notice(st.sidebar)
         lim = limits()
-        with st.expander("Limits of this server"):
-            st.markdown(
-                f"- uploads up to **{lim.max_upload_mb} MB**\n"
-                f"- training up to **{lim.max_training_minutes:g} min** per run"
-                f"{' (no cap)' if not lim.max_training_minutes else ''}\n"
-                f"- **{lim.max_concurrent_trainings}** training(s) at a time; others queue\n"
-                f"- per visitor: **{lim.max_trainings_per_visitor}** training(s) running or waiting, "
-                f"the newest **{lim.max_runs_per_visitor}** runs kept\n"
-                f"- disk: **{lim.max_runs_mb:,} MB** for visitors' runs, **{lim.max_cache_mb:,} MB** for parsed "
-                "music; the least recently used go first")
+        with st.expander(tr("side.limits")):
+            st.markdown(tr("side.limits_body", upload_mb=lim.max_upload_mb, minutes=lim.max_training_minutes,
+                           nocap="" if lim.max_training_minutes else tr("side.nocap"),
+                           concurrent=lim.max_concurrent_trainings, trainings=lim.max_trainings_per_visitor,
+                           runs=lim.max_runs_per_visitor, runs_mb=lim.max_runs_mb, cache_mb=lim.max_cache_mb))
             operator_unlock()
         open_share_link()
         _set_cookie()
@@ -373,17 +430,17 @@ def operator_unlock() -> None:
     if visitor() is None or not os.environ.get(visitors.OPERATOR_ENV):
         return
     if st.session_state.get("operator"):
-        st.caption("Operator rights: you see and manage every visitor's runs and trainings.")
-        if st.button("Give up operator rights", key="op-lock"):
+        st.caption(tr("side.operator"))
+        if st.button(tr("side.operator_off"), key="op-lock"):
             st.session_state["operator"] = False
             st.rerun()
         return
-    password = st.text_input("Operator password", type="password", key="op-password")
+    password = st.text_input(tr("side.operator_password"), type="password", key="op-password")
     if password:
         if visitors.operator_password_ok(password):
             st.session_state["operator"] = True
             st.rerun()
-        st.error("Wrong password.")
+        st.error(tr("side.wrong_password"))
 
 
 def remember(rendered: studio.Rendered) -> None:
@@ -399,7 +456,7 @@ def player(rendered: studio.Rendered, key: str, roll_height: int = 220) -> None:
     piece = rendered.piece
     if rendered.audio:
         st.iframe(playhead_html(piece, rendered.audio, roll_height=roll_height),
-                  alt=f"Audio player and piano roll of {piece.name}")
+                  alt=tr("piece.alt", name=piece.name))
     else:
         fig = piano_roll(piece, title="")
         fig.update_layout(height=roll_height + 90, margin=dict(t=10))
@@ -412,14 +469,14 @@ def show_piece(rendered: studio.Rendered, key: str, score: bool = True, download
     if rendered.warning:
         st.warning(rendered.warning, icon=":material/repeat:")
     player(rendered, key)
-    st.caption(f"{piece.n_notes} notes · {piece.seconds:.0f} s · {piece.tempo:.0f} BPM"
-               + (" · click or drag on the roll to play from there" if rendered.audio else ""))
+    st.caption(tr("piece.caption", notes=piece.n_notes, seconds=piece.seconds, tempo=piece.tempo)
+               + (tr("piece.click") if rendered.audio else ""))
     if score:
         if rendered.musicxml is None and not rendered.svg:  # engraved after the player is on screen
-            with st.spinner("Engraving the score…"):
+            with st.spinner(tr("piece.engraving")):
                 studio.engrave(rendered)
         if rendered.svg:
-            with st.expander("Score", expanded=True):
+            with st.expander(tr("piece.score"), expanded=True):
                 for page in rendered.svg:
                     st.image(page, width="stretch")
     for note in rendered.notes:
@@ -429,26 +486,61 @@ def show_piece(rendered: studio.Rendered, key: str, score: bool = True, download
 
         cols = st.columns(4)
         name = studio.download_name(rendered)
-        cols[0].download_button(":material/download: MIDI", rendered.midi, f"{name}.mid", "audio/midi", key=f"mid-{key}",
+        cols[0].download_button(tr("piece.midi"), rendered.midi, f"{name}.mid", "audio/midi", key=f"mid-{key}",
                                 on_click="ignore")
         if rendered.audio:
-            cols[1].download_button(":material/download: Audio (ogg)", rendered.audio, f"{name}.ogg", "audio/ogg",
+            cols[1].download_button(tr("piece.ogg"), rendered.audio, f"{name}.ogg", "audio/ogg",
                                     key=f"ogg-{key}", on_click="ignore")
-            cols[2].download_button(":material/download: Audio (wav)", functools.partial(studio.wav_of, rendered),
+            cols[2].download_button(tr("piece.wav"), functools.partial(studio.wav_of, rendered),
                                     f"{name}.wav", "audio/wav", key=f"wav-{key}", on_click="ignore")
         if rendered.musicxml:
-            cols[3].download_button(":material/download: MusicXML", rendered.musicxml, f"{name}.musicxml",
+            cols[3].download_button(tr("piece.musicxml"), rendered.musicxml, f"{name}.musicxml",
                                     "application/vnd.recordare.musicxml+xml", key=f"xml-{key}", on_click="ignore")
 
 
 def run_choice(label: str, entries: list[studio.Entry], key: str, default=None, help=None):
     """A selectbox over the run library; returns the chosen Entry (or None when empty)."""
     if not entries:
-        st.info("No trained model here yet: train one on the **Train** page "
-                "(or run `make models` to build the bundled ones).")
+        st.info(tr("runs.none"))
         return None
     paths = [str(e.path) for e in entries]
     index = paths.index(str(default)) if default is not None and str(default) in paths else 0
     chosen = st.selectbox(label, paths, index=index, key=key, help=help,
-                          format_func=lambda p: entries[paths.index(p)].label)
+                          format_func=lambda p: entry_label(entries[paths.index(p)]))
     return entries[paths.index(chosen)]
+
+
+def run_dataset_title(run) -> str:
+    """studio.dataset_title in the current language (a built-in set's title is translated)."""
+    from musegen.sources import BUILTIN
+
+    name = run.config.data.dataset
+    return opt("dataset", name) if name in BUILTIN else studio.dataset_title(run)
+
+
+def kind_name(kind: str) -> str:
+    """A model kind as the pages name it (studio.MODEL_KINDS, in the current language)."""
+    shown = opt("kind", kind)
+    return studio.MODEL_KINDS.get(kind, kind) if shown == kind or lang() == text.DEFAULT else shown
+
+
+def scheme_name(scheme: str) -> str:
+    """A token scheme as the pages name it (studio.SCHEMES, in the current language)."""
+    shown = opt("scheme", scheme)
+    return studio.SCHEMES.get(scheme, scheme) if shown == scheme or lang() == text.DEFAULT else shown
+
+
+def entry_label(entry: studio.Entry) -> str:
+    """A run as the lists show it: studio's Entry.label, in the current language."""
+    if lang() == text.DEFAULT:
+        return entry.label
+    s = entry.run.summary
+    kind = kind_name(s.get("model", "")) if s.get("model") else "?"
+    return tr("runs.label", name=entry.run.name, kind=kind.split("（")[0].split(" (")[0],
+              loss=tr("runs.loss", loss=s["val_loss"]) if s.get("val_loss") is not None else "",
+              bundled=tr("runs.bundled") if entry.bundled else "")
+
+
+def source_name(source: str) -> str:
+    """Where a run's music came from (a built-in set's name, or an upload's label), as pages show it."""
+    return source if lang() == text.DEFAULT else opt("dataset", source)

@@ -10,10 +10,10 @@ from musegen.errors import MusegenError
 from musegen.plots import learning_curves, training_progress
 
 appui.through_app()
+tr = appui.tr
 
-st.title(":material/balance: Compare")
-st.caption("Which learns music better from the same data: a WaveNet or an LSTM? Compare their learning "
-           "curves, their numbers, and — most of all — listen.")
+st.title(tr("cmp.title"))
+st.caption(tr("cmp.caption"))
 
 entries = appui.library()
 paths = [str(e.path) for e in entries]
@@ -22,14 +22,13 @@ by_path = {str(e.path): e for e in entries}
 
 # ---------------------------------------------------------------- train both
 
-with st.expander("Train both with identical settings on this dataset"):
+with st.expander(tr("cmp.train_both")):
     data = appui.current_dataset()
-    label = data["label"] if data else "Bach chorales"
-    st.markdown(f"A WaveNet and an LSTM, same music (**{label}**), same split, same epochs and time budget. "
-                "They run one after the other when the server trains one model at a time.")
+    label = appui.dataset_label(data) if data else tr("cmp.bach")
+    st.markdown(tr("cmp.train_both_text", label=label))
     presets = list(studio.PRESETS)
-    preset = st.selectbox("Size", presets, key="cmp-preset")
-    if st.button(":material/play_arrow: Train both", key="cmp-train"):
+    preset = st.selectbox(tr("cmp.size"), presets, key="cmp-preset", format_func=lambda p: appui.opt("preset", p))
+    if st.button(tr("cmp.train"), key="cmp-train"):
         values = studio.PRESETS[preset]
         pieces = studio.first_files(data["result"], values["max_files"]) if data else None
         try:
@@ -53,18 +52,18 @@ with st.expander("Train both with identical settings on this dataset"):
             cols = st.columns(len(current))
             for col, job in zip(cols, current):
                 with col:
-                    st.markdown(f"**{job.name}** — {job.state}")
+                    st.markdown(tr("cmp.job", name=job.name, state=appui.state_name(job.state)))
                     if job.state == "queued":
-                        st.caption(f"Waiting: place {job.place} in the queue")
+                        st.caption(tr("cmp.waiting", place=job.place))
                     elif job.state == "running":
-                        st.progress(job.fraction, text=f"{job.message} · ETA {jobs.format_seconds(job.eta)}")
+                        st.progress(job.fraction, text=tr("cmp.eta", message=job.message, eta=jobs.format_seconds(job.eta)))
                     elif job.state == "failed":
                         st.error(job.error)
                     if job.history or job.batches["epoch"]:
                         fig = training_progress(job.batches, job.history, title=job.name)
                         st.plotly_chart(fig, key=f"cmp-live-{job.id}", width="stretch")
                     if job.active:
-                        st.button(":material/stop: Stop", key=f"cmp-stop-{job.id}", on_click=jobs.stop, args=(job.id,),
+                        st.button(tr("cmp.stop"), key=f"cmp-stop-{job.id}", on_click=jobs.stop, args=(job.id,),
                                   kwargs={"owner": appui.owner()})
 
         both()
@@ -73,7 +72,7 @@ with st.expander("Train both with identical settings on this dataset"):
 # ---------------------------------------------------------------- pick runs
 
 if not entries:
-    st.info("No runs yet: train some on the **Train** page, or use **Train both** above.")
+    st.info(tr("cmp.no_runs"))
     st.stop()
 
 wavenet = studio.default_entry(entries, "wavenet")
@@ -85,50 +84,49 @@ if len(just_trained) == 2 and st.session_state.get("cmp-picked-pair") != just_tr
     st.session_state["cmp-runs"] = just_trained
 if "cmp-runs" in st.session_state:  # a kept choice may name runs deleted since
     st.session_state["cmp-runs"] = [p for p in st.session_state["cmp-runs"] if p in by_path] or defaults
-chosen = st.multiselect("Runs to compare", paths, default=None if "cmp-runs" in st.session_state else defaults,
-                        key="cmp-runs", format_func=lambda p: by_path[p].label)
+chosen = st.multiselect(tr("cmp.runs"), paths, default=None if "cmp-runs" in st.session_state else defaults,
+                        key="cmp-runs", format_func=lambda p: appui.entry_label(by_path[p]))
 runs = [by_path[p].run for p in chosen]
 if not runs:
-    st.info("Pick at least one run.")
+    st.info(tr("cmp.pick"))
     st.stop()
 
 measured = None
 if len(runs) >= 2 and verdict.recorded_mismatch(runs):  # their own losses are not like for like: measure
-    with st.spinner("Measuring each model on the same held-out music (a few seconds, once)…"):
+    with st.spinner(tr("cmp.measuring")):
         measured = appui.measured_losses(tuple(str(r.path) for r in runs),
                                          tuple((r.path / "weights.npz").stat().st_mtime if (r.path / "weights.npz").exists()
                                                else 0.0 for r in runs), tuple(runs)) or None
 answer = verdict.compare(runs, measured)
 with st.container(border=True):
-    st.subheader("The answer")
+    st.subheader(tr("cmp.answer"))
     (st.success if answer.clear and not answer.warnings else st.info)(answer.headline)
     for warning in answer.warnings:
         st.warning(warning, icon=":material/warning:")
-    with st.expander("Why: the evidence"):
+    with st.expander(tr("cmp.why")):
         st.markdown("\n".join(f"- {line}" for line in answer.evidence))
-    st.caption("Then listen to both below: the numbers say which predicts better, your ears which you prefer.")
+    st.caption(tr("cmp.listen_both"))
 
 st.plotly_chart(learning_curves({r.name: r.history for r in runs}), key="cmp-curves", width="stretch")
 
 speeds = st.session_state.setdefault("cmp-speeds", {})
 st.dataframe([studio.run_row(r, speeds.get(str(r.path))) for r in runs], hide_index=True, width="stretch")
-st.caption("Parameters: size of the model. Best val loss / accuracy: on music held out from training "
-           "(lower loss, higher accuracy = better predictions). Generation speed appears after composing below.")
+st.caption(tr("cmp.table_caption"))
 
 
 # ---------------------------------------------------------------- listen side by side
 
-st.subheader("Listen side by side")
+st.subheader(tr("cmp.listen"))
 c1, c2, c3 = st.columns(3)
-seconds = c1.slider("Length (s)", 5, 60, 15, 5, key="cmp-seconds")
-temperature = c2.slider("Temperature", 0.0, 2.0, SampleConfig().temperature, 0.05, key="cmp-temperature")
-seed = c3.number_input("Seed (the same for all)", 0, 2**31 - 1, 7, key="cmp-seed")
-if st.button(":material/play_arrow: Compose one piece with each", type="primary", key="cmp-go"):
+seconds = c1.slider(tr("cmp.seconds"), 5, 60, 15, 5, key="cmp-seconds")
+temperature = c2.slider(tr("cmp.temperature"), 0.0, 2.0, SampleConfig().temperature, 0.05, key="cmp-temperature")
+seed = c3.number_input(tr("cmp.seed"), 0, 2**31 - 1, 7, key="cmp-seed")
+if st.button(tr("cmp.compose"), type="primary", key="cmp-go"):
     sample = SampleConfig(seconds=float(seconds), temperature=float(temperature), seed=int(seed))
     out = {}
     for r in runs[:4]:
         try:
-            with st.spinner(f"{r.name} is composing…"):
+            with st.spinner(tr("cmp.composing", name=r.name)):
                 out[str(r.path)] = studio.compose(appui.pool(), r, sample, score=False)
                 speeds[str(r.path)] = out[str(r.path)].tokens_per_s
         except MusegenError as e:
@@ -149,7 +147,6 @@ if shown:
 
 headline = studio.study_headline()
 if headline:
-    st.subheader("The study's answer")
-    st.caption("From the repository's benchmark study (read-only); the method and the full tables are in "
-               "`docs/study.md`.")
+    st.subheader(tr("cmp.study"))
+    st.caption(tr("cmp.study_caption"))
     st.dataframe(headline, hide_index=True, width="stretch")

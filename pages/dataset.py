@@ -12,25 +12,28 @@ from musegen.sources import MUSIC_EXTENSIONS, list_datasets, load_pieces
 from musegen.readers import format_bytes
 
 appui.through_app()
+tr = appui.tr
 
-st.title(":material/library_music: Dataset")
-st.caption("The music the model will learn from. Every file is checked; the ones that cannot be used "
-           "are listed with the reason, and never stop the others.")
+st.title(tr("ds.title"))
+st.caption(tr("ds.caption"))
 
 limits = appui.limits()
 file_limits = Limits()
-source = st.radio("Music", ["Built-in dataset", "Upload files"], horizontal=True, key="ds-source")
+source = st.radio(tr("ds.music"), ["Built-in dataset", "Upload files"], horizontal=True, key="ds-source",
+                  format_func=lambda o: appui.opt("source", o))
 
 if source == "Built-in dataset":
     datasets = {d["name"]: d for d in list_datasets()}
-    name = st.selectbox("Dataset", list(datasets), key="ds-builtin",
-                        format_func=lambda n: f"{datasets[n]['title']} ({datasets[n]['files']} files)")
-    st.caption(datasets[name]["description"])
-    if st.button("Load this dataset", type="primary", key="ds-load"):
-        bar = st.progress(0.0, text="Reading files…")
+    name = st.selectbox(tr("ds.dataset"), list(datasets), key="ds-builtin",
+                        format_func=lambda n: tr("ds.dataset_option", title=appui.opt("dataset", n),
+                                                 files=datasets[n]["files"]))
+    description = appui.opt("dataset_text", name)
+    st.caption(datasets[name]["description"] if description == name else description)
+    if st.button(tr("ds.load"), type="primary", key="ds-load"):
+        bar = st.progress(0.0, text=tr("ds.reading"))
 
         def progress(done, total, file):
-            bar.progress(done / max(1, total), text=f"Reading files… {done}/{total} {file}")
+            bar.progress(done / max(1, total), text=tr("ds.reading_file", done=done, total=total, file=file))
 
         try:
             result = appui.builtin_dataset(name, _progress=progress)
@@ -42,25 +45,24 @@ if source == "Built-in dataset":
 else:
     types = [e.lstrip(".") for e in MUSIC_EXTENSIONS] + ["zip"]
     uploads = st.file_uploader(
-        "MIDI files, scores, or a .zip of them", type=types, accept_multiple_files=True, key="ds-upload",
+        tr("ds.upload"), type=types, accept_multiple_files=True, key="ds-upload",
         max_upload_size=limits.max_upload_mb or None,
-        help="MIDI (.mid, .midi), MusicXML (.xml, .musicxml, .mxl), ABC, Humdrum, or a .zip holding them.")
-    st.caption(
-        f"Limits: {limits.max_upload_mb} MB per upload · {format_bytes(file_limits.max_file_bytes)} per music file · "
-        f"{file_limits.max_notes:,} notes and {file_limits.max_seconds / 60:.0f} min of music per file · "
-        f"a .zip may hold {file_limits.max_zip_members:,} files, {format_bytes(file_limits.max_zip_bytes)} unpacked.")
+        help=tr("ds.upload_help"))
+    st.caption(tr("ds.limits", upload_mb=limits.max_upload_mb, file_bytes=format_bytes(file_limits.max_file_bytes),
+                  notes=file_limits.max_notes, minutes=file_limits.max_seconds / 60,
+                  members=file_limits.max_zip_members, zip_bytes=format_bytes(file_limits.max_zip_bytes)))
     if uploads:
         signature = tuple((u.name, u.size) for u in uploads)
         if st.session_state.get("ds-upload-sig") != signature:
             too_big = [u.name for u in uploads if u.size > limits.max_upload_mb * 1_000_000]
             if too_big:
-                st.error(f"Too large (limit {limits.max_upload_mb} MB): {', '.join(too_big)}")
+                st.error(tr("ds.too_large", mb=limits.max_upload_mb, names=", ".join(too_big)))
             else:
                 try:
                     files = [(u.name, u.getvalue()) for u in uploads]
-                    with st.spinner("Reading your files…"):
+                    with st.spinner(tr("ds.reading_yours")):
                         result = load_pieces(files, DataConfig(), cache_dir=False)
-                    label = uploads[0].name if len(uploads) == 1 else f"{len(uploads)} uploaded files"
+                    label = uploads[0].name if len(uploads) == 1 else tr("ds.uploaded", n=len(uploads))
                     appui.choose_dataset(label, result, files=files)
                     st.session_state["ds-upload-sig"] = signature
                     st.rerun()  # repaint the sidebar too
@@ -70,61 +72,59 @@ else:
 
 data = appui.current_dataset()
 if not data:
-    st.info("Choose a dataset above (or skip this step: training uses the Bach chorales by default).")
+    st.info(tr("ds.choose"))
     st.stop()
 
 result = data["result"]
 summary = result.summary()
-st.subheader(f"{data['label']}")
+st.subheader(appui.dataset_label(data))
 cols = st.columns(5)
-cols[0].metric("Files", summary["files"])
-cols[1].metric("Parsed", summary["parsed"])
-cols[2].metric("Skipped", summary["skipped"])
-cols[3].metric("Notes", f"{summary['notes']:,}")
-cols[4].metric("Music", f"{summary['seconds'] / 60:.1f} min")
+cols[0].metric(tr("ds.files"), summary["files"])
+cols[1].metric(tr("ds.parsed"), summary["parsed"])
+cols[2].metric(tr("ds.skipped"), summary["skipped"])
+cols[3].metric(tr("ds.notes"), f"{summary['notes']:,}")
+cols[4].metric(tr("ds.music_metric"), tr("ds.minutes", minutes=summary["seconds"] / 60))
 if result.skipped:
-    st.warning(f"{len(result.skipped)} file(s) skipped: " + "; ".join(
+    st.warning(tr("ds.skipped_files", n=len(result.skipped)) + "; ".join(
         f"{r.name} ({r.reason})" for r in result.skipped[:5]) + ("…" if len(result.skipped) > 5 else ""))
-with st.expander("Per-file report", expanded=summary["files"] <= 20):
+with st.expander(tr("ds.report"), expanded=summary["files"] <= 20):
     st.dataframe(studio.report_rows(result), hide_index=True, width="stretch")
 
 left, right = st.columns(2)
 left.plotly_chart(pitch_histogram(result.pieces), key="ds-pitch", width="stretch")
 right.plotly_chart(duration_histogram(result.pieces), key="ds-dur", width="stretch")
 
-st.subheader("Rare tokens")
-st.caption("The article's tokens are notes and chords; a vocabulary keeps only those seen at least "
-           "*cutoff* times (the article used 50). Move the slider to see what would be dropped.")
+st.subheader(tr("ds.rare"))
+st.caption(tr("ds.rare_caption"))
 counts_key = f"ds-counts-{id(result)}"
 if counts_key not in st.session_state:
     for key in [k for k in st.session_state if str(k).startswith("ds-counts-")]:
         del st.session_state[key]
     st.session_state[counts_key] = studio.token_frequencies(result.pieces)
 counts = st.session_state[counts_key]
-cutoff = st.slider("Rare-token cutoff", 0, 200, 50, key="ds-cutoff",
-                   help="Tokens seen fewer times than this are dropped from the vocabulary (notes scheme).")
+cutoff = st.slider(tr("ds.cutoff"), 0, 200, 50, key="ds-cutoff", help=tr("ds.cutoff_help"))
 preview = studio.cutoff_preview(counts, cutoff)
-st.markdown(f"**{len(preview['dropped'])}** of {preview['tokens']} tokens would be dropped — "
-            f"{preview['dropped_occurrences']:,} occurrences, {preview['share']:.1%} of the music.")
+st.markdown(tr("ds.dropped_summary", dropped=len(preview["dropped"]), tokens=preview["tokens"],
+               occurrences=preview["dropped_occurrences"], share=preview["share"]))
 st.plotly_chart(token_counts(counts, cutoff), key="ds-tokens", width="stretch")
 if preview["dropped"]:
-    st.caption("Dropped: " + ", ".join(f"{t} ×{n}" for t, n in list(preview["dropped"].items())[:40])
+    st.caption(tr("ds.dropped") + ", ".join(f"{t} ×{n}" for t, n in list(preview["dropped"].items())[:40])
                + (" …" if len(preview["dropped"]) > 40 else ""))
 
-st.subheader("Listen to one file")
+st.subheader(tr("ds.listen"))
 names = [p.name for p in result.pieces]
-chosen = st.selectbox("Piece", names, key="ds-preview")
+chosen = st.selectbox(tr("ds.piece"), names, key="ds-preview")
 piece = result.pieces[names.index(chosen)]
 preview_key = ("ds-rendered", data["label"], chosen)
 if st.session_state.get("ds-rendered-key") != preview_key:
-    with st.spinner("Rendering…"):
+    with st.spinner(tr("ds.rendering")):
         st.session_state["ds-rendered"] = studio.render_piece(piece, score=False, max_seconds=60)
     st.session_state["ds-rendered-key"] = preview_key
 rendered = st.session_state["ds-rendered"]
 if rendered.audio:
     st.audio(rendered.audio, format="audio/ogg")
     if piece.seconds > 60:
-        st.caption("Audio preview: the first minute.")
+        st.caption(tr("ds.first_minute"))
 st.plotly_chart(piano_roll(piece), key="ds-roll", width="stretch")
 for note in rendered.notes:
     st.caption(note)
