@@ -440,6 +440,33 @@ EN = {
     "cmp.study": "The study's answer",
     "cmp.study_caption": "From the repository's benchmark study (read-only); the method and the full tables are in "
                          "`docs/study.md`.",
+
+    # ------------------------------------------------------------ compare: the plain answer (musegen/verdict.py)
+    'verdict.mismatch_windows': 'they were validated on windows of different lengths ({low} and {high} tokens), so one heard more context than the other',
+    'verdict.mismatch_pieces': 'they were validated on different pieces',
+    'verdict.pick_two': 'Pick two trained runs (a WaveNet and an LSTM) to get an answer.',
+    'verdict.other_music': 'These runs learnt from different music, so their losses cannot be compared: pick runs trained on the same dataset (Train both does that).',
+    'verdict.not_alike': "These runs' own losses cannot be set side by side: {why}. They need measuring on the same held-out music, and that music is not here (it was an upload): compare runs trained with Train both, which share everything.",
+    'verdict.other_tokens': 'These runs read the music as different tokens, so their losses are not on the same scale: pick runs with the same token scheme.',
+    'verdict.too_short': '{name} trained for only {epochs} epoch(s): too short to judge. Train it longer (the Small or Full size) before trusting the answer.',
+    'verdict.improving': '{name} was still improving when it stopped: with more time it would do better, so this answer may change.',
+    'verdict.noise_seeds': 'the spread between runs of the same model with other seeds is about {noise:.3f}',
+    'verdict.noise_jitter': "with one run of each, the only measure of noise is how much a run's loss moved over its last epochs: {noise:.3f} (runs with other seeds usually differ more: train each twice with another seed to be sure)",
+    'verdict.early': 'Too early to tell: the runs are too short to judge. So far the {best} is ahead by {gap:.3f}, but a few epochs decide little: train both longer (the same size for each).',
+    'verdict.winner': 'The {best} predicts held-out music better on this data: its average surprise at each next note is {gap:.3f} lower (it gives the right note {pct:.0f} % more probability), well beyond the noise.',
+    'verdict.so_far': 'So far the {best} predicts held-out music better ({gap:.3f} lower loss, beyond the noise), but see the warnings before trusting it.',
+    'verdict.no_winner': 'No clear winner: the {best} is ahead by {gap:.3f}, which is within the noise. On this data they predict the music about equally well; listen to both.',
+    'verdict.how_measured': 'held-out loss measured on the same pieces',
+    'verdict.how_recorded': 'validation loss',
+    'verdict.run_line': '{label}: {how} {loss:.3f}, validation accuracy {accuracy:.1%}, after {epochs} epochs ({time})',
+    'verdict.noise': 'Noise: {text}.',
+    'verdict.explain': 'Validation loss is measured on pieces the model never trained on: lower means it expected the real next note more. Accuracy is how often its first guess was right.',
+    'verdict.measured': 'Measured for this answer on the same held-out pieces (up to {pieces}, each from its first note, {tokens} tokens at most), because {why}.',
+    'verdict.not_like_for_like': 'the recorded losses were not like for like',
+    'verdict.speed': 'Training took {fast_time} for {fast} and {slow_time} for {slow}; both compose a piece in well under a second, so speed is no reason to choose here.',
+    'verdict.time_unknown': 'time unknown',
+    'verdict.minutes': '{n:.1f} min',
+    'verdict.seconds': '{n:.0f} s',
 }
 
 ZH = {
@@ -828,6 +855,33 @@ ZH = {
     "cmp.composing": "{name} 正在作曲…",
     "cmp.study": "研究的结论",
     "cmp.study_caption": "来自本仓库的基准研究（只读）；方法和完整表格见 `docs/study.md`。",
+
+    # ------------------------------------------------------------ compare: the plain answer (musegen/verdict.py)
+    'verdict.mismatch_windows': '它们的验证窗口长度不同（{low} 与 {high} 个 token），其中一个听到的上下文更多',
+    'verdict.mismatch_pieces': '它们是在不同的乐曲上验证的',
+    'verdict.pick_two': '选择两个训练好的模型（一个 WaveNet 和一个 LSTM）即可得到结论。',
+    'verdict.other_music': '这些模型学习的是不同的音乐，损失无法相比：请选择在同一数据集上训练的模型（“同时训练两者”正是如此）。',
+    'verdict.not_alike': '这些模型各自记录的损失不能直接对比：{why}。需要在同一份留出的音乐上重新测量，但那份音乐不在这里（它是上传的）：请比较用“同时训练两者”训练的模型，它们的一切条件都相同。',
+    'verdict.other_tokens': '这些模型把音乐读成了不同的 token，损失不在同一尺度上：请选择使用相同 token 方案的模型。',
+    'verdict.too_short': '{name} 只训练了 {epochs} 轮：太短，无法判断。请先训练更久（“小”或“完整”规模），再相信这个结论。',
+    'verdict.improving': '{name} 停止时仍在进步：多训练一些时间会更好，所以这个结论可能会变。',
+    'verdict.noise_seeds': '同一模型换用其他随机种子时，各次训练之间的差异约为 {noise:.3f}',
+    'verdict.noise_jitter': '每种模型只有一次训练，唯一的噪声度量是一次训练在最后几轮中损失的波动：{noise:.3f}（换用其他种子的训练通常差异更大：为确定起见，请用另一个种子把两者各训练一次）',
+    'verdict.early': '现在下结论还太早：训练太短，无法判断。目前 {best} 领先 {gap:.3f}，但几轮训练说明不了什么：请把两者都训练得更久（规模相同）。',
+    'verdict.winner': '在这份数据上，{best} 对留出音乐的预测更好：它对每个下一个音的平均“意外程度”低 {gap:.3f}（给正确音符的概率高 {pct:.0f}%），明显超出噪声。',
+    'verdict.so_far': '目前 {best} 对留出音乐的预测更好（损失低 {gap:.3f}，超出噪声），但请先看看下面的提醒再相信它。',
+    'verdict.no_winner': '没有明显的赢家：{best} 领先 {gap:.3f}，仍在噪声范围内。在这份数据上两者预测音乐的能力差不多；请两个都听一听。',
+    'verdict.how_measured': '在同一批乐曲上测得的留出损失',
+    'verdict.how_recorded': '验证损失',
+    'verdict.run_line': '{label}：{how} {loss:.3f}，验证准确率 {accuracy:.1%}，训练 {epochs} 轮（{time}）',
+    'verdict.noise': '噪声：{text}。',
+    'verdict.explain': '验证损失是在模型从未训练过的乐曲上测得的：越低说明它越能预料到真正的下一个音。准确率是它第一猜测猜中的比例。',
+    'verdict.measured': '为得出这个结论，在同一批留出乐曲上重新测量（最多 {pieces} 首，每首从第一个音开始，最多 {tokens} 个 token），因为{why}。',
+    'verdict.not_like_for_like': '记录下来的损失并非同等条件',
+    'verdict.speed': '{fast} 训练用时 {fast_time}，{slow} 用时 {slow_time}；两者生成一首曲子都远不到一秒，所以速度不是选择的理由。',
+    'verdict.time_unknown': '用时未知',
+    'verdict.minutes': '{n:.1f} 分钟',
+    'verdict.seconds': '{n:.0f} 秒',
 }
 
 CATALOGUE = {"en": EN, "zh": ZH}

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .text import t
+
 NAMES = {"wavenet": "WaveNet", "lstm": "LSTM", "simple-wavenet": "simple WaveNet"}
 MIN_EPOCHS = 3
 
@@ -38,16 +40,16 @@ def val_loss(run, measured: dict | None = None) -> float | None:
     return float(value) if value is not None and math.isfinite(value) else None
 
 
-def recorded_mismatch(runs: list) -> str | None:
+def recorded_mismatch(runs: list, lang: str = "en") -> str | None:
     """Why the losses the runs recorded while training cannot be set side by side, or None.
     Validation windows of other lengths give the models other amounts of context."""
     windows = {r.config.data.window for r in runs}
     if len(windows) > 1:
-        return ("they were validated on windows of different lengths "
-                f"({' and '.join(str(w) for w in sorted(windows))} tokens), so one heard more context than the other")
+        low, high = sorted(windows)[0], sorted(windows)[-1]
+        return t("verdict.mismatch_windows", lang, low=low, high=high)
     splits = {tuple(sorted(r.data.get("val_files") or [])) for r in runs}
     if len(splits) > 1:
-        return "they were validated on different pieces"
+        return t("verdict.mismatch_pieces", lang)
     return None
 
 
@@ -106,36 +108,32 @@ def label(run) -> str:
     return f"{NAMES.get(kind_of(run), kind_of(run))} ({run.name})"
 
 
-def compare(runs: list, measured: dict | None = None) -> Verdict:
+def compare(runs: list, measured: dict | None = None, lang: str = "en") -> Verdict:
     """The plain answer for the runs picked (two or more; runs of one kind count as seeds).
     measured: {run name: held-out loss} from ``measure``, the fair yardstick when the runs' own
-    validation losses cannot be set side by side (``recorded_mismatch``)."""
+    validation losses cannot be set side by side (``recorded_mismatch``). lang: the catalogue's
+    language of the sentences (musegen/text.py)."""
+    say = lambda key, **values: t(f"verdict.{key}", lang, **values)  # noqa: E731
     val = lambda r: val_loss(r, measured)  # noqa: E731
     scored = [r for r in runs if val(r) is not None]
     if len(scored) < 2:
-        return Verdict("Pick two trained runs (a WaveNet and an LSTM) to get an answer.")
+        return Verdict(say("pick_two"))
     warnings, too_short = [], False
     if len({r.config.data.dataset for r in scored}) > 1:
-        return Verdict("These runs learnt from different music, so their losses cannot be compared: pick runs "
-                       "trained on the same dataset (Train both does that).",
+        return Verdict(say("other_music"),
                        warnings=[f"{r.name}: {r.config.data.dataset}" for r in scored])
-    mismatch = recorded_mismatch(scored)
+    mismatch = recorded_mismatch(scored, lang)
     if mismatch and not measured:
-        return Verdict(f"These runs' own losses cannot be set side by side: {mismatch}. They need measuring on the "
-                       "same held-out music, and that music is not here (it was an upload): compare runs trained "
-                       "with Train both, which share everything.")
+        return Verdict(say("not_alike", why=mismatch))
     if len({r.config.tokenizer.scheme for r in scored}) > 1:
-        return Verdict("These runs read the music as different tokens, so their losses are not on the same "
-                       "scale: pick runs with the same token scheme.",
-                       warnings=[f"{r.name}: {r.config.tokenizer.scheme} tokens" for r in scored])
+        return Verdict(say("other_tokens"),
+                       warnings=[f"{r.name}: {r.config.tokenizer.scheme}" for r in scored])
     for r in scored:
         if (r.summary.get("epochs") or 0) < MIN_EPOCHS:
             too_short = True
-            warnings.append(f"{r.name} trained for only {r.summary.get('epochs')} epoch(s): too short to judge. "
-                            "Train it longer (the Small or Full size) before trusting the answer.")
+            warnings.append(say("too_short", name=r.name, epochs=r.summary.get("epochs")))
         elif still_improving(r):
-            warnings.append(f"{r.name} was still improving when it stopped: with more time it would do better, "
-                            "so this answer may change.")
+            warnings.append(say("improving", name=r.name))
 
     by_kind: dict[str, list] = {}
     for r in scored:
@@ -152,52 +150,41 @@ def compare(runs: list, measured: dict | None = None) -> Verdict:
     seeds = [float(np.std([val(r) for r in rs], ddof=1)) for rs in groups.values() if len(rs) >= 2]
     if seeds:
         noise = float(np.mean(seeds))
-        noise_text = f"the spread between runs of the same model with other seeds is about {noise:.3f}"
+        noise_text = say("noise_seeds", noise=noise)
     else:
         noise = max(wander(r) for rs in groups.values() for r in rs)
-        noise_text = (f"with one run of each, the only measure of noise is how much a run's loss moved over its "
-                      f"last epochs: {noise:.3f} (runs with other seeds usually differ more: train each twice "
-                      "with another seed to be sure)")
+        noise_text = say("noise_jitter", noise=noise)
     clear = gap > 2 * noise and gap > 0.01
     name = lambda k: NAMES.get(k, k) if k in by_kind and len(by_kind) > 1 else k  # noqa: E731
     pct = 100 * (math.exp(gap) - 1)  # the real next note's (geometric mean) probability, that much higher
     if too_short:
-        headline = (f"Too early to tell: the runs are too short to judge. So far the {name(best)} is ahead by "
-                    f"{gap:.3f}, but a few epochs decide little: train both longer (the same size for each).")
+        headline = say("early", best=name(best), gap=gap)
         clear = False
     elif clear and not warnings:
-        headline = (f"The {name(best)} predicts held-out music better on this data: its average surprise at each "
-                    f"next note is {gap:.3f} lower (it gives the right note {pct:.0f} % more probability), "
-                    "well beyond the noise.")
+        headline = say("winner", best=name(best), gap=gap, pct=pct)
     elif clear:
-        headline = (f"So far the {name(best)} predicts held-out music better ({gap:.3f} lower loss, beyond the "
-                    "noise), but see the warnings before trusting it.")
+        headline = say("so_far", best=name(best), gap=gap)
     else:
-        headline = (f"No clear winner: the {name(best)} is ahead by {gap:.3f}, which is within the noise. On this "
-                    "data they predict the music about equally well; listen to both.")
+        headline = say("no_winner", best=name(best), gap=gap)
 
-    how = "held-out loss measured on the same pieces" if measured else "validation loss"
-    evidence = [f"{label(r)}: {how} {val(r):.3f}, validation accuracy "
-                f"{(r.summary.get('val_accuracy') or 0):.1%}, after {r.summary.get('epochs')} epochs "
-                f"({_seconds(r.summary.get('seconds'))})" for r in scored]
-    evidence.append(f"Noise: {noise_text}.")
-    evidence.append("Validation loss is measured on pieces the model never trained on: lower means it "
-                    "expected the real next note more. Accuracy is how often its first guess was right.")
+    how = say("how_measured") if measured else say("how_recorded")
+    evidence = [say("run_line", label=label(r), how=how, loss=val(r), accuracy=r.summary.get("val_accuracy") or 0,
+                    epochs=r.summary.get("epochs"), time=_seconds(r.summary.get("seconds"), lang)) for r in scored]
+    evidence.append(say("noise", text=noise_text))
+    evidence.append(say("explain"))
     if measured:
-        evidence.append(f"Measured for this answer on the same held-out pieces (up to {MEASURE_PIECES}, each from its "
-                        f"first note, {MEASURE_TOKENS} tokens at most), because "
-                        f"{recorded_mismatch(scored) or 'the recorded losses were not like for like'}.")
+        evidence.append(say("measured", pieces=MEASURE_PIECES, tokens=MEASURE_TOKENS,
+                            why=recorded_mismatch(scored, lang) or say("not_like_for_like")))
     fast = min(scored, key=lambda r: r.summary.get("seconds") or math.inf)
     slow = max(scored, key=lambda r: r.summary.get("seconds") or 0)
     if fast is not slow and fast.summary.get("seconds") and slow.summary.get("seconds"):
-        evidence.append(f"Training took {_seconds(fast.summary['seconds'])} for {fast.name} and "
-                        f"{_seconds(slow.summary['seconds'])} for {slow.name}; both compose a piece in well under "
-                        "a second, so speed is no reason to choose here.")
+        evidence.append(say("speed", fast_time=_seconds(fast.summary["seconds"], lang), fast=fast.name,
+                            slow_time=_seconds(slow.summary["seconds"], lang), slow=slow.name))
     return Verdict(headline, evidence, warnings, winner=best if clear else None, clear=clear)
 
 
-def _seconds(value) -> str:
+def _seconds(value, lang: str = "en") -> str:
     if not value:
-        return "time unknown"
+        return t("verdict.time_unknown", lang)
     value = float(value)
-    return f"{value / 60:.1f} min" if value >= 120 else f"{value:.0f} s"
+    return t("verdict.minutes", lang, n=value / 60) if value >= 120 else t("verdict.seconds", lang, n=value)

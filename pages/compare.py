@@ -97,7 +97,7 @@ if len(runs) >= 2 and verdict.recorded_mismatch(runs):  # their own losses are n
         measured = appui.measured_losses(tuple(str(r.path) for r in runs),
                                          tuple((r.path / "weights.npz").stat().st_mtime if (r.path / "weights.npz").exists()
                                                else 0.0 for r in runs), tuple(runs)) or None
-answer = verdict.compare(runs, measured)
+answer = verdict.compare(runs, measured, appui.lang())
 with st.container(border=True):
     st.subheader(tr("cmp.answer"))
     (st.success if answer.clear and not answer.warnings else st.info)(answer.headline)

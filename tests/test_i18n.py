@@ -205,15 +205,10 @@ def test_generate_in_chinese():
 
 
 def test_compare_in_chinese():
-    from musegen import studio, verdict
-
     at = open_zh("pages/compare.py")
     assert at.title[0].value.endswith("比较")
-    answer = verdict.compare([e.run for e in studio.library()][:2])
-    # verdict.compare's headline, warnings and evidence (musegen/verdict.py) are English this round
-    out = [answer.headline, *answer.warnings, "\n".join(f"- {line}" for line in answer.evidence)]
-    texts = check_chinese(at, out)
-    assert "结论" in texts
+    texts = check_chinese(at)  # the plain answer too (musegen/verdict.py speaks through the catalogue)
+    assert "结论" in texts and "太早" in " ".join(texts)  # the tiny runs: too early to tell
 
 
 # ---------------------------------------------------------------- English unchanged, the selector
