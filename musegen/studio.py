@@ -241,18 +241,21 @@ def tokens_per_bar(pieces: list[Piece], tokenizer_config: TokenizerConfig | None
     return sum(len(tok.piece_tokens(p)) for p in chosen) / bars if bars else float("nan")
 
 
-def context_text(config: RunConfig, per_bar: float) -> str:
+def context_text(config: RunConfig, per_bar: float, lang: str = "en") -> str:
     """What the model can hear at once, in bars of this music: "512 tokens ≈ 9 bars"."""
     from .models import receptive_field
+    from .text import t
 
     window = config.data.window
     field_ = receptive_field(config.model) or window
     seen = min(field_, window) if config.model.kind != "lstm" else window
     bars = seen / per_bar if per_bar == per_bar and per_bar > 0 else float("nan")
-    told = (f"≈ {bars:.0f} bar{'s' if round(bars) != 1 else ''} of this music" if bars == bars
-            else "bars unknown")
-    what = "trained on windows of" if config.model.kind == "lstm" else "hears"
-    return f"The model {what} {seen} tokens ({told})."
+    if bars != bars:
+        told = t("context.bars_unknown", lang)
+    else:
+        told = t("context.bar" if round(bars) == 1 else "context.bars", lang, bars=bars)
+    what = "context.lstm" if config.model.kind == "lstm" else "context.hears"
+    return t(what, lang, tokens=seen, told=told)
 
 
 def first_files(loaded, n: int):

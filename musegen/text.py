@@ -467,6 +467,13 @@ EN = {
     'verdict.time_unknown': 'time unknown',
     'verdict.minutes': '{n:.1f} min',
     'verdict.seconds': '{n:.0f} s',
+
+    # ------------------------------------------------------------ train: what the model hears (studio.context_text)
+    'context.hears': 'The model hears {tokens} tokens ({told}).',
+    'context.lstm': 'The model trained on windows of {tokens} tokens ({told}).',
+    'context.bar': '≈ {bars:.0f} bar of this music',
+    'context.bars': '≈ {bars:.0f} bars of this music',
+    'context.bars_unknown': 'bars unknown',
 }
 
 ZH = {
@@ -882,6 +889,13 @@ ZH = {
     'verdict.time_unknown': '用时未知',
     'verdict.minutes': '{n:.1f} 分钟',
     'verdict.seconds': '{n:.0f} 秒',
+
+    # ------------------------------------------------------------ train: what the model hears (studio.context_text)
+    'context.hears': '模型一次能听到 {tokens} 个 token（{told}）。',
+    'context.lstm': '模型在 {tokens} 个 token 的窗口上训练（{told}）。',
+    'context.bar': '约为这份音乐的 {bars:.0f} 小节',
+    'context.bars': '约为这份音乐的 {bars:.0f} 小节',
+    'context.bars_unknown': '小节数未知',
 }
 
 CATALOGUE = {"en": EN, "zh": ZH}

@@ -227,7 +227,7 @@ with st.expander(tr("train.advanced"), expanded=False):
 config = studio.build_config((data["name"] or "upload") if data else "bach", kind, v, scheme=scheme,
                              min_count=int(st.session_state.get("ds-cutoff", 50)), seed=int(seed),
                              early_stopping=int(patience), transpose=int(transpose), base=base)
-st.caption(studio.context_text(config, appui.tokens_per_bar(data, config.tokenizer)))
+st.caption(studio.context_text(config, appui.tokens_per_bar(data, config.tokenizer), appui.lang()))
 running_here = sum(1 for j in jobs.list_jobs() if j.state == "running")
 if running_here >= lim.max_concurrent_trainings and not busy:
     st.caption(tr("train.busy", n=running_here))
