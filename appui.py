@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import runpy
 import sys
 import threading
@@ -13,15 +14,13 @@ from pathlib import Path
 
 import streamlit as st
 
-import re
-
 from musegen import jobs, studio, text, visitors
-from musegen.saved_session import SavedSession
 from musegen.audio import check_audio
 from musegen.config import AppLimits, DataConfig
 from musegen.errors import MusegenError
 from musegen.playhead import playhead_html
 from musegen.plots import piano_roll
+from musegen.saved_session import SavedSession
 
 DATASET = "dataset"  # session key: {"label", "name" (built-in) or None, "result": LoadResult}
 PIECES = "pieces"  # session key: list of studio.Rendered made this session (newest last)
