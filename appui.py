@@ -392,6 +392,22 @@ def state_name(state: str) -> str:
     return tr(f"state.{state}") if f"state.{state}" in text.CATALOGUE[text.DEFAULT] else state
 
 
+def sidebar_training(job_id: str, live: bool) -> None:
+    """The watched training in the sidebar, repainted every second while it runs (alone: a
+    fragment), so its bar moves with the page's instead of waiting for the next full run."""
+
+    @st.fragment(run_every=1.0 if live else None)
+    def status():
+        job = my_job(job_id)
+        if job is None:
+            return
+        st.markdown(tr("side.training", icon=STATE_ICONS[job.state], name=job.name, state=state_name(job.state)))
+        if job.active:
+            st.progress(job.fraction)
+
+    status()
+
+
 def sidebar() -> None:
     start()  # again: a no-op when app.py did it before the navigation
     with st.sidebar:
@@ -406,9 +422,7 @@ def sidebar() -> None:
             st.markdown(tr("side.no_dataset"))
         job = my_job(st.session_state.get(JOB))
         if job is not None:
-            st.markdown(tr("side.training", icon=STATE_ICONS[job.state], name=job.name, state=state_name(job.state)))
-            if job.active:
-                st.progress(job.fraction)
+            sidebar_training(job.id, job.active)
         pieces = st.session_state.get(PIECES, [])
         if pieces:
             st.markdown(tr("side.pieces", n=len(pieces)))
