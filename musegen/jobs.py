@@ -469,6 +469,7 @@ class Registry:
     def _keep_checkpoint(self, job: Job, why: str) -> None:
         """The worker (or the server) died mid-training: keep the best checkpoint as a run that
         Resume continues; only the epoch in progress is lost."""
+        from .runs import Run
         from .train import checkpoint_summary
 
         staging = self._staging(job.out)
@@ -487,7 +488,7 @@ class Registry:
             return
         self._publish(job, staging)
         job.state, job.stopped_by = "interrupted", "interrupted"
-        job.history = _history_of(job.run_path) or job.history
+        job.history = Run.load(job.run_path).history or job.history  # the epochs the files say, not the events
         job.message = f"{why} {summary['stop_reason']}"
 
     def _on_event(self, job_id: str, event: dict) -> None:
@@ -526,16 +527,6 @@ class Registry:
             if "note" in sample:
                 job.sample_note = sample["note"]
             job.sampling = False
-
-
-def _history_of(path: Path) -> dict:
-    """A run folder's epoch history (the truth after a worker died between two progress events)."""
-    import json
-
-    try:
-        return json.loads((Path(path) / "history.json").read_text())
-    except (OSError, ValueError):
-        return {}
 
 
 def _wait_for_exit(pid: int | None, timeout: float = 10.0) -> None:

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -67,3 +69,21 @@ def trained_run(tmp_path_factory, pieces):
     from musegen.train import train
 
     return train(tiny_config("wavenet"), tmp_path_factory.mktemp("runs") / "tiny-wavenet", pieces=Loaded(pieces))
+
+
+def musegen(*args, timeout=600, **env):
+    """The command line in a subprocess, as a person runs it (extra environment variables in env)."""
+    return subprocess.run([sys.executable, "-m", "musegen.cli", *map(str, args)], capture_output=True, text=True,
+                          timeout=timeout, env={**os.environ, **env})
+
+
+def refused(result, *words) -> str:
+    """The one line a refusal prints; fails unless it is exit code 1, no traceback, one clean line
+    naming `words`."""
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("musegen: "), result.stderr
+    for word in words:
+        assert word in lines[0], lines[0]
+    return lines[0]

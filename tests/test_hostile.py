@@ -9,33 +9,16 @@ import os
 import shutil
 import struct
 import subprocess
-import sys
 
 import numpy as np
 import pytest
 import symusic
 
-from conftest import make_piece
+from conftest import make_piece, musegen, refused
 from musegen.audio import _cap_midi, audio_stats, check_audio
 from musegen.errors import InputError
 from musegen.midi import piece_to_midi_bytes, write_midi
 from musegen.readers import read_file_bytes
-
-
-def musegen(*args, timeout=60, **env):
-    return subprocess.run([sys.executable, "-m", "musegen.cli", *map(str, args)], capture_output=True, text=True,
-                          timeout=timeout, env={**os.environ, **env})
-
-
-def refused(result, *words) -> str:
-    """The one line a refusal prints; fails unless it is one clean line naming `words`."""
-    assert result.returncode == 1, result.stderr
-    assert "Traceback" not in result.stderr, result.stderr
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("musegen: "), result.stderr
-    for word in words:
-        assert word in lines[0], lines[0]
-    return lines[0]
 
 
 @pytest.fixture

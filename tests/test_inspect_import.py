@@ -7,13 +7,11 @@ the session's tiny trained run, then damaged in one way each.
 import hashlib
 import io
 import json
-import subprocess
-import sys
 import zipfile
 
 import pytest
 
-from conftest import make_piece, tiny_config
+from conftest import make_piece, musegen, refused, tiny_config
 from musegen.errors import InputError, ModelError
 from musegen.midi import piece_to_midi_bytes
 from musegen.runs import MANIFEST, Run, import_run, zip_run
@@ -25,22 +23,6 @@ BAD = {  # file → what its line must say
     "readme.txt": "readme.txt: not a MIDI or score file (.txt)",
 }
 ESCAPED = "evil\x1b[2Jname.mid"  # a name that would clear the screen if printed raw
-
-
-def musegen(*args, timeout=600):
-    return subprocess.run([sys.executable, "-m", "musegen.cli", *map(str, args)], capture_output=True, text=True,
-                          timeout=timeout)
-
-
-def refused(result, *words) -> str:
-    """One clean line on stderr, exit code 1, no traceback."""
-    assert result.returncode == 1, result.stderr
-    assert "Traceback" not in result.stderr, result.stderr
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("musegen: "), result.stderr
-    for word in words:
-        assert word in lines[0], lines[0]
-    return lines[0]
 
 
 @pytest.fixture(scope="module")
