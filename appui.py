@@ -319,7 +319,7 @@ def keep_cache_in_budget() -> None:
 # uploads, not per-run or per-piece widgets).
 KEPT = re.compile(r"(ui-lang|ds-(source|builtin|cutoff|tokens)|tr-(base|kind|preset)|tr-\d+-.*-[a-z]+"
                   r"|gen-(run|primer|primer-bars|keep-primer|unit|bars|seconds|time-signature|tempo|instrument"
-                  r"|temperature|topk|topp|seed|lock|variations-n|key|scale|key-strength|range|guard|echo)"
+                  r"|temperature|rhythm|topk|topp|seed|lock|variations-n|key|scale|key-strength|range|guard|echo)"
                   r"|cmp-(preset|seconds|temperature|seed|runs|curves))")
 
 

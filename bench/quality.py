@@ -8,6 +8,7 @@ Everything is measured against real music with the same code on both sides:
    beat chords that are triads or sevenths, bars repeated, key stability), pitch-statistics overlap
    (mgeval), collapsed pieces, and the longest passage copied verbatim from the training data.
    Real against real (the held-out excerpts split in two) is the yardstick for the overlap.
+   **Rhythm temperature.** The same at three temperatures for the timing tokens alone.
 2. **Fine-tuning.** Ten pieces of music the bundled models never saw (Palestrina), a 60-second
    budget: starting from the bundled Bach WaveNet against starting from scratch, three seeds each,
    compared on validation loss.
@@ -18,7 +19,7 @@ Everything is measured against real music with the same code on both sides:
 
     python -m bench.quality                 everything (~25 min on two cores)
     QUALITY_QUICK=1 python -m bench.quality fewer pieces and epochs (a smoke run)
-    QUALITY_ONLY=bundled,context,finetune,schemes   some sections only (the others are kept from the last run)
+    QUALITY_ONLY=bundled,rhythm,context,finetune,schemes   some sections only (the others are kept from the last run)
 
 Results go to docs/quality/results.json (committed); docs/quality.md is written from it.
 """
@@ -69,13 +70,14 @@ def excerpt(piece, seconds: float, rng):
     return cut
 
 
-def generate(run, n: int, seconds: float, first_seed: int = 0):
-    """n pieces at the default settings, each from its own seed (so its own real opening)."""
+def generate(run, n: int, seconds: float, first_seed: int = 0, **settings):
+    """n pieces at the default settings (or these), each from its own seed (so its own real opening)."""
     from musegen.config import SampleConfig
     from musegen.sample import Composer
 
     composer = Composer(run)
-    comps = [composer.compose(SampleConfig(seconds=seconds, seed=seed)) for seed in range(first_seed, first_seed + n)]
+    comps = [composer.compose(SampleConfig(seconds=seconds, seed=seed, **settings))
+             for seed in range(first_seed, first_seed + n)]
     return [c.pieces[0] for c in comps], [c.ids[0] for c in comps]
 
 
@@ -165,6 +167,34 @@ def bundled_section(folder: Path) -> list[dict]:
         log(f"quality: {run.name} ({run.config.tokenizer.scheme})")
         loaded = load_pieces(run.config.data.dataset, run.config.data)
         rows.append(judge(run, loaded))
+    return rows
+
+
+# ---------------------------------------------------------------- rhythm temperature
+
+
+RHYTHM_TEMPERATURES = [0.8, 1.0, 1.2]  # 0.8 = the pitches' temperature: one temperature for all
+
+
+def rhythm_section(folder: Path) -> list[dict]:
+    """The bundled models at the default settings but for the timing tokens' temperature: what it
+    does to the pulse (on-beat onsets) and to the harmony, against the same held-out excerpts."""
+    from musegen import metrics
+    from musegen.runs import list_runs
+    from musegen.sources import load_pieces
+
+    rows = []
+    for run in sorted(list_runs(folder), key=lambda r: r.name):
+        loaded = load_pieces(run.config.data.dataset, run.config.data)
+        _, val_pieces, _ = metrics.split_pieces(run, loaded.pieces, strict=False)
+        rng = np.random.default_rng(0)
+        real = [excerpt(p, SECONDS, rng) for p in val_pieces]
+        rows.append({"run": run.name, "rhythm_temperature": None, "side": "real", **metrics.structure_summary(real)})
+        for rhythm in RHYTHM_TEMPERATURES:
+            log(f"quality: {run.name}, rhythm temperature {rhythm}")
+            pieces, _ = generate(run, N_PIECES, SECONDS, rhythm_temperature=rhythm)
+            rows.append({"run": run.name, "rhythm_temperature": rhythm, "side": "generated",
+                         **metrics.structure_summary(pieces), "overlap": metrics.compare_sets(real, pieces)["overlap"]})
     return rows
 
 
@@ -337,7 +367,9 @@ def write_report(results: dict) -> Path:
              "measured by the same code (`musegen.metrics`)."]
     sampling = results["settings"].get("sampling")
     if sampling:
-        lines.append(f"Default settings: temperature {sampling['temperature']:g}, top-p {sampling['top_p']:g}, "
+        rhythm = sampling.get("rhythm_temperature")
+        lines.append(f"Default settings: temperature {sampling['temperature']:g}"
+                     + (f" (timing tokens {rhythm:g})" if rhythm is not None else "") + f", top-p {sampling['top_p']:g}, "
                      f"repetition guard {'on' if sampling['repetition_guard'] else 'off'}, bar echo "
                      f"{sampling['bar_echo']:g} (README, *Generation*).")
     lines.append("")
@@ -372,6 +404,18 @@ def write_report(results: dict) -> Path:
             lines.append("")
     for name in results.get("rolls", []):
         lines.append(f"![{name}](quality/{name})")
+    if results.get("rhythm"):
+        rows = [{**r, "label": "real" if r["side"] == "real" else f"rhythm T {r['rhythm_temperature']:g}"}
+                for r in results["rhythm"]]
+        lines += ["", "## Rhythm temperature", "",
+                  f"The bundled models at the default settings but for the temperature of the timing tokens (bar "
+                  f"lines, positions, durations); the pitches stay at {sampling['temperature']:g}, so the "
+                  f"{sampling['temperature']:g} rows are one temperature for every token. {results['settings']['pieces']} "
+                  "pieces each, against the same held-out excerpts.", "",
+                  markdown_table(rows, [("run", "model", ""), ("label", "", ""), ("on_beat_share", "on-beat onsets", ".2f"),
+                                        ("beat_chord_fit", "beat chords triad/7th", ".2f"),
+                                        ("bar_repetition", "bars repeated", ".2f"), ("key_stability", "key stability", ".2f"),
+                                        ("overlap", "overlap with real", ".2f")])]
     if results.get("context"):
         lines += ["", "## Context in bars", "",
                   "What the default WaveNet hears at once (its receptive field, also the training window), in bars of "
@@ -422,7 +466,8 @@ def main() -> None:
     defaults = SampleConfig()
     results["settings"] = {"pieces": N_PIECES, "seconds": SECONDS, "finetune_budget": FINETUNE_BUDGET,
                            "scheme_epochs": SCHEME_EPOCHS, "quick": QUICK, "seed_sets": SEED_SETS,
-                           "sampling": {"temperature": defaults.temperature, "top_p": defaults.top_p,
+                           "sampling": {"temperature": defaults.temperature,
+                                        "rhythm_temperature": defaults.rhythm_temperature, "top_p": defaults.top_p,
                                         "repetition_guard": defaults.repetition_guard, "bar_echo": defaults.echo}}
     OUT.mkdir(parents=True, exist_ok=True)
     if not only or "bundled" in only:
@@ -432,6 +477,8 @@ def main() -> None:
             results["before"] = bundled_section(Path(os.environ["QUALITY_BEFORE"]))
             for row in results["before"]:
                 row.pop("_pieces", None)
+    if not only or "rhythm" in only:
+        results["rhythm"] = rhythm_section(ASSETS)
     if not only or "context" in only:
         results["context"] = context_section()
     if not only or "finetune" in only:

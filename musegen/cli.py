@@ -246,7 +246,8 @@ def cmd_generate(args) -> dict:
     for target in (args.out, args.musicxml, args.audio):
         if target:
             check_writable(Path(target))
-    sample = SampleConfig(length=args.length, seconds=args.seconds, temperature=args.temperature, top_k=args.top_k,
+    sample = SampleConfig(length=args.length, seconds=args.seconds, temperature=args.temperature,
+                          rhythm_temperature=args.rhythm_temperature, top_k=args.top_k,
                           top_p=args.top_p, seed=args.seed, variations=args.variations,
                           primer="file" if Path(args.primer).suffix else args.primer,
                           primer_tokens=args.primer_tokens, primer_bars=args.primer_bars, keep_primer=args.keep_primer,
@@ -500,6 +501,10 @@ def parser() -> argparse.ArgumentParser:
     ge.add_argument("--length", type=int, default=s.length, help=f"tokens to generate (default {s.length})" + span('length'))
     ge.add_argument("--seconds", type=float, default=0.0, help="generate this many seconds of music instead" + span('seconds'))
     ge.add_argument("--temperature", type=float, default=s.temperature, help="0 = greedy argmax (the article)" + span('temperature'))
+    ge.add_argument("--rhythm-temperature", type=float, default=s.rhythm_temperature,
+                    help=f"temperature of the timing tokens (bar lines, positions, durations; default "
+                         f"{s.rhythm_temperature:g}: the data's rhythm, while --temperature sets the pitches)"
+                         + span('rhythm_temperature'))
     ge.add_argument("--top-k", type=int, default=0, help="sample among the k likeliest tokens (0 = off)" + span('top_k'))
     ge.add_argument("--top-p", type=float, default=s.top_p, help=f"nucleus sampling threshold (default {s.top_p:g}; 1 = off)" + span('top_p'))
     ge.add_argument("--seed", type=int, help="same seed, same music")

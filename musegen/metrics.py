@@ -799,8 +799,10 @@ def evaluate(run, pieces: list[Piece] | None = None, *, n_pieces: int = 8, lengt
     train_ids = [tokenizer.encode(p) for p in train_pieces]
     index = TrainingIndex(train_ids, [p.name for p in train_pieces])
     # One piece per seed, each from its own real primer (a batch would share one primer). Plain
-    # sampling, no steering rules (no guard, no bar echo): this measures the model itself.
-    compositions = [composer.compose(SampleConfig(length=length, temperature=temperature, top_p=top_p,
+    # sampling (one temperature for every token), no steering rules (no guard, no bar echo): this
+    # measures the model itself.
+    compositions = [composer.compose(SampleConfig(length=length, temperature=temperature,
+                                                  rhythm_temperature=max(temperature, 0.05), top_p=top_p,
                                                   seed=seed + i, primer="random", repetition_guard=False, echo=0.0))
                     for i in range(n_pieces)]
     generated_ids = [c.ids[0] for c in compositions]

@@ -22,17 +22,17 @@ from .errors import MusegenError
 
 @dataclass
 class Sampling:
-    temperature: float = 1.0  # 0 = greedy argmax
+    temperature: float | np.ndarray = 1.0  # 0 = greedy argmax; or one temperature per token
     top_k: int = 0  # 0 = off
     top_p: float = 1.0  # 1 = off
     seed: int = 0
 
 
 def filter_logits(logits: np.ndarray, temperature: float, top_k: int, top_p: float) -> np.ndarray:
-    """Temperature, then keep the top-k and the smallest set whose probability reaches top_p (a
+    """Temperature (one, or one per token), then keep the top-k and the smallest set whose probability reaches top_p (a
     token as likely as the last one kept is kept too). Thresholds, not index shuffles: this runs
     once per token."""
-    logits = logits / max(temperature, 1e-6)
+    logits = logits / np.maximum(temperature, 1e-6)
     if top_k <= 0 and top_p >= 1.0:
         return logits  # nothing to cut
     keep = np.ones(logits.shape, bool)
@@ -51,7 +51,7 @@ def filter_logits(logits: np.ndarray, temperature: float, top_k: int, top_p: flo
 
 def choose(logits: np.ndarray, sampling: Sampling, rng: np.random.Generator) -> np.ndarray:
     """One token per row: the argmax when greedy, else a draw from the filtered distribution."""
-    if sampling.temperature <= 0.0:
+    if np.all(np.asarray(sampling.temperature) <= 0.0):
         return logits.argmax(-1)
     filtered = filter_logits(logits, sampling.temperature, sampling.top_k, sampling.top_p)
     # Gumbel-max: the argmax of logits plus Gumbel noise is an exact draw from their softmax.
@@ -299,7 +299,7 @@ class Composer:
         rules = self.rules(sample, heard if heard.n_notes else None, primer, signature, remarks)
         ids, speed = self.generator.generate(
             np.repeat(primer[None], max(1, sample.variations), axis=0), n_new,
-            Sampling(sample.temperature, sample.top_k, sample.top_p, seed), rules=rules,
+            Sampling(self.temperatures(sample), sample.top_k, sample.top_p, seed), rules=rules,
             token_quarters=tok.token_quarters(bar), max_quarters=max_quarters)
         stem = f"{Path(piece.name).stem}-continued" if piece is not None else self.run.name
         pieces = []
@@ -319,6 +319,16 @@ class Composer:
             pieces.append(out)
         return Composition(pieces, ids, primer, seed, speed, [describe(rule) for rule in rules if describe(rule)],
                            remarks)
+
+    def temperatures(self, sample) -> float | np.ndarray:
+        """One temperature, or one per token when timing tokens have their own (greedy stays
+        greedy: the article's argmax)."""
+        if sample.temperature <= 0 or sample.rhythm_temperature == sample.temperature:
+            return sample.temperature
+        timing = self.tokenizer.timing_mask()
+        if not timing.any():
+            return sample.temperature
+        return np.where(timing, sample.rhythm_temperature, sample.temperature).astype(np.float32)
 
     def takeover(self, primer: np.ndarray, heard) -> float:
         """Where the model's music begins, in quarters from the start of the output: the bar line

@@ -433,7 +433,8 @@ def compose_variations(pool: ComposerPool, run, sample: SampleConfig, n: int = 1
     from .sample import collapse_warning
 
     composition = pool.get(run).compose(replace(sample, variations=max(1, int(n))), piece=piece)
-    settings = {"seed": composition.seed, "temperature": sample.temperature, "top_k": sample.top_k,
+    settings = {"seed": composition.seed, "temperature": sample.temperature,
+                "rhythm_temperature": sample.rhythm_temperature, "top_k": sample.top_k,
                 "top_p": sample.top_p, "seconds": sample.seconds,
                 "primer": "your MIDI" if piece is not None else sample.primer, "steering": composition.steering}
     out = []

@@ -328,6 +328,9 @@ EN = {
     "gen.temperature_help": "Low: safe and repetitive (0 = always the likeliest note). High: surprising.",
     "gen.topk": "Top-k (0 = off)",
     "gen.topk_help": "Choose only among the k likeliest next tokens.",
+    "gen.rhythm": "Rhythm temperature",
+    "gen.rhythm_help": "The temperature of when notes fall and how long they last; Temperature above sets which "
+                       "notes. 1.0 keeps the music's own rhythm; lower makes it squarer, higher looser.",
     "gen.topp": "Top-p",
     "gen.topp_help": "Choose among the likeliest tokens that together hold this much probability (1 = off).",
     "gen.seed": "Seed",
@@ -754,6 +757,9 @@ ZH = {
     "gen.temperature_help": "低：稳妥而重复（0 = 总选最可能的音）。高：出人意料。",
     "gen.topk": "Top-k（0 = 关闭）",
     "gen.topk_help": "只在最可能的 k 个下一个词元中选择。",
+    "gen.rhythm": "节奏温度",
+    "gen.rhythm_help": "决定音符落在何处、持续多久的温度；上面的“温度”决定选哪些音。1.0 保留音乐本身的节奏；"
+                       "更低更方正，更高更松散。",
     "gen.topp": "Top-p",
     "gen.topp_help": "在概率合计达到此值的最可能词元中选择（1 = 关闭）。",
     "gen.seed": "随机种子",

@@ -30,6 +30,9 @@ PAD, BOS, EOS = "<pad>", "<bos>", "<eos>"
 SPECIALS = [PAD, BOS, EOS]
 PITCH_CLASSES = ["C", "C#", "D", "E-", "E", "F", "F#", "G", "G#", "A", "B-", "B"]
 NOTE_NAME = re.compile(r"^([A-G][#-]?)(-?\d+)$")
+# Tokens that say when a note sounds and for how long, not which note: sampled at the rhythm
+# temperature (SampleConfig.rhythm_temperature). Ours, and MidiTok's names for the same.
+TIMING_PREFIXES = ("Bar", "Pos_", "Dur_", "Shift_", "Position_", "Duration_", "TimeShift_")
 
 
 class Tokenizer:
@@ -89,6 +92,11 @@ class Tokenizer:
     def token_pitches(self) -> list[tuple[int, ...]]:
         """The MIDI pitches each token sounds (none for time, part and special tokens)."""
         return [(int(t[6:]),) if t.startswith("Pitch_") else () for t in self.vocab]
+
+    def timing_mask(self) -> np.ndarray:
+        """Which tokens are timing (bar lines, positions, durations, time shifts); none in the
+        article's scheme, where a token is only a note or a chord."""
+        return np.array([t.startswith(TIMING_PREFIXES) for t in self.vocab])
 
     def token_quarters(self, bar_quarters: float = 4.0) -> np.ndarray:
         """How far each token moves the clock, in quarter notes (to stop after N seconds)."""

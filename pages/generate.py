@@ -111,6 +111,8 @@ with left:
 with right:
     temperature = st.slider(tr("gen.temperature"), 0.0, 2.0, SampleConfig().temperature, 0.05, key="gen-temperature",
                             help=tr("gen.temperature_help"))
+    rhythm = st.slider(tr("gen.rhythm"), 0.5, 1.5, SampleConfig().rhythm_temperature, 0.05, key="gen-rhythm",
+                       disabled=temperature == 0, help=tr("gen.rhythm_help"))
     top_k = st.slider(tr("gen.topk"), 0, 100, 0, key="gen-topk", help=tr("gen.topk_help"))
     top_p = st.slider(tr("gen.topp"), 0.1, 1.0, SampleConfig().top_p, 0.05, key="gen-topp", help=tr("gen.topp_help"))
     c1, c2 = st.columns([2, 1], vertical_alignment="bottom")
@@ -141,8 +143,8 @@ go = st.button(tr("gen.compose"), type="primary", key="gen-go", on_click=draw_se
                disabled=primer_kind.startswith("My MIDI") and primer_piece is None)
 if go:
     n = int(n_variations or 1)
-    sample = SampleConfig(seconds=float(seconds), bars=int(bars), temperature=float(temperature), top_k=int(top_k),
-                          top_p=float(top_p), seed=int(seed), primer="none" if primer_kind == "Nothing" else "random",
+    sample = SampleConfig(seconds=float(seconds), bars=int(bars), temperature=float(temperature),
+                          rhythm_temperature=float(rhythm), top_k=int(top_k), top_p=float(top_p), seed=int(seed), primer="none" if primer_kind == "Nothing" else "random",
                           primer_bars=int(primer_bars), keep_primer=bool(keep_primer), time_signature=time_signature,
                           tempo=float(tempo), program=INSTRUMENTS.get(instrument),
                           key=studio.key_setting(tonic, mode), key_strength=float(strength),

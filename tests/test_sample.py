@@ -142,3 +142,31 @@ def test_composer_writes_pieces_from_a_run(trained_run, pieces):
     body = cont.primer[len(head):]
     assert np.array_equal(cont.primer[:len(head)], head) and 0 < len(body) <= 48
     assert tok.vocab[body[0]] == "Bar"  # the end of the piece in whole bars
+
+
+def test_timing_tokens_are_drawn_at_their_own_temperature(trained_run, pieces):
+    """The rhythm temperature applies to bar lines, positions and durations only: the pitches keep
+    the temperature, and a draw follows each token's own softmax."""
+    from musegen.config import TokenizerConfig
+    from musegen.sample import choose
+    from musegen.tokens import make_tokenizer
+
+    tok = trained_run.tokenizer
+    timing = tok.timing_mask()
+    assert all(timing[tok.index[t]] for t in ("Bar", "Pos_0", "Pos_12", "Dur_12"))
+    assert not any(timing[tok.index[t]] for t in ("Pitch_60", "Part_0", "TimeSig_4/4"))
+    temps = Composer(trained_run).temperatures(SampleConfig(temperature=0.5, rhythm_temperature=1.3))
+    assert np.all(temps[timing] == np.float32(1.3)) and np.all(temps[~timing] == np.float32(0.5))
+    assert Composer(trained_run).temperatures(SampleConfig(temperature=0.0)) == 0.0  # greedy stays greedy
+    notes = make_tokenizer(TokenizerConfig(scheme="notes", min_count=1)).fit(pieces)
+    assert len(notes) > 10 and not notes.timing_mask().any()  # the article's tokens are all notes
+    rich = make_tokenizer(TokenizerConfig(scheme="rich"))
+    assert rich.timing_mask()[rich.index["Shift_1"]] and not rich.timing_mask()[rich.index["Pitch_60"]]
+
+    # Tokens 0, 1 timing at T = 2, tokens 2, 3 pitches at T = 0.5, all from the logits log(.3, .2, .3, .2).
+    logits = np.repeat(np.log([[0.3, 0.2, 0.3, 0.2]]), 20_000, axis=0)
+    drawn = np.bincount(choose(logits, Sampling(np.array([2, 2, 0.5, 0.5]), seed=5), np.random.default_rng(5)),
+                        minlength=4)
+    assert drawn[0] / drawn[1] == pytest.approx(1.5 ** 0.5, rel=0.06)
+    assert drawn[2] / drawn[3] == pytest.approx(1.5 ** 2, rel=0.06)
+
