@@ -368,8 +368,8 @@ def write_report(results: dict) -> Path:
     sampling = results["settings"].get("sampling")
     if sampling:
         rhythm = sampling.get("rhythm_temperature")
-        lines.append(f"Default settings: temperature {sampling['temperature']:g}"
-                     + (f" (timing tokens {rhythm:g})" if rhythm is not None else "") + f", top-p {sampling['top_p']:g}, "
+        lines.append(f"Default settings: temperature {sampling['temperature']:.1f}"
+                     + (f" (timing tokens {rhythm:.1f})" if rhythm is not None else "") + f", top-p {sampling['top_p']:g}, "
                      f"repetition guard {'on' if sampling['repetition_guard'] else 'off'}, bar echo "
                      f"{sampling['bar_echo']:g} (README, *Generation*).")
     lines.append("")
@@ -405,7 +405,7 @@ def write_report(results: dict) -> Path:
     for name in results.get("rolls", []):
         lines.append(f"![{name}](quality/{name})")
     if results.get("rhythm"):
-        rows = [{**r, "label": "real" if r["side"] == "real" else f"rhythm T {r['rhythm_temperature']:g}"}
+        rows = [{**r, "label": "real" if r["side"] == "real" else f"rhythm T {r['rhythm_temperature']:.1f}"}
                 for r in results["rhythm"]]
         lines += ["", "## Rhythm temperature", "",
                   f"The bundled models at the default settings but for the temperature of the timing tokens (bar "
