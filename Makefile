@@ -6,7 +6,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PACKAGES := fluidsynth fluid-soundfont-gm sox libsox-fmt-all
 TEST_APT_PACKAGES := chromium
 
-.PHONY: run test bench quality study setup sysdeps test-sysdeps models clean lock
+.PHONY: run test bench quality study setup sysdeps test-sysdeps models datasets clean lock
 
 # Localhost only unless HOST says otherwise (make run HOST=0.0.0.0 serves the local network); no
 # file watcher (it would watch .venv too): restart to see code changes, or add DEV=1.
@@ -66,6 +66,11 @@ setup: sysdeps $(VENV)/.installed
 # Rebuild the bundled pretrained runs in assets/models/ (documented in the README).
 models: setup
 	$(PY) -m musegen.bundled
+
+# Rebuild the pre-parsed built-in datasets in assets/datasets/ (after changing how files are parsed,
+# bumping CACHE_VERSION or upgrading music21): a fresh install reads them instead of parsing for minutes.
+datasets: setup
+	$(PY) -m musegen.sources --ship
 
 clean:
 	rm -rf $(VENV) .pytest_cache tests/output

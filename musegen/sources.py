@@ -12,8 +12,15 @@ other files down. Only when *no* file is usable does it raise :class:`InputError
 - Hostile input is refused cheaply: file size before reading, zip member count / total size / compression ratio / unsafe
   paths from the central directory before decompressing. Zips are read in memory, never
   extracted to disk.
-- Parsed datasets are cached on disk as one ``.npz`` per content key (no pickle), written
+- Parsed datasets are cached on disk as one compressed ``.npz`` per content key (no pickle), written
   atomically; not when a file ran out of time or crashed its worker (the busy server may be to blame).
+- The built-in datasets at their default settings (what the app and ``musegen train --dataset NAME``
+  ask for) also come pre-parsed in ``assets/datasets/NAME-KEY.npz``, read when the user's cache
+  misses, so a fresh install has them in well under a second instead of minutes (Palestrina).
+  Same key, same format: other settings, corpus files or parser versions miss and parse as usual.
+  Rebuild them after changing the parsing (and bumping CACHE_VERSION) or upgrading music21:
+  ``python -m musegen.sources --ship [NAME…]`` (``make datasets``). ``MUSEGEN_SHIPPED_CACHE=0``
+  ignores them (to time or test a cold parse).
 """
 from __future__ import annotations
 
@@ -25,12 +32,15 @@ import json
 import math
 import os
 import posixpath
+import shutil
 import sys
+import tempfile
 import time
 import types
 import zipfile
 from collections import deque
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
@@ -52,7 +62,9 @@ from .readers import (
     short_error,
 )
 
-CACHE_VERSION = 3  # 2: parts, time signatures and keys; 3: absurd tempos refused
+CACHE_VERSION = 4  # 2: parts, time signatures and keys; 3: absurd tempos refused; 4: compressed, by column
+SHIPPED_DIR = Path(__file__).resolve().parent.parent / "assets" / "datasets"  # pre-parsed built-in sets
+SHIPPED_ENV = "MUSEGEN_SHIPPED_CACHE"  # "0": ignore SHIPPED_DIR
 
 # Files are parsed in worker processes (see _parse_all). One more worker costs ~0.2 s to start
 # (~1 s with music21), so it pays only for many score files (music21: ~0.05-0.2 s each); MIDI
@@ -617,6 +629,7 @@ def _cache_key(items: list[_Item], early: list[FileReport], parts: str, drums: b
                limits: Limits) -> str:
     payload = {
         "version": CACHE_VERSION,
+        "readers": _reader_versions(),
         "parts": parts,
         "drums": drums,
         "max_files": max_files,
@@ -627,6 +640,37 @@ def _cache_key(items: list[_Item], early: list[FileReport], parts: str, drums: b
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
 
+@lru_cache(maxsize=1)
+def _reader_versions() -> dict[str, str]:
+    """The parsers' versions, part of the key: a new music21 may read the same file differently.
+    From the installed metadata (milliseconds), without importing music21 (half a second)."""
+    from importlib import metadata
+
+    versions = {}
+    for package in ("music21", "symusic"):
+        try:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            versions[package] = ""
+    return versions
+
+
+def _user_cache_path(cache_dir, key: str) -> Path | None:
+    if cache_dir is False:
+        return None
+    root = Path(cache_dir) if cache_dir not in (None, "") else default_cache_dir()
+    return root / f"pieces-{key[:32]}.npz"
+
+
+def _shipped_path(source, key: str) -> Path | None:
+    """Where a built-in dataset's pre-parsed cache for this key would be shipped."""
+    if os.environ.get(SHIPPED_ENV, "").strip() == "0":
+        return None
+    if not isinstance(source, (str, Path)) or str(source) not in BUILTIN:
+        return None
+    return SHIPPED_DIR / f"{source}-{key[:32]}.npz"
+
+
 def _save_cache(path: Path, pieces: list[Piece], report: list[FileReport]) -> None:
     notes = np.concatenate([p.notes for p in pieces]) if pieces else np.zeros((0, N_COLUMNS))
     offsets = np.cumsum([0] + [p.n_notes for p in pieces]).astype(np.int64)
@@ -635,30 +679,33 @@ def _save_cache(path: Path, pieces: list[Piece], report: list[FileReport]) -> No
                        "time_signatures": [p.time_signatures for p in pieces],
                        "keys": [p.key_sharps for p in pieces]})
     with atomic_path(path, suffix=".npz") as tmp:
-        np.savez(
+        np.savez_compressed(  # a tenth of the size; reading it back costs milliseconds more
             tmp,
-            notes=notes.astype(np.float64),
+            columns=np.ascontiguousarray(notes.astype(np.float64).T),  # by column: compresses to half
             offsets=offsets,
             tempos=np.asarray([p.tempo for p in pieces], dtype=np.float64),
             meta=np.asarray(meta),
         )
 
 
-def _load_cache(path: Path) -> tuple[list[Piece], list[FileReport]] | None:
+def _load_cache(path: Path | None) -> tuple[list[Piece], list[FileReport]] | None:
+    """The pieces and report cached at ``path``; None when missing or unreadable (parse again)."""
+    if path is None or not path.is_file():
+        return None
     try:
         with np.load(path, allow_pickle=False) as z:
-            notes, offsets = z["notes"], z["offsets"]
+            notes, offsets = np.ascontiguousarray(z["columns"].T), z["offsets"]
             tempos = z["tempos"]
             meta = json.loads(str(z["meta"]))
-    except Exception:  # missing, half-written by an older version, or damaged: parse again
+        pieces = [
+            Piece(name, notes[offsets[i] : offsets[i + 1]], tempo=float(tempos[i]),
+                  parts=[Part(**part) for part in meta["parts"][i]], time_signatures=meta["time_signatures"][i],
+                  key_sharps=meta["keys"][i])
+            for i, name in enumerate(meta["names"])
+        ]
+        report = [FileReport(**r) for r in meta["report"]]
+    except Exception:  # half-written by an older version, or damaged, down to its JSON
         return None
-    pieces = [
-        Piece(name, notes[offsets[i] : offsets[i + 1]], tempo=float(tempos[i]),
-              parts=[Part(**part) for part in meta["parts"][i]], time_signatures=meta["time_signatures"][i],
-              key_sharps=meta["keys"][i])
-        for i, name in enumerate(meta["names"])
-    ]
-    report = [FileReport(**r) for r in meta["report"]]
     return pieces, report
 
 
@@ -672,15 +719,19 @@ def load_pieces(
     data: DataConfig | None = None,
     cache_dir: str | Path | None = None,
     progress: Progress | None = None,
+    *,
+    shipped: bool = True,
 ) -> LoadResult:
     """Load music from a built-in dataset name, a folder, a file, a .zip, a list of paths, or a
     list of ``(filename, bytes)`` uploads (a .zip among them is expanded in memory).
 
     ``data`` supplies ``parts``, ``max_files`` (> 0: the first N files in sorted order) and
     ``limits``. ``cache_dir``: where parsed datasets are cached (default ``$MUSEGEN_CACHE`` or
-    ``~/.cache/musegen``; ``False`` turns the cache off). ``progress(done, total, name)`` is
-    called as files are parsed. Raises InputError when no file is usable, or when no worker process
-    can be started to parse them (they are never parsed in the caller's process).
+    ``~/.cache/musegen``; ``False`` turns the cache off). When it misses, a built-in dataset is read
+    from its shipped cache (``SHIPPED_DIR``) if one matches, unless ``shipped`` is False or
+    ``$MUSEGEN_SHIPPED_CACHE`` is 0. ``progress(done, total, name)`` is called as files are parsed.
+    Raises InputError when no file is usable, or when no worker process can be started to parse
+    them (they are never parsed in the caller's process).
     """
     data = data or DataConfig()
     limits = data.limits
@@ -693,12 +744,10 @@ def load_pieces(
         items = items[: data.max_files]
     _hash_items(items, limits)
 
-    cache_path = None
-    if cache_dir is not False:
-        root = Path(cache_dir) if cache_dir not in (None, "") else default_cache_dir()
-        key = _cache_key(items, early, parts, data.drums, data.max_files, limits)
-        cache_path = root / f"pieces-{key[:32]}.npz"
-        hit = _load_cache(cache_path) if cache_path.exists() else None
+    key = _cache_key(items, early, parts, data.drums, data.max_files, limits)
+    cache_path = _user_cache_path(cache_dir, key)
+    for path in (cache_path, _shipped_path(source, key) if shipped else None):
+        hit = _load_cache(path)  # a damaged or missing file is None: the next is tried, then parsing
         if hit is not None:
             if progress is not None:
                 progress(len(items), len(items), "")
@@ -732,3 +781,74 @@ def _nothing_usable(label: str, report: list[FileReport]) -> str:
         if len(reasons) == 3:
             break
     return f"No usable music in {label}: {len(report)} files, all skipped ({'; '.join(reasons)})"
+
+
+# --------------------------------------------------------------------------------------------
+# Shipped caches: the built-in datasets pre-parsed (python -m musegen.sources --ship)
+# --------------------------------------------------------------------------------------------
+
+
+def shipped_settings(name: str) -> DataConfig:
+    """What the app and ``musegen train --dataset NAME`` ask for: the defaults (only parts, drums,
+    max_files and limits reach the key)."""
+    return DataConfig(dataset=name)
+
+
+def ship(names: Iterable[str] = (), out: Path = SHIPPED_DIR, progress: Progress | None = None) -> list[Path]:
+    """Parse each built-in dataset afresh through load_pieces at ``shipped_settings`` and write its
+    cache as ``out/NAME-KEY.npz`` in place of the old one. Refuses to ship a set where a file ran
+    out of time or crashed its parser."""
+    written = []
+    for name in list(names) or list(BUILTIN):
+        if name not in BUILTIN:
+            raise InputError(f"{name} is not a built-in dataset ({', '.join(BUILTIN)})")
+        with tempfile.TemporaryDirectory() as tmp:
+            load_pieces(name, shipped_settings(name), cache_dir=tmp, progress=progress, shipped=False)
+            made = sorted(Path(tmp).glob("pieces-*.npz"))
+            if not made:  # load_pieces caches no result a busy machine may have spoiled
+                raise InputError(f"{name}: a file ran out of time or crashed its parser; nothing shipped. "
+                                 "Run again on a quieter machine.")
+            target = out / f"{name}-{made[0].name.removeprefix('pieces-')}"
+            out.mkdir(parents=True, exist_ok=True)
+            for old in out.glob(f"{name}-*.npz"):
+                old.unlink()
+            shutil.move(made[0], target)
+        written.append(target)
+    return written
+
+
+def _print_progress(name: str) -> Progress:
+    """A line per tenth of the files, with an estimate of the time left."""
+    start, shown = time.monotonic(), [0]  # none at 0: the first file also waits for the workers to start
+
+    def report(done: int, total: int, _file: str) -> None:
+        tenth = 10 * done // max(total, 1)
+        if tenth > shown[0]:
+            shown[0] = tenth
+            elapsed = time.monotonic() - start
+            left = elapsed * (total - done) / done if done else float("nan")
+            print(f"{name}: {done}/{total} files, {elapsed:.0f} s, about {left:.0f} s left", flush=True)
+
+    return report
+
+
+def main(argv: list[str]) -> int:
+    if not argv or argv[0] != "--ship":
+        print("usage: python -m musegen.sources --ship [NAME…]  (rebuild assets/datasets/)", file=sys.stderr)
+        return 2
+    for name in argv[1:] or list(BUILTIN):
+        try:
+            [path] = ship([name], progress=_print_progress(name))
+        except InputError as e:
+            print(f"musegen: {e}", file=sys.stderr)
+            return 1
+        print(f"wrote {path} ({format_bytes(path.stat().st_size)})", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    # Through the importable module, not this __main__ copy: the parse workers find their function by
+    # its module's name.
+    from musegen.sources import main as _main
+
+    sys.exit(_main(sys.argv[1:]))
