@@ -71,6 +71,7 @@ SHIPPED_ENV = "MUSEGEN_SHIPPED_CACHE"  # "0": ignore SHIPPED_DIR
 # through symusic takes about a millisecond.
 PARALLEL_MIN_FILES = 20  # score files (MusicXML, ABC, Humdrum) per worker
 PARALLEL_MIN_MIDI = 2000  # MIDI files per worker
+MAX_PARSE_WORKERS = 4  # each imports music21 (~100 MB): a many-core host must not start dozens
 BOOT_SECONDS = 120.0  # a worker not started by then (a very busy machine?): processes do not work here
 TIMED_OUT = "took longer than {:g} s to read: refused"
 CRASHED = "the parser crashed on this file: refused"
@@ -561,7 +562,7 @@ def _parse_all(items: list[_Item], parts: str, drums: bool, limits: Limits, prog
 
     n_scores = sum(1 for i in todo if not items[i].name.lower().endswith(MIDI_EXTENSIONS))
     n_midi = len(todo) - n_scores
-    n_workers = min(_cpus(), len(todo), 1 + n_scores // PARALLEL_MIN_FILES + n_midi // PARALLEL_MIN_MIDI)
+    n_workers = min(_cpus(), MAX_PARSE_WORKERS, len(todo), 1 + n_scores // PARALLEL_MIN_FILES + n_midi // PARALLEL_MIN_MIDI)
     limit = limits.max_parse_seconds or math.inf
     workers: list[_Worker] = []
 
