@@ -316,8 +316,10 @@ def cmd_evaluate(args) -> dict:
         say(f"{run.name}: val NLL {result['nll']:.3f} nats/token, perplexity {result['perplexity']:.2f}, "
             f"accuracy {result['accuracy']:.1%} on {result['val_files']} files ({result['val_tokens']} tokens)")
         say(f"{result['pieces']} pieces at temperature {result['temperature']}: overlap with the data "
-            f"{result['overlap']:.2f}, KL {result['kl']:.3f}; {c['collapsed']} collapsed; longest copied passage "
-            f"{m['longest_copy']} tokens ({m['longest_copy_file']}; real music: {m['validation_baseline']:.0f})")
+            f"{result['overlap']:.2f}, KL {result['kl']:.3f}; {c['collapsed']} collapsed")
+        say(f"  copied from the training music, longest passage per piece: {m['matched_longest_copy']:.0f} tokens on "
+            f"average (real music of the same length: {m['validation_baseline']:.0f}); the longest of all "
+            f"{m['longest_copy']} ({m['longest_copy_file']})")
         real, made = result["structure"]["real"], result["structure"]["generated"]
         for key, label in (("on_beat_share", "notes on the beat"), ("beat_chord_fit", "beat chords that are triads/7ths"),
                            ("bar_repetition", "bars repeated"), ("key_stability", "key stability")):

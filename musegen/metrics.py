@@ -133,9 +133,10 @@ def nll_and_accuracy(model, x, y, w, batch_size: int = 256) -> dict:
 def heldout(run, val_pieces: list[Piece], model=None, batch_size: int = 256, from_token: int = 1) -> dict:
     """NLL per token, perplexity and accuracy of a run on its validation pieces.
 
-    Also `bits_per_quarter`: the total NLL in bits over the length in quarter notes of the music
-    whose tokens were predicted, a figure two token schemes can share (the article's notes scheme
-    drops durations and rare chords, so its task is easier: compare with care). `from_token`: see
+    Also `bits_per_quarter`: the total NLL in bits over the real length in quarter notes of the
+    music whose tokens were predicted (`quarters`, from the pieces themselves: see
+    predicted_quarters), a figure two token schemes can share (the article's notes scheme drops
+    durations and rare chords, so its task is easier: compare with care). `from_token`: see
     eval_windows.
     """
     model = model if model is not None else run.load_model()
@@ -144,10 +145,47 @@ def heldout(run, val_pieces: list[Piece], model=None, batch_size: int = 256, fro
     x, y, w = eval_windows(sequences, config.data.window, config.model.targets, tokenizer.pad_id, from_token)
     stats = nll_and_accuracy(model, x, y, w, batch_size)
     first = max(from_token, config.data.window if config.model.targets == "last" else 1)
-    quarters = sum(float(tokenizer.token_quarters()[seq[first:]].sum()) for seq in sequences)
+    quarters = sum(predicted_quarters(tokenizer, p, seq, first) for p, seq in zip(val_pieces, sequences))
     stats["bits_per_quarter"] = stats.pop("total_nll") / math.log(2) / max(quarters, 1e-9)
+    stats["quarters"] = quarters
     stats["files"] = len(val_pieces)
     return stats
+
+
+def predicted_quarters(tokenizer, piece: Piece, seq: np.ndarray, first: int) -> float:
+    """The real length in quarter notes of the music whose tokens seq[first:] are (seq = the
+    piece's encoding): from where token `first` starts to the end of the piece.
+
+    Measured on the piece, not with the tokenizer's clock, which is only a stepping rule (the
+    notes scheme writes every token half a beat long; the metre scheme counts a bar line as
+    four quarters whatever the metre). The notes scheme's tokens are the piece's onsets, so the
+    start is exact; in other schemes it is placed by the share of their clock before `first`
+    (exact when the whole piece is predicted, first <= 1).
+    """
+    if first >= len(seq):
+        return 0.0
+    total = piece.duration_quarters
+    if first <= 1:
+        return total
+    onsets = _token_onsets(tokenizer, piece)
+    if onsets is not None:  # seq[i] is body token i - 1; past the last onset only <eos> is left
+        return max(0.0, total - float(onsets[first - 1])) if first - 1 < len(onsets) else 0.0
+    clock = tokenizer.token_quarters()[seq].astype(np.float64)
+    share = clock[first:].sum() / clock.sum() if clock.sum() > 0 else (len(seq) - first) / len(seq)
+    return total * float(share)
+
+
+def _token_onsets(tokenizer, piece: Piece) -> np.ndarray | None:
+    """Where each body token of tokenizer.encode(piece) starts, for the notes scheme (one token
+    per onset, tokens outside the vocabulary left out as encode does); None for other schemes."""
+    from .tokens import NotesTokenizer, pitched_notes
+
+    if not isinstance(tokenizer, NotesTokenizer):
+        return None
+    notes = pitched_notes(piece)
+    onsets = np.unique(np.round(notes[:, START], 6))  # the order piece_tokens writes them in
+    kept = np.array([t in tokenizer.index for t in tokenizer.piece_tokens(piece)], bool)
+    return onsets[kept] if len(onsets) else onsets
 
 
 # ------------------------------------------------------------------------------------------
@@ -777,6 +815,26 @@ def summarize_generation(ids_list: list[np.ndarray], index: TrainingIndex,
     }
 
 
+def copy_against_chance(generated_ids: list[np.ndarray], val_ids: list[np.ndarray], index: TrainingIndex,
+                        tokenizer, length: int, seed: int, tempo: float = 120.0) -> dict:
+    """Memorisation like for like: the mean longest copy of the generated pieces and of real
+    validation excerpts (music the model never saw, which shares cadences and scales with the
+    training data by chance), over passages of the same lengths.
+
+    Each generated piece is paired with one real excerpt of up to `length` tokens; where the real
+    piece is shorter (a chorale is about 70 notes tokens), the generated piece is cut to its length.
+    validation_baseline: the real excerpts' mean; matched_longest_copy: the generated pieces' mean;
+    compared_tokens: the passages' mean length.
+    """
+    real_ids, _ = real_excerpts(val_ids, tokenizer, length, len(generated_ids), seed, tempo)
+    generated_cut = [ids[: len(real)] for ids, real in zip(generated_ids, real_ids)]
+    return {
+        "matched_longest_copy": float(np.mean([index.longest_copy(ids).tokens for ids in generated_cut])),
+        "validation_baseline": float(np.mean([index.longest_copy(ids).tokens for ids in real_ids])),
+        "compared_tokens": float(np.mean([len(ids) for ids in real_ids])),
+    }
+
+
 def evaluate(run, pieces: list[Piece] | None = None, *, n_pieces: int = 8, length: int = 400,
              temperature: float = 1.0, top_p: float = 1.0, seed: int = 0, strict: bool = True,
              model=None, composer=None, heldout_stats: dict | None = None) -> dict:
@@ -811,12 +869,9 @@ def evaluate(run, pieces: list[Piece] | None = None, *, n_pieces: int = 8, lengt
     _, real = real_excerpts(train_ids, tokenizer, length, max(n_pieces, 16), seed, tempo)
     generated = [c.pieces[0] for c in compositions]  # an output with no notes is scored as such
     musical = compare_sets(real, generated)
-    # What a real piece "copies" by chance (shared cadences, scales): the baseline for memorisation.
-    val_ids = [tokenizer.encode(p) for p in val_pieces]
-    baseline_ids, _ = real_excerpts(val_ids, tokenizer, length, min(n_pieces, len(val_ids) * 4), seed + 1, tempo)
-    baseline = [index.longest_copy(ids).tokens for ids in baseline_ids]
     summary = summarize_generation(generated_ids, index, generated)
-    summary["memorisation"]["validation_baseline"] = float(np.mean(baseline))
+    val_ids = [tokenizer.encode(p) for p in val_pieces]
+    summary["memorisation"].update(copy_against_chance(generated_ids, val_ids, index, tokenizer, length, seed + 1, tempo))
     return {
         "run": str(run.path),
         "dataset": run.config.data.dataset,

@@ -66,6 +66,28 @@ def test_last_step_windows_predict_each_token_once():
     assert sorted(y[w > 0].tolist()) == [5, 6, 7, 8, 9, 10]
 
 
+def test_bits_per_quarter_counts_the_music_s_real_length(trained_run, pieces):
+    _, val, _ = metrics.split_pieces(trained_run, pieces)
+    stats = metrics.heldout(trained_run, val)
+    assert stats["quarters"] == pytest.approx(sum(p.duration_quarters for p in val))
+
+
+def test_predicted_quarters_of_the_notes_scheme_follow_the_onsets_not_a_half_beat_per_token():
+    from musegen.config import TokenizerConfig
+    from musegen.tokens import NotesTokenizer
+
+    # Onsets at 0, 2, 3 (a rare chord, dropped from the vocabulary), 3.5 and 6; the piece ends at 10.
+    piece = Piece.from_lists("p", [0, 2, 3, 3, 3.5, 6], [2, 1, 0.5, 0.5, 2.5, 4], [60, 62, 61, 66, 64, 65])
+    tokenizer = NotesTokenizer(TokenizerConfig(scheme="notes", min_count=1)).fit([piece])
+    tokenizer.set_vocab([t for t in tokenizer.vocab if "." not in t])  # the chord falls below the cutoff
+    seq = tokenizer.encode(piece)
+    assert len(seq) == 6  # <bos>, four onsets, <eos>
+    assert metrics.predicted_quarters(tokenizer, piece, seq, 1) == 10.0  # the whole piece
+    assert metrics.predicted_quarters(tokenizer, piece, seq, 3) == 6.5  # from the onset at 3.5
+    assert metrics.predicted_quarters(tokenizer, piece, seq, 5) == 0.0  # only <eos> is left
+    assert metrics.predicted_quarters(tokenizer, piece, seq, 6) == 0.0  # nothing is predicted
+
+
 # ---------------------------------------------------------------- musical statistics
 
 
@@ -154,6 +176,18 @@ def test_a_copy_never_spans_two_training_files():
     index = metrics.TrainingIndex([np.array([1, 2, 3]), np.array([4, 5, 6])], ["a", "b"])
     copy = index.longest_copy([2, 3, 4, 5])
     assert copy.tokens == 2 and copy.file in ("a", "b")
+
+
+def test_memorisation_is_compared_with_real_music_of_the_same_length(trained_run, pieces):
+    tokenizer = trained_run.tokenizer
+    train_ids = [tokenizer.encode(p) for p in pieces]
+    index = metrics.TrainingIndex(train_ids, [p.name for p in pieces])
+    short_real = [ids[:41] for ids in train_ids]  # real pieces of 40 tokens after <bos>, all seen in training
+    generated = [ids[1:-1] for ids in train_ids[:3]]  # whole training pieces copied: hundreds of tokens
+    assert min(len(g) for g in generated) > 100
+    memory = metrics.copy_against_chance(generated, short_real, index, tokenizer, length=400, seed=0)
+    assert memory["compared_tokens"] == 40
+    assert memory["matched_longest_copy"] == memory["validation_baseline"] == 40  # mean vs mean, same length
 
 
 # ---------------------------------------------------------------- the whole evaluation and the CLI
