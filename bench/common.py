@@ -14,6 +14,7 @@ if str(ROOT) not in sys.path:
 RESULTS = ROOT / "bench" / "results"  # gitignored
 ASSETS = ROOT / "assets" / "models"
 FULL = bool(os.environ.get("BENCH_FULL"))
+TIMED_RUNS = 3  # every speed in a table is the median of this many timed runs
 
 
 def log(*parts) -> None:

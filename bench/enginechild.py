@@ -15,6 +15,7 @@ import numpy as np  # noqa: E402
 
 
 def main(weights: str, model_config: str, vocab: str, window: str, tokens: str, batch: str) -> dict:
+    from bench.common import TIMED_RUNS
     from musegen.config import ModelConfig, from_dict
     from musegen.engine import load_weights, make_engine
     from musegen.sample import Generator, Sampling
@@ -23,7 +24,7 @@ def main(weights: str, model_config: str, vocab: str, window: str, tokens: str, 
     generator = Generator(make_engine(load_weights(Path(weights)), config, int(vocab), int(window)), int(vocab))
     primer = np.random.default_rng(0).integers(3, int(vocab), (int(batch), min(64, int(window))))
     generator.generate(primer, 50, Sampling(1.0, seed=1))  # warm
-    speeds = [generator.generate(primer, int(tokens), Sampling(1.0, seed=2 + i))[1] for i in range(3)]
+    speeds = [generator.generate(primer, int(tokens), Sampling(1.0, seed=2 + i))[1] for i in range(TIMED_RUNS)]
     return {"tokens_per_s": float(np.median(speeds)), "tensorflow_imported": "tensorflow" in sys.modules}
 
 

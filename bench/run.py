@@ -24,8 +24,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import numpy as np  # noqa: E402
 
-from bench.common import (ASSETS, FULL, RESULTS, ROOT, Timer, engine_speed, log, markdown_table, pyplot,  # noqa: E402
-                          rounded, save_figure, write_json)
+from bench.common import (ASSETS, FULL, RESULTS, ROOT, TIMED_RUNS, Timer, engine_speed, log,  # noqa: E402
+                          markdown_table, pyplot, rounded, save_figure, write_json)
 
 SIZE = "full" if FULL else "quick"
 OUT = ROOT / "docs" / "benchmarks"  # results.json and plots, committed; docs/benchmarks.md is written from them
@@ -51,25 +51,158 @@ def _model_for(kind: str, vocab: int, window: int):
     return build_model(config, vocab, window), config, vocab, window, "random weights"
 
 
-def _median_speed(measure, runs: int = 3) -> float:
-    """The median of `runs` timed calls (each returns tokens per second): one statistic for every row."""
-    return float(np.median([measure() for _ in range(runs)]))
+def _median_speed(measure) -> float:
+    """The median of TIMED_RUNS calls (each returns tokens per second): one statistic for every row."""
+    return float(np.median([measure() for _ in range(TIMED_RUNS)]))
 
 
-def _window_loop(model, window: int, n_tokens: int, last_only: bool, rng) -> float:
+def _window_speed(model, window: int, n_tokens: int, last_only: bool, rng) -> float:
     """The strongest simple alternative to a cache: the Keras model's forward pass, XLA-compiled
     once, over a sliding window of the model's context, one call per token. Tokens per second."""
     import tensorflow as tf
 
     forward = tf.function(lambda ids: model(ids, training=False), jit_compile=True)
     ids = rng.integers(3, 40, (1, window)).astype(np.int32)
-    forward(ids)  # compile
-    with Timer() as t:
-        for _ in range(n_tokens):
-            logits = forward(ids).numpy()
-            token = int(np.argmax(logits[0] if last_only else logits[0, -1]))
-            ids = np.concatenate([ids[:, 1:], [[token]]], axis=1).astype(np.int32)
-    return n_tokens / t.seconds
+    forward(ids)  # compile, once for all the timed runs
+
+    def run() -> float:
+        nonlocal ids
+        with Timer() as t:
+            for _ in range(n_tokens):
+                logits = forward(ids).numpy()
+                token = int(np.argmax(logits[0] if last_only else logits[0, -1]))
+                ids = np.concatenate([ids[:, 1:], [[token]]], axis=1).astype(np.int32)
+        return n_tokens / t.seconds
+
+    return _median_speed(run)
+
+
+class StepCost:
+    """What one token of one sequence costs a NumPy engine: FLOPs (a multiply-add counts 2, any
+    other elementwise op or transcendental 1), the bytes of weights it reads (once a step, shared
+    by a batch) and the bytes of per-sequence state it reads and writes (embedding row, cached
+    taps, (h, c)). Temporaries a step makes and drops stay in L1 and are not counted."""
+
+    def __init__(self):
+        self.flops = self.weight_bytes = self.state_bytes = 0
+
+    def bytes_per_token(self, batch: int = 1) -> float:
+        return self.weight_bytes / batch + self.state_bytes
+
+    def dense(self, matrix, bias=None, rows: int = 1) -> None:
+        self.flops += rows * (2 * matrix.size + (0 if bias is None else bias.size))
+        self.weight_bytes += matrix.nbytes + (0 if bias is None else bias.nbytes)
+
+    def conv(self, conv, rows: int = 1) -> None:
+        """engine._CausalConv: one product with every tap, the bias, one add per older tap's product
+        read back from the history, and this input's products for the older taps written there."""
+        self.dense(conv.weights, conv.bias, rows)
+        older = len(conv.backs) * conv.channels
+        self.flops += rows * older
+        self.state_bytes += rows * 2 * older * 4
+
+    def lstm(self, kernel, recurrent, bias, rows: int = 1) -> None:
+        units = recurrent.shape[0]
+        self.dense(kernel, bias, rows)
+        self.dense(recurrent, rows=rows)
+        # h's share added (4u), three sigmoids at 4 ops (12u), tanh(g), c = f·c + i·g (3u), tanh(c), o·tanh(c)
+        self.flops += rows * 22 * units
+        self.state_bytes += rows * 4 * units * 4  # h and c read and written
+
+
+def step_cost(engine) -> StepCost:
+    """Count, from an engine's own arrays, what musegen/engine.py computes for one token: the
+    WaveNets one product per layer (older taps' products come from the cache), the LSTM one step,
+    the article's set-ups their whole window again. Plus the Generator's draw from the logits."""
+    from musegen.engine import LSTMEngine, SimpleWaveNetEngine, WaveNetEngine, WindowEngine, _pointwise
+
+    n = StepCost()
+    if isinstance(engine, WindowEngine):
+        config, rows = engine.config, engine.window
+        n.state_bytes += 2 * rows * 8  # the window of ids, shifted
+        if config.inputs == "scalar":
+            n.flops += rows  # id / vocabulary size
+        else:
+            n.state_bytes += rows * engine.w["embedding"][0].shape[1] * 4
+        if config.kind == "lstm":
+            for i in range(config.lstm_layers):
+                n.lstm(*engine.w[f"lstm_{i}"], rows=rows)
+        else:
+            for conv in engine.convs:
+                n.conv(conv, rows)
+                n.flops += rows * conv.channels  # ReLU
+            if config.targets == "last":
+                squeeze = _pointwise(engine.w["squeeze"])
+                n.dense(*squeeze, rows=rows)
+                n.flops += rows * squeeze[0].shape[1]  # ReLU
+        head = [_pointwise(engine.w["dense"]), _pointwise(engine.w["logits"])]
+    else:
+        n.state_bytes += engine.embedding.shape[1] * 4  # the token's embedding row (a lookup: no FLOPs)
+        if isinstance(engine, WaveNetEngine):
+            n.conv(engine.input_conv)
+            for conv, residual in engine.layers:
+                n.conv(conv)
+                n.flops += 4 * engine.channels  # tanh of filter and gate, gate + 1, their product
+                if residual is not None:
+                    n.dense(*residual)
+                    n.flops += engine.channels  # added to the residual stream
+            n.state_bytes += 2 * len(engine.layers) * engine.channels * 4  # gated outputs, written then read
+            head = [engine.skip, engine.post, engine.out]
+        elif isinstance(engine, SimpleWaveNetEngine):
+            for conv in engine.convs:
+                n.conv(conv)
+                n.flops += conv.channels  # ReLU
+            head = [engine.dense, engine.out]
+        elif isinstance(engine, LSTMEngine):
+            for cell in engine.cells:
+                n.lstm(*cell)
+            head = [engine.dense, engine.out]
+        else:
+            raise TypeError(f"no cost model for {type(engine).__name__}")
+    for matrix, bias in head[:-1]:
+        n.dense(matrix, bias)
+        n.flops += matrix.shape[1]  # ReLU
+    n.dense(*head[-1])
+    # Sampling (Generator.generate): logits / temperature, Gumbel noise -log(-log u) added, argmax.
+    n.flops += 6 * head[-1][0].shape[1]
+    return n
+
+
+def _peak_flops(size: int = 2048) -> float:
+    """FLOP/s of a large float32 matmul (BLAS, every core): the compute roof. The best of 5:
+    other work on the machine only ever slows a run down."""
+    a = np.random.default_rng(0).random((size, size), np.float32)
+    a @ a
+    return 2 * size**3 / min(_timed(lambda: a @ a) for _ in range(5))
+
+
+def _bandwidth(nbytes: int) -> float:
+    """Bytes/s NumPy reads from a working set of `nbytes` (a BLAS dot product of two float32
+    vectors): from cache when it fits, from memory when it does not. Best of 5, as above."""
+    x = np.ones(max(nbytes // 8, 1024), np.float32)
+    y = x.copy()
+    reps = max(1, 2**28 // (2 * x.nbytes))  # ~256 MB read per timing, however small the set
+    np.dot(x, y)
+    return reps * 2 * x.nbytes / min(_timed(lambda: [np.dot(x, y) for _ in range(reps)]) for _ in range(5))
+
+
+def _roofline(label: str, cost: StepCost, speeds: dict, peak: float) -> list[dict]:
+    """The bound on tokens/s, min(peak FLOP/s / FLOPs, bandwidth / bytes per token), for each batch
+    size measured. The bandwidth is measured at that batch's working set (weights + every
+    sequence's state): the engines' weights are a few MB and stay in cache, so main memory's
+    bandwidth would not bound them."""
+    rows = []
+    for batch, speed in speeds.items():
+        working = cost.weight_bytes + batch * cost.state_bytes
+        bandwidth = _bandwidth(working)
+        compute, memory = peak / cost.flops, bandwidth / cost.bytes_per_token(batch)
+        bound = min(compute, memory)
+        rows.append({"model": label, "sequences": batch, "flops_per_token": cost.flops,
+                     "bytes_per_token": cost.bytes_per_token(batch), "working_set_kb": working / 1024,
+                     "gb_per_s": bandwidth / 1e9, "bound_tokens_per_s": bound,
+                     "limit": "memory" if memory < compute else "compute", "tokens_per_s": speed,
+                     "of_bound": speed / bound})
+    return rows
 
 
 def generation() -> dict:
@@ -83,7 +216,10 @@ def generation() -> dict:
     vocab, window = len(make_tokenizer(TokenizerConfig())), 512
     n_one, n_batch, batch, n_article, n_window = (2000, 1000, 32, 200, 200) if FULL else (1000, 500, 16, 40, 60)
     rng = np.random.default_rng(0)
-    rows = []
+    # The machine's roofs, measured once, before any model is built or timed.
+    peak, memory = _peak_flops(), _bandwidth(2**30)  # 1 GiB: beyond the caches
+    log(f"generation: peak {peak / 1e9:,.0f} GFLOP/s (float32 matmul), memory {memory / 1e9:,.1f} GB/s")
+    rows, roofline = [], []
     setups = [("wavenet", None), ("simple-wavenet", None), ("lstm", None), ("lstm", "article")]
     for kind, setup in setups:
         if setup == "article":  # the article's own set-up: scalar inputs, last step, 32-token window
@@ -105,13 +241,17 @@ def generation() -> dict:
         article = _median_speed(lambda: n_article / _timed(lambda: article_loop(model, window_ids, n_article, last_only)))
         # The window a cache-free generator must rerun: the receptive field, or the training window.
         context = w if last_only else min(receptive_field(config) or w, w)
-        compiled = _median_speed(lambda: _window_loop(model, context, n_window, last_only, rng))
+        compiled = _window_speed(model, context, n_window, last_only, rng)
+        cost = step_cost(gen.engine)
+        roofline += _roofline(label, cost, {1: one, batch: batched}, peak)
         rows.append({"model": label, "weights": source, "params": int(model.count_params()), "fast_path": gen.fast,
                      "article_tokens_per_s": article, "window": context, "window_tokens_per_s": compiled,
                      "tokens_per_s_one": one, "tokens_per_s_batch": batched, "batch": batch,
                      "ratio_one": one / article, "ratio_window": one / compiled, "ratio_batch": batched / article})
         log(f"  article loop {article:,.0f} tok/s | compiled window ({context}) {compiled:,.0f} tok/s | ours: one "
             f"sequence {one:,.0f} tok/s ({one / compiled:,.1f}× the compiled window), batch of {batch} {batched:,.0f}")
+        log("  roofline: " + "; ".join(f"{r['sequences']} seq bound {r['bound_tokens_per_s']:,.0f} tok/s "
+                                       f"({r['limit']}), ours {r['of_bound']:.0%}" for r in roofline[-2:]))
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(6.5, 3.2))
     x = np.arange(len(rows))
@@ -127,10 +267,12 @@ def generation() -> dict:
     ax.legend(frameon=False, fontsize=8, loc="upper left", bbox_to_anchor=(1, 1))
     save_figure(fig, OUT / "generation.png")
     default = rows[0]
-    return {"rows": rows, "ratio": default["ratio_window"],
+    return {"rows": rows, "roofline": roofline, "peak_gflops": peak / 1e9, "memory_gb_per_s": memory / 1e9,
+            "ratio": default["ratio_window"],
             "summary": f"default WaveNet, one sequence: NumPy engine {default['tokens_per_s_one']:,.0f} tok/s, "
                        f"{default['ratio_window']:,.1f}× the compiled Keras window, "
-                       f"{default['ratio_one']:,.0f}× the article's loop"}
+                       f"{default['ratio_one']:,.0f}× the article's loop, {roofline[0]['of_bound']:.0%} of "
+                       f"this machine's bound"}
 
 
 def _timed(work) -> float:
@@ -332,7 +474,7 @@ INTRO = {
                   "strongest simple alternative without a cache (the Keras model's forward pass compiled once with "
                   "XLA and run over a sliding window of its context, one call per token), and our NumPy engine "
                   "(cached state, one token's work per token; `musegen/engine.py`), measured in a process without "
-                  "TensorFlow as the CLI and the app run it. Every figure is the median of 3 runs.",
+                  f"TensorFlow as the CLI and the app run it. Every speed is the median of {TIMED_RUNS} runs.",
     "training": "Equal wall-time on the same Bach chorales and validation files: the article's set-up against ours "
                 "on the article's notes tokens (scored on the tokens the article's model can predict, from the 33rd "
                 "of each piece), and ours on the default metre tokens. NLL and accuracy compare only within one "
@@ -373,9 +515,28 @@ def report(results: dict) -> str:
             "memory": [("what", "process", ""), ("peak_mb", "peak RSS MB", ",.0f"), ("seconds", "s", ".0f")],
         }[name]
         parts.append(markdown_table(r["rows"], columns) + "\n")
+        if name == "generation" and r.get("roofline"):
+            parts.append(_roofline_text(r))
         if (OUT / f"{name}.png").is_file():
             parts.append(f"![{name}](benchmarks/{name}.png)\n")
     return "\n".join(parts)
+
+
+def _roofline_text(r: dict) -> str:
+    columns = [("model", "model", ""), ("sequences", "sequences", ""), ("flops_per_token", "FLOPs/token", ",.0f"),
+               ("bytes_per_token", "bytes/token", ",.0f"), ("working_set_kb", "working set KB", ",.0f"),
+               ("gb_per_s", "GB/s at that size", ",.1f"), ("bound_tokens_per_s", "bound tok/s", ",.0f"),
+               ("limit", "limited by", ""), ("tokens_per_s", "ours tok/s", ",.0f"),
+               ("of_bound", "ours, % of bound", ".0%")]
+    return (f"**How far from the machine's limit.** For one token, the FLOPs our engine computes (counted from "
+            f"each model's weights as `musegen/engine.py` runs them, sampling included; a multiply-add is 2) and the "
+            f"bytes it must read or write: the weights once per step, shared by a batch, plus each sequence's "
+            f"state (embedding row, cached taps, LSTM state). The bound is min(peak FLOP/s ÷ FLOPs per token, "
+            f"bandwidth ÷ bytes per token), with the peak measured in the same run: {r['peak_gflops']:,.0f} GFLOP/s "
+            f"(a 2048² float32 matmul on every core, best of 5). Main memory gives {r['memory_gb_per_s']:,.1f} GB/s "
+            f"(a dot product over 1 GiB), but the weights here are a few MB and stay in cache, so each row's "
+            f"bandwidth is measured the same way over a working set of its size (weights + every sequence's "
+            f"state).\n\n" + markdown_table(r["roofline"], columns) + "\n")
 
 
 def main(names: list[str]) -> None:
