@@ -16,6 +16,9 @@ from musegen.errors import MusegenError
 appui.start()  # the kept session first: it holds the visitor's language
 st.set_page_config(page_title=appui.tr("app.page_title"), page_icon=str(Path(__file__).parent / "assets" / "favicon.png"),
                    layout="wide")
+# A phone's first screen is short: Streamlit's 6rem above the title leaves Generate's Compose just
+# below it. Half of that still clears the sidebar's button.
+st.html("<style>@media (max-width: 640px) { [data-testid=stMainBlockContainer] { padding-top: 3.5rem; } }</style>")
 
 
 def home() -> None:
@@ -50,7 +53,7 @@ def hear_it_now() -> None:
             appui.remember(rendered)
             st.session_state["home-piece"] = rendered
         except MusegenError as e:
-            st.error(str(e))
+            st.error(appui.error_text(e))
     st.caption(appui.tr("home.uses", name=entry.run.name, params=entry.run.summary.get("params", 0),
                         data=appui.run_dataset_title(entry.run)))
     rendered = st.session_state.get("home-piece")

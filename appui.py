@@ -73,6 +73,65 @@ def opt(group: str, value) -> str:
     return text.option(group, value, lang())
 
 
+def say(message: str) -> str:
+    """A sentence of musegen's library (a job's progress, a file's reason, a note under a piece) in
+    the current language; one it does not recognise stays English."""
+    return text.said(message, lang())
+
+
+def duration_text(seconds: float | None) -> str:
+    """jobs.format_seconds ("1 min 05 s") in the current language."""
+    return say(jobs.format_seconds(seconds))
+
+
+def error_text(error) -> str:
+    """An error of musegen's library, for st.error: in the current language; one it does not
+    recognise keeps its English detail behind a lead-in that says something went wrong."""
+    message, recognised = text.recognise(str(error), lang())
+    return message if recognised else tr("said.error", detail=message)
+
+
+def stop_text(summary: dict) -> str:
+    """How a run's training ended: from the stop code musegen.train keeps next to its English
+    sentence, or (a run trained before the code was kept) that sentence, recognised."""
+    stop = summary.get("stop")
+    if lang() != text.DEFAULT and isinstance(stop, dict) and stop.get("code"):
+        return text.stop_text(stop, lang())
+    return say(summary.get("stop_reason") or "")
+
+
+def table(rows: list[dict]) -> list[dict]:
+    """Rows for st.dataframe in the current language: headers (opt.column.*, a study's "_sd",
+    "_real" and "_gap" columns too) and the text in the cells (opt.cell.*, musegen's phrases)."""
+    if lang() == text.DEFAULT:
+        return rows
+    return [{column_name(k): cell_text(v) for k, v in row.items()} for row in rows]
+
+
+def column_name(name: str) -> str:
+    for suffix in ("sd", "real", "gap"):
+        if name.endswith(f"_{suffix}"):
+            return tr(f"table.{suffix}", name=column_name(name[: -len(suffix) - 1]))
+    return opt("column", name)
+
+
+def cell_text(value):
+    if not isinstance(value, str):
+        return value
+    shown = opt("cell", value)
+    return shown if shown != value else say(value)
+
+
+def chart(fig, key: str, where=st) -> None:
+    """A plotly figure, its title written above it: inside the figure, a phone draws the title
+    under the chart's toolbar."""
+    title = fig.layout.title.text
+    if title:
+        where.markdown(f"**{title}**")
+        fig.update_layout(title=None, margin=dict(t=30))
+    where.plotly_chart(fig, key=key, width="stretch")
+
+
 def _language_chosen() -> None:
     st.session_state[LANG] = st.session_state[LANG_PICK]
 
@@ -186,7 +245,7 @@ def limits() -> AppLimits:
     try:
         return AppLimits.from_env()
     except MusegenError as e:
-        st.error(tr("side.bad_limits", error=e))
+        st.error(tr("side.bad_limits", error=say(str(e))))
         return AppLimits()
 
 
@@ -207,8 +266,9 @@ def warm_bundled() -> bool:
 
 @st.cache_resource(show_spinner=False)
 def warm_datasets() -> threading.Thread:
-    """Once per server, in the background: parse every built-in dataset into the disk cache, so the
-    first person to choose one waits seconds, not minutes (Palestrina's 1,318 files took 6 min)."""
+    """Once per server, in the background: load every built-in dataset (from the pre-parsed files
+    in assets/datasets/, or parsed into the disk cache when those do not match this install), so
+    the first person to choose one does not wait for it."""
     def work():
         from musegen.sources import BUILTIN, load_pieces
 
@@ -223,12 +283,25 @@ def warm_datasets() -> threading.Thread:
     return thread
 
 
-@st.cache_resource(show_spinner=False, max_entries=4)
-def builtin_dataset(name: str, _progress=None):
-    """A built-in dataset parsed once per server (and cached on disk across restarts)."""
-    from musegen.sources import load_pieces
+_datasets: dict = {}  # name → LoadResult, for the whole server
+_dataset_locks: dict[str, threading.Lock] = {}
+_datasets_lock = threading.Lock()
 
-    return load_pieces(name, DataConfig(dataset=name), progress=_progress)
+
+def builtin_dataset(name: str, progress=None):
+    """A built-in dataset parsed once per server (and cached on disk across restarts).
+
+    A plain dict, not st.cache_resource: that records the progress bar's updates made while it
+    runs and replays them on the next call, from another page or session, where that bar does not
+    exist (CacheReplayClosureError)."""
+    with _datasets_lock:
+        lock = _dataset_locks.setdefault(name, threading.Lock())
+    with lock:  # one parse per dataset, however many sessions ask at once
+        if name not in _datasets:
+            from musegen.sources import load_pieces
+
+            _datasets[name] = load_pieces(name, DataConfig(dataset=name), progress=progress)
+        return _datasets[name]
 
 
 def tokens_per_bar(data: dict | None, tokenizer_config) -> float:
@@ -247,7 +320,7 @@ def audio_problem() -> str | None:
 def audio_notice(where=st) -> None:
     problem = audio_problem()
     if problem:
-        where.warning(tr("side.no_audio", problem=problem), icon=":material/volume_off:")
+        where.warning(tr("side.no_audio", problem=say(problem)), icon=":material/volume_off:")
 
 
 def read_upload(name: str, data: bytes):
@@ -354,7 +427,7 @@ def restore() -> None:
                 result = load_pieces(choice["files"], DataConfig(), cache_dir=False)
             st.session_state[DATASET] = {"label": choice["label"], "name": choice["name"], "result": result}
         except MusegenError as e:
-            st.toast(tr("side.dataset_lost", error=e))
+            st.toast(tr("side.dataset_lost", error=say(str(e))))
 
 
 def keep_settings() -> None:
@@ -471,7 +544,7 @@ def player(rendered: studio.Rendered, key: str, roll_height: int = 220) -> None:
         st.iframe(playhead_html(piece, rendered.audio, roll_height=roll_height),
                   alt=tr("piece.alt", name=piece.name))
     else:
-        fig = piano_roll(piece, title="")
+        fig = piano_roll(piece, title="", lang=lang())
         fig.update_layout(height=roll_height + 90, margin=dict(t=10))
         st.plotly_chart(fig, key=f"roll-{key}", width="stretch")
 
@@ -480,7 +553,7 @@ def show_piece(rendered: studio.Rendered, key: str, score: bool = True, download
     """Audio with a piano roll that follows it, engraved score and downloads of one generated piece."""
     piece = rendered.piece
     if rendered.warning:
-        st.warning(rendered.warning, icon=":material/repeat:")
+        st.warning(say(rendered.warning), icon=":material/repeat:")
     player(rendered, key)
     st.caption(tr("piece.caption", notes=piece.n_notes, seconds=piece.seconds, tempo=piece.tempo)
                + (tr("piece.click") if rendered.audio else ""))
@@ -490,10 +563,9 @@ def show_piece(rendered: studio.Rendered, key: str, score: bool = True, download
                 studio.engrave(rendered)
         if rendered.svg:
             with st.expander(tr("piece.score"), expanded=True):
-                for page in rendered.svg:
-                    st.image(page, width="stretch")
+                score_pages(rendered.svg, key)
     for note in rendered.notes:
-        st.caption(note)
+        st.caption(say(note))
     if downloads:
         import functools
 
@@ -509,6 +581,26 @@ def show_piece(rendered: studio.Rendered, key: str, score: bool = True, download
         if rendered.musicxml:
             cols[3].download_button(tr("piece.musicxml"), rendered.musicxml, f"{name}.musicxml",
                                     "application/vnd.recordare.musicxml+xml", key=f"xml-{key}", on_click="ignore")
+
+
+def score_pages(pages: list[str], key: str) -> None:
+    """The engraved pages at the size they were engraved for, scrolled sideways where the screen is
+    narrower (a phone fits a page to about a third of it: too small to read), or fitted on demand."""
+    import base64
+
+    fit = st.toggle(tr("piece.score_fit"), key=f"score-fit-{key}", help=tr("piece.score_fit_help"))
+    for page in pages:
+        if fit:
+            st.image(page, width="stretch")
+            continue
+        source = base64.b64encode(page.encode("utf-8")).decode("ascii")
+        st.html(f'<div style="overflow-x:auto"><img alt="{tr("piece.score")}" style="max-width:none" '
+                f'src="data:image/svg+xml;base64,{source}"></div>')
+
+
+def short_warning(warning: str) -> str:
+    """A collapse warning's first clause ("The output fell into a loop"), in the current language."""
+    return re.split(r"[:：]", say(warning), maxsplit=1)[0]
 
 
 def run_choice(label: str, entries: list[studio.Entry], key: str, default=None, help=None):
@@ -528,7 +620,7 @@ def run_dataset_title(run) -> str:
     from musegen.sources import BUILTIN
 
     name = run.config.data.dataset
-    return opt("dataset", name) if name in BUILTIN else studio.dataset_title(run)
+    return opt("dataset", name) if name in BUILTIN else say(studio.dataset_title(run))
 
 
 def kind_name(kind: str) -> str:
@@ -556,4 +648,7 @@ def entry_label(entry: studio.Entry) -> str:
 
 def source_name(source: str) -> str:
     """Where a run's music came from (a built-in set's name, or an upload's label), as pages show it."""
-    return source if lang() == text.DEFAULT else opt("dataset", source)
+    if lang() == text.DEFAULT:
+        return source
+    shown = opt("dataset", source)
+    return shown if shown != source else say(source)  # "4 uploaded file(s)"

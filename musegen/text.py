@@ -4,9 +4,15 @@ Pages look every sentence up here by key (``t("train.start", lang)``); placehold
 str.format fields (``{name}``, ``{params:,}``). Keys are grouped by page; ``opt.*`` keys translate
 the option values a page keeps in English (its code compares them), shown through format_func.
 A test (tests/test_i18n.py) fails on a key missing from either language or placeholders that differ.
+
+musegen's library speaks English (the command line, logs, the files it writes); ``said`` says its
+sentences in the app's language: each is recognised by a pattern (SENTENCES, PHRASES, at the end)
+and filled into a ``said.*`` text. How a training ended is kept as a code next to its English
+(summary.json "stop"), said by ``stop_text``.
 """
 from __future__ import annotations
 
+import re
 from string import Formatter
 
 LANGUAGES = {"en": "English", "zh": "简体中文"}
@@ -38,6 +44,104 @@ def option(group: str, value, lang: str = DEFAULT) -> str:
 def fields(text: str) -> set[str]:
     """The placeholder names of a catalogue text."""
     return {name for _, name, _, _ in Formatter().parse(text) if name is not None}
+
+
+def sentences(lang: str, *parts: str) -> str:
+    """Sentences one after another: a space between them in English, none in Chinese."""
+    return ("" if lang == "zh" else " ").join(p for p in parts if p)
+
+
+# ---------------------------------------------------------------- musegen's own English, said in the app
+
+def said(message: str, lang: str = DEFAULT) -> str:
+    """A sentence of musegen's library (an error, a job's progress, a file's reason for being
+    skipped, a steering rule) as lang says it; what is not recognised stays as it is."""
+    return recognise(message, lang)[0]
+
+
+def recognise(message: str, lang: str = DEFAULT) -> tuple[str, bool]:
+    """(message in lang, whether any of it was recognised). The library speaks English to the
+    command line and its files; the sentences a person meets most are recognised here by pattern
+    (SENTENCES anywhere in the message, PHRASES as the whole of it) and said from the catalogue."""
+    if lang == DEFAULT or not message:
+        return message, True
+    whole = _phrase(message.strip(), lang)
+    if whole is not None:
+        return _tidy(whole, lang), True
+    found = False
+    for key, pattern in _SENTENCES:
+        message, n = pattern.subn(lambda m, key=key: _fill(key, m, lang), message)
+        found = found or n > 0
+    if not found:  # "name.mid: no notes": a file and its reason (an upload refused)
+        listed = _reasons(message, lang)
+        found = listed != message
+        message = listed
+    return _tidy(message, lang), found
+
+
+def stop_text(stop: dict, lang: str = DEFAULT) -> str:
+    """How a training ended, from the code musegen.train stores next to its English stop_reason."""
+    val = stop.get("monitor") == "val_loss"
+    kept = (t("said.kept_val" if val else "said.kept_loss", lang, epoch=stop["kept"], loss=f"{stop['loss']:.3f}")
+            if stop.get("kept") else t("said.no_finite", lang))
+    code, epochs = stop.get("code"), stop.get("epochs", 0)
+    if code == "early_stop":
+        return t("said.early_stop_val" if val else "said.early_stop_train", lang, patience=stop.get("patience", 0),
+                 epochs=epochs, kept=kept)
+    learning = t("said.still_learning", lang) if stop.get("learning") else ""
+    if code == "time_budget":
+        budget = stop.get("budget_s", 0.0)
+        told = t("said.n_min", lang, n=f"{budget / 60:g}") if budget >= 120 else t("said.n_s", lang, n=f"{budget:g}")
+        return sentences(lang, t("said.budget_reached", lang, budget=told, epochs=epochs, kept=kept), learning)
+    if code == "stop_requested":
+        return sentences(lang, t("said.stop_requested", lang, epochs=epochs, kept=kept), learning)
+    if code == "interrupted":
+        return t("said.interrupted", lang, epochs=epochs, kept=kept)
+    return sentences(lang, t("said.finished", lang, epochs=epochs, kept=kept), learning)
+
+
+def _fill(key: str, match, lang: str) -> str:
+    values = {name: _part(name, value or "", lang) for name, value in match.groupdict().items()}
+    return t(key, lang, **values)
+
+
+def _part(name: str, value: str, lang: str) -> str:
+    """A value inside a recognised sentence, itself said in lang where it is a known phrase."""
+    if name == "reasons":
+        return _reasons(value, lang)
+    if name in ("scale", "scheme"):
+        return option(name, value, lang)
+    phrase = _phrase(value, lang)
+    return phrase if phrase is not None else recognise(value, lang)[0] if value else value
+
+
+def _phrase(text: str, lang: str) -> str | None:
+    for key, pattern in _PHRASES:
+        match = pattern.fullmatch(text)
+        if match:
+            return _fill(key, match, lang)
+    return None
+
+
+def _reasons(text: str, lang: str) -> str:
+    """"a.mid: no notes; b.mid: empty file" with each reason said in lang."""
+    out = []
+    for item in text.split("; "):
+        name, colon, reason = item.partition(": ")
+        said_reason, known = (_phrase(reason, lang), True) if colon else (None, False)
+        if colon and said_reason is None:
+            said_reason, known = recognise(reason, lang)
+        out.append(f"{name}{t('said.colon', lang)}{said_reason}" if known else item)
+    return t("said.semicolon", lang).join(out)
+
+
+def _tidy(text: str, lang: str) -> str:
+    """No spaces between Chinese sentences, nor between a Chinese name put in the place of an
+    English one and the words around it (the catalogue's text spaces it as if it were Latin)."""
+    if lang != "zh":
+        return text
+    text = re.sub(r"(?<=[。！？）])\s+(?=\S)", "", text)
+    return re.sub(r"(?<=[\u4e00-\u9fff）])\s+(?=[\u4e00-\u9fff（])", "", text)
 
 
 EN = {
@@ -145,13 +249,16 @@ EN = {
     "ds.minutes": "{minutes:.1f} min",
     "ds.skipped_files": "{n} file(s) skipped: ",
     "ds.report": "Per-file report",
-    "ds.rare": "Rare tokens",
-    "ds.rare_caption": "The article's tokens are notes and chords; a vocabulary keeps only those seen at least "
-                       "*cutoff* times (the article used 50). Move the slider to see what would be dropped.",
+    "ds.rare": "Rare chords: only for the article's token scheme",
+    "ds.rare_caption": "The default tokens (bars, beats and parts) keep every note: this matters only if you train "
+                       "with *the article's notes and chords* (Train → Advanced settings → Tokens). That scheme "
+                       "makes every chord a token of its own and keeps only those seen at least *cutoff* times (the "
+                       "article used 50). Move the slider to see what it would drop.",
     "ds.cutoff": "Rare-token cutoff",
-    "ds.cutoff_help": "Tokens seen fewer times than this are dropped from the vocabulary (notes scheme).",
-    "ds.dropped_summary": "**{dropped}** of {tokens} tokens would be dropped — "
-                          "{occurrences:,} occurrences, {share:.1%} of the music.",
+    "ds.cutoff_help": "Tokens seen fewer times than this are dropped from the vocabulary (the article's "
+                      "notes-and-chords scheme only).",
+    "ds.dropped_summary": "With that scheme, **{dropped}** of {tokens} tokens would be dropped — {occurrences:,} "
+                          "occurrences, {share:.1%} of the notes and chords.",
     "ds.dropped": "Dropped: ",
     "ds.listen": "Listen to one file",
     "ds.piece": "Piece",
@@ -161,7 +268,9 @@ EN = {
     "opt.dataset.folk": "Folk tunes (Ryan's Mammoth Collection)",
     "opt.dataset.palestrina": "Palestrina masses",
     "opt.dataset.monteverdi": "Monteverdi madrigals",
-    "opt.dataset_text.bach": "The 371 four-part chorales harmonised by J. S. Bach (MusicXML, music21 corpus).",
+    "opt.dataset_text.bach": "The 371 four-part chorales harmonised by J. S. Bach, as numbered in Riemenschneider's "
+                             "collection (MusicXML, music21 corpus): 350 files, since 21 of those numbers repeat a "
+                             "chorale already among them.",
     "opt.dataset_text.folk": "Fiddle tunes from Ryan's Mammoth Collection (1883): reels, jigs, hornpipes; "
                              "one melody per ABC file.",
     "opt.dataset_text.palestrina": "Renaissance polyphony by Palestrina (Humdrum .krn). Large and slow to parse the "
@@ -477,6 +586,280 @@ EN = {
     'context.bar': '≈ {bars:.0f} bar of this music',
     'context.bars': '≈ {bars:.0f} bars of this music',
     'context.bars_unknown': 'bars unknown',
+
+    # ------------------------------------------------------------ pieces, tables and the values in them
+    'piece.score_fit': 'Fit the score to the screen',
+    'piece.score_fit_help': 'Off: the score at a size you can read; on a narrow screen, scroll it sideways.',
+    'gen.sampling': ':material/casino: More settings: tempo, instrument, rhythm, top-k, top-p, seed',
+    'gen.session_row': '**{name}**  \n{run} · T {temperature:g} · p {top_p:g} · {seconds:.0f} s',
+    'ds.skipped_file': '{name} ({reason})',
+    'ds.dropped_token': '{token} ×{n}',
+    'ds.list_separator': ', ',
+    'ds.roll_caption': '{name} — {notes} notes',
+    'opt.stopped.finished': 'finished',
+    'opt.stopped.stop requested': 'stop requested',
+    'opt.stopped.time budget': 'time budget',
+    'opt.stopped.early stopping': 'early stopping',
+    'opt.stopped.interrupted': 'interrupted',
+    'opt.cell.parsed': 'parsed',
+    'opt.cell.skipped': 'skipped',
+    'opt.cell.unbounded (recurrent)': 'unbounded (recurrent)',
+    'opt.cell.ours': 'ours',
+    'opt.cell.article': 'article',
+    'opt.cell.metre': 'metre',
+    'opt.cell.rich': 'rich',
+    'opt.cell.notes': 'notes',
+    'table.sd': '{name}_sd',
+    'table.real': '{name}_real',
+    'table.gap': '{name}_gap',
+    'said.n_tokens': '{n} tokens',
+    'opt.column.run': 'run',
+    'opt.column.model': 'model',
+    'opt.column.parameters': 'parameters',
+    'opt.column.receptive field': 'receptive field',
+    'opt.column.epochs': 'epochs',
+    'opt.column.training time (s)': 'training time (s)',
+    'opt.column.best val loss': 'best val loss',
+    'opt.column.val accuracy': 'val accuracy',
+    'opt.column.generation tokens/s': 'generation tokens/s',
+    'opt.column.file': 'file',
+    'opt.column.status': 'status',
+    'opt.column.reason': 'reason',
+    'opt.column.notes': 'notes',
+    'opt.column.seconds': 'seconds',
+    'opt.column.dataset': 'dataset',
+    'opt.column.setup': 'setup',
+    'opt.column.name': 'name',
+    'opt.column.scheme': 'scheme',
+    'opt.column.seeds': 'seeds',
+    'opt.column.vocab': 'vocab',
+    'opt.column.params': 'params',
+    'opt.column.train_seconds': 'train_seconds',
+    'opt.column.val_nll': 'val_nll',
+    'opt.column.val_loss': 'val_loss',
+    'opt.column.val_perplexity': 'val_perplexity',
+    'opt.column.val_accuracy': 'val_accuracy',
+    'opt.column.val_tokens': 'val_tokens',
+    'opt.column.bits_per_quarter': 'bits_per_quarter',
+    'opt.column.tokens_per_s': 'tokens_per_s',
+    'opt.column.temperature': 'temperature',
+    'opt.column.pitch_class_entropy': 'pitch_class_entropy',
+    'opt.column.overlap': 'overlap',
+    'opt.column.kl': 'kl',
+    'opt.column.distinct_tokens': 'distinct_tokens',
+    'opt.column.collapsed': 'collapsed',
+    'opt.column.copy_tokens': 'copy_tokens',
+    'opt.column.longest_copy': 'longest_copy',
+    'opt.column.longest_copy_file': 'longest_copy_file',
+    'opt.column.copy_baseline': 'copy_baseline',
+    'opt.column.mean_longest_copy': 'mean_longest_copy',
+    'opt.column.on_beat_share': 'on_beat_share',
+    'opt.column.beat_chord_fit': 'beat_chord_fit',
+    'opt.column.bar_repetition': 'bar_repetition',
+    'opt.column.key_stability': 'key_stability',
+
+    # ------------------------------------------------------------ charts (musegen/plots.py)
+    "plot.roll_title": "{name} — {n} notes",
+    "plot.time_s": "time (s)",
+    "plot.time_q": "time (quarter notes)",
+    "plot.pitch": "pitch",
+    "plot.part": "Part {n}",
+    "plot.start": "start",
+    "plot.duration": "duration",
+    "plot.velocity": "velocity",
+    "plot.beats": "beats",
+    "plot.takeover": "the model takes over",
+    "plot.no_notes": "no notes",
+    "plot.epoch": "epoch",
+    "plot.loss": "loss",
+    "plot.accuracy": "accuracy",
+    "plot.curves_title": "Learning curves",
+    "plot.metric.loss": "loss",
+    "plot.metric.val_loss": "val_loss",
+    "plot.metric.accuracy": "accuracy",
+    "plot.metric.val_accuracy": "val_accuracy",
+    "plot.metric.acc": "acc",
+    "plot.metric.val_acc": "val_acc",
+    "plot.batches": "{metric} (batches)",
+    "plot.training": "Training",
+    "plot.waiting": "waiting for the first batch…",
+    "plot.pieces": "pieces",
+    "plot.pitches": "Pitches",
+    "plot.share": "share of notes",
+    "plot.notes": "notes",
+    "plot.durations": "Durations",
+    "plot.dur.plain": "{value} note",
+    "plot.dur.dotted": "dotted {value}",
+    "plot.dur.triplet": "{value} triplet",
+    "plot.dur.whole": "whole",
+    "plot.dur.half": "half",
+    "plot.dur.quarter": "quarter",
+    "plot.dur.eighth": "eighth",
+    "plot.dur.16th": "16th",
+    "plot.dur.32nd": "32nd",
+    "plot.dur.64th": "64th",
+    "plot.dur.beats": "{n} beats",
+    "plot.dur.about": "≈ {value}",
+    "plot.dur.other": "other lengths (rare)",
+    "plot.octaves": "{note} in octaves",
+    "plot.chord": "{symbol} ({notes})",
+    "plot.tokens_title": "Token frequencies",
+    "plot.rank": "token rank (most common first)",
+    "plot.count": "count (log scale)",
+    "plot.cutoff_line": "cutoff {cutoff}: {dropped} of {total} tokens dropped",
+    "plot.kept": "kept",
+    "plot.dropped": "dropped",
+
+    # ------------------------------------------------------------ musegen's own sentences (text.SENTENCES, PHRASES)
+    "said.colon": ": ",
+    "said.semicolon": "; ",
+    "said.error": "Something went wrong: {detail}",
+    # a training's progress and end (musegen.jobs, musegen.train, musegen.worker)
+    "said.waiting": "Waiting for a free slot…",
+    "said.next": "Waiting for a free slot: you are next.",
+    "said.ahead": "Waiting for a free slot: {n} training(s) ahead of you.",
+    "said.starting": "Starting a worker…",
+    "said.reading": "Reading music…",
+    "said.windows_moved": "Training on {n} windows, moved by up to ±{k} semitones…",
+    "said.windows": "Training on {n} windows…",
+    "said.batch": "Epoch {epoch}/{epochs}, batch {step}/{steps}",
+    "said.epoch_done": "Epoch {epoch}/{epochs} done",
+    "said.stopping": "Stopping after this batch…",
+    "said.stopped_queued": "Stopped before it started.",
+    "said.stopped_early": "Stopped before training began: nothing was trained.",
+    "said.resumed": "Resumed as a new training ({n} epoch(s) left).",
+    "said.restarted": "The server restarted before this training began: start it again.",
+    "said.server_stopped": "The server stopped during this training.",
+    "said.worker_oom": "The training's worker process ended unexpectedly (killed by {signal}: the machine may have "
+                       "run out of memory).",
+    "said.worker_killed": "The training's worker process ended unexpectedly (killed by {signal}).",
+    "said.worker_exit": "The training's worker process ended unexpectedly (exit code {code}).",
+    "said.worker_nostart": "The training's worker process ended unexpectedly (it did not start).",
+    "said.nothing_kept": "No epoch had finished: nothing to keep.",
+    "said.checkpoint_unreadable": "Its checkpoint could not be read ({error}).",
+    "said.failed": "Training failed.",
+    "said.not_kept": "The trained model could not be kept ({error}).",
+    "said.failed_unexpectedly": "Training failed unexpectedly ({error}).",
+    "said.end_finished": "Training finished.",
+    "said.end_stopped": "Stopped: the best checkpoint so far was kept.",
+    "said.end_budget": "The time budget ran out: the best checkpoint so far was kept.",
+    "said.end_early": "Early stopping: validation loss stopped improving.",
+    "said.end_other": "Training ended.",
+    "said.evicted": "This server keeps {n} runs per visitor: your oldest ({names}) was deleted.",
+    "said.disk_full": "The server's disk budget for runs ({mb} MB) was full: {n} run(s) unused the longest were "
+                      "deleted.",
+    "said.no_sample": "No sample this epoch ({error}).",
+    "said.no_preview_audio": "No audio preview: {problem}",
+    "said.early_stop_val": "Validation loss did not improve for {patience} epoch(s): stopped after epoch {epochs}, "
+                           "{kept}.",
+    "said.early_stop_train": "Training loss did not improve for {patience} epoch(s): stopped after epoch {epochs}, "
+                             "{kept}.",
+    "said.budget_reached": "Time budget ({budget}) reached in epoch {epochs}: {kept}.",
+    "said.stop_requested": "Stopped on request in epoch {epochs}: {kept}.",
+    "said.interrupted": "Interrupted after epoch {epochs}: {kept}. Resume continues it.",
+    "said.finished": "Finished {epochs} epoch(s): {kept}.",
+    "said.still_learning": "Still learning when it stopped: train longer for better music.",
+    "said.kept_val": "kept epoch {epoch} (val loss {loss})",
+    "said.kept_loss": "kept epoch {epoch} (loss {loss})",
+    "said.no_finite": "no epoch had a finite loss",
+    "said.val_loss": "val loss",
+    "said.loss": "loss",
+    "said.n_min": "{n} min",
+    "said.n_s": "{n} s",
+    "said.n_h_min": "{h} h {m} min",
+    "said.n_min_s": "{m} min {s} s",
+    "said.n_h": "{h} h",
+    "said.n_bytes": "{n} bytes",
+    # audio, scores, a piece (musegen.audio, musegen.studio, musegen.sample, musegen.midi)
+    "said.no_fluidsynth": "FluidSynth is not installed: sudo apt-get install fluidsynth",
+    "said.no_soundfont_set": "No General MIDI soundfont found: install fluid-soundfont-gm or set MUSEGEN_SOUNDFONT "
+                             "({setting} is not a file)",
+    "said.no_soundfont": "No General MIDI soundfont found: install fluid-soundfont-gm or set MUSEGEN_SOUNDFONT",
+    "said.no_audio": "No audio: {problem}",
+    "said.engraving_failed": "No score: engraving failed ({error}).",
+    "said.no_score": "No score: {error}",
+    "said.no_verovio": "Score display needs verovio: pip install verovio",
+    "said.verovio_unreadable": "Verovio could not read this MusicXML.",
+    "said.musicxml_failed": "Could not write '{name}' as MusicXML: {error}",
+    "said.no_key_lock": "No key lock: 'auto' follows the key of the music being continued, and this piece starts "
+                        "from nothing. Name a key (e.g. D minor) instead.",
+    "said.collapsed": "The output collapsed: it uses only {n} distinct token(s) — one note or chord repeated.",
+    "said.loop": "The output fell into a loop: its second half repeats the same {n} tokens over and over.",
+    "said.advice": "Raise the temperature (e.g. 1.0–1.2) or sample with top-p ≈ 0.9 instead of greedy / low "
+                   "temperature.",
+    "said.key_strength": "key {tonic} {scale} (strength {strength})",
+    "said.key": "key {tonic} {scale}",
+    "said.range": "range {low}–{high}",
+    "said.guard": "repetition guard",
+    "said.echo": "bar echo {n}",
+    "said.range_empty": "No note the model knows lies between {low} and {high}: widen the range.",
+    "said.no_time_signature": "The model's tokens have no {signature}: choose one of {known}.",
+    # music that cannot be used (musegen.sources, musegen.readers)
+    "said.no_files": "No usable music in {label}: no files found (looking for {extensions} or .zip)",
+    "said.all_skipped": "No usable music in {label}: {n} files, all skipped ({reasons})",
+    "said.bundle_bad_zip": "{label} is not a readable zip file ({error}): was it cut short?",
+    "said.bad_zip": "{label} is not a readable zip file ({error})",
+    "said.zip_members": "{label} has {n} files; the limit is {limit}. Split it into smaller zips.",
+    "said.zip_unpacks": "{label} unpacks to {size}; the limit is {limit}.",
+    "said.no_workers": "Music files are read in a separate process, and none could be started here ({why}).",
+    "said.empty": "{name} is empty",
+    "said.uploads_label": "{n} uploaded file(s)",
+    "said.files_label": "{n} file(s)",
+    "said.the_zip": "The zip",
+    "said.the_bundle": "The bundle",
+    "said.r_empty": "empty file",
+    "said.r_too_large": "too large: {size} (limit {limit})",
+    "said.r_score_unpacked": "too large for a score: {size} unpacked (limit {limit} of score text; reading a bigger "
+                             "one takes minutes)",
+    "said.r_score": "too large for a score: {size} (limit {limit} of score text; reading a bigger one takes minutes)",
+    "said.r_many_notes": "too many notes: {n} (limit {limit})",
+    "said.r_too_long": "too long: {length} (limit {limit})",
+    "said.r_tempo": "tempo {bpm} BPM is outside {low}–{high} BPM",
+    "said.r_not_midi": "not a MIDI file: {ext} but it does not start with the MIDI header",
+    "said.r_not_music": "not a MIDI or score file ({ext})",
+    "said.r_no_extension": "no extension",
+    "said.r_no_notes": "no notes",
+    "said.r_drums": "drums only",
+    "said.r_no_piano": "no piano part",
+    "said.r_no_notes_parts": "no notes in part(s) {parts} (the file has {n} part(s))",
+    "said.r_corrupt": "truncated or corrupt MIDI: {error}",
+    "said.r_parse": "could not parse: {error}",
+    "said.r_no_mxl_score": "no score inside the .mxl archive",
+    "said.r_damaged_mxl": "damaged .mxl archive ({error})",
+    "said.r_read": "could not read: {error}",
+    "said.r_unsafe": "unsafe path in zip (absolute or '..')",
+    "said.r_nested_zip": "zip inside a zip is not read",
+    "said.r_damaged_member": "damaged zip member ({error})",
+    "said.r_zip_bomb": "zip bomb: compressed {ratio}:1 (limit {limit}:1)",
+    "said.r_not_found": "file not found",
+    "said.r_timed_out": "took longer than {seconds} s to read: refused",
+    "said.r_crashed": "the parser crashed on this file: refused",
+    "said.r_unusable": "it holds no usable music",
+    "said.not_zip": "File is not a zip file",
+    # trainings refused or failed (musegen.jobs, musegen.dataset, musegen.train, musegen.tokens)
+    "said.quota": "You already have {cap} training(s) running or waiting, the most this server allows one visitor: "
+                  "stop one, or wait until one ends.",
+    "said.no_checkpoint": "{name} has no checkpoint to resume from.",
+    "said.no_such_job": "There is no such training (it may have been forgotten by now).",
+    "said.not_your_job": "That training belongs to another visitor.",
+    "said.too_short": "The pieces are too short for windows of {window} tokens: lower the window or add music.",
+    "said.no_train_file": "Training needs at least one file outside the validation split: add music.",
+    "said.all_rare": "Every token is rarer than the cutoff ({cutoff}): lower min_count (the most frequent token "
+                     "appears {n} times).",
+    "said.diverged": "Training diverged: the {monitor} was never a finite number, so no model was saved. Try a lower "
+                     "learning rate (it was {rate}).",
+    "said.cannot_fine_tune": "{name} uses the '{scheme}' scheme, whose vocabulary was fitted to its own music: {n} "
+                             "frequent tokens of this music (e.g. {examples}) are not in it, so it cannot learn them. "
+                             "Only metre and rich runs can be fine-tuned on other music: train a new run.",
+    # runs imported, renamed (musegen.runs)
+    "said.bundle_too_big": "{label} is {size}; a run bundle may be at most {limit}.",
+    "said.bundle_unpacks": "{label} unpacks to {size}; a run bundle may be at most {limit}.",
+    "said.bundle_empty": "{label} holds no run bundle files.",
+    "said.bundle_incomplete": "{label} is incomplete: its manifest lists {files}, which the zip does not hold.",
+    "said.bundle_changed": "{label} holds {files}, which its manifest does not list: it was changed after it was made.",
+    "said.not_a_run": "{path} is not a finished musegen run (missing {files}).",
+    "said.name_needed": "A run name needs at least one letter or digit.",
+    "said.name_taken": "A run called {name} already exists.",
 }
 
 ZH = {
@@ -579,13 +962,14 @@ ZH = {
     "ds.minutes": "{minutes:.1f} 分钟",
     "ds.skipped_files": "跳过了 {n} 个文件：",
     "ds.report": "逐文件报告",
-    "ds.rare": "罕见词元",
-    "ds.rare_caption": "原文的词元是音符与和弦；词表只保留出现次数不少于*阈值*的词元（原文用 50）。"
-                       "拖动滑块，看看哪些会被舍弃。",
+    "ds.rare": "罕见和弦：只影响原文的词元方案",
+    "ds.rare_caption": "默认的词元（小节、拍与声部）会保留每一个音：只有用*原文的音符与和弦*方案训练时（训练 → 高级设"
+                       "置 → 词元方案），这里才有影响。那个方案把每种和弦当作一个词元，只保留出现次数不少于*阈值*的（原文"
+                       "用 50）。拖动滑块，看看会舍弃哪些。",
     "ds.cutoff": "罕见词元阈值",
-    "ds.cutoff_help": "出现次数少于此值的词元会从词表中舍弃（音符编码方案）。",
-    "ds.dropped_summary": "{tokens} 个词元中有 **{dropped}** 个会被舍弃——"
-                          "共出现 {occurrences:,} 次，占音乐的 {share:.1%}。",
+    "ds.cutoff_help": "出现次数少于此值的词元会从词表中舍弃（只用于原文的音符与和弦方案）。",
+    "ds.dropped_summary": "用那个方案时，{tokens} 个词元中有 **{dropped}** 个会被舍弃——共出现 {occurrences:,} 次，占"
+                          "音符与和弦的 {share:.1%}。",
     "ds.dropped": "舍弃：",
     "ds.listen": "试听单个文件",
     "ds.piece": "乐曲",
@@ -595,7 +979,8 @@ ZH = {
     "opt.dataset.folk": "民间曲调（Ryan's Mammoth Collection）",
     "opt.dataset.palestrina": "帕莱斯特里纳弥撒曲",
     "opt.dataset.monteverdi": "蒙特威尔第牧歌",
-    "opt.dataset_text.bach": "J. S. 巴赫配和声的 371 首四声部众赞歌（MusicXML，music21 曲库）。",
+    "opt.dataset_text.bach": "J. S. 巴赫配和声的 371 首四声部众赞歌，按 Riemenschneider 合集编号（MusicXML，music21 "
+                             "曲库）：共 350 个文件，因为其中 21 个编号与已有的众赞歌重复。",
     "opt.dataset_text.folk": "Ryan's Mammoth Collection（1883）中的提琴曲：里尔舞曲、吉格舞曲、角笛舞曲；"
                              "每个 ABC 文件一段旋律。",
     "opt.dataset_text.palestrina": "帕莱斯特里纳的文艺复兴复调音乐（Humdrum .krn）。规模大，首次解析较慢，之后会缓存。",
@@ -902,6 +1287,448 @@ ZH = {
     'context.bar': '约为这份音乐的 {bars:.0f} 小节',
     'context.bars': '约为这份音乐的 {bars:.0f} 小节',
     'context.bars_unknown': '小节数未知',
+
+    # ------------------------------------------------------------ pieces, tables and the values in them
+    'piece.score_fit': '乐谱缩放到屏幕宽度',
+    'piece.score_fit_help': '关：乐谱保持可以看清的大小；屏幕较窄时左右滑动查看。',
+    'gen.sampling': ':material/casino: 更多设置：速度、乐器、节奏、top-k、top-p、随机种子',
+    'gen.session_row': '**{name}**  \n{run} · 温度 {temperature:g} · p {top_p:g} · {seconds:.0f} 秒',
+    'ds.skipped_file': '{name}（{reason}）',
+    'ds.dropped_token': '{token} ×{n}',
+    'ds.list_separator': '，',
+    'ds.roll_caption': '{name} — {notes} 个音符',
+    'opt.stopped.finished': '完成',
+    'opt.stopped.stop requested': '按要求停止',
+    'opt.stopped.time budget': '时间预算用完',
+    'opt.stopped.early stopping': '提前停止',
+    'opt.stopped.interrupted': '中断',
+    'opt.cell.parsed': '已解析',
+    'opt.cell.skipped': '已跳过',
+    'opt.cell.unbounded (recurrent)': '不限（循环网络）',
+    'opt.cell.ours': '本项目',
+    'opt.cell.article': '原文',
+    'opt.cell.metre': '小节、拍与声部',
+    'opt.cell.rich': '音高 + 时值 + 时间偏移',
+    'opt.cell.notes': '原文的音符与和弦',
+    'table.sd': '{name}（标准差）',
+    'table.real': '{name}（真实音乐）',
+    'table.gap': '{name}（与真实音乐之差）',
+    'said.n_tokens': '{n} 个词元',
+    'opt.column.run': '训练结果',
+    'opt.column.model': '模型',
+    'opt.column.parameters': '参数量',
+    'opt.column.receptive field': '感受野',
+    'opt.column.epochs': '轮数',
+    'opt.column.training time (s)': '训练时间（秒）',
+    'opt.column.best val loss': '最佳验证损失',
+    'opt.column.val accuracy': '验证准确率',
+    'opt.column.generation tokens/s': '生成速度（词元/秒）',
+    'opt.column.file': '文件',
+    'opt.column.status': '状态',
+    'opt.column.reason': '原因',
+    'opt.column.notes': '音符',
+    'opt.column.seconds': '秒',
+    'opt.column.dataset': '数据集',
+    'opt.column.setup': '设定',
+    'opt.column.name': '名称',
+    'opt.column.scheme': '词元方案',
+    'opt.column.seeds': '种子数',
+    'opt.column.vocab': '词表大小',
+    'opt.column.params': '参数量',
+    'opt.column.train_seconds': '训练时间（秒）',
+    'opt.column.val_nll': '验证损失',
+    'opt.column.val_loss': '验证损失',
+    'opt.column.val_perplexity': '验证困惑度',
+    'opt.column.val_accuracy': '验证准确率',
+    'opt.column.val_tokens': '验证词元数',
+    'opt.column.bits_per_quarter': '每拍比特数',
+    'opt.column.tokens_per_s': '生成速度（词元/秒）',
+    'opt.column.temperature': '温度',
+    'opt.column.pitch_class_entropy': '音级熵',
+    'opt.column.overlap': '音级重合度',
+    'opt.column.kl': 'KL 散度',
+    'opt.column.distinct_tokens': '不同词元数',
+    'opt.column.collapsed': '塌缩次数',
+    'opt.column.copy_tokens': '照抄词元数',
+    'opt.column.longest_copy': '最长照抄',
+    'opt.column.longest_copy_file': '照抄自',
+    'opt.column.copy_baseline': '照抄基线',
+    'opt.column.mean_longest_copy': '平均最长照抄',
+    'opt.column.on_beat_share': '落在拍点上的比例',
+    'opt.column.beat_chord_fit': '拍点和弦吻合度',
+    'opt.column.bar_repetition': '小节重复率',
+    'opt.column.key_stability': '调性稳定度',
+
+    # ------------------------------------------------------------ charts (musegen/plots.py)
+    "plot.roll_title": "{name} — {n} 个音符",
+    "plot.time_s": "时间（秒）",
+    "plot.time_q": "时间（四分音符）",
+    "plot.pitch": "音高",
+    "plot.part": "声部 {n}",
+    "plot.start": "开始",
+    "plot.duration": "时值",
+    "plot.velocity": "力度",
+    "plot.beats": "拍",
+    "plot.takeover": "模型从这里接手",
+    "plot.no_notes": "没有音符",
+    "plot.epoch": "轮次",
+    "plot.loss": "损失",
+    "plot.accuracy": "准确率",
+    "plot.curves_title": "学习曲线",
+    "plot.metric.loss": "损失",
+    "plot.metric.val_loss": "验证损失",
+    "plot.metric.accuracy": "准确率",
+    "plot.metric.val_accuracy": "验证准确率",
+    "plot.metric.acc": "准确率",
+    "plot.metric.val_acc": "验证准确率",
+    "plot.batches": "{metric}（逐批）",
+    "plot.training": "训练",
+    "plot.waiting": "正在等待第一批…",
+    "plot.pieces": "乐曲",
+    "plot.pitches": "音高",
+    "plot.share": "音符占比",
+    "plot.notes": "音符数",
+    "plot.durations": "时值",
+    "plot.dur.plain": "{value}",
+    "plot.dur.dotted": "附点{value}",
+    "plot.dur.triplet": "{value}三连音",
+    "plot.dur.whole": "全音符",
+    "plot.dur.half": "二分音符",
+    "plot.dur.quarter": "四分音符",
+    "plot.dur.eighth": "八分音符",
+    "plot.dur.16th": "十六分音符",
+    "plot.dur.32nd": "三十二分音符",
+    "plot.dur.64th": "六十四分音符",
+    "plot.dur.beats": "{n} 拍",
+    "plot.dur.about": "约{value}",
+    "plot.dur.other": "其他时值（少见）",
+    "plot.octaves": "{note}（八度叠加）",
+    "plot.chord": "{symbol}（{notes}）",
+    "plot.tokens_title": "词元出现次数",
+    "plot.rank": "词元排名（最常见的在前）",
+    "plot.count": "次数（对数刻度）",
+    "plot.cutoff_line": "阈值 {cutoff}：{total} 个词元中舍弃 {dropped} 个",
+    "plot.kept": "保留",
+    "plot.dropped": "舍弃",
+
+    # ------------------------------------------------------------ musegen's own sentences (text.SENTENCES, PHRASES)
+    "said.colon": "：",
+    "said.semicolon": "；",
+    "said.error": "出错了：{detail}",
+    # a training's progress and end (musegen.jobs, musegen.train, musegen.worker)
+    "said.waiting": "正在等待空闲的训练位…",
+    "said.next": "正在等待空闲的训练位：下一个就轮到你。",
+    "said.ahead": "正在等待空闲的训练位：你前面还有 {n} 个训练。",
+    "said.starting": "正在启动训练进程…",
+    "said.reading": "正在读取音乐…",
+    "said.windows_moved": "正在用 {n} 个窗口训练，每个窗口随机移调最多 ±{k} 个半音…",
+    "said.windows": "正在用 {n} 个窗口训练…",
+    "said.batch": "第 {epoch}/{epochs} 轮，第 {step}/{steps} 批",
+    "said.epoch_done": "第 {epoch}/{epochs} 轮完成",
+    "said.stopping": "这一批结束后停止…",
+    "said.stopped_queued": "尚未开始就已停止。",
+    "said.stopped_early": "在训练开始前停止：没有训练任何内容。",
+    "said.resumed": "已作为新的训练继续（还剩 {n} 轮）。",
+    "said.restarted": "这个训练开始之前服务器重启了：请重新开始。",
+    "said.server_stopped": "服务器在训练过程中停止了。",
+    "said.worker_oom": "训练进程意外结束（被 {signal} 终止：机器可能内存不足）。",
+    "said.worker_killed": "训练进程意外结束（被 {signal} 终止）。",
+    "said.worker_exit": "训练进程意外结束（退出码 {code}）。",
+    "said.worker_nostart": "训练进程意外结束（它没能启动）。",
+    "said.nothing_kept": "还没有完成任何一轮：没有可保留的内容。",
+    "said.checkpoint_unreadable": "无法读取它的检查点（{error}）。",
+    "said.failed": "训练失败。",
+    "said.not_kept": "训练好的模型无法保存（{error}）。",
+    "said.failed_unexpectedly": "训练意外失败（{error}）。",
+    "said.end_finished": "训练完成。",
+    "said.end_stopped": "已停止：保留了目前最好的检查点。",
+    "said.end_budget": "时间预算已用完：保留了目前最好的检查点。",
+    "said.end_early": "提前停止：验证损失不再下降。",
+    "said.end_other": "训练结束。",
+    "said.evicted": "本服务器为每位访客保留 {n} 个训练结果：你最早的（{names}）已被删除。",
+    "said.disk_full": "服务器存放训练结果的磁盘空间（{mb} MB）已满：最久未用的 {n} 个训练结果已被删除。",
+    "said.no_sample": "这一轮没有样例（{error}）。",
+    "said.no_preview_audio": "没有试听音频：{problem}",
+    "said.early_stop_val": "验证损失连续 {patience} 轮没有改善：在第 {epochs} 轮后停止，{kept}。",
+    "said.early_stop_train": "训练损失连续 {patience} 轮没有改善：在第 {epochs} 轮后停止，{kept}。",
+    "said.budget_reached": "在第 {epochs} 轮用完了时间预算（{budget}）：{kept}。",
+    "said.stop_requested": "在第 {epochs} 轮按要求停止：{kept}。",
+    "said.interrupted": "在第 {epochs} 轮后中断：{kept}。点“继续”可以接着训练。",
+    "said.finished": "完成 {epochs} 轮训练：{kept}。",
+    "said.still_learning": "停止时仍在进步：训练得更久，音乐会更好。",
+    "said.kept_val": "保留第 {epoch} 轮（验证损失 {loss}）",
+    "said.kept_loss": "保留第 {epoch} 轮（损失 {loss}）",
+    "said.no_finite": "没有哪一轮的损失是有限值",
+    "said.val_loss": "验证损失",
+    "said.loss": "损失",
+    "said.n_min": "{n} 分钟",
+    "said.n_s": "{n} 秒",
+    "said.n_h_min": "{h} 小时 {m} 分钟",
+    "said.n_min_s": "{m} 分 {s} 秒",
+    "said.n_h": "{h} 小时",
+    "said.n_bytes": "{n} 字节",
+    # audio, scores, a piece (musegen.audio, musegen.studio, musegen.sample, musegen.midi)
+    "said.no_fluidsynth": "未安装 FluidSynth：sudo apt-get install fluidsynth",
+    "said.no_soundfont_set": "找不到 General MIDI 音色库：请安装 fluid-soundfont-gm 或设置 MUSEGEN_SOUNDFONT"
+                             "（{setting} 不是文件）",
+    "said.no_soundfont": "找不到 General MIDI 音色库：请安装 fluid-soundfont-gm 或设置 MUSEGEN_SOUNDFONT",
+    "said.no_audio": "没有音频：{problem}",
+    "said.engraving_failed": "没有乐谱：排版失败（{error}）。",
+    "said.no_score": "没有乐谱：{error}",
+    "said.no_verovio": "显示乐谱需要 verovio：pip install verovio",
+    "said.verovio_unreadable": "Verovio 无法读取这份 MusicXML。",
+    "said.musicxml_failed": "无法把“{name}”写成 MusicXML：{error}",
+    "said.no_key_lock": "未锁定调性：“自动”沿用被续写音乐的调，而这首曲子是从零开始的。请改为指定一个调（例如 D 小调）。",
+    "said.collapsed": "输出塌缩了：只用了 {n} 种不同的词元——同一个音或和弦反复出现。",
+    "said.loop": "输出陷入了循环：后半段一遍又一遍地重复同样的 {n} 个词元。",
+    "said.advice": "请调高温度（例如 1.0–1.2），或用 top-p ≈ 0.9 采样，而不要用贪心解码或低温度。",
+    "said.key_strength": "调性 {tonic} {scale}（强度 {strength}）",
+    "said.key": "调性 {tonic} {scale}",
+    "said.range": "音域 {low}–{high}",
+    "said.guard": "防止重复",
+    "said.echo": "小节呼应 {n}",
+    "said.range_empty": "模型认识的音没有一个落在 {low} 和 {high} 之间：请放宽音域。",
+    "said.no_time_signature": "模型的词元里没有 {signature} 拍：请从 {known} 中选择。",
+    # music that cannot be used (musegen.sources, musegen.readers)
+    "said.no_files": "{label} 中没有可用的音乐：没有找到文件（支持 {extensions} 或 .zip）",
+    "said.all_skipped": "{label} 中没有可用的音乐：{n} 个文件全部被跳过（{reasons}）",
+    "said.bundle_bad_zip": "{label} 不是可读取的 zip 文件（{error}）：是不是没有下载完整？",
+    "said.bad_zip": "{label} 不是可读取的 zip 文件（{error}）",
+    "said.zip_members": "{label} 含有 {n} 个文件，上限是 {limit}。请拆成几个较小的 zip。",
+    "said.zip_unpacks": "{label} 解压后有 {size}，上限是 {limit}。",
+    "said.no_workers": "音乐文件要在单独的进程中读取，但这里无法启动任何进程（{why}）。",
+    "said.empty": "{name} 是空文件",
+    "said.uploads_label": "上传的 {n} 个文件",
+    "said.files_label": "{n} 个文件",
+    "said.the_zip": "这个 zip",
+    "said.the_bundle": "这个训练结果包",
+    "said.r_empty": "空文件",
+    "said.r_too_large": "太大：{size}（上限 {limit}）",
+    "said.r_score_unpacked": "乐谱太大：解压后 {size}（乐谱文本上限 {limit}；读取更大的乐谱要好几分钟）",
+    "said.r_score": "乐谱太大：{size}（乐谱文本上限 {limit}；读取更大的乐谱要好几分钟）",
+    "said.r_many_notes": "音符太多：{n}（上限 {limit}）",
+    "said.r_too_long": "太长：{length}（上限 {limit}）",
+    "said.r_tempo": "速度 {bpm} BPM 超出 {low}–{high} BPM 的范围",
+    "said.r_not_midi": "不是 MIDI 文件：扩展名是 {ext}，但开头没有 MIDI 文件头",
+    "said.r_not_music": "不是 MIDI 或乐谱文件（{ext}）",
+    "said.r_no_extension": "无扩展名",
+    "said.r_no_notes": "没有音符",
+    "said.r_drums": "只有鼓",
+    "said.r_no_piano": "没有钢琴声部",
+    "said.r_no_notes_parts": "声部 {parts} 中没有音符（文件共有 {n} 个声部）",
+    "said.r_corrupt": "MIDI 文件被截断或已损坏：{error}",
+    "said.r_parse": "无法解析：{error}",
+    "said.r_no_mxl_score": ".mxl 压缩包里没有乐谱",
+    "said.r_damaged_mxl": ".mxl 压缩包已损坏（{error}）",
+    "said.r_read": "无法读取：{error}",
+    "said.r_unsafe": "zip 中的路径不安全（绝对路径或含有 “..”）",
+    "said.r_nested_zip": "不读取 zip 里的 zip",
+    "said.r_damaged_member": "zip 中的这个文件已损坏（{error}）",
+    "said.r_zip_bomb": "疑似 zip 炸弹：压缩比 {ratio}:1（上限 {limit}:1）",
+    "said.r_not_found": "找不到文件",
+    "said.r_timed_out": "读取超过 {seconds} 秒：已拒绝",
+    "said.r_crashed": "解析器在这个文件上崩溃了：已拒绝",
+    "said.r_unusable": "其中没有可用的音乐",
+    "said.not_zip": "文件不是 zip 格式",
+    # trainings refused or failed (musegen.jobs, musegen.dataset, musegen.train, musegen.tokens)
+    "said.quota": "你已有 {cap} 个训练在运行或排队，这是本服务器允许每位访客的上限：请停止一个，或等其中一个结束。",
+    "said.no_checkpoint": "{name} 没有可以继续的检查点。",
+    "said.no_such_job": "没有这个训练（它可能已经被清理了）。",
+    "said.not_your_job": "那个训练属于另一位访客。",
+    "said.too_short": "乐曲太短，切不出 {window} 个词元的窗口：请调小窗口，或添加音乐。",
+    "said.no_train_file": "训练至少需要一个不在验证集里的文件：请添加音乐。",
+    "said.all_rare": "每个词元出现的次数都低于阈值（{cutoff}）：请降低阈值（最常见的词元出现了 {n} 次）。",
+    "said.diverged": "训练发散了：{monitor}始终不是有限值，所以没有保存模型。请试试更低的学习率（原来是 {rate}）。",
+    "said.cannot_fine_tune": "{name} 使用“{scheme}”词元方案，它的词表是按自己的音乐拟合的：这份音乐中有 {n} 个常见词元"
+                             "（例如 {examples}）不在其中，所以学不会。只有“小节、拍与声部”和“音高 + 时值 + 时间偏移”"
+                             "方案的模型能在别的音乐上微调：请训练一个新模型。",
+    # runs imported, renamed (musegen.runs)
+    "said.bundle_too_big": "{label} 有 {size}；训练结果包最大 {limit}。",
+    "said.bundle_unpacks": "{label} 解压后有 {size}；训练结果包最大 {limit}。",
+    "said.bundle_empty": "{label} 里没有训练结果包的文件。",
+    "said.bundle_incomplete": "{label} 不完整：清单列出的 {files} 不在 zip 里。",
+    "said.bundle_changed": "{label} 含有清单上没有的 {files}：它在生成之后被改动过。",
+    "said.not_a_run": "{path} 不是一个完成的 musegen 训练结果（缺少 {files}）。",
+    "said.name_needed": "训练结果的名称至少要有一个字母或数字。",
+    "said.name_taken": "已经有一个叫 {name} 的训练结果了。",
 }
 
 CATALOGUE = {"en": EN, "zh": ZH}
+
+
+# ---------------------------------------------------------------- musegen's English sentences, recognised
+# (key, pattern) pairs: each pattern's named groups are its catalogue text's placeholders, and a
+# group's value is itself said in the visitor's language where it is a known phrase (a file's
+# reason inside "all skipped (…)", the epoch kept inside a stop reason). tests/test_i18n.py checks
+# the groups against the texts, and real messages of the library against the patterns.
+
+_KEPT = r"kept epoch \d+ \((?:val )?loss [\d.]+\)|no epoch had a finite loss"
+_SIZE = r"[\d.,]+ (?:GB|MB|kB|bytes)"
+_WORKER = r"The training's worker process ended unexpectedly "
+
+SENTENCES = [  # found anywhere in a message, in this order (the longer of two alike first)
+    # a training's progress and end
+    ("said.next", r"Waiting for a free slot: you are next\."),
+    ("said.ahead", r"Waiting for a free slot: (?P<n>\d+) training\(s\) ahead of you\."),
+    ("said.waiting", r"Waiting for a free slot…"),
+    ("said.starting", r"Starting a worker…"),
+    ("said.reading", r"Reading music…"),
+    ("said.windows_moved", r"Training on (?P<n>[\d,]+) windows, moved by up to ±(?P<k>\d+) semitones…"),
+    ("said.windows", r"Training on (?P<n>[\d,]+) windows…"),
+    ("said.batch", r"Epoch (?P<epoch>\d+)/(?P<epochs>\d+), batch (?P<step>\d+)/(?P<steps>\d+)"),
+    ("said.epoch_done", r"Epoch (?P<epoch>\d+)/(?P<epochs>\d+) done"),
+    ("said.stopping", r"Stopping after this batch…"),
+    ("said.stopped_queued", r"Stopped before it started\."),
+    ("said.stopped_early", r"Stopped before training began: nothing was trained\."),
+    ("said.resumed", r"Resumed as a new training \((?P<n>\d+) epochs? left\)\."),
+    ("said.restarted", r"The server restarted before this training began: start it again\."),
+    ("said.server_stopped", r"The server stopped during this training\."),
+    ("said.worker_oom", _WORKER + r"\(killed by (?P<signal>\w+): the machine may have run out of memory\)\."),
+    ("said.worker_killed", _WORKER + r"\(killed by (?P<signal>\w+)\)\."),
+    ("said.worker_exit", _WORKER + r"\(exit code (?P<code>-?\d+)\)\."),
+    ("said.worker_nostart", _WORKER + r"\(it did not start\)\."),
+    ("said.nothing_kept", r"No epoch had finished: nothing to keep\."),
+    ("said.checkpoint_unreadable", r"Its checkpoint could not be read \((?P<error>.*)\)\."),
+    ("said.failed_unexpectedly", r"Training failed unexpectedly \((?P<error>.*)\)\."),
+    ("said.failed", r"Training failed\."),
+    ("said.not_kept", r"The trained model could not be kept \((?P<error>.*)\)\."),
+    ("said.end_finished", r"Training finished\."),
+    ("said.end_stopped", r"Stopped: the best checkpoint so far was kept\."),
+    ("said.end_budget", r"The time budget ran out: the best checkpoint so far was kept\."),
+    ("said.end_early", r"Early stopping: validation loss stopped improving\."),
+    ("said.end_other", r"Training ended\."),
+    ("said.evicted", r"This server keeps (?P<n>\d+) runs per visitor: your oldest \((?P<names>.*?)\) was deleted\."),
+    ("said.disk_full", r"The server's disk budget for runs \((?P<mb>[\d,]+) MB\) was full: (?P<n>\d+) run\(s\) "
+                       r"unused the longest were deleted\."),
+    ("said.no_sample", r"No sample this epoch \((?P<error>.*)\)\."),
+    ("said.no_preview_audio", r"No audio preview: (?P<problem>.+)"),
+    ("said.early_stop_val", rf"Validation loss did not improve for (?P<patience>\d+) epochs?: stopped after epoch "
+                            rf"(?P<epochs>\d+), (?P<kept>{_KEPT})\."),
+    ("said.early_stop_train", rf"Training loss did not improve for (?P<patience>\d+) epochs?: stopped after epoch "
+                              rf"(?P<epochs>\d+), (?P<kept>{_KEPT})\."),
+    ("said.budget_reached", rf"Time budget \((?P<budget>[^)]+)\) reached in epoch (?P<epochs>\d+): "
+                            rf"(?P<kept>{_KEPT})\."),
+    ("said.stop_requested", rf"Stopped on request in epoch (?P<epochs>\d+): (?P<kept>{_KEPT})\."),
+    ("said.interrupted", rf"Interrupted after epoch (?P<epochs>\d+): (?P<kept>{_KEPT})\. Resume continues it\."),
+    ("said.finished", rf"Finished (?P<epochs>\d+) epochs?: (?P<kept>{_KEPT})\."),
+    ("said.still_learning", r"Still learning when it stopped: train longer for better music\."),
+    # audio, scores, a piece
+    ("said.no_fluidsynth", r"FluidSynth is not installed: sudo apt-get install fluidsynth"),
+    ("said.no_soundfont_set", r"No General MIDI soundfont found: install fluid-soundfont-gm or set MUSEGEN_SOUNDFONT "
+                              r"\((?P<setting>.*?) is not a file\)"),
+    ("said.no_soundfont", r"No General MIDI soundfont found: install fluid-soundfont-gm or set MUSEGEN_SOUNDFONT"),
+    ("said.engraving_failed", r"No score: engraving failed \((?P<error>[^)]*)\)\."),
+    ("said.no_score", r"No score: (?P<error>.+)"),
+    ("said.no_audio", r"No audio: (?P<problem>.+)"),
+    ("said.no_verovio", r"Score display needs verovio: pip install verovio"),
+    ("said.verovio_unreadable", r"Verovio could not read this MusicXML\."),
+    ("said.musicxml_failed", r"Could not write '(?P<name>.*?)' as MusicXML: (?P<error>.+)"),
+    ("said.no_key_lock", r"No key lock: 'auto' follows the key of the music being continued, and this piece starts "
+                         r"from nothing\. Name a key \(e\.g\. D minor\) instead\."),
+    ("said.collapsed", r"The output collapsed: it uses only (?P<n>\d+) distinct token\(s\) — one note or chord "
+                       r"repeated\."),
+    ("said.loop", r"The output fell into a loop: its second half repeats the same (?P<n>\d+) tokens over and over\."),
+    ("said.advice", r"Raise the temperature \(e\.g\. 1\.0–1\.2\) or sample with top-p ≈ 0\.9 instead of greedy / low "
+                    r"temperature\."),
+    ("said.range_empty", r"No note the model knows lies between (?P<low>\S+) and (?P<high>\S+): widen the range\."),
+    ("said.no_time_signature", r"The model's tokens have no (?P<signature>\d+/\d+): choose one of (?P<known>.*?)\."),
+    # music that cannot be used
+    ("said.no_files", r"No usable music in (?P<label>.+?): no files found \(looking for (?P<extensions>.+?) or "
+                      r"\.zip\)"),
+    ("said.all_skipped", r"No usable music in (?P<label>.+?): (?P<n>[\d,]+) files, all skipped \((?P<reasons>.*)\)"),
+    ("said.bundle_bad_zip", r"(?P<label>\S.*?) is not a readable zip file \((?P<error>.*?)\): was it cut short\?"),
+    ("said.bad_zip", r"(?P<label>\S.*?) is not a readable zip file \((?P<error>.*)\)"),
+    ("said.zip_members", r"(?P<label>\S.*?) has (?P<n>[\d,]+) files; the limit is (?P<limit>[\d,]+)\. "
+                         r"Split it into smaller zips\."),
+    ("said.zip_unpacks", rf"(?P<label>\S.*?) unpacks to (?P<size>{_SIZE}); the limit is (?P<limit>{_SIZE})\."),
+    ("said.no_workers", r"Music files are read in a separate process, and none could be started here "
+                        r"\((?P<why>.*)\)\."),
+    # trainings refused or failed
+    ("said.quota", r"You already have (?P<cap>\d+) trainings? running or waiting, the most this server allows one "
+                   r"visitor: stop one, or wait until one ends\."),
+    ("said.no_checkpoint", r"(?P<name>\S+) has no checkpoint to resume from\."),
+    ("said.no_such_job", r"There is no such training \(it may have been forgotten by now\)\."),
+    ("said.not_your_job", r"That training belongs to another visitor\."),
+    ("said.too_short", r"The pieces are too short for windows of (?P<window>\d+) tokens: lower the window or add "
+                       r"music\."),
+    ("said.no_train_file", r"Training needs at least one file outside the validation split: add music\."),
+    ("said.all_rare", r"Every token is rarer than the cutoff \((?P<cutoff>\d+)\): lower min_count \(the most frequent "
+                      r"token appears (?P<n>\d+) times\)\."),
+    ("said.diverged", r"Training diverged: the (?P<monitor>val loss|loss) was never a finite number, so no model was "
+                      r"saved\. Try a lower learning rate \(it was (?P<rate>[^)]+)\)\."),
+    ("said.cannot_fine_tune", r"(?P<name>\S+) uses the '(?P<scheme>\w+)' scheme, whose vocabulary was fitted to its "
+                              r"own music: (?P<n>\d+) frequent tokens of this music \(e\.g\. (?P<examples>.*?)\) are "
+                              r"not in it, so it cannot learn them\. Only metre and rich runs can be fine-tuned on "
+                              r"other music: train a new run\."),
+    # runs imported, renamed
+    ("said.bundle_too_big", rf"(?P<label>\S.*?) is (?P<size>{_SIZE}); a run bundle may be at most "
+                            rf"(?P<limit>{_SIZE})\."),
+    ("said.bundle_unpacks", rf"(?P<label>\S.*?) unpacks to (?P<size>{_SIZE}); a run bundle may be at most "
+                            rf"(?P<limit>{_SIZE})\."),
+    ("said.bundle_empty", r"(?P<label>\S.*?) holds no run bundle files\."),
+    ("said.bundle_incomplete", r"(?P<label>\S.*?) is incomplete: its manifest lists (?P<files>.*?), which the zip "
+                               r"does not hold\."),
+    ("said.bundle_changed", r"(?P<label>\S.*?) holds (?P<files>.*?), which its manifest does not list: it was changed "
+                            r"after it was made\."),
+    ("said.not_a_run", r"(?P<path>\S.*?) is not a finished musegen run \(missing (?P<files>[^)]*)\)\."),
+    ("said.name_needed", r"A run name needs at least one letter or digit\."),
+    ("said.name_taken", r"A run called (?P<name>.+?) already exists\."),
+]
+
+PHRASES = [  # the whole of a short text: a file's reason, a steering rule, a value inside a sentence
+    ("said.kept_val", r"kept epoch (?P<epoch>\d+) \(val loss (?P<loss>[\d.]+)\)"),
+    ("said.kept_loss", r"kept epoch (?P<epoch>\d+) \(loss (?P<loss>[\d.]+)\)"),
+    ("said.no_finite", r"no epoch had a finite loss"),
+    ("said.val_loss", r"val loss"),
+    ("said.loss", r"loss"),
+    ("said.n_min", r"(?P<n>[\d.,]+) min"),
+    ("said.n_s", r"(?P<n>[\d.,]+) s"),
+    ("said.n_h_min", r"(?P<h>\d+) h (?P<m>\d+) min"),
+    ("said.n_min_s", r"(?P<m>\d+) min (?P<s>\d+) s"),
+    ("said.n_h", r"(?P<h>\d+) h"),
+    ("said.n_bytes", r"(?P<n>[\d,]+) bytes"),
+    ("said.n_tokens", r"(?P<n>[\d,]+) tokens"),
+    ("said.key_strength", r"key (?P<tonic>[A-G][#b]?) (?P<scale>[a-z ]+?) \(strength (?P<strength>[\d.]+)\)"),
+    ("said.key", r"key (?P<tonic>[A-G][#b]?) (?P<scale>[a-z ]+)"),
+    ("said.range", r"range (?P<low>\S+)–(?P<high>\S+)"),
+    ("said.guard", r"repetition guard"),
+    ("said.echo", r"bar echo (?P<n>[\d.]+)"),
+    ("said.empty", r"(?P<name>.+) is empty"),
+    ("said.uploads_label", r"(?P<n>\d+) uploaded file\(s\)"),
+    ("said.files_label", r"(?P<n>\d+) file\(s\)"),
+    ("said.the_zip", r"The zip"),
+    ("said.the_bundle", r"The bundle"),
+    ("said.r_empty", r"empty file"),
+    ("said.r_too_large", r"too large: (?P<size>.+?) \(limit (?P<limit>.+?)\)"),
+    ("said.r_score_unpacked", r"too large for a score: (?P<size>.+?) unpacked \(limit (?P<limit>.+?) of score text; "
+                              r"reading a bigger one takes minutes\)"),
+    ("said.r_score", r"too large for a score: (?P<size>.+?) \(limit (?P<limit>.+?) of score text; reading a bigger "
+                     r"one takes minutes\)"),
+    ("said.r_many_notes", r"too many notes: (?P<n>[\d,]+) \(limit (?P<limit>[\d,]+)\)"),
+    ("said.r_too_long", r"too long: (?P<length>.+?) \(limit (?P<limit>.+?)\)"),
+    ("said.r_tempo", r"tempo (?P<bpm>\S+) BPM is outside (?P<low>[\d.]+)–(?P<high>[\d.]+) BPM"),
+    ("said.r_not_midi", r"not a MIDI file: (?P<ext>\S+) but it does not start with the MIDI header"),
+    ("said.r_not_music", r"not a MIDI or score file \((?P<ext>.*)\)"),
+    ("said.r_no_extension", r"no extension"),
+    ("said.r_no_notes", r"no notes"),
+    ("said.r_drums", r"drums only"),
+    ("said.r_no_piano", r"no piano part"),
+    ("said.r_no_notes_parts", r"no notes in part\(s\) (?P<parts>.+?) \(the file has (?P<n>\d+) part\(s\)\)"),
+    ("said.r_corrupt", r"truncated or corrupt MIDI: (?P<error>.+)"),
+    ("said.r_parse", r"could not parse: (?P<error>.+)"),
+    ("said.r_no_mxl_score", r"no score inside the \.mxl archive"),
+    ("said.r_damaged_mxl", r"damaged \.mxl archive \((?P<error>.*)\)"),
+    ("said.r_read", r"could not read: (?P<error>.+)"),
+    ("said.r_unsafe", r"unsafe path in zip \(absolute or '\.\.'\)"),
+    ("said.r_nested_zip", r"zip inside a zip is not read"),
+    ("said.r_damaged_member", r"damaged zip member \((?P<error>.*)\)"),
+    ("said.r_zip_bomb", r"zip bomb: compressed (?P<ratio>[\d,.]+):1 \(limit (?P<limit>[\d,.]+):1\)"),
+    ("said.r_not_found", r"file not found"),
+    ("said.r_timed_out", r"took longer than (?P<seconds>[\d.]+) s to read: refused"),
+    ("said.r_crashed", r"the parser crashed on this file: refused"),
+    ("said.r_unusable", r"it holds no usable music"),
+    ("said.not_zip", r"File is not a zip file"),
+]
+
+_SENTENCES = [(key, re.compile(pattern)) for key, pattern in SENTENCES]
+_PHRASES = [(key, re.compile(pattern)) for key, pattern in PHRASES]

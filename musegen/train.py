@@ -366,6 +366,7 @@ def _summary(config: RunConfig, model, history: dict, monitor: str, stopped: str
         "seconds": float(history.get("elapsed", [0.0])[-1]) if history.get("elapsed") else 0.0,
         "stopped": stopped,
         "stop_reason": stop_reason(stopped, history, monitor, config.train),
+        "stop": stop_code(stopped, history, monitor, config.train),
     }
 
 
@@ -389,6 +390,25 @@ def checkpoint_summary(path, stopped: str = "interrupted") -> dict:
     summary.update(_context(run.config, run.data.get("tokens_per_bar")))
     write_json(Path(path) / "summary.json", summary)
     return summary
+
+
+STOP_CODES = {"early stopping": "early_stop", "time budget": "time_budget", "stop requested": "stop_requested",
+              "interrupted": "interrupted"}
+
+
+def stop_code(stopped: str, history: dict, monitor: str, train_config) -> dict:
+    """stop_reason as a code and its numbers, kept next to the English sentence in summary.json so
+    the app can say it in the visitor's language (musegen.text.stop_text)."""
+    losses = history.get(monitor, [])
+    code = {"code": STOP_CODES.get(stopped, "finished"), "monitor": monitor, "epochs": len(history.get("loss", []))}
+    if _finite(losses):
+        best = int(np.nanargmin(losses))
+        code.update(kept=best + 1, loss=round(float(losses[best]), 3), learning=best == len(losses) - 1)
+    if code["code"] == "early_stop":
+        code["patience"] = train_config.early_stopping
+    elif code["code"] == "time_budget":
+        code["budget_s"] = float(train_config.max_seconds)
+    return code
 
 
 def stop_reason(stopped: str, history: dict, monitor: str, train_config) -> str:

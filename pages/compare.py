@@ -38,7 +38,7 @@ with st.expander(tr("cmp.train_both")):
                    for kind in ("wavenet", "lstm")]
             st.session_state["cmp-jobs"] = ids
         except MusegenError as e:
-            st.error(str(e))
+            st.error(appui.error_text(e))
 
     pair = [j for j in (appui.my_job(i) for i in st.session_state.get("cmp-jobs", [])) if j is not None]
     if pair:
@@ -56,11 +56,12 @@ with st.expander(tr("cmp.train_both")):
                     if job.state == "queued":
                         st.caption(tr("cmp.waiting", place=job.place))
                     elif job.state == "running":
-                        st.progress(job.fraction, text=tr("cmp.eta", message=job.message, eta=jobs.format_seconds(job.eta)))
+                        st.progress(job.fraction, text=tr("cmp.eta", message=appui.say(job.message),
+                                                          eta=appui.duration_text(job.eta)))
                     elif job.state == "failed":
-                        st.error(job.error)
-                    if job.history or job.batches["epoch"]:
-                        fig = training_progress(job.batches, job.history, title=job.name)
+                        st.error(appui.error_text(job.error))
+                    if job.history or job.batches["epoch"]:  # named just above: no title of its own
+                        fig = training_progress(job.batches, job.history, title="", lang=appui.lang())
                         st.plotly_chart(fig, key=f"cmp-live-{job.id}", width="stretch")
                     if job.active:
                         st.button(tr("cmp.stop"), key=f"cmp-stop-{job.id}", on_click=jobs.stop, args=(job.id,),
@@ -107,10 +108,10 @@ with st.container(border=True):
         st.markdown("\n".join(f"- {line}" for line in answer.evidence))
     st.caption(tr("cmp.listen_both"))
 
-st.plotly_chart(learning_curves({r.name: r.history for r in runs}), key="cmp-curves", width="stretch")
+appui.chart(learning_curves({r.name: r.history for r in runs}, lang=appui.lang()), "cmp-curves")
 
 speeds = st.session_state.setdefault("cmp-speeds", {})
-st.dataframe([studio.run_row(r, speeds.get(str(r.path))) for r in runs], hide_index=True, width="stretch")
+st.dataframe(appui.table([studio.run_row(r, speeds.get(str(r.path))) for r in runs]), hide_index=True, width="stretch")
 st.caption(tr("cmp.table_caption"))
 
 
@@ -130,7 +131,7 @@ if st.button(tr("cmp.compose"), type="primary", key="cmp-go"):
                 out[str(r.path)] = studio.compose(appui.pool(), r, sample, score=False)
                 speeds[str(r.path)] = out[str(r.path)].tokens_per_s
         except MusegenError as e:
-            st.error(f"{r.name}: {e}")
+            st.error(f"{r.name}{tr('said.colon')}{appui.error_text(e)}")
     st.session_state["cmp-pieces"] = out
     st.rerun()
 
@@ -149,4 +150,4 @@ headline = studio.study_headline()
 if headline:
     st.subheader(tr("cmp.study"))
     st.caption(tr("cmp.study_caption"))
-    st.dataframe(headline, hide_index=True, width="stretch")
+    st.dataframe(appui.table(headline), hide_index=True, width="stretch")

@@ -7,7 +7,7 @@ import appui
 from musegen import studio
 from musegen.config import DataConfig, Limits
 from musegen.errors import MusegenError
-from musegen.plots import duration_histogram, piano_roll, pitch_histogram, token_counts
+from musegen.plots import duration_histogram, piano_roll, pitch_histogram, token_counts, token_name
 from musegen.sources import MUSIC_EXTENSIONS, list_datasets, load_pieces
 from musegen.readers import format_bytes
 
@@ -36,12 +36,12 @@ if source == "Built-in dataset":
             bar.progress(done / max(1, total), text=tr("ds.reading_file", done=done, total=total, file=file))
 
         try:
-            result = appui.builtin_dataset(name, _progress=progress)
+            result = appui.builtin_dataset(name, progress=progress)
             appui.choose_dataset(datasets[name]["title"], result, name=name)
             st.rerun()  # repaint the sidebar too
         except MusegenError as e:
             bar.empty()
-            st.error(str(e))
+            st.error(appui.error_text(e))
 else:
     types = [e.lstrip(".") for e in MUSIC_EXTENSIONS] + ["zip"]
     uploads = st.file_uploader(
@@ -68,7 +68,7 @@ else:
                     st.rerun()  # repaint the sidebar too
                 except MusegenError as e:
                     st.session_state.pop("ds-upload-sig", None)
-                    st.error(str(e))
+                    st.error(appui.error_text(e))
 
 data = appui.current_dataset()
 if not data:
@@ -85,31 +85,41 @@ cols[2].metric(tr("ds.skipped"), summary["skipped"])
 cols[3].metric(tr("ds.notes"), f"{summary['notes']:,}")
 cols[4].metric(tr("ds.music_metric"), tr("ds.minutes", minutes=summary["seconds"] / 60))
 if result.skipped:
-    st.warning(tr("ds.skipped_files", n=len(result.skipped)) + "; ".join(
-        f"{r.name} ({r.reason})" for r in result.skipped[:5]) + ("…" if len(result.skipped) > 5 else ""))
+    st.warning(tr("ds.skipped_files", n=len(result.skipped)) + tr("said.semicolon").join(
+        tr("ds.skipped_file", name=r.name, reason=appui.say(r.reason)) for r in result.skipped[:5])
+        + ("…" if len(result.skipped) > 5 else ""))
 with st.expander(tr("ds.report"), expanded=summary["files"] <= 20):
-    st.dataframe(studio.report_rows(result), hide_index=True, width="stretch")
+    st.dataframe(appui.table(studio.report_rows(result)), hide_index=True, width="stretch")
 
 left, right = st.columns(2)
-left.plotly_chart(pitch_histogram(result.pieces), key="ds-pitch", width="stretch")
-right.plotly_chart(duration_histogram(result.pieces), key="ds-dur", width="stretch")
+appui.chart(pitch_histogram(result.pieces, lang=appui.lang()), "ds-pitch", left)
+appui.chart(duration_histogram(result.pieces, lang=appui.lang()), "ds-dur", right)
 
-st.subheader(tr("ds.rare"))
-st.caption(tr("ds.rare_caption"))
-counts_key = f"ds-counts-{id(result)}"
-if counts_key not in st.session_state:
-    for key in [k for k in st.session_state if str(k).startswith("ds-counts-")]:
-        del st.session_state[key]
-    st.session_state[counts_key] = studio.token_frequencies(result.pieces)
-counts = st.session_state[counts_key]
-cutoff = st.slider(tr("ds.cutoff"), 0, 200, 50, key="ds-cutoff", help=tr("ds.cutoff_help"))
-preview = studio.cutoff_preview(counts, cutoff)
-st.markdown(tr("ds.dropped_summary", dropped=len(preview["dropped"]), tokens=preview["tokens"],
-               occurrences=preview["dropped_occurrences"], share=preview["share"]))
-st.plotly_chart(token_counts(counts, cutoff), key="ds-tokens", width="stretch")
-if preview["dropped"]:
-    st.caption(tr("ds.dropped") + ", ".join(f"{t} ×{n}" for t, n in list(preview["dropped"].items())[:40])
-               + (" …" if len(preview["dropped"]) > 40 else ""))
+
+def rare_tokens(loaded) -> None:
+    """What the rare-token cutoff would drop. Only the article's notes-and-chords tokens have one:
+    the default tokens keep every note, so this waits in an expander that says so."""
+    counts_key = f"ds-counts-{id(loaded)}"
+    if counts_key not in st.session_state:
+        for key in [k for k in st.session_state if str(k).startswith("ds-counts-")]:
+            del st.session_state[key]
+        st.session_state[counts_key] = studio.token_frequencies(loaded.pieces)
+    counts = st.session_state[counts_key]
+    st.caption(tr("ds.rare_caption"))
+    cutoff = st.slider(tr("ds.cutoff"), 0, 200, 50, key="ds-cutoff", help=tr("ds.cutoff_help"))
+    preview = studio.cutoff_preview(counts, cutoff)
+    st.markdown(tr("ds.dropped_summary", dropped=len(preview["dropped"]), tokens=preview["tokens"],
+                   occurrences=preview["dropped_occurrences"], share=preview["share"]))
+    appui.chart(token_counts(counts, cutoff, lang=appui.lang()), "ds-tokens")
+    if preview["dropped"]:
+        shown = [tr("ds.dropped_token", token=token_name(t, appui.lang()), n=n)
+                 for t, n in list(preview["dropped"].items())[:40]]
+        st.caption(tr("ds.dropped") + tr("ds.list_separator").join(shown)
+                   + (" …" if len(preview["dropped"]) > 40 else ""))
+
+
+with st.expander(tr("ds.rare")):
+    rare_tokens(result)
 
 st.subheader(tr("ds.listen"))
 names = [p.name for p in result.pieces]
@@ -125,6 +135,8 @@ if rendered.audio:
     st.audio(rendered.audio, format="audio/ogg")
     if piece.seconds > 60:
         st.caption(tr("ds.first_minute"))
-st.plotly_chart(piano_roll(piece), key="ds-roll", width="stretch")
+st.caption(tr("ds.roll_caption", name=piece.name, notes=piece.n_notes))
+st.plotly_chart(piano_roll(piece, title="", lang=appui.lang()).update_layout(margin=dict(t=30)), key="ds-roll",
+                width="stretch")
 for note in rendered.notes:
-    st.caption(note)
+    st.caption(appui.say(note))

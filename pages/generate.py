@@ -70,6 +70,9 @@ def keep(i: int) -> None:
     st.session_state["gen-current"] = kept_at(chosen)
 
 
+# What a first visit needs, and Compose, come first (a phone shows them without scrolling); the
+# finer sampling and the steering wait in expanders below the button. Compose reruns the page, so
+# the piece is made further down, once every setting has been read.
 left, right = st.columns(2)
 with left:
     primer_kind = st.radio(tr("gen.primer"), ["A random passage of the dataset", "My MIDI file (continue it)", "Nothing"],
@@ -83,7 +86,7 @@ with left:
                 primer_piece = appui.read_upload(upload.name, upload.getvalue())
                 st.caption(tr("gen.upload_read", name=upload.name, notes=primer_piece.n_notes))
             except MusegenError as e:
-                st.error(str(e))
+                st.error(appui.error_text(e))
     primer_bars, keep_primer = 0, True
     if primer_kind.startswith("My MIDI"):
         primer_bars = st.slider(tr("gen.primer_bars"), 1, 16, 4, key="gen-primer-bars",
@@ -98,29 +101,39 @@ with left:
     else:
         bars = 0
         seconds = st.slider(tr("gen.seconds"), 5, 90, 20, 5, key="gen-seconds", help=tr("gen.seconds_help"))
-    time_signature = ""
-    if metre and primer_kind == "Nothing":
-        usual = "/".join(map(str, run.data.get("time_signature", (4, 4))))
-        time_signature = st.selectbox(tr("gen.time_signature"), studio.TIME_SIGNATURES,
-                                      index=studio.TIME_SIGNATURES.index(usual) if usual in studio.TIME_SIGNATURES
-                                      else 0, key="gen-time-signature",
-                                      help=tr("gen.time_signature_help"))
-    tempo = st.slider(tr("gen.tempo"), 0, 200, 0, 5, key="gen-tempo")
-    instrument = st.selectbox(tr("gen.instrument"), [AS_WRITTEN] + list(INSTRUMENTS), key="gen-instrument",
-                              format_func=lambda o: appui.opt("instrument", o), help=tr("gen.instrument_help"))
 with right:
     temperature = st.slider(tr("gen.temperature"), 0.0, 2.0, SampleConfig().temperature, 0.05, key="gen-temperature",
                             help=tr("gen.temperature_help"))
-    rhythm = st.slider(tr("gen.rhythm"), 0.5, 1.5, SampleConfig().rhythm_temperature, 0.05, key="gen-rhythm",
-                       disabled=temperature == 0, help=tr("gen.rhythm_help"))
-    top_k = st.slider(tr("gen.topk"), 0, 100, 0, key="gen-topk", help=tr("gen.topk_help"))
-    top_p = st.slider(tr("gen.topp"), 0.1, 1.0, SampleConfig().top_p, 0.05, key="gen-topp", help=tr("gen.topp_help"))
-    c1, c2 = st.columns([2, 1], vertical_alignment="bottom")
-    seed = c1.number_input(tr("gen.seed"), 0, 2**31 - 1, key="gen-seed", on_change=seed_typed, help=tr("gen.seed_help"))
-    c2.checkbox(tr("gen.lock"), key="gen-lock", help=tr("gen.lock_help"))
     n_variations = st.segmented_control(
         tr("gen.variations_n"), [1, 2, 3, 4], default=1, required=True, key="gen-variations-n",
         help=tr("gen.variations_help"))
+
+go = st.button(tr("gen.compose"), type="primary", key="gen-go", on_click=draw_seed,
+               disabled=primer_kind.startswith("My MIDI") and primer_piece is None)
+
+with st.expander(tr("gen.sampling")):
+    s1, s2 = st.columns(2)
+    with s1:
+        time_signature = ""
+        if metre and primer_kind == "Nothing":
+            usual = "/".join(map(str, run.data.get("time_signature", (4, 4))))
+            time_signature = st.selectbox(tr("gen.time_signature"), studio.TIME_SIGNATURES,
+                                          index=studio.TIME_SIGNATURES.index(usual)
+                                          if usual in studio.TIME_SIGNATURES else 0,
+                                          key="gen-time-signature", help=tr("gen.time_signature_help"))
+        tempo = st.slider(tr("gen.tempo"), 0, 200, 0, 5, key="gen-tempo")
+        instrument = st.selectbox(tr("gen.instrument"), [AS_WRITTEN] + list(INSTRUMENTS), key="gen-instrument",
+                                  format_func=lambda o: appui.opt("instrument", o), help=tr("gen.instrument_help"))
+        c1, c2 = st.columns([2, 1], vertical_alignment="bottom")
+        seed = c1.number_input(tr("gen.seed"), 0, 2**31 - 1, key="gen-seed", on_change=seed_typed,
+                               help=tr("gen.seed_help"))
+        c2.checkbox(tr("gen.lock"), key="gen-lock", help=tr("gen.lock_help"))
+    with s2:
+        rhythm = st.slider(tr("gen.rhythm"), 0.5, 1.5, SampleConfig().rhythm_temperature, 0.05, key="gen-rhythm",
+                           disabled=temperature == 0, help=tr("gen.rhythm_help"))
+        top_k = st.slider(tr("gen.topk"), 0, 100, 0, key="gen-topk", help=tr("gen.topk_help"))
+        top_p = st.slider(tr("gen.topp"), 0.1, 1.0, SampleConfig().top_p, 0.05, key="gen-topp",
+                          help=tr("gen.topp_help"))
 
 defaults = SampleConfig()
 with st.expander(tr("gen.steer")):
@@ -139,12 +152,11 @@ with st.expander(tr("gen.steer")):
     echo = r2.slider(tr("gen.echo"), 0.0, 5.0, defaults.echo, 0.5, key="gen-echo", disabled=not metre,
                      help=tr("gen.echo_help"))
 
-go = st.button(tr("gen.compose"), type="primary", key="gen-go", on_click=draw_seed,
-               disabled=primer_kind.startswith("My MIDI") and primer_piece is None)
 if go:
     n = int(n_variations or 1)
     sample = SampleConfig(seconds=float(seconds), bars=int(bars), temperature=float(temperature),
-                          rhythm_temperature=float(rhythm), top_k=int(top_k), top_p=float(top_p), seed=int(seed), primer="none" if primer_kind == "Nothing" else "random",
+                          rhythm_temperature=float(rhythm), top_k=int(top_k), top_p=float(top_p), seed=int(seed),
+                          primer="none" if primer_kind == "Nothing" else "random",
                           primer_bars=int(primer_bars), keep_primer=bool(keep_primer), time_signature=time_signature,
                           tempo=float(tempo), program=INSTRUMENTS.get(instrument),
                           key=studio.key_setting(tonic, mode), key_strength=float(strength),
@@ -161,7 +173,7 @@ if go:
             appui.remember(made[0])
             st.session_state["gen-current"] = len(st.session_state[appui.PIECES]) - 1
     except MusegenError as e:
-        st.error(str(e))
+        st.error(appui.error_text(e))
 
 pieces = st.session_state.get(appui.PIECES, [])
 variations = st.session_state.get("gen-variations") or []
@@ -173,7 +185,7 @@ if variations:
             st.markdown(tr("gen.variation", i=i + 1, seconds=r.piece.seconds))
             appui.player(r, key=f"gen-var-{i}", roll_height=120)
             if r.warning:  # the full advice comes with the piece when kept
-                st.caption(f":orange[:material/repeat: {r.warning.split(':')[0]}]")
+                st.caption(f":orange[:material/repeat: {appui.short_warning(r.warning)}]")
             at = kept_at(r)
             shown = at is not None and at == st.session_state.get("gen-current")
             label = (tr("gen.keep") if at is None else tr("gen.kept_shown") if shown else tr("gen.kept_show"))
@@ -186,7 +198,7 @@ if pieces and current is not None and current < len(pieces):
     st.subheader(rendered.piece.name)
     st.caption(tr("gen.piece_caption", run=rendered.run, seed=s["seed"], temperature=s["temperature"],
                   top_k=s["top_k"], top_p=s["top_p"], speed=rendered.tokens_per_s)
-               + "".join(f" · {rule}" for rule in s.get("steering", []))
+               + "".join(f" · {appui.say(rule)}" for rule in s.get("steering", []))
                + (tr("gen.variation_of", i=s["variation"], n=s["variations"]) if s.get("variations", 1) > 1 else ""))
     appui.show_piece(rendered, key=f"gen-{current}")
 
@@ -197,8 +209,8 @@ if pieces:
         r = pieces[i]
         with st.container(border=True):
             cols = st.columns([3, 4, 1])
-            cols[0].markdown(f"**{r.piece.name}**  \n{r.run} · T {r.settings['temperature']:g} · "
-                             f"p {r.settings['top_p']:g} · {r.piece.seconds:.0f} s")
+            cols[0].markdown(tr("gen.session_row", name=r.piece.name, run=r.run, temperature=r.settings["temperature"],
+                                top_p=r.settings["top_p"], seconds=r.piece.seconds))
             if r.audio:
                 cols[1].audio(r.audio, format="audio/ogg")
             else:

@@ -39,7 +39,7 @@ def stop_job(job_id: str) -> None:
     try:
         jobs.stop(job_id, owner=appui.owner())
     except MusegenError as e:
-        st.toast(str(e), icon=":material/error:")
+        st.toast(appui.error_text(e), icon=":material/error:")
 
 
 def resume_job(job_id: str) -> None:
@@ -48,7 +48,7 @@ def resume_job(job_id: str) -> None:
         st.session_state[appui.JOB] = new
         st.query_params["job"] = new
     except MusegenError as e:
-        st.toast(str(e), icon=":material/error:")
+        st.toast(appui.error_text(e), icon=":material/error:")
 
 
 # ---------------------------------------------------------------- the job being watched
@@ -62,22 +62,22 @@ def paint(job_id: str, was: tuple[bool, bool]) -> None:
         st.rerun()  # it just ended: repaint the whole page (sidebar, run library; polling stops)
     st.subheader(f"{appui.STATE_ICONS[job.state]} {job.name}")
     if job.state == "queued":
-        st.info(tr("train.queued", place=job.place, message=job.message, n=lim.max_concurrent_trainings))
+        st.info(tr("train.queued", place=job.place, message=appui.say(job.message), n=lim.max_concurrent_trainings))
     elif job.state == "running":
         p = job.progress
-        text = job.message
+        text = appui.say(job.message)
         if p.get("event") in ("batch", "epoch"):
-            text += tr("train.elapsed", elapsed=jobs.format_seconds(p.get("elapsed")), eta=jobs.format_seconds(job.eta))
+            text += tr("train.elapsed", elapsed=appui.duration_text(p.get("elapsed")), eta=appui.duration_text(job.eta))
         st.progress(job.fraction, text=text)
     elif job.state == "failed":
-        st.error(job.error)
+        st.error(appui.error_text(job.error))
     elif job.state == "interrupted":
-        st.warning(job.message, icon=":material/pause_circle:")
+        st.warning(appui.say(job.message), icon=":material/pause_circle:")
     else:
-        st.success(job.message)
+        st.success(appui.say(job.message))
 
-    if job.history or job.batches["epoch"]:
-        st.plotly_chart(training_progress(job.batches, job.history, title=f"{job.name}"),
+    if job.history or job.batches["epoch"]:  # its name is the subheader above: no title of its own
+        st.plotly_chart(training_progress(job.batches, job.history, title="", lang=appui.lang()),
                         key=f"tr-chart-{job_id}", width="stretch")
         h = job.history
         if h.get("loss"):
@@ -93,7 +93,7 @@ def paint(job_id: str, was: tuple[bool, bool]) -> None:
     elif job.sampling:
         st.caption(tr("train.writing_sample"))
     if job.sample_note:
-        st.caption(job.sample_note)
+        st.caption(appui.say(job.sample_note))
 
     if job.active:
         st.button(tr("train.stop"), key=f"tr-stop-{job_id}", on_click=stop_job, args=(job_id,),
@@ -242,14 +242,14 @@ if st.button(tr("train.start"), type="primary", disabled=busy, key="tr-start",
         st.query_params["job"] = new
         st.rerun()
     except MusegenError as e:
-        st.error(str(e))
+        st.error(appui.error_text(e))
 
 others = [j for j in jobs.list_jobs() if j.active and j.id != job_id]
 if others:
     st.subheader(tr("train.others"))
     for other in others:
         cols = st.columns([3, 2, 1])
-        where = tr("train.place", place=other.place) if other.state == "queued" else other.message
+        where = tr("train.place", place=other.place) if other.state == "queued" else appui.say(other.message)
         mine = appui.owner() is None or other.owner == appui.owner()
         cols[0].markdown(tr("train.other_row", name=other.name if mine else tr("train.another"),
                             state=appui.state_name(other.state)))
@@ -293,7 +293,7 @@ with st.expander(tr("lib.import")):
             st.session_state["lib-imported"] = (bundle.name, bundle.size)
             st.success(tr("lib.imported", name=imported.name))
         except MusegenError as e:
-            st.error(str(e))
+            st.error(appui.error_text(e))
 entries = appui.library()
 if not entries:
     st.info(tr("lib.none"))
@@ -305,9 +305,10 @@ for entry in entries:
         cols[1].metric(tr("lib.epochs"), s.get("epochs", "?"))
         cols[2].metric(tr("lib.val_loss"), f"{s['val_loss']:.3f}" if s.get("val_loss") is not None else "—")
         cols[3].metric(tr("lib.val_acc"), f"{s['val_accuracy']:.1%}" if s.get("val_accuracy") is not None else "—")
-        cols[4].metric(tr("lib.time"), jobs.format_seconds(s.get("seconds")))
-        st.caption(tr("lib.data", source=appui.source_name(run.data.get("source", "?")), files=len(run.data.get("train_files", [])),
-                      ended=s.get("stop_reason") or tr("lib.ended_by", how=s.get("stopped", "?"))))
+        cols[4].metric(tr("lib.time"), appui.duration_text(s.get("seconds")))
+        ended = appui.stop_text(s) or tr("lib.ended_by", how=appui.opt("stopped", s.get("stopped", "?")))
+        st.caption(tr("lib.data", source=appui.source_name(run.data.get("source", "?")),
+                      files=len(run.data.get("train_files", [])), ended=ended))
         cols = st.columns([1, 2, 1, 1])
         cols[0].download_button(tr("lib.download"), functools.partial(zip_run, run.path), f"{run.name}.zip",
                                 "application/zip", key=f"lib-zip-{run.path}", on_click="ignore")
@@ -321,7 +322,7 @@ for entry in entries:
                 rename_run(run.path, new_name)
                 st.rerun()
             except MusegenError as e:
-                st.error(str(e))
+                st.error(appui.error_text(e))
         if cols[3].button(tr("lib.delete"), key=f"lib-delete-{run.name}"):
             st.session_state["lib-confirm"] = str(run.path)
         if st.session_state.get("lib-confirm") == str(run.path):

@@ -68,6 +68,12 @@ def players(at: AppTest) -> list[str]:
     return [e.proto.srcdoc for e in at.get("iframe") if "data:audio/ogg;base64," in e.proto.srcdoc]
 
 
+def scores(at: AppTest) -> list:
+    """Engraved score pages on screen: at reading size (an image in a sideways-scrolling frame) or
+    fitted to the width (st.image)."""
+    return [e for e in at.get("html") if "data:image/svg+xml" in e.proto.body] + list(at.get("image"))
+
+
 def rolls(at: AppTest) -> int:
     """Piano rolls on screen: the playhead's (with audio) or plotly's (without)."""
     return len(players(at)) + len(at.get("plotly_chart"))
@@ -279,7 +285,7 @@ def test_generate_compose_score_audio_downloads_and_session_list():
     at.selectbox(key="gen-instrument").set_value("Violin")
     at.button(key="gen-go").click().run()
     assert not at.error, texts(at.error)
-    assert rolls(at) == 1 and at.get("image"), "piano roll or score missing"
+    assert rolls(at) == 1 and scores(at), "piano roll or score missing"
     assert "Variations" not in texts(at.subheader)  # one piece: shown in full at once
     assert len(players(at)) == (1 if HAS_AUDIO else 0)
     assert len(at.get("audio")) == (1 if HAS_AUDIO else 0)  # its entry in the session list
@@ -312,14 +318,14 @@ def test_generate_variations_side_by_side_then_keep_one():
     assert rolls(at) == 2 and len(players(at)) == (2 if HAS_AUDIO else 0)
     keep = [b for b in at.button if b.key and b.key.startswith("gen-keep-")]
     assert [b.proto.label.endswith("Keep this one") for b in keep] == [True, True]
-    assert not at.session_state["pieces"] and not at.get("image")  # nothing kept yet, no score yet
+    assert not at.session_state["pieces"] and not scores(at)  # nothing kept yet, no score yet
 
     at.button(key="gen-keep-1").click().run()
     kept = at.session_state["pieces"]
     assert len(kept) == 1 and kept[0] is variations[1]
     assert at.session_state["gen-current"] == 0
     assert kept[0].piece.name in texts(at.subheader)  # shown in full below: score, downloads
-    assert at.get("image") and kept[0].musicxml
+    assert scores(at) and kept[0].musicxml
     assert any("MIDI" in b.proto.label for b in at.get("download_button"))
     assert "variation 2 of 2" in texts(at.caption)
     assert at.button(key="gen-keep-1").disabled and not at.button(key="gen-keep-0").disabled

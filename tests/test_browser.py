@@ -157,7 +157,8 @@ def test_the_whole_loop_in_a_browser(server, page, tmp_path):
     page.locator("input[type=file]").set_input_files(files)
     page.get_by_text("3 uploaded files").first.wait_for(timeout=60_000)
     settle(page)
-    page.get_by_text("Rare tokens").wait_for()
+    page.get_by_text("Rare chords").click()  # the token chart waits in an expander: the default tokens keep every note
+    settle(page)
     page.locator(".js-plotly-plot").nth(3).wait_for()
     shot(page, "03-dataset")
 
@@ -269,3 +270,33 @@ def test_visitors_own_their_runs_and_share_them_by_link(server, browser, bundled
     finally:
         alice.close()
         bob.close()
+
+
+def test_a_phone_in_chinese_composes_from_the_first_screen_and_reads_the_score(server, browser):
+    """390×844, a Chinese browser: Generate's Compose button without scrolling, the page in
+    Chinese, and the engraved score at a size one can read, scrolled sideways in its frame."""
+    url, _ = server
+    phone = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN", is_mobile=True,
+                                has_touch=True)
+    try:
+        pg = phone.new_page()
+        pg.set_default_timeout(60_000)
+        pg.goto(f"{url}/generate")
+        compose = pg.get_by_role("button", name="作曲")
+        compose.wait_for()
+        settle(pg)
+        box = compose.bounding_box()
+        assert box["y"] + box["height"] <= 844, box  # on the first screen
+        compose.click()
+        score = pg.locator("img[src^='data:image/svg']").first
+        score.wait_for(timeout=120_000)
+        settle(pg)
+        width = score.evaluate("img => img.getBoundingClientRect().width")
+        frame = score.evaluate("img => [img.parentElement.clientWidth, getComputedStyle(img.parentElement).overflowX]")
+        assert width > 390 and frame[0] < width and frame[1] == "auto", (width, frame)
+        height = pg.evaluate("() => document.querySelector('[data-testid=\"stMain\"]').scrollHeight")
+        pg.set_viewport_size({"width": 390, "height": int(min(height + 40, 7000))})
+        pg.wait_for_timeout(700)
+        pg.screenshot(path=str(SHOTS / "10-generate-phone-zh.png"))
+    finally:
+        phone.close()
