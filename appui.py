@@ -541,7 +541,8 @@ def player(rendered: studio.Rendered, key: str, roll_height: int = 220) -> None:
     (musegen.playhead); without audio, the plotly roll."""
     piece = rendered.piece
     if rendered.audio:
-        st.iframe(playhead_html(piece, rendered.audio, roll_height=roll_height),
+        words = {k: tr(f"playhead.{k}") for k in ("yours", "model", "no_notes", "roll", "roll_help")}
+        st.iframe(playhead_html(piece, rendered.audio, roll_height=roll_height, words=words),
                   alt=tr("piece.alt", name=piece.name))
     else:
         fig = piano_roll(piece, title="", lang=lang())

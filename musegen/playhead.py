@@ -50,13 +50,21 @@ def legend(piece: Piece) -> list[tuple[str, str]]:
     return [(part_label(piece, index), PALETTE[i % len(PALETTE)]) for i, index in enumerate(parts)]
 
 
-def playhead_html(piece: Piece, audio: bytes | None, roll_height: int = 220, mime: str = "audio/ogg") -> str:
+# The page's own words; the app passes them in the visitor's language.
+WORDS = {"yours": "yours", "model": "model", "no_notes": "no notes", "roll": "Piano roll",
+         "roll_help": "Piano roll: click to play from there; arrow keys move a bar, space plays"}
+
+
+def playhead_html(piece: Piece, audio: bytes | None, roll_height: int = 220, mime: str = "audio/ogg",
+                  words: dict | None = None) -> str:
     """The whole page. ``audio``: the rendered piece (None: the roll alone, without a playhead)."""
-    data = json.dumps(roll_data(piece), separators=(",", ":")).replace("</", "<\\/")  # safe inside <script>
+    words = {**WORDS, **(words or {})}
+    data = json.dumps({**roll_data(piece), "words": words}, separators=(",", ":")).replace("</", "<\\/")  # safe inside <script>
     src = f"data:{mime};base64,{base64.b64encode(audio).decode('ascii')}" if audio else ""
     player = f'<audio controls preload="auto" src="{src}"></audio>' if audio else ""
     keys = "".join(f'<span style="--c:{c}">{html.escape(name)}</span>' for name, c in legend(piece))
-    page = _PAGE.replace("__HEIGHT__", str(int(roll_height))).replace("__PLAYER__", player).replace("__DATA__", data)
+    page = _PAGE.replace("__ROLL__", html.escape(words["roll"], quote=True))
+    page = page.replace("__HEIGHT__", str(int(roll_height))).replace("__PLAYER__", player).replace("__DATA__", data)
     return page.replace("__LEGEND__", f'<div class="legend">{keys}</div>' if keys else "")  # names last: free text
 
 
@@ -77,7 +85,7 @@ canvas { position: absolute; left: 0; top: 0; width: 100%; height: 100%; }
   margin-right: 5px; background: var(--c); vertical-align: -1px; }
 </style></head><body>
 __PLAYER__
-<div class="roll" tabindex="0" aria-label="Piano roll"><canvas></canvas><canvas></canvas></div>
+<div class="roll" tabindex="0" aria-label="__ROLL__"><canvas></canvas><canvas></canvas></div>
 __LEGEND__
 <script>
 (() => {
@@ -138,13 +146,13 @@ __LEGEND__
     ctx.globalAlpha = 1;
     if (D.takeover) {  // its labels, over the notes
       const x = Math.round(qx(D.takeover));
-      for (const [text, left] of [["yours", x - 4 - ctx.measureText("yours").width], ["model", x + 4]]) {
+      for (const [text, left] of [[D.words.yours, x - 4 - ctx.measureText(D.words.yours).width], [D.words.model, x + 4]]) {
         ctx.fillStyle = "rgba(255,255,255,0.85)"; ctx.fillRect(left - 2, H - 15, ctx.measureText(text).width + 4, 13);
         ctx.fillStyle = "#6b6880"; ctx.fillText(text, left, H - 8);
       }
     }
     if (!D.notes.length) {
-      ctx.fillStyle = "#8a879c"; ctx.textAlign = "center"; ctx.fillText("no notes", W / 2, H / 2);
+      ctx.fillStyle = "#8a879c"; ctx.textAlign = "center"; ctx.fillText(D.words.no_notes, W / 2, H / 2);
     }
   }
 
@@ -183,7 +191,7 @@ __LEGEND__
 
   // Click or drag on the roll: play from there.
   roll.classList.add("seek");
-  roll.setAttribute("aria-label", "Piano roll: click to play from there; arrow keys move a bar, space plays");
+  roll.setAttribute("aria-label", D.words.roll_help);
   let dragging = false;
   function seek(e) {
     const r = roll.getBoundingClientRect();

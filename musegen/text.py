@@ -472,6 +472,11 @@ EN = {
     "gen.keep": ":material/bookmark_add: Keep this one",
     "gen.kept_shown": ":material/check: Kept · shown below",
     "gen.kept_show": ":material/check: Kept · show it",
+    "playhead.yours": "yours",
+    "playhead.model": "model",
+    "playhead.no_notes": "no notes",
+    "playhead.roll": "Piano roll",
+    "playhead.roll_help": "Piano roll: click to play from there; arrow keys move a bar, space plays",
     "gen.piece_caption": "{run} · seed {seed} · temperature {temperature:g} · top-k {top_k} · "
                          "top-p {top_p:g} · {speed:,.0f} tokens/s",
     "gen.variation_of": " · variation {i} of {n}",
@@ -1175,6 +1180,11 @@ ZH = {
     "gen.keep": ":material/bookmark_add: 保留这一首",
     "gen.kept_shown": ":material/check: 已保留 · 见下方",
     "gen.kept_show": ":material/check: 已保留 · 显示",
+    "playhead.yours": "你的",
+    "playhead.model": "模型",
+    "playhead.no_notes": "没有音符",
+    "playhead.roll": "钢琴卷帘",
+    "playhead.roll_help": "钢琴卷帘：点击即从该处播放；方向键移动一小节，空格键播放",
     "gen.piece_caption": "{run} · 种子 {seed} · 温度 {temperature:g} · top-k {top_k} · "
                          "top-p {top_p:g} · 每秒 {speed:,.0f} 个词元",
     "gen.variation_of": " · 第 {i} 首变奏（共 {n} 首）",

@@ -136,3 +136,9 @@ def test_playhead_page_is_self_contained():
 
     silent = playhead_html(Piece("empty"), None)
     assert "<audio" not in silent and '"notes":[]' in silent
+
+    # Its words come in the visitor's language, the aria label escaped like the part names.
+    zh = playhead_html(piece, audio, words={"yours": "你的", "model": "模型", "roll": '钢琴卷帘 "<x>"'})
+    words = json.loads(re.search(r"const D = (.*?);\n", zh).group(1))["words"]
+    assert (words["yours"], words["model"], words["no_notes"]) == ("你的", "模型", "no notes")
+    assert 'aria-label="钢琴卷帘 &quot;&lt;x&gt;&quot;"' in zh and "D.words.yours" in zh
