@@ -78,9 +78,18 @@ def browser():
         browser.close()
 
 
+CONSOLE_ERRORS: list[str] = []  # every error the pages log in the browser, checked by the last test
+
+
+def listen_for_errors(page):
+    page.on("console", lambda m: CONSOLE_ERRORS.append(f"{page.url}: {m.text}") if m.type == "error" else None)
+    page.on("pageerror", lambda e: CONSOLE_ERRORS.append(f"{page.url}: {e}"))
+    return page
+
+
 @pytest.fixture(scope="module")
 def page(server, browser):
-    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page = listen_for_errors(browser.new_page(viewport={"width": 1400, "height": 1000}))
     page.set_default_timeout(60_000)
     return page
 
@@ -229,7 +238,7 @@ def test_visitors_own_their_runs_and_share_them_by_link(server, browser, bundled
     url, runs = server
     alice, bob = (browser.new_context(viewport={"width": 1400, "height": 1000}) for _ in range(2))
     try:
-        a, b = alice.new_page(), bob.new_page()
+        a, b = listen_for_errors(alice.new_page()), listen_for_errors(bob.new_page())
         for pg in (a, b):
             pg.set_default_timeout(60_000)
         go(a, url, "train")
@@ -279,7 +288,7 @@ def test_a_phone_in_chinese_composes_from_the_first_screen_and_reads_the_score(s
     phone = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN", is_mobile=True,
                                 has_touch=True)
     try:
-        pg = phone.new_page()
+        pg = listen_for_errors(phone.new_page())
         pg.set_default_timeout(60_000)
         pg.goto(f"{url}/generate")
         compose = pg.get_by_role("button", name="作曲")
@@ -300,3 +309,9 @@ def test_a_phone_in_chinese_composes_from_the_first_screen_and_reads_the_score(s
         pg.screenshot(path=str(SHOTS / "10-generate-phone-zh.png"))
     finally:
         phone.close()
+
+
+def test_no_page_logged_an_error_in_the_browser_console():
+    """Every page opened above, in both languages and both widths: no error in the console (the
+    piano roll once flooded it with 'Invalid color specifier')."""
+    assert not CONSOLE_ERRORS, "\n".join(CONSOLE_ERRORS[:20])
