@@ -50,18 +50,32 @@ test-sysdeps:
 	@command -v chromium >/dev/null || { echo "Installing Chromium for the browser tests"; \
 	  $(SUDO) apt-get update -q && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q --no-install-recommends $(TEST_APT_PACKAGES); }
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml constraints.txt
+# GPU=1 (make run GPU=1, make test GPU=1; Linux with an NVIDIA driver): TensorFlow with CUDA, at the
+# version constraints.txt pins, instead of the CPU-only build (the default: the hosted demo's small
+# install). On x86_64 the two builds are two packages, tensorflow-cpu and tensorflow, that install the
+# same `tensorflow` folder: with both, the second overwrites the first's files and uninstalling
+# either breaks the other. So either way the other build goes first, and each way has its own stamp.
+TF_VERSION := $(shell sed -n 's/^tensorflow_cpu==//p' constraints.txt)
+ONE_TF_BUILD := $(filter x86_64,$(shell uname -m))
+INSTALLED := $(VENV)/.installed$(if $(GPU),-gpu)
+
+$(INSTALLED): requirements.txt requirements-dev.txt pyproject.toml constraints.txt
 	@[ -x $(PY) ] || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
+	rm -f $(VENV)/.installed $(VENV)/.installed-gpu
+	$(if $(ONE_TF_BUILD),$(PY) -m pip uninstall -q -y tensorflow)
 	$(PY) -m pip install -q -r requirements-dev.txt -c constraints.txt
+	$(if $(GPU),$(if $(ONE_TF_BUILD),$(PY) -m pip uninstall -q -y tensorflow-cpu))
+	$(if $(GPU),$(PY) -m pip install -q "tensorflow[and-cuda]==$(TF_VERSION)" -c constraints.txt)
 	touch $@
 
 # Pin what is installed now (after changing a dependency, then `make test`).
 lock: setup
+	@[ -z "$(GPU)" ] || { echo "make lock pins the CPU install that the demo and make run use: run it without GPU=1"; exit 1; }
 	{ sed -n '1,2p' constraints.txt; $(PY) -m pip freeze --exclude-editable | grep -v '^musegen'; } > constraints.tmp
 	mv constraints.tmp constraints.txt
 
-setup: sysdeps $(VENV)/.installed
+setup: sysdeps $(INSTALLED)
 
 # Rebuild the bundled pretrained runs in assets/models/ (documented in the README).
 models: setup

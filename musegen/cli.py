@@ -144,7 +144,7 @@ def train_config(args) -> RunConfig:
     config.train = replace(config.train, epochs=args.epochs, max_seconds=args.max_seconds, batch_size=args.batch_size,
                            learning_rate=lr, seed=args.seed, early_stopping=args.early_stopping,
                            steps_per_epoch=args.steps_per_epoch, transpose=args.transpose, jitter=args.jitter,
-                           base=args.base)
+                           base=args.base, precision=args.precision, jit_compile=args.jit_compile)
     return config.check()  # a typo (a window of 0, a negative rate) fails here, before any music is read
 
 
@@ -174,7 +174,9 @@ def training_printer(quiet: bool):
                 saved = "  (saved)" if event["improved"] else ""
                 say(f"epoch {event['epoch']}: loss {event['loss']:.3f} acc {event.get('accuracy', 0):.1%}{val}{saved}")
         elif not quiet:
-            say(event["message"])
+            device = event.get("device")
+            say(event["message"] + (f" On {device}, {event['precision']}"
+                                    f"{', XLA-compiled' if event.get('jit_compile') else ''}." if device else ""))
 
     return progress
 
@@ -182,18 +184,23 @@ def training_printer(quiet: bool):
 def cmd_train(args) -> dict:
     from .runs import Run
     from .sources import load_pieces
+    from .distribute import cluster_from_env, interrupted, tf_config_from_file
     from .train import find_base, train
 
     config = train_config(args)
+    if args.cluster:
+        os.environ["TF_CONFIG"] = tf_config_from_file(args.cluster)  # read by train(), before TensorFlow starts
+    cluster = cluster_from_env()
     if args.base:
         find_base(args.base)  # a missing or damaged base fails before the music is read
     what = f"from-{Path(args.base).name}" if args.base else config.model.kind
     out = Path(args.out or f"runs/{Path(config.data.dataset).stem}-{what}-{time.strftime('%Y%m%d-%H%M%S')}")
     if args.resume:
         config.data = Run.load(out).config.data  # a resumed run keeps its own music and split
-    elif (out / "model.keras").exists():
+    elif (out / "model.keras").exists() and cluster.chief and not (cluster.distributed and interrupted(out)):
         raise InputError(f"{out} already holds a run: choose another output folder, or resume it.")
-    check_writable(out, folder=out)
+    if cluster.chief:  # the others write only a temporary folder
+        check_writable(out, folder=out)
     # Bad input fails here, before TensorFlow loads.
     pieces = load_pieces(config.data.dataset, config.data, progress=lambda done, total, name: bar(done, total, name))
     end_bar()
@@ -201,6 +208,10 @@ def cmd_train(args) -> dict:
         say_files(pieces)
     import_tensorflow_quietly()
     run = train(config, out, pieces=pieces, progress=training_printer(args.json), resume=args.resume)
+    if run is None:
+        if not args.json:
+            say(f"Worker {cluster.index} of {len(cluster.workers)} done: the chief ({cluster.workers[0]}) saved the run.")
+        return {"run": None, "worker": cluster.index, "workers": len(cluster.workers)}
     s = run.summary
     if not args.json:
         val_loss = s["val_loss"] if s["val_loss"] is not None else float("nan")
@@ -466,6 +477,15 @@ def parser() -> argparse.ArgumentParser:
                     help="augment: nudge tempo and velocity tokens by one step at random (default off)")
     tr.add_argument("--steps-per-epoch", type=int,
                     help="batches per epoch (0 = one pass)" + span("steps_per_epoch", RUN_RANGES["train"]))
+    tr.add_argument("--precision", choices=["auto", "float32", "mixed"],
+                    help="auto (default): mixed float16 on a GPU of compute capability 7.0 or more, else float32; "
+                         "mixed: float16 math on float32 weights anywhere (slow on a CPU)")
+    tr.add_argument("--jit-compile", choices=["auto", "on", "off"],
+                    help="XLA-compile the training step; auto (default): on with one GPU, off on a CPU (Keras's choice)")
+    tr.add_argument("--cluster", metavar="FILE",
+                    help='train across machines: a JSON file {"workers": ["host1:2222", "host2:2222"], "index": 0} '
+                         "naming every machine (the chief, index 0, first) and this one; run the same command on "
+                         "each (or set TF_CONFIG instead)")
     tr.add_argument("--max-files", type=int, help="use only the first N files (0 = all)" + span("max_files", RUN_RANGES["data"]))
     tr.add_argument("--parts", help="all (default: every part) | auto (the article's: piano parts if any) | piano | "
                                     "part indices like 0,2")

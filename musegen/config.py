@@ -93,6 +93,10 @@ class TrainConfig:
     transpose: int = 0
     jitter: bool = False  # augmentation: nudge tempo and velocity tokens by one step at random
     base: str = ""  # fine-tune: the run (folder) whose weights training starts from
+    # auto: mixed float16 on GPUs of compute capability 7.0 or more (tensor cores), else float32;
+    # mixed: float16 everywhere (slow on a CPU). Weights, logits and loss stay float32 either way.
+    precision: str = "auto"
+    jit_compile: str = "auto"  # XLA-compiled training steps; auto: Keras's choice (on with one GPU, off on a CPU)
 
 
 @dataclass
@@ -169,7 +173,8 @@ RUN_RANGES: dict[str, dict[str, tuple[float, float]]] = {
                                                     "max_zip_bytes", "max_zip_ratio")},
 }
 RUN_CHOICES = {"kind": ("wavenet", "simple-wavenet", "lstm"), "scheme": ("metre", "rich", "notes", "remi"),
-               "inputs": ("embedding", "scalar"), "targets": ("sequence", "last")}
+               "inputs": ("embedding", "scalar"), "targets": ("sequence", "last"),
+               "precision": ("auto", "float32", "mixed"), "jit_compile": ("auto", "on", "off")}
 
 
 def number_text(x: float) -> str:

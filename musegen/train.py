@@ -7,11 +7,18 @@ summary.json says in a sentence how training ended and which epoch was kept.
 
 Fine-tuning (``TrainConfig.base``) starts a new run from another run's weights: the base's tokens
 and model, the user's music and training settings.
+
+Devices: TensorFlow trains on a GPU when it sees one; ``TrainConfig.precision`` and ``jit_compile``
+choose mixed precision and XLA for it. Several machines: when TF_CONFIG names several workers
+(``musegen train --cluster FILE`` writes it), each runs this same function on its own copy of the
+music, with the same global batch and steps as one machine (``distribute.py`` answers the questions
+about devices and machines).
 """
 from __future__ import annotations
 
 import dataclasses
 import json
+import shutil
 import threading
 import time
 from pathlib import Path
@@ -19,9 +26,12 @@ from typing import Callable
 
 import numpy as np
 
-from .config import RunConfig, to_dict
+from .config import RunConfig, TrainConfig, to_dict
 from .dataset import (Augment, TokenData, augmentable_spans, augmented_dataset, make_windows, split_by_file,
                       tf_dataset, tokenize)
+from .distribute import (BACKUP, Devices, agreement, cluster_from_env, distribution_strategy, dtype_policy, even_batch,
+                         fingerprint, interrupted, multi_worker_fit, precision_policy, sharded, with_precision,
+                         worker_folder)
 from .errors import InputError, ModelError, StoppedEarly
 from .models import build_model, receptive_field
 from .files import atomic_write
@@ -33,18 +43,17 @@ N_PRIMERS = 64
 FINE_TUNE_LEARNING_RATE = 3e-4  # the CLI's --lr when --from is given and --lr is not: a third of a fresh run's
 
 
-def distribution_strategy():
-    """One device by default; mirrored over every GPU when several are visible."""
-    import tensorflow as tf
-
-    gpus = tf.config.list_logical_devices("GPU")
-    return tf.distribute.MirroredStrategy() if len(gpus) > 1 else tf.distribute.get_strategy()
+JIT_COMPILE = {"auto": "auto", "on": True, "off": False}  # TrainConfig.jit_compile → model.compile's
 
 
 def _callbacks(run_path: Path, progress: Progress | None, stop: threading.Event | None,
                max_seconds: float, epochs: int, steps: int, initial_epoch: int, history: dict, monitor: str,
-               patience: int = 0):
+               patience: int = 0, agree=None):
+    """agree(*flags): the flags as every machine sees them (any machine's true makes them true),
+    so all stop at the same batch; on one machine, the flags themselves."""
     import keras
+
+    agree = agree or (lambda *flags: flags)
 
     class Training(keras.callbacks.Callback):
         """Progress per batch and epoch, stop requests, time budget, early stopping, best checkpoint,
@@ -54,11 +63,14 @@ def _callbacks(run_path: Path, progress: Progress | None, stop: threading.Event 
         def __init__(self):
             super().__init__()
             self.start = time.perf_counter()
-            self.previous = history.get("elapsed", [0.0])[-1] if history.get("elapsed") else 0.0
             self.done_steps = 0
             self.stopped = "finished"
-            self.best = float(np.nanmin(history[monitor])) if _finite(history.get(monitor)) else np.inf
             self.wait = 0  # epochs of this session since the last improvement
+            self.continue_from(history)
+
+        def continue_from(self, history: dict):
+            self.previous = history.get("elapsed", [0.0])[-1] if history.get("elapsed") else 0.0
+            self.best = float(np.nanmin(history[monitor])) if _finite(history.get(monitor)) else np.inf
 
         def elapsed(self):
             return time.perf_counter() - self.start
@@ -86,13 +98,18 @@ def _callbacks(run_path: Path, progress: Progress | None, stop: threading.Event 
                 eta = min(eta, max(0.0, max_seconds - self.elapsed()))
             self.report(event="batch", epoch=self.epoch + 1, epochs=epochs, step=batch + 1, steps=steps,
                         eta=eta, **{k: float(v) for k, v in (logs or {}).items()})
-            if stop is not None and stop.is_set():
+            asked, late = agree(stop is not None and stop.is_set(), bool(max_seconds) and self.elapsed() >= max_seconds)
+            if asked:
                 self.stopped, self.model.stop_training = "stop requested", True
-            elif max_seconds and self.elapsed() >= max_seconds:
+            elif late:
                 self.stopped, self.model.stop_training = "time budget", True
 
         def on_epoch_begin(self, epoch, logs=None):
             self.epoch = epoch
+            if len(history.get("loss", [])) > epoch:  # BackupAndRestore went back: later epochs are trained again
+                for values in history.values():
+                    del values[epoch:]
+                self.continue_from(history)
 
         def on_epoch_end(self, epoch, logs=None):
             logs = {k: float(v) for k, v in (logs or {}).items()}
@@ -115,6 +132,25 @@ def _callbacks(run_path: Path, progress: Progress | None, stop: threading.Event 
 
 def _finite(values) -> bool:
     return bool(values) and bool(np.isfinite(values).any())
+
+
+def _datasets(train_arrays, val_arrays, augment: Augment | None, t, pad_id: int, repeat: bool, replicas: int = 0):
+    """Training batches (repeated when `repeat`) and validation batches (or None). Across machines
+    (`replicas` in all): every batch is shared among them, and none is left with an empty share."""
+    if augment is None:
+        train_ds = tf_dataset(*train_arrays, t.batch_size, shuffle=True, seed=t.seed)
+        train_ds = train_ds.repeat() if repeat else train_ds
+    else:  # moved afresh each time a window is served; validation windows never are
+        train_ds = augmented_dataset(*train_arrays, augment, t.batch_size, t.seed, pad_id, repeat=repeat)
+    if not replicas:
+        return train_ds, tf_dataset(*val_arrays, t.batch_size, shuffle=False, seed=t.seed) if val_arrays else None
+    if t.batch_size < replicas:
+        raise InputError(f"A batch of {t.batch_size} cannot be shared among {replicas} replicas: raise --batch-size.")
+    train_ds = sharded(train_ds.unbatch().batch(t.batch_size, drop_remainder=True))  # whole batches only
+    if not val_arrays:
+        return train_ds, None
+    val_batch = even_batch(len(val_arrays[0]), t.batch_size, replicas)
+    return train_ds, sharded(tf_dataset(*val_arrays, val_batch, shuffle=False, seed=t.seed))
 
 
 def _prepare(config: RunConfig, pieces, tokenizer, fit: bool):
@@ -167,27 +203,38 @@ def _check_stop(stop: threading.Event | None) -> None:
 
 
 def train(config: RunConfig, out, *, pieces=None, progress: Progress | None = None,
-          stop: threading.Event | None = None, resume: bool = False, cache_dir=None) -> Run:
+          stop: threading.Event | None = None, resume: bool = False, cache_dir=None) -> Run | None:
     """Train the model `config` describes and save it as a run bundle at `out`.
 
     pieces: a sources.LoadResult (the app passes the one it already shows); else config.data.dataset
     is loaded. resume: continue the run at `out` (its data, tokenizer and model settings are kept;
     `config.train` gives the new epochs and budget). config.train.base: fine-tune, i.e. start a new
     run from that run's weights (its tokens and model; `config.data` and `config.train` otherwise).
+    On a machine of a cluster other than the chief, returns None: the chief saves the run.
     """
     from .sources import load_pieces
 
     out = Path(out)
     config.check()  # every caller (CLI, app, jobs) gets the same refusal before any music is read
-    history: dict = {}
+    cluster = cluster_from_env()
+    folder = out if cluster.chief else worker_folder(out, cluster)  # where this machine writes
+    restarting = cluster.distributed and interrupted(folder)
+    if not cluster.chief and not restarting:
+        shutil.rmtree(folder, ignore_errors=True)  # left by a training that stopped before its first backup
+    # A restarted training across machines: the epochs before the interruption (BackupAndRestore
+    # then says how many of them stay).
+    history: dict = _read_history(folder) if restarting else {}
     previous = base = None
     if resume and config.train.base:
         raise ModelError("Fine-tuning starts a new run and resuming continues one: choose either --from or --resume.")
+    if resume and cluster.distributed:
+        raise ModelError("--resume continues a run on one machine. Across machines, an interrupted training goes on "
+                         "when every machine runs its command again; a finished one can be fine-tuned with --from.")
     if resume:
         previous = Run.load(out)
         config = dataclasses.replace(previous.config, train=config.train)
         history = previous.history
-    elif (out / "model.keras").exists():
+    elif (folder / "model.keras").exists() and not restarting:
         raise ModelError(f"{out} already holds a run: choose another output folder, or resume it.")
     if config.train.base:
         base = find_base(config.train.base)
@@ -206,60 +253,87 @@ def train(config: RunConfig, out, *, pieces=None, progress: Progress | None = No
 
     import keras
 
+    strategy = distribution_strategy(cluster)  # before any other TensorFlow op: the multi-worker one insists
     keras.utils.set_random_seed(config.train.seed)
     t = config.train
     n_windows = len(train_arrays[0])
-    if augment is None:
-        train_ds = tf_dataset(*train_arrays, t.batch_size, shuffle=True, seed=t.seed)
-        if t.steps_per_epoch:
-            train_ds = train_ds.repeat()
-    else:  # moved afresh each time a window is served; validation windows never are
-        train_ds = augmented_dataset(*train_arrays, augment, t.batch_size, t.seed, tokenizer.pad_id,
-                                     repeat=bool(t.steps_per_epoch))
+    # Across machines every one must run the same number of steps: the data repeats and each epoch
+    # is counted in steps (a pass over the windows, as on one machine).
+    repeat = bool(t.steps_per_epoch) or cluster.distributed
+    train_ds, val_ds = _datasets(train_arrays, val_arrays, augment, t, tokenizer.pad_id, repeat,
+                                 replicas=strategy.num_replicas_in_sync if cluster.distributed else 0)
     steps = t.steps_per_epoch or int(np.ceil(n_windows / t.batch_size))
-    val_ds = tf_dataset(*val_arrays, t.batch_size, shuffle=False, seed=t.seed) if val_arrays else None
     monitor = "val_loss" if val_ds is not None else "loss"
 
-    with distribution_strategy().scope():
+    devices = Devices.visible(len(cluster.workers))
+    policy = precision_policy(t.precision, devices)
+    with dtype_policy(policy), strategy.scope():
         if previous or base:
             model = (previous or base).load_model()
         else:
             model = build_model(config.model, len(tokenizer), config.data.window)
-        model.compile(
-            optimizer=keras.optimizers.Adam(t.learning_rate),
-            loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-            weighted_metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")],
-        )
+        model = compile_model(with_precision(model, policy), t)
     if base and model.output_shape[-1] != len(tokenizer):
         raise ModelError(f"{base.name}: its model predicts {model.output_shape[-1]} tokens but its vocabulary "
                          f"has {len(tokenizer)}: the bundle is damaged.")
+    agree = None
+    if cluster.distributed:
+        agree = agreement(strategy, fingerprint(config, tokenizer, n_windows, steps), restarting)
 
-    out.mkdir(parents=True, exist_ok=True)
+    folder.mkdir(parents=True, exist_ok=True)
     if not previous:
-        write_json(out / "config.json", to_dict(config))
-        atomic_write(out / "tokenizer.json", tokenizer.to_json())
-        write_json(out / "data.json", _data_summary(loaded, token_data, tokenizer, n_windows, val_arrays))
-        save_array(out / "primers.npy", _primers(token_data, config.data.window, t.seed, tokenizer))
+        write_json(folder / "config.json", to_dict(config))
+        atomic_write(folder / "tokenizer.json", tokenizer.to_json())
+        write_json(folder / "data.json", _data_summary(loaded, token_data, tokenizer, n_windows, val_arrays))
+        save_array(folder / "primers.npy", _primers(token_data, config.data.window, t.seed, tokenizer))
 
-    initial_epoch = len(history.get("loss", []))
+    initial_epoch = 0 if restarting else len(history.get("loss", []))
     epochs = initial_epoch + t.epochs
-    training = _callbacks(out, progress, stop, t.max_seconds, epochs, steps, initial_epoch, history, monitor,
-                          patience=t.early_stopping)
+    training = _callbacks(folder, progress, stop, t.max_seconds, epochs, steps, initial_epoch, history, monitor,
+                          patience=t.early_stopping, agree=agree)
+    # After ours at each epoch's end: a backup never gets ahead of the history and checkpoint it restores.
+    callbacks = [training, keras.callbacks.BackupAndRestore(folder / BACKUP)] if cluster.distributed else [training]
     if progress:
         how = f", moved by up to ±{augment.transpose} semitones" if augment and augment.transpose else ""
-        progress({"event": "status", "message": f"Training on {n_windows} windows{how}…"})
-    model.fit(train_ds, validation_data=val_ds, epochs=epochs, initial_epoch=initial_epoch,
-              steps_per_epoch=steps if t.steps_per_epoch else None, callbacks=[training], verbose=0, shuffle=False)
-    if not (out / "model.keras").exists():
+        progress({"event": "status", "message": f"Training on {n_windows} windows{how}…", "device": str(devices),
+                  "precision": policy, "jit_compile": bool(model.jit_compile)})
+    with multi_worker_fit(model, strategy, cluster):
+        model.fit(train_ds, validation_data=val_ds, epochs=epochs, initial_epoch=initial_epoch,
+                  steps_per_epoch=steps if repeat else None, callbacks=callbacks, verbose=0, shuffle=False)
+    if not (folder / "model.keras").exists():
         raise ModelError(f"Training diverged: the {monitor.replace('_', ' ')} was never a finite number, so no "
                          f"model was saved. Try a lower learning rate (it was {t.learning_rate:g}).")
 
     summary = _summary(config, model, history, monitor, training.stopped, len(tokenizer))
     summary["augmentation"] = {"transpose": augment.transpose, "jitter": augment.jitter} if augment else None
     summary["base"] = str(base.path) if base else (previous.summary.get("base") if previous else None)
-    summary.update(_context(config, json.loads((out / "data.json").read_text()).get("tokens_per_bar")))
-    write_json(out / "summary.json", summary)
+    summary.update(_context(config, json.loads((folder / "data.json").read_text()).get("tokens_per_bar")))
+    summary.update(device=str(devices), workers=devices.workers, precision=policy, jit_compile=bool(model.jit_compile))
+    write_json(folder / "summary.json", summary)
+    if not cluster.chief:
+        shutil.rmtree(folder, ignore_errors=True)
+        return None
     return Run.load(out)  # the best epoch's model, whatever the last epoch was
+
+
+def compile_model(model, t: TrainConfig):
+    """Adam, cross-entropy on the logits (pads weighted out) and token accuracy; XLA-compiled steps
+    as t.jit_compile says (bench/compiled.py measures them the same way)."""
+    import keras
+
+    model.compile(
+        optimizer=keras.optimizers.Adam(t.learning_rate),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        weighted_metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")],
+        jit_compile=JIT_COMPILE[t.jit_compile],
+    )
+    return model
+
+
+def _read_history(folder: Path) -> dict:
+    path = folder / "history.json"
+    return json.loads(path.read_text()) if path.is_file() else {}
+
 
 
 # ---------------------------------------------------------------- fine-tuning
