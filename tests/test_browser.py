@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
+from urllib.parse import urlparse
 from pathlib import Path
 
 import pytest
@@ -82,7 +84,21 @@ CONSOLE_ERRORS: list[str] = []  # every error the pages log in the browser, chec
 
 
 def listen_for_errors(page):
-    page.on("console", lambda m: CONSOLE_ERRORS.append(f"{page.url}: {m.text}") if m.type == "error" else None)
+    """Console errors, uncaught exceptions and failed requests (by their address: the console only
+    says "Failed to load resource"). A page opened by its own address makes Streamlit's front end
+    probe for a base path first (/train/_stcore/health, then /_stcore/health): those 404s are
+    Streamlit's, by design, and left out."""
+    def console(m):
+        if m.type == "error" and not m.text.startswith("Failed to load resource"):
+            CONSOLE_ERRORS.append(f"{page.url}: {m.text}")
+
+    def response(r):
+        probe = re.fullmatch(r"/[^?]+/_stcore/(health|host-config)", urlparse(r.url).path)
+        if r.status >= 400 and not probe:
+            CONSOLE_ERRORS.append(f"{page.url}: {r.status} {r.url}")
+
+    page.on("console", console)
+    page.on("response", response)
     page.on("pageerror", lambda e: CONSOLE_ERRORS.append(f"{page.url}: {e}"))
     return page
 
