@@ -25,6 +25,7 @@ bench: setup
 	$(PY) -m bench.steering
 	$(PY) -m bench.load
 	$(PY) -m bench.visitors
+	$(PY) -m bench.scale
 
 # Pulse, form and parts, measured against held-out real music: writes docs/quality.md + docs/quality/.
 quality: setup

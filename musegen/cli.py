@@ -48,6 +48,14 @@ def bar(done: float, total: float, text: str = "", width: int = 28) -> None:
     sys.stderr.flush()
 
 
+def files_bar():
+    """The progress of reading music: the bar, '1,234/20,000 files · about 40 s left' and the file just read."""
+    from .sources import FilesLeft
+
+    left = FilesLeft()
+    return lambda done, total, name: bar(done, total, f"{left(done, total)}  {name}")
+
+
 def end_bar() -> None:
     if sys.stderr.isatty() or os.environ.get("MUSEGEN_PROGRESS"):
         sys.stderr.write("\n")
@@ -202,7 +210,7 @@ def cmd_train(args) -> dict:
     if cluster.chief:  # the others write only a temporary folder
         check_writable(out, folder=out)
     # Bad input fails here, before TensorFlow loads.
-    pieces = load_pieces(config.data.dataset, config.data, progress=lambda done, total, name: bar(done, total, name))
+    pieces = load_pieces(config.data.dataset, config.data, progress=files_bar())
     end_bar()
     if not args.json:
         say_files(pieces)
@@ -382,7 +390,7 @@ def cmd_inspect(args) -> dict:
 
     data = replace(DataConfig(), dataset=args.dataset, parts=args.parts, drums=args.drums, max_files=args.max_files)
     RunConfig(data=data).check()  # --max-files out of range fails in words
-    loaded = load_pieces(data.dataset, data, progress=lambda done, total, name: bar(done, total, name))
+    loaded = load_pieces(data.dataset, data, progress=files_bar())
     end_bar()
     stats = dataset_stats(loaded.pieces)
     result = {"dataset": loaded.source, "cached": loaded.cached, **loaded.summary(), "stats": stats,

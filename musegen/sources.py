@@ -12,12 +12,16 @@ other files down. Only when *no* file is usable does it raise :class:`InputError
 - Hostile input is refused cheaply: file size before reading, zip member count / total size / compression ratio / unsafe
   paths from the central directory before decompressing. Zips are read in memory, never
   extracted to disk.
-- Parsed datasets are cached on disk as one compressed ``.npz`` per content key (no pickle), written
-  atomically; not when a file ran out of time or crashed its worker (the busy server may be to blame).
+- Parsed files are cached on disk one entry per file, keyed by the file's name and content and the
+  parse settings (``parsecache.py``: shards of compressed ``.npz``, no pickle, written atomically),
+  so a folder that grows parses only its new files; not a file that ran out of time or crashed its
+  worker (the busy server may be to blame). A big dataset stays in the cache and its pieces are read
+  as they are asked for. ``progress`` hears of each file parsed (``FilesLeft`` words it, with an ETA).
 - The built-in datasets at their default settings (what the app and ``musegen train --dataset NAME``
   ask for) also come pre-parsed in ``assets/datasets/NAME-KEY.npz``, read when the user's cache
-  misses, so a fresh install has them in well under a second instead of minutes (Palestrina).
-  Same key, same format: other settings, corpus files or parser versions miss and parse as usual.
+  lacks files, so a fresh install has them in well under a second instead of minutes (Palestrina).
+  One compressed ``.npz`` per set, named by its whole-set key: other settings, corpus files or
+  parser versions miss and parse as usual.
   Rebuild them after changing the parsing (and bumping CACHE_VERSION) or upgrading music21:
   ``python -m musegen.sources --ship [NAME…]`` (``make datasets``). ``MUSEGEN_SHIPPED_CACHE=0``
   ignores them (to time or test a cold parse).
@@ -32,9 +36,7 @@ import json
 import math
 import os
 import posixpath
-import shutil
 import sys
-import tempfile
 import time
 import types
 import zipfile
@@ -46,6 +48,7 @@ from typing import Callable, Iterable, Iterator
 
 import numpy as np
 
+from . import parsecache
 from .config import DataConfig, Limits
 from .errors import InputError
 from .files import atomic_path
@@ -57,6 +60,7 @@ from .readers import (
     check_size,
     file_stem,
     format_bytes,
+    format_duration,
     parse_part_indices,
     read_file_bytes,
     short_error,
@@ -531,24 +535,26 @@ def _no_workers(why) -> InputError:
     return InputError(f"Music files are read in a separate process, and none could be started here ({why}).")
 
 
-def _parse_all(items: list[_Item], parts: str, drums: bool, limits: Limits, progress: Progress | None):
+def _parse_all(items: list[_Item], parts: str, drums: bool, limits: Limits, progress: Progress | None,
+               done: Callable[[int, Piece | None, FileReport], None]) -> None:
     """Parse every item in spawned worker processes, one file at a time per worker.
 
     A worker that dies on a file (a crash in native code, killed) or takes longer than
     ``limits.max_parse_seconds`` is killed: that file is refused and the rest go on in a fresh
     worker. A ProcessPoolExecutor cannot do this: it cannot stop a running task, and when a worker
-    dies it fails every file in flight without saying which one did it. Results keep the input
-    order; ``progress`` is called as files finish.
+    dies it fails every file in flight without saying which one did it. Each result goes to
+    ``done(index, piece or None, report)`` as its file finishes (nothing is held here: a big
+    dataset goes to the cache as it is read), and ``progress`` is called with it.
     """
     total = len(items)
-    out: list[tuple[Piece | None, FileReport]] = [None] * total  # type: ignore[list-item]
-    done = 0
+    n_done = 0
 
     def finish(i: int, result: tuple[Piece | None, FileReport]) -> None:
-        nonlocal done
-        out[i], done = result, done + 1
+        nonlocal n_done
+        n_done += 1
+        done(i, *result)
         if progress is not None:
-            progress(done, total, result[1].name)
+            progress(n_done, total, result[1].name)
 
     todo: deque[int] = deque()
     for i, it in enumerate(items):
@@ -558,7 +564,7 @@ def _parse_all(items: list[_Item], parts: str, drums: bool, limits: Limits, prog
         else:
             todo.append(i)
     if not todo:
-        return out
+        return
 
     n_scores = sum(1 for i in todo if not items[i].name.lower().endswith(MIDI_EXTENSIONS))
     n_midi = len(todo) - n_scores
@@ -614,11 +620,10 @@ def _parse_all(items: list[_Item], parts: str, drums: bool, limits: Limits, prog
     finally:
         for w in workers:
             w.stop()
-    return out
 
 
 # --------------------------------------------------------------------------------------------
-# Cache: one .npz per content key, no pickle, written atomically
+# Cache: an entry per file in the user's cache (parsecache.py); whole built-in sets shipped
 # --------------------------------------------------------------------------------------------
 
 
@@ -626,8 +631,21 @@ def default_cache_dir() -> Path:
     return Path(os.environ.get("MUSEGEN_CACHE") or Path.home() / ".cache" / "musegen")
 
 
+def _cache_folder(cache_dir) -> Path | None:
+    if cache_dir is False:
+        return None
+    return Path(cache_dir) if cache_dir not in (None, "") else default_cache_dir()
+
+
+def _parse_settings(parts: str, drums: bool, limits: Limits) -> str:
+    """Everything besides a file's name and bytes that decides what parsing it gives."""
+    return parsecache.settings_fingerprint({"version": CACHE_VERSION, "readers": _reader_versions(), "parts": parts,
+                                            "drums": drums, "limits": dataclasses.asdict(limits)})
+
+
 def _cache_key(items: list[_Item], early: list[FileReport], parts: str, drums: bool, max_files: int,
                limits: Limits) -> str:
+    """The key of a whole dataset load: names a shipped built-in set."""
     payload = {
         "version": CACHE_VERSION,
         "readers": _reader_versions(),
@@ -656,13 +674,6 @@ def _reader_versions() -> dict[str, str]:
     return versions
 
 
-def _user_cache_path(cache_dir, key: str) -> Path | None:
-    if cache_dir is False:
-        return None
-    root = Path(cache_dir) if cache_dir not in (None, "") else default_cache_dir()
-    return root / f"pieces-{key[:32]}.npz"
-
-
 def _shipped_path(source, key: str) -> Path | None:
     """Where a built-in dataset's pre-parsed cache for this key would be shipped."""
     if os.environ.get(SHIPPED_ENV, "").strip() == "0":
@@ -673,6 +684,7 @@ def _shipped_path(source, key: str) -> Path | None:
 
 
 def _save_cache(path: Path, pieces: list[Piece], report: list[FileReport]) -> None:
+    """A whole dataset in one compressed .npz (the shipped built-in sets)."""
     notes = np.concatenate([p.notes for p in pieces]) if pieces else np.zeros((0, N_COLUMNS))
     offsets = np.cumsum([0] + [p.n_notes for p in pieces]).astype(np.int64)
     meta = json.dumps({"names": [p.name for p in pieces], "report": [dataclasses.asdict(r) for r in report],
@@ -690,7 +702,7 @@ def _save_cache(path: Path, pieces: list[Piece], report: list[FileReport]) -> No
 
 
 def _load_cache(path: Path | None) -> tuple[list[Piece], list[FileReport]] | None:
-    """The pieces and report cached at ``path``; None when missing or unreadable (parse again)."""
+    """The pieces and report of a shipped set at ``path``; None when missing or unreadable (parse again)."""
     if path is None or not path.is_file():
         return None
     try:
@@ -727,10 +739,12 @@ def load_pieces(
     list of ``(filename, bytes)`` uploads (a .zip among them is expanded in memory).
 
     ``data`` supplies ``parts``, ``max_files`` (> 0: the first N files in sorted order) and
-    ``limits``. ``cache_dir``: where parsed datasets are cached (default ``$MUSEGEN_CACHE`` or
-    ``~/.cache/musegen``; ``False`` turns the cache off). When it misses, a built-in dataset is read
-    from its shipped cache (``SHIPPED_DIR``) if one matches, unless ``shipped`` is False or
-    ``$MUSEGEN_SHIPPED_CACHE`` is 0. ``progress(done, total, name)`` is called as files are parsed.
+    ``limits``. ``cache_dir``: where parsed files are cached (default ``$MUSEGEN_CACHE`` or
+    ``~/.cache/musegen``; ``False`` turns the cache off). Only the files it lacks are parsed; when it
+    lacks any, a built-in dataset is read whole from its shipped cache (``SHIPPED_DIR``) if one
+    matches, unless ``shipped`` is False or ``$MUSEGEN_SHIPPED_CACHE`` is 0. ``progress(done, total,
+    name)`` is called as files are parsed (total: the files to parse). A dataset of more than
+    ``parsecache.IN_MEMORY_NOTES`` notes comes back as pieces read from the cache on demand.
     Raises InputError when no file is usable, or when no worker process can be started to parse
     them (they are never parsed in the caller's process).
     """
@@ -739,35 +753,81 @@ def load_pieces(
     parts = data.parts or "all"
     parse_part_indices(parts)
 
-    label, items, early = _collect(source, limits)
-    items.sort(key=lambda it: it.name)
-    if data.max_files and data.max_files > 0:
-        items = items[: data.max_files]
-    _hash_items(items, limits)
-
-    key = _cache_key(items, early, parts, data.drums, data.max_files, limits)
-    cache_path = _user_cache_path(cache_dir, key)
-    for path in (cache_path, _shipped_path(source, key) if shipped else None):
-        hit = _load_cache(path)  # a damaged or missing file is None: the next is tried, then parsing
-        if hit is not None:
+    label, items, early = _gather(source, data)
+    folder = _cache_folder(cache_dir)
+    settings = _parse_settings(parts, data.drums, limits)
+    keys = ["" if it.refused else parsecache.entry_key(it.name, it.sha256, settings) for it in items]
+    found = parsecache.lookup(folder, set(keys) - {""}) if folder is not None else {}
+    todo = [i for i, key in enumerate(keys) if key not in found]  # refused ones too: reported, never parsed
+    if any(not items[i].refused for i in todo) and shipped:
+        hit = _load_cache(_shipped_path(source, _cache_key(items, early, parts, data.drums, data.max_files, limits)))
+        if hit is not None:  # a damaged or missing file is None: parse
             if progress is not None:
                 progress(len(items), len(items), "")
             return LoadResult(hit[0], hit[1], label, cached=True)
 
-    results = _parse_all(items, parts, data.drums, limits, progress)
-    pieces = [p for p, _ in results if p is not None]
-    report = early + [r for _, r in results]
-    if not pieces:
+    reports: list[FileReport | None] = [None] * len(items)
+    slots: list = [None] * len(items)  # a parsed file's Piece, or its (shard, row) in the cache
+    for i, key in enumerate(keys):
+        if key in found:
+            e = found[key]
+            reports[i] = FileReport(items[i].name, e.status, e.reason, e.notes, e.seconds, items[i].sha256)
+            slots[i] = (e.shard, e.row) if e.status == "parsed" else None
+    if todo:
+        _parse_into(items, keys, todo, slots, reports, parts, data.drums, limits, folder, progress)
+    elif progress is not None:
+        progress(len(items), len(items), "")
+
+    parsed = [i for i, r in enumerate(reports) if r.status == "parsed"]
+    report = early + reports
+    if not parsed:
         raise InputError(_nothing_usable(label, report))
-    # A file refused for time or a dead worker may owe it to a busy or short-of-memory server, not to
-    # itself: such a result is not cached, so the next load tries again.
-    transient = any(r.reason in (CRASHED, TIMED_OUT.format(limits.max_parse_seconds)) for r in report)
-    if cache_path is not None and not transient:
-        try:
-            _save_cache(cache_path, pieces, report)
-        except OSError:
-            pass  # a read-only disk only costs the next load its speed
-    return LoadResult(pieces, report, label, cached=False)
+    names, slots = [items[i].name for i in parsed], [slots[i] for i in parsed]
+    if sum(reports[i].notes for i in parsed) > parsecache.IN_MEMORY_NOTES:
+        pieces = parsecache.StoredPieces(names, slots)  # read from the shards as training asks
+    else:
+        pieces = parsecache.materialise(names, slots)
+    return LoadResult(pieces, report, label, cached=all(items[i].refused for i in todo))
+
+
+def _parse_into(items, keys, todo, slots, reports, parts, drums, limits, folder, progress) -> None:
+    """Parse the files at ``todo``, filling their report and slot, and cache each result as it comes.
+
+    A file refused for time or a dead worker may owe it to a busy or short-of-memory server, not to
+    itself: such a result is not cached, so the next load tries it again. A piece stays in memory
+    only until the shard that holds it is written.
+    """
+    writer = parsecache.ShardWriter(folder) if folder is not None else None
+    transient = {CRASHED, TIMED_OUT.format(limits.max_parse_seconds)}
+    index = {key: i for i, key in enumerate(keys) if key}
+
+    def stored(entries: dict) -> None:
+        for key, entry in entries.items():
+            if slots[index[key]] is not None:
+                slots[index[key]] = (entry.shard, entry.row)
+
+    def done(k: int, piece: Piece | None, report: FileReport) -> None:
+        i = todo[k]
+        reports[i], slots[i] = report, piece
+        if writer is not None and keys[i] and report.reason not in transient:
+            fields = {"status": report.status, "reason": report.reason, "notes": report.notes,
+                      "seconds": report.seconds}
+            stored(writer.add(keys[i], piece, fields))
+
+    _parse_all([items[i] for i in todo], parts, drums, limits, progress, done)
+    if writer is not None:
+        stored(writer.flush())
+
+
+def _gather(source, data: DataConfig) -> tuple[str, list[_Item], list[FileReport]]:
+    """The source's label, its files to parse in name order (the first max_files), hashed, and
+    the reports on files refused on sight."""
+    label, items, early = _collect(source, data.limits)
+    items.sort(key=lambda it: it.name)
+    if data.max_files and data.max_files > 0:
+        items = items[: data.max_files]
+    _hash_items(items, data.limits)
+    return label, items, early
 
 
 def _nothing_usable(label: str, report: list[FileReport]) -> str:
@@ -796,39 +856,57 @@ def shipped_settings(name: str) -> DataConfig:
 
 
 def ship(names: Iterable[str] = (), out: Path = SHIPPED_DIR, progress: Progress | None = None) -> list[Path]:
-    """Parse each built-in dataset afresh through load_pieces at ``shipped_settings`` and write its
-    cache as ``out/NAME-KEY.npz`` in place of the old one. Refuses to ship a set where a file ran
-    out of time or crashed its parser."""
+    """Parse each built-in dataset afresh through load_pieces at ``shipped_settings`` and write it
+    whole as ``out/NAME-KEY.npz`` in place of the old one. Refuses to ship a set where a file ran
+    out of time or crashed its parser (a busy machine may be to blame)."""
     written = []
     for name in list(names) or list(BUILTIN):
         if name not in BUILTIN:
             raise InputError(f"{name} is not a built-in dataset ({', '.join(BUILTIN)})")
-        with tempfile.TemporaryDirectory() as tmp:
-            load_pieces(name, shipped_settings(name), cache_dir=tmp, progress=progress, shipped=False)
-            made = sorted(Path(tmp).glob("pieces-*.npz"))
-            if not made:  # load_pieces caches no result a busy machine may have spoiled
-                raise InputError(f"{name}: a file ran out of time or crashed its parser; nothing shipped. "
-                                 "Run again on a quieter machine.")
-            target = out / f"{name}-{made[0].name.removeprefix('pieces-')}"
-            out.mkdir(parents=True, exist_ok=True)
-            for old in out.glob(f"{name}-*.npz"):
-                old.unlink()
-            shutil.move(made[0], target)
+        settings = shipped_settings(name)
+        loaded = load_pieces(name, settings, cache_dir=False, progress=progress, shipped=False)
+        if any(r.reason in (CRASHED, TIMED_OUT.format(settings.limits.max_parse_seconds)) for r in loaded.report):
+            raise InputError(f"{name}: a file ran out of time or crashed its parser; nothing shipped. "
+                             "Run again on a quieter machine.")
+        _, items, early = _gather(name, settings)
+        key = _cache_key(items, early, settings.parts or "all", settings.drums, settings.max_files, settings.limits)
+        target = out / f"{name}-{key[:32]}.npz"
+        out.mkdir(parents=True, exist_ok=True)
+        for old in out.glob(f"{name}-*.npz"):
+            old.unlink()
+        _save_cache(target, list(loaded.pieces), loaded.report)
         written.append(target)
     return written
 
 
+class FilesLeft:
+    """'1,234/20,000 files · about 40 s left' for each progress call. The pace is measured from the
+    first file done: until then the workers were starting, which later files do not wait for."""
+
+    def __init__(self):
+        self.first: tuple[float, int] | None = None
+
+    def __call__(self, done: int, total: int) -> str:
+        now = time.monotonic()
+        if self.first is None:
+            self.first = (now, done)
+        since, at = self.first
+        text = f"{done:,}/{total:,} files"
+        if at < done < total:
+            text += f" · about {format_duration((now - since) * (total - done) / (done - at))} left"
+        return text
+
+
 def _print_progress(name: str) -> Progress:
     """A line per tenth of the files, with an estimate of the time left."""
-    start, shown = time.monotonic(), [0]  # none at 0: the first file also waits for the workers to start
+    shown, left = [0], FilesLeft()
 
     def report(done: int, total: int, _file: str) -> None:
+        text = left(done, total)
         tenth = 10 * done // max(total, 1)
         if tenth > shown[0]:
             shown[0] = tenth
-            elapsed = time.monotonic() - start
-            left = elapsed * (total - done) / done if done else float("nan")
-            print(f"{name}: {done}/{total} files, {elapsed:.0f} s, about {left:.0f} s left", flush=True)
+            print(f"{name}: {text}", flush=True)
 
     return report
 

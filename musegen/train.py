@@ -27,20 +27,25 @@ from typing import Callable
 import numpy as np
 
 from .config import RunConfig, TrainConfig, to_dict
-from .dataset import (Augment, TokenData, augmentable_spans, augmented_dataset, make_windows, split_by_file,
-                      tf_dataset, tokenize)
+from .dataset import (Augment, Spans, TokenData, augmentable_spans, count_windows, fit_tokenizer, make_windows,
+                      split_by_file, tokenize, training_batches, validation_batches)
 from .distribute import (BACKUP, Devices, agreement, cluster_from_env, distribution_strategy, dtype_policy, even_batch,
                          fingerprint, interrupted, multi_worker_fit, precision_policy, sharded, with_precision,
                          worker_folder)
 from .errors import InputError, ModelError, StoppedEarly
 from .models import build_model, receptive_field
 from .files import atomic_write
+from .parsecache import IN_MEMORY_NOTES
 from .runs import Run, save_array, save_model, write_json
 from .tokens import make_tokenizer
 
 Progress = Callable[[dict], None]
 N_PRIMERS = 64
 FINE_TUNE_LEARNING_RATE = 3e-4  # the CLI's --lr when --from is given and --lr is not: a third of a fresh run's
+# Music of more notes than this trains from token shards on disk (streamed windows), not from arrays in
+# memory: the same line as the cache's, above which the pieces themselves stay on disk.
+STREAM_MIN_NOTES = IN_MEMORY_NOTES
+TOKENS = ".tokens"  # in the run's folder while it trains: the streamed token store
 
 
 JIT_COMPILE = {"auto": "auto", "on": True, "off": False}  # TrainConfig.jit_compile → model.compile's
@@ -134,44 +139,58 @@ def _finite(values) -> bool:
     return bool(values) and bool(np.isfinite(values).any())
 
 
-def _datasets(train_arrays, val_arrays, augment: Augment | None, t, pad_id: int, repeat: bool, replicas: int = 0):
-    """Training batches (repeated when `repeat`) and validation batches (or None). Across machines
-    (`replicas` in all): every batch is shared among them, and none is left with an empty share."""
-    if augment is None:
-        train_ds = tf_dataset(*train_arrays, t.batch_size, shuffle=True, seed=t.seed)
-        train_ds = train_ds.repeat() if repeat else train_ds
-    else:  # moved afresh each time a window is served; validation windows never are
-        train_ds = augmented_dataset(*train_arrays, augment, t.batch_size, t.seed, pad_id, repeat=repeat)
+def _datasets(train_windows, val_windows, augment: Augment | None, t, pad_id: int, targets: str, repeat: bool,
+              replicas: int = 0):
+    """Training batches (repeated when `repeat`) and validation batches (or None), from windows in
+    memory or streamed from disk alike. Across machines (`replicas` in all): every batch is shared
+    among them, and none is left with an empty share."""
+    train_ds = training_batches(train_windows, augment, t.batch_size, t.seed, pad_id, targets, repeat)
     if not replicas:
-        return train_ds, tf_dataset(*val_arrays, t.batch_size, shuffle=False, seed=t.seed) if val_arrays else None
+        return train_ds, validation_batches(val_windows, t.batch_size, targets) if val_windows else None
     if t.batch_size < replicas:
         raise InputError(f"A batch of {t.batch_size} cannot be shared among {replicas} replicas: raise --batch-size.")
     train_ds = sharded(train_ds.unbatch().batch(t.batch_size, drop_remainder=True))  # whole batches only
-    if not val_arrays:
+    if not val_windows:
         return train_ds, None
-    val_batch = even_batch(len(val_arrays[0]), t.batch_size, replicas)
-    return train_ds, sharded(tf_dataset(*val_arrays, val_batch, shuffle=False, seed=t.seed))
+    val_batch = even_batch(count_windows(val_windows), t.batch_size, replicas)
+    return train_ds, sharded(validation_batches(val_windows, val_batch, targets))
 
 
-def _prepare(config: RunConfig, pieces, tokenizer, fit: bool):
+def _prepare(config: RunConfig, pieces, tokenizer, fit: bool, store: Path | None = None):
     """Tokens split by file; training windows (plain (x, y, w), or (spans, masks) when augmented);
-    validation windows (never augmented)."""
-    token_data = tokenize(pieces, tokenizer, config.data, config.train.seed, fit=fit)
+    validation windows (never augmented). With a `store` folder the ids go to disk there and both
+    kinds of windows are a Spans index streamed from it."""
+    data, t, targets = config.data, config.train, config.model.targets
+    if fit:  # before augmentation is chosen: the vocabulary says what a pitch is
+        fit_tokenizer(tokenizer, pieces, data, t.seed)
+    augment = Augment.for_training(tokenizer, t.transpose, t.jitter, targets)
+    token_data = tokenize(pieces, tokenizer, data, t.seed, fit=False, store=store,
+                          masks=bool(augment and augment.transpose))
     if not token_data.train:
         raise InputError("Training needs at least one file outside the validation split: add music.")
-    window, stride, targets = config.data.window, config.data.stride, config.model.targets
-    augment = Augment.for_training(tokenizer, config.train.transpose, config.train.jitter, targets)
-    if augment is None:
-        train_arrays = make_windows(token_data.train, window, stride, targets, tokenizer.pad_id)
-    else:
-        train_arrays = augmentable_spans(token_data.train, tokenizer, window, stride, augment)
-    val_arrays = None
+    window, stride, pad_id = data.window, data.stride, tokenizer.pad_id
+
+    def windows(sequences, augmented: bool = False):
+        if store is not None:
+            return Spans(sequences, window, stride, pad_id, pad_short=targets != "last")
+        if augmented:
+            return augmentable_spans(sequences, tokenizer, window, stride, augment)
+        return make_windows(sequences, window, stride, targets, pad_id)
+
+    train_windows = windows(token_data.train, augmented=augment is not None)
+    val_windows = None
     if token_data.val:
         try:
-            val_arrays = make_windows(token_data.val, window, stride, targets, tokenizer.pad_id)
+            val_windows = windows(token_data.val)
         except InputError:
-            val_arrays = None  # validation pieces all shorter than one window
-    return token_data, augment, train_arrays, val_arrays
+            val_windows = None  # validation pieces all shorter than one window
+    return token_data, augment, train_windows, val_windows
+
+
+def _n_notes(loaded) -> int:
+    """The music's size from its per-file report (no piece read); pieces handed in without one are counted."""
+    parsed = [r for r in loaded.report if r.status == "parsed"]
+    return sum(r.notes for r in parsed) if parsed else sum(p.n_notes for p in loaded.pieces)
 
 
 def _primers(token_data: TokenData, window: int, seed: int, tokenizer) -> np.ndarray:
@@ -246,74 +265,83 @@ def train(config: RunConfig, out, *, pieces=None, progress: Progress | None = No
     _check_stop(stop)
     if base:
         check_vocabulary(base, loaded.pieces, config)
-    tokenizer = previous.tokenizer if previous else base.tokenizer if base else make_tokenizer(config.tokenizer)
-    token_data, augment, train_arrays, val_arrays = _prepare(config, loaded.pieces, tokenizer,
-                                                             fit=previous is None and base is None)
-    _check_stop(stop)
+    # A big dataset's ids go to disk in the run's folder while it trains (memory holds an index).
+    store = folder / TOKENS if _n_notes(loaded) > STREAM_MIN_NOTES else None
+    made_folder = not folder.exists()
+    try:
+        tokenizer = previous.tokenizer if previous else base.tokenizer if base else make_tokenizer(config.tokenizer)
+        token_data, augment, train_windows, val_windows = _prepare(config, loaded.pieces, tokenizer,
+                                                                   fit=previous is None and base is None, store=store)
+        _check_stop(stop)
 
-    import keras
+        import keras
 
-    strategy = distribution_strategy(cluster)  # before any other TensorFlow op: the multi-worker one insists
-    keras.utils.set_random_seed(config.train.seed)
-    t = config.train
-    n_windows = len(train_arrays[0])
-    # Across machines every one must run the same number of steps: the data repeats and each epoch
-    # is counted in steps (a pass over the windows, as on one machine).
-    repeat = bool(t.steps_per_epoch) or cluster.distributed
-    train_ds, val_ds = _datasets(train_arrays, val_arrays, augment, t, tokenizer.pad_id, repeat,
-                                 replicas=strategy.num_replicas_in_sync if cluster.distributed else 0)
-    steps = t.steps_per_epoch or int(np.ceil(n_windows / t.batch_size))
-    monitor = "val_loss" if val_ds is not None else "loss"
+        strategy = distribution_strategy(cluster)  # before any other TensorFlow op: the multi-worker one insists
+        keras.utils.set_random_seed(config.train.seed)
+        t = config.train
+        n_windows = count_windows(train_windows)
+        # Across machines every one must run the same number of steps: the data repeats and each epoch
+        # is counted in steps (a pass over the windows, as on one machine).
+        repeat = bool(t.steps_per_epoch) or cluster.distributed
+        train_ds, val_ds = _datasets(train_windows, val_windows, augment, t, tokenizer.pad_id, config.model.targets,
+                                     repeat, replicas=strategy.num_replicas_in_sync if cluster.distributed else 0)
+        steps = t.steps_per_epoch or int(np.ceil(n_windows / t.batch_size))
+        monitor = "val_loss" if val_ds is not None else "loss"
 
-    devices = Devices.visible(len(cluster.workers))
-    policy = precision_policy(t.precision, devices)
-    with dtype_policy(policy), strategy.scope():
-        if previous or base:
-            model = (previous or base).load_model()
-        else:
-            model = build_model(config.model, len(tokenizer), config.data.window)
-        model = compile_model(with_precision(model, policy), t)
-    if base and model.output_shape[-1] != len(tokenizer):
-        raise ModelError(f"{base.name}: its model predicts {model.output_shape[-1]} tokens but its vocabulary "
-                         f"has {len(tokenizer)}: the bundle is damaged.")
-    agree = None
-    if cluster.distributed:
-        agree = agreement(strategy, fingerprint(config, tokenizer, n_windows, steps), restarting)
+        devices = Devices.visible(len(cluster.workers))
+        policy = precision_policy(t.precision, devices)
+        with dtype_policy(policy), strategy.scope():
+            if previous or base:
+                model = (previous or base).load_model()
+            else:
+                model = build_model(config.model, len(tokenizer), config.data.window)
+            model = compile_model(with_precision(model, policy), t)
+        if base and model.output_shape[-1] != len(tokenizer):
+            raise ModelError(f"{base.name}: its model predicts {model.output_shape[-1]} tokens but its vocabulary "
+                             f"has {len(tokenizer)}: the bundle is damaged.")
+        agree = None
+        if cluster.distributed:
+            agree = agreement(strategy, fingerprint(config, tokenizer, n_windows, steps), restarting)
 
-    folder.mkdir(parents=True, exist_ok=True)
-    if not previous:
-        write_json(folder / "config.json", to_dict(config))
-        atomic_write(folder / "tokenizer.json", tokenizer.to_json())
-        write_json(folder / "data.json", _data_summary(loaded, token_data, tokenizer, n_windows, val_arrays))
-        save_array(folder / "primers.npy", _primers(token_data, config.data.window, t.seed, tokenizer))
+        folder.mkdir(parents=True, exist_ok=True)
+        if not previous:
+            write_json(folder / "config.json", to_dict(config))
+            atomic_write(folder / "tokenizer.json", tokenizer.to_json())
+            write_json(folder / "data.json", _data_summary(loaded, token_data, tokenizer, n_windows, val_windows))
+            save_array(folder / "primers.npy", _primers(token_data, config.data.window, t.seed, tokenizer))
 
-    initial_epoch = 0 if restarting else len(history.get("loss", []))
-    epochs = initial_epoch + t.epochs
-    training = _callbacks(folder, progress, stop, t.max_seconds, epochs, steps, initial_epoch, history, monitor,
-                          patience=t.early_stopping, agree=agree)
-    # After ours at each epoch's end: a backup never gets ahead of the history and checkpoint it restores.
-    callbacks = [training, keras.callbacks.BackupAndRestore(folder / BACKUP)] if cluster.distributed else [training]
-    if progress:
-        how = f", moved by up to ±{augment.transpose} semitones" if augment and augment.transpose else ""
-        progress({"event": "status", "message": f"Training on {n_windows} windows{how}…", "device": str(devices),
-                  "precision": policy, "jit_compile": bool(model.jit_compile)})
-    with multi_worker_fit(model, strategy, cluster):
-        model.fit(train_ds, validation_data=val_ds, epochs=epochs, initial_epoch=initial_epoch,
-                  steps_per_epoch=steps if repeat else None, callbacks=callbacks, verbose=0, shuffle=False)
-    if not (folder / "model.keras").exists():
-        raise ModelError(f"Training diverged: the {monitor.replace('_', ' ')} was never a finite number, so no "
-                         f"model was saved. Try a lower learning rate (it was {t.learning_rate:g}).")
+        initial_epoch = 0 if restarting else len(history.get("loss", []))
+        epochs = initial_epoch + t.epochs
+        training = _callbacks(folder, progress, stop, t.max_seconds, epochs, steps, initial_epoch, history, monitor,
+                              patience=t.early_stopping, agree=agree)
+        # After ours at each epoch's end: a backup never gets ahead of the history and checkpoint it restores.
+        callbacks = [training, keras.callbacks.BackupAndRestore(folder / BACKUP)] if cluster.distributed else [training]
+        if progress:
+            how = f", moved by up to ±{augment.transpose} semitones" if augment and augment.transpose else ""
+            progress({"event": "status", "message": f"Training on {n_windows} windows{how}…", "device": str(devices),
+                      "precision": policy, "jit_compile": bool(model.jit_compile)})
+        with multi_worker_fit(model, strategy, cluster):
+            model.fit(train_ds, validation_data=val_ds, epochs=epochs, initial_epoch=initial_epoch,
+                      steps_per_epoch=steps if repeat else None, callbacks=callbacks, verbose=0, shuffle=False)
+        if not (folder / "model.keras").exists():
+            raise ModelError(f"Training diverged: the {monitor.replace('_', ' ')} was never a finite number, so no "
+                             f"model was saved. Try a lower learning rate (it was {t.learning_rate:g}).")
 
-    summary = _summary(config, model, history, monitor, training.stopped, len(tokenizer))
-    summary["augmentation"] = {"transpose": augment.transpose, "jitter": augment.jitter} if augment else None
-    summary["base"] = str(base.path) if base else (previous.summary.get("base") if previous else None)
-    summary.update(_context(config, json.loads((folder / "data.json").read_text()).get("tokens_per_bar")))
-    summary.update(device=str(devices), workers=devices.workers, precision=policy, jit_compile=bool(model.jit_compile))
-    write_json(folder / "summary.json", summary)
-    if not cluster.chief:
-        shutil.rmtree(folder, ignore_errors=True)
-        return None
-    return Run.load(out)  # the best epoch's model, whatever the last epoch was
+        summary = _summary(config, model, history, monitor, training.stopped, len(tokenizer))
+        summary["augmentation"] = {"transpose": augment.transpose, "jitter": augment.jitter} if augment else None
+        summary["base"] = str(base.path) if base else (previous.summary.get("base") if previous else None)
+        summary.update(_context(config, json.loads((folder / "data.json").read_text()).get("tokens_per_bar")))
+        summary.update(device=str(devices), workers=devices.workers, precision=policy, jit_compile=bool(model.jit_compile))
+        write_json(folder / "summary.json", summary)
+        if not cluster.chief:
+            shutil.rmtree(folder, ignore_errors=True)
+            return None
+        return Run.load(out)  # the best epoch's model, whatever the last epoch was
+    finally:
+        if store is not None:
+            shutil.rmtree(store, ignore_errors=True)
+            if made_folder and folder.is_dir() and not any(folder.iterdir()):
+                folder.rmdir()  # a training that failed before writing anything leaves no folder
 
 
 def compile_model(model, t: TrainConfig):
@@ -369,7 +397,7 @@ def check_vocabulary(base: Run, pieces, config: RunConfig) -> None:
     fresh = make_tokenizer(base.tokenizer.config)
     train_idx, _ = split_by_file(len(pieces), config.data.val_fraction, config.train.seed)
     try:
-        fresh.fit([pieces[i] for i in train_idx])
+        fresh.fit(pieces[i] for i in train_idx)
     except ModelError:
         return  # nothing frequent enough to be missing
     missing = [token for token in fresh.vocab if token not in base.tokenizer.index]
@@ -381,8 +409,13 @@ def check_vocabulary(base: Run, pieces, config: RunConfig) -> None:
         )
 
 
-def _data_summary(loaded, token_data: TokenData, tokenizer, n_train_windows: int, val_arrays) -> dict:
-    tempos = [p.tempo for p in loaded.pieces]
+def _data_summary(loaded, token_data: TokenData, tokenizer, n_train_windows: int, val_windows) -> dict:
+    tempos, metres, line_ups, bars = [], [], [], 0
+    for p in loaded.pieces:  # one pass: a big dataset's pieces are read from disk
+        tempos.append(p.tempo)
+        metres.append(p.time_signature)
+        line_ups.append(tuple(tuple(part.as_dict().items()) for part in p.parts))
+        bars += len(p.bar_starts())
     return {
         "source": str(loaded.source),
         "files": [dataclasses.asdict(r) for r in loaded.report],
@@ -390,18 +423,13 @@ def _data_summary(loaded, token_data: TokenData, tokenizer, n_train_windows: int
         "val_files": token_data.val_names,
         "tokens": token_data.n_tokens,
         "train_windows": n_train_windows,
-        "val_windows": 0 if val_arrays is None else len(val_arrays[0]),
+        "val_windows": 0 if val_windows is None else count_windows(val_windows),
         "tempo": float(np.median(tempos)) if tempos else 120.0,
-        "tokens_per_bar": _tokens_per_bar(loaded.pieces, token_data),
-        "time_signature": _most_common([p.time_signature for p in loaded.pieces], (4, 4)),
-        "parts": _most_common([tuple(tuple(part.as_dict().items()) for part in p.parts) for p in loaded.pieces], ()),
+        "tokens_per_bar": round(token_data.n_tokens / bars, 2) if bars else None,
+        "time_signature": _most_common(metres, (4, 4)),
+        "parts": _most_common(line_ups, ()),
         "dropped_tokens": getattr(tokenizer, "dropped", {}),
     }
-
-
-def _tokens_per_bar(pieces, token_data: TokenData) -> float | None:
-    bars = sum(len(p.bar_starts()) for p in pieces)
-    return round(token_data.n_tokens / bars, 2) if bars else None
 
 
 def _most_common(values: list, default):

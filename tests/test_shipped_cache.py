@@ -2,7 +2,6 @@
 exactly the settings they were parsed with, and never trusted over a fresh parse when damaged."""
 from __future__ import annotations
 
-import shutil
 import time
 
 import numpy as np
@@ -63,12 +62,10 @@ def shipped_dir(tmp_path, monkeypatch):
     out = tmp_path / "shipped"
     monkeypatch.setattr(sources, "SHIPPED_DIR", out)
     monkeypatch.delenv(sources.SHIPPED_ENV, raising=False)
-    user = tmp_path / "parse"
-    fresh = load_pieces("bach", DataConfig(max_files=3), cache_dir=user, shipped=False)
-    [made] = user.glob("pieces-*.npz")
-    out.mkdir()
-    shipped = out / f"bach-{made.name.removeprefix('pieces-')}"
-    shutil.move(made, shipped)
+    with monkeypatch.context() as m:
+        m.setattr(sources, "shipped_settings", lambda name: DataConfig(dataset=name, max_files=3))
+        [shipped] = sources.ship(["bach"], out=out)
+    fresh = load_pieces("bach", DataConfig(max_files=3), cache_dir=False, shipped=False)
     return shipped, fresh
 
 
@@ -83,7 +80,7 @@ def test_a_miss_in_the_users_cache_reads_the_shipped_one(shipped_dir, tmp_path, 
 def test_other_settings_miss_the_shipped_cache_and_parse(shipped_dir, tmp_path):
     got = load_pieces("bach", DataConfig(max_files=3, drums=False), cache_dir=tmp_path / "user")
     assert not got.cached and len(got.pieces) == 3
-    assert len(list((tmp_path / "user").glob("pieces-*.npz"))) == 1  # the parse is cached for next time
+    assert load_pieces("bach", DataConfig(max_files=3, drums=False), cache_dir=tmp_path / "user").cached  # for next time
 
 
 def test_a_shipped_cache_can_be_turned_off(shipped_dir, tmp_path, monkeypatch):
