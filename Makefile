@@ -26,6 +26,7 @@ bench: setup
 	$(PY) -m bench.load
 	$(PY) -m bench.visitors
 	$(PY) -m bench.scale
+	$(PY) -m bench.compiled
 
 # Pulse, form and parts, measured against held-out real music: writes docs/quality.md + docs/quality/.
 quality: setup
