@@ -84,6 +84,28 @@ def duration_text(seconds: float | None) -> str:
     return say(jobs.format_seconds(seconds))
 
 
+def reading_progress(bar):
+    """load_pieces' progress on a st.progress bar: files read and, once the pace is known (from the
+    first file done: the workers start before it), about how long is left."""
+    import time
+
+    first: list[tuple[float, int]] = []
+
+    def report(done: int, total: int, file: str) -> None:
+        now = time.monotonic()
+        if not first:
+            first.append((now, done))
+        since, at = first[0]
+        if at < done < total:
+            left = (now - since) * (total - done) / (done - at)
+            label = tr("ds.reading_left", done=done, total=total, left=duration_text(left))
+        else:
+            label = tr("ds.reading_file", done=done, total=total, file=file)
+        bar.progress(done / max(1, total), text=label)
+
+    return report
+
+
 def error_text(error) -> str:
     """An error of musegen's library, for st.error: in the current language; one it does not
     recognise keeps its English detail behind a lead-in that says something went wrong."""

@@ -232,6 +232,7 @@ EN = {
     "ds.load": "Load this dataset",
     "ds.reading": "Reading files…",
     "ds.reading_file": "Reading files… {done}/{total} {file}",
+    "ds.reading_left": "Reading files… {done}/{total} · about {left} left",
     "ds.upload": "MIDI files, scores, or a .zip of them",
     "ds.upload_help": "MIDI (.mid, .midi), MusicXML (.xml, .musicxml, .mxl), ABC, Humdrum, or a .zip holding them.",
     "ds.limits": "Limits: {upload_mb} MB per upload · {file_bytes} per music file · "
@@ -950,6 +951,7 @@ ZH = {
     "ds.load": "载入此数据集",
     "ds.reading": "正在读取文件…",
     "ds.reading_file": "正在读取文件… {done}/{total} {file}",
+    "ds.reading_left": "正在读取文件… {done}/{total} · 约剩 {left}",
     "ds.upload": "MIDI 文件、乐谱，或打包它们的 .zip",
     "ds.upload_help": "MIDI（.mid、.midi）、MusicXML（.xml、.musicxml、.mxl）、ABC、Humdrum，或包含这些文件的 .zip。",
     "ds.limits": "限制：每次上传 {upload_mb} MB · 每个音乐文件 {file_bytes} · "

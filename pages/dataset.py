@@ -31,12 +31,8 @@ if source == "Built-in dataset":
     st.caption(datasets[name]["description"] if description == name else description)
     if st.button(tr("ds.load"), type="primary", key="ds-load"):
         bar = st.progress(0.0, text=tr("ds.reading"))
-
-        def progress(done, total, file):
-            bar.progress(done / max(1, total), text=tr("ds.reading_file", done=done, total=total, file=file))
-
         try:
-            result = appui.builtin_dataset(name, progress=progress)
+            result = appui.builtin_dataset(name, progress=appui.reading_progress(bar))
             appui.choose_dataset(datasets[name]["title"], result, name=name)
             st.rerun()  # repaint the sidebar too
         except MusegenError as e:
@@ -60,8 +56,9 @@ else:
             else:
                 try:
                     files = [(u.name, u.getvalue()) for u in uploads]
-                    with st.spinner(tr("ds.reading_yours")):
-                        result = load_pieces(files, DataConfig(), cache_dir=False)
+                    bar = st.progress(0.0, text=tr("ds.reading_yours"))
+                    result = load_pieces(files, DataConfig(), cache_dir=False, progress=appui.reading_progress(bar))
+                    bar.empty()
                     label = uploads[0].name if len(uploads) == 1 else tr("ds.uploaded", n=len(uploads))
                     appui.choose_dataset(label, result, files=files)
                     st.session_state["ds-upload-sig"] = signature

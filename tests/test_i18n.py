@@ -362,3 +362,28 @@ def test_locale_decides_until_the_visitor_picks():
     assert at.session_state["ui-lang"] == "en"
     at.switch_page("pages/dataset.py").run()  # the choice holds on every page
     assert at.title[0].value == ":material/library_music: Dataset"
+
+
+@pytest.mark.parametrize("lang, left", [("en", "about 12 s left"), ("zh", "约剩 12 秒")])
+def test_reading_files_shows_the_time_left_once_the_pace_is_known(monkeypatch, lang, left):
+    """The Dataset page's bar while files are parsed: files read, then (from the second report on,
+    the pace measured from the first) about how long is left, in the visitor's language."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    import appui
+
+    monkeypatch.setattr(appui, "_last_lang", [lang])  # outside a script run, lang() answers this
+    clock = iter([100.0, 110.0])
+    monkeypatch.setattr(time, "monotonic", lambda: next(clock))
+
+    class Bar:
+        def progress(self, value, text):
+            self.value, self.text = value, text
+
+    bar = Bar()
+    report = appui.reading_progress(bar)
+    report(1, 12, "bwv1.6.mxl")
+    assert "1/12" in bar.text and "bwv1.6.mxl" in bar.text
+    report(6, 12, "bwv2.6.mxl")  # 5 files in 10 s: 6 more take about 12 s
+    assert bar.value == 0.5 and "6/12" in bar.text and left in bar.text, bar.text
