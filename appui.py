@@ -85,22 +85,16 @@ def duration_text(seconds: float | None) -> str:
 
 
 def reading_progress(bar):
-    """load_pieces' progress on a st.progress bar: files read and, once the pace is known (from the
-    first file done: the workers start before it), about how long is left."""
-    import time
+    """load_pieces' progress on a st.progress bar: files read and, once the pace is known
+    (sources.FilesLeft), about how long is left, in the visitor's language."""
+    from musegen.sources import FilesLeft
 
-    first: list[tuple[float, int]] = []
+    pace = FilesLeft()
 
     def report(done: int, total: int, file: str) -> None:
-        now = time.monotonic()
-        if not first:
-            first.append((now, done))
-        since, at = first[0]
-        if at < done < total:
-            left = (now - since) * (total - done) / (done - at)
-            label = tr("ds.reading_left", done=done, total=total, left=duration_text(left))
-        else:
-            label = tr("ds.reading_file", done=done, total=total, file=file)
+        left = pace.seconds_left(done, total)
+        label = (tr("ds.reading_file", done=done, total=total, file=file) if left is None
+                 else tr("ds.reading_left", done=done, total=total, left=duration_text(left)))
         bar.progress(done / max(1, total), text=label)
 
     return report

@@ -886,15 +886,18 @@ class FilesLeft:
     def __init__(self):
         self.first: tuple[float, int] | None = None
 
-    def __call__(self, done: int, total: int) -> str:
+    def seconds_left(self, done: int, total: int) -> float | None:
+        """The time the other files should take at the pace so far; None until it is known."""
         now = time.monotonic()
         if self.first is None:
             self.first = (now, done)
         since, at = self.first
+        return (now - since) * (total - done) / (done - at) if at < done < total else None
+
+    def __call__(self, done: int, total: int) -> str:
+        left = self.seconds_left(done, total)
         text = f"{done:,}/{total:,} files"
-        if at < done < total:
-            text += f" · about {format_duration((now - since) * (total - done) / (done - at))} left"
-        return text
+        return text if left is None else f"{text} · about {format_duration(left)} left"
 
 
 def _print_progress(name: str) -> Progress:
