@@ -159,6 +159,10 @@ def train_config(args) -> RunConfig:
 def check_writable(target: Path, folder: Path | None = None) -> None:
     """A place we cannot write fails now, not after the music is read, an epoch trained or a piece
     written. `folder`: where `target` goes (its own folder for a run; else its parent)."""
+    if folder is None:
+        from .files import check_target
+
+        check_target(target)  # /dev/full, a pipe, a folder: refused before any work, never replaced
     folder = Path(target).parent if folder is None else folder
     while not folder.exists() and folder != folder.parent:  # created on writing: its nearest existing parent
         folder = folder.parent

@@ -6,11 +6,22 @@ import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
+from .errors import InputError
+
 
 def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+def check_target(path) -> None:
+    """Refuse a target that exists and is not a regular file: the rename would put a file in place
+    of a device (/dev/full), a pipe or a socket, and a folder cannot be replaced at all."""
+    path = Path(path)
+    if path.exists() and not path.is_file():
+        kind = "a folder" if path.is_dir() else "a device, pipe or socket"
+        raise InputError(f"Cannot write {path}: it is {kind}, not a regular file.")
 
 
 @contextmanager
@@ -20,6 +31,7 @@ def atomic_path(path, suffix: str = ""):
     `suffix` keeps tools that read the extension happy (Keras wants .keras, sox wants .ogg).
     """
     path = Path(path)
+    check_target(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=f".tmp{suffix}")
     os.close(fd)

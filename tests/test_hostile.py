@@ -230,6 +230,30 @@ def test_outputs_that_cannot_be_written_fail_first(tmp_path, trained_run, folder
     refused(musegen("train", "--dataset", folder, "--out", trained_run.path), "already holds a run")
 
 
+def test_outputs_that_are_not_regular_files_are_refused_never_replaced(tmp_path, trained_run, folder):
+    """`generate --out /dev/full` (as root) once replaced the device with a file and exited 0: a
+    target that exists and is not a regular file (a device, a pipe, a folder) is refused, in one line,
+    by every output flag and by the atomic write beneath them. A pipe stands in for the device here."""
+    import stat
+
+    from musegen.files import atomic_write
+
+    pipe, dest = tmp_path / "pipe", tmp_path / "a-folder"
+    os.mkfifo(pipe)
+    dest.mkdir()
+    midi = folder / "piece-0.mid"
+    for target in (pipe, dest):
+        for flag in ("--out", "--musicxml", "--audio"):
+            name = target if flag == "--out" else tmp_path / f"ok{flag[1:]}.mid"
+            extra = [flag, target] if flag != "--out" else []
+            refused(musegen("generate", trained_run.path, "--length", 10, "--out", name, *extra),
+                    f"Cannot write {target}", "not a regular file")
+        refused(musegen("render", midi, "--out", target), f"Cannot write {target}", "not a regular file")
+        with pytest.raises(InputError, match="not a regular file"):
+            atomic_write(target, b"x")
+    assert stat.S_ISFIFO(os.stat(pipe).st_mode) and dest.is_dir() and not any(dest.iterdir())
+
+
 # ------------------------------------------------------------------ 6. file names that drive the terminal
 
 
