@@ -42,6 +42,7 @@ BATCH_POINT_SECONDS = 0.5  # keep one batch-loss point per half second for the l
 STAGING = ".training"
 STORE = ".jobs.sqlite"  # in the runs folder
 KEEP_ENDED = 50  # ended jobs remembered
+RESUMING = ".resuming"  # in a run being resumed: the id of the job that will replace it
 STOP_GRACE_SECONDS = 20.0  # a worker still busy this long after Stop is killed (its checkpoint is kept)
 LIVE_ONLY = ("batches", "sample_audio", "sample_midi", "sampling")  # never stored
 
@@ -377,6 +378,7 @@ class Registry:
             shutil.rmtree(staging, ignore_errors=True)
             if job.resume:
                 shutil.copytree(job.out, staging)  # the run stays whole until the resumed one is done
+                (job.out / RESUMING).write_text(job.id)  # its identity: a rename carries it along
             context = multiprocessing.get_context("spawn")  # a fresh interpreter: no server threads, no locks
             events, stop = context.Queue(), context.Event()
             # Not a daemon: a worker parses files in a process pool of its own.
@@ -436,10 +438,10 @@ class Registry:
         """How the job ended, from its worker's last message (None: it died without one)."""
         how, detail = end if end else (None, None)
         if how == "finished":
-            self._publish(job, staging)
+            moved = self._publish(job, staging)
             job.stopped_by = detail["stopped"]
             job.state = "stopped" if job.stopped_by == "stop requested" else "finished"
-            job.message = f"{_ending(job)} {detail['reason']}".strip() + self._evict_old_runs(job)
+            job.message = f"{_ending(job)} {detail['reason']}".strip() + moved + self._evict_old_runs(job)
         elif how == "stopped early":  # Stop pressed while the music was read: nothing to keep
             shutil.rmtree(staging, ignore_errors=True)
             job.state, job.stopped_by, job.message = "stopped", "stop requested", detail
@@ -449,11 +451,15 @@ class Registry:
         else:
             self._keep_checkpoint(job, f"The training's worker process ended unexpectedly ({_exit_text(exitcode)}).")
 
-    def _publish(self, job: Job, staging: Path) -> None:
-        """Move the trained folder to its place. A resumed job replaces the run it continued; a new
-        one never overwrites: a run renamed to its name meanwhile keeps it, the job takes the next."""
+    def _publish(self, job: Job, staging: Path) -> str:
+        """Move the trained folder to its place; returns a notice when that is not where it was meant
+        to go. A resumed job replaces the run it continued, and only that run (the job's id in it
+        says which): renaming stays allowed while it trains, so another run may have taken its name
+        meanwhile; that one is never deleted, the resumed run takes a free name beside it and the
+        notice says so (the run it continued, renamed away, keeps its new name as it was). A new
+        job never overwrites either: a run renamed to its name meanwhile keeps it."""
         out = job.out
-        if job.resume and out.exists():
+        if job.resume and _resumed_by(out) == job.id:  # the very run it continued (or renamed back)
             old = staging.with_name(f"{staging.name}.replaced")
             shutil.rmtree(old, ignore_errors=True)
             out.rename(old)
@@ -465,6 +471,9 @@ class Registry:
             out.parent.mkdir(parents=True, exist_ok=True)
             staging.rename(out)
         job.run_path = out
+        if job.resume and out.name != job.name:
+            return f" {job.name} was renamed or replaced while it trained: the resumed run is {out.name}."
+        return ""
 
     def _keep_checkpoint(self, job: Job, why: str) -> None:
         """The worker (or the server) died mid-training: keep the best checkpoint as a run that
@@ -486,10 +495,10 @@ class Registry:
             shutil.rmtree(staging, ignore_errors=True)
             job.state, job.error, job.message = "failed", f"{why} Its checkpoint could not be read ({e}).", "Training failed."
             return
-        self._publish(job, staging)
+        moved = self._publish(job, staging)
         job.state, job.stopped_by = "interrupted", "interrupted"
         job.history = Run.load(job.run_path).history or job.history  # the epochs the files say, not the events
-        job.message = f"{why} {summary['stop_reason']}"
+        job.message = f"{why} {summary['stop_reason']}{moved}"
 
     def _on_event(self, job_id: str, event: dict) -> None:
         with self._lock:
@@ -527,6 +536,13 @@ class Registry:
             if "note" in sample:
                 job.sample_note = sample["note"]
             job.sampling = False
+
+
+def _resumed_by(run: Path) -> str:
+    try:
+        return (run / RESUMING).read_text()
+    except OSError:
+        return ""
 
 
 def _wait_for_exit(pid: int | None, timeout: float = 10.0) -> None:

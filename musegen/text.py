@@ -752,6 +752,7 @@ EN = {
     "said.end_early": "Early stopping: validation loss stopped improving.",
     "said.end_other": "Training ended.",
     "said.evicted": "This server keeps {n} runs per visitor: your oldest ({names}) was deleted.",
+    "said.resumed_elsewhere": "{old} was renamed or replaced while it trained: the resumed run is {new}.",
     "said.disk_full": "The server's disk budget for runs ({mb} MB) was full: {n} run(s) unused the longest were "
                       "deleted.",
     "said.no_sample": "No sample this epoch ({error}).",
@@ -1458,6 +1459,7 @@ ZH = {
     "said.end_early": "提前停止：验证损失不再下降。",
     "said.end_other": "训练结束。",
     "said.evicted": "本服务器为每位访客保留 {n} 个训练结果：你最早的（{names}）已被删除。",
+    "said.resumed_elsewhere": "{old} 在训练期间被改名或被另一个训练结果占用：继续训练的结果保存为 {new}。",
     "said.disk_full": "服务器存放训练结果的磁盘空间（{mb} MB）已满：最久未用的 {n} 个训练结果已被删除。",
     "said.no_sample": "这一轮没有样例（{error}）。",
     "said.no_preview_audio": "没有试听音频：{problem}",
@@ -1609,6 +1611,8 @@ SENTENCES = [  # found anywhere in a message, in this order (the longer of two a
     ("said.end_budget", r"The time budget ran out: the best checkpoint so far was kept\."),
     ("said.end_early", r"Early stopping: validation loss stopped improving\."),
     ("said.end_other", r"Training ended\."),
+    ("said.resumed_elsewhere", r"(?P<old>\S+) was renamed or replaced while it trained: the resumed run is "
+                               r"(?P<new>\S+)\."),
     ("said.evicted", r"This server keeps (?P<n>\d+) runs per visitor: your oldest \((?P<names>.*?)\) was deleted\."),
     ("said.disk_full", r"The server's disk budget for runs \((?P<mb>[\d,]+) MB\) was full: (?P<n>\d+) run\(s\) "
                        r"unused the longest were deleted\."),

@@ -226,6 +226,33 @@ def test_a_run_renamed_to_a_jobs_target_meanwhile_loses_nothing(tmp_path, pieces
     assert (tmp_path / "runs" / "mine" / "keep.txt").read_text() == "someone's run"
 
 
+def test_a_resume_never_deletes_a_run_renamed_onto_its_name(tmp_path, trained_run, pieces):
+    """Resume R; rename R to R-old and another run O to R while it trains. Publishing once moved
+    whatever sat at R aside and deleted it: O was gone. Now it replaces only the run it continued,
+    so O stays R, the resumed run takes the next free name and the message says which."""
+    import shutil
+
+    runs = tmp_path / "runs"
+    resumed, other = runs / "R", runs / "O"
+    shutil.copytree(trained_run.path, resumed)
+    shutil.copytree(trained_run.path, other)
+    (other / "mark.txt").write_text("the other run")
+    reg = jobs.Registry(AppLimits(), samples=False)
+    config = dataclasses.replace(trained_run.config, train=dataclasses.replace(trained_run.config.train, epochs=200,
+                                                                               early_stopping=0))
+    job_id = reg._enqueue(jobs.Job(reg._new_id("R"), "R", config, resumed, resume=True), Loaded(pieces))
+    assert wait_for(lambda: reg.get(job_id).progress.get("event") == "batch", timeout=120)
+    resumed.rename(runs / "R-old")
+    other.rename(resumed)
+    reg.stop(job_id)
+    job = reg.wait(job_id, timeout=120)
+    assert job.state == "stopped", job.error
+    assert (resumed / "mark.txt").read_text() == "the other run"  # O, now called R, is whole
+    assert job.run_path == runs / "R-2" and Run.load(job.run_path).summary["epochs"] > trained_run.summary["epochs"]
+    assert (runs / "R-old" / "model.keras").is_file()
+    assert "R was renamed or replaced while it trained: the resumed run is R-2." in job.message
+
+
 def test_module_singleton_is_shared():
     assert jobs.registry() is jobs.registry()
     assert [j.id for j in jobs.list_jobs()] == [j.id for j in jobs.registry().list_jobs()]
