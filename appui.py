@@ -387,9 +387,10 @@ def current_dataset() -> dict | None:
 
 
 def choose_dataset(label: str, result, name: str | None = None, files: list | None = None) -> None:
-    """The music this visitor works with: a built-in (name) or their upload (files), kept for reloads."""
+    """The music this visitor works with: a built-in (name) or their upload (files), kept for reloads
+    (first: an upload that does not fit the disk budget is refused, and chosen nowhere)."""
+    saved().save_dataset(label, name=name, files=files, report=result.report)
     st.session_state[DATASET] = {"label": label, "name": name, "result": result}
-    saved().save_dataset(label, name=name, files=files)
     keep_cache_in_budget()
 
 
@@ -419,7 +420,7 @@ def saved() -> SavedSession:
     """This visitor's kept session (a private server: one for everyone)."""
     v = visitor()
     folder = v.folder(studio.runs_dir()) if v is not None else studio.runs_dir()
-    return SavedSession(folder / ".session")
+    return SavedSession(folder / ".session", budget_mb=limits().max_runs_mb)
 
 
 def restore() -> None:

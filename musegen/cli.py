@@ -429,11 +429,13 @@ def cmd_inspect(args) -> dict:
 
 
 def cmd_import(args) -> dict:
+    from .config import AppLimits
     from .runs import Run, import_run
 
     runs = Path(args.runs)
     check_writable(runs, folder=runs)
-    path = import_run(Path(args.bundle), runs, name=args.name)
+    # Into a visitor's folder (runs/visitors/<key>), the app's caps apply as they do to the app's import.
+    path = import_run(Path(args.bundle), runs, name=args.name, limits=AppLimits.from_env())
     run = Run.load(path)
     s = run.summary
     if not args.json:

@@ -154,6 +154,7 @@ class Registry:
         config = self.capped(config)
         with self._lock:
             self._check_quota(owner)
+            self._check_room(owner, out.parent)
             out = self._unique(out)
             return self._enqueue(Job(self._new_id(out.name), out.name, config, out, owner=owner), pieces)
 
@@ -164,6 +165,9 @@ class Registry:
             self._check_quota(job.owner)
             if not job.resumable or not (job.run_path / "model.keras").is_file():
                 raise InputError(f"{job.name} has no checkpoint to resume from.")
+            from .disk import size_of
+
+            self._check_room(job.owner, job.run_path.parent, size_of(job.run_path))  # its copy while it trains
             done = len(job.history.get("loss", []))
             left = max(1, job.config.train.epochs - done)
             config = self.capped(replace(job.config, train=replace(job.config.train, epochs=left)))
@@ -192,30 +196,39 @@ class Registry:
             raise InputError(f"You already have {cap} training{'s' * (cap != 1)} running or waiting, the most this "
                              "server allows one visitor: stop one, or wait until one ends.")
 
+    def _check_room(self, owner: str, folder: Path, adding: int = 0) -> None:
+        """A visitor's new training is refused while what all visitors store fills the disk budget."""
+        if owner:
+            from .disk import check_room
+
+            check_room(folder, self.limits.max_runs_mb, adding)
+
     def _evict_old_runs(self, job: Job) -> str:
-        """Past max_runs_per_visitor, the visitor's oldest runs go; past max_runs_mb, the least
-        recently used of every visitor's runs. Never the one just made, nor one still training.
-        Returns the notice for the person whose runs went."""
-        if not job.owner or job.run_path is None:
-            return ""
+        """Past max_runs_per_visitor, the visitor's oldest runs go; past max_runs_mb (everything
+        visitors store), the least recently used of this visitor's runs, never another visitor's.
+        Never the one just made, nor one still training. Returns the notice for the visitor."""
         from . import disk
+
+        if not job.owner or job.run_path is None or not disk.is_visitors(job.run_path.parent):
+            return ""
         from .runs import delete_run, list_runs
 
         disk.touch(job.run_path)
-        mine = [r for r in list_runs(job.run_path.parent) if r.path != job.run_path]
+        folder = job.run_path.parent  # <runs>/visitors/<owner>
+        mine = [r for r in list_runs(folder) if r.path != job.run_path]
         over = mine[self.limits.max_runs_per_visitor - 1:]  # newest first: keep the newest cap - 1
         for run in over:
             delete_run(run.path)
         busy = [j.out for j in self._jobs.values() if j.active] + [job.run_path]
-        root = job.run_path.parent.parent.parent  # <runs>/visitors/<owner>/<run>
-        spilled = disk.enforce(disk.visitor_runs(root), self.limits.max_runs_mb * 1_000_000, protect=busy)
+        spilled = disk.enforce(disk.runs_in(folder), self.limits.max_runs_mb * 1_000_000, protect=busy,
+                               total=disk.stored(folder))
         notice = ""
         if over:
             names = ", ".join(r.name for r in over)
             notice += f" This server keeps {self.limits.max_runs_per_visitor} runs per visitor: your oldest ({names}) was deleted."
         if spilled:
-            notice += (f" The server's disk budget for runs ({self.limits.max_runs_mb} MB) was full: "
-                       f"{len(spilled)} run(s) unused the longest were deleted.")
+            notice += (f" The server's disk budget for visitors' work ({self.limits.max_runs_mb:,} MB) was full: "
+                       f"{len(spilled)} of your runs unused the longest were deleted.")
         return notice
 
     @staticmethod

@@ -227,7 +227,7 @@ def safe_run_name(text: str) -> str:
     return "".join(c if c.isalnum() or c in "-_." else "-" for c in str(text)).strip("-.")[:80]
 
 
-def import_run(bundle, dest_root, name: str | None = None, max_bytes: int = MAX_BUNDLE_BYTES) -> Path:
+def import_run(bundle, dest_root, name: str | None = None, max_bytes: int = MAX_BUNDLE_BYTES, limits=None) -> Path:
     """Unpack a run bundle .zip (as :func:`zip_run` makes it) into a new folder under ``dest_root``.
 
     ``bundle``: the zip's bytes or a path to it. ``name``: the new run's folder name (default: the
@@ -239,6 +239,8 @@ def import_run(bundle, dest_root, name: str | None = None, max_bytes: int = MAX_
     model. A zip without a manifest (made before manifests) is accepted when every member is a
     bundle file: the zip's own CRCs and the checks on the files still apply. Nothing is unpickled;
     ``model.keras`` is not opened here (Keras loads it in safe mode, where it is loaded at all).
+    ``limits`` (config.AppLimits): when ``dest_root`` is a visitor's folder, the import is refused at
+    their cap of runs or past the disk budget for what visitors store (``disk.check_import``).
     Returns the new run's folder."""
     import io
     import os
@@ -271,6 +273,10 @@ def import_run(bundle, dest_root, name: str | None = None, max_bytes: int = MAX_
         total = sum(info.file_size for info in members.values())
         if total > max_bytes:
             raise InputError(f"{label} unpacks to {_megabytes(total)}; a run bundle may be at most {limit}.")
+        if limits is not None:
+            from .disk import check_import
+
+            check_import(dest_root, total, limits)  # before a byte is written
         manifest = _manifest(zf, members.pop(MANIFEST, None), label)
         if manifest is not None:
             listed, present = set(manifest["files"]), set(members)

@@ -23,14 +23,26 @@ PIECES = "pieces"
 
 
 class SavedSession:
-    def __init__(self, folder):
+    """folder: ``<visitor's folder>/.session``; budget_mb: the disk budget of what visitors store
+    (AppLimits.max_runs_mb), which uploads count in (0: none, a private server)."""
+
+    def __init__(self, folder, budget_mb: int = 0):
         self.folder = Path(folder)
+        self.budget_mb = budget_mb
 
     # ---------------------------------------------------------------- the dataset
 
-    def save_dataset(self, label: str, name: str | None = None, files: list | None = None) -> None:
-        """A built-in dataset by name, or uploaded (filename, bytes) pairs, kept as they came."""
+    def save_dataset(self, label: str, name: str | None = None, files: list | None = None, report=()) -> None:
+        """A built-in dataset by name, or uploaded (filename, bytes) pairs, kept as they came but for
+        those the reader refused whole (its `report`: too large, not music), which are not kept on
+        disk. Refused with an InputError when the uploads do not fit the disk budget."""
+        from .disk import check_room, size_of
+        from .readers import file_stem
+
+        refused = {r.name for r in report if r.status != "parsed"}
+        files = [(f, data) for f, data in files or [] if file_stem(f) not in refused]
         uploads = self.folder / UPLOADS
+        check_room(self.folder.parent, self.budget_mb, sum(len(d) for _, d in files) - size_of(uploads))
         shutil.rmtree(uploads, ignore_errors=True)
         names = []
         if files:

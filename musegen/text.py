@@ -164,8 +164,8 @@ EN = {
         "- training up to **{minutes:g} min** per run{nocap}\n"
         "- **{concurrent}** training(s) at a time; others queue\n"
         "- per visitor: **{trainings}** training(s) running or waiting, the newest **{runs}** runs kept\n"
-        "- disk: **{runs_mb:,} MB** for visitors' runs, **{cache_mb:,} MB** for parsed music; "
-        "the least recently used go first"),
+        "- disk: **{runs_mb:,} MB** for all that visitors keep (runs, imports, uploads), **{cache_mb:,} MB** for "
+        "parsed music; when full, new work is refused and only your own runs unused the longest make room"),
     "side.nocap": " (no cap)",
     "side.operator": "Operator rights: you see and manage every visitor's runs and trainings.",
     "side.operator_off": "Give up operator rights",
@@ -753,8 +753,8 @@ EN = {
     "said.end_other": "Training ended.",
     "said.evicted": "This server keeps {n} runs per visitor: your oldest ({names}) was deleted.",
     "said.resumed_elsewhere": "{old} was renamed or replaced while it trained: the resumed run is {new}.",
-    "said.disk_full": "The server's disk budget for runs ({mb} MB) was full: {n} run(s) unused the longest were "
-                      "deleted.",
+    "said.disk_full": "The server's disk budget for visitors' work ({mb} MB) was full: {n} of your runs unused the "
+                      "longest were deleted.",
     "said.no_sample": "No sample this epoch ({error}).",
     "said.no_preview_audio": "No audio preview: {problem}",
     "said.early_stop_val": "Validation loss did not improve for {patience} epoch(s): stopped after epoch {epochs}, "
@@ -867,6 +867,9 @@ EN = {
     "said.not_a_run": "{path} is not a finished musegen run (missing {files}).",
     "said.name_needed": "A run name needs at least one letter or digit.",
     "said.name_taken": "A run called {name} already exists.",
+    "said.no_room": "The server's disk budget for visitors' work ({mb} MB) has no room for this: delete one of your "
+                    "runs, or try again later.",
+    "said.runs_cap": "You have {n} runs, the most this server keeps per visitor: delete one, then import again.",
 }
 
 ZH = {
@@ -889,8 +892,8 @@ ZH = {
         "- 每次训练最长 **{minutes:g} 分钟**{nocap}\n"
         "- 同时最多训练 **{concurrent}** 个模型，其余排队\n"
         "- 每位访客：最多 **{trainings}** 个训练在运行或排队，保留最新的 **{runs}** 个训练结果\n"
-        "- 磁盘：访客的训练结果共 **{runs_mb:,} MB**，解析后的音乐缓存 **{cache_mb:,} MB**；"
-        "最久未用的先被清理"),
+        "- 磁盘：访客保存的一切（训练结果、导入、上传）共 **{runs_mb:,} MB**，解析后的音乐缓存 **{cache_mb:,} MB**；"
+        "满了之后新的工作会被拒绝，只会清理你自己最久未用的训练结果来腾出空间"),
     "side.nocap": "（不限）",
     "side.operator": "管理员权限：你可以查看和管理所有访客的训练结果与训练。",
     "side.operator_off": "放弃管理员权限",
@@ -1460,7 +1463,7 @@ ZH = {
     "said.end_other": "训练结束。",
     "said.evicted": "本服务器为每位访客保留 {n} 个训练结果：你最早的（{names}）已被删除。",
     "said.resumed_elsewhere": "{old} 在训练期间被改名或被另一个训练结果占用：继续训练的结果保存为 {new}。",
-    "said.disk_full": "服务器存放训练结果的磁盘空间（{mb} MB）已满：最久未用的 {n} 个训练结果已被删除。",
+    "said.disk_full": "服务器给访客存放作品的磁盘空间（{mb} MB）已满：你最久未用的 {n} 个训练结果已被删除。",
     "said.no_sample": "这一轮没有样例（{error}）。",
     "said.no_preview_audio": "没有试听音频：{problem}",
     "said.early_stop_val": "验证损失连续 {patience} 轮没有改善：在第 {epochs} 轮后停止，{kept}。",
@@ -1565,6 +1568,8 @@ ZH = {
     "said.not_a_run": "{path} 不是一个完成的 musegen 训练结果（缺少 {files}）。",
     "said.name_needed": "训练结果的名称至少要有一个字母或数字。",
     "said.name_taken": "已经有一个叫 {name} 的训练结果了。",
+    "said.no_room": "服务器给访客存放作品的磁盘空间（{mb} MB）已放不下了：请删除一个你的训练结果，或稍后再试。",
+    "said.runs_cap": "你已有 {n} 个训练结果，这是本服务器为每位访客保留的上限：请先删除一个，再导入。",
 }
 
 CATALOGUE = {"en": EN, "zh": ZH}
@@ -1614,8 +1619,8 @@ SENTENCES = [  # found anywhere in a message, in this order (the longer of two a
     ("said.resumed_elsewhere", r"(?P<old>\S+) was renamed or replaced while it trained: the resumed run is "
                                r"(?P<new>\S+)\."),
     ("said.evicted", r"This server keeps (?P<n>\d+) runs per visitor: your oldest \((?P<names>.*?)\) was deleted\."),
-    ("said.disk_full", r"The server's disk budget for runs \((?P<mb>[\d,]+) MB\) was full: (?P<n>\d+) run\(s\) "
-                       r"unused the longest were deleted\."),
+    ("said.disk_full", r"The server's disk budget for visitors' work \((?P<mb>[\d,]+) MB\) was full: (?P<n>\d+) of "
+                       r"your runs unused the longest were deleted\."),
     ("said.no_sample", r"No sample this epoch \((?P<error>.*)\)\."),
     ("said.no_preview_audio", r"No audio preview: (?P<problem>.+)"),
     ("said.early_stop_val", rf"Validation loss did not improve for (?P<patience>\d+) epochs?: stopped after epoch "
@@ -1689,6 +1694,10 @@ SENTENCES = [  # found anywhere in a message, in this order (the longer of two a
     ("said.not_a_run", r"(?P<path>\S.*?) is not a finished musegen run \(missing (?P<files>[^)]*)\)\."),
     ("said.name_needed", r"A run name needs at least one letter or digit\."),
     ("said.name_taken", r"A run called (?P<name>.+?) already exists\."),
+    ("said.no_room", r"The server's disk budget for visitors' work \((?P<mb>[\d,]+) MB\) has no room for this: "
+                     r"delete one of your runs, or try again later\."),
+    ("said.runs_cap", r"You have (?P<n>\d+) runs, the most this server keeps per visitor: delete one, then import "
+                      r"again\."),
 ]
 
 PHRASES = [  # the whole of a short text: a file's reason, a steering rule, a value inside a sentence

@@ -289,7 +289,7 @@ with st.expander(tr("lib.import")):
     if bundle is not None and st.session_state.get("lib-imported") != (bundle.name, bundle.size):
         try:
             folder = appui.visitor().folder(studio.runs_dir()) if appui.visitor() else studio.runs_dir()
-            imported = import_run(bundle.getvalue(), folder)
+            imported = import_run(bundle.getvalue(), folder, limits=appui.limits())
             st.session_state["lib-imported"] = (bundle.name, bundle.size)
             st.success(tr("lib.imported", name=imported.name))
         except MusegenError as e:

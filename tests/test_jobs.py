@@ -322,9 +322,9 @@ def test_the_disk_budget_evicts_the_least_recently_used_runs(tmp_path):
     disk.touch(runs[1])
     os.utime(runs[2] / "model.keras", (2_000, 2_000))
     os.utime(runs[2], (2_000, 2_000))  # never used since it was made, but protected below
-    deleted = disk.enforce(disk.visitor_runs(tmp_path), 900_000, protect=[runs[2]])
+    deleted = disk.enforce(runs, 900_000, protect=[runs[2]])
     assert deleted == [runs[0]] and runs[1].exists() and runs[2].exists()
-    assert disk.enforce(disk.visitor_runs(tmp_path), 0) == []  # 0 = no budget
+    assert disk.enforce(runs, 0) == []  # 0 = no budget
 
 
 def test_the_same_seed_and_settings_give_the_same_model(tmp_path, pieces):

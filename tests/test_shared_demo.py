@@ -1,0 +1,94 @@
+"""Issue 24: a demo strangers cannot take down. Everything a visitor stores (runs, imports, uploads,
+kept sessions) counts against the disk budget for all visitors, and room is never made with
+another visitor's work: their new work is refused instead, in words."""
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from conftest import Loaded, make_piece, musegen, refused, tiny_config
+from musegen import disk, jobs
+from musegen.config import AppLimits, DataConfig, Limits
+from musegen.errors import InputError
+from musegen.midi import piece_to_midi_bytes
+from musegen.runs import import_run, list_runs, zip_run
+from musegen.saved_session import SavedSession
+from musegen.sources import load_pieces
+
+
+def visitor(runs, key):
+    folder = runs / "visitors" / key
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def ballast(folder, name, mb: float, used: float | None = None):
+    """A stand-in run of `mb` MB, last used at time `used` (None: never used since it was made)."""
+    run = folder / name
+    run.mkdir(parents=True)
+    (run / "model.keras").write_bytes(b"x" * int(mb * 1_000_000))
+    if used is not None:
+        disk.touch(run)
+        os.utime(run / disk.USED, (used, used))
+    return run
+
+
+# ---------------------------------------------------------------- 1. disk budgets
+
+
+def test_imports_are_refused_past_the_visitor_s_cap_or_the_disk_budget(tmp_path, trained_run):
+    bundle = tmp_path / "tiny.zip"
+    bundle.write_bytes(zip_run(trained_run.path))
+    runs = tmp_path / "runs"
+    alice, bob, carol = (visitor(runs, key) for key in ("alice", "bob", "carol"))
+    limits = AppLimits(max_runs_per_visitor=3, max_runs_mb=2)
+    for _ in range(3):
+        import_run(bundle, alice, limits=limits)
+    with pytest.raises(InputError, match="You have 3 runs, the most this server keeps per visitor"):
+        import_run(bundle, alice, limits=limits)
+    refused(musegen("import", bundle, "--runs", alice, MUSEGEN_MAX_RUNS_PER_VISITOR="3"), "You have 3 runs")
+
+    ballast(bob, "big", 2 - disk.stored(alice) / 1e6)  # bob's run fills what is left of the budget
+    with pytest.raises(InputError, match=r"disk budget for visitors' work \(2 MB\) has no room for this"):
+        import_run(bundle, carol, limits=limits)
+    assert len(list_runs(alice)) == 3 and not any(carol.iterdir())  # nothing half-imported either
+    assert import_run(bundle, runs, limits=limits).parent == runs  # the server's own runs: not a visitor's budget
+
+
+def test_a_training_makes_room_only_with_its_own_visitor_s_runs_and_is_refused_when_others_fill_it(tmp_path):
+    """Past the budget, a training's end once deleted the runs unused the longest of *any* visitor:
+    another visitor's only run went, with no notice to them."""
+    runs = tmp_path / "runs"
+    alice, bob = visitor(runs, "alice"), visitor(runs, "bob")
+    bobs = ballast(bob, "only", 0.6, used=1_000)  # unused the longest of all
+    old = ballast(alice, "old", 0.3, used=2_000)
+    new = ballast(alice, "new", 0.3)
+    reg = jobs.Registry(AppLimits(max_runs_mb=1), samples=False)
+    notice = reg._evict_old_runs(jobs.Job("id-new", "new", tiny_config(), new, owner="alice", run_path=new))
+    assert bobs.exists() and not old.exists() and new.exists()
+    assert "The server's disk budget for visitors' work (1 MB) was full: 1 of your runs unused" in notice
+
+    ballast(bob, "more", 0.5)  # now past the budget because of bob: alice's new work waits, bob keeps his
+    with pytest.raises(InputError, match="has no room for this"):
+        reg.submit(tiny_config(), alice / "next", pieces=Loaded([make_piece(0)]), owner="alice")
+    assert reg.list_jobs() == [] and bobs.exists() and new.exists()
+
+
+def test_refused_uploads_are_not_kept_and_uploads_count_in_the_budget(tmp_path):
+    runs = tmp_path / "runs"
+    alice, bob = visitor(runs, "alice"), visitor(runs, "bob")
+    good = piece_to_midi_bytes(make_piece(0, bars=4))
+    files = [("song.mid", good)] + [(f"huge-{i}.mid", b"MThd" + bytes(200_000)) for i in range(3)]
+    result = load_pieces(files, DataConfig(limits=Limits(max_file_bytes=100_000)), cache_dir=False)
+    assert len(result.pieces) == 1 and all(r.reason.startswith("too large") for r in result.skipped)
+
+    session = SavedSession(alice / ".session", budget_mb=1)
+    session.save_dataset("4 uploaded file(s)", files=files, report=result.report)
+    assert disk.size_of(alice / ".session" / "uploads") == len(good)  # the three refused ones are not on disk
+    assert [name for name, _ in session.dataset()["files"]] == ["song.mid"]
+
+    ballast(bob, "run", 1)  # another visitor's work fills the budget: alice's next upload does not fit
+    with pytest.raises(InputError, match="has no room for this"):
+        session.save_dataset("b.mid", files=[("b.mid", good * 2)], report=[])
+    assert [name for name, _ in session.dataset()["files"]] == ["song.mid"]  # her chosen music stays
