@@ -149,7 +149,10 @@ def train_config(args) -> RunConfig:
         from .train import FINE_TUNE_LEARNING_RATE
 
         lr = FINE_TUNE_LEARNING_RATE  # gentler than a fresh run's, so the base's learning is not washed out
-    config.train = replace(config.train, epochs=args.epochs, max_seconds=args.max_seconds, batch_size=args.batch_size,
+    epochs = args.epochs
+    if epochs is None and args.max_seconds and not args.config:
+        epochs = 0  # a time budget alone: train until it ends (or early stopping), not a default epoch count
+    config.train = replace(config.train, epochs=epochs, max_seconds=args.max_seconds, batch_size=args.batch_size,
                            learning_rate=lr, seed=args.seed, early_stopping=args.early_stopping,
                            steps_per_epoch=args.steps_per_epoch, transpose=args.transpose, jitter=args.jitter,
                            base=args.base, precision=args.precision, jit_compile=args.jit_compile)
@@ -177,8 +180,9 @@ def training_printer(quiet: bool):
 
     def progress(event):
         if event["event"] == "batch":
+            of = f"/{event['epochs']}" if event["epochs"] else ""
             bar(event["step"], event["steps"],
-                f"epoch {event['epoch']}/{event['epochs']} loss {event.get('loss', 0):.3f} eta {event['eta']:.0f}s")
+                f"epoch {event['epoch']}{of} loss {event.get('loss', 0):.3f} eta {event['eta']:.0f}s")
         elif event["event"] == "epoch":
             end_bar()
             if not quiet:
@@ -241,6 +245,7 @@ def cmd_train(args) -> dict:
             "params": s["params"], "seconds": round(s["seconds"], 2), "epochs": s["epochs"],
             "best_epoch": s["best_epoch"], "receptive_field": s["receptive_field"], "stopped": s["stopped"],
             "stop_reason": s["stop_reason"], "base": s.get("base"),
+            "start_val_loss": s.get("start_val_loss"), "chance_loss": s.get("chance_loss"),
             "context_tokens": s.get("context_tokens"), "context_bars": s.get("context_bars"),
             "files": pieces.summary(), "report": report_rows(pieces)}
 
@@ -474,7 +479,8 @@ def parser() -> argparse.ArgumentParser:
     tr.add_argument("--from", dest="base", metavar="RUN",
                     help="fine-tune: start from this run's weights (a run folder or a bundled model such as "
                          "bach-wavenet), keeping its tokens and model; --lr defaults to 3e-4")
-    tr.add_argument("--epochs", type=int, help=f"default {t.epochs}" + span("epochs", RUN_RANGES["train"]))
+    tr.add_argument("--epochs", type=int, help=f"default {t.epochs}, or with --max-seconds alone as many as the budget "
+                    "allows (0 = no count: until the budget or early stopping)" + span("epochs", RUN_RANGES["train"]))
     tr.add_argument("--max-seconds", type=float,
                     help="time budget in seconds (0 = none)" + span("max_seconds", RUN_RANGES["train"]))
     tr.add_argument("--batch-size", type=int, help=f"default {t.batch_size}" + span("batch_size", RUN_RANGES["train"]))

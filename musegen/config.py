@@ -81,7 +81,7 @@ class ModelConfig:
 
 @dataclass
 class TrainConfig:
-    epochs: int = 20
+    epochs: int = 20  # 0 = no count: until max_seconds (or early stopping) ends the training
     batch_size: int = 8  # windows per step; with 512-token windows, 32 gave too few steps to learn pitch well
     learning_rate: float = 1e-3
     max_seconds: float = 0.0  # time budget; 0 = none
@@ -164,7 +164,8 @@ RUN_RANGES: dict[str, dict[str, tuple[float, float]]] = {
               "skip_channels": (1, 4096), "kernel_size": (1, 16), "dilation_depth": (1, 16), "stacks": (1, 16),
               "simple_filters": (1, 4096), "simple_blocks": (1, 16), "simple_kernel_size": (1, 16),
               "simple_dense": (1, 4096), "lstm_units": (1, 4096), "lstm_layers": (1, 16), "lstm_dense": (1, 4096)},
-    "train": {"epochs": (1, 100_000), "batch_size": (1, 4096),
+    "train": {"epochs": (0, 100_000),  # 0: until the time budget (or early stopping) ends it
+              "batch_size": (1, 4096),
               "learning_rate": (0, 1),  # 0: the weights stay as they are (a test of fine-tuning uses it)
               "max_seconds": (0, 604_800), "early_stopping": (0, 10_000), "seed": (0, 2**32 - 1),
               "steps_per_epoch": (0, 100_000),
@@ -233,6 +234,8 @@ class RunConfig:
         if not isinstance(self.data.limits, Limits):
             raise InputError(f"The limits settings must be a JSON object (got {_shown(self.data.limits)}).")
         check_settings(self.data.limits, RUN_RANGES["limits"])
+        if not self.train.epochs and not self.train.max_seconds:
+            raise InputError("Give a number of epochs or a time budget: with neither, training would never end.")
         if self.tokenizer.min_pitch > self.tokenizer.max_pitch:
             raise InputError(f"min pitch ({self.tokenizer.min_pitch}) must not be above max pitch "
                              f"({self.tokenizer.max_pitch}).")

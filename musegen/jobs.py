@@ -91,11 +91,9 @@ class Job:
         if self.state == "finished":
             return 1.0
         p = self.progress
-        if not p.get("epochs"):
-            return 0.0
         done = (p.get("epoch", 1) - 1 + p.get("step", 0) / max(1, p.get("steps", 1))) if p.get("event") == "batch" \
             else p.get("epoch", 0)
-        by_epochs = done / p["epochs"]
+        by_epochs = done / p["epochs"] if p.get("epochs") else 0.0  # 0 epochs: the budget alone ends it
         budget = self.config.train.max_seconds
         by_time = p.get("elapsed", 0.0) / budget if budget else 0.0
         return float(min(1.0, max(by_epochs, by_time)))
@@ -169,11 +167,13 @@ class Registry:
 
             self._check_room(job.owner, job.run_path.parent, size_of(job.run_path))  # its copy while it trains
             done = len(job.history.get("loss", []))
-            left = max(1, job.config.train.epochs - done)
+            planned = job.config.train.epochs
+            left = max(1, planned - done) if planned else 0  # 0: no count, the time budget ends it
             config = self.capped(replace(job.config, train=replace(job.config.train, epochs=left)))
             resumed = Job(self._new_id(job.run_path.name), job.run_path.name, config, job.run_path, owner=job.owner,
                           resume=True, history=copy.deepcopy(job.history))
-            job.message = f"Resumed as a new training ({left} epoch{'s' * (left != 1)} left)."
+            job.message = (f"Resumed as a new training ({left} epoch{'s' * (left != 1)} left)." if left
+                           else "Resumed as a new training.")
             job.state, job.run_path = "stopped", None  # the run now belongs to the resumed job
             self._save(job)
             return self._enqueue(resumed, None)
@@ -523,8 +523,8 @@ class Registry:
             job.progress = dict(event)
             if kind == "batch":
                 job.eta = event.get("eta")
-                job.message = (f"Epoch {event['epoch']}/{event['epochs']}, "
-                               f"batch {event['step']}/{event['steps']}")
+                of = f"/{event['epochs']}" if event["epochs"] else ""
+                job.message = f"Epoch {event['epoch']}{of}, batch {event['step']}/{event['steps']}"
                 b = job.batches
                 x = event["epoch"] - 1 + event["step"] / max(1, event["steps"])
                 elapsed = event.get("elapsed", 0.0)
@@ -537,7 +537,8 @@ class Registry:
                 for key in ("loss", "val_loss", "accuracy", "val_accuracy", "elapsed"):
                     if key in event:
                         job.history.setdefault(key, []).append(float(event[key]))
-                job.message = f"Epoch {event['epoch']}/{event['epochs']} done"
+                of = f"/{event['epochs']}" if event["epochs"] else ""
+                job.message = f"Epoch {event['epoch']}{of} done"
                 job.sampling = self.samples
                 self._save(job)
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections import Counter
 import shutil
 import threading
 import time
@@ -45,6 +46,9 @@ FINE_TUNE_LEARNING_RATE = 3e-4  # the CLI's --lr when --from is given and --lr i
 # Music of more notes than this trains from token shards on disk (streamed windows), not from arrays in
 # memory: the same line as the cache's, above which the pieces themselves stay on disk.
 STREAM_MIN_NOTES = IN_MEMORY_NOTES
+# TrainConfig.epochs 0 with a time budget: train until the budget (or early stopping) ends it.
+OPEN_EPOCHS = 100_000
+START_LOSS_BATCHES = 32  # validation batches that measure where a fine-tune starts (a few seconds)
 TOKENS = ".tokens"  # in the run's folder while it trains: the streamed token store
 
 
@@ -53,12 +57,13 @@ JIT_COMPILE = {"auto": "auto", "on": True, "off": False}  # TrainConfig.jit_comp
 
 def _callbacks(run_path: Path, progress: Progress | None, stop: threading.Event | None,
                max_seconds: float, epochs: int, steps: int, initial_epoch: int, history: dict, monitor: str,
-               patience: int = 0, agree=None):
+               patience: int = 0, agree=None, open_ended: bool = False):
     """agree(*flags): the flags as every machine sees them (any machine's true makes them true),
     so all stop at the same batch; on one machine, the flags themselves."""
     import keras
 
     agree = agree or (lambda *flags: flags)
+    shown_epochs = 0 if open_ended else epochs  # events say 0: no epoch count, the budget ends it
 
     class Training(keras.callbacks.Callback):
         """Progress per batch and epoch, stop requests, time budget, early stopping, best checkpoint,
@@ -96,12 +101,14 @@ def _callbacks(run_path: Path, progress: Progress | None, stop: threading.Event 
                 progress({"elapsed": self.previous + self.elapsed(), **event})
 
         def on_train_batch_end(self, batch, logs=None):
+            if not self.done_steps:  # the budget counts from the first batch: reading and building are free
+                self.start = time.perf_counter()
             self.done_steps += 1
             total = (epochs - initial_epoch) * steps
             eta = self.batch_seconds() * (total - self.done_steps)
             if max_seconds:
                 eta = min(eta, max(0.0, max_seconds - self.elapsed()))
-            self.report(event="batch", epoch=self.epoch + 1, epochs=epochs, step=batch + 1, steps=steps,
+            self.report(event="batch", epoch=self.epoch + 1, epochs=shown_epochs, step=batch + 1, steps=steps,
                         eta=eta, **{k: float(v) for k, v in (logs or {}).items()})
             asked, late = agree(stop is not None and stop.is_set(), bool(max_seconds) and self.elapsed() >= max_seconds)
             if asked:
@@ -130,7 +137,7 @@ def _callbacks(run_path: Path, progress: Progress | None, stop: threading.Event 
                 if patience and self.wait >= patience and self.stopped == "finished":
                     self.stopped, self.model.stop_training = "early stopping", True
             write_json(run_path / "history.json", history)
-            self.report(event="epoch", epoch=epoch + 1, epochs=epochs, improved=improved, **logs)
+            self.report(event="epoch", epoch=epoch + 1, epochs=shown_epochs, improved=improved, **logs)
 
     return Training()
 
@@ -268,11 +275,15 @@ def train(config: RunConfig, out, *, pieces=None, progress: Progress | None = No
     # A big dataset's ids go to disk in the run's folder while it trains (memory holds an index).
     store = folder / TOKENS if _n_notes(loaded) > STREAM_MIN_NOTES else None
     made_folder = not folder.exists()
+    if progress:
+        progress({"event": "status", "message": "Preparing tokens…"})
     try:
         tokenizer = previous.tokenizer if previous else base.tokenizer if base else make_tokenizer(config.tokenizer)
         token_data, augment, train_windows, val_windows = _prepare(config, loaded.pieces, tokenizer,
                                                                    fit=previous is None and base is None, store=store)
         _check_stop(stop)
+        if progress:
+            progress({"event": "status", "message": "Building the model…"})
 
         import keras
 
@@ -311,9 +322,14 @@ def train(config: RunConfig, out, *, pieces=None, progress: Progress | None = No
             save_array(folder / "primers.npy", _primers(token_data, config.data.window, t.seed, tokenizer))
 
         initial_epoch = 0 if restarting else len(history.get("loss", []))
-        epochs = initial_epoch + t.epochs
+        epochs = initial_epoch + (t.epochs or OPEN_EPOCHS)
+        start = _start_loss(model, val_ds, len(tokenizer)) if base and not cluster.distributed else None
+        if start and progress:
+            progress({"event": "status", "start": start,
+                      "message": f"Fine-tuning {base.name}: validation loss starts at {start['val_loss']:.2f} "
+                                 f"(chance is {start['chance']:.2f})."})
         training = _callbacks(folder, progress, stop, t.max_seconds, epochs, steps, initial_epoch, history, monitor,
-                              patience=t.early_stopping, agree=agree)
+                              patience=t.early_stopping, agree=agree, open_ended=not t.epochs)
         # After ours at each epoch's end: a backup never gets ahead of the history and checkpoint it restores.
         callbacks = [training, keras.callbacks.BackupAndRestore(folder / BACKUP)] if cluster.distributed else [training]
         if progress:
@@ -330,6 +346,8 @@ def train(config: RunConfig, out, *, pieces=None, progress: Progress | None = No
         summary = _summary(config, model, history, monitor, training.stopped, len(tokenizer))
         summary["augmentation"] = {"transpose": augment.transpose, "jitter": augment.jitter} if augment else None
         summary["base"] = str(base.path) if base else (previous.summary.get("base") if previous else None)
+        if start:
+            summary.update(start_val_loss=start["val_loss"], chance_loss=start["chance"])
         summary.update(_context(config, json.loads((folder / "data.json").read_text()).get("tokens_per_bar")))
         summary.update(device=str(devices), workers=devices.workers, precision=policy, jit_compile=bool(model.jit_compile))
         write_json(folder / "summary.json", summary)
@@ -342,6 +360,16 @@ def train(config: RunConfig, out, *, pieces=None, progress: Progress | None = No
             shutil.rmtree(store, ignore_errors=True)
             if made_folder and folder.is_dir() and not any(folder.iterdir()):
                 folder.rmdir()  # a training that failed before writing anything leaves no folder
+
+
+def _start_loss(model, val_ds, vocab_size: int) -> dict | None:
+    """Where a fine-tune starts: the base's validation loss on the user's music before any step,
+    beside chance (a uniform guess over the vocabulary), so a start that cannot help shows."""
+    if val_ds is None:
+        return None
+    logs = model.evaluate(val_ds.take(START_LOSS_BATCHES), verbose=0, return_dict=True)
+    loss = float(logs.get("loss", np.nan))
+    return {"val_loss": round(loss, 4), "chance": round(float(np.log(vocab_size)), 4)} if np.isfinite(loss) else None
 
 
 def compile_model(model, t: TrainConfig):
@@ -410,11 +438,12 @@ def check_vocabulary(base: Run, pieces, config: RunConfig) -> None:
 
 
 def _data_summary(loaded, token_data: TokenData, tokenizer, n_train_windows: int, val_windows) -> dict:
-    tempos, metres, line_ups, bars = [], [], [], 0
+    tempos, metres, line_ups, bars, part_counts = [], [], [], 0, Counter()
     for p in loaded.pieces:  # one pass: a big dataset's pieces are read from disk
         tempos.append(p.tempo)
         metres.append(p.time_signature)
         line_ups.append(tuple(tuple(part.as_dict().items()) for part in p.parts))
+        part_counts[len(p.parts)] += 1
         bars += len(p.bar_starts())
     return {
         "source": str(loaded.source),
@@ -428,6 +457,7 @@ def _data_summary(loaded, token_data: TokenData, tokenizer, n_train_windows: int
         "tokens_per_bar": round(token_data.n_tokens / bars, 2) if bars else None,
         "time_signature": _most_common(metres, (4, 4)),
         "parts": _most_common(line_ups, ()),
+        "part_counts": {str(n): k for n, k in sorted(part_counts.items())},  # pieces by their number of parts
         "dropped_tokens": getattr(tokenizer, "dropped", {}),
     }
 

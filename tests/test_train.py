@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from conftest import Loaded, tiny_config
-from musegen.errors import ModelError
+from musegen.errors import InputError, ModelError
 from musegen.runs import Run, list_runs, rename_run, zip_run
 from musegen.train import train
 
@@ -275,3 +275,34 @@ def test_a_stop_asked_while_the_music_is_read_trains_nothing(tmp_path, pieces):
     with pytest.raises(StoppedEarly, match="before training began"):
         train(tiny_config(), tmp_path / "never", pieces=Loaded(pieces), stop=stop)
     assert not (tmp_path / "never" / "model.keras").exists()
+
+
+def test_a_time_budget_alone_trains_until_it_ends(tmp_path, pieces):
+    """epochs 0: no epoch count, so the budget (or early stopping) ends training, not a default of 20."""
+    config = tiny_config()
+    config.train.epochs, config.train.max_seconds, config.train.steps_per_epoch = 0, 3.0, 1
+    config.train.early_stopping = 0
+    events = []
+    run = train(config, tmp_path / "open", pieces=Loaded(pieces), progress=events.append)
+    assert run.summary["stopped"] == "time budget"
+    assert run.summary["epochs"] > 2  # one step an epoch: many epochs fit in 3 s past the model's building
+    assert {e["epochs"] for e in events if e["event"] in ("batch", "epoch")} == {0}  # no count to show
+    said = [e["message"] for e in events if e["event"] == "status"]
+    assert said.index("Preparing tokens…") < said.index("Building the model…")  # each step shown as it happens
+    with pytest.raises(InputError, match="epochs or a time budget"):
+        config.train.max_seconds = 0.0
+        config.check()
+
+
+def test_a_fine_tune_says_where_it_starts_against_chance(trained_run, tmp_path, pieces):
+    config = tiny_config()
+    config.train.base, config.train.epochs = str(trained_run.path), 1
+    events = []
+    run = train(config, tmp_path / "tuned", pieces=Loaded(pieces), progress=events.append)
+    start, chance = run.summary["start_val_loss"], run.summary["chance_loss"]
+    assert chance == pytest.approx(np.log(len(run.tokenizer)), abs=1e-3)
+    # The same music and split as the base's: it starts where the base ended, below a uniform guess.
+    assert start == pytest.approx(trained_run.summary["val_loss"], abs=0.05) and start < chance
+    said = [e for e in events if e.get("start")]
+    assert said and said[0]["message"] == (f"Fine-tuning {trained_run.name}: validation loss starts at {start:.2f} "
+                                           f"(chance is {chance:.2f}).")
