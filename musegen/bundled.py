@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import shutil
 import sys
+import time
 from pathlib import Path
 
+from .basemodel import BASE_DATASET, load_base_music
 from .config import DataConfig, ModelConfig, RunConfig, TrainConfig
 from .runs import save_model
 
@@ -26,6 +28,10 @@ BUNDLED = {
                            train=TrainConfig(epochs=60, early_stopping=3, seed=1)),
     "folk-wavenet": RunConfig(data=DataConfig(dataset="folk"), model=ModelConfig(kind="wavenet"),
                               train=TrainConfig(epochs=16, early_stopping=3, seed=1)),
+    # The broad base every fine-tune starts from (musegen/basemodel.py): every layout, keys moved
+    # on the fly; epochs of 400 steps so early stopping and checkpoints come every few minutes.
+    "base": RunConfig(data=DataConfig(dataset=BASE_DATASET), model=ModelConfig(kind="wavenet"),
+                      train=TrainConfig(epochs=16, steps_per_epoch=400, early_stopping=4, transpose=5, seed=1)),
 }
 
 
@@ -36,12 +42,15 @@ def build(name: str, root: Path = ASSETS) -> Path:
     tmp = root / f".{name}.building"
     shutil.rmtree(tmp, ignore_errors=True)
 
+    started = time.monotonic()
+
     def progress(event):
         if event["event"] == "epoch":
             print(f"{name} epoch {event['epoch']}: val_loss {event.get('val_loss', float('nan')):.3f} "
-                  f"val_accuracy {event.get('val_accuracy', 0):.1%}", flush=True)
+                  f"val_accuracy {event.get('val_accuracy', 0):.1%} ({time.monotonic() - started:.0f} s)", flush=True)
 
-    run = train(BUNDLED[name], tmp, progress=progress)
+    pieces = load_base_music(progress=print) if name == "base" else None
+    run = train(BUNDLED[name], tmp, pieces=pieces, progress=progress)
     save_model(run.load_model(), tmp / "model.keras")  # without optimizer state: a third of the size
     shutil.rmtree(out, ignore_errors=True)
     tmp.rename(out)  # the old bundle is replaced only by a finished one

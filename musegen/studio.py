@@ -187,12 +187,12 @@ PRESETS = {
         lstm_units=32, lstm_layers=1, lstm_dense=32, simple_filters=16, simple_blocks=3, simple_dense=32,
         dropout=0.0, minutes=1.0),
     "Small (a few minutes)": dict(
-        max_files=100, window=256, stride=128, epochs=10, batch_size=16, learning_rate=2e-3, steps_per_epoch=0,
+        max_files=100, window=256, stride=128, epochs=0, batch_size=16, learning_rate=2e-3, steps_per_epoch=0,
         embedding_dim=32, residual_channels=32, skip_channels=64, dilation_depth=8, stacks=1,
         lstm_units=64, lstm_layers=2, lstm_dense=128, simple_filters=32, simple_blocks=4, simple_dense=64,
         dropout=0.1, minutes=5.0),
     "Full (like the bundled models)": dict(
-        max_files=0, window=512, stride=256, epochs=30, batch_size=8, learning_rate=1e-3, steps_per_epoch=0,
+        max_files=0, window=512, stride=256, epochs=0, batch_size=8, learning_rate=1e-3, steps_per_epoch=0,
         embedding_dim=64, residual_channels=64, skip_channels=128, dilation_depth=8, stacks=2,
         lstm_units=128, lstm_layers=2, lstm_dense=256, simple_filters=64, simple_blocks=4, simple_dense=128,
         dropout=0.1, minutes=15.0),
@@ -229,6 +229,37 @@ def build_config(dataset: str, kind: str, values: dict, scheme: str = "metre", m
                           steps_per_epoch=v["steps_per_epoch"], transpose=transpose,
                           base=str(base.path) if base is not None else ""),
     )
+
+
+SMALL_SET = 500  # pieces: below this, the Train page starts from the base model by default
+BASE_RUN = "base"  # the bundled broad base (musegen/basemodel.py)
+
+
+def default_start(entries: list[Entry], n_pieces: int) -> Entry | None:
+    """What a new training starts from: the bundled base for a small set (it already knows music
+    in every layout, so minutes adapt it), nothing for a big one or where there is no base."""
+    base = next((e for e in entries if e.bundled and e.run.name == BASE_RUN), None)
+    return base if base is not None and n_pieces <= SMALL_SET else None
+
+
+def layouts_seen(run) -> set[int]:
+    """How many parts the pieces a run learnt from had (older runs: their usual line-up's)."""
+    counts = run.data.get("part_counts")
+    if counts:
+        return {int(n) for n in counts}
+    return {len(run.data.get("parts") or [None])}
+
+
+def start_fit(run, pieces: list[Piece], max_parts: int = 8) -> dict:
+    """Can fine-tuning ``run`` help this music? A code and its values for the page to say:
+    ``fits``, or ``new_layout`` when most pieces have a number of parts the run never learnt (its
+    guesses for the other parts start from nothing: fine-tuning may end worse than a new model)."""
+    counts = Counter(min(len(p.parts), max_parts) for p in pieces[:200])
+    usual = counts.most_common(1)[0][0] if counts else 1
+    seen = layouts_seen(run)
+    if usual in seen:
+        return {"code": "fits", "parts": usual}
+    return {"code": "new_layout", "parts": usual, "seen": sorted(seen)}
 
 
 def tokens_per_bar(pieces: list[Piece], tokenizer_config: TokenizerConfig | None = None, sample: int = 40) -> float:

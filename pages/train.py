@@ -137,13 +137,25 @@ if data:
 else:
     st.markdown(tr("train.music_default"))
 
-bases = [e.run for e in appui.library() if e.run.config.tokenizer.scheme in ("metre", "rich")]
+entries = [e for e in appui.library() if e.run.config.tokenizer.scheme in ("metre", "rich")]
+bases = [e.run for e in entries]
 base_names = ["new"] + [r.name for r in bases]
+n_pieces = len(data["result"].pieces) if data else len(appui.builtin_dataset("bach").pieces)
+suggested = studio.default_start(entries, n_pieces)  # the broad base for a small set
 base_name = st.selectbox(
-    tr("train.base"), base_names, key="tr-base",
-    format_func=lambda n: tr("train.base_new") if n == "new" else tr("train.base_run", name=n),
+    tr("train.base"), base_names, key="tr-base", index=base_names.index(suggested.run.name) if suggested else 0,
+    format_func=lambda n: (tr("train.base_new") if n == "new" else tr("train.base_broad") if n == studio.BASE_RUN
+                           else tr("train.base_run", name=n)),
     help=tr("train.base_help"))
 base = next((r for r in bases if r.name == base_name), None)
+if base is not None:
+    music = data["result"].pieces if data else appui.builtin_dataset("bach").pieces
+    fit = studio.start_fit(base, music)
+    if fit["code"] == "new_layout":
+        st.warning(tr("train.start_new_layout", name=base.name, parts=fit["parts"],
+                      seen=", ".join(map(str, fit["seen"]))), icon=":material/warning:")
+    elif base.name == studio.BASE_RUN:
+        st.caption(tr("train.start_buys", n=n_pieces))
 
 left, middle, right = st.columns(3)
 if base is None:
@@ -169,7 +181,7 @@ v["minutes"] = right.number_input(
 with st.expander(tr("train.advanced"), expanded=False):
     st.caption(tr("train.advanced_caption"))
     c = st.columns(4)
-    v["epochs"] = c[0].number_input(tr("train.epochs"), 1, 500, d["epochs"], key=k + "epochs",
+    v["epochs"] = c[0].number_input(tr("train.epochs"), 0, 500, d["epochs"], key=k + "epochs",
                                     help=tr("train.epochs_help"))
     v["steps_per_epoch"] = c[1].number_input(tr("train.steps"), 0, 10_000, d["steps_per_epoch"],
                                              key=k + "steps", help=tr("train.steps_help"))
