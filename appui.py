@@ -4,7 +4,6 @@ Only Streamlit wiring lives here; the logic is in musegen (studio, jobs, sources
 """
 from __future__ import annotations
 
-import json
 import os
 import re
 import runpy
@@ -28,7 +27,8 @@ JOB = "job"  # session key: id of the training this session watches
 MAX_SESSION_PIECES = 12
 COOKIE = "musegen_visitor"  # the visitor's secret token (visitors.py): who owns which runs and trainings
 SINGLE_USER_ENV = "MUSEGEN_SINGLE_USER"  # 1: a private server (`make run` on localhost), one person owns all
-SHARED_WITH_ME = ".shared-with-me.json"  # in the visitor's folder: the share links they opened
+UNSHARED = "unshared"  # session key: runs whose share ended while this session used them (path strings)
+NOTICE = "run-notice"  # session key: why the run chosen was taken off a run_choice, said on the next run
 STATE_ICONS = {"queued": ":material/hourglass_top:", "running": ":material/model_training:",
                "finished": ":material/check_circle:", "stopped": ":material/stop_circle:",
                "failed": ":material/error:", "interrupted": ":material/pause_circle:"}
@@ -207,42 +207,29 @@ def _set_cookie() -> None:
                 + (location.protocol === "https:" ? "; Secure" : "");</script>""", unsafe_allow_javascript=True)
 
 
-def _shared_file() -> "os.PathLike | None":
-    v = visitor()
-    return v.folder(studio.runs_dir()) / SHARED_WITH_ME if v is not None else None
-
-
-def shared_paths() -> list[str]:
-    """Runs shared with this visitor through links they opened (kept across reloads)."""
-    path = _shared_file()
-    try:
-        found = json.loads(path.read_text()) if path is not None and path.is_file() else []
-    except (OSError, ValueError):
-        found = []
-    return [p for p in found if isinstance(p, str)]
-
-
 def open_share_link() -> None:
     """?shared=TOKEN in the address: the run behind it joins this visitor's library."""
     token = st.query_params.get("shared")
     if not token:
         return
-    found = visitors.find_shared(token, studio.runs_dir())
+    v = visitor()
+    found = visitors.open_share(v, token, studio.runs_dir()) if v is not None else None
     if found is None:
         st.toast(tr("side.share_gone"), icon=":material/link_off:")
-    elif visitor() is not None and str(found) not in shared_paths():
-        from musegen.files import atomic_write
-
-        path = _shared_file()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write(path, json.dumps(shared_paths() + [str(found)]))
+    else:
         st.toast(tr("side.shared", name=found.name), icon=":material/link:")
     st.query_params.pop("shared", None)
 
 
 def library() -> list[studio.Entry]:
-    """The runs this visitor may use: bundled, the server's, their own, shared with them."""
-    return studio.library(visitor(), shared_paths())
+    """The runs this visitor may use: bundled, the server's, their own, shared with them. Each share
+    is looked up again: one its owner ended leaves the list, with a word, here and in every run_choice."""
+    v = visitor()
+    shared, ended = visitors.shared_with(v, studio.runs_dir()) if v is not None else ([], [])
+    for path in ended:
+        st.session_state.setdefault(UNSHARED, set()).add(str(path))
+        st.toast(tr("side.unshared", name=path.name), icon=":material/link_off:")
+    return studio.library(v, shared)
 
 
 def may_change(entry: studio.Entry) -> bool:
@@ -623,6 +610,14 @@ def short_warning(warning: str) -> str:
 
 def run_choice(label: str, entries: list[studio.Entry], key: str, default=None, help=None):
     """A selectbox over the run library; returns the chosen Entry (or None when empty)."""
+    if st.session_state.get(key) in st.session_state.get(UNSHARED, ()):
+        # Its share ended: say so, and start again from the list as it is now, rather than let this
+        # run's click compose with another model in its place.
+        st.session_state[NOTICE] = tr("side.unshared", name=Path(st.session_state.pop(key)).name)
+        st.session_state.get(MEMORY, {}).pop(key, None)
+        st.rerun()
+    if NOTICE in st.session_state:
+        st.error(st.session_state.pop(NOTICE), icon=":material/link_off:")
     if not entries:
         st.info(tr("runs.none"))
         return None

@@ -66,12 +66,13 @@ class Entry:
         return f"{self.run.name} — {', '.join(bits)}{' (bundled)' if self.bundled else ''}"
 
 
-def library(visitor=None, shared=()) -> list[Entry]:
+def library(visitor=None, shared=None) -> list[Entry]:
     """Bundled runs (read-only; WaveNet first), then the runs this visitor may use, newest first:
-    the server's own, their own (everyone's for the operator), and runs shared with them (paths).
+    the server's own, their own (everyone's for the operator), and runs shared with them: the
+    paths ``visitors.shared_with`` gave, else looked up now (a share its owner ended is gone).
     visitor None: a private server, every run under runs/ (the command line, tests)."""
     from .runs import Run, list_runs
-    from .visitors import visitor_runs
+    from .visitors import shared_with, visitor_runs
 
     bundled = sorted(list_runs(bundled_dir()), key=lambda r: (r.summary.get("model") != "wavenet", r.name))
     if runs_dir().resolve() == bundled_dir().resolve():
@@ -81,6 +82,8 @@ def library(visitor=None, shared=()) -> list[Entry]:
     else:
         user = visitor_runs(visitor, runs_dir())
     seen = {r.path.resolve() for r in user}
+    if shared is None:
+        shared = shared_with(visitor, runs_dir())[0] if visitor is not None else []
     for path in shared:
         try:
             if Path(path).resolve() not in seen:
@@ -88,6 +91,22 @@ def library(visitor=None, shared=()) -> list[Entry]:
         except MusegenError:
             continue  # deleted or unshared since
     return [Entry(r, True) for r in bundled] + [Entry(r, False) for r in user]
+
+
+def may_download(visitor, run_path) -> bool:
+    """A run's whole bundle (its weights, the names and hashes of its music) is its owner's: a share
+    lends the run for composing only. Bundled runs ship with the app, so anyone may have those."""
+    return visitor is None or is_bundled(run_path) or visitor.may_change(run_path, runs_dir())
+
+
+def bundle_for(visitor, run_path) -> bytes:
+    """The run's bundle .zip for this visitor (runs.zip_run), refused to anyone but its owner."""
+    from .errors import ModelError
+    from .runs import zip_run
+
+    if not may_download(visitor, run_path):
+        raise ModelError(f"Only the owner of {Path(run_path).name} may download its bundle.")
+    return zip_run(run_path)
 
 
 def dataset_title(run) -> str:

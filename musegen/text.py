@@ -174,6 +174,7 @@ EN = {
     "side.bad_limits": "Bad demo limits ({error}); using the defaults.",
     "side.share_gone": "That share link no longer works: its run was deleted or unshared.",
     "side.shared": "**{name}** was shared with you: it is in your list of models.",
+    "side.unshared": "**{name}** is no longer shared with you: its owner stopped sharing it. Choose another model.",
     "side.dataset_lost": "Your dataset could not be read again ({error}): choose it on the Dataset page.",
     "side.no_audio": "**No audio on this machine.** {problem}. Piano rolls, scores and MIDI downloads still work.",
     "state.queued": "queued",
@@ -880,6 +881,7 @@ EN = {
     "said.not_a_run": "{path} is not a finished musegen run (missing {files}).",
     "said.name_needed": "A run name needs at least one letter or digit.",
     "said.name_taken": "A run called {name} already exists.",
+    "said.not_owner": "Only the owner of {name} may download its bundle.",
     "said.no_room": "The server's disk budget for visitors' work ({mb} MB) has no room for this: delete one of your "
                     "runs, or try again later.",
     "said.runs_cap": "You have {n} runs, the most this server keeps per visitor: delete one, then import again.",
@@ -915,6 +917,7 @@ ZH = {
     "side.bad_limits": "演示限制设置有误（{error}），改用默认值。",
     "side.share_gone": "该分享链接已失效：对应的训练结果已被删除或取消分享。",
     "side.shared": "**{name}** 已分享给你：它已在你的模型列表中。",
+    "side.unshared": "**{name}** 已不再分享给你：它的主人停止了分享。请换一个模型。",
     "side.dataset_lost": "无法重新读取你的数据集（{error}）：请在数据集页面重新选择。",
     "side.no_audio": "**本机无法播放音频**。{problem}。钢琴卷帘、乐谱和 MIDI 下载仍可使用。",
     "state.queued": "排队中",
@@ -1592,6 +1595,7 @@ ZH = {
     "said.not_a_run": "{path} 不是一个完成的 musegen 训练结果（缺少 {files}）。",
     "said.name_needed": "训练结果的名称至少要有一个字母或数字。",
     "said.name_taken": "已经有一个叫 {name} 的训练结果了。",
+    "said.not_owner": "只有 {name} 的主人才能下载它的训练结果包。",
     "said.no_room": "服务器给访客存放作品的磁盘空间（{mb} MB）已放不下了：请删除一个你的训练结果，或稍后再试。",
     "said.runs_cap": "你已有 {n} 个训练结果，这是本服务器为每位访客保留的上限：请先删除一个，再导入。",
 }
@@ -1725,6 +1729,7 @@ SENTENCES = [  # found anywhere in a message, in this order (the longer of two a
     ("said.not_a_run", r"(?P<path>\S.*?) is not a finished musegen run \(missing (?P<files>[^)]*)\)\."),
     ("said.name_needed", r"A run name needs at least one letter or digit\."),
     ("said.name_taken", r"A run called (?P<name>.+?) already exists\."),
+    ("said.not_owner", r"Only the owner of (?P<name>\S+) may download its bundle\."),
     ("said.no_room", r"The server's disk budget for visitors' work \((?P<mb>[\d,]+) MB\) has no room for this: "
                      r"delete one of your runs, or try again later\."),
     ("said.runs_cap", r"You have (?P<n>\d+) runs, the most this server keeps per visitor: delete one, then import "

@@ -6,7 +6,10 @@ their trainings carry the key. Runs in ``<runs>/`` itself were trained from the 
 whoever runs the server: every visitor may use them, only the operator may change them.
 
 Sharing a run gives it a share token (``shared.json`` in the run): its link lets anyone use the
-run, never change it. The operator (``MUSEGEN_OPERATOR_PASSWORD``) may manage everything.
+run, never change it nor download its bundle. A visitor who opened a link keeps its token, never the
+run's path, and every listing looks the token up again: when the owner stops sharing (or deletes
+the run), the share ends for everyone at once. The operator (``MUSEGEN_OPERATOR_PASSWORD``) may
+manage everything.
 """
 from __future__ import annotations
 
@@ -23,6 +26,7 @@ from .files import atomic_write
 
 VISITORS = "visitors"
 SHARED = "shared.json"
+SHARED_WITH_ME = ".shared-with-me.json"  # in a visitor's folder: the share links they opened
 OPERATOR_ENV = "MUSEGEN_OPERATOR_PASSWORD"
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{32,64}")
 
@@ -89,17 +93,56 @@ def unshare(run_path) -> None:
     (Path(run_path) / SHARED).unlink(missing_ok=True)
 
 
+def _shared_runs(runs: Path) -> dict[str, Path]:
+    """Every run shared now, by its share token."""
+    found = {}
+    for marker in (Path(runs) / VISITORS).glob(f"*/*/{SHARED}"):
+        token = share_token(marker.parent) if not marker.parent.name.startswith(".") else None
+        if token is not None:
+            found[token] = marker.parent
+    return found
+
+
 def find_shared(token: str, runs: Path) -> Path | None:
     """The run a share link points at, or None (unknown, or no longer shared)."""
     if not valid_token(token):
         return None
-    for marker in (Path(runs) / VISITORS).glob(f"*/*/{SHARED}"):
-        if marker.parent.name.startswith("."):
-            continue
-        found = share_token(marker.parent)
-        if found is not None and hmac.compare_digest(found, token):
-            return marker.parent
-    return None
+    return next((path for found, path in _shared_runs(runs).items() if hmac.compare_digest(found, token)), None)
+
+
+def open_share(visitor: Visitor, token: str, runs: Path) -> Path | None:
+    """A share link opened: the run behind it joins the visitor's library (None: unknown or no
+    longer shared). The token is kept, so that the share is looked up again at every listing."""
+    found = find_shared(token, runs)
+    if found is not None:
+        opened = [e for e in _opened(visitor, runs) if e["token"] != token]
+        _keep_opened(visitor, runs, opened + [{"token": token, "path": str(found)}])
+    return found
+
+
+def shared_with(visitor: Visitor, runs: Path) -> tuple[list[Path], list[Path]]:
+    """The runs behind the share links this visitor opened, each looked up again now, so that a
+    share its owner ended (or a run deleted) is gone here too: (the runs still shared, where the
+    others last were). The others are forgotten; a renamed run is found under its new name."""
+    opened, live = _opened(visitor, runs), _shared_runs(runs)
+    kept = [{"token": e["token"], "path": str(live[e["token"]])} for e in opened if e["token"] in live]
+    if kept != opened:
+        _keep_opened(visitor, runs, kept)
+    return [Path(e["path"]) for e in kept], [Path(e["path"]) for e in opened if e["token"] not in live]
+
+
+def _opened(visitor: Visitor, runs: Path) -> list[dict]:
+    try:
+        found = json.loads((visitor.folder(runs) / SHARED_WITH_ME).read_text())
+    except (OSError, ValueError):
+        return []
+    # An older file held bare paths, which cannot say which share gave them: they are dropped.
+    return [{"token": e["token"], "path": str(e.get("path", ""))} for e in found if isinstance(e, dict)
+            and valid_token(e.get("token"))] if isinstance(found, list) else []
+
+
+def _keep_opened(visitor: Visitor, runs: Path, opened: list[dict]) -> None:
+    atomic_write(visitor.folder(runs) / SHARED_WITH_ME, json.dumps(opened))
 
 
 def visitor_runs(visitor: Visitor, runs: Path) -> list:

@@ -14,7 +14,7 @@ import appui
 from musegen import jobs, studio, visitors
 from musegen.errors import MusegenError
 from musegen.plots import training_progress
-from musegen.runs import delete_run, import_run, rename_run, zip_run
+from musegen.runs import delete_run, import_run, rename_run
 
 appui.through_app()
 tr = appui.tr
@@ -322,8 +322,9 @@ for entry in entries:
         st.caption(tr("lib.data", source=appui.source_name(run.data.get("source", "?")),
                       files=len(run.data.get("train_files", [])), ended=ended))
         cols = st.columns([1, 2, 1, 1])
-        cols[0].download_button(tr("lib.download"), functools.partial(zip_run, run.path), f"{run.name}.zip",
-                                "application/zip", key=f"lib-zip-{run.path}", on_click="ignore")
+        if studio.may_download(appui.visitor(), run.path):  # a share lends a run for composing, not its bundle
+            cols[0].download_button(tr("lib.download"), functools.partial(studio.bundle_for, appui.visitor(), run.path),
+                                    f"{run.name}.zip", "application/zip", key=f"lib-zip-{run.path}", on_click="ignore")
         if not appui.may_change(entry):
             cols[1].caption(tr("lib.bundled") if entry.bundled else tr("lib.not_yours"))
             continue

@@ -1,16 +1,21 @@
 """Issue 24: a demo strangers cannot take down. Everything a visitor stores (runs, imports, uploads,
 kept sessions) counts against the disk budget for all visitors, and room is never made with
-another visitor's work: their new work is refused instead, in words."""
+another visitor's work: their new work is refused instead, in words. A share ends everywhere when
+its owner ends it, and only owners download a run's bundle."""
 from __future__ import annotations
 
 import os
+import shutil
+from pathlib import Path
 
 import pytest
+from streamlit.testing.v1 import AppTest
 
+from app_fixtures import bundled_runs  # noqa: F401 (fixture)
 from conftest import Loaded, make_piece, musegen, refused, tiny_config
-from musegen import disk, jobs
+from musegen import disk, jobs, studio, visitors
 from musegen.config import AppLimits, DataConfig, Limits
-from musegen.errors import InputError
+from musegen.errors import InputError, ModelError
 from musegen.midi import piece_to_midi_bytes
 from musegen.runs import import_run, list_runs, zip_run
 from musegen.saved_session import SavedSession
@@ -92,3 +97,60 @@ def test_refused_uploads_are_not_kept_and_uploads_count_in_the_budget(tmp_path):
     with pytest.raises(InputError, match="has no room for this"):
         session.save_dataset("b.mid", files=[("b.mid", good * 2)], report=[])
     assert [name for name, _ in session.dataset()["files"]] == ["song.mid"]  # her chosen music stays
+
+
+# ---------------------------------------------------------------- 4. sharing
+
+
+def test_a_share_ends_everywhere_when_its_owner_ends_it_and_only_owners_download(tmp_path, monkeypatch, trained_run):
+    """Stop sharing once left the run in the library of whoever had opened its link (kept there as a
+    path, never checked again), to compose with and to download whole."""
+    runs = tmp_path / "runs"
+    monkeypatch.setenv("MUSEGEN_RUNS", str(runs))
+    monkeypatch.setenv("MUSEGEN_BUNDLED_DIR", str(tmp_path / "no-bundled-runs"))
+    alice, bob = (visitors.Visitor(visitors.owner_key(visitors.new_token())) for _ in range(2))
+    run = Path(shutil.copytree(trained_run.path, alice.folder(runs) / "alices-tune"))
+    token = visitors.share(run)
+    assert visitors.open_share(bob, token, runs) == run
+    assert [e.path for e in studio.library(bob)] == [run]
+    assert studio.may_download(alice, run) and not studio.may_download(bob, run)
+    assert studio.bundle_for(alice, run)[:2] == b"PK"
+    with pytest.raises(ModelError, match="Only the owner of alices-tune may download its bundle"):
+        studio.bundle_for(bob, run)
+
+    run = run.rename(run.with_name("renamed"))  # a share follows its run
+    assert [e.path for e in studio.library(bob)] == [run]
+    visitors.unshare(run)
+    assert visitors.shared_with(bob, runs) == ([], [run])  # where it was, for a word to bob; then forgotten
+    assert studio.library(bob) == [] and visitors.shared_with(bob, runs) == ([], [])
+    visitors.share(run)  # shared again: a new link, which bob has not opened
+    assert studio.library(bob) == []
+
+
+@pytest.fixture
+def app_env(monkeypatch, tmp_path, bundled_runs):  # noqa: F811
+    runs = tmp_path / "runs"
+    monkeypatch.setenv("MUSEGEN_RUNS", str(runs))
+    monkeypatch.setenv("MUSEGEN_BUNDLED_DIR", str(bundled_runs))
+    monkeypatch.delenv("MUSEGEN_SINGLE_USER", raising=False)
+    return runs
+
+
+def test_in_the_app_a_shared_run_has_no_download_and_composing_after_its_share_ended_says_so(app_env, bundled_runs):  # noqa: F811
+    alice = visitors.Visitor(visitors.owner_key(visitors.new_token()))
+    run = shutil.copytree(bundled_runs / "tiny-wavenet", alice.folder(app_env) / "alices-tune")
+    at = AppTest.from_file(str(Path(__file__).resolve().parent.parent / "app.py"), default_timeout=180)
+    at.query_params["shared"] = visitors.share(run)
+    at.run()
+    at.switch_page("pages/train.py").run()
+    assert any(e.label.startswith("alices-tune") for e in at.expander)
+    assert len(at.get("download_button")) == 2  # the two bundled runs' bundles; none for a run lent by a share
+
+    at.switch_page("pages/generate.py").run()
+    at.selectbox(key="gen-run").set_value(str(run)).run()
+    visitors.unshare(run)
+    at.button(key="gen-go").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert "alices-tune** is no longer shared with you" in " ".join(str(e.value) for e in at.error)
+    assert at.session_state["pieces"] == []  # nothing composed, with it or with another model in its place
+    assert at.selectbox(key="gen-run").value != str(run)
