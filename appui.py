@@ -213,7 +213,8 @@ def open_share_link() -> None:
     if not token:
         return
     v = visitor()
-    found = visitors.open_share(v, token, studio.runs_dir()) if v is not None else None
+    runs = studio.runs_dir()
+    found = visitors.open_share(v, token, runs) if v is not None else visitors.find_shared(token, runs)
     if found is None:
         st.toast(tr("side.share_gone"), icon=":material/link_off:")
     else:

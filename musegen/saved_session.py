@@ -42,7 +42,9 @@ class SavedSession:
         refused = {r.name for r in report if r.status != "parsed"}
         files = [(f, data) for f, data in files or [] if file_stem(f) not in refused]
         uploads = self.folder / UPLOADS
-        check_room(self.folder.parent, self.budget_mb, sum(len(d) for _, d in files) - size_of(uploads))
+        adding = sum(len(d) for _, d in files) - size_of(uploads)
+        if adding > 0:  # fewer bytes than before (a built-in set) are never refused
+            check_room(self.folder.parent, self.budget_mb, adding)
         shutil.rmtree(uploads, ignore_errors=True)
         names = []
         if files:

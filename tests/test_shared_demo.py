@@ -97,6 +97,8 @@ def test_refused_uploads_are_not_kept_and_uploads_count_in_the_budget(tmp_path):
     with pytest.raises(InputError, match="has no room for this"):
         session.save_dataset("b.mid", files=[("b.mid", good * 2)], report=[])
     assert [name for name, _ in session.dataset()["files"]] == ["song.mid"]  # her chosen music stays
+    session.save_dataset("Bach chorales", name="bach")  # what frees room is never refused
+    assert session.dataset()["name"] == "bach" and not (alice / ".session" / "uploads").exists()
 
 
 # ---------------------------------------------------------------- 4. sharing
