@@ -201,7 +201,7 @@ def cmd_train(args) -> dict:
     from .runs import Run
     from .sources import load_pieces
     from .distribute import cluster_from_env, interrupted, tf_config_from_file
-    from .train import find_base, train
+    from .train import find_base, start_fit, train
 
     config = train_config(args)
     if args.cluster:
@@ -222,6 +222,12 @@ def cmd_train(args) -> dict:
     end_bar()
     if not args.json:
         say_files(pieces)
+    if args.base and not args.json:
+        fit = start_fit(find_base(args.base), pieces.pieces)
+        if fit["code"] == "new_layout":
+            say(f"Warning: {args.base} has only learnt music in {', '.join(map(str, fit['seen']))} part(s), and most of "
+                f"these pieces have {fit['parts']}: its guesses for the other parts start from nothing, so it may end "
+                "worse than a new model. --from base knows every layout.")
     import_tensorflow_quietly()
     run = train(config, out, pieces=pieces, progress=training_printer(args.json), resume=args.resume)
     if run is None:

@@ -261,26 +261,6 @@ def default_start(entries: list[Entry], n_pieces: int) -> Entry | None:
     return base if base is not None and n_pieces <= SMALL_SET else None
 
 
-def layouts_seen(run) -> set[int]:
-    """How many parts the pieces a run learnt from had (older runs: their usual line-up's)."""
-    counts = run.data.get("part_counts")
-    if counts:
-        return {int(n) for n in counts}
-    return {len(run.data.get("parts") or [None])}
-
-
-def start_fit(run, pieces: list[Piece], max_parts: int = 8) -> dict:
-    """Can fine-tuning ``run`` help this music? A code and its values for the page to say:
-    ``fits``, or ``new_layout`` when most pieces have a number of parts the run never learnt (its
-    guesses for the other parts start from nothing: fine-tuning may end worse than a new model)."""
-    counts = Counter(min(len(p.parts), max_parts) for p in pieces[:200])
-    usual = counts.most_common(1)[0][0] if counts else 1
-    seen = layouts_seen(run)
-    if usual in seen:
-        return {"code": "fits", "parts": usual}
-    return {"code": "new_layout", "parts": usual, "seen": sorted(seen)}
-
-
 def tokens_per_bar(pieces: list[Piece], tokenizer_config: TokenizerConfig | None = None, sample: int = 40) -> float:
     """How many tokens one bar of this music takes in a scheme (over up to ``sample`` pieces)."""
     from .tokens import make_tokenizer

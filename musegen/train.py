@@ -422,6 +422,26 @@ def fine_tune_config(config: RunConfig, base: Run) -> RunConfig:
     return dataclasses.replace(config, data=data, tokenizer=base.config.tokenizer, model=base.config.model)
 
 
+def layouts_seen(run) -> set[int]:
+    """How many parts the pieces a run learnt from had (older runs: their usual line-up's)."""
+    counts = run.data.get("part_counts")
+    if counts:
+        return {int(n) for n in counts}
+    return {len(run.data.get("parts") or [None])}
+
+
+def start_fit(run, pieces: list, max_parts: int = 8) -> dict:
+    """Can fine-tuning ``run`` help this music? A code and its values for the page to say:
+    ``fits``, or ``new_layout`` when most pieces have a number of parts the run never learnt (its
+    guesses for the other parts start from nothing: fine-tuning may end worse than a new model)."""
+    counts = Counter(min(len(p.parts), max_parts) for p in pieces[:200])
+    usual = counts.most_common(1)[0][0] if counts else 1
+    seen = layouts_seen(run)
+    if usual in seen:
+        return {"code": "fits", "parts": usual}
+    return {"code": "new_layout", "parts": usual, "seen": sorted(seen)}
+
+
 def check_vocabulary(base: Run, pieces, config: RunConfig) -> None:
     """Refuse a base whose vocabulary was fitted to other music (the article's notes scheme) when
     the new training music has frequent tokens it lacks. Fixed vocabularies (metre, rich) always cover."""

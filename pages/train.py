@@ -15,6 +15,7 @@ from musegen import jobs, studio, visitors
 from musegen.errors import MusegenError
 from musegen.plots import training_progress
 from musegen.runs import delete_run, import_run, rename_run
+from musegen.train import start_fit
 
 appui.through_app()
 tr = appui.tr
@@ -150,7 +151,7 @@ base_name = st.selectbox(
 base = next((r for r in bases if r.name == base_name), None)
 if base is not None:
     music = data["result"].pieces if data else appui.builtin_dataset("bach").pieces
-    fit = studio.start_fit(base, music)
+    fit = start_fit(base, music)
     if fit["code"] == "new_layout":
         st.warning(tr("train.start_new_layout", name=base.name, parts=fit["parts"],
                       seen=", ".join(map(str, fit["seen"]))), icon=":material/warning:")

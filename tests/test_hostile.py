@@ -41,7 +41,7 @@ def folder(tmp_path):
     ("--val-fraction", 2, "val fraction must be between 0 and 0.9"),
     ("--lr", -1, "learning rate must be between"),
     ("--lr", "nan", "learning rate must be a number"),
-    ("--epochs", 0, "epochs must be between 1 and"),
+    ("--epochs", -1, "epochs must be between 0 and"),
 ])
 def test_training_settings_are_refused_before_anything_is_written(tmp_path, folder, flag, value, message):
     out = tmp_path / "run"
@@ -49,9 +49,15 @@ def test_training_settings_are_refused_before_anything_is_written(tmp_path, fold
     assert not out.exists(), "no half-written run folder"
 
 
+def test_no_epochs_and_no_budget_is_refused(tmp_path, folder):
+    out = tmp_path / "run"
+    refused(musegen("train", "--dataset", folder, "--out", out, "--epochs", 0), "a number of epochs or a time budget")
+    assert not out.exists()
+
+
 def test_training_ranges_are_in_help_and_a_config_file_is_checked_too(tmp_path, folder):
     help_text = " ".join(musegen("train", "--help").stdout.split())
-    for shown in ("tokens per training window (default 512); 2–16,384", "unless --config sets it); 0–1", "default 20; 1–100,000",
+    for shown in ("tokens per training window (default 512); 2–16,384", "unless --config sets it); 0–1", "until the budget or early stopping); 0–100,000",
                   "share of files held out (default 0.1); 0–0.9"):
         assert shown in help_text
     config = tmp_path / "config.json"
@@ -86,7 +92,7 @@ def object_primers(run):
 
 DAMAGES = {
     "window is text": (edit_config("data.window", "abc"), "window must be a number (got 'abc')"),
-    "negative epochs": (edit_config("train.epochs", -5), "epochs must be between 1 and"),
+    "negative epochs": (edit_config("train.epochs", -5), "epochs must be between 0 and"),
     "a list for a number": (edit_config("model.dilation_depth", [1, 2]), "dilation depth must be a number"),
     "a list for the config": (write("config.json", b"[1, 2]"), "must be a JSON object"),
     "config not text": (write("config.json", b"\xff\xfe\x00garbage"), "config.json"),

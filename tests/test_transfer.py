@@ -4,6 +4,7 @@ from types import SimpleNamespace
 import numpy as np
 
 from musegen import basemodel, studio
+from musegen.train import start_fit
 from musegen.piece import PART, PITCH, Part, Piece
 
 
@@ -49,9 +50,9 @@ def run_with(part_counts=None, parts=1, name="folk-wavenet"):
 def test_a_start_that_never_saw_the_layout_is_named():
     two_parts = [basemodel.layout(chorale(f"c{i}"), "melody+accompaniment") for i in range(5)]
     one_line = run_with(parts=1)  # an older run: only its usual line-up is known
-    assert studio.start_fit(one_line, two_parts) == {"code": "new_layout", "parts": 2, "seen": [1]}
+    assert start_fit(one_line, two_parts) == {"code": "new_layout", "parts": 2, "seen": [1]}
     broad = run_with({"1": 900, "2": 600, "4": 200, "5": 100})
-    assert studio.start_fit(broad, two_parts) == {"code": "fits", "parts": 2}
+    assert start_fit(broad, two_parts) == {"code": "fits", "parts": 2}
 
 
 def test_the_base_is_the_default_start_for_a_small_set():
@@ -60,3 +61,21 @@ def test_the_base_is_the_default_start_for_a_small_set():
     assert studio.default_start([other, base], n_pieces=20) is base
     assert studio.default_start([other, base], n_pieces=studio.SMALL_SET + 1) is None
     assert studio.default_start([other], n_pieces=20) is None
+
+
+def test_the_command_warns_of_a_start_that_never_saw_the_layout(trained_run, tmp_path):
+    """The synthetic base learnt one part; a melody over chords in two parts gets the warning."""
+    from conftest import musegen
+    from musegen.midi import piece_to_midi_bytes
+
+    folder = tmp_path / "duets"
+    folder.mkdir()
+    for i in range(6):
+        duet = basemodel.layout(chorale(f"c{i}"), "melody+accompaniment")
+        (folder / f"duet-{i}.mid").write_bytes(piece_to_midi_bytes(duet))
+    result = musegen("train", "--dataset", folder, "--from", trained_run.path, "--epochs", 1,
+                     "--out", tmp_path / "tuned")
+    assert result.returncode == 0, result.stderr
+    assert (f"Warning: {trained_run.path} has only learnt music in 1 part(s), and most of these pieces have 2"
+            in " ".join(result.stderr.split()))
+    assert "validation loss starts at" in result.stderr
