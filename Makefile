@@ -6,7 +6,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PACKAGES := fluidsynth fluid-soundfont-gm sox libsox-fmt-all
 TEST_APT_PACKAGES := chromium
 
-.PHONY: run test bench quality study setup sysdeps test-sysdeps models datasets clean lock
+.PHONY: run test bench quality transfer study setup sysdeps test-sysdeps models datasets clean lock
 
 # Localhost only unless HOST says otherwise (make run HOST=0.0.0.0 serves the local network); no
 # file watcher (it would watch .venv too): restart to see code changes, or add DEV=1.
@@ -27,10 +27,16 @@ bench: setup
 	$(PY) -m bench.visitors
 	$(PY) -m bench.scale
 	$(PY) -m bench.compiled
+	$(PY) -m bench.trainspeed
 
 # Pulse, form and parts, measured against held-out real music: writes docs/quality.md + docs/quality/.
 quality: setup
 	$(PY) -m bench.quality
+
+# Your own music in minutes: fine-tuning the base vs a new model on collections the base never saw,
+# for budgets of 1, 2 and 5 minutes: writes docs/transfer.md + docs/transfer/ (~40 min a seed on two cores).
+transfer: setup
+	$(PY) -m bench.transfer
 
 # WaveNet vs LSTM, measured: trains each model for the same time, writes docs/study.md + docs/study/.
 study: setup
