@@ -1,0 +1,350 @@
+"""`make transfer`: your own music, learned in minutes. Writes docs/transfer.md.
+
+A user brings 20 pieces and trains for minutes on two CPU cores. For each of three sets of music
+the base model never saw (whole collections held out of it, ``basemodel.HELD_OUT``):
+
+- **jigs**: 20 jigs in 6/8 from O'Neill's 1850 collection (one line);
+- **quartet, melody and accompaniment**: movements of Mozart, Haydn and Beethoven string quartets,
+  the first violin over the other three merged into one chord part;
+- **quartet, two hands**: the same quartets as keyboard reductions (the upper two instruments in one
+  part, the lower two in the other): the corpus holds too little piano music to hold some out;
+
+the product trains twice, at its default settings (``musegen train --max-seconds`` with and without
+``--from base``): fine-tuning the bundled base, and a new WaveNet of the same size from scratch.
+One training of the longest budget gives every shorter one: when its clock passes a budget, the
+run's best checkpoint so far is copied (what a training with that budget would keep, since the
+budget counts from the first batch and early stopping keeps the best epoch either way).
+
+Each checkpoint writes 20 pieces of 30 s at default generation settings, measured against 30-second
+excerpts of 30 other real pieces of the same collection (never trained on): on-beat onsets, beat
+chords, bars repeated, and the pitch-statistics overlap (real against real as the yardstick).
+
+    python -m bench.transfer                   budgets of 1, 2 and 5 minutes, seed 1 (~40 min)
+    TRANSFER_SEEDS=1,2,3 python -m bench.transfer    the spread over seeds
+    TRANSFER_QUICK=1 python -m bench.transfer        short budgets, few pieces (a smoke run)
+
+Results go to docs/transfer/results.json (committed, merged by set, start and seed); docs/transfer.md
+is written from it.
+"""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import numpy as np  # noqa: E402
+
+from bench.common import RESULTS, ROOT, log, markdown_table, pyplot, save_figure, write_json  # noqa: E402
+from bench.quality import excerpt, generate, loudness  # noqa: E402
+
+QUICK = bool(os.environ.get("TRANSFER_QUICK"))
+SEEDS = [int(s) for s in os.environ.get("TRANSFER_SEEDS", "1").split(",")]
+BUDGETS = [20.0, 40.0] if QUICK else [60.0, 120.0, 300.0]  # seconds of training, from the first batch
+N_TRAIN, N_REAL = 20, 30
+N_PIECES = 6 if QUICK else 20
+SECONDS = 30.0
+OUT = ROOT / "docs" / "transfer"
+WORK = RESULTS / "transfer"
+STRUCTURE = ["on_beat_share", "beat_chord_fit", "bar_repetition"]
+SETS = {
+    "jigs": "Jigs in 6/8, O'Neill's 1850 (one line)",
+    "quartet-melody": "String quartets: first violin over the rest (melody and accompaniment)",
+    "quartet-hands": "String quartets as keyboard reductions (two hands)",
+}
+
+
+# ---------------------------------------------------------------- the held-out music
+
+
+def abc_tunes(path: Path) -> list[tuple[str, bytes]]:
+    """An ABC book as one file per tune (``X:`` starts a tune), as a user would have them."""
+    text = path.read_text(encoding="utf-8", errors="replace")
+    starts = [m.start() for m in re.finditer(r"^X:", text, flags=re.M)]
+    return [(f"{path.stem}-{k:03d}.abc", text[a:b].encode()) for k, (a, b) in
+            enumerate(zip(starts, starts[1:] + [len(text)]))]
+
+
+def jigs() -> list:
+    from musegen.basemodel import BASE_LIMITS, corpus_folder_files
+    from musegen.config import DataConfig
+    from musegen.sources import load_pieces
+
+    tunes = [t for path in corpus_folder_files("oneills1850", (".abc",)) for t in abc_tunes(path)
+             if re.search(rb"^M: ?6/8", t[1], flags=re.M)]
+    pieces = load_pieces(tunes, DataConfig(dataset="oneills1850", limits=BASE_LIMITS)).pieces
+    return [p for p in pieces if p.time_signature == (6, 8) and len(p.bar_starts()) >= 8]
+
+
+def quartets(kind: str) -> list:
+    from musegen.basemodel import BASE_LIMITS, corpus_folder_files, layout
+    from musegen.config import DataConfig
+    from musegen.sources import load_pieces
+
+    files = [f for d in ("mozart", "haydn", "beethoven") for f in corpus_folder_files(d, (".mxl", ".xml", ".krn"))]
+    pieces = load_pieces(files, DataConfig(dataset="quartets", limits=BASE_LIMITS)).pieces
+    four = [p for p in pieces if len(p.parts) == 4]
+    return [layout(p, kind) for p in four]
+
+
+def held_out(name: str) -> tuple[list, list]:
+    """(the user's 20 pieces, 30 other real pieces of the same collection to judge against)."""
+    pieces = jigs() if name == "jigs" else quartets("melody+accompaniment" if name == "quartet-melody" else "two hands")
+    order = np.random.default_rng(0).permutation(len(pieces))
+    chosen = [pieces[i] for i in order]
+    return chosen[:N_TRAIN], chosen[N_TRAIN:N_TRAIN + N_REAL]
+
+
+def as_loaded(pieces):
+    from musegen.sources import FileReport, LoadResult
+
+    report = [FileReport(p.name, "parsed", "", p.n_notes, p.seconds, "") for p in pieces]
+    return LoadResult(pieces, report, "held out")
+
+
+# ---------------------------------------------------------------- training with checkpoints at each budget
+
+
+def train_with_marks(pieces, start: str, seed: int, folder: Path) -> dict:
+    """One training to the longest budget; the best checkpoint copied as each budget passes.
+    Returns {budget: snapshot folder or None}, and the run's start loss."""
+    from musegen.config import RunConfig, TrainConfig
+    from musegen.train import FINE_TUNE_LEARNING_RATE, checkpoint_summary, train
+
+    shutil.rmtree(folder, ignore_errors=True)
+    run_dir = folder / "run"
+    t = TrainConfig(epochs=0, max_seconds=BUDGETS[-1], seed=seed, base="base" if start == "base" else "",
+                    learning_rate=FINE_TUNE_LEARNING_RATE if start == "base" else TrainConfig.learning_rate)
+    config = RunConfig(train=t)
+    config.data.dataset = "held out"
+    marks: dict[float, Path | None] = {}
+
+    def snapshot(budget: float) -> None:
+        if not (run_dir / "model.keras").exists():
+            marks[budget] = None
+            return
+        snap = folder / f"{budget:g}s"
+        shutil.copytree(run_dir, snap, ignore=shutil.ignore_patterns(".tokens", "*.tmp*"))
+        checkpoint_summary(snap, stopped="time budget")
+        marks[budget] = snap
+
+    def progress(event):
+        for budget in BUDGETS:
+            if budget not in marks and event.get("elapsed", 0.0) >= budget and budget < BUDGETS[-1]:
+                snapshot(budget)
+
+    run = train(config, run_dir, pieces=as_loaded(pieces), progress=progress)
+    for budget in BUDGETS:  # the last budget, and any an early stop came before
+        if budget not in marks:
+            marks[budget] = run.path
+    return {"marks": marks, "start_val_loss": run.summary.get("start_val_loss"),
+            "chance_loss": run.summary.get("chance_loss"), "seconds": run.summary["seconds"],
+            "stop": run.summary["stop"]}
+
+
+def judge(path: Path, real: list, rng_seed: int) -> dict:
+    from musegen import metrics
+    from musegen.runs import Run
+
+    run = Run.load(path)
+    generated, _ = generate(run, N_PIECES, SECONDS, first_seed=1000 * rng_seed)
+    val = run.history.get("val_loss") or [np.nan]
+    return {"val_loss": float(np.nanmin(val)), "epochs": len(val), "generated": metrics.structure_summary(generated),
+            "overlap": metrics.compare_sets(real, generated)["overlap"], "loudness": loudness(generated[0]),
+            "_piece": generated[0]}
+
+
+def measure_set(name: str, results: dict) -> None:
+    from musegen import metrics
+
+    train_pieces, real_pieces = held_out(name)
+    rng = np.random.default_rng(0)
+    real = [excerpt(p, SECONDS, rng) for p in real_pieces]
+    half = len(real) // 2
+    entry = results.setdefault("sets", {}).setdefault(name, {})
+    entry.update(title=SETS[name], train_pieces=len(train_pieces), real_pieces=len(real_pieces),
+                 real=metrics.structure_summary(real),
+                 overlap_real_vs_real=metrics.compare_sets(real[:half], real[half:])["overlap"])
+    for start in ("base", "scratch"):
+        for seed in SEEDS:
+            log(f"{name}: {start}, seed {seed}")
+            trained = train_with_marks(train_pieces, start, seed, WORK / name / f"{start}-{seed}")
+            rows = {}
+            for budget, path in trained["marks"].items():
+                if path is None:
+                    rows[f"{budget:g}"] = None
+                    continue
+                row = judge(path, real, seed)
+                piece = row.pop("_piece")
+                if start == "base" and budget == BUDGETS[-1] and seed == SEEDS[0]:
+                    entry["roll"] = piano_roll(piece, name)
+                rows[f"{budget:g}"] = row
+            entry.setdefault("runs", {})[f"{start}-{seed}"] = {
+                "start": start, "seed": seed, "start_val_loss": trained["start_val_loss"],
+                "chance_loss": trained["chance_loss"], "seconds": trained["seconds"], "stop": trained["stop"],
+                "budgets": rows}
+            write_json(OUT / "results.json", results)
+
+
+def piano_roll(piece, name: str) -> str:
+    from musegen.piece import DURATION, PART, PITCH, START
+
+    plt = pyplot()
+    fig, ax = plt.subplots(figsize=(9, 2.6))
+    for part in sorted({int(p) for p in piece.notes[:, PART]}):
+        notes = piece.notes[piece.notes[:, PART] == part]
+        ax.barh(notes[:, PITCH], notes[:, DURATION], left=notes[:, START], height=0.8, label=f"part {part + 1}")
+    for at in piece.bar_starts()[1:]:
+        ax.axvline(at, color="0.85", lw=0.6, zorder=0)
+    ax.set_xlabel("quarter notes")
+    ax.set_ylabel("pitch")
+    ax.set_title(f"{SETS[name]}: fine-tuned from base for {BUDGETS[-1] / 60:g} min, a generated piece")
+    file = f"roll-{name}.png"
+    save_figure(fig, OUT / file)
+    return file
+
+
+# ---------------------------------------------------------------- the report
+
+
+def _mean_sd(values) -> str:
+    values = [v for v in values if v is not None and v == v]
+    if not values:
+        return "–"
+    return f"{np.mean(values):.2f}" + (f" ± {np.std(values):.2f}" if len(values) > 1 else "")
+
+
+def table_rows(entry: dict) -> list[dict]:
+    rows = []
+    runs = entry.get("runs", {}).values()
+    for start in ("base", "scratch"):
+        mine = [r for r in runs if r["start"] == start]
+        if not mine:
+            continue
+        budgets = sorted({float(b) for r in mine for b in r["budgets"]})
+        for budget in budgets:
+            cells = [r["budgets"].get(f"{budget:g}") for r in mine]
+            cells = [c for c in cells if c]
+            rows.append({
+                "start": "fine-tune base" if start == "base" else "from scratch",
+                "minutes": f"{budget / 60:.3g}", "seeds": len(cells),
+                "val_loss": _mean_sd([c["val_loss"] for c in cells]),
+                **{k: _mean_sd([c["generated"].get(k) for c in cells]) for k in STRUCTURE},
+                "overlap": _mean_sd([c["overlap"] for c in cells]),
+            })
+    real = entry["real"]
+    rows.append({"start": "real music", "minutes": "", "seeds": "", "val_loss": "",
+                 **{k: "–" if real.get(k) is None else f"{real[k]:.2f}" for k in STRUCTURE},
+                 "overlap": f"{entry['overlap_real_vs_real']:.2f} (real vs real)"})
+    return rows
+
+
+def targets(entry: dict) -> dict:
+    """The issue's bar at the longest budget, fine-tuned from the base (first seed)."""
+    runs = entry.get("runs", {})
+    base = next((r for r in runs.values() if r["start"] == "base"), None)
+    scratch = next((r for r in runs.values() if r["start"] == "scratch"), None)
+    if not base or not base["budgets"].get(f"{BUDGETS[-1]:g}"):
+        return {}
+    g, real = base["budgets"][f"{BUDGETS[-1]:g}"], entry["real"]
+    s = scratch["budgets"].get(f"{BUDGETS[-1]:g}") if scratch else None
+    out = {}
+    if real.get("beat_chord_fit") is not None and g["generated"].get("beat_chord_fit") is not None:
+        out["beat chords within 0.10"] = abs(g["generated"]["beat_chord_fit"] - real["beat_chord_fit"]) <= 0.10
+    out["on-beat within 0.05"] = abs(g["generated"]["on_beat_share"] - real["on_beat_share"]) <= 0.05
+    out["bars repeated ≥ half real"] = g["generated"]["bar_repetition"] >= 0.5 * real["bar_repetition"]
+    out["overlap within 0.1 of real vs real"] = g["overlap"] >= entry["overlap_real_vs_real"] - 0.1
+    if base.get("start_val_loss") is not None:
+        out["first val loss < half of chance"] = base["start_val_loss"] < 0.5 * base["chance_loss"]
+    if s:
+        out["val loss below from-scratch"] = g["val_loss"] < s["val_loss"]
+    return out
+
+
+def write_report(results: dict) -> Path:
+    cols = [("start", "start", ""), ("minutes", "minutes", ""), ("seeds", "seeds", ""),
+            ("val_loss", "val loss", ""), ("on_beat_share", "on-beat onsets", ""),
+            ("beat_chord_fit", "beat chords triad/7th", ""), ("bar_repetition", "bars repeated", ""),
+            ("overlap", "pitch-statistics overlap", "")]
+    lines = ["# Your own music, learned in minutes", "",
+             "Written by `bench/transfer.py` (`make transfer`) from `docs/transfer/results.json`; do not edit by hand.",
+             "", f"Each set: {N_TRAIN} pieces to learn from, {N_PIECES} generated pieces of {SECONDS:g} s at default "
+             f"settings against {SECONDS:g}-second excerpts of up to {N_REAL} other real pieces of the same "
+             "collection. None of these collections is in the base model. Budgets count from the first batch, "
+             "on this machine's two cores; seeds: " + ", ".join(map(str, results.get("seeds", SEEDS))) + ".", ""]
+    for name, entry in results.get("sets", {}).items():
+        lines += [f"## {entry['title']}", ""]
+        base = next((r for r in entry.get("runs", {}).values() if r["start"] == "base"), None)
+        if base and base.get("start_val_loss") is not None:
+            lines += [f"Fine-tuning the base starts at validation loss **{base['start_val_loss']:.2f}**; chance "
+                      f"(a uniform guess) is {base['chance_loss']:.2f}.", ""]
+        lines += [markdown_table(table_rows(entry), cols), ""]
+        met = targets(entry)
+        if met:
+            lines += ["Targets at " + f"{BUDGETS[-1] / 60:g} minutes, fine-tuned: " +
+                      "; ".join(f"{k}: {'yes' if v else 'no'}" for k, v in met.items()) + ".", ""]
+        if entry.get("roll"):
+            lines += [f"![piano roll]({OUT.name}/{entry['roll']})", ""]
+    path = ROOT / "docs" / "transfer.md"
+    path.write_text("\n".join(lines))
+    return path
+
+
+README_BEGIN, README_END = "<!-- transfer:begin -->", "<!-- transfer:end -->"
+
+
+def expectations(results: dict) -> str:
+    """What a user can expect from N minutes, for the README: the fine-tuned rows of each set."""
+    from musegen.runs import Run
+
+    lines = []
+    base_dir = ROOT / "assets" / "models" / "base"
+    if (base_dir / "summary.json").is_file():
+        s = Run.load(base_dir).summary
+        lines += [f"The bundled base trained for {s['seconds'] / 60:.0f} minutes ({s['epochs']} epochs of 400 steps) "
+                  f"on this project's two-core machine; {s['params']:,} parameters, validation loss "
+                  f"{s['val_loss']:.2f}.", ""]
+    lines += ["| your music (20 pieces) | start | minutes | val loss | on-beat onsets | beat chords | bars repeated |",
+              "|---|---|---|---|---|---|---|"]
+    for entry in results.get("sets", {}).values():
+        title = entry["title"]
+        for row in table_rows(entry):
+            lines.append(f"| {title} | {row['start']} | {row['minutes']} | {row['val_loss']} | "
+                         f"{row['on_beat_share']} | {row['beat_chord_fit']} | {row['bar_repetition']} |")
+            title = ""
+    return "\n".join(lines)
+
+
+def write_readme(results: dict) -> None:
+    readme = ROOT / "README.md"
+    text = readme.read_text()
+    if README_BEGIN not in text:
+        return
+    head, rest = text.split(README_BEGIN, 1)
+    tail = rest.split(README_END, 1)[1]
+    readme.write_text(f"{head}{README_BEGIN}\n{expectations(results)}\n{README_END}{tail}")
+
+
+def main() -> None:
+    import json
+
+    from musegen.cli import import_tensorflow_quietly
+
+    import_tensorflow_quietly()
+    results_path = OUT / "results.json"
+    results = json.loads(results_path.read_text()) if results_path.exists() else {}
+    results.update(budgets=BUDGETS, seeds=sorted(set(results.get("seeds", [])) | set(SEEDS)), quick=QUICK)
+    only = [s for s in os.environ.get("TRANSFER_ONLY", "").split(",") if s] or list(SETS)
+    if os.environ.get("TRANSFER_REPORT_ONLY"):  # rewrite docs/transfer.md and the README's table from the results
+        only = []
+    for name in only:
+        measure_set(name, results)
+    log(f"wrote {write_report(results)}")
+    write_readme(results)
+
+
+if __name__ == "__main__":
+    main()
