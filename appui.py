@@ -631,10 +631,11 @@ def run_choice(label: str, entries: list[studio.Entry], key: str, default=None, 
 
 def run_dataset_title(run) -> str:
     """studio.dataset_title in the current language (a built-in set's title is translated)."""
+    from musegen.basemodel import BASE_DATASET
     from musegen.sources import BUILTIN
 
     name = run.config.data.dataset
-    return opt("dataset", name) if name in BUILTIN else say(studio.dataset_title(run))
+    return opt("dataset", name) if name in BUILTIN or name == BASE_DATASET else say(studio.dataset_title(run))
 
 
 def kind_name(kind: str) -> str:

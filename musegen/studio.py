@@ -116,6 +116,8 @@ def dataset_title(run) -> str:
     name = run.config.data.dataset
     if name in BUILTIN:
         return BUILTIN[name].title
+    if name == BASE_RUN:
+        return "music21's corpus in every layout (the base model)"
     return str(run.data.get("source") or name)
 
 

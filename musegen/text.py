@@ -270,6 +270,7 @@ EN = {
     "opt.dataset.folk": "Folk tunes (Ryan's Mammoth Collection)",
     "opt.dataset.palestrina": "Palestrina masses",
     "opt.dataset.monteverdi": "Monteverdi madrigals",
+    "opt.dataset.base": "music21's corpus in every layout (the base model)",
     "opt.dataset_text.bach": "The 371 four-part chorales harmonised by J. S. Bach, as numbered in Riemenschneider's "
                              "collection (MusicXML, music21 corpus): 350 files, since 21 of those numbers repeat a "
                              "chorale already among them.",
@@ -1006,6 +1007,7 @@ ZH = {
     "opt.dataset.folk": "民间曲调（Ryan's Mammoth Collection）",
     "opt.dataset.palestrina": "帕莱斯特里纳弥撒曲",
     "opt.dataset.monteverdi": "蒙特威尔第牧歌",
+    "opt.dataset.base": "music21 曲库中的各种编排（基础模型）",
     "opt.dataset_text.bach": "J. S. 巴赫配和声的 371 首四声部众赞歌，按 Riemenschneider 合集编号（MusicXML，music21 "
                              "曲库）：共 350 个文件，因为其中 21 个编号与已有的众赞歌重复。",
     "opt.dataset_text.folk": "Ryan's Mammoth Collection（1883）中的提琴曲：里尔舞曲、吉格舞曲、角笛舞曲；"
