@@ -509,3 +509,33 @@ def test_a_downloaded_run_imports_back_into_the_library(bundled_runs):  # noqa: 
     assert any(e.label.startswith("tiny-wavenet —") and "(bundled)" not in e.label for e in at.expander)
     at.file_uploader(key="lib-import").set_value([("junk.zip", b"PK\x03\x04 not a zip", "application/zip")]).run()
     assert at.error and "Traceback" not in texts(at.error)
+
+
+def duet_midi(i: int) -> bytes:
+    """A melody over chords in two parts (the chords below middle C in the second)."""
+    from musegen.piece import PART, PITCH, Part, Piece
+
+    piece = make_piece(i, bars=12)
+    notes = piece.notes.copy()
+    notes[:, PART] = notes[:, PITCH] < 60
+    return piece_to_midi_bytes(Piece(piece.name, notes, piece.tempo, parts=[Part("Melody"), Part("Chords")]))
+
+
+def test_train_starts_a_small_set_from_the_base_and_names_a_start_that_cannot_help(monkeypatch, tmp_path,
+                                                                                   bundled_runs):  # noqa: F811
+    import shutil
+
+    bundled = tmp_path / "bundled"
+    shutil.copytree(bundled_runs, bundled)
+    shutil.copytree(bundled_runs / "tiny-wavenet", bundled / studio.BASE_RUN)  # a base that saw one and two parts
+    data = json.loads((bundled / studio.BASE_RUN / "data.json").read_text())
+    (bundled / studio.BASE_RUN / "data.json").write_text(json.dumps({**data, "part_counts": {"1": 5, "2": 5}}))
+    monkeypatch.setenv("MUSEGEN_BUNDLED_DIR", str(bundled))
+    at = open_app("pages/dataset.py")
+    upload(at, [(f"duet{i}.mid", duet_midi(i)) for i in range(4)])
+    at.switch_page("pages/train.py").run()
+    assert at.selectbox(key="tr-base").value == studio.BASE_RUN  # a small set starts from the base
+    assert "already knows harmony, metre and parts in every layout" in texts(at.caption)
+    assert not at.warning
+    at.selectbox(key="tr-base").set_value("tiny-wavenet").run()  # learnt one part only
+    assert "tiny-wavenet has only learnt music in 1 part(s), and most of your pieces have 2" in texts(at.warning)
