@@ -26,6 +26,10 @@ class Limits:
     # A score's text (MusicXML, inside an .mxl too; ABC; kern): music21's time grows about with its
     # square (4.4 MB took 255 s), and the built-in corpora's largest is 1.4 MB. 0 = no limit.
     max_score_bytes: int = 2_000_000
+    # Memory a parse worker may take beyond what it holds once started (its imports), in MB; a file
+    # that needs more is refused instead of taking the server's memory (an .mxl once asked 2.37 GB).
+    # The built-in corpora need under 100. 0 = no limit. Linux only (an address-space limit).
+    max_parse_memory_mb: int = 1000
 
 
 @dataclass
@@ -171,7 +175,8 @@ RUN_RANGES: dict[str, dict[str, tuple[float, float]]] = {
               "steps_per_epoch": (0, 100_000),
               "transpose": (-1, 24)},  # -1: off, as older runs and the bundled models wrote it
     "limits": {name: (0, float("inf")) for name in ("max_file_bytes", "max_notes", "max_seconds", "max_zip_members",
-                                                    "max_zip_bytes", "max_zip_ratio")},
+                                                    "max_zip_bytes", "max_zip_ratio", "max_parse_seconds",
+                                                    "max_score_bytes", "max_parse_memory_mb")},
 }
 RUN_CHOICES = {"kind": ("wavenet", "simple-wavenet", "lstm"), "scheme": ("metre", "rich", "notes", "remi"),
                "inputs": ("embedding", "scalar"), "targets": ("sequence", "last"),

@@ -163,6 +163,8 @@ def _read_midi(name: str, data: bytes, parts: str, limits: Limits, drums: bool =
         data = data[data.index(b"MThd"):]
     try:
         score = symusic.Score.from_midi(data)
+    except MemoryError:
+        raise  # past a parse worker's memory limit: said by the worker, not blamed on the file's bytes
     except Exception as e:  # symusic raises RuntimeError for corrupt data
         raise Refused(f"truncated or corrupt MIDI: {short_error(e, 80)}") from None
     tracks = list(score.tracks)
@@ -268,6 +270,8 @@ def _read_score(name: str, data: bytes, kind: str, parts: str, limits: Limits, d
     check_score_size(len(raw), limits)
     try:
         parsed = converter.parseData(_decode_text(raw), format=fmt)
+    except MemoryError:
+        raise  # past a parse worker's memory limit: said by the worker
     except Exception as e:  # music21 raises many kinds; the file is at fault
         raise Refused(f"could not parse: {short_error(e)}") from None
 

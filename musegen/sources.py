@@ -79,6 +79,7 @@ MAX_PARSE_WORKERS = 4  # each imports music21 (~100 MB): a many-core host must n
 BOOT_SECONDS = 120.0  # a worker not started by then (a very busy machine?): processes do not work here
 TIMED_OUT = "took longer than {:g} s to read: refused"
 CRASHED = "the parser crashed on this file: refused"
+OUT_OF_MEMORY = "needed more than {:,} MB to read: refused"
 
 Progress = Callable[[int, int, str], None]
 
@@ -448,6 +449,8 @@ def _parse_one(args) -> tuple[Piece | None, FileReport]:
         return None, FileReport(name, "skipped", e.reason, sha256=sha)
     except InputError as e:
         return None, FileReport(name, "skipped", str(e), sha256=sha)
+    except MemoryError:  # past the worker's memory limit (_limit_memory); what it held is freed by now
+        return None, FileReport(name, "skipped", OUT_OF_MEMORY.format(limits.max_parse_memory_mb), sha256=sha)
     except Exception as e:  # anything else a strange file provokes in a parser
         return None, FileReport(name, "skipped", f"could not parse: {short_error(e)}", sha256=sha)
     piece.name = name
@@ -466,13 +469,35 @@ def _test_hook(name: str) -> None:
             os._exit(139)  # like a segfault: no exception, no goodbye
 
 
-def _serve(conn, scores: bool) -> None:
-    """A worker process: import what parsing needs, say so, then parse each job it is sent."""
+def _limit_memory(megabytes: int) -> None:
+    """Let this process (a parse worker, its imports done) take at most ``megabytes`` MB more address
+    space than it holds now: past it an allocation fails with MemoryError (in Python, NumPy, symusic
+    and the XML parser alike) and the file is refused, where it could have taken the server's memory.
+    Counted from now, not from zero: what a worker holds once started differs between machines (a
+    many-core BLAS reserves more). Linux only (macOS does not enforce RLIMIT_AS); 0 = no limit."""
+    if not megabytes:
+        return
+    try:
+        import resource
+
+        with open("/proc/self/statm") as f:
+            held = int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+        soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+        limit = held + int(megabytes) * 1_000_000
+        limit = min(x for x in (limit, soft, hard) if x != resource.RLIM_INFINITY)
+        resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+    except (ImportError, OSError, ValueError):
+        pass  # not Linux: the time limit still holds
+
+
+def _serve(conn, scores: bool, memory_mb: int = 0) -> None:
+    """A worker process: import what parsing needs, limit its memory, say so, then parse each job it is sent."""
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: it kills us
     if scores:
         import music21  # noqa: F401 — ~0.5-1 s that should not count against the first file's limit
+    _limit_memory(memory_mb)
     conn.send(None)  # ready: the parent starts a file's clock when it sends the file
     while (job := conn.recv()) is not None:
         conn.send(_parse_one(job))
@@ -506,13 +531,14 @@ def _cpus() -> int:
 class _Worker:
     """One spawned parser process, talked to over a pipe, and the job it is on."""
 
-    def __init__(self, scores: bool):
+    def __init__(self, scores: bool, memory_mb: int = 0):
         import multiprocessing as mp
 
         # spawn: a fresh interpreter, safe with the threads (Streamlit, TensorFlow) of the parent
         context = mp.get_context("spawn")
         self.conn, child = context.Pipe()
-        self.process = context.Process(target=_serve, args=(child, scores), name="musegen-parse", daemon=True)
+        self.process = context.Process(target=_serve, args=(child, scores, memory_mb), name="musegen-parse",
+                                       daemon=True)
         try:
             with _main_hidden():  # it needs musegen, not the caller's script
                 self.process.start()
@@ -584,7 +610,7 @@ def _parse_all(items: list[_Item], parts: str, drums: bool, limits: Limits, prog
         while todo or any(w.job is not None for w in workers):
             # Enough workers for the files waiting (a killed one is replaced here), each given a file.
             while len(workers) < n_workers and len(todo) > sum(1 for w in workers if w.job is None):
-                workers.append(_Worker(n_scores > 0))
+                workers.append(_Worker(n_scores > 0, limits.max_parse_memory_mb))
             for w in workers:
                 if w.ready and w.job is None and todo:
                     w.job, w.since = todo.popleft(), time.monotonic()
@@ -640,7 +666,7 @@ def _cache_folder(cache_dir) -> Path | None:
 def _parse_settings(parts: str, drums: bool, limits: Limits) -> str:
     """Everything besides a file's name and bytes that decides what parsing it gives."""
     return parsecache.settings_fingerprint({"version": CACHE_VERSION, "readers": _reader_versions(), "parts": parts,
-                                            "drums": drums, "limits": dataclasses.asdict(limits)})
+                                            "drums": drums, "limits": _limits_key(limits)})
 
 
 def _cache_key(items: list[_Item], early: list[FileReport], parts: str, drums: bool, max_files: int,
@@ -652,11 +678,20 @@ def _cache_key(items: list[_Item], early: list[FileReport], parts: str, drums: b
         "parts": parts,
         "drums": drums,
         "max_files": max_files,
-        "limits": dataclasses.asdict(limits),
+        "limits": _limits_key(limits),
         "files": [[it.name, it.sha256, it.refused] for it in items],
         "early": [[r.name, r.reason] for r in early],
     }
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+
+
+# Limits that never change what a file gives, left out of the cache keys (so the shipped sets still
+# match): a file refused for memory is not cached, and a load's budget or walk cap stop a load.
+NOT_IN_KEY = ("max_parse_memory_mb",)
+
+
+def _limits_key(limits: Limits) -> dict:
+    return {k: v for k, v in dataclasses.asdict(limits).items() if k not in NOT_IN_KEY}
 
 
 @lru_cache(maxsize=1)
@@ -798,7 +833,7 @@ def _parse_into(items, keys, todo, slots, reports, parts, drums, limits, folder,
     only until the shard that holds it is written.
     """
     writer = parsecache.ShardWriter(folder) if folder is not None else None
-    transient = {CRASHED, TIMED_OUT.format(limits.max_parse_seconds)}
+    transient = _transient(limits)
     index = {key: i for i, key in enumerate(keys) if key}
 
     def stored(entries: dict) -> None:
@@ -817,6 +852,11 @@ def _parse_into(items, keys, todo, slots, reports, parts, drums, limits, folder,
     _parse_all([items[i] for i in todo], parts, drums, limits, progress, done)
     if writer is not None:
         stored(writer.flush())
+
+
+def _transient(limits: Limits) -> set[str]:
+    """Reasons a busy or short-of-memory server may be to blame for: never cached, never shipped."""
+    return {CRASHED, TIMED_OUT.format(limits.max_parse_seconds), OUT_OF_MEMORY.format(limits.max_parse_memory_mb)}
 
 
 def _gather(source, data: DataConfig) -> tuple[str, list[_Item], list[FileReport]]:
@@ -865,8 +905,8 @@ def ship(names: Iterable[str] = (), out: Path = SHIPPED_DIR, progress: Progress 
             raise InputError(f"{name} is not a built-in dataset ({', '.join(BUILTIN)})")
         settings = shipped_settings(name)
         loaded = load_pieces(name, settings, cache_dir=False, progress=progress, shipped=False)
-        if any(r.reason in (CRASHED, TIMED_OUT.format(settings.limits.max_parse_seconds)) for r in loaded.report):
-            raise InputError(f"{name}: a file ran out of time or crashed its parser; nothing shipped. "
+        if any(r.reason in _transient(settings.limits) for r in loaded.report):
+            raise InputError(f"{name}: a file ran out of time or memory or crashed its parser; nothing shipped. "
                              "Run again on a quieter machine.")
         _, items, early = _gather(name, settings)
         key = _cache_key(items, early, settings.parts or "all", settings.drums, settings.max_files, settings.limits)

@@ -6,14 +6,23 @@ in seconds, never a server brought down or a command left hanging.
 from __future__ import annotations
 
 import io
+import sys
 import zipfile
 
 import pytest
 
-from musegen.config import Limits
+from musegen import text
+from musegen.config import DataConfig, Limits
 from musegen.errors import InputError
 from musegen.readers import read_file_bytes
-from musegen.sources import _corpus_root
+from musegen.sources import _corpus_root, load_pieces
+
+
+def said_in_chinese(message: str) -> str:
+    """The app shows the library's reasons in the visitor's language: this one must be recognised."""
+    chinese, recognised = text.recognise(message, "zh")
+    assert recognised and chinese != message, message
+    return chinese
 
 
 def bach_mxl() -> bytes:
@@ -48,3 +57,28 @@ def test_an_mxl_whose_container_is_a_bomb_is_refused_before_it_is_inflated():
         read_file_bytes("bomb.mxl", bomb, limits=Limits(max_score_bytes=200_000))
     assert err.value.reason == ("too large for a score: 300 kB unpacked (limit 200 kB of score text; reading a "
                                 "bigger one takes minutes)")
+
+
+# ------------------------------------------------------------------ item 5: parse workers' memory
+
+
+linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="an address-space limit (RLIMIT_AS)")
+
+
+@linux_only
+def test_a_file_that_needs_more_memory_than_a_worker_may_take_is_refused():
+    """Parse workers had no memory limit: a file that blew up took the server's memory. Each worker
+    now may grow by Limits.max_parse_memory_mb; past it the file is refused, the caller unharmed."""
+    with pytest.raises(InputError) as err:
+        load_pieces([("bwv1.6.mxl", bach_mxl())], DataConfig(limits=Limits(max_parse_memory_mb=1)), cache_dir=False)
+    assert "bwv1.6.mxl: needed more than 1 MB to read: refused" in str(err.value)
+    assert said_in_chinese("needed more than 1,000 MB to read: refused") == "读取时需要超过 1,000 MB 内存：已拒绝"
+
+
+def test_the_built_in_music_reads_under_the_default_memory_limit():
+    root = _corpus_root()
+    files = [root / "bach" / "bwv69.6.xml", root / "bach" / "bwv248.42-4.mxl",  # the largest chorales
+             root / "palestrina" / "Gloria_83.krn", root / "monteverdi" / "madrigal.3.7.mxl"]
+    assert Limits().max_parse_memory_mb == 1000
+    result = load_pieces([str(p) for p in files], DataConfig(), cache_dir=False)
+    assert [r.reason for r in result.report] == [""] * len(files)
