@@ -857,6 +857,7 @@ EN = {
     "said.r_timed_out": "took longer than {seconds} s to read: refused",
     "said.r_crashed": "the parser crashed on this file: refused",
     "said.r_memory": "needed more than {mb} MB to read: refused",
+    "said.r_abc_field": "ABC field {field} is out of range: refused (numbers up to {most})",
     "said.r_unusable": "it holds no usable music",
     "said.not_zip": "File is not a zip file",
     # trainings refused or failed (musegen.jobs, musegen.dataset, musegen.train, musegen.tokens)
@@ -1576,6 +1577,7 @@ ZH = {
     "said.r_timed_out": "读取超过 {seconds} 秒：已拒绝",
     "said.r_crashed": "解析器在这个文件上崩溃了：已拒绝",
     "said.r_memory": "读取时需要超过 {mb} MB 内存：已拒绝",
+    "said.r_abc_field": "ABC 字段 {field} 超出范围：已拒绝（数字最大为 {most}）",
     "said.r_unusable": "其中没有可用的音乐",
     "said.not_zip": "文件不是 zip 格式",
     # trainings refused or failed (musegen.jobs, musegen.dataset, musegen.train, musegen.tokens)
@@ -1792,6 +1794,7 @@ PHRASES = [  # the whole of a short text: a file's reason, a steering rule, a va
     ("said.r_timed_out", r"took longer than (?P<seconds>[\d.]+) s to read: refused"),
     ("said.r_crashed", r"the parser crashed on this file: refused"),
     ("said.r_memory", r"needed more than (?P<mb>[\d,]+) MB to read: refused"),
+    ("said.r_abc_field", r"ABC field (?P<field>[ML]:.*?) is out of range: refused \(numbers up to (?P<most>\d+)\)"),
     ("said.r_unusable", r"it holds no usable music"),
     ("said.not_zip", r"File is not a zip file"),
 ]

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import sys
+import time
 import zipfile
 
 import pytest
@@ -82,3 +83,41 @@ def test_the_built_in_music_reads_under_the_default_memory_limit():
     assert Limits().max_parse_memory_mb == 1000
     result = load_pieces([str(p) for p in files], DataConfig(), cache_dir=False)
     assert [r.reason for r in result.report] == [""] * len(files)
+
+
+# ------------------------------------------------------------------ item 6: tiny ABC, huge work
+
+
+def test_an_abc_tune_with_an_absurd_meter_is_refused_before_music21_reads_it():
+    """11 kB of ABC (M:999999/1, L:1/999999, 5,000 repeats) cost 60 s and 1.4-1.9 GB before it was
+    refused for time; its header is refused at once now, before music21 sees it."""
+    bomb = ("X:1\nT:bomb\nM:999999/1\nL:1/999999\nK:C\n" + "|:C:|" * 5_000 + "\n").encode()
+    assert len(bomb) < 30_000
+    t0 = time.perf_counter()
+    with pytest.raises(InputError) as err:
+        load_pieces([("bomb.abc", bomb)], DataConfig(limits=Limits(max_parse_seconds=10)), cache_dir=False)
+    assert time.perf_counter() - t0 < 9  # before: "took longer than 10 s to read"
+    assert "bomb.abc: ABC field M:999999/1 is out of range: refused (numbers up to 64)" in str(err.value)
+    assert said_in_chinese("ABC field M:999999/1 is out of range: refused (numbers up to 64)") == (
+        "ABC 字段 M:999999/1 超出范围：已拒绝（数字最大为 64）")
+
+
+@pytest.mark.parametrize("tune, field", [
+    ("M:4/4\nL:1/999999\nK:C\nCDEF|", "L:1/999999"),
+    ("M:4/4\nL:1/8\nK:C\nCDEF|[M:1000/1]CDEF|", "M:1000/1"),
+    ("M:4/4\nL:1/8\nK:C\nCDEF|\nM:3/" + "9" * 5000 + "\nCDE|", "M:3/" + "9" * 17 + "…"),
+])
+def test_abc_meters_and_note_lengths_are_checked_wherever_they_are(tune, field):
+    with pytest.raises(InputError) as err:
+        read_file_bytes("t.abc", f"X:1\nT:t\n{tune}\n".encode())
+    assert err.value.reason.startswith(f"ABC field {field} is out of range")
+
+
+def test_every_abc_tune_in_music21s_corpus_passes_the_check():
+    from musegen.readers import _check_abc_fields
+
+    files = list(_corpus_root().rglob("*.abc"))
+    assert len(files) > 1000
+    for path in files:
+        _check_abc_fields(path.read_text(errors="replace"))
+    read_file_bytes("t.abc", b"X:1\nT:t\nM:C|\nL:1/8\nK:D\n[M:6/8]DEF GAB|[L:1/16]dcBA|]\n")  # common time, inline fields
