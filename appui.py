@@ -84,12 +84,13 @@ def duration_text(seconds: float | None) -> str:
     return say(jobs.format_seconds(seconds))
 
 
-def reading_progress(bar):
+def reading_progress(bar, budget: float = 0.0):
     """load_pieces' progress on a st.progress bar: files read and, once the pace is known
-    (sources.FilesLeft), about how long is left, in the visitor's language."""
+    (sources.FilesLeft), about how long is left, in the visitor's language. ``budget``: an upload's
+    reading time (Limits.max_upload_parse_seconds), the most the time left can be."""
     from musegen.sources import FilesLeft
 
-    pace = FilesLeft()
+    pace = FilesLeft(budget)
 
     def report(done: int, total: int, file: str) -> None:
         left = pace.seconds_left(done, total)

@@ -30,6 +30,9 @@ class Limits:
     # that needs more is refused instead of taking the server's memory (an .mxl once asked 2.37 GB).
     # The built-in corpora need under 100. 0 = no limit. Linux only (an address-space limit).
     max_parse_memory_mb: int = 1000
+    # All the files of one upload (the app's, given as bytes) share this reading time; once they have
+    # used it the rest are skipped (a 348 kB zip of 2,000 tiny ABC tunes promised 13 h). 0 = no limit.
+    max_upload_parse_seconds: float = 300.0
 
 
 @dataclass
@@ -176,7 +179,8 @@ RUN_RANGES: dict[str, dict[str, tuple[float, float]]] = {
               "transpose": (-1, 24)},  # -1: off, as older runs and the bundled models wrote it
     "limits": {name: (0, float("inf")) for name in ("max_file_bytes", "max_notes", "max_seconds", "max_zip_members",
                                                     "max_zip_bytes", "max_zip_ratio", "max_parse_seconds",
-                                                    "max_score_bytes", "max_parse_memory_mb")},
+                                                    "max_score_bytes", "max_parse_memory_mb",
+                                                    "max_upload_parse_seconds")},
 }
 RUN_CHOICES = {"kind": ("wavenet", "simple-wavenet", "lstm"), "scheme": ("metre", "rich", "notes", "remi"),
                "inputs": ("embedding", "scalar"), "targets": ("sequence", "last"),

@@ -80,6 +80,7 @@ BOOT_SECONDS = 120.0  # a worker not started by then (a very busy machine?): pro
 TIMED_OUT = "took longer than {:g} s to read: refused"
 CRASHED = "the parser crashed on this file: refused"
 OUT_OF_MEMORY = "needed more than {:,} MB to read: refused"
+OVER_BUDGET = "not read: the upload had used its {:g} s of reading time"
 
 Progress = Callable[[int, int, str], None]
 
@@ -562,12 +563,13 @@ def _no_workers(why) -> InputError:
 
 
 def _parse_all(items: list[_Item], parts: str, drums: bool, limits: Limits, progress: Progress | None,
-               done: Callable[[int, Piece | None, FileReport], None]) -> None:
+               done: Callable[[int, Piece | None, FileReport], None], budget: float = 0.0) -> None:
     """Parse every item in spawned worker processes, one file at a time per worker.
 
     A worker that dies on a file (a crash in native code, killed) or takes longer than
     ``limits.max_parse_seconds`` is killed: that file is refused and the rest go on in a fresh
-    worker. A ProcessPoolExecutor cannot do this: it cannot stop a running task, and when a worker
+    worker. ``budget`` (seconds, 0 = none): once the files have taken it all, the files still being
+    read and those not started are skipped (OVER_BUDGET). A ProcessPoolExecutor cannot do this: it cannot stop a running task, and when a worker
     dies it fails every file in flight without saying which one did it. Each result goes to
     ``done(index, piece or None, report)`` as its file finishes (nothing is held here: a big
     dataset goes to the cache as it is read), and ``progress`` is called with it.
@@ -596,6 +598,7 @@ def _parse_all(items: list[_Item], parts: str, drums: bool, limits: Limits, prog
     n_midi = len(todo) - n_scores
     n_workers = min(_cpus(), MAX_PARSE_WORKERS, len(todo), 1 + n_scores // PARALLEL_MIN_FILES + n_midi // PARALLEL_MIN_MIDI)
     limit = limits.max_parse_seconds or math.inf
+    over = time.monotonic() + budget if budget else math.inf  # when the budget is spent
     workers: list[_Worker] = []
 
     def drop(w: _Worker, reason: str) -> None:
@@ -608,6 +611,14 @@ def _parse_all(items: list[_Item], parts: str, drums: bool, limits: Limits, prog
 
     try:
         while todo or any(w.job is not None for w in workers):
+            if time.monotonic() >= over:  # the budget is spent: what is being read and what is left is not read
+                for w in [w for w in workers if w.job is not None]:
+                    drop(w, OVER_BUDGET.format(budget))
+                while todo:
+                    i = todo.popleft()
+                    finish(i, (None, FileReport(items[i].name, "skipped", OVER_BUDGET.format(budget),
+                                                sha256=items[i].sha256)))
+                break
             # Enough workers for the files waiting (a killed one is replaced here), each given a file.
             while len(workers) < n_workers and len(todo) > sum(1 for w in workers if w.job is None):
                 workers.append(_Worker(n_scores > 0, limits.max_parse_memory_mb))
@@ -621,7 +632,7 @@ def _parse_all(items: list[_Item], parts: str, drums: bool, limits: Limits, prog
                         pass  # it died: the end-of-file below says so
             # Sleep until a worker has something to say or the nearest deadline.
             deadline = min([w.since + limit for w in workers if w.job is not None]
-                           + [w.since + BOOT_SECONDS for w in workers if not w.ready], default=math.inf)
+                           + [w.since + BOOT_SECONDS for w in workers if not w.ready] + [over], default=math.inf)
             wait([w.conn for w in workers], None if deadline == math.inf else max(0.0, deadline - time.monotonic()))
             now = time.monotonic()
             for w in list(workers):
@@ -687,7 +698,7 @@ def _cache_key(items: list[_Item], early: list[FileReport], parts: str, drums: b
 
 # Limits that never change what a file gives, left out of the cache keys (so the shipped sets still
 # match): a file refused for memory is not cached, and a load's budget or walk cap stop a load.
-NOT_IN_KEY = ("max_parse_memory_mb",)
+NOT_IN_KEY = ("max_parse_memory_mb", "max_upload_parse_seconds")
 
 
 def _limits_key(limits: Limits) -> dict:
@@ -787,6 +798,9 @@ def load_pieces(
     limits = data.limits
     parts = data.parts or "all"
     parse_part_indices(parts)
+    if isinstance(source, Iterable) and not isinstance(source, (str, Path, bytes, bytearray)):
+        source = list(source)  # looked at twice: is it an upload, and its files
+    budget = limits.max_upload_parse_seconds if _is_upload(source) else 0.0
 
     label, items, early = _gather(source, data)
     folder = _cache_folder(cache_dir)
@@ -809,7 +823,7 @@ def load_pieces(
             reports[i] = FileReport(items[i].name, e.status, e.reason, e.notes, e.seconds, items[i].sha256)
             slots[i] = (e.shard, e.row) if e.status == "parsed" else None
     if todo:
-        _parse_into(items, keys, todo, slots, reports, parts, data.drums, limits, folder, progress)
+        _parse_into(items, keys, todo, slots, reports, parts, data.drums, limits, folder, progress, budget)
     elif progress is not None:
         progress(len(items), len(items), "")
 
@@ -825,7 +839,7 @@ def load_pieces(
     return LoadResult(pieces, report, label, cached=all(items[i].refused for i in todo))
 
 
-def _parse_into(items, keys, todo, slots, reports, parts, drums, limits, folder, progress) -> None:
+def _parse_into(items, keys, todo, slots, reports, parts, drums, limits, folder, progress, budget=0.0) -> None:
     """Parse the files at ``todo``, filling their report and slot, and cache each result as it comes.
 
     A file refused for time or a dead worker may owe it to a busy or short-of-memory server, not to
@@ -849,14 +863,22 @@ def _parse_into(items, keys, todo, slots, reports, parts, drums, limits, folder,
                       "seconds": report.seconds}
             stored(writer.add(keys[i], piece, fields))
 
-    _parse_all([items[i] for i in todo], parts, drums, limits, progress, done)
+    _parse_all([items[i] for i in todo], parts, drums, limits, progress, done, budget)
     if writer is not None:
         stored(writer.flush())
 
 
 def _transient(limits: Limits) -> set[str]:
     """Reasons a busy or short-of-memory server may be to blame for: never cached, never shipped."""
-    return {CRASHED, TIMED_OUT.format(limits.max_parse_seconds), OUT_OF_MEMORY.format(limits.max_parse_memory_mb)}
+    return {CRASHED, TIMED_OUT.format(limits.max_parse_seconds), OUT_OF_MEMORY.format(limits.max_parse_memory_mb),
+            OVER_BUDGET.format(limits.max_upload_parse_seconds)}
+
+
+def _is_upload(source) -> bool:
+    """Files sent as (filename, bytes) pairs, as the app's uploads come: their reading shares a budget
+    (Limits.max_upload_parse_seconds). A dataset the command line names by path has none."""
+    return isinstance(source, list) and any(
+        isinstance(e, (tuple, list)) and len(e) == 2 and isinstance(e[1], (bytes, bytearray)) for e in source)
 
 
 def _gather(source, data: DataConfig) -> tuple[str, list[_Item], list[FileReport]]:
@@ -921,10 +943,13 @@ def ship(names: Iterable[str] = (), out: Path = SHIPPED_DIR, progress: Progress 
 
 class FilesLeft:
     """'1,234/20,000 files · about 40 s left' for each progress call. The pace is measured from the
-    first file done: until then the workers were starting, which later files do not wait for."""
+    first file done: until then the workers were starting, which later files do not wait for.
+    ``budget``: an upload's reading time (Limits.max_upload_parse_seconds), counted from now: the
+    files it leaves are skipped, so no more than what is left of it is ever promised."""
 
-    def __init__(self):
+    def __init__(self, budget: float = 0.0):
         self.first: tuple[float, int] | None = None
+        self.ends = time.monotonic() + budget if budget else math.inf
 
     def seconds_left(self, done: int, total: int) -> float | None:
         """The time the other files should take at the pace so far; None until it is known."""
@@ -932,7 +957,9 @@ class FilesLeft:
         if self.first is None:
             self.first = (now, done)
         since, at = self.first
-        return (now - since) * (total - done) / (done - at) if at < done < total else None
+        if not at < done < total:
+            return None
+        return max(0.0, min((now - since) * (total - done) / (done - at), self.ends - now))
 
     def __call__(self, done: int, total: int) -> str:
         left = self.seconds_left(done, total)

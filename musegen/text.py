@@ -858,6 +858,7 @@ EN = {
     "said.r_crashed": "the parser crashed on this file: refused",
     "said.r_memory": "needed more than {mb} MB to read: refused",
     "said.r_abc_field": "ABC field {field} is out of range: refused (numbers up to {most})",
+    "said.r_over_budget": "not read: the upload had used its {seconds} s of reading time",
     "said.r_unusable": "it holds no usable music",
     "said.not_zip": "File is not a zip file",
     # trainings refused or failed (musegen.jobs, musegen.dataset, musegen.train, musegen.tokens)
@@ -1578,6 +1579,7 @@ ZH = {
     "said.r_crashed": "解析器在这个文件上崩溃了：已拒绝",
     "said.r_memory": "读取时需要超过 {mb} MB 内存：已拒绝",
     "said.r_abc_field": "ABC 字段 {field} 超出范围：已拒绝（数字最大为 {most}）",
+    "said.r_over_budget": "未读取：这次上传已用完 {seconds} 秒的读取时间",
     "said.r_unusable": "其中没有可用的音乐",
     "said.not_zip": "文件不是 zip 格式",
     # trainings refused or failed (musegen.jobs, musegen.dataset, musegen.train, musegen.tokens)
@@ -1795,6 +1797,7 @@ PHRASES = [  # the whole of a short text: a file's reason, a steering rule, a va
     ("said.r_crashed", r"the parser crashed on this file: refused"),
     ("said.r_memory", r"needed more than (?P<mb>[\d,]+) MB to read: refused"),
     ("said.r_abc_field", r"ABC field (?P<field>[ML]:.*?) is out of range: refused \(numbers up to (?P<most>\d+)\)"),
+    ("said.r_over_budget", r"not read: the upload had used its (?P<seconds>[\d.]+) s of reading time"),
     ("said.r_unusable", r"it holds no usable music"),
     ("said.not_zip", r"File is not a zip file"),
 ]

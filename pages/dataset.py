@@ -57,7 +57,9 @@ else:
                 try:
                     files = [(u.name, u.getvalue()) for u in uploads]
                     bar = st.progress(0.0, text=tr("ds.reading_yours"))
-                    result = load_pieces(files, DataConfig(), cache_dir=False, progress=appui.reading_progress(bar))
+                    data = DataConfig()  # an upload's files share a reading time: the bar never promises more
+                    result = load_pieces(files, data, cache_dir=False,
+                                         progress=appui.reading_progress(bar, data.limits.max_upload_parse_seconds))
                     bar.empty()
                     label = uploads[0].name if len(uploads) == 1 else tr("ds.uploaded", n=len(uploads))
                     appui.choose_dataset(label, result, files=files)

@@ -9,6 +9,7 @@ import io
 import sys
 import time
 import zipfile
+from pathlib import Path
 
 import pytest
 
@@ -121,3 +122,71 @@ def test_every_abc_tune_in_music21s_corpus_passes_the_check():
     for path in files:
         _check_abc_fields(path.read_text(errors="replace"))
     read_file_bytes("t.abc", b"X:1\nT:t\nM:C|\nL:1/8\nK:D\n[M:6/8]DEF GAB|[L:1/16]dcBA|]\n")  # common time, inline fields
+
+
+HOOK = "MUSEGEN_TEST_PARSE_HOOK"  # sources._test_hook: makes a worker hang on a named file
+
+
+def midi_files(*names: str) -> list[tuple[str, bytes]]:
+    from conftest import make_piece
+    from musegen.midi import piece_to_midi_bytes
+
+    return [(name, piece_to_midi_bytes(make_piece(i, bars=2))) for i, name in enumerate(names)]
+
+
+def test_an_upload_s_files_share_a_reading_time_and_the_rest_are_skipped(monkeypatch, tmp_path):
+    """A 686-byte zip of four slow files took 246 s (60 s each): an upload's files now share
+    Limits.max_upload_parse_seconds; once spent, the file being read and those left are skipped, with
+    a reason, and not cached (the next upload tries them again)."""
+    monkeypatch.setenv(HOOK, "b.mid=hang")
+    limits = Limits(max_parse_seconds=60, max_upload_parse_seconds=2)
+    t0 = time.perf_counter()
+    result = load_pieces(midi_files("a.mid", "b.mid", "c.mid"), DataConfig(limits=limits), cache_dir=tmp_path)
+    assert time.perf_counter() - t0 < 20  # not the 60 s b.mid could take alone
+    over = "not read: the upload had used its 2 s of reading time"
+    assert {r.name: r.reason for r in result.report} == {"a.mid": "", "b.mid": over, "c.mid": over}
+    assert said_in_chinese(over) == "未读取：这次上传已用完 2 秒的读取时间"
+    monkeypatch.delenv(HOOK)
+    again = load_pieces(midi_files("a.mid", "b.mid", "c.mid"), DataConfig(limits=limits), cache_dir=tmp_path)
+    assert [p.name for p in again.pieces] == ["a.mid", "b.mid", "c.mid"]
+
+
+def test_a_dataset_named_by_path_has_no_upload_budget(monkeypatch, tmp_path):
+    monkeypatch.setenv(HOOK, "b.mid=hang")
+    for name, data in midi_files("a.mid", "b.mid", "c.mid"):
+        (tmp_path / name).write_bytes(data)
+    limits = Limits(max_parse_seconds=2, max_upload_parse_seconds=1)
+    result = load_pieces(str(tmp_path), DataConfig(limits=limits), cache_dir=False)
+    assert {r.name: r.reason for r in result.report} == {"a.mid": "", "b.mid": "took longer than 2 s to read: refused",
+                                                         "c.mid": ""}
+
+
+def test_the_time_left_of_an_upload_is_never_more_than_its_budget(monkeypatch):
+    """A 348 kB zip of 2,000 files showed 'about 13 h 38 min left': the estimate of an upload is held
+    to what is left of its reading time (minutes), in the app's bar too."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    import appui
+    from musegen import sources
+
+    now = [1000.0]
+    monkeypatch.setattr(time, "monotonic", lambda: now[0])
+    plain, held = sources.FilesLeft(), sources.FilesLeft(budget=300)
+    now[0] = 1001.0
+    for left in (plain, held):
+        left(1, 2000)
+    now[0] = 1011.0  # 10 s a file
+    assert plain(2, 2000) == "2/2,000 files · about 5 h 33 min left"  # a dataset named on the command line
+    assert held(2, 2000) == "2/2,000 files · about 5 min left"  # 289 s of the upload's 300 are left
+
+    class Bar:
+        def progress(self, value, text):
+            self.text = text
+
+    bar = Bar()
+    now[0] = 1000.0
+    report = appui.reading_progress(bar, budget=300)
+    now[0] = 1001.0
+    report(1, 2000, "a.abc")
+    now[0] = 1011.0
+    report(2, 2000, "b.abc")
+    assert bar.text.endswith("2/2000 · about 4 min 49 s left"), bar.text
