@@ -25,6 +25,7 @@ from pathlib import Path
 from .config import (RUN_RANGES, SAMPLE_RANGES, DataConfig, ModelConfig, RunConfig, SampleConfig, TokenizerConfig,
                      TrainConfig, number_text, replace)
 from .errors import InputError, MusegenError
+from .files import check_regular
 
 
 def printable(text) -> str:
@@ -120,9 +121,14 @@ MODEL_FLAGS = ("article", "scheme", "min_count", "velocity_bins", "model", "dila
                "residual_channels", "lstm_units", "inputs", "targets", "dropout")
 
 
+MAX_CONFIG_BYTES = 1_000_000  # a RunConfig JSON is a few kB
+
+
 def read_config(path: str) -> RunConfig:
-    try:
-        return RunConfig.from_json(Path(path).read_text())
+    from .files import read_regular
+
+    try:  # a regular file of bounded size, checked before it is read (--config /dev/zero took 3.3 GB)
+        return RunConfig.from_json(read_regular(path, MAX_CONFIG_BYTES, "a RunConfig file").decode("utf-8"))
     except ValueError as e:  # not JSON, not UTF-8
         raise InputError(f"{path} is not a RunConfig JSON file ({e}).") from None
 
@@ -272,7 +278,7 @@ def cmd_generate(args) -> dict:
     from .midi import instrument_program, write_midi, write_musicxml
     from .runs import Run
     from .sample import Composer
-    from .sources import read_file_bytes
+    from .sources import read_piece
 
     run = Run.load(args.run)
     if not (run.path / WEIGHTS).is_file():
@@ -294,7 +300,8 @@ def cmd_generate(args) -> dict:
         primer_path = Path(args.primer)
         if not primer_path.is_file():
             raise MusegenError(f"Primer file not found: {primer_path}")
-        piece = read_file_bytes(primer_path.name, primer_path.read_bytes(), run.config.data.parts, run.config.data.limits)
+        # In a worker process, as uploads are: with the time and memory limits, never in this one.
+        piece = read_piece(primer_path, run.config.data.parts, run.config.data.limits)
     composition = Composer(run).compose(sample, piece)  # NumPy only: no TensorFlow to import
     outputs = []
     n = len(composition.pieces)
@@ -324,6 +331,7 @@ def cmd_render(args) -> dict:
     from .audio import render
 
     check_writable(Path(args.out))
+    check_regular(args.midi, DataConfig().limits.max_file_bytes, "a MIDI file")  # not /dev/zero, not a pipe
     out = render(Path(args.midi), Path(args.out), max_seconds=args.max_seconds)
     if not args.json:
         say(out)

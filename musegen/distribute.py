@@ -141,8 +141,10 @@ def cluster_from_env(environ=None) -> Cluster:
 def tf_config_from_file(path) -> str:
     """TF_CONFIG for `musegen train --cluster FILE`: the file lists every machine's host:port
     ("workers", the chief first) and which of them this one is ("index", from 0)."""
+    from .files import read_regular
+
     try:
-        spec = json.loads(Path(path).read_text())
+        spec = json.loads(read_regular(path, 1_000_000, "a cluster file"))  # not /dev/zero, not a pipe
         workers, index = [str(w) for w in spec["workers"]], int(spec["index"])
     except OSError as e:
         raise InputError(f"Cannot read the cluster file {path} ({e.strerror or e}).") from None

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import stat
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
@@ -22,6 +23,53 @@ def check_target(path) -> None:
     if path.exists() and not path.is_file():
         kind = "a folder" if path.is_dir() else "a device, pipe or socket"
         raise InputError(f"Cannot write {path}: it is {kind}, not a regular file.")
+
+
+def check_regular(path, max_bytes: int = 0, what: str = "such a file") -> int:
+    """A file read by its path must be a regular file of at most ``max_bytes`` (0: any size), checked
+    from its metadata before it is opened: /dev/zero and /dev/urandom never end (a read took 3.7 GB),
+    a pipe waits for a writer forever, and opening some devices does something. ``what`` names the
+    kind of file in the message ("a RunConfig file"). Returns its size."""
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        raise InputError(f"Cannot find {path}: no such file or directory.") from None
+    except OSError as e:
+        raise InputError(f"Cannot read {path}: {(e.strerror or str(e)).lower()}.") from None
+    _check_kind(path, info, max_bytes, what)
+    return info.st_size
+
+
+def read_regular(path, max_bytes: int, what: str = "such a file") -> bytes:
+    """The bytes of a regular file of at most ``max_bytes`` (check_regular), never more: the file is
+    opened without waiting (a pipe put in its place meanwhile is refused, not waited for) and checked
+    again once open, and at most ``max_bytes`` + 1 bytes are read."""
+    check_regular(path, max_bytes, what)
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError as e:
+        raise InputError(f"Cannot read {path}: {(e.strerror or str(e)).lower()}.") from None
+    with os.fdopen(fd, "rb") as f:
+        _check_kind(path, os.fstat(fd), max_bytes, what)
+        data = f.read(max_bytes + 1 if max_bytes else -1)
+    if max_bytes and len(data) > max_bytes:  # it grew after the check
+        raise _too_large(path, len(data), max_bytes, what)
+    return data
+
+
+def _check_kind(path, info: os.stat_result, max_bytes: int, what: str) -> None:
+    if stat.S_ISDIR(info.st_mode):
+        raise InputError(f"Cannot read {path}: it is a folder, not a file.")
+    if not stat.S_ISREG(info.st_mode):
+        raise InputError(f"Cannot read {path}: it is a device, pipe or socket, not a regular file.")
+    if max_bytes and info.st_size > max_bytes:
+        raise _too_large(path, info.st_size, max_bytes, what)
+
+
+def _too_large(path, size: int, max_bytes: int, what: str) -> InputError:
+    from .readers import format_bytes
+
+    return InputError(f"Cannot read {path}: it is {format_bytes(size)}; {what} may be at most {format_bytes(max_bytes)}.")
 
 
 @contextmanager

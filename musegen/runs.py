@@ -259,7 +259,9 @@ def import_run(bundle, dest_root, name: str | None = None, max_bytes: int = MAX_
             raise InputError(f"{bundle} is a folder: give the run bundle's .zip file.")
         if size > max_bytes:
             raise InputError(f"{label} is {_megabytes(size)}; a run bundle may be at most {limit}.")
-        data = Path(bundle).read_bytes()
+        from .files import read_regular
+
+        data = read_regular(bundle, max_bytes, "a run bundle")  # not /dev/zero (3.7 GB), not a pipe (forever)
     if len(data) > max_bytes:
         raise InputError(f"{label} is {_megabytes(len(data))}; a run bundle may be at most {limit}.")
     try:

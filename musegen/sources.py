@@ -36,6 +36,7 @@ import json
 import math
 import os
 import posixpath
+import stat
 import sys
 import time
 import types
@@ -51,7 +52,7 @@ import numpy as np
 from . import parsecache
 from .config import DataConfig, Limits
 from .errors import InputError
-from .files import atomic_path
+from .files import atomic_path, read_regular
 from .piece import N_COLUMNS, Part, Piece
 from .readers import (
     MIDI_EXTENSIONS,
@@ -81,6 +82,7 @@ TIMED_OUT = "took longer than {:g} s to read: refused"
 CRASHED = "the parser crashed on this file: refused"
 OUT_OF_MEMORY = "needed more than {:,} MB to read: refused"
 OVER_BUDGET = "not read: the upload had used its {:g} s of reading time"
+NOT_REGULAR = "not a regular file (a device, pipe or socket)"
 
 Progress = Callable[[int, int, str], None]
 
@@ -346,6 +348,12 @@ def _collect(source, limits: Limits) -> tuple[str, list[_Item], list[FileReport]
                 return
             raise InputError(f"{p} does not exist: give a built-in dataset name ({', '.join(BUILTIN)}), "
                              "a folder, a MIDI/score file or a .zip")
+        if not p.is_dir() and not p.is_file():  # /dev/zero never ends, a pipe waits forever: never opened
+            if inside_list:
+                reports.append(FileReport(name, "skipped", NOT_REGULAR))
+                return
+            raise InputError(f"{p} is a device, pipe or socket: give a built-in dataset name ({', '.join(BUILTIN)}), "
+                             "a folder, a MIDI/score file or a .zip")
         if p.is_dir():
             for f in sorted(p.rglob("*")):
                 rel = f.relative_to(p).as_posix()
@@ -415,7 +423,10 @@ def _hash_items(items: list[_Item], limits: Limits) -> None:
             it.sha256 = _sha(it.data)
             continue
         try:
-            size = os.stat(it.path).st_size
+            info = os.stat(it.path)
+            size = info.st_size
+            if not stat.S_ISREG(info.st_mode):  # a pipe or device put in a file's place since the walk
+                raise Refused(NOT_REGULAR)
             check_size(size, limits)
         except Refused as e:
             it.refused = e.reason
@@ -444,7 +455,7 @@ def _parse_one(args) -> tuple[Piece | None, FileReport]:
             size = os.stat(path).st_size
             check_size(size, limits)
             with open(path, "rb") as f:
-                data = f.read()
+                data = f.read(limits.max_file_bytes + 1 if limits.max_file_bytes else -1)  # it may have grown
         piece = read_file_bytes(name, data, parts, limits, drums)
     except Refused as e:
         return None, FileReport(name, "skipped", e.reason, sha256=sha)
@@ -456,6 +467,24 @@ def _parse_one(args) -> tuple[Piece | None, FileReport]:
         return None, FileReport(name, "skipped", f"could not parse: {short_error(e)}", sha256=sha)
     piece.name = name
     return piece, FileReport(name, "parsed", "", piece.n_notes, round(piece.seconds, 3), sha)
+
+
+def read_piece(path, parts: str = "all", limits: Limits | None = None, drums: bool = True) -> Piece:
+    """One music file named by its path (a primer to continue) read as an upload is: checked to be a
+    regular file within the size limit before it is opened, then parsed in a worker process with the
+    time and memory limits, never in the caller's (a garbage ABC primer once ran past 150 s there).
+    Raises InputError "name: reason" when it cannot be used."""
+    limits = limits or Limits()
+    parse_part_indices(parts)
+    name = Path(path).name
+    data = read_regular(path, limits.max_file_bytes, "a music file")
+    results: list[tuple[Piece | None, FileReport]] = []
+    _parse_all([_Item(name, data=data, sha256=_sha(data))], parts, drums, limits, None,
+               lambda _, piece, report: results.append((piece, report)))
+    [(piece, report)] = results
+    if piece is None:
+        raise Refused(report.reason, name)
+    return piece
 
 
 def _test_hook(name: str) -> None:

@@ -6,6 +6,7 @@ in seconds, never a server brought down or a command left hanging.
 from __future__ import annotations
 
 import io
+import os
 import sys
 import time
 import zipfile
@@ -13,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import musegen, refused
 from musegen import text
 from musegen.config import DataConfig, Limits
 from musegen.errors import InputError
@@ -190,3 +192,75 @@ def test_the_time_left_of_an_upload_is_never_more_than_its_budget(monkeypatch):
     now[0] = 1011.0
     report(2, 2000, "b.abc")
     assert bar.text.endswith("2/2000 · about 4 min 49 s left"), bar.text
+
+
+# ------------------------------------------------------------------ item 8: a primer is read as an upload is
+
+BACH_RUN = Path(__file__).resolve().parent.parent / "assets" / "models" / "bach-wavenet"
+
+
+def test_a_primer_is_read_in_a_worker_with_its_limits(monkeypatch, tmp_path):
+    """--primer was parsed in the command's own process with no time or memory limit (a garbage ABC
+    primer ran past 150 s): it goes through the same worker as an upload now."""
+    from musegen.sources import read_piece
+
+    for name, data in midi_files("slow.mid", "dies.mid", "fine.mid"):
+        (tmp_path / name).write_bytes(data)
+    monkeypatch.setenv(HOOK, "slow.mid=hang,dies.mid=crash")
+    t0 = time.perf_counter()
+    with pytest.raises(InputError, match=r"^slow\.mid: took longer than 1 s to read: refused$"):
+        read_piece(tmp_path / "slow.mid", limits=Limits(max_parse_seconds=1))
+    assert time.perf_counter() - t0 < 15
+    assert read_piece(tmp_path / "fine.mid").n_notes > 0
+    result = musegen("generate", BACH_RUN, "--primer", tmp_path / "dies.mid", "--length", 10,
+                     "--out", tmp_path / "out.mid", timeout=120, **{HOOK: "dies.mid=crash"})
+    refused(result, "dies.mid: the parser crashed on this file: refused")  # it was not this process
+    assert not (tmp_path / "out.mid").exists()
+
+
+# ------------------------------------------------------------------ item 9: files read by path
+
+
+@pytest.fixture(params=["fifo", "/dev/zero"])
+def special(request, tmp_path):
+    """A file that is no file: a pipe nobody writes (a read waits forever) or a device that never ends."""
+    if request.param == "fifo":
+        path = tmp_path / "pipe.zip"
+        os.mkfifo(path)
+        return path
+    if not os.path.exists(request.param):
+        pytest.skip(f"no {request.param} here")
+    return Path(request.param)
+
+
+def test_files_read_by_path_must_be_regular_files(special, tmp_path):
+    """`musegen import /dev/zero` read 3.7 GB, `train --config /dev/zero` 3.3 GB, and importing a pipe
+    hung: each file the command line reads by path is checked first, and refused in one line."""
+    not_regular = f"Cannot read {special}: it is a device, pipe or socket, not a regular file."
+    refused(musegen("import", special, "--runs", tmp_path / "runs", timeout=60), not_regular)
+    refused(musegen("train", "--config", special, "--out", tmp_path / "run", timeout=60), not_regular)
+    refused(musegen("render", special, "--out", tmp_path / "out.wav", timeout=60), not_regular)
+    refused(musegen("train", "--dataset", special, "--out", tmp_path / "run", timeout=60),
+            f"{special} is a device, pipe or socket: give a built-in dataset name")
+    assert not (tmp_path / "run").exists() and not (tmp_path / "runs").exists()
+
+
+def test_the_library_reads_a_named_file_only_when_it_is_a_regular_file_of_bounded_size(special, tmp_path):
+    from musegen.distribute import tf_config_from_file
+    from musegen.files import read_regular
+    from musegen.sources import read_piece
+
+    for read in (lambda: read_piece(special), lambda: tf_config_from_file(special),
+                 lambda: read_regular(special, 1000)):
+        with pytest.raises(InputError, match="it is a device, pipe or socket, not a regular file"):
+            read()
+    for name, data in midi_files("a.mid"):
+        (tmp_path / name).write_bytes(data)
+    listed = load_pieces([str(special), str(tmp_path / "a.mid")], cache_dir=False)  # a list of paths goes on
+    assert [r.reason for r in listed.report] == ["not a regular file (a device, pipe or socket)", ""]
+    big = tmp_path / "big.json"
+    big.write_bytes(b" " * 1_500_000)
+    refused(musegen("train", "--config", big, timeout=60),
+            f"Cannot read {big}: it is 1.5 MB; a RunConfig file may be at most 1 MB.")
+    with pytest.raises(InputError, match="it is a folder, not a file"):
+        read_regular(tmp_path, 1000)
