@@ -295,6 +295,7 @@ def cmd_generate(args) -> dict:
                           key=args.key, key_strength=args.key_strength, pitch_range=args.pitch_range,
                           repetition_guard=args.repetition_guard == "on", echo=args.bar_echo, bars=args.bars,
                           time_signature=args.time_signature)
+    sample.check()  # a setting out of range fails before the primer is read
     piece = None
     if sample.primer == "file":
         primer_path = Path(args.primer)
@@ -339,10 +340,11 @@ def cmd_render(args) -> dict:
 
 
 def cmd_evaluate(args) -> dict:
-    from .metrics import evaluate
+    from .metrics import check_evaluate, evaluate
     from .runs import Run
     from .sources import load_pieces
 
+    check_evaluate(args.pieces, args.length, args.temperature, args.top_p, args.seed)  # before the run or its music
     run = Run.load(args.run)
     data = replace(run.config.data, dataset=args.dataset) if args.dataset else run.config.data
     if not args.json:

@@ -33,6 +33,9 @@ class Limits:
     # All the files of one upload (the app's, given as bytes) share this reading time; once they have
     # used it the rest are skipped (a 348 kB zip of 2,000 tiny ABC tunes promised 13 h). 0 = no limit.
     max_upload_parse_seconds: float = 300.0
+    # Files and folders a dataset folder may hold (its dot-folders not entered): past it the walk
+    # stops with a message (`--dataset /` walked the whole file system). 0 = no limit.
+    max_folder_entries: int = 100_000
 
 
 @dataclass
@@ -180,7 +183,7 @@ RUN_RANGES: dict[str, dict[str, tuple[float, float]]] = {
     "limits": {name: (0, float("inf")) for name in ("max_file_bytes", "max_notes", "max_seconds", "max_zip_members",
                                                     "max_zip_bytes", "max_zip_ratio", "max_parse_seconds",
                                                     "max_score_bytes", "max_parse_memory_mb",
-                                                    "max_upload_parse_seconds")},
+                                                    "max_upload_parse_seconds", "max_folder_entries")},
 }
 RUN_CHOICES = {"kind": ("wavenet", "simple-wavenet", "lstm"), "scheme": ("metre", "rich", "notes", "remi"),
                "inputs": ("embedding", "scalar"), "targets": ("sequence", "last"),

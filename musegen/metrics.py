@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .errors import ModelError
+from .errors import InputError, ModelError
 from .midi import MAJOR_PROFILE, MINOR_PROFILE
 from .piece import DURATION, PART, PITCH, START, Piece, beat_quarters
 from .sample import collapse_warning  # noqa: F401  (one definition of "collapsed", shared with the app)
@@ -835,6 +835,19 @@ def copy_against_chance(generated_ids: list[np.ndarray], val_ids: list[np.ndarra
     }
 
 
+MAX_PIECES = 1000  # pieces evaluate() generates
+
+
+def check_evaluate(n_pieces: int, length: int, temperature: float, top_p: float, seed: int) -> None:
+    """evaluate()'s settings, each refused in one sentence before any music is read or model loaded
+    (a temperature of -1 once failed only after 10 s and 1.3 GB of reading the data)."""
+    from .config import SampleConfig
+
+    if isinstance(n_pieces, bool) or not isinstance(n_pieces, int) or not 1 <= n_pieces <= MAX_PIECES:
+        raise InputError(f"pieces must be between 1 and {MAX_PIECES:,} (got {n_pieces!r}).")
+    SampleConfig(length=length, temperature=temperature, top_p=top_p, seed=seed).check()
+
+
 def evaluate(run, pieces: list[Piece] | None = None, *, n_pieces: int = 8, length: int = 400,
              temperature: float = 1.0, top_p: float = 1.0, seed: int = 0, strict: bool = True,
              model=None, composer=None, heldout_stats: dict | None = None) -> dict:
@@ -845,6 +858,7 @@ def evaluate(run, pieces: list[Piece] | None = None, *, n_pieces: int = 8, lengt
     from .sample import Composer
     from .sources import load_pieces
 
+    check_evaluate(n_pieces, length, temperature, top_p, seed)
     if pieces is None:
         pieces = load_pieces(run.config.data.dataset, run.config.data).pieces
     train_pieces, val_pieces, how = split_pieces(run, pieces, strict=strict)

@@ -355,7 +355,7 @@ def _collect(source, limits: Limits) -> tuple[str, list[_Item], list[FileReport]
             raise InputError(f"{p} is a device, pipe or socket: give a built-in dataset name ({', '.join(BUILTIN)}), "
                              "a folder, a MIDI/score file or a .zip")
         if p.is_dir():
-            for f in sorted(p.rglob("*")):
+            for f in _walk(p, limits.max_folder_entries):
                 rel = f.relative_to(p).as_posix()
                 if not f.is_file() or _silently_ignored(rel):
                     continue
@@ -408,6 +408,32 @@ def _collect(source, limits: Limits) -> tuple[str, list[_Item], list[FileReport]
         label = f"{len(entries)} uploaded file(s)" if uploads == len(entries) else f"{len(entries)} file(s)"
         return label, items, reports
     raise InputError(f"Cannot read music from {type(source).__name__}: give a dataset name, path or files")
+
+
+def _walk(root: Path, most: int) -> list[Path]:
+    """Everything under ``root`` but folders, sorted (links to folders are not followed, dot-folders not
+    entered: their files are ignored anyway). More than ``most`` entries (files and folders, 0 = no
+    limit) stop the walk as soon as they are seen: `--dataset /` walked the whole file system."""
+    found: list[Path] = []
+    folders, seen = [root], 0
+    while folders:
+        folder = folders.pop()
+        try:
+            with os.scandir(folder) as entries:
+                for entry in entries:
+                    seen += 1
+                    if most and seen > most:
+                        raise InputError(f"{root} holds more than {most:,} files and folders, the most a dataset folder "
+                                         "may hold: point to the folder with the music (or raise "
+                                         "limits.max_folder_entries in a --config file).")
+                    if entry.is_dir(follow_symlinks=False):
+                        if not entry.name.startswith("."):
+                            folders.append(Path(entry.path))
+                    else:
+                        found.append(Path(entry.path))
+        except OSError:  # a folder we may not read: its files are not ours to use
+            continue
+    return sorted(found)
 
 
 def _check_zip_file_size(p: Path, limits: Limits) -> None:
@@ -727,7 +753,7 @@ def _cache_key(items: list[_Item], early: list[FileReport], parts: str, drums: b
 
 # Limits that never change what a file gives, left out of the cache keys (so the shipped sets still
 # match): a file refused for memory is not cached, and a load's budget or walk cap stop a load.
-NOT_IN_KEY = ("max_parse_memory_mb", "max_upload_parse_seconds")
+NOT_IN_KEY = ("max_parse_memory_mb", "max_upload_parse_seconds", "max_folder_entries")
 
 
 def _limits_key(limits: Limits) -> dict:
