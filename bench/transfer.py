@@ -157,6 +157,66 @@ def judge(path: Path, real: list, rng_seed: int) -> dict:
             "_piece": generated[0]}
 
 
+START_MODELS = ("base", "folk-wavenet", "bach-wavenet")  # the broad base, and the narrow ones it replaces
+
+
+def token_parts(tokenizer, ids) -> np.ndarray:
+    """Which part each token speaks of (-1: header, bar lines and metre): the part a Part token
+    names, until the next bar line (where part 0 plays first)."""
+    part0, n_parts = tokenizer.index["Part_0"], tokenizer.config.max_parts
+    bar, out, part, in_bar = tokenizer.index["Bar"], np.full(len(ids), -1), 0, False
+    for i, t in enumerate(ids):
+        if t == bar:
+            part, in_bar = 0, True
+        elif part0 <= t < part0 + n_parts:
+            part = int(t - part0)
+        elif in_bar and tokenizer.vocab[t].startswith(("Pos_", "Vel_", "Pitch_", "Dur_")):
+            out[i] = part
+    return out
+
+
+def start_by_part(path: Path, pieces, windows_per_piece: int = 2) -> dict:
+    """A model's loss on music it never trained on, before any step: over all tokens and over each
+    part's notes, against chance (the first windows of each piece). What a fine-tune from it starts with."""
+    from musegen.runs import Run
+
+    run = Run.load(path)
+    model, tok, window = run.load_model(), run.tokenizer, run.config.data.window
+    xs, owners = [], []
+    for piece in pieces:
+        ids = tok.encode(piece)
+        parts = token_parts(tok, ids)
+        for at in range(0, min(len(ids) - 1, windows_per_piece * window), window):
+            x = np.full(window + 1, tok.pad_id, np.int32)
+            chunk = ids[at:at + window + 1]
+            x[:len(chunk)] = chunk
+            owner = np.full(window, -2)  # -2: padding, not scored
+            owner[:len(chunk) - 1] = parts[at + 1:at + len(chunk)]
+            xs.append(x)
+            owners.append(owner)
+    xs, owners = np.stack(xs), np.stack(owners)
+    logits = model.predict(xs[:, :-1], batch_size=8, verbose=0).astype(np.float64)
+    logits -= logits.max(axis=2, keepdims=True)
+    logp = logits - np.log(np.exp(logits).sum(axis=2, keepdims=True))
+    nll = -np.take_along_axis(logp, xs[:, 1:, None], axis=2)[..., 0]
+    out = {"chance": float(np.log(len(tok))), "all": float(nll[owners > -2].mean())}
+    for part in sorted(set(owners[owners >= 0].tolist())):
+        out[f"part {part + 1}"] = float(nll[owners == part].mean())
+    return out
+
+
+def starts(results: dict) -> None:
+    """Only where each bundled model starts on each set (TRANSFER_STARTS_ONLY=1): no training."""
+    bundled = ROOT / "assets" / "models"
+    for name in SETS:
+        train_pieces, _ = held_out(name)
+        entry = results.setdefault("sets", {}).setdefault(name, {"title": SETS[name]})
+        entry["start_by_part"] = {m: start_by_part(bundled / m, train_pieces) for m in START_MODELS
+                                  if (bundled / m / "model.keras").is_file()}
+        log(f"{name}: " + "; ".join(f"{m} {v['all']:.2f}" for m, v in entry["start_by_part"].items()))
+        write_json(OUT / "results.json", results)
+
+
 def measure_set(name: str, results: dict) -> None:
     from musegen import metrics
 
@@ -168,6 +228,10 @@ def measure_set(name: str, results: dict) -> None:
     entry.update(title=SETS[name], train_pieces=len(train_pieces), real_pieces=len(real_pieces),
                  real=metrics.structure_summary(real),
                  overlap_real_vs_real=metrics.compare_sets(real[:half], real[half:])["overlap"])
+    bundled = ROOT / "assets" / "models"
+    entry["start_by_part"] = {m: start_by_part(bundled / m, train_pieces) for m in START_MODELS
+                              if (bundled / m / "model.keras").is_file()}
+    write_json(OUT / "results.json", results)
     for start in ("base", "scratch"):
         for seed in SEEDS:
             log(f"{name}: {start}, seed {seed}")
@@ -201,7 +265,7 @@ def piano_roll(piece, name: str) -> str:
         ax.axvline(at, color="0.85", lw=0.6, zorder=0)
     ax.set_xlabel("quarter notes")
     ax.set_ylabel("pitch")
-    ax.set_title(f"{SETS[name]}: fine-tuned from base for {BUDGETS[-1] / 60:g} min, a generated piece")
+    ax.set_title(f"{SETS[name]}: fine-tuned from base (a {BUDGETS[-1] / 60:g}-minute budget), a generated piece")
     file = f"roll-{name}.png"
     save_figure(fig, OUT / file)
     return file
@@ -264,6 +328,13 @@ def targets(entry: dict) -> dict:
     return out
 
 
+def start_table(by_model: dict) -> str:
+    parts = sorted({k for v in by_model.values() for k in v if k.startswith("part")})
+    cols = [("model", "start from", ""), ("chance", "chance", ".2f"), ("all", "all tokens", ".2f")]
+    cols += [(p, p, ".2f") for p in parts]
+    return markdown_table([{"model": m, **v} for m, v in by_model.items()], cols)
+
+
 def write_report(results: dict) -> Path:
     cols = [("start", "start", ""), ("minutes", "minutes", ""), ("seeds", "seeds", ""),
             ("val_loss", "val loss", ""), ("on_beat_share", "on-beat onsets", ""),
@@ -281,6 +352,10 @@ def write_report(results: dict) -> Path:
         if base and base.get("start_val_loss") is not None:
             lines += [f"Fine-tuning the base starts at validation loss **{base['start_val_loss']:.2f}**; chance "
                       f"(a uniform guess) is {base['chance_loss']:.2f}.", ""]
+        if entry.get("start_by_part"):
+            lines += ["Where a fine-tune starts, by model: its loss on these 20 pieces before any step, over all "
+                      "tokens and over each part's notes (chance is a uniform guess):", "",
+                      start_table(entry["start_by_part"]), ""]
         lines += [markdown_table(table_rows(entry), cols), ""]
         met = targets(entry)
         if met:
@@ -339,6 +414,9 @@ def main() -> None:
     results.update(budgets=BUDGETS, seeds=sorted(set(results.get("seeds", [])) | set(SEEDS)), quick=QUICK)
     only = [s for s in os.environ.get("TRANSFER_ONLY", "").split(",") if s] or list(SETS)
     if os.environ.get("TRANSFER_REPORT_ONLY"):  # rewrite docs/transfer.md and the README's table from the results
+        only = []
+    if os.environ.get("TRANSFER_STARTS_ONLY"):
+        starts(results)
         only = []
     for name in only:
         measure_set(name, results)
