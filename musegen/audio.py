@@ -47,6 +47,10 @@ MAX_RMS_DB = -14.0  # ... unless that makes its average level (RMS) louder than 
 MAX_BOOST_DB = 30.0  # and it is never raised more than this: very quiet music is not blown up
 OGG_HEADROOM_DB = 0.5  # Vorbis moves peaks: measured up to +0.45 dB over 105 renders at -1 dBFS
 RELEASE_SECONDS = 3.0  # sound kept after the last note ends (release and reverb)
+# The most audio one render writes, whatever its max_seconds: a note held three days once had
+# FluidSynth write 3 GB in 56 s. Ten minutes is 106 MB of WAV (and 2x that as float while levelled).
+MAX_RENDER_SECONDS = 600.0
+MIN_RENDER_SECONDS = 1.0  # below, a "render" is a 48-byte WAV of nothing: a mistaken setting, refused
 SILENCE = 10 ** (-60 / 20)  # -60 dBFS
 
 
@@ -102,22 +106,45 @@ def _load_midi(midi) -> bytes:
     return path.read_bytes()
 
 
-def _cap_midi(data: bytes, max_seconds: float) -> tuple[bytes, float]:
-    """The MIDI ended at its last note off and cut to its first ``max_seconds`` (notes clipped), and
-    its length in seconds. The music's end, not the file's: a 60-byte file can put a tempo change or
-    a marker ten days in, and FluidSynth would render every silent second of it."""
+def _seconds_score(data: bytes):
+    """The MIDI parsed, its times in seconds; refused in words when it has no notes or no usable clock."""
     import symusic
 
     try:
         score = symusic.Score.from_midi(data)
     except Exception as exc:
         raise InputError(f"This is not a readable MIDI file ({exc}).") from exc
+    if score.ticks_per_quarter <= 0:  # a header division of 0: every time would be a division by zero
+        raise InputError("This MIDI file's header gives 0 ticks per quarter note, so its timing cannot be read.")
     secs = score.to("second")
     if secs.note_num() == 0:
         raise AudioError("The MIDI has no notes to render.")
-    music_end = max(float(np.max(arr["time"] + arr["duration"]))
-                    for arr in (track.notes.numpy() for track in secs.tracks if len(track.notes)))
-    cut = min(music_end, float(max_seconds))
+    if not np.isfinite(_music_end(secs)):
+        raise InputError("This MIDI file's timing cannot be read (its notes do not end at a finite time).")
+    return secs
+
+
+def _music_end(secs) -> float:
+    """Where the last note ends, in seconds (events after it are not music)."""
+    return max(float(np.max(arr["time"] + arr["duration"]))
+               for arr in (track.notes.numpy() for track in secs.tracks if len(track.notes)))
+
+
+def music_seconds(midi) -> float:
+    """How long the music of a MIDI (bytes, a path or a Piece) lasts, to its last note's end: a
+    render is at most this, max_seconds and MAX_RENDER_SECONDS."""
+    return _music_end(_seconds_score(_load_midi(midi)))
+
+
+def _cap_midi(data: bytes, max_seconds: float) -> tuple[bytes, float]:
+    """The MIDI ended at its last note off and cut to its first ``max_seconds`` (and never more than
+    MAX_RENDER_SECONDS; notes clipped), and its length in seconds. The music's end, not the file's:
+    a 60-byte file can put a tempo change or a marker ten days in, and FluidSynth would render every
+    silent second of it."""
+    import symusic
+
+    secs = _seconds_score(data)
+    cut = min(_music_end(secs), float(max_seconds), MAX_RENDER_SECONDS)
     if float(secs.end()) <= cut:
         return data, cut  # nothing after the music or past the limit: the file as it is
     for track in secs.tracks:
@@ -283,8 +310,9 @@ def render(
     fmt = {"oga": "ogg", "wave": "wav"}.get(fmt, fmt)
     if fmt not in FORMATS:
         raise AudioError(f"Audio format '{fmt}' is not supported; use wav or ogg.")
-    if not max_seconds > 0:
-        raise AudioError("max_seconds must be positive.")
+    if not max_seconds >= MIN_RENDER_SECONDS:  # NaN too
+        raise AudioError(f"max seconds must be at least {MIN_RENDER_SECONDS:g} (got {max_seconds:g}): it is how much "
+                         f"of the music to render, up to {MAX_RENDER_SECONDS / 60:g} minutes.")
     exe, soundfont = _require()
     data, seconds = _cap_midi(_load_midi(midi), float(max_seconds))
     rate = int(sample_rate)

@@ -329,14 +329,29 @@ def cmd_generate(args) -> dict:
 
 
 def cmd_render(args) -> dict:
-    from .audio import render
+    from .audio import MAX_RENDER_SECONDS, music_seconds, render
 
     check_writable(Path(args.out))
     check_regular(args.midi, DataConfig().limits.max_file_bytes, "a MIDI file")  # not /dev/zero, not a pipe
     out = render(Path(args.midi), Path(args.out), max_seconds=args.max_seconds)
+    music = music_seconds(Path(args.midi))
+    rendered = min(music, args.max_seconds, MAX_RENDER_SECONDS)
     if not args.json:
         say(out)
-    return {"audio": str(out)}
+        if music > rendered and args.max_seconds > MAX_RENDER_SECONDS:
+            say(f"note: the music lasts {duration_text(music)}; the audio holds its first {duration_text(rendered)}, "
+                "the most one render writes.")
+    return {"audio": str(out), "seconds": round(rendered, 3), "music_seconds": round(music, 3)}
+
+
+def duration_text(seconds: float) -> str:
+    """72 h 0 min, 10 min 0 s, 12.5 s."""
+    seconds = float(seconds)
+    if seconds >= 3600:
+        return f"{int(seconds // 3600)} h {int(seconds % 3600 // 60)} min"
+    if seconds >= 60:
+        return f"{int(seconds // 60)} min {int(seconds % 60)} s"
+    return f"{seconds:.3g} s"
 
 
 def cmd_evaluate(args) -> dict:
@@ -623,7 +638,9 @@ def parser() -> argparse.ArgumentParser:
     re_ = command("render", "render a MIDI file to audio with FluidSynth", cmd_render)
     re_.add_argument("midi")
     re_.add_argument("--out", required=True, help=".ogg or .wav")
-    re_.add_argument("--max-seconds", type=float, default=600.0)
+    re_.add_argument("--max-seconds", type=float, default=600.0,
+                     help="render at most this much of the music (default 600); at least 1, and never more than "
+                          "10 minutes of audio, however long the file claims to be")
     return p
 
 

@@ -147,10 +147,28 @@ class SampleConfig:
             if value is None:
                 continue
             if not isinstance(value, (int, float)) or value != value or not low <= value <= high:
-                raise InputError(f"{name.replace('_', ' ')} must be between {low:g} and {high:g} (got {value!r}).")
+                raise InputError(f"{name.replace('_', ' ')} must be between {number_text(low)} and "
+                                 f"{number_text(high)} (got {value!r}).")
         if self.length < 1 and self.seconds <= 0 and self.bars <= 0:
             raise InputError("Ask for some music: a length of at least 1 token, or seconds or bars.")
+        self.check_work()
         return self
+
+    def check_work(self) -> None:
+        """Each setting in its range can still ask for hours of work together: the variations share
+        one budget of music per request (REQUEST_BUDGET), so a request ends in about a minute."""
+        n = self.variations
+        if self.bars > 0:
+            name, asked, unit = "bars", self.bars, "bars"
+        elif self.seconds > 0:
+            name, asked, unit = "seconds", self.seconds, "seconds"
+        else:
+            name, asked, unit = "length", self.length, "tokens"
+        most = REQUEST_BUDGET[name]
+        if n * asked > most:
+            raise InputError(f"{n} variations of {number_text(asked)} {unit} are {number_text(n * asked)} {unit}, more "
+                             f"than one request may write ({number_text(most)}): lower the {name} to "
+                             f"{number_text(most // n)} or ask for fewer variations.")
 
 
 # What SampleConfig accepts (also shown in `musegen generate --help`).
@@ -158,8 +176,13 @@ SAMPLE_RANGES = {
     "length": (0, 20_000), "seconds": (0, 600), "bars": (0, 512), "temperature": (0, 5),
     "rhythm_temperature": (0.05, 5), "top_k": (0, 10_000),
     "top_p": (1e-6, 1), "variations": (1, 8), "primer_tokens": (0, 4096), "primer_bars": (0, 64),
-    "tempo": (0, 400), "program": (0, 127), "key_strength": (0, 1), "echo": (0, 20),
+    "tempo": (0, 400), "program": (0, 127), "key_strength": (0, 1), "echo": (0, 20), "seed": (0, 2**32 - 1),
 }
+# What one request may write over all its variations: each sequence costs the same per token, so
+# 8 variations of 20,000 tokens took minutes (WaveNet 3, LSTM 3.5 on two busy cores) where this
+# is well under one. Generation also stops any sequence at REQUEST_BUDGET["length"] / variations
+# tokens, whatever the seconds or bars asked (a dense model can write 40 tokens a beat).
+REQUEST_BUDGET = {"length": 20_000, "seconds": 600, "bars": 512}
 
 
 # What a RunConfig accepts, per section (the training ranges are also shown in `musegen train

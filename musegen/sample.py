@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from . import steer
+from .config import REQUEST_BUDGET
 from .engine import WEIGHTS, forced_logits, load_weights, make_engine, save_weights, weights_of
 from .errors import MusegenError
 
@@ -294,13 +295,19 @@ class Composer:
             max_quarters = sample.seconds * tempo / 60.0
         else:
             max_quarters = 0.0
+        variations = max(1, sample.variations)
         n_new = (int(max_quarters * 40 + 64) if max_quarters else sample.length)
+        most = REQUEST_BUDGET["length"] // variations  # the work is bounded whatever the music asks for
+        capped = n_new > most
+        n_new = min(n_new, most)
         remarks: list[str] = []  # per request: one Composer serves every session at once
         rules = self.rules(sample, heard if heard.n_notes else None, primer, signature, remarks)
         ids, speed = self.generator.generate(
-            np.repeat(primer[None], max(1, sample.variations), axis=0), n_new,
+            np.repeat(primer[None], variations, axis=0), n_new,
             Sampling(self.temperatures(sample), sample.top_k, sample.top_p, seed), rules=rules,
             token_quarters=tok.token_quarters(bar), max_quarters=max_quarters)
+        if capped and any(len(seq) >= n_new for seq in ids):
+            remarks.append(stopped_at_budget(n_new))
         stem = f"{Path(piece.name).stem}-continued" if piece is not None else self.run.name
         pieces = []
         for i, seq in enumerate(ids):
@@ -379,6 +386,12 @@ def parse_time_signature(text: str, tokenizer) -> tuple[int, int]:
         raise MusegenError(f"The model's tokens have no {num}/{den}: choose one of {', '.join(known)}."
                            if known else "This model's tokens have no time signatures (use the metre scheme).")
     return num, den
+
+
+def stopped_at_budget(tokens: int) -> str:
+    """The remark when a piece asked for in seconds or bars reached the request's token budget first."""
+    return (f"The music stopped at {tokens:,} tokens a piece, the most one request writes, before the length asked "
+            "(the model wrote more tokens per beat than usual): ask for fewer seconds, bars or variations.")
 
 
 def describe(rule) -> str:
