@@ -24,7 +24,7 @@ from pathlib import Path
 
 from .config import (RUN_RANGES, SAMPLE_RANGES, DataConfig, ModelConfig, RunConfig, SampleConfig, TokenizerConfig,
                      TrainConfig, number_text, replace)
-from .errors import InputError, MusegenError
+from .errors import OUT_OF_MEMORY, InputError, MusegenError, out_of_memory
 from .files import check_regular
 
 
@@ -131,6 +131,8 @@ def read_config(path: str) -> RunConfig:
         return RunConfig.from_json(read_regular(path, MAX_CONFIG_BYTES, "a RunConfig file").decode("utf-8"))
     except ValueError as e:  # not JSON, not UTF-8
         raise InputError(f"{path} is not a RunConfig JSON file ({e}).") from None
+    except RecursionError:  # lists nested 100,000 deep
+        raise InputError(f"{path} is not a RunConfig JSON file (it is nested too deeply).") from None
 
 
 def train_config(args) -> RunConfig:
@@ -162,7 +164,12 @@ def train_config(args) -> RunConfig:
                            learning_rate=lr, seed=args.seed, early_stopping=args.early_stopping,
                            steps_per_epoch=args.steps_per_epoch, transpose=args.transpose, jitter=args.jitter,
                            base=args.base, precision=args.precision, jit_compile=args.jit_compile)
-    return config.check()  # a typo (a window of 0, a negative rate) fails here, before any music is read
+    config.check()  # a typo (a window of 0, a negative rate) fails here, before any music is read
+    if not args.base:  # a model too big for any machine too (its vocabulary, known later, only adds to it)
+        from .models import check_size
+
+        check_size(config.model, 0, config.data.window)
+    return config
 
 
 def check_writable(target: Path, folder: Path | None = None) -> None:
@@ -672,6 +679,8 @@ def main(argv=None) -> int:
         end_bar()
         if isinstance(e, OSError):  # permission denied, disk full, a folder where a file should be…
             say(f"musegen: {os_error_text(e)}")
+        elif out_of_memory(e):  # TensorFlow's ResourceExhaustedError
+            say(f"musegen: {OUT_OF_MEMORY}")
         else:
             text = " ".join(str(e).split())[:300]
             say(f"musegen: unexpected {type(e).__name__}{': ' + text if text else ''} (MUSEGEN_DEBUG=1 shows where)")

@@ -24,7 +24,7 @@ import numpy as np
 
 from .config import ModelConfig
 from .errors import ModelError
-from .files import atomic_path
+from .files import atomic_path, check_npy
 
 WEIGHTS = "weights.npz"
 
@@ -54,6 +54,13 @@ def load_weights(path: Path) -> dict[str, list[np.ndarray]]:
     """layer name → its weight arrays, in Keras order. No pickles: a bundle cannot run code."""
     layers: dict[str, list[tuple[int, np.ndarray]]] = {}
     try:
+        with zipfile.ZipFile(path) as archive:  # each array's header against its size, before NumPy allocates it
+            for info in archive.infolist():
+                with archive.open(info) as member:
+                    try:
+                        check_npy(member, info.file_size)
+                    except ValueError as e:
+                        raise ValueError(f"{info.filename}: {e}") from None
         with np.load(path, allow_pickle=False) as npz:
             for key in npz.files:
                 name, index = key.rsplit(":", 1)
@@ -61,6 +68,38 @@ def load_weights(path: Path) -> dict[str, list[np.ndarray]]:
     except (OSError, ValueError, zipfile.BadZipFile, EOFError) as e:  # missing, truncated, not an archive
         raise ModelError(f"{Path(path).parent.name}: the weights file could not be read ({e}).") from e
     return {name: [w for _, w in sorted(ws, key=lambda iw: iw[0])] for name, ws in layers.items()}
+
+
+def check_weights(weights: dict[str, list[np.ndarray]], config: ModelConfig, vocab_size: int, window: int,
+                  source: str = WEIGHTS) -> None:
+    """The weights (read from `source`) are the model's that config.json describes, layer by layer
+    and shape by shape, and every one is a finite number; else a ModelError whose sentence follows
+    the run's name ("tune: weights.npz does not fit …"). A config edited to 16 layers over weights
+    of 3, or weights that diverged to NaN, must not fail deep in generation or write noise."""
+    from .models import weight_shapes
+
+    def shown(shapes) -> str:
+        return ", ".join("×".join(map(str, shape)) or "scalar" for shape in shapes)
+
+    expected = weight_shapes(config, vocab_size, window)
+    held = {name: ws for name, ws in weights.items() if len(ws)}
+    for name, shapes in expected.items():
+        if name not in held:
+            raise ModelError(f"{source} does not fit the model in config.json (it has no layer {name}).")
+        got = [tuple(w.shape) for w in held[name]]
+        if got != shapes:
+            raise ModelError(f"{source} does not fit the model in config.json (layer {name} holds {shown(got)} where "
+                             f"the model needs {shown(shapes)}).")
+    extra = sorted(set(held) - set(expected))
+    if extra:
+        raise ModelError(f"{source} does not fit the model in config.json (it has a layer {extra[0]}, which that "
+                         "model does not).")
+    for name, ws in held.items():
+        if any(w.dtype.kind not in "fiu" for w in ws):
+            raise ModelError(f"{source} does not hold numbers (layer {name}).")
+        if not all(np.isfinite(w).all() for w in ws):
+            raise ModelError(f"the weights hold NaN or infinite values (layer {name}): the training that made them "
+                             "diverged, so they cannot write music.")
 
 
 # ---------------------------------------------------------------- arithmetic

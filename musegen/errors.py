@@ -22,3 +22,13 @@ class AudioError(MusegenError):
 
 class StoppedEarly(MusegenError):
     """A stop was asked for before training began (while the music was read or prepared)."""
+
+
+OUT_OF_MEMORY = ("Out of memory: the model or its batches do not fit this machine. Lower the batch size, the window "
+                 "or the model's size (channels, units, layers).")
+
+
+def out_of_memory(error: BaseException) -> bool:
+    """TensorFlow's ResourceExhaustedError (its out-of-memory), recognised without importing TensorFlow:
+    the CLI and the training worker say OUT_OF_MEMORY instead of its page of allocator details."""
+    return any(kind.__name__ == "ResourceExhaustedError" for kind in type(error).__mro__)

@@ -1,4 +1,5 @@
-"""Atomic writes: a killed process leaves the previous file whole, never half of a new one."""
+"""Atomic writes: a killed process leaves the previous file whole, never half of a new one; and
+NumPy files checked against their own size before they are read."""
 from __future__ import annotations
 
 import os
@@ -97,3 +98,24 @@ def atomic_write(path, data: bytes | str) -> Path:
     with atomic_path(path) as tmp:
         tmp.write_bytes(data.encode() if isinstance(data, str) else data)
     return Path(path)
+
+
+def check_npy(fp, size: int) -> None:
+    """The array an .npy (or an .npz member) holds must be the one its header claims: a 100-byte
+    file can claim 10^12 items, which NumPy allocates (3.6 TiB) before it reads a byte. ``fp`` is at
+    the file's start, ``size`` its length in bytes; a mismatch is a ValueError saying so. Python
+    objects are left to ``np.load(allow_pickle=False)``, which refuses them in its own words."""
+    import math
+
+    import numpy as np
+
+    version = np.lib.format.read_magic(fp)
+    read = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+    shape, _, dtype = read(fp)
+    if dtype.hasobject:
+        return
+    claimed = math.prod(shape) * dtype.itemsize
+    held = size - fp.tell()
+    if claimed != held:
+        raise ValueError(f"its header claims {math.prod(shape):,} values of shape {shape} ({claimed:,} bytes), "
+                         f"and it holds {held:,}")

@@ -7,8 +7,16 @@ Layer names are part of the contract: ``sample.py`` reads the weights by name fo
 """
 from __future__ import annotations
 
+import math
+
 from .config import ModelConfig
 from .errors import ModelError
+
+
+# Far beyond any model this project trains (the bundled ones have under a million parameters), and
+# at 16 bytes a parameter with Adam's two slots already 1.6 GB before a single activation: a typo in
+# a config (4,096 channels in 256 layers: 25 billion) is refused before TensorFlow tries it.
+MAX_PARAMETERS = 100_000_000
 
 
 def build_model(config: ModelConfig, vocab_size: int, window: int):
@@ -17,7 +25,57 @@ def build_model(config: ModelConfig, vocab_size: int, window: int):
         raise ModelError(f"Unknown model '{config.kind}': choose one of {', '.join(builders)}.")
     if config.kind == "wavenet" and (config.inputs != "embedding" or config.targets != "sequence"):
         raise ModelError("The full WaveNet takes embeddings and learns every position (inputs=embedding, targets=sequence).")
+    check_size(config, vocab_size, window)
     return builders[config.kind](config, vocab_size, window)
+
+
+def weight_shapes(config: ModelConfig, vocab_size: int, window: int) -> dict[str, list[tuple[int, ...]]]:
+    """Layer name → the shapes of its weights, in Keras order, for the model the builders below
+    make (without building it): what a run's weights must hold, and what the model costs."""
+    v = vocab_size
+    shapes: dict[str, list[tuple[int, ...]]] = {}
+    width = 1  # the article's scalar inputs: one feature, no weights
+    if config.inputs == "embedding":
+        shapes["embedding"] = [(v, config.embedding_dim)]
+        width = config.embedding_dim
+    if config.kind == "wavenet":
+        r, s, k = config.residual_channels, config.skip_channels, config.kernel_size
+        shapes["input_conv"] = [(k, width, r), (r,)]
+        layers = len(wavenet_dilations(config))
+        for i in range(layers):
+            shapes[f"filter_{i}"] = shapes[f"gate_{i}"] = [(k, r, r), (r,)]
+            shapes[f"skip_{i}"] = [(1, r, s), (s,)]
+            if i < layers - 1:
+                shapes[f"residual_{i}"] = [(1, r, r), (r,)]
+        shapes["post_conv"] = [(1, s, s), (s,)]
+        shapes["logits"] = [(1, s, v), (v,)]
+    elif config.kind == "simple-wavenet":
+        f, d = config.simple_filters, config.simple_dense
+        for i in range(config.simple_blocks):
+            shapes[f"conv_{i}"] = [(config.simple_kernel_size, width if i == 0 else f, f), (f,)]
+        if config.targets == "last":
+            shapes["squeeze"] = [(1, f, 1), (1,)]
+        shapes["dense"] = [(window if config.targets == "last" else f, d), (d,)]
+        shapes["logits"] = [(d, v), (v,)]
+    else:
+        u, d = config.lstm_units, config.lstm_dense
+        for i in range(config.lstm_layers):
+            shapes[f"lstm_{i}"] = [(width if i == 0 else u, 4 * u), (u, 4 * u), (4 * u,)]
+        shapes["dense"] = [(u, d), (d,)]
+        shapes["logits"] = [(d, v), (v,)]
+    return shapes
+
+
+def parameter_count(config: ModelConfig, vocab_size: int, window: int) -> int:
+    return sum(math.prod(shape) for shapes in weight_shapes(config, vocab_size, window).values() for shape in shapes)
+
+
+def check_size(config: ModelConfig, vocab_size: int, window: int) -> None:
+    """A model too big to train here is refused in words before TensorFlow runs out of memory."""
+    n = parameter_count(config, vocab_size, window)
+    if n > MAX_PARAMETERS:
+        raise ModelError(f"This model would have {n:,} parameters, more than the {MAX_PARAMETERS:,} that can be "
+                         "trained here: lower the channels, units, stacks, dilation depth or layers.")
 
 
 def _inputs(config: ModelConfig, vocab_size: int, window: int):

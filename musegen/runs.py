@@ -26,7 +26,7 @@ import numpy as np
 from .config import RUN_RANGES, RunConfig, TokenizerConfig, check_settings, from_dict
 from .engine import WEIGHTS
 from .errors import InputError, ModelError, MusegenError
-from .files import atomic_path, atomic_write
+from .files import atomic_path, atomic_write, check_npy
 from .tokens import Tokenizer, tokenizer_from_json
 
 REQUIRED = ("config.json", "tokenizer.json", "model.keras")
@@ -90,9 +90,7 @@ class Run:
         if weights.is_file() and not zipfile.is_zipfile(weights):  # a truncated or swapped file
             raise ModelError(f"{path.name}: damaged run files ({WEIGHTS} is not a complete NumPy archive).")
         data = _read(path / "data.json")
-        tempo = data.get("tempo", 120.0)
-        if isinstance(tempo, bool) or not isinstance(tempo, (int, float)) or not (0 < tempo < math.inf):
-            raise ModelError(f"{path.name}: damaged run files (data.json: tempo {str(tempo)[:40]!r} is not a tempo).")
+        _check_data(data, path.name, tokenizer)
         return cls(path, config, tokenizer, _read(path / "history.json"), data, _read(path / "summary.json"))
 
     def load_model(self):
@@ -110,9 +108,12 @@ class Run:
         if not path.is_file():
             return np.zeros((0, 0), np.int32)
         damaged = f"{self.name}: damaged run files (primers.npy"
-        if path.stat().st_size > MAX_PRIMER_BYTES:
+        size = path.stat().st_size
+        if size > MAX_PRIMER_BYTES:
             raise ModelError(f"{damaged} is far too big to be this run's).")
         try:
+            with open(path, "rb") as f:
+                check_npy(f, size)  # a header claiming 10^12 values is refused before NumPy allocates them
             primers = np.load(path, allow_pickle=False)
         except ValueError as e:
             if "allow_pickle" in str(e):
@@ -133,8 +134,34 @@ def _parse(path: Path, parse):
     """A run's settings file parsed and checked; any fault becomes one ModelError naming the file."""
     try:
         return parse(path.read_text())
+    except RecursionError:  # [[[[…]]]] 100,000 deep: Python's JSON reader gives up, in its own words
+        raise ModelError(f"{path.parent.name}: damaged run files ({path.name} is nested too deeply to be ours).") from None
     except (InputError, ValueError, KeyError, TypeError, AttributeError) as e:
         raise ModelError(f"{path.parent.name}: damaged run files ({path.name}: {str(e).rstrip('.')}).") from None
+
+
+def _check_data(data: dict, name: str, tokenizer) -> None:
+    """What generation reads from data.json: the tempo, the usual time signature (two whole numbers,
+    a power of two below) and the parts (instruments). Anything else there is only shown."""
+    damaged = f"{name}: damaged run files (data.json: "
+    tempo = data.get("tempo", 120.0)
+    if isinstance(tempo, bool) or not isinstance(tempo, (int, float)) or not (0 < tempo < math.inf):
+        raise ModelError(f"{damaged}tempo {str(tempo)[:40]!r} is not a tempo).")
+    signature = data.get("time_signature", (4, 4))
+    if not (isinstance(signature, (list, tuple)) and len(signature) == 2
+            and all(isinstance(n, int) and not isinstance(n, bool) for n in signature)
+            and 1 <= signature[0] <= 64 and signature[1] in (1, 2, 4, 8, 16, 32, 64)
+            and ("Bar" not in tokenizer.index or f"TimeSig_{signature[0]}/{signature[1]}" in tokenizer.index)):
+        raise ModelError(f"{damaged}time signature {str(signature)[:40]!r} is not a time signature of its tokens, "
+                         "such as [3, 4]).")
+    parts = data.get("parts", [])
+    fields = {"name": str, "program": int, "is_drum": bool}
+    if not (isinstance(parts, list) and all(
+            isinstance(p, dict) and set(p) <= set(fields) and all(
+                isinstance(v, fields[k]) and (k != "program" or (not isinstance(v, bool) and 0 <= v <= 127))
+                for k, v in p.items()) for p in parts)):
+        raise ModelError(f"{damaged}parts must be a list of instruments, each a name, a program 0–127 and "
+                         "whether it is drums).")
 
 
 def _tokenizer(text: str) -> Tokenizer:
@@ -408,7 +435,7 @@ def _extract(zf, info, target: Path, label: str, member: str, expected: dict | N
 def _check_imported(path: Path, label: str, max_bytes: int) -> None:
     """Everything a run is checked for where it is used, now: settings, tokenizer, primers, and that
     the NumPy weights fit the model its config describes (one token through the engine)."""
-    from .engine import load_weights, make_engine
+    from .engine import check_weights, load_weights, make_engine
 
     try:
         run = Run.load(path)
@@ -423,6 +450,10 @@ def _check_imported(path: Path, label: str, max_bytes: int) -> None:
             if unpacked > max_bytes:  # np.savez does not compress: a packed one is not ours
                 raise ModelError(f"{damaged} unpacks to {_megabytes(unpacked)}; the limit is {_megabytes(max_bytes)}).")
             weights = load_weights(path / WEIGHTS)
+            try:
+                check_weights(weights, run.config.model, len(run.tokenizer), run.config.data.window)
+            except ModelError as e:
+                raise ModelError(f"{path.name}: {e}") from None
             try:
                 engine = make_engine(weights, run.config.model, len(run.tokenizer), run.config.data.window,
                                      run.tokenizer.pad_id)

@@ -17,8 +17,8 @@ import numpy as np
 
 from . import steer
 from .config import REQUEST_BUDGET
-from .engine import WEIGHTS, forced_logits, load_weights, make_engine, save_weights, weights_of
-from .errors import MusegenError
+from .engine import WEIGHTS, check_weights, forced_logits, load_weights, make_engine, save_weights, weights_of
+from .errors import ModelError, MusegenError
 
 
 @dataclass
@@ -146,15 +146,19 @@ def load_engine(run):
     """The run's NumPy engine. A run saved before weights.npz existed gets one written now (once;
     that needs TensorFlow); where the folder is read-only the weights stay in memory."""
     path = run.path / WEIGHTS
-    if path.is_file():  # runs.save_model writes both files, so a present one is current
-        weights = load_weights(path)
-    else:
-        weights = weights_of(run.load_model())
+    model, vocab, window = run.config.model, len(run.tokenizer), run.config.data.window
+    saved = path.is_file()  # runs.save_model writes both files, so a present one is current
+    weights = load_weights(path) if saved else weights_of(run.load_model())
+    try:
+        check_weights(weights, model, vocab, window, WEIGHTS if saved else "model.keras")  # they fit, all finite
+    except ModelError as e:
+        raise ModelError(f"{run.name}: {e}") from None
+    if not saved:
         try:
             save_weights(weights, path)
         except OSError:
             pass  # a read-only folder: keep them in memory
-    return make_engine(weights, run.config.model, len(run.tokenizer), run.config.data.window, run.tokenizer.pad_id)
+    return make_engine(weights, model, vocab, window, run.tokenizer.pad_id)
 
 
 class Composer:

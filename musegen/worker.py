@@ -23,7 +23,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from .config import SampleConfig
-from .errors import MusegenError, StoppedEarly
+from .errors import OUT_OF_MEMORY, MusegenError, StoppedEarly, out_of_memory
 
 SAMPLE = SampleConfig(seconds=8.0, temperature=1.0, top_p=0.95, primer="random", primer_tokens=32)
 PARENT_CHECK_SECONDS = 0.5
@@ -64,8 +64,11 @@ def main(config, staging: Path, pieces, events, stop, samples: bool, resume: boo
     except MusegenError as e:
         end = ("failed", str(e))
     except Exception as e:  # noqa: BLE001 — the person who started it must read what went wrong
-        traceback.print_exc()
-        end = ("failed", f"Training failed unexpectedly ({type(e).__name__}: {e}).")
+        if out_of_memory(e):
+            end = ("failed", OUT_OF_MEMORY)
+        else:
+            traceback.print_exc()
+            end = ("failed", f"Training failed unexpectedly ({type(e).__name__}: {e}).")
     if sampler is not None:
         sampler.finish()  # the last checkpoint's sample goes out before the end message
     events.put(("end", end))

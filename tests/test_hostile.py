@@ -116,12 +116,14 @@ def test_a_damaged_run_gives_one_message(tmp_path, trained_run, damage):
 
 
 def test_weights_that_do_not_fit_the_model_are_one_line(tmp_path, trained_run):
-    """Anything unforeseen at the CLI's edge is still one line (here: weights of the wrong shapes)."""
+    """Weights of the wrong shapes are named as such, layer and shapes (issue 24: they were an
+    "unexpected IndexError")."""
     run = shutil.copytree(trained_run.path, tmp_path / "run")
     with np.load(run / "weights.npz") as npz:
         shrunk = {key: npz[key][..., :1] for key in npz.files}
     np.savez(run / "weights.npz", **shrunk)
-    refused(musegen("generate", run, "--length", 10, "--out", tmp_path / "out.mid"), "MUSEGEN_DEBUG=1")
+    refused(musegen("generate", run, "--length", 10, "--out", tmp_path / "out.mid"),
+            "run: weights.npz does not fit the model in config.json (layer embedding holds")
 
 
 def test_a_truncated_model_file_without_numpy_weights_is_one_message(tmp_path, trained_run):

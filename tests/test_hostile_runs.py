@@ -96,6 +96,112 @@ def test_a_negative_seed_is_refused_in_words(tmp_path, trained_run):
             "seed must be between 0 and 4,294,967,295 (got -1)")
 
 
+def nested(depth: int = 100_000) -> str:
+    return "[" * depth + "]" * depth
+
+
+def edit_json(name, change):
+    def damage(run):
+        data = json.loads((run / name).read_text())
+        change(data)
+        (run / name).write_text(json.dumps(data))
+    return damage
+
+
+def set_in(section, key, value):
+    def change(data):
+        (data[section] if section else data)[key] = value
+    return change
+
+
+def huge_primers_header(run):
+    """primers.npy's header says 10^12 values; the file is 8 kB (NumPy tried to allocate 3.64 TiB)."""
+    raw = (run / "primers.npy").read_bytes()
+    length = int.from_bytes(raw[8:10], "little")
+    header = raw[10:10 + length].decode("latin1")
+    start, end = header.index("'shape': (") + len("'shape': ("), header.index(")")
+    claimed = header[:start] + "1000000000000, 1" + header[end:]
+    claimed = claimed.rstrip(" \n").ljust(length - 1) + "\n"
+    assert len(claimed) == length
+    (run / "primers.npy").write_bytes(raw[:10] + claimed.encode("latin1") + raw[10 + length:])
+
+
+def weights(change):
+    def damage(run):
+        with np.load(run / "weights.npz") as npz:
+            arrays = {key: npz[key] for key in npz.files}
+        change(arrays)
+        np.savez(run / "weights.npz", **arrays)
+    return damage
+
+
+def lying_npz(run):
+    """weights.npz whose embedding member (a valid zip entry) claims 10^12 × 16 values in 64 bytes."""
+    import io
+    import zipfile
+
+    header = io.BytesIO()
+    np.lib.format.write_array_header_1_0(header, {"descr": "<f4", "fortran_order": False, "shape": (10**12, 16)})
+    with zipfile.ZipFile(run / "weights.npz", "a") as npz:
+        kept = {info.filename: npz.read(info) for info in npz.infolist() if info.filename != "embedding:0.npy"}
+    with zipfile.ZipFile(run / "weights.npz", "w") as npz:
+        for name, data in kept.items():
+            npz.writestr(name, data)
+        npz.writestr("embedding:0.npy", header.getvalue() + bytes(64))
+
+
+def shrink(arrays):
+    for key in arrays:
+        arrays[key] = arrays[key][..., :1]
+
+
+def poison(arrays):
+    arrays["logits:1"] = np.full_like(arrays["logits:1"], np.nan)
+
+
+DAMAGES = {
+    "config nested 100,000 deep": (lambda run: (run / "config.json").write_text('{"data": ' + nested() + "}"),
+                                   "config.json is nested too deeply"),
+    "16 layers over 3": (edit_json("config.json", set_in("model", "dilation_depth", 16)),
+                         "weights.npz does not fit the model in config.json (it has no layer residual_2)"),
+    "16 stacks over 1": (edit_json("config.json", set_in("model", "stacks", 16)),
+                         "weights.npz does not fit the model in config.json"),
+    "time signature 0/0": (edit_json("data.json", set_in(None, "time_signature", [0, 0])),
+                           "data.json: time signature '[0, 0]' is not a time signature"),
+    "time signature text": (edit_json("data.json", set_in(None, "time_signature", "4/4")),
+                            "data.json: time signature '4/4' is not a time signature"),
+    "parts not instruments": (edit_json("data.json", set_in(None, "parts", [{"program": "piano"}])),
+                              "data.json: parts must be a list of instruments"),
+    "primers claim 10^12 values": (huge_primers_header, "primers.npy is not a readable NumPy file: its header claims "
+                                                        "1,000,000,000,000 values"),
+    "weights of the wrong shapes": (weights(shrink), "layer embedding holds"),
+    "weights that claim 10^12 values": (lying_npz, "the weights file could not be read (embedding:0.npy: its header "
+                                                   "claims 16,000,000,000,000 values"),
+    "weights of NaN": (weights(poison), "the weights hold NaN or infinite values (layer logits)"),
+}
+
+
+@pytest.mark.parametrize("damage", list(DAMAGES))
+def test_a_damaged_run_is_one_clear_line(tmp_path, trained_run, damage):
+    run = shutil.copytree(trained_run.path, tmp_path / "run")
+    spoil, message = DAMAGES[damage]
+    spoil(run)
+    line = refused(generate(run, "--length", 10, out=tmp_path / "out.mid"), message)
+    assert "unexpected" not in line and "MUSEGEN_DEBUG" not in line
+    assert not (tmp_path / "out.mid").exists()
+
+
+def test_resume_and_config_nested_100000_deep_are_one_line(tmp_path, trained_run):
+    run = shutil.copytree(trained_run.path, tmp_path / "run")
+    (run / "config.json").write_text(nested())
+    refused(musegen("train", "--resume", "--out", run, "--epochs", 1, "--dataset", tmp_path),
+            "config.json is nested too deeply")
+    (tmp_path / "deep.json").write_text('{"model": ' + nested() + "}")
+    refused(musegen("train", "--config", tmp_path / "deep.json", "--out", tmp_path / "new"),
+            "is not a RunConfig JSON file (it is nested too deeply)")
+    assert not (tmp_path / "new").exists()
+
+
 def test_render_of_a_midi_with_division_zero_is_refused(tmp_path):
     track = b"\x00\x90\x3c\x40\x01\x80\x3c\x00\x00\xff\x2f\x00"
     (tmp_path / "zero.mid").write_bytes(b"MThd" + struct.pack(">IHHH", 6, 0, 1, 0) + b"MTrk"
@@ -103,3 +209,50 @@ def test_render_of_a_midi_with_division_zero_is_refused(tmp_path):
     refused(musegen("render", tmp_path / "zero.mid", "--out", tmp_path / "zero.wav"),
             "header gives 0 ticks per quarter note")
     assert not (tmp_path / "zero.wav").exists()
+
+
+def test_a_model_too_big_for_memory_is_refused_before_it_is_built(tmp_path, trained_run):
+    from musegen.models import MAX_PARAMETERS, check_size, parameter_count
+    from musegen.runs import Run
+
+    config = tmp_path / "big.json"
+    config.write_text(json.dumps({"model": {"residual_channels": 4096, "skip_channels": 4096, "stacks": 16,
+                                            "dilation_depth": 16}}))
+    refused(musegen("train", "--config", config, "--dataset", tmp_path, "--out", tmp_path / "run"),
+            "This model would have 25,", "parameters, more than the 100,000,000")
+    assert not (tmp_path / "run").exists()
+    run = Run.load(trained_run.path)  # the count is Keras's own, and a real model passes
+    assert parameter_count(run.config.model, len(run.tokenizer), run.config.data.window) == run.summary["params"]
+    check_size(run.config.model, len(run.tokenizer), run.config.data.window)
+    assert MAX_PARAMETERS == 100_000_000
+
+
+def test_tensorflow_out_of_memory_is_one_line(monkeypatch, capsys, tmp_path):
+    """What remains (a model that fits, batches that do not): TensorFlow's ResourceExhaustedError
+    is said in words, by the CLI and by a training worker."""
+    from musegen import cli
+    from musegen.errors import OUT_OF_MEMORY, out_of_memory
+
+    class ResourceExhaustedError(RuntimeError):  # tensorflow.errors' name, without importing TensorFlow
+        pass
+
+    class Subclass(ResourceExhaustedError):
+        pass
+
+    def exhausted(args):
+        raise Subclass("OOM when allocating tensor with shape[4096,16384,4096]")
+
+    monkeypatch.setattr(cli, "cmd_render", exhausted)
+    assert cli.main(["render", str(tmp_path / "x.mid"), "--out", str(tmp_path / "x.wav")]) == 1
+    assert capsys.readouterr().err.strip() == f"musegen: {OUT_OF_MEMORY}"
+    assert out_of_memory(Subclass()) and not out_of_memory(MemoryError()) and not out_of_memory(ValueError())
+
+
+def test_an_import_with_nan_weights_is_refused(tmp_path, trained_run):
+    from musegen.runs import import_run, zip_run
+
+    run = shutil.copytree(trained_run.path, tmp_path / "run")
+    weights(poison)(run)
+    with pytest.raises(ModelError, match=r"is not a usable run: run: the weights hold NaN or infinite values"):
+        import_run(zip_run(run), tmp_path / "runs")
+    assert not any((tmp_path / "runs").iterdir())
