@@ -296,7 +296,7 @@ def cmd_generate(args) -> dict:
     sample = SampleConfig(length=args.length, seconds=args.seconds, temperature=args.temperature,
                           rhythm_temperature=args.rhythm_temperature, top_k=args.top_k,
                           top_p=args.top_p, seed=args.seed, variations=args.variations,
-                          primer="file" if Path(args.primer).suffix else args.primer,
+                          primer=args.primer if args.primer in ("random", "none") else "file",
                           primer_tokens=args.primer_tokens, primer_bars=args.primer_bars, keep_primer=args.keep_primer,
                           tempo=args.tempo, program=instrument_program(args.instrument) if args.instrument else None,
                           key=args.key, key_strength=args.key_strength, pitch_range=args.pitch_range,
@@ -306,8 +306,8 @@ def cmd_generate(args) -> dict:
     piece = None
     if sample.primer == "file":
         primer_path = Path(args.primer)
-        if not primer_path.is_file():
-            raise MusegenError(f"Primer file not found: {primer_path}")
+        if not primer_path.is_file():  # a misspelt "random" or path must not compose from nothing in silence
+            raise InputError(f"Primer file not found: {primer_path} (--primer takes random, none or a MIDI file).")
         # In a worker process, as uploads are: with the time and memory limits, never in this one.
         piece = read_piece(primer_path, run.config.data.parts, run.config.data.limits)
     composition = Composer(run).compose(sample, piece)  # NumPy only: no TensorFlow to import

@@ -18,7 +18,7 @@ import numpy as np
 from . import steer
 from .config import REQUEST_BUDGET
 from .engine import WEIGHTS, check_weights, forced_logits, load_weights, make_engine, save_weights, weights_of
-from .errors import ModelError, MusegenError
+from .errors import InputError, ModelError, MusegenError
 
 
 @dataclass
@@ -253,6 +253,7 @@ class Composer:
         if self.metre:  # the metre holds: a 3/4 passage goes on in 3/4 (the Bach models lean to 4/4)
             num, den = signature
             rules.append(steer.ForceAfter(len(tok), tok.index["Bar"], tok.index[f"TimeSig_{num}/{den}"]))
+        steer.check_notes_left(tok, rules)  # a strict key with no note in the range: refused, not an empty piece
         return rules
 
     def absent_parts(self, primer: np.ndarray) -> list[int]:
@@ -282,6 +283,8 @@ class Composer:
         """sample: a config.SampleConfig; piece: a Piece to continue (the user's MIDI)."""
         tok = self.tokenizer
         sample.check()
+        if piece is None and sample.primer not in ("random", "none"):  # a path or a typo: never nothing in silence
+            raise InputError(f"The primer must be random, none or the music of a MIDI file (got {sample.primer!r}).")
         seed = sample.seed if sample.seed is not None else int(np.random.default_rng().integers(2**31 - 1))
         rng = np.random.default_rng(seed)
         primer = self.primer_ids(sample, rng, piece)

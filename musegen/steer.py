@@ -220,6 +220,19 @@ class PitchRange(PitchRule):
                                "widen the range.")
 
 
+def check_notes_left(tokenizer, rules) -> None:
+    """A strict key lock and a range that share no note would write a piece without a note (an
+    empty MIDI file): refused, in words, before any work."""
+    key = next((r for r in rules if isinstance(r, KeyLock) and r.strength >= 1.0), None)
+    span = next((r for r in rules if isinstance(r, PitchRange)), None)
+    if key is None or span is None:
+        return
+    pitched = np.array([bool(ps) for ps in tokenizer.token_pitches()])
+    if not (pitched & (key.penalty + span.penalty > NEG / 2)).any():
+        raise MusegenError(f"No note of {key.scale} lies between {pitch_name(span.low)} and {pitch_name(span.high)}: "
+                           "widen the range, or make the key lock less strict.")
+
+
 class RepetitionGuard(Rule):
     """No loops: once the `n` tokens before a position have been followed by the same token `limit`
     times, that token is barred there. A bar or a phrase may come back (form), a one-bar loop can

@@ -256,3 +256,29 @@ def test_an_import_with_nan_weights_is_refused(tmp_path, trained_run):
     with pytest.raises(ModelError, match=r"is not a usable run: run: the weights hold NaN or infinite values"):
         import_run(zip_run(run), tmp_path / "runs")
     assert not any((tmp_path / "runs").iterdir())
+
+
+# ------------------------------------------------------------------ C. accepted without a word
+
+
+@pytest.mark.parametrize("primer, words", [("/etc/passwd", "passwd: not a MIDI or score file"),
+                                           ("rnadom", "Primer file not found: rnadom (--primer takes random, none")])
+def test_a_primer_that_is_not_music_is_refused(tmp_path, trained_run, primer, words):
+    """--primer /etc/passwd or a misspelt name composed from nothing and said nothing."""
+    refused(generate(trained_run.path, "--primer", primer, "--length", 10, out=tmp_path / "out.mid"), words)
+    assert not (tmp_path / "out.mid").exists()
+    from musegen.sample import Composer
+
+    with pytest.raises(InputError, match="The primer must be random, none or the music of a MIDI file"):
+        Composer(trained_run).compose(SampleConfig(primer="rnadom", length=10))
+
+
+def test_a_strict_key_with_no_note_in_the_range_is_refused(tmp_path, trained_run):
+    """A key lock of C major in C#4-C#4 wrote a MIDI file without a note."""
+    refused(generate(trained_run.path, "--key", "C major", "--key-strength", 1, "--pitch-range", "C#4-C#4",
+                     out=tmp_path / "out.mid"),
+            "No note of C major lies between C#4 and C#4: widen the range, or make the key lock less strict.")
+    assert not (tmp_path / "out.mid").exists()
+    ok = generate(trained_run.path, "--key", "D major", "--key-strength", 1, "--pitch-range", "C#4-C#4", "--length", 10,
+                  out=tmp_path / "ok.mid")  # C# is in D major; a soft key lock is never refused
+    assert ok.returncode == 0, ok.stderr
