@@ -76,6 +76,7 @@ class Job:
     sample_epoch: int = 0
     sample_note: str = ""  # why there is no sample audio (e.g. FluidSynth missing)
     sampling: bool = False  # a per-epoch sample is pending or being written
+    start: dict | None = None  # a fine-tune's start: the base's val_loss on this music, and chance
 
     @property
     def active(self) -> bool:
@@ -519,6 +520,7 @@ class Registry:
             kind = event.get("event")
             if kind == "status":
                 job.message = event.get("message", "")
+                job.start = event.get("start") or job.start
                 return
             job.progress = dict(event)
             if kind == "batch":

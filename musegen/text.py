@@ -306,6 +306,8 @@ EN = {
     "train.base_new": "Nothing: a new model learns from scratch",
     "train.base_run": "{name} (fine-tune it)",
     "train.base_broad": "base: the broad base model (fine-tune it, recommended)",
+    "train.started_at": "Fine-tuning started at validation loss {loss} (a uniform guess would be {chance})",
+    "train.now_at": "; now {loss}.",
     "train.start_buys": "The base model already knows harmony, metre and parts in every layout (one line, a melody "
                         "with chords, two hands, four or five voices): a few minutes adapt it to your {n} pieces.",
     "train.start_new_layout": "{name} has only learnt music in {seen} part(s), and most of your pieces have {parts}: "
@@ -1043,6 +1045,8 @@ ZH = {
     "train.base_new": "从零开始：训练一个新模型",
     "train.base_run": "{name}（在其基础上微调）",
     "train.base_broad": "base：通用基础模型（在其基础上微调，推荐）",
+    "train.started_at": "微调开始时的验证损失为 {loss}（随机猜测为 {chance}）",
+    "train.now_at": "；现在为 {loss}。",
     "train.start_buys": "基础模型已经懂得各种声部编排（单旋律、旋律加和弦、双手、四五个声部）的和声、节拍与声部："
                         "几分钟就能让它适应你的 {n} 首乐曲。",
     "train.start_new_layout": "{name} 只学过 {seen} 个声部的音乐，而你的大多数乐曲有 {parts} 个声部："

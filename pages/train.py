@@ -81,6 +81,10 @@ def paint(job_id: str, was: tuple[bool, bool]) -> None:
         st.plotly_chart(training_progress(job.batches, job.history, title="", lang=appui.lang()),
                         key=f"tr-chart-{job_id}", width="stretch")
         h = job.history
+        if job.start:  # what the start bought: where the fine-tune began, against chance and now
+            now = h["val_loss"][-1] if h.get("val_loss") else None
+            st.caption(tr("train.started_at", loss=f"{job.start['val_loss']:.2f}", chance=f"{job.start['chance']:.2f}")
+                       + (tr("train.now_at", loss=f"{now:.2f}") if now is not None else ""))
         if h.get("loss"):
             cols = st.columns(4)
             for col, key in zip(cols, ("loss", "val_loss", "accuracy", "val_accuracy")):

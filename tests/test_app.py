@@ -219,6 +219,8 @@ def test_train_fine_tunes_a_bundled_model_on_uploaded_pieces(env):
     run = Run.load(job.run_path)
     assert run.summary["base"].endswith("tiny-wavenet") and run.summary["stop_reason"]
     assert run.summary["stop_reason"] in texts(at.caption)  # the run library says how it ended
+    assert (f"Fine-tuning started at validation loss {run.summary['start_val_loss']:.2f} (a uniform guess would be "
+            f"{run.summary['chance_loss']:.2f}); now" in texts(at.caption))
 
 
 def test_train_waits_in_the_queue_and_can_be_stopped(tmp_path, pieces):
