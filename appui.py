@@ -19,7 +19,7 @@ from musegen.config import AppLimits, DataConfig
 from musegen.errors import MusegenError
 from musegen.playhead import playhead_html
 from musegen.plots import piano_roll
-from musegen.saved_session import SavedSession
+from musegen.saved_session import NotKept, SavedSession
 
 DATASET = "dataset"  # session key: {"label", "name" (built-in) or None, "result": LoadResult}
 PIECES = "pieces"  # session key: list of studio.Rendered made this session (newest last)
@@ -378,7 +378,10 @@ def current_dataset() -> dict | None:
 def choose_dataset(label: str, result, name: str | None = None, files: list | None = None) -> None:
     """The music this visitor works with: a built-in (name) or their upload (files), kept for reloads
     (first: an upload that does not fit the disk budget is refused, and chosen nowhere)."""
-    saved().save_dataset(label, name=name, files=files, report=result.report)
+    try:
+        saved().save_dataset(label, name=name, files=files, report=result.report)
+    except NotKept as e:  # chosen for this session all the same
+        not_kept(e)
     st.session_state[DATASET] = {"label": label, "name": name, "result": result}
     keep_cache_in_budget()
 
@@ -450,7 +453,20 @@ def keep_settings() -> None:
             st.session_state[key] = value
     if memory != st.session_state.get("kept-settings"):
         st.session_state["kept-settings"] = dict(memory)
-        saved().save_settings({k: list(v) if isinstance(v, tuple) else v for k, v in memory.items()})
+        try:
+            saved().save_settings({k: list(v) if isinstance(v, tuple) else v for k, v in memory.items()})
+        except NotKept as e:  # a read-only or full disk: the page goes on, said once
+            not_kept(e)
+
+
+def not_kept(error: NotKept) -> None:
+    """The session cannot be kept on the server's disk: a warning to the visitor, once a session, and
+    the cause in the server's log; never a traceback in place of the page."""
+    if st.session_state.get("not-kept-said"):
+        return
+    st.session_state["not-kept-said"] = True
+    print(f"musegen: a visitor's session cannot be kept: {error.__cause__}", file=sys.stderr)
+    st.warning(say(str(error)), icon=":material/save:")
 
 
 def start() -> None:
@@ -539,7 +555,10 @@ def remember(rendered: studio.Rendered) -> None:
     pieces = st.session_state.setdefault(PIECES, [])
     pieces.append(rendered)
     del pieces[:-MAX_SESSION_PIECES]
-    saved().add_piece(rendered)
+    try:
+        saved().add_piece(rendered)
+    except NotKept as e:
+        not_kept(e)
 
 
 def player(rendered: studio.Rendered, key: str, roll_height: int = 220) -> None:

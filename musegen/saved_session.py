@@ -3,7 +3,8 @@
 A browser reload starts a new Streamlit session with empty state. The app keeps, per visitor, in
 one folder (``<runs>/visitors/<key>/.session/``): the chosen dataset (a built-in name, or the
 uploaded files themselves), the page settings, and the pieces composed (MIDI, audio, score, their
-settings). JSON and plain files only: nothing here is ever unpickled.
+settings). JSON and plain files only: nothing here is ever unpickled. When the disk refuses (a
+read-only runs folder, a full disk) a write raises NotKept, which the app says once and goes on.
 """
 from __future__ import annotations
 
@@ -11,8 +12,10 @@ import json
 import re
 import shutil
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
+from .errors import MusegenError
 from .files import atomic_write
 
 MAX_PIECES = 12
@@ -20,6 +23,21 @@ SETTINGS = "settings.json"
 DATASET = "dataset.json"
 UPLOADS = "uploads"
 PIECES = "pieces"
+NOT_KEPT = ("This server cannot keep your session on its disk: the app works, but a reload will forget your "
+            "settings, dataset and pieces.")
+
+
+class NotKept(MusegenError):
+    """The visitor's session cannot be written (a read-only runs folder, a full disk); ``__cause__``
+    holds the OSError, for the server's log."""
+
+
+@contextmanager
+def _keeping():
+    try:
+        yield
+    except OSError as e:
+        raise NotKept(NOT_KEPT) from e
 
 
 class SavedSession:
@@ -45,15 +63,16 @@ class SavedSession:
         adding = sum(len(d) for _, d in files) - size_of(uploads)
         if adding > 0:  # fewer bytes than before (a built-in set) are never refused
             check_room(self.folder.parent, self.budget_mb, adding)
-        shutil.rmtree(uploads, ignore_errors=True)
-        names = []
-        if files:
-            uploads.mkdir(parents=True, exist_ok=True)
-            for i, (filename, data) in enumerate(files):
-                stored = f"{i:04d}{Path(filename).suffix.lower()[:8]}"
-                (uploads / stored).write_bytes(data)
-                names.append([filename, stored])
-        self._write(DATASET, {"label": label, "name": name, "files": names})
+        with _keeping():
+            shutil.rmtree(uploads, ignore_errors=True)
+            names = []
+            if files:
+                uploads.mkdir(parents=True, exist_ok=True)
+                for i, (filename, data) in enumerate(files):
+                    stored = f"{i:04d}{Path(filename).suffix.lower()[:8]}"
+                    (uploads / stored).write_bytes(data)
+                    names.append([filename, stored])
+            self._write(DATASET, {"label": label, "name": name, "files": names})
 
     def dataset(self) -> dict | None:
         """{"label", "name"} for a built-in, or {"label", "files": [(filename, bytes)]}; None if none."""
@@ -72,7 +91,8 @@ class SavedSession:
     # ---------------------------------------------------------------- settings
 
     def save_settings(self, values: dict) -> None:
-        self._write(SETTINGS, values)
+        with _keeping():
+            self._write(SETTINGS, values)
 
     def settings(self) -> dict:
         saved = self._read(SETTINGS)
@@ -82,6 +102,10 @@ class SavedSession:
 
     def add_piece(self, rendered) -> None:
         """Keep a composed piece (the newest MAX_PIECES are kept)."""
+        with _keeping():
+            self._add_piece(rendered)
+
+    def _add_piece(self, rendered) -> None:
         folder = self.folder / PIECES / f"{time.time_ns()}"
         folder.mkdir(parents=True, exist_ok=True)
         (folder / "piece.mid").write_bytes(rendered.midi)

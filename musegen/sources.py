@@ -623,11 +623,12 @@ def _parse_all(items: list[_Item], parts: str, drums: bool, limits: Limits, prog
 
     A worker that dies on a file (a crash in native code, killed) or takes longer than
     ``limits.max_parse_seconds`` is killed: that file is refused and the rest go on in a fresh
-    worker. ``budget`` (seconds, 0 = none): once the files have taken it all, the files still being
-    read and those not started are skipped (OVER_BUDGET). A ProcessPoolExecutor cannot do this: it cannot stop a running task, and when a worker
+    worker. A ProcessPoolExecutor cannot do this: it cannot stop a running task, and when a worker
     dies it fails every file in flight without saying which one did it. Each result goes to
     ``done(index, piece or None, report)`` as its file finishes (nothing is held here: a big
-    dataset goes to the cache as it is read), and ``progress`` is called with it.
+    dataset goes to the cache as it is read), and ``progress`` is called with it. ``budget``
+    (seconds, 0 = none): once the files have taken it all, the files still being read and those not
+    started are skipped (OVER_BUDGET).
     """
     total = len(items)
     n_done = 0

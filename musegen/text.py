@@ -817,6 +817,16 @@ EN = {
     "said.guard": "repetition guard",
     "said.echo": "bar echo {n}",
     "said.range_empty": "No note the model knows lies between {low} and {high}: widen the range.",
+    "said.key_range_empty": "No note of {tonic} {scale} lies between {low} and {high}: widen the range, or make the key "
+                            "lock less strict.",
+    "said.budget_stop": "The music stopped at {n} tokens a piece, the most one request writes, before the length asked "
+                        "(the model wrote more tokens per beat than usual): ask for fewer seconds, bars or variations.",
+    "said.weights_nan": "the weights hold NaN or infinite values (layer {layer}): the training that made them diverged, "
+                        "so they cannot write music.",
+    "said.out_of_memory": "Out of memory: the model or its batches do not fit this machine. Lower the batch size, the "
+                          "window or the model's size (channels, units, layers).",
+    "said.model_too_big": "This model would have {n} parameters, more than the {most} that can be trained here: lower "
+                          "the channels, units, stacks, dilation depth or layers.",
     "said.no_time_signature": "The model's tokens have no {signature}: choose one of {known}.",
     # music that cannot be used (musegen.sources, musegen.readers)
     "said.no_files": "No usable music in {label}: no files found (looking for {extensions} or .zip)",
@@ -891,6 +901,8 @@ EN = {
     "said.no_room": "The server's disk budget for visitors' work ({mb} MB) has no room for this: delete one of your "
                     "runs, or try again later.",
     "said.runs_cap": "You have {n} runs, the most this server keeps per visitor: delete one, then import again.",
+    "said.session_not_kept": "This server cannot keep your session on its disk: the app works, but a reload will "
+                             "forget your settings, dataset and pieces.",
 }
 
 ZH = {
@@ -1541,6 +1553,12 @@ ZH = {
     "said.guard": "防止重复",
     "said.echo": "小节呼应 {n}",
     "said.range_empty": "模型认识的音没有一个落在 {low} 和 {high} 之间：请放宽音域。",
+    "said.key_range_empty": "{tonic} {scale}的音没有一个落在 {low} 和 {high} 之间：请放宽音域，或放松调性锁定。",
+    "said.budget_stop": "音乐在每首 {n} 个词元处停下了，这是一次请求最多能写的长度，还没到要求的长度（模型每拍写出的词元比平常多）："
+                        "请减少秒数、小节数或变奏数。",
+    "said.weights_nan": "权重中含有 NaN 或无穷大的值（`{layer}` 层）：训练它们时发散了，所以无法用来作曲。",
+    "said.out_of_memory": "内存不足：模型或它的批次放不进这台机器。请调小批大小、窗口或模型的规模（通道数、单元数、层数）。",
+    "said.model_too_big": "这个模型会有 {n} 个参数，超过了这里能训练的 {most} 个：请减少通道数、单元数、堆叠数、膨胀深度或层数。",
     "said.no_time_signature": "模型的词元里没有 {signature} 拍：请从 {known} 中选择。",
     # music that cannot be used (musegen.sources, musegen.readers)
     "said.no_files": "{label} 中没有可用的音乐：没有找到文件（支持 {extensions} 或 .zip）",
@@ -1610,6 +1628,7 @@ ZH = {
     "said.not_owner": "只有 {name} 的主人才能下载它的训练结果包。",
     "said.no_room": "服务器给访客存放作品的磁盘空间（{mb} MB）已放不下了：请删除一个你的训练结果，或稍后再试。",
     "said.runs_cap": "你已有 {n} 个训练结果，这是本服务器为每位访客保留的上限：请先删除一个，再导入。",
+    "said.session_not_kept": "本服务器无法在磁盘上保存你的会话：应用仍可使用，但重新加载后会丢失你的设置、数据集和作品。",
 }
 
 CATALOGUE = {"en": EN, "zh": ZH}
@@ -1699,6 +1718,17 @@ SENTENCES = [  # found anywhere in a message, in this order (the longer of two a
     ("said.advice", r"Raise the temperature \(e\.g\. 1\.0–1\.2\) or sample with top-p ≈ 0\.9 instead of greedy / low "
                     r"temperature\."),
     ("said.range_empty", r"No note the model knows lies between (?P<low>\S+) and (?P<high>\S+): widen the range\."),
+    ("said.key_range_empty", r"No note of (?P<tonic>[A-G][#b]?) (?P<scale>[a-z ]+?) lies between (?P<low>\S+) and "
+                             r"(?P<high>\S+): widen the range, or make the key lock less strict\."),
+    ("said.budget_stop", r"The music stopped at (?P<n>[\d,]+) tokens a piece, the most one request writes, before the "
+                         r"length asked \(the model wrote more tokens per beat than usual\): ask for fewer seconds, "
+                         r"bars or variations\."),
+    ("said.weights_nan", r"the weights hold NaN or infinite values \(layer (?P<layer>[^)]+)\): the training that made "
+                         r"them diverged, so they cannot write music\."),
+    ("said.out_of_memory", r"Out of memory: the model or its batches do not fit this machine\. Lower the batch size, "
+                           r"the window or the model's size \(channels, units, layers\)\."),
+    ("said.model_too_big", r"This model would have (?P<n>[\d,]+) parameters, more than the (?P<most>[\d,]+) that can "
+                           r"be trained here: lower the channels, units, stacks, dilation depth or layers\."),
     ("said.no_time_signature", r"The model's tokens have no (?P<signature>\d+/\d+): choose one of (?P<known>.*?)\."),
     # music that cannot be used
     ("said.no_files", r"No usable music in (?P<label>.+?): no files found \(looking for (?P<extensions>.+?) or "
@@ -1746,6 +1776,8 @@ SENTENCES = [  # found anywhere in a message, in this order (the longer of two a
                      r"delete one of your runs, or try again later\."),
     ("said.runs_cap", r"You have (?P<n>\d+) runs, the most this server keeps per visitor: delete one, then import "
                       r"again\."),
+    ("said.session_not_kept", r"This server cannot keep your session on its disk: the app works, but a reload will "
+                              r"forget your settings, dataset and pieces\."),
 ]
 
 PHRASES = [  # the whole of a short text: a file's reason, a steering rule, a value inside a sentence

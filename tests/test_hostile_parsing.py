@@ -123,7 +123,8 @@ def test_every_abc_tune_in_music21s_corpus_passes_the_check():
     assert len(files) > 1000
     for path in files:
         _check_abc_fields(path.read_text(errors="replace"))
-    read_file_bytes("t.abc", b"X:1\nT:t\nM:C|\nL:1/8\nK:D\n[M:6/8]DEF GAB|[L:1/16]dcBA|]\n")  # common time, inline fields
+    # common time, and fields inline
+    read_file_bytes("t.abc", b"X:1\nT:t\nM:C|\nL:1/8\nK:D\n[M:6/8]DEF GAB|[L:1/16]dcBA|]\n")
 
 
 HOOK = "MUSEGEN_TEST_PARSE_HOOK"  # sources._test_hook: makes a worker hang on a named file
@@ -306,6 +307,41 @@ def test_flags_are_checked_before_a_run_or_its_music_is_read(tmp_path):
     missing = tmp_path / "missing"  # had the music been read first, it would say this folder does not exist
     refused(musegen("evaluate", BACH_RUN, "--dataset", missing, "--temperature", -1, timeout=60),
             "temperature must be between 0 and 5 (got -1.0)")
-    refused(musegen("evaluate", tmp_path / "no-run", "--pieces", 0, timeout=60), "pieces must be between 1 and 1,000 (got 0)")
+    refused(musegen("evaluate", tmp_path / "no-run", "--pieces", 0, timeout=60),
+            "pieces must be between 1 and 1,000 (got 0)")
     refused(musegen("generate", BACH_RUN, "--primer", missing / "a.mid", "--top-p", 2, "--out", tmp_path / "o.mid",
                     timeout=60), "top p must be between")
+
+
+# ------------------------------------------------------------------ a read-only runs folder
+
+
+def test_a_runs_folder_that_cannot_be_written_is_said_once_and_the_page_goes_on(tmp_path, monkeypatch):
+    """A read-only runs folder showed a raw OSError traceback on every page (appui.start ->
+    save_settings): the app now says once that it cannot keep the session, and draws the page."""
+    import subprocess
+
+    from streamlit.testing.v1 import AppTest
+
+    from musegen.saved_session import NOT_KEPT
+
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    monkeypatch.setenv("MUSEGEN_RUNS", str(runs))
+    monkeypatch.delenv("MUSEGEN_SINGLE_USER", raising=False)
+    if os.geteuid() != 0:
+        runs.chmod(0o555)
+        undo = lambda: runs.chmod(0o755)  # noqa: E731
+    elif subprocess.run(["chattr", "+i", str(runs)], capture_output=True).returncode == 0:
+        undo = lambda: subprocess.run(["chattr", "-i", str(runs)], check=True)  # noqa: E731
+    else:
+        pytest.skip("cannot make a folder read-only here (root without chattr +i)")
+    try:
+        at = AppTest.from_file(str(Path(__file__).resolve().parent.parent / "app.py"), default_timeout=120).run()
+        assert not at.exception, [e.value for e in at.exception]
+        assert [w.value for w in at.warning] == [NOT_KEPT]
+        at.switch_page("pages/dataset.py").run()
+        assert not at.exception and not at.warning  # said once a session
+    finally:
+        undo()
+    assert said_in_chinese(NOT_KEPT).startswith("本服务器无法在磁盘上保存你的会话")

@@ -71,8 +71,10 @@ def library_messages() -> list[str]:
     import io
     import zipfile
 
-    from musegen import audio, jobs, sample, steer
-    from musegen.config import DataConfig, TokenizerConfig, TrainConfig
+    import numpy as np
+
+    from musegen import audio, engine, errors, jobs, models, sample, steer
+    from musegen.config import DataConfig, ModelConfig, TokenizerConfig, TrainConfig
     from musegen.errors import MusegenError
     from musegen.runs import import_run
     from musegen.sources import load_pieces
@@ -93,6 +95,18 @@ def library_messages() -> list[str]:
              steer.KeyLock(tok, steer.parse_scale("F# dorian"), 1), steer.RepetitionGuard(), steer.BarEcho(tok, 1.5)]
     said += [sample.describe(rule) for rule in rules]
     said += [sample.collapse_warning([5] * 40), sample.collapse_warning(list(range(10)) + [1, 2, 3, 4] * 10)]
+    said += [sample.stopped_at_budget(5000), errors.OUT_OF_MEMORY]  # issue 24: work bounded, memory said in words
+    small = ModelConfig(kind="lstm", embedding_dim=2, lstm_units=1, lstm_layers=1, lstm_dense=1)
+    nan = {name: [np.full(shape, np.nan, np.float32) for shape in shapes]
+           for name, shapes in models.weight_shapes(small, 4, 8).items()}
+    for refused in (lambda: steer.check_notes_left(tok, [steer.KeyLock(tok, steer.parse_scale("C major"), 1),
+                                                         steer.PitchRange(tok, 61, 61)]),
+                    lambda: engine.check_weights(nan, small, 4, 8),
+                    lambda: models.check_size(ModelConfig(residual_channels=4096, stacks=16, dilation_depth=16), 100, 8)):
+        try:
+            refused()
+        except MusegenError as e:
+            said.append(str(e))
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as zf:
         zf.writestr("a.mid", b"nope")
