@@ -86,6 +86,23 @@ def pyplot():
     return plt
 
 
+def piano_roll(piece, title: str, path: Path) -> Path:
+    """A PNG piano roll of a piece: a colour per part, bar lines in grey."""
+    from musegen.piece import DURATION, PART, PITCH, START
+
+    plt = pyplot()
+    fig, ax = plt.subplots(figsize=(9, 2.6))
+    for part in sorted({int(p) for p in piece.notes[:, PART]}):
+        notes = piece.notes[piece.notes[:, PART] == part]
+        ax.barh(notes[:, PITCH], notes[:, DURATION], left=notes[:, START], height=0.8, label=f"part {part + 1}")
+    for at in piece.bar_starts()[1:]:
+        ax.axvline(at, color="0.85", lw=0.6, zorder=0)
+    ax.set_xlabel("quarter notes")
+    ax.set_ylabel("pitch")
+    ax.set_title(title)
+    return save_figure(fig, path)
+
+
 def save_figure(fig, path: Path) -> Path:
     from musegen.files import atomic_path
 

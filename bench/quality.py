@@ -34,7 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import numpy as np  # noqa: E402
 
-from bench.common import ASSETS, RESULTS, ROOT, log, markdown_table, pyplot, save_figure, write_json  # noqa: E402
+from bench.common import ASSETS, RESULTS, ROOT, log, markdown_table, piano_roll, write_json  # noqa: E402
 
 QUICK = bool(os.environ.get("QUALITY_QUICK"))
 N_PIECES = 6 if QUICK else 20
@@ -299,25 +299,13 @@ def schemes_section() -> list[dict]:
 
 def piano_rolls(rows: list[dict]) -> list[str]:
     """A PNG piano roll of the first generated piece of each model, coloured by part."""
-    from musegen.piece import DURATION, PART, PITCH, START
-
-    plt = pyplot()
     names = []
     for row in rows:
         piece = row.pop("_pieces", [None])[0]
         if piece is None:
             continue
-        fig, ax = plt.subplots(figsize=(9, 2.6))
-        for part in sorted({int(p) for p in piece.notes[:, PART]}):
-            notes = piece.notes[piece.notes[:, PART] == part]
-            ax.barh(notes[:, PITCH], notes[:, DURATION], left=notes[:, START], height=0.8, label=f"part {part + 1}")
-        for at in piece.bar_starts()[1:]:
-            ax.axvline(at, color="0.85", lw=0.6, zorder=0)
-        ax.set_xlabel("quarter notes")
-        ax.set_ylabel("pitch")
-        ax.set_title(f"{row['run']}: a generated piece")
         name = f"roll-{row['run']}.png"
-        save_figure(fig, OUT / name)
+        piano_roll(piece, f"{row['run']}: a generated piece", OUT / name)
         names.append(name)
     return names
 

@@ -32,7 +32,7 @@ from bench.common import ROOT, TIMED_RUNS, log, markdown_table, write_json  # no
 OUT = ROOT / "docs" / "trainspeed"
 BATCHES = [8, 16, 64]
 WINDOW = 512
-STEPS = 12  # timed training steps per measurement, after two that build the graph
+STEPS = 6  # timed training steps per measurement, after two that build the graph
 STEP_NAMES = {"Reading music…": "reading", "Preparing tokens…": "tokens", "Building the model…": "building"}
 
 

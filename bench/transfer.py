@@ -38,7 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import numpy as np  # noqa: E402
 
-from bench.common import RESULTS, ROOT, log, markdown_table, pyplot, save_figure, write_json  # noqa: E402
+from bench.common import RESULTS, ROOT, log, markdown_table, piano_roll, write_json  # noqa: E402
 from bench.quality import excerpt, generate, loudness  # noqa: E402
 
 QUICK = bool(os.environ.get("TRANSFER_QUICK"))
@@ -244,7 +244,7 @@ def measure_set(name: str, results: dict) -> None:
                 row = judge(path, real, seed)
                 piece = row.pop("_piece")
                 if start == "base" and budget == BUDGETS[-1] and seed == SEEDS[0]:
-                    entry["roll"] = piano_roll(piece, name)
+                    entry["roll"] = roll(piece, name)
                 rows[f"{budget:g}"] = row
             entry.setdefault("runs", {})[f"{start}-{seed}"] = {
                 "start": start, "seed": seed, "start_val_loss": trained["start_val_loss"],
@@ -253,21 +253,10 @@ def measure_set(name: str, results: dict) -> None:
             write_json(OUT / "results.json", results)
 
 
-def piano_roll(piece, name: str) -> str:
-    from musegen.piece import DURATION, PART, PITCH, START
-
-    plt = pyplot()
-    fig, ax = plt.subplots(figsize=(9, 2.6))
-    for part in sorted({int(p) for p in piece.notes[:, PART]}):
-        notes = piece.notes[piece.notes[:, PART] == part]
-        ax.barh(notes[:, PITCH], notes[:, DURATION], left=notes[:, START], height=0.8, label=f"part {part + 1}")
-    for at in piece.bar_starts()[1:]:
-        ax.axvline(at, color="0.85", lw=0.6, zorder=0)
-    ax.set_xlabel("quarter notes")
-    ax.set_ylabel("pitch")
-    ax.set_title(f"{SETS[name]}: fine-tuned from base (a {BUDGETS[-1] / 60:g}-minute budget), a generated piece")
+def roll(piece, name: str) -> str:
     file = f"roll-{name}.png"
-    save_figure(fig, OUT / file)
+    piano_roll(piece, f"{SETS[name]}: fine-tuned from base (a {BUDGETS[-1] / 60:g}-minute budget), a generated piece",
+               OUT / file)
     return file
 
 

@@ -381,7 +381,7 @@ class Registry:
 
     def _run(self, job_id: str) -> None:
         """Start the job's worker, apply what it says until it exits, then settle the job."""
-        from . import worker
+        from . import spawned, worker
 
         with self._lock:
             job = self._jobs[job_id]
@@ -398,7 +398,7 @@ class Registry:
             # Not a daemon: a worker parses files in a process pool of its own.
             process = context.Process(target=worker.main, name=f"musegen-train-{job.name}",
                                       args=(config, staging, pieces, events, stop, self.samples, job.resume))
-            process.start()
+            spawned.start(process)  # never the app's script again: worker.main needs only musegen
             with self._lock:
                 self._workers[job_id] = (process, stop)
                 job.worker_pid = process.pid

@@ -282,3 +282,46 @@ def test_a_strict_key_with_no_note_in_the_range_is_refused(tmp_path, trained_run
     ok = generate(trained_run.path, "--key", "D major", "--key-strength", 1, "--pitch-range", "C#4-C#4", "--length", 10,
                   out=tmp_path / "ok.mid")  # C# is in D major; a soft key lock is never refused
     assert ok.returncode == 0, ok.stderr
+
+
+# ------------------------------------------------------------------ D. workers never run the app's script
+
+
+SCRIPT = '''
+import os, sys
+sys.path.insert(0, {helpers!r})
+with open({marker!r}, "a") as f:  # a side effect of running this script, as app.py makes visitor folders
+    f.write(f"{{__name__}} {{os.getpid()}}\\n")
+
+if __name__ == "__main__":
+    import quick_worker
+    from musegen import jobs, worker
+    from musegen.config import AppLimits, RunConfig
+
+    worker.main = quick_worker.main  # the job's process runs this at once instead of a training
+    registry = jobs.Registry(AppLimits(), samples=False)
+    job = registry.wait(registry.submit(RunConfig(), {out!r}), timeout=60)
+    print(job.state, job.error or job.message)
+'''
+
+QUICK_WORKER = '''
+def main(config, staging, pieces, events, stop, samples, resume=False):
+    events.put(("end", ("failed", "quick worker ran")))
+    events.close()
+    events.join_thread()
+'''
+
+
+def test_a_training_worker_never_runs_the_caller_s_main_script(tmp_path):
+    """Every training worker ran app.py again (spawn imports the parent's __main__, which under
+    Streamlit is the page's script): an empty visitor folder and a thousand warnings per job."""
+    helpers = tmp_path / "helpers"
+    helpers.mkdir()
+    (helpers / "quick_worker.py").write_text(QUICK_WORKER)
+    marker = tmp_path / "ran.txt"
+    script = tmp_path / "app_like.py"
+    script.write_text(SCRIPT.format(helpers=str(helpers), marker=str(marker), out=str(tmp_path / "runs" / "job")))
+    result = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "quick worker ran" in result.stdout, result.stdout + result.stderr  # the job's process did start
+    assert marker.read_text().split()[::2] == ["__main__"], marker.read_text()  # the script ran once: here
