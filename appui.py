@@ -4,6 +4,7 @@ Only Streamlit wiring lives here; the logic is in musegen (studio, jobs, sources
 """
 from __future__ import annotations
 
+import math
 import os
 import re
 import runpy
@@ -544,10 +545,20 @@ def operator_unlock() -> None:
             st.rerun()
         return
     password = st.text_input(tr("side.operator_password"), type="password", key="op-password")
-    if password:
-        if visitors.operator_password_ok(password):
-            st.session_state["operator"] = True
-            st.rerun()
+    if not password:
+        return
+    if password == st.session_state.get("op-tried"):  # a rerun with the same wrong password: said again, not tried
+        st.error(tr("side.wrong_password"))
+        return
+    ok = visitors.OPERATOR_GATE.attempt(password)
+    if ok is None:  # wrong passwords on this server: it waits before it listens again
+        st.error(tr("side.password_wait", seconds=math.ceil(visitors.OPERATOR_GATE.wait())))
+    elif ok:
+        st.session_state["operator"] = True
+        st.session_state.pop("op-tried", None)
+        st.rerun()
+    else:
+        st.session_state["op-tried"] = password
         st.error(tr("side.wrong_password"))
 
 
@@ -631,10 +642,17 @@ def short_warning(warning: str) -> str:
 
 def run_choice(label: str, entries: list[studio.Entry], key: str, default=None, help=None):
     """A selectbox over the run library; returns the chosen Entry (or None when empty)."""
-    if st.session_state.get(key) in st.session_state.get(UNSHARED, ()):
+    chosen = st.session_state.get(key)
+    if chosen in st.session_state.get(UNSHARED, ()):
         # Its share ended: say so, and start again from the list as it is now, rather than let this
         # run's click compose with another model in its place.
         st.session_state[NOTICE] = tr("side.unshared", name=Path(st.session_state.pop(key)).name)
+        st.session_state.get(MEMORY, {}).pop(key, None)
+        st.rerun()
+    if isinstance(chosen, str) and chosen not in {str(e.path) for e in entries} and not Path(chosen).exists():
+        # Deleted meanwhile (by its owner in another tab, the operator, or to make room on the disk):
+        # the same, or the selectbox would quietly fall back to the first model of the list.
+        st.session_state[NOTICE] = tr("side.run_gone", name=Path(st.session_state.pop(key)).name)
         st.session_state.get(MEMORY, {}).pop(key, None)
         st.rerun()
     if NOTICE in st.session_state:

@@ -19,6 +19,7 @@ import json
 import os
 import re
 import secrets
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,6 +48,48 @@ def owner_key(token: str) -> str:
 def operator_password_ok(password: str, environ=None) -> bool:
     expected = (os.environ if environ is None else environ).get(OPERATOR_ENV, "")
     return bool(expected) and hmac.compare_digest(password.encode(), expected.encode())
+
+
+class PasswordGate:
+    """Wrong operator passwords make the next try wait, for the whole server: a stranger opens as
+    many sessions as they like, so a wait per session would stop nobody. The first `free` wrong
+    tries cost nothing (a typo), then each makes the next wait twice as long as the one before,
+    from `first` seconds up to `most`; the right password clears it. 30 guesses took 20 s; now they
+    take over three hours, and then one more each ten minutes. The price: a guesser also keeps the
+    operator waiting, at most `most` seconds after their last guess."""
+
+    def __init__(self, free: int = 3, first: float = 2.0, most: float = 600.0, clock=None):
+        import time
+
+        self.free, self.first, self.most = free, first, most
+        self.clock = clock or time.monotonic
+        self.failures, self.last = 0, 0.0
+        self._lock = threading.Lock()
+
+    def wait(self) -> float:
+        """Seconds until a try is heard (0: now)."""
+        with self._lock:
+            return self._wait()
+
+    def _wait(self) -> float:
+        if self.failures < self.free:
+            return 0.0
+        delay = min(self.most, self.first * 2 ** (self.failures - self.free))
+        return max(0.0, self.last + delay - self.clock())
+
+    def attempt(self, password: str, environ=None) -> bool | None:
+        """True: the operator's password; False: wrong (counted); None: not heard, wait() first."""
+        with self._lock:
+            if self._wait() > 0:
+                return None
+            if operator_password_ok(password, environ):
+                self.failures = 0
+                return True
+            self.failures, self.last = self.failures + 1, self.clock()
+            return False
+
+
+OPERATOR_GATE = PasswordGate()  # one per server process, as the sessions share it
 
 
 @dataclass(frozen=True)

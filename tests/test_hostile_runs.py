@@ -284,6 +284,27 @@ def test_a_strict_key_with_no_note_in_the_range_is_refused(tmp_path, trained_run
     assert ok.returncode == 0, ok.stderr
 
 
+def test_in_the_app_a_run_deleted_while_chosen_is_said_not_replaced(monkeypatch, tmp_path, bundled_runs):  # noqa: F811
+    """Deleting a run (its owner in another tab, the operator, the disk budget) while someone has it
+    chosen switched their next Compose to another model without a word."""
+    from streamlit.testing.v1 import AppTest
+
+    runs = tmp_path / "runs"
+    monkeypatch.setenv("MUSEGEN_RUNS", str(runs))
+    monkeypatch.setenv("MUSEGEN_BUNDLED_DIR", str(bundled_runs))
+    monkeypatch.delenv("MUSEGEN_SINGLE_USER", raising=False)
+    run = shutil.copytree(bundled_runs / "tiny-wavenet", runs / "club-tune")  # the server's own: everyone's
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
+    at.run()
+    at.switch_page("pages/generate.py").run()
+    at.selectbox(key="gen-run").set_value(str(run)).run()
+    shutil.rmtree(run)
+    at.button(key="gen-go").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert "club-tune** is no longer in the library: it was deleted" in " ".join(str(e.value) for e in at.error)
+    assert at.session_state["pieces"] == []  # nothing composed, with it or with another model in its place
+
+
 # ------------------------------------------------------------------ D. workers never run the app's script
 
 
@@ -325,3 +346,29 @@ def test_a_training_worker_never_runs_the_caller_s_main_script(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "quick worker ran" in result.stdout, result.stdout + result.stderr  # the job's process did start
     assert marker.read_text().split()[::2] == ["__main__"], marker.read_text()  # the script ran once: here
+
+
+# ------------------------------------------------------------------ E. the smaller list
+
+
+def test_wrong_operator_passwords_make_the_next_try_wait():
+    """30 guesses took 20 s: after three wrong ones each makes the next wait twice as long."""
+    from musegen.visitors import PasswordGate
+
+    now = [1000.0]
+    gate = PasswordGate(free=3, first=2.0, most=600.0, clock=lambda: now[0])
+    env = {"MUSEGEN_OPERATOR_PASSWORD": "right"}
+    assert [gate.attempt("guess", env) for _ in range(3)] == [False, False, False]  # typos cost nothing
+    assert gate.wait() == 2.0 and gate.attempt("right", env) is None  # not even the right one is heard now
+    now[0] += 2.0
+    assert gate.attempt("guess", env) is False and gate.wait() == 4.0
+    guesses, waited = 4, 6.0
+    while guesses < 30:  # a guesser who waits each time
+        wait = gate.wait()
+        now[0] += wait
+        waited += wait
+        assert gate.attempt("guess", env) is False
+        guesses += 1
+    assert waited > 3 * 3600 and gate.wait() == 600.0
+    now[0] += 600.0
+    assert gate.attempt("right", env) is True and gate.wait() == 0.0  # the operator's password clears it
