@@ -472,6 +472,9 @@ class Registry:
         meanwhile; that one is never deleted, the resumed run takes a free name beside it and the
         notice says so (the run it continued, renamed away, keeps its new name as it was). A new
         job never overwrites either: a run renamed to its name meanwhile keeps it."""
+        from .runs import clean_leftovers
+
+        clean_leftovers(staging, older_than=0)  # its worker has exited: a half-written checkpoint is no use
         out = job.out
         if job.resume and _resumed_by(out) == job.id:  # the very run it continued (or renamed back)
             old = staging.with_name(f"{staging.name}.replaced")

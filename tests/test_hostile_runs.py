@@ -372,3 +372,52 @@ def test_wrong_operator_passwords_make_the_next_try_wait():
     assert waited > 3 * 3600 and gate.wait() == 600.0
     now[0] += 600.0
     assert gate.attempt("right", env) is True and gate.wait() == 0.0  # the operator's password clears it
+
+
+def test_a_killed_write_s_leftovers_are_cleared_when_runs_are_listed(tmp_path, trained_run):
+    """A worker killed while it saved left .model.keras.*.tmp.keras in the run (as big as the model,
+    in the disk budget, never read). Listing clears it; a write that may still be going on is left."""
+    import os
+    import time
+
+    from musegen.runs import LEFTOVER_SECONDS, list_runs
+
+    run = shutil.copytree(trained_run.path, tmp_path / "runs" / "tune")
+    old, fresh = run / ".model.keras.k3x9ab.tmp.keras", run / ".weights.npz.q1w2e3.tmp.npz"
+    old.write_bytes(b"half a model")
+    fresh.write_bytes(b"being written")
+    then = time.time() - LEFTOVER_SECONDS - 1
+    os.utime(old, (then, then))
+    assert [r.path for r in list_runs(tmp_path / "runs")] == [run]
+    assert not old.exists() and fresh.exists()
+
+
+QUICK_DEATH = '''
+import os, shutil
+from pathlib import Path
+
+
+def main(config, staging, pieces, events, stop, samples, resume=False):
+    """A training killed while it saved: its checkpoint written, a temporary file beside it."""
+    shutil.copytree(config.data.dataset, staging, dirs_exist_ok=True)
+    (Path(staging) / ".model.keras.k3x9ab.tmp.keras").write_bytes(b"half a model")
+    os._exit(9)
+'''
+
+
+def test_a_job_whose_worker_died_keeps_its_checkpoint_without_leftovers(tmp_path, trained_run, monkeypatch):
+    from musegen import jobs, worker
+    from musegen.config import AppLimits, RunConfig, replace
+
+    (tmp_path / "quick_death.py").write_text(QUICK_DEATH)
+    monkeypatch.syspath_prepend(str(tmp_path))  # the spawned worker is given this path too
+    import quick_death
+
+    monkeypatch.setattr(worker, "main", quick_death.main)
+    config = RunConfig()
+    config.data = replace(config.data, dataset=str(trained_run.path))
+    registry = jobs.Registry(AppLimits(), samples=False)
+    job = registry.wait(registry.submit(config, tmp_path / "runs" / "tune"), timeout=60)
+    assert job.state == "interrupted", job.error or job.message
+    assert job.run_path is not None and (job.run_path / "model.keras").is_file()
+    assert not list(job.run_path.glob(".*.tmp*"))
