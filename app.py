@@ -1,6 +1,9 @@
 """musegen in the browser: `streamlit run app.py`.
 
-The entry point: navigation over the pages, the shared sidebar, and the home page.
+The entry point, read twice. `streamlit run app.py` first imports this file as a module and finds
+`app` at its end: Streamlit's web server (st.App) with ours in front of it (musegen.web: the
+visitor's HttpOnly cookie, quiet interrupted uploads). Then each page view runs it as a script:
+navigation over the pages, the shared sidebar, and the home page (`main`).
 """
 from __future__ import annotations
 
@@ -11,14 +14,6 @@ import streamlit as st
 import appui
 from musegen import studio
 from musegen.errors import MusegenError
-
-# The tab icon is a file of ours: a Material icon would be fetched from a font CDN (fails offline).
-appui.start()  # the kept session first: it holds the visitor's language
-st.set_page_config(page_title=appui.tr("app.page_title"), page_icon=str(Path(__file__).parent / "assets" / "favicon.png"),
-                   layout="wide")
-# A phone's first screen is short: Streamlit's 6rem above the title leaves Generate's Compose just
-# below it. Half of that still clears the sidebar's button.
-st.html("<style>@media (max-width: 640px) { [data-testid=stMainBlockContainer] { padding-top: 3.5rem; } }</style>")
 
 
 def home() -> None:
@@ -62,13 +57,31 @@ def hear_it_now() -> None:
         appui.show_piece(rendered, key="home", score=False)
 
 
-pages = [
-    st.Page(home, title=appui.tr("nav.home"), icon=":material/home:", default=True),
-    st.Page("pages/dataset.py", title=appui.tr("nav.dataset"), icon=":material/library_music:"),
-    st.Page("pages/train.py", title=appui.tr("nav.train"), icon=":material/model_training:"),
-    st.Page("pages/generate.py", title=appui.tr("nav.generate"), icon=":material/piano:"),
-    st.Page("pages/compare.py", title=appui.tr("nav.compare"), icon=":material/balance:"),
-]
-page = st.navigation(pages)
-appui.sidebar()
-page.run()
+def main() -> None:
+    appui.start()  # the kept session first: it holds the visitor's language
+    # The tab icon is a file of ours: a Material icon would be fetched from a font CDN (fails offline).
+    st.set_page_config(page_title=appui.tr("app.page_title"),
+                       page_icon=str(Path(__file__).parent / "assets" / "favicon.png"), layout="wide")
+    # A phone's first screen is short: Streamlit's 6rem above the title leaves Generate's Compose just
+    # below it. Half of that still clears the sidebar's button.
+    st.html("<style>@media (max-width: 640px) { [data-testid=stMainBlockContainer] { padding-top: 3.5rem; } }</style>")
+    pages = [
+        st.Page(home, title=appui.tr("nav.home"), icon=":material/home:", default=True),
+        st.Page("pages/dataset.py", title=appui.tr("nav.dataset"), icon=":material/library_music:"),
+        st.Page("pages/train.py", title=appui.tr("nav.train"), icon=":material/model_training:"),
+        st.Page("pages/generate.py", title=appui.tr("nav.generate"), icon=":material/piano:"),
+        st.Page("pages/compare.py", title=appui.tr("nav.compare"), icon=":material/balance:"),
+    ]
+    page = st.navigation(pages)
+    appui.sidebar()
+    page.run()
+
+
+if __name__ == "__main__":  # a page view: Streamlit runs this file as a script
+    main()
+else:  # `streamlit run app.py` imports it first, finds `app` and serves it
+    from starlette.middleware import Middleware
+
+    from musegen import web
+
+    app = st.App(__file__, middleware=[Middleware(web.QuietDisconnects), Middleware(web.VisitorCookie)])

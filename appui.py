@@ -14,7 +14,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from musegen import jobs, studio, text, visitors
+from musegen import jobs, studio, text, visitors, web
 from musegen.audio import check_audio
 from musegen.config import AppLimits, DataConfig
 from musegen.errors import MusegenError
@@ -26,7 +26,6 @@ DATASET = "dataset"  # session key: {"label", "name" (built-in) or None, "result
 PIECES = "pieces"  # session key: list of studio.Rendered made this session (newest last)
 JOB = "job"  # session key: id of the training this session watches
 MAX_SESSION_PIECES = 12
-COOKIE = "musegen_visitor"  # the visitor's secret token (visitors.py): who owns which runs and trainings
 SINGLE_USER_ENV = "MUSEGEN_SINGLE_USER"  # 1: a private server (`make run` on localhost), one person owns all
 UNSHARED = "unshared"  # session key: runs whose share ended while this session used them (path strings)
 NOTICE = "run-notice"  # session key: why the run chosen was taken off a run_choice, said on the next run
@@ -180,13 +179,15 @@ def through_app() -> None:
 def visitor() -> visitors.Visitor | None:
     """This browser's visitor (None on a private server, where one person owns everything).
 
-    The token lives in a cookie, so a reload or a new tab is the same visitor; a first visit draws
-    one and the page sets the cookie (Streamlit reads cookies but cannot set them)."""
+    The token lives in an HttpOnly cookie that the server sets on the page's connection, a new one on
+    a first visit (musegen.web, in front of Streamlit: app.py), so a reload or a new tab is the same
+    visitor, and the token is never in the page. Served without it (AppTest, another launcher), a
+    session draws its own token and is a visitor until it ends."""
     if os.environ.get(SINGLE_USER_ENV) == "1":
         return None
     token = st.session_state.get("visitor-token")
     if token is None:
-        cookie = st.context.cookies.get(COOKIE)
+        cookie = st.context.cookies.get(web.COOKIE)
         token = cookie if visitors.valid_token(cookie) else visitors.new_token()
         st.session_state["visitor-token"] = token
     return visitors.Visitor(visitors.owner_key(token), operator=bool(st.session_state.get("operator")))
@@ -198,15 +199,6 @@ def owner() -> str | None:
     if v is None:
         return ""
     return None if v.operator else v.key
-
-
-def _set_cookie() -> None:
-    if visitor() is None:
-        return
-    token = st.session_state.get("visitor-token")
-    if st.context.cookies.get(COOKIE) != token:  # every run of this session: a rerun drops what it does not redraw
-        st.html(f"""<script>document.cookie = "{COOKIE}={token}; Path=/; Max-Age=31536000; SameSite=Strict"
-                + (location.protocol === "https:" ? "; Secure" : "");</script>""", unsafe_allow_javascript=True)
 
 
 def open_share_link() -> None:
@@ -531,7 +523,6 @@ def sidebar() -> None:
                            runs=lim.max_runs_per_visitor, runs_mb=lim.max_runs_mb, cache_mb=lim.max_cache_mb))
             operator_unlock()
         open_share_link()
-        _set_cookie()
 
 
 def operator_unlock() -> None:

@@ -1,7 +1,7 @@
 """Who owns what on a shared server: visitors, their runs, share links, the operator.
 
-A visitor is a random secret token kept in a browser cookie (the app sets it); what the server
-stores is only its hash, the *owner key*: a visitor's runs live in ``<runs>/visitors/<key>/`` and
+A visitor is a random secret token kept in a browser cookie (the server sets it, HttpOnly, on the
+page's connection: web.py); what the server stores is only its hash, the *owner key*: a visitor's runs live in ``<runs>/visitors/<key>/`` and
 their trainings carry the key. Runs in ``<runs>/`` itself were trained from the command line by
 whoever runs the server: every visitor may use them, only the operator may change them.
 

@@ -245,7 +245,7 @@ def test_the_whole_loop_in_a_browser(server, page, tmp_path):
 
 
 def test_visitors_own_their_runs_and_share_them_by_link(server, browser, bundled_runs):  # noqa: F811
-    """Two browsers: A's run is A's (it survives a reload: the identity is a cookie); B cannot see
+    """Two browsers: A's run is A's (it survives a reload: the identity is an HttpOnly cookie); B cannot see
     it, let alone rename or delete it, until A shares it; then B can use it, not change it."""
     import shutil
 
@@ -258,7 +258,11 @@ def test_visitors_own_their_runs_and_share_them_by_link(server, browser, bundled
         for pg in (a, b):
             pg.set_default_timeout(60_000)
         go(a, url, "train")
-        token = next(c["value"] for c in alice.cookies() if c["name"] == "musegen_visitor")
+        cookie = next(c for c in alice.cookies() if c["name"] == "musegen_visitor")
+        token = cookie["value"]
+        # Set by the server, HttpOnly: no script of the page reads it, and the page never holds it.
+        assert cookie["httpOnly"] and cookie["sameSite"] == "Strict"
+        assert "musegen_visitor" not in a.evaluate("document.cookie") and token not in a.content()
         mine = runs / "visitors" / owner_key(token)
         mine.mkdir(parents=True, exist_ok=True)
         shutil.copytree(bundled_runs / "tiny-wavenet", mine / "alices-tune")
