@@ -4,17 +4,12 @@ from __future__ import annotations
 
 import os
 import re
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from urllib.parse import urlparse
 from pathlib import Path
 
 import pytest
 
-from app_fixtures import bundled_runs  # noqa: F401 (fixture)
+from app_fixtures import bundled_runs, streamlit_app  # noqa: F401 (fixture)
 from conftest import make_piece
 from musegen.audio import check_audio
 from musegen.midi import piece_to_midi_bytes
@@ -28,44 +23,16 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disa
 pytestmark = pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"{CHROMIUM} is missing (apt-get install chromium)")
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory, bundled_runs):  # noqa: F811
-    port = free_port()
     runs = tmp_path_factory.mktemp("browser-runs")
     env = {**os.environ, "MUSEGEN_RUNS": str(runs), "MUSEGEN_BUNDLED_DIR": str(bundled_runs),
            "MUSEGEN_MAX_CONCURRENT_TRAININGS": "1"}
-    log = open(tmp_path_factory.mktemp("browser-log") / "streamlit.log", "w+")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-         "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
-         "--server.fileWatcherType", "none"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).status == 200:
-                break
-        except OSError:
-            time.sleep(0.3)
-    else:
-        proc.kill()
+    with open(tmp_path_factory.mktemp("browser-log") / "streamlit.log", "w+") as log:
+        with streamlit_app(env, log, startup=60.0) as (url, _):
+            yield url, runs
         log.seek(0)
-        pytest.fail(f"streamlit did not start:\n{log.read()[-3000:]}")
-    yield url, runs
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    log.seek(0)
-    text = log.read()
+        text = log.read()
     assert "Traceback" not in text, text[-3000:]
 
 

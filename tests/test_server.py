@@ -7,58 +7,26 @@ from __future__ import annotations
 import http.cookies
 import os
 import socket
-import subprocess
-import sys
 import time
 import urllib.request
-from pathlib import Path
 
 import pytest
 
+from app_fixtures import streamlit_app
 from musegen.visitors import new_token, owner_key, valid_token
 
-ROOT = Path(__file__).resolve().parent.parent
 COOKIE = "musegen_visitor"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    port = free_port()
     runs = tmp_path_factory.mktemp("server-runs")
     env = {k: v for k, v in os.environ.items() if k != "MUSEGEN_SINGLE_USER"}
     env.update(MUSEGEN_RUNS=str(runs), MUSEGEN_BUNDLED_DIR=str(tmp_path_factory.mktemp("no-bundled")),
                MUSEGEN_WARM_DATASETS="0")
     log_path = tmp_path_factory.mktemp("server-log") / "streamlit.log"
-    log = open(log_path, "w+")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-         "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
-         "--server.fileWatcherType", "none"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 90
-    while time.time() < deadline:
-        try:
-            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).status == 200:
-                break
-        except OSError:
-            time.sleep(0.3)
-    else:
-        proc.kill()
-        pytest.fail(f"streamlit did not start:\n{log_path.read_text()[-3000:]}")
-    yield url, port, runs, log_path
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    log.close()
+    with open(log_path, "w+") as log, streamlit_app(env, log) as (url, port):
+        yield url, port, runs, log_path
 
 
 def set_cookies(headers: list[str]) -> dict[str, http.cookies.Morsel]:
