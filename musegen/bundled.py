@@ -3,10 +3,12 @@
 Each is trained on a built-in dataset with the default (metre-aware) tokens, a fixed seed and a
 fixed number of epochs (early stopping may end it sooner, the same way each time), so a fresh
 install can generate music with no training and any upload can be fine-tuned from them.
-Run from the project root: python -m musegen.bundled [names…]
+Run from the project root: python -m musegen.bundled [names…]; with --more, only the second
+sitting (MORE) on the bundles already there.
 """
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import sys
 import time
@@ -14,7 +16,7 @@ from pathlib import Path
 
 from .basemodel import BASE_DATASET, load_base_music
 from .config import DataConfig, ModelConfig, RunConfig, TrainConfig
-from .runs import save_model
+from .runs import Run, save_model
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets" / "models"
 
@@ -34,8 +36,14 @@ BUNDLED = {
                       train=TrainConfig(epochs=16, steps_per_epoch=400, early_stopping=4, transpose=5, seed=1)),
 }
 
+# Second sittings: a bundle that was still learning when its epochs ran out goes on from its best
+# epoch at a lower learning rate (a fresh optimizer: the bundle keeps no optimizer state).
+MORE = {
+    "base": TrainConfig(epochs=30, steps_per_epoch=400, early_stopping=4, transpose=5, learning_rate=5e-4),
+}
 
-def build(name: str, root: Path = ASSETS) -> Path:
+
+def build(name: str, root: Path = ASSETS, more_only: bool = False) -> Path:
     from .train import train
 
     out = root / name
@@ -50,16 +58,23 @@ def build(name: str, root: Path = ASSETS) -> Path:
                   f"val_accuracy {event.get('val_accuracy', 0):.1%} ({time.monotonic() - started:.0f} s)", flush=True)
 
     pieces = load_base_music(progress=print) if name == "base" else None
-    run = train(BUNDLED[name], tmp, pieces=pieces, progress=progress)
-    save_model(run.load_model(), tmp / "model.keras")  # without optimizer state: a third of the size
+    if not more_only:
+        train(BUNDLED[name], tmp, pieces=pieces, progress=progress)
+    else:
+        shutil.copytree(out, tmp)
+    if name in MORE:
+        train(dataclasses.replace(BUNDLED[name], train=MORE[name]), tmp, pieces=pieces, progress=progress, resume=True)
+    save_model(Run.load(tmp).load_model(), tmp / "model.keras")  # without optimizer state: a third of the size
     shutil.rmtree(out, ignore_errors=True)
     tmp.rename(out)  # the old bundle is replaced only by a finished one
     return out
 
 
-def main(names: list[str]) -> None:
-    for name in names or BUNDLED:
-        print(f"built {build(name)}")
+def main(args: list[str]) -> None:
+    more_only = "--more" in args  # only the second sitting, on the bundle already in assets/models
+    names = [a for a in args if a != "--more"] or (list(MORE) if more_only else list(BUNDLED))
+    for name in names:
+        print(f"built {build(name, more_only=more_only)}")
 
 
 if __name__ == "__main__":

@@ -258,7 +258,8 @@ def train(config: RunConfig, out, *, pieces=None, progress: Progress | None = No
                          "when every machine runs its command again; a finished one can be fine-tuned with --from.")
     if resume:
         previous = Run.load(out)
-        config = dataclasses.replace(previous.config, train=config.train)
+        # The run's own seed: it chose which files validate, and a new one would validate on trained files.
+        config = dataclasses.replace(previous.config, train=dataclasses.replace(config.train, seed=previous.config.train.seed))
         history = previous.history
     elif (folder / "model.keras").exists() and not restarting:
         raise ModelError(f"{out} already holds a run: choose another output folder, or resume it.")

@@ -86,8 +86,10 @@ def test_resume_continues_the_history(tmp_path, pieces):
         train(tiny_config(), out, pieces=Loaded(pieces))
     config = tiny_config()
     config.train.epochs = 1
+    config.train.seed = tiny_config().train.seed + 6  # a new seed must not choose new validation files
     run = train(config, out, pieces=Loaded(pieces), resume=True)
     assert len(run.history["loss"]) == 3 and run.history["elapsed"] == sorted(run.history["elapsed"])
+    assert run.config.train.seed == tiny_config().train.seed
 
 
 def test_an_interrupted_save_leaves_the_last_good_model(trained_run, monkeypatch, tmp_path):
