@@ -79,7 +79,9 @@ def test_time_budget(tmp_path, pieces):
     assert run.summary["stop_reason"].startswith(f"Time budget (2 s) reached in epoch {run.summary['epochs']}: kept epoch ")
 
 
-def test_resume_continues_the_history(tmp_path, pieces):
+def test_resume_continues_the_history(tmp_path, pieces, monkeypatch):
+    import musegen.train
+
     out = tmp_path / "resumed"
     train(tiny_config(), out, pieces=Loaded(pieces))
     with pytest.raises(ModelError, match="already holds a run"):
@@ -87,9 +89,12 @@ def test_resume_continues_the_history(tmp_path, pieces):
     config = tiny_config()
     config.train.epochs = 1
     config.train.seed = tiny_config().train.seed + 6  # a new seed must not choose new validation files
+    split_seeds = []
+    tokenize = musegen.train.tokenize
+    monkeypatch.setattr(musegen.train, "tokenize", lambda *a, **k: split_seeds.append(a[3]) or tokenize(*a, **k))
     run = train(config, out, pieces=Loaded(pieces), resume=True)
     assert len(run.history["loss"]) == 3 and run.history["elapsed"] == sorted(run.history["elapsed"])
-    assert run.config.train.seed == tiny_config().train.seed
+    assert split_seeds == [tiny_config().train.seed]
 
 
 def test_an_interrupted_save_leaves_the_last_good_model(trained_run, monkeypatch, tmp_path):
