@@ -28,7 +28,6 @@ other files down. Only when *no* file is usable does it raise :class:`InputError
 """
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import hashlib
 import io
@@ -39,7 +38,6 @@ import posixpath
 import stat
 import sys
 import time
-import types
 import zipfile
 from collections import deque
 from dataclasses import dataclass
@@ -49,7 +47,7 @@ from typing import Callable, Iterable, Iterator
 
 import numpy as np
 
-from . import parsecache
+from . import parsecache, spawned
 from .config import DataConfig, Limits
 from .errors import InputError
 from .files import atomic_path, read_regular
@@ -559,24 +557,6 @@ def _serve(conn, scores: bool, memory_mb: int = 0) -> None:
         conn.send(_parse_one(job))
 
 
-@contextlib.contextmanager
-def _main_hidden():
-    """Keep spawned workers from re-running the caller's ``__main__`` script.
-
-    Spawn re-imports the parent's main module in every child; an unguarded script (a notebook
-    export, a quick benchmark) would run again in each worker. The worker function lives in this
-    module, so the children do not need ``__main__`` at all: show them an empty one while the
-    process starts.
-    """
-    real = sys.modules.get("__main__")
-    sys.modules["__main__"] = types.ModuleType("__main__")
-    try:
-        yield
-    finally:
-        if real is not None:
-            sys.modules["__main__"] = real
-
-
 def _cpus() -> int:
     try:
         return len(os.sched_getaffinity(0))
@@ -596,8 +576,7 @@ class _Worker:
         self.process = context.Process(target=_serve, args=(child, scores, memory_mb), name="musegen-parse",
                                        daemon=True)
         try:
-            with _main_hidden():  # it needs musegen, not the caller's script
-                self.process.start()
+            spawned.start(self.process)  # it needs musegen, not the caller's script
         except Exception as e:  # no processes here (a sandbox, a frozen app…): never parse in-process
             self.conn.close()
             raise _no_workers(e) from None
