@@ -30,21 +30,14 @@ def chords(progression, beat=1.0) -> list[tuple]:
 
 
 def bach_chorale(name: str = "bwv66.6") -> Piece:
-    """A chorale from music21's corpus, through the project's reader; built from music21 directly
-    should the reader be unusable (it is being reworked)."""
+    """A chorale from music21's corpus, read by the project's reader (no fallback: a broken reader
+    fails the test that uses it)."""
     from music21 import corpus
 
-    path = pathlib.Path(next(p for p in corpus.getComposer("bach") if pathlib.Path(p).name == f"{name}.mxl"))
-    try:
-        from musegen.readers import read_file_bytes
+    from musegen.readers import read_file_bytes
 
-        return read_file_bytes(path.name, path.read_bytes())
-    except Exception:  # pragma: no cover - only while readers.py is mid-change
-        score = corpus.parse(str(path))
-        rows = [(float(n.offset), float(n.quarterLength), p.midi, i)
-                for i, part in enumerate(score.parts) for n in part.flatten().notes for p in n.pitches]
-        ts = score.flatten().getElementsByClass("TimeSignature").first()
-        return piece_of(rows, name, [(0.0, ts.numerator, ts.denominator)] if ts else None)
+    path = pathlib.Path(next(p for p in corpus.getComposer("bach") if pathlib.Path(p).name == f"{name}.mxl"))
+    return read_file_bytes(path.name, path.read_bytes())
 
 
 # ---------------------------------------------------------------- on the beat
@@ -184,6 +177,8 @@ def test_a_repeated_bar_in_varied_music_is_not_a_lock_in():
 
 def test_a_bach_chorale_has_a_pulse_chords_and_no_lock_in():
     chorale = bach_chorale("bwv66.6")
+    assert [p.name for p in chorale.parts] == ["Soprano", "Alto", "Tenor", "Bass"]  # the reader gave the chorale
+    assert chorale.time_signatures == [(0.0, 4, 4)]
     stats = metrics.structure(chorale)
     assert stats["on_beat_share"] > 0.6
     assert stats["beat_chord_fit"] > 0.6
