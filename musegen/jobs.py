@@ -22,12 +22,14 @@ from __future__ import annotations
 
 import atexit
 import copy
+import logging
 import multiprocessing
 import os
 import queue
 import secrets
 import shutil
 import signal
+import sqlite3
 import threading
 import time
 import weakref
@@ -37,10 +39,14 @@ from pathlib import Path
 from .config import AppLimits, RunConfig, from_dict, to_dict
 from .errors import InputError
 
+log = logging.getLogger(__name__)
+
 STATES = ("queued", "running", "finished", "stopped", "failed", "interrupted")
 BATCH_POINT_SECONDS = 0.5  # keep one batch-loss point per half second for the live chart
 STAGING = ".training"
 STORE = ".jobs.sqlite"  # in the runs folder
+CANNOT_TRAIN = ("This server cannot write to its runs folder, so no training can start here; the bundled models "
+                "still compose.")
 KEEP_ENDED = 50  # ended jobs remembered
 RESUMING = ".resuming"  # in a run being resumed: the id of the job that will replace it
 STOP_GRACE_SECONDS = 20.0  # a worker still busy this long after Stop is killed (its checkpoint is kept)
@@ -136,7 +142,14 @@ class Registry:
         self._workers: dict[str, tuple] = {}  # job id → (process, its stop event)
         self._threads: dict[str, threading.Thread] = {}
         self._last_point: dict[str, float] = {}
-        self._store = JobStore(store) if store is not None else None
+        self._store = None
+        self.cannot_write = False  # the runs folder refused the store: nothing could be trained into it
+        if store is not None:
+            try:
+                self._store = JobStore(store)
+            except (OSError, sqlite3.Error) as e:
+                log.warning("the jobs' store %s cannot be opened (%s): trainings are refused", store, e)
+                self.cannot_write = True
         if self._store is not None:
             self._restore()
         _LIVE.add(self)
@@ -152,6 +165,7 @@ class Registry:
         out = Path(out)
         config = self.capped(config)
         with self._lock:
+            self._check_writable()
             self._check_quota(owner)
             self._check_room(owner, out.parent)
             out = self._unique(out)
@@ -161,6 +175,7 @@ class Registry:
         """Continue an interrupted job's run from its checkpoint for the epochs it had left."""
         with self._lock:
             job = self._owned(job_id, owner)
+            self._check_writable()
             self._check_quota(job.owner)
             if not job.resumable or not (job.run_path / "model.keras").is_file():
                 raise InputError(f"{job.name} has no checkpoint to resume from.")
@@ -188,6 +203,10 @@ class Registry:
         self._schedule()
         self._forget_old()
         return job.id
+
+    def _check_writable(self) -> None:
+        if self.cannot_write:
+            raise InputError(CANNOT_TRAIN)
 
     def _check_quota(self, owner: str) -> None:
         """A visitor may have max_trainings_per_visitor trainings running or waiting (Train both

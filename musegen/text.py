@@ -879,6 +879,8 @@ EN = {
     "said.quota": "You already have {cap} training(s) running or waiting, the most this server allows one visitor: "
                   "stop one, or wait until one ends.",
     "said.no_checkpoint": "{name} has no checkpoint to resume from.",
+    "said.cannot_train": "This server cannot write to its runs folder, so no training can start here; the bundled "
+                         "models still compose.",
     "said.no_such_job": "There is no such training (it may have been forgotten by now).",
     "said.not_your_job": "That training belongs to another visitor.",
     "said.too_short": "The pieces are too short for windows of {window} tokens: lower the window or add music.",
@@ -1611,6 +1613,7 @@ ZH = {
     # trainings refused or failed (musegen.jobs, musegen.dataset, musegen.train, musegen.tokens)
     "said.quota": "你已有 {cap} 个训练在运行或排队，这是本服务器允许每位访客的上限：请停止一个，或等其中一个结束。",
     "said.no_checkpoint": "{name} 没有可以继续的检查点。",
+    "said.cannot_train": "本服务器无法写入它的模型文件夹，因此这里不能开始训练；内置模型仍可作曲。",
     "said.no_such_job": "没有这个训练（它可能已经被清理了）。",
     "said.not_your_job": "那个训练属于另一位访客。",
     "said.too_short": "乐曲太短，切不出 {window} 个词元的窗口：请调小窗口，或添加音乐。",
@@ -1749,6 +1752,8 @@ SENTENCES = [  # found anywhere in a message, in this order (the longer of two a
     ("said.quota", r"You already have (?P<cap>\d+) trainings? running or waiting, the most this server allows one "
                    r"visitor: stop one, or wait until one ends\."),
     ("said.no_checkpoint", r"(?P<name>\S+) has no checkpoint to resume from\."),
+    ("said.cannot_train", r"This server cannot write to its runs folder, so no training can start here; the bundled "
+                          r"models still compose\."),
     ("said.no_such_job", r"There is no such training \(it may have been forgotten by now\)\."),
     ("said.not_your_job", r"That training belongs to another visitor\."),
     ("said.too_short", r"The pieces are too short for windows of (?P<window>\d+) tokens: lower the window or add "

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import musegen, refused
+from conftest import Loaded, musegen, refused, tiny_config
 from musegen import text
 from musegen.config import DataConfig, Limits
 from musegen.errors import InputError
@@ -316,26 +316,47 @@ def test_flags_are_checked_before_a_run_or_its_music_is_read(tmp_path):
 # ------------------------------------------------------------------ a read-only runs folder
 
 
+def read_only_folder(folder: Path):
+    """Make a new folder that this process cannot write (as root too); returns what undoes it."""
+    import subprocess
+
+    folder.mkdir()
+    if os.geteuid() != 0:
+        folder.chmod(0o555)
+        return lambda: folder.chmod(0o755)
+    if subprocess.run(["chattr", "+i", str(folder)], capture_output=True).returncode == 0:
+        return lambda: subprocess.run(["chattr", "-i", str(folder)], check=True)
+    pytest.skip("cannot make a folder read-only here (root without chattr +i)")
+
+
+def test_a_runs_folder_that_cannot_be_written_refuses_trainings_with_a_message(tmp_path, pieces):
+    """The jobs' store could not open in a read-only runs folder: the Train page showed a raw
+    sqlite3.OperationalError. Now the jobs list works and a training is refused in words."""
+    from musegen import jobs
+
+    runs = tmp_path / "runs"
+    undo = read_only_folder(runs)
+    try:
+        registry = jobs.Registry(store=runs / jobs.STORE)
+        assert registry.list_jobs() == []
+        with pytest.raises(InputError, match="cannot write to its runs folder"):
+            registry.submit(tiny_config(), runs / "new", pieces=Loaded(pieces))
+    finally:
+        undo()
+    assert said_in_chinese(jobs.CANNOT_TRAIN).startswith("本服务器无法写入它的模型文件夹")
+
+
 def test_a_runs_folder_that_cannot_be_written_is_said_once_and_the_page_goes_on(tmp_path, monkeypatch):
     """A read-only runs folder showed a raw OSError traceback on every page (appui.start ->
     save_settings): the app now says once that it cannot keep the session, and draws the page."""
-    import subprocess
-
     from streamlit.testing.v1 import AppTest
 
     from musegen.saved_session import NOT_KEPT
 
     runs = tmp_path / "runs"
-    runs.mkdir()
     monkeypatch.setenv("MUSEGEN_RUNS", str(runs))
     monkeypatch.delenv("MUSEGEN_SINGLE_USER", raising=False)
-    if os.geteuid() != 0:
-        runs.chmod(0o555)
-        undo = lambda: runs.chmod(0o755)  # noqa: E731
-    elif subprocess.run(["chattr", "+i", str(runs)], capture_output=True).returncode == 0:
-        undo = lambda: subprocess.run(["chattr", "-i", str(runs)], check=True)  # noqa: E731
-    else:
-        pytest.skip("cannot make a folder read-only here (root without chattr +i)")
+    undo = read_only_folder(runs)
     try:
         at = AppTest.from_file(str(Path(__file__).resolve().parent.parent / "app.py"), default_timeout=120).run()
         assert not at.exception, [e.value for e in at.exception]
