@@ -22,6 +22,7 @@ chords, bars repeated, and the pitch-statistics overlap (real against real as th
     python -m bench.transfer                   budgets of 1, 2 and 5 minutes, seed 1 (~40 min)
     TRANSFER_SEEDS=1,2,3 python -m bench.transfer    the spread over seeds
     TRANSFER_QUICK=1 python -m bench.transfer        short budgets, few pieces (a smoke run)
+    TRANSFER_STARTS=base python -m bench.transfer    only the fine-tunes (after rebuilding the base)
 
 Results go to docs/transfer/results.json (committed, merged by set, start and seed); docs/transfer.md
 is written from it.
@@ -43,6 +44,8 @@ from bench.quality import excerpt, generate, loudness  # noqa: E402
 
 QUICK = bool(os.environ.get("TRANSFER_QUICK"))
 SEEDS = [int(s) for s in os.environ.get("TRANSFER_SEEDS", "1").split(",")]
+# TRANSFER_STARTS=base: only the fine-tunes (after a new base; the from-scratch rows do not depend on it)
+STARTS = [s for s in os.environ.get("TRANSFER_STARTS", "base,scratch").split(",") if s in ("base", "scratch")]
 BUDGETS = [20.0, 40.0] if QUICK else [60.0, 120.0, 300.0]  # seconds of training, from the first batch
 N_TRAIN, N_REAL = 20, 30
 N_PIECES = 6 if QUICK else 20
@@ -163,14 +166,14 @@ START_MODELS = ("base", "folk-wavenet", "bach-wavenet")  # the broad base, and t
 def token_parts(tokenizer, ids) -> np.ndarray:
     """Which part each token speaks of (-1: header, bar lines and metre): the part a Part token
     names, until the next bar line (where part 0 plays first)."""
-    part0, n_parts = tokenizer.index["Part_0"], tokenizer.config.max_parts
-    bar, out, part, in_bar = tokenizer.index["Bar"], np.full(len(ids), -1), 0, False
+    parts, notes = tokenizer.part_ids(), tokenizer.note_mask()
+    bar, out, part, in_bar = tokenizer.bar_id, np.full(len(ids), -1), 0, False
     for i, t in enumerate(ids):
         if t == bar:
             part, in_bar = 0, True
-        elif part0 <= t < part0 + n_parts:
-            part = int(t - part0)
-        elif in_bar and tokenizer.vocab[t].startswith(("Pos_", "Vel_", "Pitch_", "Dur_")):
+        elif t in parts:
+            part = parts[t]
+        elif in_bar and notes[t]:
             out[i] = part
     return out
 
@@ -232,7 +235,7 @@ def measure_set(name: str, results: dict) -> None:
     entry["start_by_part"] = {m: start_by_part(bundled / m, train_pieces) for m in START_MODELS
                               if (bundled / m / "model.keras").is_file()}
     write_json(OUT / "results.json", results)
-    for start in ("base", "scratch"):
+    for start in STARTS:
         for seed in SEEDS:
             log(f"{name}: {start}, seed {seed}")
             trained = train_with_marks(train_pieces, start, seed, WORK / name / f"{start}-{seed}")
