@@ -91,16 +91,23 @@ def test_the_built_in_music_reads_under_the_default_memory_limit():
 # ------------------------------------------------------------------ item 6: tiny ABC, huge work
 
 
-def test_an_abc_tune_with_an_absurd_meter_is_refused_before_music21_reads_it():
+def test_an_abc_tune_with_an_absurd_meter_is_refused_before_music21_reads_it(monkeypatch):
     """11 kB of ABC (M:999999/1, L:1/999999, 5,000 repeats) cost 60 s and 1.4-1.9 GB before it was
-    refused for time; its header is refused at once now, before music21 sees it."""
+    refused for time; its header is refused at once now, before music21 sees it (how long that
+    takes against an ordinary tune: bench/reading.py)."""
     bomb = ("X:1\nT:bomb\nM:999999/1\nL:1/999999\nK:C\n" + "|:C:|" * 5_000 + "\n").encode()
     assert len(bomb) < 30_000
-    t0 = time.perf_counter()
     with pytest.raises(InputError) as err:
         load_pieces([("bomb.abc", bomb)], DataConfig(limits=Limits(max_parse_seconds=10)), cache_dir=False)
-    assert time.perf_counter() - t0 < 9  # before: "took longer than 10 s to read"
     assert "bomb.abc: ABC field M:999999/1 is out of range: refused (numbers up to 64)" in str(err.value)
+    from music21 import converter  # the worker's reader, here: music21 is never handed the tune
+
+    def parse_data(*args, **kwargs):
+        raise AssertionError("music21 was given the tune: its header should have refused it first")
+
+    monkeypatch.setattr(converter, "parseData", parse_data)
+    with pytest.raises(InputError, match=r"ABC field M:999999/1 is out of range"):
+        read_file_bytes("bomb.abc", bomb)
     assert said_in_chinese("ABC field M:999999/1 is out of range: refused (numbers up to 64)") == (
         "ABC 字段 M:999999/1 超出范围：已拒绝（数字最大为 64）")
 
@@ -143,10 +150,8 @@ def test_an_upload_s_files_share_a_reading_time_and_the_rest_are_skipped(monkeyp
     a reason, and not cached (the next upload tries them again)."""
     monkeypatch.setenv(HOOK, "b.mid=hang")
     limits = Limits(max_parse_seconds=60, max_upload_parse_seconds=2)
-    t0 = time.perf_counter()
     result = load_pieces(midi_files("a.mid", "b.mid", "c.mid"), DataConfig(limits=limits), cache_dir=tmp_path)
-    assert time.perf_counter() - t0 < 20  # not the 60 s b.mid could take alone
-    over = "not read: the upload had used its 2 s of reading time"
+    over = "not read: the upload had used its 2 s of reading time"  # not b.mid's 60 s (timed: bench/reading.py)
     assert {r.name: r.reason for r in result.report} == {"a.mid": "", "b.mid": over, "c.mid": over}
     assert said_in_chinese(over) == "未读取：这次上传已用完 2 秒的读取时间"
     monkeypatch.delenv(HOOK)
@@ -208,10 +213,8 @@ def test_a_primer_is_read_in_a_worker_with_its_limits(monkeypatch, tmp_path):
     for name, data in midi_files("slow.mid", "dies.mid", "fine.mid"):
         (tmp_path / name).write_bytes(data)
     monkeypatch.setenv(HOOK, "slow.mid=hang,dies.mid=crash")
-    t0 = time.perf_counter()
     with pytest.raises(InputError, match=r"^slow\.mid: took longer than 1 s to read: refused$"):
-        read_piece(tmp_path / "slow.mid", limits=Limits(max_parse_seconds=1))
-    assert time.perf_counter() - t0 < 15
+        read_piece(tmp_path / "slow.mid", limits=Limits(max_parse_seconds=1))  # its own limit, not the hook's hour
     assert read_piece(tmp_path / "fine.mid").n_notes > 0
     result = musegen("generate", BACH_RUN, "--primer", tmp_path / "dies.mid", "--length", 10,
                      "--out", tmp_path / "out.mid", timeout=120, **{HOOK: "dies.mid=crash"})
