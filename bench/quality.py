@@ -267,7 +267,7 @@ def finetune_section() -> list[dict]:
 def schemes_section() -> list[dict]:
     from musegen.config import DataConfig, RunConfig, TokenizerConfig, TrainConfig
     from musegen.sources import load_pieces
-    from musegen.tokens import schemes
+    from musegen.tokenizers import schemes
     from musegen.train import train
 
     data = DataConfig(dataset="bach")

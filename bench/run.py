@@ -211,7 +211,7 @@ def generation() -> dict:
     from musegen.config import ModelConfig, TokenizerConfig
     from musegen.models import build_model, receptive_field
     from musegen.sample import Generator, article_loop
-    from musegen.tokens import make_tokenizer
+    from musegen.tokenizers import make_tokenizer
 
     vocab, window = len(make_tokenizer(TokenizerConfig())), 512
     n_one, n_batch, batch, n_article, n_window = (2000, 1000, 32, 200, 200) if FULL else (1000, 500, 16, 40, 60)

@@ -113,7 +113,7 @@ def throughput_section() -> dict:
     from musegen.config import ModelConfig, TokenizerConfig, TrainConfig
     from musegen.models import build_model
     from musegen.sample import Generator
-    from musegen.tokens import make_tokenizer
+    from musegen.tokenizers import make_tokenizer
     from musegen.train import compile_model
 
     vocab = len(make_tokenizer(TokenizerConfig()))

@@ -23,13 +23,9 @@ import numpy as np
 
 from .config import TokenizerConfig
 from .piece import DRUM_PROGRAM, DURATION, PART, PITCH, START, VELOCITY, Part, Piece, bar_quarters
-from .tokens import SPECIALS, Tokenizer
+from .tokens import SPECIALS, TEMPO_BINS, TEMPO_RANGE, TIME_SIGNATURES, Tokenizer, signature_of
 
-TIME_SIGNATURES = ["2/4", "3/4", "4/4", "5/4", "6/4", "7/4", "2/2", "3/2", "4/2",
-                   "3/8", "5/8", "6/8", "7/8", "9/8", "12/8"]
 MAX_BAR_QUARTERS = 8.0
-TEMPO_BINS = 32
-TEMPO_RANGE = (40.0, 240.0)
 DRUMS = "drums"
 
 
@@ -213,25 +209,40 @@ class MetreTokenizer(Tokenizer):
         return Piece(name, np.array(notes, dtype=np.float64).reshape(-1, 5), tempo=tempo or 120.0, parts=parts,
                      time_signatures=signatures)
 
-    def bar_offsets(self, ids, time_signature: tuple[int, int] = (4, 4)) -> list[float]:
-        """Where each Bar of `ids` begins, in quarters after the first (each bar as long as its
-        TimeSig says), as decode counts them."""
-        offsets, length, at = [], bar_quarters(*time_signature), 0.0
-        for i in np.asarray(ids):
-            token = self.vocab[i]
-            if token == "Bar":
-                at = at + length if offsets else 0.0
-                offsets.append(at)
-            elif token.startswith("TimeSig_"):
-                length = bar_quarters(*map(int, token[8:].split("/")))
-        return offsets or [0.0]
-
     def header(self, ids: np.ndarray) -> np.ndarray:
         ids = np.asarray(ids, np.int32)
         n = 0
         while n < len(ids) and (ids[n] == self.bos_id or self.vocab[ids[n]].startswith(("Tempo_", "Program_"))):
             n += 1
         return ids[:n]
+
+    def opening(self, tempo: float, parts: list[Part], time_signature: tuple[int, int]) -> np.ndarray:
+        """<bos>, the header (the tempo, one instrument per part) and a first bar line in the metre."""
+        ids = [self.bos_id, self.index[self.tempo_token(tempo)]]
+        ids += [self.index[self.program_token(part)] for part in parts]
+        ids += [self.index["Bar"], self.index["TimeSig_{}/{}".format(*time_signature)]]
+        return np.array(ids, np.int32)
+
+    # ------------------------------------------------------------------ structure
+
+    @property
+    def bar_id(self) -> int:
+        return self.index["Bar"]
+
+    def time_signature_ids(self) -> dict[int, tuple[int, int]]:
+        return self._named("TimeSig_", signature_of)
+
+    def part_ids(self) -> dict[int, int]:
+        return self._named("Part_")
+
+    def program_ids(self) -> dict[int, int]:
+        return self._named("Program_", lambda value: DRUM_PROGRAM if value == DRUMS else int(value))
+
+    def position_ids(self) -> dict[int, int]:
+        return self._named("Pos_")
+
+    def note_mask(self) -> np.ndarray:
+        return np.array([t.startswith(("Pos_", "Vel_", "Pitch_", "Dur_")) for t in self.vocab])
 
     # ------------------------------------------------------------------ clock and augmentation
 

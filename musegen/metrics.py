@@ -178,7 +178,8 @@ def predicted_quarters(tokenizer, piece: Piece, seq: np.ndarray, first: int) -> 
 def _token_onsets(tokenizer, piece: Piece) -> np.ndarray | None:
     """Where each body token of tokenizer.encode(piece) starts, for the notes scheme (one token
     per onset, tokens outside the vocabulary left out as encode does); None for other schemes."""
-    from .tokens import NotesTokenizer, pitched_notes
+    from .notes import NotesTokenizer
+    from .tokens import pitched_notes
 
     if not isinstance(tokenizer, NotesTokenizer):
         return None

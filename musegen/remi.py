@@ -28,9 +28,8 @@ import numpy as np
 
 from .config import TokenizerConfig
 from .errors import ModelError
-from .metre import TEMPO_BINS, TEMPO_RANGE, TIME_SIGNATURES
 from .piece import Part, Piece
-from .tokens import SPECIALS, Tokenizer
+from .tokens import SPECIALS, TEMPO_BINS, TEMPO_RANGE, TIME_SIGNATURES, Tokenizer, signature_of
 
 BEAT_RES = {(0, 4): 12, (4, 12): 4}  # positions per beat for note lengths up to 4 beats, then 4
 BAR = "Bar"  # MidiTok's "Bar_None": named as metre names it, so a primer can start on a bar line
@@ -251,6 +250,26 @@ class RemiTokenizer(Tokenizer):
         quarters = np.zeros(len(self.vocab), dtype=np.float32)
         quarters[self.index[BAR]] = bar_quarters
         return quarters
+
+    # ------------------------------------------------------------------ structure
+    # No part tokens: REMI+ tells parts apart by program alone, a Program before every note.
+
+    @property
+    def bar_id(self) -> int:
+        return self.index[BAR]
+
+    def time_signature_ids(self) -> dict[int, tuple[int, int]]:
+        return self._named("TimeSig_", signature_of)
+
+    def program_ids(self) -> dict[int, int]:
+        return self._named("Program_")  # MidiTok's Program_-1 is the drum kit, as piece.DRUM_PROGRAM
+
+    def position_ids(self) -> dict[int, int]:
+        return self._named("Position_")
+
+    def note_mask(self) -> np.ndarray:
+        return np.array([t.startswith(("Position_", "Velocity_", "Pitch_", "PitchDrum_", "Duration_"))
+                         for t in self.vocab])
 
     def _check_blocks(self):
         """Augmentation moves an id by k to move its value by k steps: each block must be one run

@@ -27,7 +27,8 @@ from .config import RUN_RANGES, RunConfig, TokenizerConfig, check_settings, from
 from .engine import WEIGHTS
 from .errors import InputError, ModelError, MusegenError
 from .files import atomic_path, atomic_write, check_npy
-from .tokens import Tokenizer, tokenizer_from_json
+from .tokenizers import tokenizer_from_json
+from .tokens import Tokenizer
 
 REQUIRED = ("config.json", "tokenizer.json", "model.keras")
 MAX_PRIMER_BYTES = 64_000_000  # 64 windows of 16,384 tokens are 4 MB: anything far bigger is not ours

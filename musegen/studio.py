@@ -265,7 +265,7 @@ def default_start(entries: list[Entry], n_pieces: int) -> Entry | None:
 
 def tokens_per_bar(pieces: list[Piece], tokenizer_config: TokenizerConfig | None = None, sample: int = 40) -> float:
     """How many tokens one bar of this music takes in a scheme (over up to ``sample`` pieces)."""
-    from .tokens import make_tokenizer
+    from .tokenizers import make_tokenizer
 
     tok = make_tokenizer(tokenizer_config or TokenizerConfig())
     chosen = pieces[:: max(1, len(pieces) // sample)][:sample]
@@ -305,7 +305,7 @@ def first_files(loaded, n: int):
 def token_frequencies(pieces: list[Piece]) -> Counter:
     """How often each token of the article's notes/chords scheme occurs (computed once; the
     cutoff slider then only filters)."""
-    from .tokens import NotesTokenizer
+    from .notes import NotesTokenizer
 
     tokenizer = NotesTokenizer(TokenizerConfig(scheme="notes"))
     return Counter(t for p in pieces for t in tokenizer.piece_tokens(p))

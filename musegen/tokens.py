@@ -1,42 +1,48 @@
-"""Tokenizers: Piece ⇄ integer ids. Each scheme is one small class with the same interface.
+"""Tokenizers: Piece ⇄ integer ids. The base class every scheme shares; each scheme is one file.
 
-- ``MetreTokenizer`` (the default) writes the music as a player reads a score: ``Bar`` and the bar's
-  ``TimeSig``, ``Pos`` (where in the bar, on a grid that holds sixteenths and triplets), ``Part``
-  (which hand, voice or instrument), optional ``Vel``, ``Pitch`` and ``Dur``; a header gives the
-  ``Tempo`` and each part's ``Program``. See ``metre.py``.
-- ``NotesTokenizer`` is the article's scheme: one token per onset, a note name with octave ("C4")
-  or a chord of pitch classes ("0.4.7"), rare tokens dropped, written back at a fixed half beat.
-- ``RichTokenizer`` keeps rhythm: ``Shift_n`` (time to the next onset, in grid steps),
-  optional ``Vel_v``, ``Pitch_p`` and ``Dur_n``. Chord notes share an onset (no shift between them).
-  Why our own rather than MidiTok's TSD: the same idea with no extra dependencies (MidiTok pulls
-  huggingface_hub and tokenizers into a 2.7 GB demo process), a fixed vocabulary of ~160 tokens
-  that needs no fitting and is lossless on its grid, and a per-token clock (``token_quarters``)
-  that lets the generator stop after a given number of seconds.
+- ``metre.py``, ``MetreTokenizer`` (the default), writes the music as a player reads a score: ``Bar``
+  and the bar's ``TimeSig``, ``Pos`` (where in the bar, on a grid that holds sixteenths and
+  triplets), ``Part`` (which hand, voice or instrument), optional ``Vel``, ``Pitch`` and ``Dur``; a
+  header gives the ``Tempo`` and each part's ``Program``.
+- ``notes.py``, ``NotesTokenizer``, is the article's scheme: one token per onset, a note name with
+  octave ("C4") or a chord of pitch classes ("0.4.7"), rare tokens dropped, written back at a fixed
+  half beat.
+- ``rich.py``, ``RichTokenizer``, keeps rhythm: ``Shift_n`` (time to the next onset), optional
+  ``Vel_v``, ``Pitch_p`` and ``Dur_n``.
+- ``remi.py``, ``RemiTokenizer``: MidiTok's REMI+, the comparison for ``metre``.
+
+``tokenizers.py`` knows them all by name (``make_tokenizer``, ``tokenizer_from_json``); this module
+knows none of them. The code around the tokenizers (primers, steering, checks) never reads a
+token's name: it asks the structure methods below (``bar_id``, ``time_signature_ids``,
+``part_ids``, ``program_ids``, ``position_ids``, ``pitch_ids``, ``note_mask``), which a scheme
+without that structure answers with None or nothing.
 """
 from __future__ import annotations
 
 import json
-import re
-from collections import Counter
-from typing import Iterable
+from typing import Callable, Iterable
 
 import numpy as np
 
-from .config import TokenizerConfig, from_dict, to_dict
+from .config import TokenizerConfig, to_dict
 from .errors import ModelError
-from .piece import DURATION, PART, PITCH, START, VELOCITY, Piece
+from .piece import PART, Piece, bar_quarters
 
 PAD, BOS, EOS = "<pad>", "<bos>", "<eos>"
 SPECIALS = [PAD, BOS, EOS]
-PITCH_CLASSES = ["C", "C#", "D", "E-", "E", "F", "F#", "G", "G#", "A", "B-", "B"]
-NOTE_NAME = re.compile(r"^([A-G][#-]?)(-?\d+)$")
+# The metres and tempi the schemes with bars share (metre and remi).
+TIME_SIGNATURES = ["2/4", "3/4", "4/4", "5/4", "6/4", "7/4", "2/2", "3/2", "4/2",
+                   "3/8", "5/8", "6/8", "7/8", "9/8", "12/8"]
+TEMPO_BINS = 32
+TEMPO_RANGE = (40.0, 240.0)
 # Tokens that say when a note sounds and for how long, not which note: sampled at the rhythm
 # temperature (SampleConfig.rhythm_temperature). Ours, and MidiTok's names for the same.
 TIMING_PREFIXES = ("Bar", "Pos_", "Dur_", "Shift_", "Position_", "Duration_", "TimeShift_")
 
 
 class Tokenizer:
-    """Shared interface: encode(piece) -> ids, decode(ids) -> piece, a vocabulary and a clock."""
+    """Shared interface: encode(piece) -> ids, decode(ids) -> piece, a vocabulary, a clock and the
+    structure of the tokens (bar lines, time signatures, parts, instruments, positions, pitches)."""
 
     def __init__(self, config: TokenizerConfig, vocab: list[str]):
         self.config = config
@@ -109,152 +115,89 @@ class Tokenizer:
     def extra_state(self) -> dict:
         return {}
 
+    @classmethod
+    def from_state(cls, config: TokenizerConfig, state: dict) -> "Tokenizer":
+        """The tokenizer a run saved (``to_json``'s state): rebuilt from its settings, which must
+        give the vocabulary it saved. Schemes that learn their vocabulary take it from the state."""
+        tokenizer = cls(config)
+        if tokenizer.vocab != state["vocab"]:
+            raise ModelError("This run's vocabulary does not match its tokenizer settings: the bundle is damaged.")
+        return tokenizer
 
-class RichTokenizer(Tokenizer):
-    def __init__(self, config: TokenizerConfig):
-        c = config
-        vocab = list(SPECIALS)
-        vocab += [f"Shift_{n}" for n in range(1, c.max_shift_steps + 1)]
-        vocab += [f"Vel_{b}" for b in range(c.velocity_bins)]
-        vocab += [f"Pitch_{p}" for p in range(c.min_pitch, c.max_pitch + 1)]
-        vocab += [f"Dur_{n}" for n in range(1, c.max_duration_steps + 1)]
-        super().__init__(config, vocab)
+    # ------------------------------------------------------------------ structure
+    # What the tokens mean, for the code around a tokenizer (primers, steering, checks), which never
+    # reads a token's name. A scheme without the thing answers None or an empty dict. Dicts are in
+    # id order.
 
-    def piece_tokens(self, piece: Piece) -> list[str]:
-        c = self.config
-        notes = pitched_notes(piece)
-        notes = notes[(notes[:, PITCH] >= c.min_pitch) & (notes[:, PITCH] <= c.max_pitch)]
-        steps = np.rint(notes[:, START] * c.steps_per_quarter).astype(np.int64)
-        durations = np.clip(np.rint(notes[:, DURATION] * c.steps_per_quarter), 1, c.max_duration_steps)
-        # Unisons (two voices, or quantising, on one pitch and step) become one note, the longest.
-        unique: dict[tuple[int, int], list] = {}
-        for step, dur, pitch, vel in zip(steps, durations.astype(int), notes[:, PITCH].astype(int), notes[:, VELOCITY]):
-            kept = unique.setdefault((int(step), int(pitch)), [dur, vel])
-            kept[0] = max(kept[0], dur)
-        tokens: list[str] = []
-        clock = int(steps[0]) if len(steps) else 0  # leading silence is not music
-        for (step, pitch), (dur, vel) in unique.items():
-            gap = int(step) - clock
-            while gap > 0:
-                shift = min(gap, c.max_shift_steps)
-                tokens.append(f"Shift_{shift}")
-                gap -= shift
-            clock = int(step)
-            if c.velocity_bins:
-                tokens.append(f"Vel_{min(int(vel) * c.velocity_bins // 128, c.velocity_bins - 1)}")
-            tokens += [f"Pitch_{pitch}", f"Dur_{dur}"]
-        return tokens
+    @property
+    def bar_id(self) -> int | None:
+        """The bar line's id; None in a scheme without bars."""
+        return None
 
-    def tokens_to_notes(self, tokens: list[str]) -> np.ndarray:
-        """Lenient, since a model writes these: a Pitch without a Dur lasts one step, a stray Dur is ignored."""
-        c = self.config
-        notes, clock, velocity, pitch = [], 0, 80, None
+    def time_signature_ids(self) -> dict[int, tuple[int, int]]:
+        """{id: (numerator, denominator)} of the time-signature tokens."""
+        return {}
 
-        def close(duration_steps: int):
-            notes.append((clock / c.steps_per_quarter, duration_steps / c.steps_per_quarter, pitch, velocity))
+    def time_signature_id(self, numerator: int, denominator: int) -> int | None:
+        """The id that says this time signature; None if the scheme cannot say it."""
+        wanted = (int(numerator), int(denominator))
+        return next((i for i, signature in self.time_signature_ids().items() if signature == wanted), None)
 
-        for token in tokens:
-            kind, _, value = token.partition("_")
-            n = int(value)
-            if kind == "Pitch":
-                if pitch is not None:
-                    close(1)
-                pitch = n
-            elif kind == "Dur" and pitch is not None:
-                close(n)
-                pitch = None
-            elif kind == "Shift":
-                if pitch is not None:
-                    close(1)
-                    pitch = None
-                clock += n
-            elif kind == "Vel":
-                velocity = int((n + 0.5) * 128 / c.velocity_bins)
-        if pitch is not None:
-            close(1)
-        return np.array(notes, dtype=np.float64).reshape(-1, 4)
+    def part_ids(self) -> dict[int, int]:
+        """{id: part number} of the tokens that say which part (hand, voice, instrument) plays next."""
+        return {}
 
-    def token_quarters(self, bar_quarters: float = 4.0) -> np.ndarray:
-        quarters = np.zeros(len(self.vocab), dtype=np.float32)
-        for token, i in self.index.items():
-            if token.startswith("Shift_"):
-                quarters[i] = int(token[6:]) / self.config.steps_per_quarter
-        return quarters
+    def program_ids(self) -> dict[int, int]:
+        """{id: General MIDI program} of the instrument tokens; piece.DRUM_PROGRAM (-1) for the drum kit."""
+        return {}
 
-    def id_blocks(self) -> dict[str, tuple[int, int]]:
-        c = self.config
-        blocks = {"pitch": (self.index[f"Pitch_{c.min_pitch}"], c.max_pitch - c.min_pitch + 1)}
-        if c.velocity_bins:
-            blocks["velocity"] = (self.index["Vel_0"], c.velocity_bins)
-        return blocks
+    def position_ids(self) -> dict[int, int]:
+        """{id: grid steps after the bar line} of the tokens that say where in the bar a note starts."""
+        return {}
 
-    def transposable(self, ids: np.ndarray) -> np.ndarray:
-        first, count = self.id_blocks()["pitch"]
-        ids = np.asarray(ids)
-        return (ids >= first) & (ids < first + count)
+    def pitch_ids(self) -> dict[int, int]:
+        """{id: MIDI pitch} of the tokens that sound exactly one pitch (``token_pitches`` has chords too)."""
+        return {i: pitches[0] for i, pitches in enumerate(self.token_pitches()) if len(pitches) == 1}
+
+    def note_mask(self) -> np.ndarray:
+        """Which tokens write notes (where, how loud, which pitch, how long), rather than the frame
+        around them (bar lines, metre, parts, instruments, tempo, <bos>...)."""
+        mask = np.ones(len(self.vocab), bool)
+        mask[self.special_ids] = False
+        return mask
+
+    def opening(self, tempo: float, parts: list, time_signature: tuple[int, int]) -> np.ndarray:
+        """The ids a piece written from nothing starts with: <bos>, and in a scheme with bars a first
+        bar line in ``time_signature`` (when the scheme can say it)."""
+        ids = [self.bos_id]
+        if self.bar_id is not None:
+            ids.append(self.bar_id)
+            signature = self.time_signature_id(*time_signature)
+            ids += [] if signature is None else [signature]
+        return np.array(ids, np.int32)
+
+    def bar_offsets(self, ids, time_signature: tuple[int, int] = (4, 4)) -> list[float]:
+        """Where each bar line of `ids` begins, in quarters after the first (each bar as long as its
+        time signature says, ``time_signature`` until one is given); [0.0] without bar lines."""
+        bar, signatures = self.bar_id, self.time_signature_ids()
+        offsets, length, at = [], bar_quarters(*time_signature), 0.0
+        for i in np.asarray(ids):
+            if i == bar:
+                at = at + length if offsets else 0.0
+                offsets.append(at)
+            elif i in signatures:
+                length = bar_quarters(*signatures[i])
+        return offsets or [0.0]
+
+    def _named(self, prefix: str, value: Callable[[str], object] = int) -> dict:
+        """{id: value} of the tokens named ``prefix`` + value: for the schemes' own structure methods."""
+        return {i: value(t[len(prefix):]) for i, t in enumerate(self.vocab) if t.startswith(prefix)}
 
 
-class NotesTokenizer(Tokenizer):
-    """The article's scheme. Its vocabulary comes from the data (``fit``)."""
-
-    def __init__(self, config: TokenizerConfig, vocab: list[str] | None = None, dropped: dict | None = None):
-        super().__init__(config, vocab or list(SPECIALS))
-        self.dropped: dict[str, int] = dropped or {}
-
-    def piece_tokens(self, piece: Piece) -> list[str]:
-        notes = pitched_notes(piece)
-        if not len(notes):
-            return []
-        _, first_of_onset = np.unique(np.round(notes[:, START], 6), return_index=True)
-        return [self.onset_token(g) for g in np.split(notes[:, PITCH].astype(int), first_of_onset[1:])]
-
-    @staticmethod
-    def onset_token(pitches: np.ndarray) -> str:
-        # Below C0 (MIDI 12) a name would need octave -1, and "E-1" would then mean both E♭1 and
-        # E in octave -1: such notes (below any instrument) are written an octave up per octave.
-        distinct = sorted(set(int(p) if p >= 12 else int(p) % 12 + 12 for p in pitches))
-        if len(distinct) == 1:
-            p = distinct[0]
-            return f"{PITCH_CLASSES[p % 12]}{p // 12 - 1}"
-        return ".".join(str(pc) for pc in sorted(set(p % 12 for p in distinct)))
-
-    def token_pitches(self) -> list[tuple[int, ...]]:
-        return [() if t in SPECIALS else tuple(self.pitches_of(t)) for t in self.vocab]
-
-    @staticmethod
-    def pitches_of(token: str) -> list[int]:
-        if token[0].isdigit():  # a chord of pitch classes, voiced from middle C as the article does
-            return [60 + int(pc) for pc in token.split(".")]
-        match = NOTE_NAME.match(token)
-        if not match or match.group(1) not in PITCH_CLASSES:
-            raise ModelError(f"'{token}' is not a note of the notes scheme (a name such as C4, E-3 or F#5).")
-        name, octave = match.groups()
-        return [PITCH_CLASSES.index(name) + 12 * (int(octave) + 1)]
-
-    def tokens_to_notes(self, tokens: list[str]) -> np.ndarray:
-        step = self.config.step_quarters
-        notes = [(i * step, step, pitch, 80) for i, token in enumerate(tokens) for pitch in self.pitches_of(token)]
-        return np.array(notes, dtype=np.float64).reshape(-1, 4)
-
-    def fit(self, pieces: list[Piece]) -> "NotesTokenizer":
-        counts = Counter(t for piece in pieces for t in self.piece_tokens(piece))
-        keep = sorted(t for t, n in counts.items() if n >= self.config.min_count)
-        if not keep:
-            raise ModelError(
-                f"Every token is rarer than the cutoff ({self.config.min_count}): lower min_count "
-                f"(the most frequent token appears {max(counts.values(), default=0)} times)."
-            )
-        self.dropped = {t: n for t, n in counts.items() if n < self.config.min_count}
-        self.set_vocab(list(SPECIALS) + keep)
-        return self
-
-    def token_quarters(self, bar_quarters: float = 4.0) -> np.ndarray:
-        quarters = np.full(len(self.vocab), self.config.step_quarters, dtype=np.float32)
-        quarters[self.special_ids] = 0.0
-        return quarters
-
-    def extra_state(self) -> dict:
-        return {"dropped": self.dropped}
+def signature_of(text: str) -> tuple[int, int]:
+    """"3/4" → (3, 4)."""
+    numerator, denominator = text.split("/")
+    return int(numerator), int(denominator)
 
 
 def pitched_notes(piece: Piece) -> np.ndarray:
@@ -262,27 +205,3 @@ def pitched_notes(piece: Piece) -> np.ndarray:
     drums = [i for i, part in enumerate(piece.parts) if part.is_drum]
     return piece.notes[~np.isin(piece.notes[:, PART], drums)] if drums else piece.notes
 
-
-def schemes() -> dict[str, type]:
-    from .metre import MetreTokenizer
-    from .remi import RemiTokenizer  # MidiTok itself is imported only when a remi tokenizer is made
-
-    return {"metre": MetreTokenizer, "rich": RichTokenizer, "notes": NotesTokenizer, "remi": RemiTokenizer}
-
-
-def make_tokenizer(config: TokenizerConfig) -> Tokenizer:
-    known = schemes()
-    if config.scheme not in known:
-        raise ModelError(f"Unknown token scheme '{config.scheme}': choose one of {', '.join(known)}.")
-    return known[config.scheme](config)
-
-
-def tokenizer_from_json(text: str) -> Tokenizer:
-    state = json.loads(text)
-    config = from_dict(TokenizerConfig, state["config"])
-    if config.scheme == "notes":
-        return NotesTokenizer(config, state["vocab"], state.get("dropped", {}))
-    tokenizer = make_tokenizer(config)
-    if tokenizer.vocab != state["vocab"]:
-        raise ModelError("This run's vocabulary does not match its tokenizer settings: the bundle is damaged.")
-    return tokenizer

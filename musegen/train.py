@@ -38,7 +38,7 @@ from .models import build_model, receptive_field
 from .files import atomic_write
 from .parsecache import IN_MEMORY_NOTES
 from .runs import Run, save_array, save_model, write_json
-from .tokens import make_tokenizer
+from .tokenizers import make_tokenizer
 
 Progress = Callable[[dict], None]
 N_PRIMERS = 64

@@ -3,7 +3,7 @@ import numpy as np
 from musegen.config import DataConfig
 from musegen.dataset import make_windows, split_by_file, tokenize
 from musegen.config import TokenizerConfig
-from musegen.tokens import make_tokenizer
+from musegen.tokenizers import make_tokenizer
 
 
 def test_split_is_by_file_and_reproducible():

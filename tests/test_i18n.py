@@ -78,7 +78,7 @@ def library_messages() -> list[str]:
     from musegen.errors import MusegenError
     from musegen.runs import import_run
     from musegen.sources import load_pieces
-    from musegen.tokens import make_tokenizer
+    from musegen.tokenizers import make_tokenizer
     from musegen.train import stop_reason
 
     said = []

@@ -10,7 +10,7 @@ from musegen.midi import piece_to_midi_bytes, piece_to_musicxml
 from musegen.piece import DURATION, PART, PITCH, START, Part, Piece
 from musegen.readers import read_file_bytes
 from musegen.sources import load_pieces
-from musegen.tokens import make_tokenizer, tokenizer_from_json
+from musegen.tokenizers import make_tokenizer, tokenizer_from_json
 
 
 def corpus_piece(path: str) -> Piece:

@@ -149,7 +149,7 @@ def test_timing_tokens_are_drawn_at_their_own_temperature(trained_run, pieces):
     the temperature, and a draw follows each token's own softmax."""
     from musegen.config import TokenizerConfig
     from musegen.sample import choose
-    from musegen.tokens import make_tokenizer
+    from musegen.tokenizers import make_tokenizer
 
     tok = trained_run.tokenizer
     timing = tok.timing_mask()

@@ -13,7 +13,7 @@ from musegen.errors import InputError
 from musegen.midi import piece_to_midi_bytes
 from musegen.shards import write_store
 from musegen.sources import load_pieces
-from musegen.tokens import make_tokenizer
+from musegen.tokenizers import make_tokenizer
 
 
 def write_folder(folder, n: int, start: int = 0):

@@ -199,7 +199,8 @@ def test_bundled_models_load_under_the_pinned_keras_and_match_their_numpy_weight
 
 def test_a_chord_token_passes_the_key_lock_only_if_every_note_is_in_the_scale():
     from musegen.config import TokenizerConfig
-    from musegen.tokens import SPECIALS, NotesTokenizer
+    from musegen.notes import NotesTokenizer
+    from musegen.tokens import SPECIALS
 
     tok = NotesTokenizer(TokenizerConfig(scheme="notes"), vocab=SPECIALS + ["C4", "C#4", "0.4.7", "0.3.7"])
     lock = steer.KeyLock(tok, steer.parse_scale("C major"))

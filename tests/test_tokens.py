@@ -5,7 +5,9 @@ import pytest
 from musegen.config import DataConfig, TokenizerConfig
 from musegen.piece import DURATION, PITCH, START, Piece
 from musegen.sources import load_pieces
-from musegen.tokens import NotesTokenizer, RichTokenizer, make_tokenizer, tokenizer_from_json
+from musegen.notes import NotesTokenizer
+from musegen.rich import RichTokenizer
+from musegen.tokenizers import make_tokenizer, tokenizer_from_json
 
 
 @pytest.fixture(scope="module")
