@@ -152,7 +152,7 @@ def _check_data(data: dict, name: str, tokenizer) -> None:
     if not (isinstance(signature, (list, tuple)) and len(signature) == 2
             and all(isinstance(n, int) and not isinstance(n, bool) for n in signature)
             and 1 <= signature[0] <= 64 and signature[1] in (1, 2, 4, 8, 16, 32, 64)
-            and ("Bar" not in tokenizer.index or f"TimeSig_{signature[0]}/{signature[1]}" in tokenizer.index)):
+            and (tokenizer.bar_id is None or tokenizer.time_signature_id(*signature) is not None)):
         raise ModelError(f"{damaged}time signature {str(signature)[:40]!r} is not a time signature of its tokens, "
                          "such as [3, 4]).")
     parts = data.get("parts", [])

@@ -168,7 +168,7 @@ class Composer:
         self.run = run
         self.tokenizer = run.tokenizer
         self.generator = Generator(load_engine(run), len(run.tokenizer))
-        self.metre = "Bar" in self.tokenizer.index
+        self.metre = self.tokenizer.bar_id is not None  # a scheme with bar lines (and time signatures)
 
     # ---------------------------------------------------------------- primers
 
@@ -186,7 +186,7 @@ class Composer:
             return self.opening(sample)
         head = tok.header(ids)
         body = ids[len(head):]
-        bar = tok.index["Bar"] if self.metre else -1
+        bar = tok.bar_id if self.metre else -1
         if piece is not None:  # the end of the user's piece, from a bar line
             lines = np.flatnonzero(body == bar)
             if sample.primer_bars > 0 and len(lines):
@@ -195,7 +195,8 @@ class Composer:
                 body = body[-sample.primer_tokens:] if sample.primer_tokens > 0 else body[:0]
                 lines = np.flatnonzero(body == bar)
                 body = body[lines[0]:] if len(lines) else body
-            signatures = [i for i in body if tok.vocab[i].startswith("TimeSig_")]
+            known = tok.time_signature_ids()
+            signatures = [i for i in body if i in known]
             if signatures:  # the model begins on the next bar line: the user's last bar stays theirs
                 body = np.concatenate([body, [bar, signatures[-1]]])
         elif sample.primer_tokens <= 0 and sample.primer_bars <= 0:
@@ -212,16 +213,13 @@ class Composer:
         return primer if len(primer) else np.array([tok.bos_id], np.int32)
 
     def opening(self, sample) -> np.ndarray:
-        """A piece from nothing: <bos>, and with the metre scheme the run's tempo and instruments and
-        a first bar in the time signature asked for."""
+        """A piece from nothing: <bos>, and in a scheme with bars what the tokenizer opens a piece with
+        (metre: the run's tempo and instruments) and a first bar in the time signature asked for."""
         tok = self.tokenizer
-        ids = [tok.bos_id]
-        if self.metre:
-            ids.append(tok.index[tok.tempo_token(sample.tempo or self.run.data.get("tempo", 120.0))])
-            ids += [tok.index[tok.program_token(p)] for p in self.default_parts or []]
-            num, den = self.signature(sample)
-            ids += [tok.index["Bar"], tok.index[f"TimeSig_{num}/{den}"]]
-        return np.array(ids, np.int32)
+        if not self.metre:
+            return np.array([tok.bos_id], np.int32)
+        return tok.opening(sample.tempo or self.run.data.get("tempo", 120.0), self.default_parts or [],
+                           self.signature(sample))
 
     def signature(self, sample, piece=None) -> tuple[int, int]:
         """The metre of the output: the passage's it continues, the one asked for, or the run's usual."""
@@ -250,9 +248,9 @@ class Composer:
             rules.append(steer.RepetitionGuard())
         if sample.echo > 0 and self.metre:
             rules.append(steer.BarEcho(tok, sample.echo))
-        if self.metre:  # the metre holds: a 3/4 passage goes on in 3/4 (the Bach models lean to 4/4)
-            num, den = signature
-            rules.append(steer.ForceAfter(len(tok), tok.index["Bar"], tok.index[f"TimeSig_{num}/{den}"]))
+        forced = tok.time_signature_id(*signature) if self.metre else None
+        if forced is not None:  # the metre holds: a 3/4 passage goes on in 3/4 (the Bach models lean to 4/4)
+            rules.append(steer.ForceAfter(len(tok), tok.bar_id, forced))
         steer.check_notes_left(tok, rules)  # a strict key with no note in the range: refused, not an empty piece
         return rules
 
@@ -261,8 +259,9 @@ class Composer:
         tok = self.tokenizer
         if not self.metre:
             return []
-        playing = sum(tok.vocab[i].startswith("Program_") for i in tok.header(primer))
-        return [i for t, i in tok.index.items() if t.startswith("Part_") and playing and int(t[5:]) >= playing]
+        programs = tok.program_ids()
+        playing = sum(i in programs for i in tok.header(primer))
+        return [i for i, part in tok.part_ids().items() if playing and part >= playing]
 
     @staticmethod
     def scale(key: str, primer_piece) -> "steer.Scale | None":
@@ -388,8 +387,8 @@ def parse_time_signature(text: str, tokenizer) -> tuple[int, int]:
         num, den = (int(x) for x in text.strip().split("/"))
     except ValueError:
         raise MusegenError(f"'{text}' is not a time signature: write it like 3/4 or 6/8.") from None
-    if f"TimeSig_{num}/{den}" not in tokenizer.index:
-        known = [t[8:] for t in tokenizer.vocab if t.startswith("TimeSig_")]
+    if tokenizer.time_signature_id(num, den) is None:
+        known = [f"{n}/{d}" for n, d in tokenizer.time_signature_ids().values()]
         raise MusegenError(f"The model's tokens have no {num}/{den}: choose one of {', '.join(known)}."
                            if known else "This model's tokens have no time signatures (use the metre scheme).")
     return num, den

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .errors import MusegenError
+from .piece import DRUM_PROGRAM
 
 NEG = -1e9
 TONICS = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
@@ -135,17 +136,13 @@ class Banned(Rule):
 
 
 class DrumTracker:
-    """Which sequences are writing a drum part now (metre scheme: the header's Program tokens give
-    the parts, Part tokens switch, a Bar goes back to part 0). Pitch rules leave drums alone."""
+    """Which sequences are writing a drum part now, in a scheme with part tokens (metre: the
+    header's instrument tokens give the parts in order, part tokens switch, a bar line goes back to
+    part 0). Pitch rules leave drums alone."""
 
     def __init__(self, tokenizer):
-        index = tokenizer.index
-        self.active = "Part_0" in index and "Program_0" in index
-        if self.active:
-            self.program0, self.drum_program = index["Program_0"], max(
-                i for t, i in index.items() if t.startswith("Program_"))
-            self.part0, self.bar = index["Part_0"], index["Bar"]
-            self.max_parts = sum(t.startswith("Part_") for t in index)
+        self.programs, self.parts, self.bar = tokenizer.program_ids(), tokenizer.part_ids(), tokenizer.bar_id
+        self.active = bool(self.programs) and bool(self.parts)
 
     def start(self, primer: np.ndarray) -> None:
         batch = primer.shape[0]
@@ -159,12 +156,13 @@ class DrumTracker:
         if not self.active:
             return
         for b, t in enumerate(chosen):
-            if self.program0 <= t <= self.drum_program:
-                if t == self.drum_program:
+            program = self.programs.get(t)
+            if program is not None:
+                if program == DRUM_PROGRAM:
                     self.drum_parts[b].add(self.n_programs[b])
                 self.n_programs[b] += 1
-            elif self.part0 <= t < self.part0 + self.max_parts:
-                self.part[b] = t - self.part0
+            elif t in self.parts:
+                self.part[b] = self.parts[t]
             elif t == self.bar:
                 self.part[b] = 0
 
@@ -279,7 +277,7 @@ class BarEcho(Rule):
     a bar starts as a repeat; `strength` 0 is off."""
 
     def __init__(self, tokenizer, strength: float):
-        self.bar = tokenizer.index["Bar"]
+        self.bar = tokenizer.bar_id
         self.pitched = np.array([bool(p) for p in tokenizer.token_pitches()])
         self.strength = strength
 

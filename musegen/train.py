@@ -206,7 +206,7 @@ def _primers(token_data: TokenData, window: int, seed: int, tokenizer) -> np.nda
     then the music from a random bar line, so a primer says who plays and where the beat is."""
     sequences = token_data.val or token_data.train
     rng = np.random.default_rng(seed)
-    bar = tokenizer.index.get("Bar")
+    bar = tokenizer.bar_id
     windows = []
     for _ in range(N_PRIMERS):
         seq = sequences[rng.integers(len(sequences))]
