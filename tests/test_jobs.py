@@ -253,9 +253,52 @@ def test_a_resume_never_deletes_a_run_renamed_onto_its_name(tmp_path, trained_ru
     assert "R was renamed or replaced while it trained: the resumed run is R-2." in job.message
 
 
-def test_module_singleton_is_shared():
-    assert jobs.registry() is jobs.registry()
-    assert [j.id for j in jobs.list_jobs()] == [j.id for j in jobs.registry().list_jobs()]
+def test_every_caller_shares_the_process_wide_registry(tmp_path, monkeypatch, pieces):
+    """The app's sessions run in threads and reach jobs through the module's functions: callers that
+    come at once make one registry (one queue, one store), and a job one of them queues, another
+    sees and can stop."""
+    import threading
+
+    from musegen import studio
+
+    monkeypatch.setenv(studio.RUNS_ENV, str(tmp_path / "runs"))
+    monkeypatch.setattr(jobs, "_registry", None)  # this process's first caller, whatever ran before
+    made = []
+
+    class Queued(jobs.Registry):
+        """The real registry, slow to start (restoring a big store) and starting no training."""
+
+        def __init__(self, *args, **kwargs):
+            time.sleep(0.2)  # callers meanwhile must wait for this one, not make their own
+            super().__init__(*args, **kwargs)
+            made.append(self)
+
+        def _schedule(self):
+            self._number_queue()
+
+    monkeypatch.setattr(jobs, "Registry", Queued)
+
+    def at_once(work, n=4):
+        results, ready = [None] * n, threading.Barrier(n)
+
+        def call(i):
+            ready.wait()
+            results[i] = work(i)
+
+        threads = [threading.Thread(target=call, args=(i,)) for i in range(n)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        return results
+
+    ids = at_once(lambda i: jobs.submit(quick(epochs=1), tmp_path / "runs" / f"mine-{i}", pieces=Loaded(pieces)))
+    assert len(made) == 1 and (tmp_path / "runs" / jobs.STORE).is_file()  # one registry, its store beside the runs
+    listed = at_once(lambda i: sorted(j.id for j in jobs.list_jobs()))
+    assert listed == [sorted(ids)] * 4  # each caller sees every caller's job
+    assert [jobs.get(i).state for i in ids] == ["queued"] * 4
+    at_once(lambda i: jobs.stop(ids[(i + 1) % 4]))  # each stops another's
+    assert [jobs.get(i).state for i in ids] == ["stopped"] * 4
     assert jobs.get("no-such-job") is None
 
 
