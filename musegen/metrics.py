@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .errors import InputError, ModelError
-from .midi import MAJOR_PROFILE, MINOR_PROFILE
+from .midi import estimate_key as find_key
 from .piece import DURATION, PART, PITCH, START, Piece, beat_quarters
 from .sample import collapse_warning  # noqa: F401  (one definition of "collapsed", shared with the app)
 
@@ -300,11 +300,6 @@ POPCOUNT = np.array([bin(m).count("1") for m in range(4096)])
 IS_CHORD = np.zeros(4096, bool)  # indexed by a 12-bit pitch-class mask (bit k = pitch class k)
 IS_CHORD[[sum(1 << (root + i) % 12 for i in shape) for root in range(12) for shape in _SHAPES]] = True
 
-# Krumhansl–Kessler profiles rolled to every tonic, centred and normalised: rows 12 majors, 12 minors.
-_PROFILES = np.array([np.roll(p, tonic) for p in (MAJOR_PROFILE, MINOR_PROFILE) for tonic in range(12)])
-_PROFILES = (_PROFILES - _PROFILES.mean(1, keepdims=True)) / np.linalg.norm(
-    _PROFILES - _PROFILES.mean(1, keepdims=True), axis=1, keepdims=True)
-
 
 def beats(piece: Piece) -> np.ndarray:
     """Every beat of the piece in quarters, counted from each bar line with the beat of the time
@@ -382,15 +377,10 @@ def bar_repetition(piece: Piece) -> float:
 
 
 def estimate_key(notes: np.ndarray, lo: float = -np.inf, hi: float = np.inf) -> int | None:
-    """Krumhansl–Schmuckler: the key (tonic + 12 for minor) whose profile correlates best with the
-    pitch-class histogram of the notes weighted by how long each sounds within [lo, hi); None when
-    nothing sounds there."""
-    weight = np.minimum(notes[:, START] + notes[:, DURATION], hi) - np.maximum(notes[:, START], lo)
-    keep = weight > 0
-    histogram = np.bincount(notes[keep, PITCH].astype(int) % 12, weights=weight[keep], minlength=12)
-    if np.ptp(histogram) == 0:
-        return None
-    return int((_PROFILES @ (histogram - histogram.mean())).argmax())
+    """The key of the notes sounding within [lo, hi) as one number, tonic + 12 for minor (midi's
+    estimate_key, musegen's one key-finder); None when nothing sounds there."""
+    key = find_key(notes, lo, hi, silent=None)
+    return None if key is None else key[0] + 12 * key[1]
 
 
 def key_stability(piece: Piece) -> float:

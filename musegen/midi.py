@@ -130,21 +130,32 @@ MAJOR_PROFILE = np.array([6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 
 MINOR_PROFILE = np.array([6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17])
 SHARPS_OF_MAJOR = [0, -5, 2, -3, 4, -1, 6, 1, -4, 3, -2, 5]  # key signature of each major tonic
 
-
-def estimate_key(rows: np.ndarray) -> tuple[int, bool]:
-    """(tonic pitch class, minor?) that best fits the notes: duration-weighted Krumhansl–Schmuckler."""
-    histogram = np.bincount(rows[:, PITCH].astype(int) % 12, weights=rows[:, DURATION], minlength=12)
-    if not histogram.any() or np.ptp(histogram) == 0:
-        return 0, False
-    _, tonic, minor = max((np.corrcoef(histogram, np.roll(profile, tonic))[0, 1], tonic, minor)
-                          for tonic in range(12) for minor, profile in ((False, MAJOR_PROFILE), (True, MINOR_PROFILE)))
-    return tonic, minor
+# The profiles rolled to every tonic, centred and normalised (rows: 12 majors, then 12 minors): their
+# product with a centred histogram is proportional to its correlation with each of the 24 keys.
+_KEY_PROFILES = np.array([np.roll(p, tonic) for p in (MAJOR_PROFILE, MINOR_PROFILE) for tonic in range(12)])
+_KEY_PROFILES -= _KEY_PROFILES.mean(1, keepdims=True)
+_KEY_PROFILES /= np.linalg.norm(_KEY_PROFILES, axis=1, keepdims=True)
 
 
-def key_sharps(rows: np.ndarray) -> int:
-    """The key signature that best fits the notes: without one, every black key would carry its
-    own accidental."""
-    tonic, minor = estimate_key(rows)
+def estimate_key(rows: np.ndarray, lo: float = -np.inf, hi: float = np.inf, silent=(0, False)):
+    """(tonic pitch class, minor?) that best fits the notes: Krumhansl–Schmuckler, the key whose
+    profile correlates best with the pitch-class histogram of the notes weighted by how long each
+    sounds within [lo, hi) (the whole piece by default). ``silent`` (C major unless told) when
+    nothing sounds there, or every pitch class sounds as long.
+
+    The one key-finder of musegen: a score's and a MIDI file's key signature (piece_key), the key
+    "auto" steers to (sample), and the key of each window for key stability (metrics)."""
+    weight = np.minimum(rows[:, START] + rows[:, DURATION], hi) - np.maximum(rows[:, START], lo)
+    keep = weight > 0
+    histogram = np.bincount(rows[keep, PITCH].astype(int) % 12, weights=weight[keep], minlength=12)
+    if np.ptp(histogram) == 0:
+        return silent
+    key = int((_KEY_PROFILES @ (histogram - histogram.mean())).argmax())
+    return key % 12, key >= 12
+
+
+def sharps_of(tonic: int, minor: bool) -> int:
+    """The key signature of a key (sharps > 0, flats < 0): a minor key's is its relative major's."""
     return SHARPS_OF_MAJOR[(tonic + 3) % 12 if minor else tonic]
 
 
@@ -152,10 +163,8 @@ def piece_key(piece: Piece) -> tuple[int, bool]:
     """(sharps, minor?) of a piece: estimated from its pitched notes (a generated piece has no key
     signature of its own; a real one keeps its source's sharps)."""
     drums = [i for i, p in enumerate(piece.parts) if p.is_drum]
-    rows = piece.notes[~np.isin(piece.notes[:, PART], drums)]
-    tonic, minor = estimate_key(rows)
-    sharps = SHARPS_OF_MAJOR[(tonic + 3) % 12 if minor else tonic]
-    return (piece.key_sharps if piece.key_sharps is not None else sharps), minor
+    tonic, minor = estimate_key(piece.notes[~np.isin(piece.notes[:, PART], drums)])
+    return (piece.key_sharps if piece.key_sharps is not None else sharps_of(tonic, minor)), minor
 
 
 def _staff(rows: np.ndarray, clef, part_id: str, sharps: int, signatures, mark=None, name: str = ""):

@@ -1,0 +1,47 @@
+"""The helpers that exist once (issue 22, "one of each"), each tested here, once: the key-finder."""
+from __future__ import annotations
+
+import numpy as np
+
+from musegen import metrics
+from musegen.midi import estimate_key, piece_key, sharps_of
+from musegen.piece import Piece
+
+
+def notes(pitches, start: float = 0.0, duration: float = 1.0) -> np.ndarray:
+    piece = Piece.from_lists("p", [start + i * duration for i in range(len(pitches))], [duration] * len(pitches),
+                             list(pitches))
+    return piece.notes
+
+
+# ---------------------------------------------------------------- the key
+
+
+C_MAJOR = [60, 62, 64, 65, 67, 69, 71, 72, 67, 64, 60]
+A_MINOR = [57, 59, 60, 62, 64, 65, 68, 69, 64, 60, 57, 69]
+
+
+def test_the_key_of_some_notes():
+    assert estimate_key(notes(C_MAJOR)) == (0, False)
+    assert estimate_key(notes(A_MINOR)) == (9, True)
+    assert estimate_key(notes([n + 6 for n in C_MAJOR])) == (6, False)  # F# major
+    assert sharps_of(0, False) == 0 and sharps_of(9, True) == 0 and sharps_of(6, False) == 6 and sharps_of(2, True) == -1
+    # Silence, or every pitch class as long as every other: no key (C major unless told otherwise).
+    assert estimate_key(np.zeros((0, notes(C_MAJOR).shape[1]))) == (0, False)
+    assert estimate_key(notes(range(60, 72)), silent=None) is None
+
+
+def test_the_key_of_a_window_and_the_number_key_stability_compares():
+    both = np.concatenate([notes(C_MAJOR), notes([n + 6 for n in C_MAJOR], start=16.0)])
+    assert estimate_key(both, 16.0, 32.0) == (6, False) and estimate_key(both, 0.0, 16.0) == (0, False)
+    assert estimate_key(both, 100.0, 116.0, silent=None) is None
+    # metrics says the same key as one number (tonic + 12 for minor): one key-finder, two shapes.
+    assert metrics.estimate_key(both, 16.0, 32.0) == 6 and metrics.estimate_key(notes(A_MINOR)) == 21
+    assert metrics.estimate_key(both, 100.0, 116.0) is None
+
+
+def test_a_piece_keeps_its_own_key_signature_else_its_notes_give_one():
+    piece = Piece.from_lists("p", list(range(len(A_MINOR))), [1.0] * len(A_MINOR), A_MINOR)
+    assert piece_key(piece) == (0, True)
+    piece.key_sharps = -3
+    assert piece_key(piece) == (-3, True)
