@@ -1,14 +1,31 @@
-"""Atomic writes: a killed process leaves the previous file whole, never half of a new one; and
-NumPy files checked against their own size before they are read."""
+"""Atomic writes: a killed process leaves the previous file whole, never half of a new one; NumPy
+files checked against their own size before they are read; and the one rule that makes a file or
+folder name out of anything (safe_name)."""
 from __future__ import annotations
 
 import os
+import re
 import stat
 import tempfile
+import unicodedata
 from contextlib import contextmanager
 from pathlib import Path
 
 from .errors import InputError
+
+
+_NOT_IN_NAMES = re.compile(r"[^\w.-]+")  # \w: letters and digits of every script, and "_"
+
+
+def safe_name(text, limit: int = 80, empty: str = "") -> str:
+    """A file or folder name made of anything (a name a person typed, a bundle's folder, a dataset's
+    label, a piece's name): letters and digits of any script (a run named in Chinese keeps its
+    name; accents composed first, as macOS spells them apart), "_", "-" and "." are kept, and each
+    run of anything else becomes one "-"; no "-" or "." at either end (no hidden file, no "..",
+    nothing read as an option), at most ``limit`` characters. A name it made comes back unchanged.
+    ``empty`` when nothing is left."""
+    name = _NOT_IN_NAMES.sub("-", unicodedata.normalize("NFC", str(text)))
+    return name.strip("-.")[:limit].strip("-.") or empty
 
 
 def _umask() -> int:

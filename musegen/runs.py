@@ -26,7 +26,7 @@ import numpy as np
 from .config import RUN_RANGES, RunConfig, TokenizerConfig, check_settings, from_dict
 from .engine import WEIGHTS
 from .errors import InputError, ModelError, MusegenError
-from .files import atomic_path, atomic_write, check_npy
+from .files import atomic_path, atomic_write, check_npy, safe_name
 from .tokenizers import tokenizer_from_json
 from .tokens import Tokenizer
 
@@ -231,7 +231,7 @@ def delete_run(path) -> None:
 
 def rename_run(path, new_name: str) -> Path:
     path = Path(path)
-    safe = safe_run_name(new_name)
+    safe = safe_name(new_name)
     if not safe:
         raise ModelError("A run name needs at least one letter or digit.")
     target = path.with_name(safe)
@@ -271,11 +271,6 @@ def zip_run(path) -> bytes:
         manifest = {"format": MANIFEST_FORMAT, "version": 1, "name": path.name, "files": files}
         zf.writestr(f"{path.name}/{MANIFEST}", json.dumps(manifest, indent=2, sort_keys=True))
     return buffer.getvalue()
-
-
-def safe_run_name(text: str) -> str:
-    """A folder name from anything a person typed (the same rule as :func:`rename_run`); "" if nothing is left."""
-    return "".join(c if c.isalnum() or c in "-_." else "-" for c in str(text)).strip("-.")[:80]
 
 
 def import_run(bundle, dest_root, name: str | None = None, max_bytes: int = MAX_BUNDLE_BYTES, limits=None) -> Path:
@@ -339,13 +334,13 @@ def import_run(bundle, dest_root, name: str | None = None, max_bytes: int = MAX_
             if present - listed:
                 raise InputError(f"{label} holds {', '.join(sorted(present - listed))}, which its manifest does not "
                                  "list: it was changed after it was made.")
-        wanted = safe_run_name(name) if name else ""
+        wanted = safe_name(name) if name else ""
         if name and not wanted:
             raise InputError("A run name needs at least one letter or digit.")
         if not wanted:
             default = manifest.get("name", "") if manifest else ""
             fallback = Path(label).stem if label != "The bundle" else ""
-            wanted = safe_run_name(top or default or fallback) or "imported-run"
+            wanted = safe_name(top or default or fallback, empty="imported-run")
 
         root = Path(dest_root)
         root.mkdir(parents=True, exist_ok=True)

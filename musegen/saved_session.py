@@ -9,14 +9,13 @@ read-only runs folder, a full disk) a write raises NotKept, which the app says o
 from __future__ import annotations
 
 import json
-import re
 import shutil
 import time
 from contextlib import contextmanager
 from pathlib import Path
 
 from .errors import MusegenError
-from .files import atomic_write
+from .files import atomic_write, safe_name
 
 MAX_PIECES = 12
 SETTINGS = "settings.json"
@@ -131,7 +130,7 @@ class SavedSession:
             try:
                 meta = json.loads((folder / "meta.json").read_text())
                 midi = (folder / "piece.mid").read_bytes()
-                piece = read_file_bytes(f"{_safe(meta['name'])}.mid", midi)
+                piece = read_file_bytes(f"{safe_name(meta['name'], limit=60, empty='piece')}.mid", midi)
                 piece.name, piece.takeover = meta["name"], meta.get("takeover")
                 audio = folder / "piece.ogg"
                 xml = folder / "piece.musicxml"
@@ -155,6 +154,3 @@ class SavedSession:
         except (OSError, ValueError):
             return None
 
-
-def _safe(name: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]+", "-", str(name))[:60] or "piece"

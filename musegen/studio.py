@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import threading
 import time
 from collections import Counter, OrderedDict
@@ -20,6 +19,7 @@ import numpy as np
 from . import steer
 from .config import DataConfig, ModelConfig, RunConfig, SampleConfig, TokenizerConfig, TrainConfig
 from .errors import AudioError, MusegenError
+from .files import safe_name
 from .piece import Piece
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -148,13 +148,9 @@ def better_than_rough(run, entries: list[Entry]) -> Entry | None:
     return best if best is not None and best.run.summary["val_loss"] < loss - ROUGH_GAP else None
 
 
-def slug(text: str, limit: int = 40) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]+", "-", text).strip("-.").lower()[:limit].strip("-.") or "music"
-
-
 def download_name(rendered) -> str:
     """A file name that says what the piece is and never collides: run, seed and variation, whole."""
-    return slug(rendered.piece.name, limit=120)
+    return safe_name(rendered.piece.name.lower(), limit=120, empty="music")
 
 
 def wav_of(rendered) -> bytes:
@@ -167,7 +163,8 @@ def wav_of(rendered) -> bytes:
 def new_run_path(dataset_label: str, kind: str, visitor=None) -> Path:
     """A new run's folder: the visitor's own (a private server: runs/ itself)."""
     folder = visitor.folder(runs_dir()) if visitor is not None else runs_dir()
-    return folder / f"{slug(dataset_label)}-{kind}-{time.strftime('%Y%m%d-%H%M%S')}"
+    label = safe_name(dataset_label.lower(), limit=40, empty="music")
+    return folder / f"{label}-{kind}-{time.strftime('%Y%m%d-%H%M%S')}"
 
 
 def run_row(run, tokens_per_s: float | None = None) -> dict:

@@ -79,12 +79,12 @@ def main(config, staging: Path, pieces, events, stop, samples: bool, resume: boo
 def keep_music(pieces, folder: Path) -> None:
     """An upload lives only in the server's memory: write it into the run, one MIDI file per piece,
     numbered so that reading the folder back gives the same order (and so the same split)."""
+    from .files import safe_name
     from .midi import piece_to_midi_bytes
 
     folder.mkdir(parents=True, exist_ok=True)
     for i, piece in enumerate(pieces):
-        stem = "".join(c if c.isalnum() or c in "-_" else "_" for c in piece.name)[:60]
-        (folder / f"{i:05d}-{stem}.mid").write_bytes(piece_to_midi_bytes(piece))
+        (folder / f"{i:05d}-{safe_name(piece.name, limit=60)}.mid").write_bytes(piece_to_midi_bytes(piece))
 
 
 def kept_music(run_folder: Path, config):

@@ -1,9 +1,12 @@
-"""The helpers that exist once (issue 22, "one of each"), each tested here, once: the key-finder."""
+"""The helpers that exist once (issue 22, "one of each"), each tested here, once: the key-finder and
+the file-name rule."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from musegen import metrics
+from musegen.files import safe_name
 from musegen.midi import estimate_key, piece_key, sharps_of
 from musegen.piece import Piece
 
@@ -45,3 +48,28 @@ def test_a_piece_keeps_its_own_key_signature_else_its_notes_give_one():
     assert piece_key(piece) == (0, True)
     piece.key_sharps = -3
     assert piece_key(piece) == (-3, True)
+
+
+# ---------------------------------------------------------------- file names
+
+
+@pytest.mark.parametrize("typed, name", [
+    ("my bach run!", "my-bach-run"),
+    ("巴赫 练习", "巴赫-练习"),  # a run named in Chinese keeps its name
+    ("Cafe\u0301 au lait", "Café-au-lait"),  # macOS's decomposed accent, composed
+    ("../../etc/passwd", "etc-passwd"),
+    (".hidden", "hidden"),
+    ("-rf", "rf"),
+    ("a\\b:c*d?e\"f<g>h|i", "a-b-c-d-e-f-g-h-i"),
+    ("Nocturne Op.9 No.2", "Nocturne-Op.9-No.2"),
+    ("a--b_c", "a--b_c"),  # a name it made comes back as it is
+])
+def test_a_safe_name_from_anything(typed, name):
+    assert safe_name(typed) == name
+    assert safe_name(name) == name
+
+
+def test_a_safe_name_is_bounded_and_never_empty_when_told():
+    assert safe_name("///") == "" and safe_name("///", empty="music") == "music"
+    assert safe_name("x" * 100) == "x" * 80 and safe_name("ab-" * 30, limit=10) == "ab-ab-ab-a"
+    assert safe_name("abcd-.efgh", limit=5) == "abcd"  # cut, then no "-" or "." at its end
