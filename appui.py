@@ -21,6 +21,7 @@ from musegen.errors import MusegenError
 from musegen.playhead import playhead_html
 from musegen.plots import piano_roll
 from musegen.saved_session import NotKept, SavedSession
+from musegen.units import format_bytes, format_duration
 
 DATASET = "dataset"  # session key: {"label", "name" (built-in) or None, "result": LoadResult}
 PIECES = "pieces"  # session key: list of studio.Rendered made this session (newest last)
@@ -80,8 +81,13 @@ def say(message: str) -> str:
 
 
 def duration_text(seconds: float | None) -> str:
-    """jobs.format_seconds ("1 min 05 s") in the current language."""
-    return say(jobs.format_seconds(seconds))
+    """units.format_duration ("1 min 05 s") in the current language."""
+    return say(format_duration(seconds))
+
+
+def size_text(n: float) -> str:
+    """units.format_bytes ("1.5 MB") in the current language."""
+    return say(format_bytes(n))
 
 
 def reading_progress(bar, budget: float = 0.0):

@@ -337,6 +337,7 @@ def cmd_generate(args) -> dict:
 
 def cmd_render(args) -> dict:
     from .audio import MAX_RENDER_SECONDS, music_seconds, render
+    from .units import format_duration
 
     check_writable(Path(args.out))
     check_regular(args.midi, DataConfig().limits.max_file_bytes, "a MIDI file")  # not /dev/zero, not a pipe
@@ -346,19 +347,9 @@ def cmd_render(args) -> dict:
     if not args.json:
         say(out)
         if music > rendered and args.max_seconds > MAX_RENDER_SECONDS:
-            say(f"note: the music lasts {duration_text(music)}; the audio holds its first {duration_text(rendered)}, "
+            say(f"note: the music lasts {format_duration(music)}; the audio holds its first {format_duration(rendered)}, "
                 "the most one render writes.")
     return {"audio": str(out), "seconds": round(rendered, 3), "music_seconds": round(music, 3)}
-
-
-def duration_text(seconds: float) -> str:
-    """72 h 0 min, 10 min 0 s, 12.5 s."""
-    seconds = float(seconds)
-    if seconds >= 3600:
-        return f"{int(seconds // 3600)} h {int(seconds % 3600 // 60)} min"
-    if seconds >= 60:
-        return f"{int(seconds // 60)} min {int(seconds % 60)} s"
-    return f"{seconds:.3g} s"
 
 
 def cmd_evaluate(args) -> dict:

@@ -85,7 +85,7 @@ def _check_kind(path, info: os.stat_result, max_bytes: int, what: str) -> None:
 
 
 def _too_large(path, size: int, max_bytes: int, what: str) -> InputError:
-    from .readers import format_bytes
+    from .units import format_bytes
 
     return InputError(f"Cannot read {path}: it is {format_bytes(size)}; {what} may be at most "
                       f"{format_bytes(max_bytes)}.")

@@ -38,6 +38,7 @@ from pathlib import Path
 
 from .config import AppLimits, RunConfig, from_dict, to_dict
 from .errors import InputError
+from .units import format_duration as format_seconds  # noqa: F401  (its old name here: tests/test_jobs.py)
 
 log = logging.getLogger(__name__)
 
@@ -616,18 +617,6 @@ def _ending(job: Job) -> str:
            "time budget": "The time budget ran out: the best checkpoint so far was kept.",
            "early stopping": "Early stopping: validation loss stopped improving."}
     return how.get(job.stopped_by, "Training ended.")
-
-
-def format_seconds(seconds: float | None) -> str:
-    """'1 min 05 s' style, for ETAs."""
-    if seconds is None:
-        return "…"
-    seconds = max(0, int(round(seconds)))
-    if seconds >= 3600:
-        return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
-    if seconds >= 60:
-        return f"{seconds // 60} min {seconds % 60:02d} s"
-    return f"{seconds} s"
 
 
 # ---------------------------------------------------------------- the process-wide registry

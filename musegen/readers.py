@@ -16,6 +16,7 @@ import numpy as np
 from .config import Limits
 from .errors import InputError
 from .piece import Part, Piece
+from .units import format_bytes, format_duration
 
 MIDI_EXTENSIONS = (".mid", ".midi")
 SCORE_EXTENSIONS = (".xml", ".musicxml", ".mxl", ".abc", ".krn")
@@ -42,35 +43,6 @@ class Refused(InputError):
         self.reason = reason
 
 
-# --------------------------------------------------------------------------------------------
-# Human-readable sizes and durations
-# --------------------------------------------------------------------------------------------
-
-
-def format_bytes(n: float) -> str:
-    if n >= 1e9:
-        return f"{n / 1e9:.3g} GB"
-    if n >= 1e6:
-        return f"{n / 1e6:.3g} MB"
-    if n >= 1e3:
-        return f"{n / 1e3:.3g} kB"
-    return f"{int(n)} bytes"
-
-
-def format_duration(seconds: float) -> str:
-    s = float(seconds)
-    if s >= 2 * 365 * 86400:
-        return f"{s / (365 * 86400):,.0f} years"
-    if s >= 2 * 86400:
-        return f"{s / 86400:,.0f} days"
-    if s >= 2 * 3600:
-        h, m = divmod(int(round(s / 60)), 60)
-        return f"{h} h {m} min" if m else f"{h} h"
-    if s >= 60:
-        return f"{s / 60:.0f} min"
-    return f"{s:.0f} s"
-
-
 def check_size(nbytes: int, limits: Limits) -> None:
     if nbytes == 0:
         raise Refused("empty file")
@@ -89,7 +61,8 @@ def _check_content(n_notes: int, seconds: float, limits: Limits) -> None:
     if limits.max_notes and n_notes > limits.max_notes:
         raise Refused(f"too many notes: {n_notes:,} (limit {limits.max_notes:,})")
     if limits.max_seconds and seconds > limits.max_seconds:
-        raise Refused(f"too long: {format_duration(seconds)} (limit {format_duration(limits.max_seconds)})")
+        raise Refused(f"too long: {format_duration(seconds, rough=True)} "
+                      f"(limit {format_duration(limits.max_seconds, rough=True)})")
 
 
 def _check_tempo(bpm: float) -> None:

@@ -29,6 +29,7 @@ from .errors import InputError, ModelError, MusegenError
 from .files import atomic_path, atomic_write, check_npy, safe_name
 from .tokenizers import tokenizer_from_json
 from .tokens import Tokenizer
+from .units import format_bytes
 
 REQUIRED = ("config.json", "tokenizer.json", "model.keras")
 MAX_PRIMER_BYTES = 64_000_000  # 64 windows of 16,384 tokens are 4 MB: anything far bigger is not ours
@@ -293,7 +294,7 @@ def import_run(bundle, dest_root, name: str | None = None, max_bytes: int = MAX_
     import tempfile
 
     label = Path(bundle).name if isinstance(bundle, (str, os.PathLike)) else "The bundle"
-    limit = _megabytes(max_bytes)
+    limit = format_bytes(max_bytes)
     if isinstance(bundle, (bytes, bytearray, memoryview)):
         data = bytes(bundle)
     else:
@@ -304,12 +305,12 @@ def import_run(bundle, dest_root, name: str | None = None, max_bytes: int = MAX_
         if Path(bundle).is_dir():
             raise InputError(f"{bundle} is a folder: give the run bundle's .zip file.")
         if size > max_bytes:
-            raise InputError(f"{label} is {_megabytes(size)}; a run bundle may be at most {limit}.")
+            raise InputError(f"{label} is {format_bytes(size)}; a run bundle may be at most {limit}.")
         from .files import read_regular
 
         data = read_regular(bundle, max_bytes, "a run bundle")  # not /dev/zero (3.7 GB), not a pipe (forever)
     if len(data) > max_bytes:
-        raise InputError(f"{label} is {_megabytes(len(data))}; a run bundle may be at most {limit}.")
+        raise InputError(f"{label} is {format_bytes(len(data))}; a run bundle may be at most {limit}.")
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
         infos = zf.infolist()
@@ -320,7 +321,7 @@ def import_run(bundle, dest_root, name: str | None = None, max_bytes: int = MAX_
         members, top = _bundle_members(infos, label)
         total = sum(info.file_size for info in members.values())
         if total > max_bytes:
-            raise InputError(f"{label} unpacks to {_megabytes(total)}; a run bundle may be at most {limit}.")
+            raise InputError(f"{label} unpacks to {format_bytes(total)}; a run bundle may be at most {limit}.")
         if limits is not None:
             from .disk import check_import
 
@@ -355,10 +356,6 @@ def import_run(bundle, dest_root, name: str | None = None, max_bytes: int = MAX_
             return _place(staged, root, wanted)
         finally:
             shutil.rmtree(work, ignore_errors=True)
-
-
-def _megabytes(n: int) -> str:
-    return f"{n / 1e6:,.1f} MB" if n >= 1e5 else f"{n:,} bytes"
 
 
 def _short(e: BaseException, limit: int = 120) -> str:
@@ -467,7 +464,8 @@ def _check_imported(path: Path, label: str, max_bytes: int) -> None:
             except Exception as e:  # Run.load only looked at its ends
                 raise ModelError(f"{damaged} is not a complete NumPy archive: {_short(e, 80)}).") from None
             if unpacked > max_bytes:  # np.savez does not compress: a packed one is not ours
-                raise ModelError(f"{damaged} unpacks to {_megabytes(unpacked)}; the limit is {_megabytes(max_bytes)}).")
+                raise ModelError(f"{damaged} unpacks to {format_bytes(unpacked)}; the limit is "
+                                 f"{format_bytes(max_bytes)}).")
             weights = load_weights(path / WEIGHTS)
             try:
                 check_weights(weights, run.config.model, len(run.tokenizer), run.config.data.window)

@@ -58,12 +58,11 @@ from .readers import (
     Refused,
     check_size,
     file_stem,
-    format_bytes,
-    format_duration,
     parse_part_indices,
     read_file_bytes,
     short_error,
 )
+from .units import format_bytes, format_duration
 
 CACHE_VERSION = 4  # 2: parts, time signatures and keys; 3: absurd tempos refused; 4: compressed, by column
 SHIPPED_DIR = Path(__file__).resolve().parent.parent / "assets" / "datasets"  # pre-parsed built-in sets
@@ -999,7 +998,7 @@ class FilesLeft:
     def __call__(self, done: int, total: int) -> str:
         left = self.seconds_left(done, total)
         text = f"{done:,}/{total:,} files"
-        return text if left is None else f"{text} · about {format_duration(left)} left"
+        return text if left is None else f"{text} · about {format_duration(left, rough=True)} left"
 
 
 def _print_progress(name: str) -> Progress:

@@ -795,6 +795,8 @@ EN = {
     "said.n_h_min": "{h} h {m} min",
     "said.n_min_s": "{m} min {s} s",
     "said.n_h": "{h} h",
+    "said.n_days": "{n} days",
+    "said.n_years": "{n} years",
     "said.n_bytes": "{n} bytes",
     # audio, scores, a piece (musegen.audio, musegen.studio, musegen.sample, musegen.midi)
     "said.no_fluidsynth": "FluidSynth is not installed: sudo apt-get install fluidsynth",
@@ -1537,6 +1539,8 @@ ZH = {
     "said.n_h_min": "{h} 小时 {m} 分钟",
     "said.n_min_s": "{m} 分 {s} 秒",
     "said.n_h": "{h} 小时",
+    "said.n_days": "{n} 天",
+    "said.n_years": "{n} 年",
     "said.n_bytes": "{n} 字节",
     # audio, scores, a piece (musegen.audio, musegen.studio, musegen.sample, musegen.midi)
     "said.no_fluidsynth": "未安装 FluidSynth：sudo apt-get install fluidsynth",
@@ -1800,6 +1804,8 @@ PHRASES = [  # the whole of a short text: a file's reason, a steering rule, a va
     ("said.n_h_min", r"(?P<h>\d+) h (?P<m>\d+) min"),
     ("said.n_min_s", r"(?P<m>\d+) min (?P<s>\d+) s"),
     ("said.n_h", r"(?P<h>\d+) h"),
+    ("said.n_days", r"(?P<n>[\d,]+) days"),
+    ("said.n_years", r"(?P<n>[\d,]+) years"),
     ("said.n_bytes", r"(?P<n>[\d,]+) bytes"),
     ("said.n_tokens", r"(?P<n>[\d,]+) tokens"),
     ("said.key_strength", r"key (?P<tonic>[A-G][#b]?) (?P<scale>[a-z ]+?) \(strength (?P<strength>[\d.]+)\)"),

@@ -9,7 +9,6 @@ from musegen.config import DataConfig, Limits
 from musegen.errors import MusegenError
 from musegen.plots import duration_histogram, piano_roll, pitch_histogram, token_counts, token_name
 from musegen.sources import MUSIC_EXTENSIONS, list_datasets, load_pieces
-from musegen.readers import format_bytes
 
 appui.through_app()
 tr = appui.tr
@@ -44,9 +43,9 @@ else:
         tr("ds.upload"), type=types, accept_multiple_files=True, key="ds-upload",
         max_upload_size=limits.max_upload_mb or None,
         help=tr("ds.upload_help"))
-    st.caption(tr("ds.limits", upload_mb=limits.max_upload_mb, file_bytes=format_bytes(file_limits.max_file_bytes),
+    st.caption(tr("ds.limits", upload_mb=limits.max_upload_mb, file_bytes=appui.size_text(file_limits.max_file_bytes),
                   notes=file_limits.max_notes, minutes=file_limits.max_seconds / 60,
-                  members=file_limits.max_zip_members, zip_bytes=format_bytes(file_limits.max_zip_bytes)))
+                  members=file_limits.max_zip_members, zip_bytes=appui.size_text(file_limits.max_zip_bytes)))
     if uploads:
         signature = tuple((u.name, u.size) for u in uploads)
         if st.session_state.get("ds-upload-sig") != signature:

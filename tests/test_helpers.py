@@ -1,14 +1,15 @@
-"""The helpers that exist once (issue 22, "one of each"), each tested here, once: the key-finder and
-the file-name rule."""
+"""The helpers that exist once (issue 22, "one of each"), each tested here, once: the key-finder, the
+file-name rule, the size and duration formatters."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from musegen import metrics
+from musegen import metrics, text
 from musegen.files import safe_name
 from musegen.midi import estimate_key, piece_key, sharps_of
 from musegen.piece import Piece
+from musegen.units import format_bytes, format_duration
 
 
 def notes(pitches, start: float = 0.0, duration: float = 1.0) -> np.ndarray:
@@ -73,3 +74,25 @@ def test_a_safe_name_is_bounded_and_never_empty_when_told():
     assert safe_name("///") == "" and safe_name("///", empty="music") == "music"
     assert safe_name("x" * 100) == "x" * 80 and safe_name("ab-" * 30, limit=10) == "ab-ab-ab-a"
     assert safe_name("abcd-.efgh", limit=5) == "abcd"  # cut, then no "-" or "." at its end
+
+
+# ---------------------------------------------------------------- sizes and durations
+
+
+def test_sizes():
+    assert [format_bytes(n) for n in (0, 999, 1000, 1500, 300_000, 1_500_000, 250_000_000, 3.2e9)] == [
+        "0 bytes", "999 bytes", "1 kB", "1.5 kB", "300 kB", "1.5 MB", "250 MB", "3.2 GB"]
+
+
+def test_durations_exact_and_rough():
+    exact = [format_duration(s) for s in (None, 5.2, 59.6, 65, 3725, 72 * 3600)]
+    assert exact == ["…", "5 s", "1 min 00 s", "1 min 05 s", "1 h 02 min", "72 h 00 min"]
+    rough = [format_duration(s, rough=True) for s in (12.4, 289, 3600, 20_000, 5 * 3600, 3 * 86400, 143 * 365 * 86400)]
+    assert rough == ["12 s", "5 min", "60 min", "5 h 33 min", "5 h 00 min", "3 days", "143 years"]
+
+
+@pytest.mark.parametrize("english, chinese", [
+    ("1 min 05 s", "1 分 05 秒"), ("1 h 02 min", "1 小时 02 分钟"), ("3 days", "3 天"), ("143 years", "143 年"),
+    ("999 bytes", "999 字节"), ("1.5 MB", "1.5 MB")])
+def test_sizes_and_durations_in_chinese(english, chinese):
+    assert text.said(english, "zh") == chinese
