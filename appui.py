@@ -409,8 +409,7 @@ MEMORY = "settings-memory"  # session key: the last value of every kept setting
 
 def saved() -> SavedSession:
     """This visitor's kept session (a private server: one for everyone)."""
-    v = visitor()
-    folder = v.folder(studio.runs_dir()) if v is not None else studio.runs_dir()
+    folder = visitors.folder_of(visitor(), studio.runs_dir())
     return SavedSession(folder / ".session", budget_mb=limits().max_runs_mb)
 
 

@@ -21,6 +21,7 @@ from .config import DataConfig, ModelConfig, RunConfig, SampleConfig, TokenizerC
 from .errors import AudioError, MusegenError
 from .files import safe_name
 from .piece import Piece
+from .visitors import folder_of
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 RUNS_ENV = "MUSEGEN_RUNS"
@@ -162,9 +163,8 @@ def wav_of(rendered) -> bytes:
 
 def new_run_path(dataset_label: str, kind: str, visitor=None) -> Path:
     """A new run's folder: the visitor's own (a private server: runs/ itself)."""
-    folder = visitor.folder(runs_dir()) if visitor is not None else runs_dir()
     label = safe_name(dataset_label.lower(), limit=40, empty="music")
-    return folder / f"{label}-{kind}-{time.strftime('%Y%m%d-%H%M%S')}"
+    return folder_of(visitor, runs_dir()) / f"{label}-{kind}-{time.strftime('%Y%m%d-%H%M%S')}"
 
 
 def run_row(run, tokens_per_s: float | None = None) -> dict:

@@ -100,7 +100,7 @@ class Visitor:
     operator: bool = False
 
     def folder(self, runs: Path) -> Path:
-        return Path(runs) / VISITORS / self.key
+        return visitors_root(runs) / self.key
 
     def owns(self, run_path, runs: Path) -> bool:
         return Path(run_path).resolve().parent == self.folder(runs).resolve()
@@ -110,10 +110,21 @@ class Visitor:
         return self.operator or self.owns(run_path, runs)
 
 
+def visitors_root(runs) -> Path:
+    """``<runs>/visitors``: every visitor's folder is in here."""
+    return Path(runs) / VISITORS
+
+
+def folder_of(visitor: Visitor | None, runs) -> Path:
+    """Where a visitor's work goes (their runs, imports, kept session): ``<runs>/visitors/<key>``;
+    on a private server (visitor None) ``runs`` itself."""
+    return visitor.folder(runs) if visitor is not None else Path(runs)
+
+
 def owner_of(run_path, runs: Path) -> str:
     """The owner key of a visitor's run; "" for the server's own runs."""
     path = Path(run_path).resolve()
-    visitors = (Path(runs) / VISITORS).resolve()
+    visitors = visitors_root(runs).resolve()
     return path.parent.name if path.parent.parent == visitors else ""
 
 
@@ -139,7 +150,7 @@ def unshare(run_path) -> None:
 def _shared_runs(runs: Path) -> dict[str, Path]:
     """Every run shared now, by its share token."""
     found = {}
-    for marker in (Path(runs) / VISITORS).glob(f"*/*/{SHARED}"):
+    for marker in visitors_root(runs).glob(f"*/*/{SHARED}"):
         token = share_token(marker.parent) if not marker.parent.name.startswith(".") else None
         if token is not None:
             found[token] = marker.parent
@@ -196,5 +207,5 @@ def visitor_runs(visitor: Visitor, runs: Path) -> list:
     runs = Path(runs)
     folders = [runs, visitor.folder(runs)]
     if visitor.operator:
-        folders += sorted(p for p in (runs / VISITORS).glob("*") if p.is_dir() and p != visitor.folder(runs))
+        folders += sorted(p for p in visitors_root(runs).glob("*") if p.is_dir() and p != visitor.folder(runs))
     return list_runs(*folders)

@@ -305,7 +305,7 @@ with st.expander(tr("lib.import")):
                               help=tr("lib.bundle_help"))
     if bundle is not None and st.session_state.get("lib-imported") != (bundle.name, bundle.size):
         try:
-            folder = appui.visitor().folder(studio.runs_dir()) if appui.visitor() else studio.runs_dir()
+            folder = visitors.folder_of(appui.visitor(), studio.runs_dir())
             imported = import_run(bundle.getvalue(), folder, limits=appui.limits())
             st.session_state["lib-imported"] = (bundle.name, bundle.size)
             st.success(tr("lib.imported", name=imported.name))

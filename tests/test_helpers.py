@@ -1,6 +1,8 @@
-"""The helpers that exist once (issue 22, "one of each"), each tested here, once: the key-finder, the
-file-name rule, the size and duration formatters."""
+"""The helpers that exist once (issue 22, "one of each"): the key-finder, the file-name rule, the size
+and duration formatters, and where a visitor's work goes. Each is tested here, once."""
 from __future__ import annotations
+
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -10,6 +12,7 @@ from musegen.files import safe_name
 from musegen.midi import estimate_key, piece_key, sharps_of
 from musegen.piece import Piece
 from musegen.units import format_bytes, format_duration
+from musegen.visitors import Visitor, folder_of, owner_of, visitors_root
 
 
 def notes(pitches, start: float = 0.0, duration: float = 1.0) -> np.ndarray:
@@ -96,3 +99,16 @@ def test_durations_exact_and_rough():
     ("999 bytes", "999 字节"), ("1.5 MB", "1.5 MB")])
 def test_sizes_and_durations_in_chinese(english, chinese):
     assert text.said(english, "zh") == chinese
+
+
+# ---------------------------------------------------------------- a visitor's folder
+
+
+def test_where_a_visitor_s_work_goes(tmp_path):
+    alice = Visitor("alice")
+    assert visitors_root(tmp_path) == tmp_path / "visitors"
+    assert folder_of(alice, tmp_path) == alice.folder(tmp_path) == tmp_path / "visitors" / "alice"
+    assert folder_of(None, str(tmp_path)) == Path(tmp_path)  # a private server: runs/ itself
+    (tmp_path / "visitors" / "alice" / "run").mkdir(parents=True)
+    assert owner_of(tmp_path / "visitors" / "alice" / "run", tmp_path) == "alice"
+    assert owner_of(tmp_path / "run", tmp_path) == ""
