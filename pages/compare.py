@@ -4,10 +4,11 @@ from __future__ import annotations
 import streamlit as st
 
 import appui
-from musegen import jobs, studio, verdict
+import jobpanel
+from musegen import studio, verdict
 from musegen.config import SampleConfig
 from musegen.errors import MusegenError
-from musegen.plots import learning_curves, training_progress
+from musegen.plots import learning_curves
 
 appui.through_app()
 tr = appui.tr
@@ -30,44 +31,19 @@ with st.expander(tr("cmp.train_both")):
     preset = st.selectbox(tr("cmp.size"), presets, key="cmp-preset", format_func=lambda p: appui.opt("preset", p))
     if st.button(tr("cmp.train"), key="cmp-train"):
         values = studio.PRESETS[preset]
-        pieces = studio.first_files(data["result"], values["max_files"]) if data else None
-        try:
-            ids = [jobs.submit(studio.build_config((data["name"] or "upload") if data else "bach", kind, values),
-                               studio.new_run_path(data["label"] if data else "bach", kind, appui.visitor()),
-                               pieces=pieces, owner=appui.owner() or "")
-                   for kind in ("wavenet", "lstm")]
+        ids = []
+        for kind in ("wavenet", "lstm"):
+            new = jobpanel.submit(studio.build_config(jobpanel.dataset_name(data), kind, values), data,
+                                  values["max_files"])
+            if new is None:  # said why: the other is not started either
+                break
+            ids.append(new)
+        if ids:
             st.session_state["cmp-jobs"] = ids
-        except MusegenError as e:
-            st.error(appui.error_text(e))
 
     pair = [j for j in (appui.my_job(i) for i in st.session_state.get("cmp-jobs", [])) if j is not None]
     if pair:
-        live = any(j.active for j in pair)
-
-        @st.fragment(run_every=1.0 if live else None)
-        def both():
-            current = [jobs.get(j.id) for j in pair]
-            if live and not any(j.active for j in current):
-                st.rerun()
-            cols = st.columns(len(current))
-            for col, job in zip(cols, current):
-                with col:
-                    st.markdown(tr("cmp.job", name=job.name, state=appui.state_name(job.state)))
-                    if job.state == "queued":
-                        st.caption(tr("cmp.waiting", place=job.place))
-                    elif job.state == "running":
-                        st.progress(job.fraction, text=tr("cmp.eta", message=appui.say(job.message),
-                                                          eta=appui.duration_text(job.eta)))
-                    elif job.state == "failed":
-                        st.error(appui.error_text(job.error))
-                    if job.history or job.batches["epoch"]:  # named just above: no title of its own
-                        fig = training_progress(job.batches, job.history, title="", lang=appui.lang())
-                        st.plotly_chart(fig, key=f"cmp-live-{job.id}", width="stretch")
-                    if job.active:
-                        st.button(tr("cmp.stop"), key=f"cmp-stop-{job.id}", on_click=jobs.stop, args=(job.id,),
-                                  kwargs={"owner": appui.owner()})
-
-        both()
+        jobpanel.watch([j.id for j in pair], "cmp", compact=True)
 
 
 # ---------------------------------------------------------------- pick runs

@@ -11,9 +11,9 @@ import functools
 import streamlit as st
 
 import appui
+import jobpanel
 from musegen import jobs, studio, visitors
 from musegen.errors import MusegenError
-from musegen.plots import training_progress
 from musegen.runs import delete_run, import_run, rename_run
 from musegen.train import start_fit
 
@@ -32,102 +32,17 @@ if wanted and appui.JOB not in st.session_state and appui.my_job(wanted) is not 
 elif appui.JOB not in st.session_state:  # a reload without the address: the visitor's newest training
     mine = jobs.list_jobs(owner=appui.owner()) if appui.owner() is not None else []
     if mine and (mine[0].active or mine[0].state == "interrupted"):
-        st.session_state[appui.JOB] = mine[0].id
-        st.query_params["job"] = mine[0].id
-
-
-def stop_job(job_id: str) -> None:
-    try:
-        jobs.stop(job_id, owner=appui.owner())
-    except MusegenError as e:
-        st.toast(appui.error_text(e), icon=":material/error:")
-
-
-def resume_job(job_id: str) -> None:
-    try:
-        new = jobs.resume(job_id, owner=appui.owner())
-        st.session_state[appui.JOB] = new
-        st.query_params["job"] = new
-    except MusegenError as e:
-        st.toast(appui.error_text(e), icon=":material/error:")
+        jobpanel.watch_job(mine[0].id)
 
 
 # ---------------------------------------------------------------- the job being watched
 
-def paint(job_id: str, was: tuple[bool, bool]) -> None:
-    job = appui.my_job(job_id)
-    if job is None:
-        st.session_state.pop(appui.JOB, None)
-        return
-    if (was[0] and not job.active) or (was[1] and not job.sampling and not job.active):
-        st.rerun()  # it just ended: repaint the whole page (sidebar, run library; polling stops)
-    st.subheader(f"{appui.STATE_ICONS[job.state]} {job.name}")
-    if job.state == "queued":
-        st.info(tr("train.queued", place=job.place, message=appui.say(job.message), n=lim.max_concurrent_trainings))
-    elif job.state == "running":
-        p = job.progress
-        text = appui.say(job.message)
-        if p.get("event") in ("batch", "epoch"):
-            text += tr("train.elapsed", elapsed=appui.duration_text(p.get("elapsed")), eta=appui.duration_text(job.eta))
-        st.progress(job.fraction, text=text)
-    elif job.state == "failed":
-        st.error(appui.error_text(job.error))
-    elif job.state == "interrupted":
-        st.warning(appui.say(job.message), icon=":material/pause_circle:")
-    else:
-        st.success(appui.say(job.message))
-
-    if job.history or job.batches["epoch"]:  # its name is the subheader above: no title of its own
-        st.plotly_chart(training_progress(job.batches, job.history, title="", lang=appui.lang()),
-                        key=f"tr-chart-{job_id}", width="stretch")
-        h = job.history
-        if job.start:  # what the start bought: where the fine-tune began, against chance and now
-            now = h["val_loss"][-1] if h.get("val_loss") else None
-            st.caption(tr("train.started_at", loss=f"{job.start['val_loss']:.2f}", chance=f"{job.start['chance']:.2f}")
-                       + (tr("train.now_at", loss=f"{now:.2f}") if now is not None else ""))
-        if h.get("loss"):
-            cols = st.columns(4)
-            for col, key in zip(cols, ("loss", "val_loss", "accuracy", "val_accuracy")):
-                if h.get(key):
-                    col.metric(tr(f"train.metric.{key}"), f"{h[key][-1]:.3f}",
-                               delta=f"{h[key][-1] - h[key][-2]:+.3f}" if len(h[key]) > 1 else None,
-                               delta_color="inverse" if "loss" in key else "normal")
-    if job.sample_audio:
-        st.markdown(tr("train.listen", epoch=job.sample_epoch))
-        st.audio(job.sample_audio, format="audio/ogg")
-    elif job.sampling:
-        st.caption(tr("train.writing_sample"))
-    if job.sample_note:
-        st.caption(appui.say(job.sample_note))
-
-    if job.active:
-        st.button(tr("train.stop"), key=f"tr-stop-{job_id}", on_click=stop_job, args=(job_id,),
-                  help=tr("train.stop_help"))
-    else:
-        cols = st.columns([1, 1, 1, 2])
-        if job.run_path is not None:
-            cols[0].page_link("pages/generate.py", label=tr("train.generate_with"), icon=":material/piano:")
-        if job.resumable:
-            cols[2].button(tr("train.resume"), key=f"tr-resume-{job_id}", on_click=resume_job,
-                           args=(job_id,), type="primary", help=tr("train.resume_help"))
-        if cols[1].button(tr("train.new"), key=f"tr-dismiss-{job_id}"):
-            st.session_state.pop(appui.JOB, None)
-            st.query_params.pop("job", None)
-            st.rerun()
-
-
 job_id = st.session_state.get(appui.JOB)
 job = appui.my_job(job_id)
 if job is not None:
-    live = job.active or job.sampling
-
-    @st.fragment(run_every=1.0 if live else None)
-    def live_panel():
-        paint(job_id, (job.active, job.sampling))
-
     with st.container(border=True):
-        live_panel()
-    if live:
+        jobpanel.watch([job_id], "tr")
+    if job.active or job.sampling:
         st.caption(tr("train.carries_on"))
 
 busy = job is not None and job.active
@@ -241,7 +156,7 @@ with st.expander(tr("train.advanced"), expanded=False):
         format_func=lambda n: tr("train.semitones", n=n) if n else tr("train.off"),
         help=tr("train.transpose_help"))
 
-config = studio.build_config((data["name"] or "upload") if data else "bach", kind, v, scheme=scheme,
+config = studio.build_config(jobpanel.dataset_name(data), kind, v, scheme=scheme,
                              min_count=int(st.session_state.get("ds-cutoff", 50)), seed=int(seed),
                              early_stopping=int(patience), transpose=int(transpose), base=base)
 st.caption(studio.context_text(config, appui.tokens_per_bar(data, config.tokenizer), appui.lang()))
@@ -250,16 +165,10 @@ if running_here >= lim.max_concurrent_trainings and not busy:
     st.caption(tr("train.busy", n=running_here))
 if st.button(tr("train.start"), type="primary", disabled=busy, key="tr-start",
              help=tr("train.stop_first") if busy else None):
-    try:
-        pieces = studio.first_files(data["result"], v["max_files"]) if data else None
-        label = data["label"] if data else "bach"
-        new = jobs.submit(config, studio.new_run_path(label, kind, appui.visitor()), pieces=pieces,
-                          owner=appui.owner() or "")
-        st.session_state[appui.JOB] = new
-        st.query_params["job"] = new
+    new = jobpanel.submit(config, data, v["max_files"])
+    if new is not None:
+        jobpanel.watch_job(new)
         st.rerun()
-    except MusegenError as e:
-        st.error(appui.error_text(e))
 
 others = [j for j in jobs.list_jobs() if j.active and j.id != job_id]
 if others:
@@ -272,8 +181,7 @@ if others:
                             state=appui.state_name(other.state)))
         cols[1].caption(where)
         if mine and cols[2].button(tr("train.watch"), key=f"tr-watch-{other.id}", disabled=busy):
-            st.session_state[appui.JOB] = other.id
-            st.query_params["job"] = other.id
+            jobpanel.watch_job(other.id)
             st.rerun()
 
 
