@@ -159,7 +159,10 @@ def refusals() -> list[dict]:
                     timed(lambda: refused(lambda: read_file_bytes("bomb.mxl", bomb))),
                     "a chorale's .mxl (bwv1.6) read", timed(lambda: read_file_bytes("bwv1.6.mxl", chorale)),
                     "in this process"))
-    upload = lambda first: lambda: load_pieces([first, ("good.mid", plain)], DataConfig(), cache_dir=False)  # noqa: E731
+
+    def upload(first):
+        return lambda: load_pieces([first, ("good.mid", plain)], DataConfig(), cache_dir=False)
+
     rows.append(row(".mxl bomb + a MIDI file uploaded", timed(upload(("bomb.mxl", bomb)), SPAWN_RUNS),
                     "the chorale's .mxl + the MIDI file uploaded", timed(upload(("bwv1.6.mxl", chorale)), SPAWN_RUNS),
                     "worker processes started and music21 imported in both", runs=SPAWN_RUNS))
