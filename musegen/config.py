@@ -314,6 +314,20 @@ def replace(obj, **changes):
     return dataclasses.replace(obj, **{k: v for k, v in changes.items() if v is not None})
 
 
+def trainings_the_cores_carry() -> int:
+    """How many trainings a server runs at once at most, whatever it is asked: one core per
+    training is left to the pages. Each training keeps every core busy, so more at once trains no
+    faster and starves the pages: five at once on two cores kept a new visitor's Home off screen
+    for over two minutes (bench/visitors.py, before this limit)."""
+    import os
+
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # macOS, Windows
+        cores = os.cpu_count() or 1
+    return max(1, cores - 1)
+
+
 @dataclass
 class AppLimits:
     """What the app allows one visitor on a shared server (the hosted demo: one process, ~2.7 GB).
@@ -358,7 +372,7 @@ class AppLimits:
             if values[name] < 0:
                 raise InputError(f"{var} must be zero or more (got {text}).")
         limits = cls(**values)
-        limits.max_concurrent_trainings = max(1, limits.max_concurrent_trainings)
+        limits.max_concurrent_trainings = max(1, min(limits.max_concurrent_trainings, trainings_the_cores_carry()))
         limits.max_trainings_per_visitor = max(1, limits.max_trainings_per_visitor)
         limits.max_runs_per_visitor = max(1, limits.max_runs_per_visitor)
         return limits

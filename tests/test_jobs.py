@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import time
+from unittest import mock
 
 import numpy as np
 import pytest
@@ -305,7 +307,13 @@ def test_every_caller_shares_the_process_wide_registry(tmp_path, monkeypatch, pi
 def test_app_limits_from_env():
     limits = AppLimits.from_env({"MUSEGEN_MAX_UPLOAD_MB": "20", "MUSEGEN_MAX_TRAINING_MINUTES": "2.5",
                                  "MUSEGEN_MAX_CONCURRENT_TRAININGS": "3"})
-    assert (limits.max_upload_mb, limits.max_training_minutes, limits.max_concurrent_trainings) == (20, 2.5, 3)
+    assert (limits.max_upload_mb, limits.max_training_minutes) == (20, 2.5)
+    # At most one training per core but one (the pages keep a core); 3 where the cores carry them.
+    assert limits.max_concurrent_trainings == min(3, max(1, (os.cpu_count() or 1) - 1))
+    with mock.patch("os.sched_getaffinity", return_value=set(range(2))):
+        assert AppLimits.from_env({"MUSEGEN_MAX_CONCURRENT_TRAININGS": "5"}).max_concurrent_trainings == 1
+    with mock.patch("os.sched_getaffinity", return_value=set(range(8))):
+        assert AppLimits.from_env({"MUSEGEN_MAX_CONCURRENT_TRAININGS": "5"}).max_concurrent_trainings == 5
     assert limits.max_training_seconds == 150.0
     assert AppLimits.from_env({}) == AppLimits()
     with pytest.raises(InputError, match="MUSEGEN_MAX_UPLOAD_MB"):
