@@ -18,6 +18,7 @@ from musegen import jobs, studio, text, visitors, web
 from musegen.audio import check_audio
 from musegen.config import AppLimits, DataConfig
 from musegen.errors import MusegenError
+from musegen.messages import Message
 from musegen.playhead import playhead_html
 from musegen.plots import piano_roll
 from musegen.saved_session import NotKept, SavedSession
@@ -74,9 +75,12 @@ def opt(group: str, value) -> str:
     return text.option(group, value, lang())
 
 
-def say(message: str) -> str:
-    """A sentence of musegen's library (a job's progress, a file's reason, a note under a piece) in
-    the current language; one it does not recognise stays English."""
+def say(message) -> str:
+    """What musegen's library says (a messages.Message: a job's progress, a file's reason, a note
+    under a piece) in the current language; plain English (older stored text) is recognised by pattern
+    where it can be, else stays English."""
+    if isinstance(message, Message):
+        return message.said(lang())
     return text.said(message, lang())
 
 
@@ -110,6 +114,9 @@ def reading_progress(bar, budget: float = 0.0):
 def error_text(error) -> str:
     """An error of musegen's library, for st.error: in the current language; one it does not
     recognise keeps its English detail behind a lead-in that says something went wrong."""
+    coded = error.said(lang()) if isinstance(error, MusegenError) else None
+    if coded is not None:
+        return coded
     message, recognised = text.recognise(str(error), lang())
     return message if recognised else tr("said.error", detail=message)
 

@@ -5,7 +5,24 @@ The CLI prints ``str(error)`` as one line and exits non-zero; the app shows it w
 
 
 class MusegenError(Exception):
-    """Something the user can act on; the message says what and how."""
+    """Something the user can act on; the message says what and how.
+
+    Raised with a ``messages.Message`` (a code and its values: ``InputError(msg("said.x", n=3))``),
+    which ``str`` says in English and the app in the visitor's language; a plain string is English
+    only (the app shows it behind a lead-in that something went wrong)."""
+
+    def __init__(self, message="", *args):
+        super().__init__(str(message), *args)
+        self.message = message  # the Message (or the string) as raised
+
+    def __reduce__(self):  # across processes (a training worker's error) with its Message
+        return type(self), (self.message, *self.args[1:])
+
+    def said(self, lang: str) -> str | None:
+        """The error in lang, or None where it was raised as plain English."""
+        from .messages import Message
+
+        return self.message.said(lang) if isinstance(self.message, Message) else None
 
 
 class InputError(MusegenError):
