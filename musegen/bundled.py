@@ -39,7 +39,7 @@ BUNDLED = {
 # Second sittings: a bundle that was still learning when its epochs ran out goes on from its best
 # epoch at a lower learning rate (a fresh optimizer: the bundle keeps no optimizer state).
 MORE = {
-    "base": TrainConfig(epochs=30, steps_per_epoch=400, early_stopping=4, transpose=5, learning_rate=5e-4),
+    "base": TrainConfig(epochs=16, steps_per_epoch=400, early_stopping=4, transpose=5, learning_rate=5e-4),
 }
 
 
