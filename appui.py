@@ -471,7 +471,7 @@ def not_kept(error: NotKept) -> None:
         return
     st.session_state["not-kept-said"] = True
     print(f"musegen: a visitor's session cannot be kept: {error.__cause__}", file=sys.stderr)
-    st.warning(say(str(error)), icon=":material/save:")
+    st.warning(error_text(error), icon=":material/save:")
 
 
 def start() -> None:

@@ -18,6 +18,7 @@ import shutil
 from pathlib import Path
 
 from .errors import InputError
+from .messages import msg
 
 USED = ".used"
 
@@ -99,8 +100,7 @@ def check_room(folder, budget_mb: int, adding: int = 0) -> None:
     """Refuse a visitor's new work (a training, an import, an upload of `adding` bytes) when what all
     visitors store would pass the budget with it. `folder`: the visitor's; 0 MB means no budget."""
     if budget_mb > 0 and is_visitors(folder) and stored(folder) + adding > budget_mb * 1_000_000:
-        raise InputError(f"The server's disk budget for visitors' work ({budget_mb:,} MB) has no room for this: "
-                         "delete one of your runs, or try again later.")
+        raise InputError(msg("said.no_room", mb=budget_mb))
 
 
 def check_import(folder, adding: int, limits) -> None:
@@ -110,7 +110,7 @@ def check_import(folder, adding: int, limits) -> None:
         return
     n = len(runs_in(folder))
     if n >= limits.max_runs_per_visitor:
-        raise InputError(f"You have {n} runs, the most this server keeps per visitor: delete one, then import again.")
+        raise InputError(msg("said.runs_cap", n=n))
     check_room(folder, limits.max_runs_mb, adding)
 
 

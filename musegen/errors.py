@@ -41,8 +41,9 @@ class StoppedEarly(MusegenError):
     """A stop was asked for before training began (while the music was read or prepared)."""
 
 
-OUT_OF_MEMORY = ("Out of memory: the model or its batches do not fit this machine. Lower the batch size, the window "
-                 "or the model's size (channels, units, layers).")
+from .messages import msg  # noqa: E402  (messages needs nothing of this module)
+
+OUT_OF_MEMORY = msg("said.out_of_memory")
 
 
 def out_of_memory(error: BaseException) -> bool:

@@ -38,6 +38,7 @@ from pathlib import Path
 
 from .config import AppLimits, RunConfig, from_dict, to_dict
 from .errors import InputError
+from .messages import msg
 from .units import format_duration as format_seconds  # noqa: F401  (its old name here: tests/test_jobs.py)
 
 log = logging.getLogger(__name__)
@@ -46,8 +47,7 @@ STATES = ("queued", "running", "finished", "stopped", "failed", "interrupted")
 BATCH_POINT_SECONDS = 0.5  # keep one batch-loss point per half second for the live chart
 STAGING = ".training"
 STORE = ".jobs.sqlite"  # in the runs folder
-CANNOT_TRAIN = ("This server cannot write to its runs folder, so no training can start here; the bundled models "
-                "still compose.")
+CANNOT_TRAIN = msg("said.cannot_train")
 KEEP_ENDED = 50  # ended jobs remembered
 RESUMING = ".resuming"  # in a run being resumed: the id of the job that will replace it
 STOP_GRACE_SECONDS = 20.0  # a worker still busy this long after Stop is killed (its checkpoint is kept)
@@ -179,7 +179,7 @@ class Registry:
             self._check_writable()
             self._check_quota(job.owner)
             if not job.resumable or not (job.run_path / "model.keras").is_file():
-                raise InputError(f"{job.name} has no checkpoint to resume from.")
+                raise InputError(msg("said.no_checkpoint", name=job.name))
             from .disk import size_of
 
             self._check_room(job.owner, job.run_path.parent, size_of(job.run_path))  # its copy while it trains
@@ -214,8 +214,7 @@ class Registry:
         counts as two), so one person cannot fill the queue of a shared server."""
         cap = self.limits.max_trainings_per_visitor
         if owner and sum(1 for j in self._jobs.values() if j.owner == owner and j.active) >= cap:
-            raise InputError(f"You already have {cap} training{'s' * (cap != 1)} running or waiting, the most this "
-                             "server allows one visitor: stop one, or wait until one ends.")
+            raise InputError(msg("said.quota" if cap != 1 else "said.quota_1", cap=cap))
 
     def _check_room(self, owner: str, folder: Path, adding: int = 0) -> None:
         """A visitor's new training is refused while what all visitors store fills the disk budget."""
@@ -334,9 +333,9 @@ class Registry:
     def _owned(self, job_id: str, owner: str | None) -> Job:
         job = self._jobs.get(job_id)
         if job is None:
-            raise InputError("There is no such training (it may have been forgotten by now).")
+            raise InputError(msg("said.no_such_job"))
         if owner is not None and job.owner != owner:
-            raise InputError("That training belongs to another visitor.")
+            raise InputError(msg("said.not_your_job"))
         return job
 
     # ---------------------------------------------------------------- the store

@@ -16,14 +16,14 @@ from pathlib import Path
 
 from .errors import MusegenError
 from .files import atomic_write, safe_name
+from .messages import msg
 
 MAX_PIECES = 12
 SETTINGS = "settings.json"
 DATASET = "dataset.json"
 UPLOADS = "uploads"
 PIECES = "pieces"
-NOT_KEPT = ("This server cannot keep your session on its disk: the app works, but a reload will forget your "
-            "settings, dataset and pieces.")
+NOT_KEPT = msg("said.session_not_kept")
 
 
 class NotKept(MusegenError):

@@ -103,10 +103,11 @@ def may_download(visitor, run_path) -> bool:
 def bundle_for(visitor, run_path) -> bytes:
     """The run's bundle .zip for this visitor (runs.zip_run), refused to anyone but its owner."""
     from .errors import ModelError
+    from .messages import msg
     from .runs import zip_run
 
     if not may_download(visitor, run_path):
-        raise ModelError(f"Only the owner of {Path(run_path).name} may download its bundle.")
+        raise ModelError(msg("said.not_owner", name=Path(run_path).name))
     return zip_run(run_path)
 
 

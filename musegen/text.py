@@ -877,8 +877,10 @@ EN = {
     "said.r_unusable": "it holds no usable music",
     "said.not_zip": "File is not a zip file",
     # trainings refused or failed (musegen.jobs, musegen.dataset, musegen.train, musegen.tokens)
-    "said.quota": "You already have {cap} training(s) running or waiting, the most this server allows one visitor: "
+    "said.quota": "You already have {cap} trainings running or waiting, the most this server allows one visitor: "
                   "stop one, or wait until one ends.",
+    "said.quota_1": "You already have {cap} training running or waiting, the most this server allows one visitor: "
+                    "stop one, or wait until one ends.",
     "said.no_checkpoint": "{name} has no checkpoint to resume from.",
     "said.cannot_train": "This server cannot write to its runs folder, so no training can start here; the bundled "
                          "models still compose.",
@@ -903,7 +905,7 @@ EN = {
     "said.name_needed": "A run name needs at least one letter or digit.",
     "said.name_taken": "A run called {name} already exists.",
     "said.not_owner": "Only the owner of {name} may download its bundle.",
-    "said.no_room": "The server's disk budget for visitors' work ({mb} MB) has no room for this: delete one of your "
+    "said.no_room": "The server's disk budget for visitors' work ({mb:,} MB) has no room for this: delete one of your "
                     "runs, or try again later.",
     "said.runs_cap": "You have {n} runs, the most this server keeps per visitor: delete one, then import again.",
     "said.session_not_kept": "This server cannot keep your session on its disk: the app works, but a reload will "
@@ -1614,6 +1616,7 @@ ZH = {
     "said.not_zip": "文件不是 zip 格式",
     # trainings refused or failed (musegen.jobs, musegen.dataset, musegen.train, musegen.tokens)
     "said.quota": "你已有 {cap} 个训练在运行或排队，这是本服务器允许每位访客的上限：请停止一个，或等其中一个结束。",
+    "said.quota_1": "你已有 {cap} 个训练在运行或排队，这是本服务器允许每位访客的上限：请停止一个，或等其中一个结束。",
     "said.no_checkpoint": "{name} 没有可以继续的检查点。",
     "said.cannot_train": "本服务器无法写入它的模型文件夹，因此这里不能开始训练；内置模型仍可作曲。",
     "said.no_such_job": "没有这个训练（它可能已经被清理了）。",
@@ -1635,7 +1638,7 @@ ZH = {
     "said.name_needed": "训练结果的名称至少要有一个字母或数字。",
     "said.name_taken": "已经有一个叫 {name} 的训练结果了。",
     "said.not_owner": "只有 {name} 的主人才能下载它的训练结果包。",
-    "said.no_room": "服务器给访客存放作品的磁盘空间（{mb} MB）已放不下了：请删除一个你的训练结果，或稍后再试。",
+    "said.no_room": "服务器给访客存放作品的磁盘空间（{mb:,} MB）已放不下了：请删除一个你的训练结果，或稍后再试。",
     "said.runs_cap": "你已有 {n} 个训练结果，这是本服务器为每位访客保留的上限：请先删除一个，再导入。",
     "said.session_not_kept": "本服务器无法在磁盘上保存你的会话：应用仍可使用，但重新加载后会丢失你的设置、数据集和作品。",
 }
@@ -1751,13 +1754,6 @@ SENTENCES = [  # found anywhere in a message, in this order (the longer of two a
     ("said.no_workers", r"Music files are read in a separate process, and none could be started here "
                         r"\((?P<why>.*)\)\."),
     # trainings refused or failed
-    ("said.quota", r"You already have (?P<cap>\d+) trainings? running or waiting, the most this server allows one "
-                   r"visitor: stop one, or wait until one ends\."),
-    ("said.no_checkpoint", r"(?P<name>\S+) has no checkpoint to resume from\."),
-    ("said.cannot_train", r"This server cannot write to its runs folder, so no training can start here; the bundled "
-                          r"models still compose\."),
-    ("said.no_such_job", r"There is no such training \(it may have been forgotten by now\)\."),
-    ("said.not_your_job", r"That training belongs to another visitor\."),
     ("said.too_short", r"The pieces are too short for windows of (?P<window>\d+) tokens: lower the window or add "
                        r"music\."),
     ("said.no_train_file", r"Training needs at least one file outside the validation split: add music\."),
@@ -1782,13 +1778,6 @@ SENTENCES = [  # found anywhere in a message, in this order (the longer of two a
     ("said.not_a_run", r"(?P<path>\S.*?) is not a finished musegen run \(missing (?P<files>[^)]*)\)\."),
     ("said.name_needed", r"A run name needs at least one letter or digit\."),
     ("said.name_taken", r"A run called (?P<name>.+?) already exists\."),
-    ("said.not_owner", r"Only the owner of (?P<name>\S+) may download its bundle\."),
-    ("said.no_room", r"The server's disk budget for visitors' work \((?P<mb>[\d,]+) MB\) has no room for this: "
-                     r"delete one of your runs, or try again later\."),
-    ("said.runs_cap", r"You have (?P<n>\d+) runs, the most this server keeps per visitor: delete one, then import "
-                      r"again\."),
-    ("said.session_not_kept", r"This server cannot keep your session on its disk: the app works, but a reload will "
-                              r"forget your settings, dataset and pieces\."),
 ]
 
 PHRASES = [  # the whole of a short text: a file's reason, a steering rule, a value inside a sentence

@@ -65,7 +65,7 @@ def main(config, staging: Path, pieces, events, stop, samples: bool, resume: boo
         end = ("failed", str(e))
     except Exception as e:  # noqa: BLE001 — the person who started it must read what went wrong
         if out_of_memory(e):
-            end = ("failed", OUT_OF_MEMORY)
+            end = ("failed", str(OUT_OF_MEMORY))
         else:
             traceback.print_exc()
             end = ("failed", f"Training failed unexpectedly ({type(e).__name__}: {e}).")

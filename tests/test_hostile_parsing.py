@@ -346,7 +346,7 @@ def test_a_runs_folder_that_cannot_be_written_refuses_trainings_with_a_message(t
             registry.submit(tiny_config(), runs / "new", pieces=Loaded(pieces))
     finally:
         undo()
-    assert said_in_chinese(jobs.CANNOT_TRAIN).startswith("本服务器无法写入它的模型文件夹")
+    assert jobs.CANNOT_TRAIN.said("zh").startswith("本服务器无法写入它的模型文件夹")
 
 
 def test_a_runs_folder_that_cannot_be_written_is_said_once_and_the_page_goes_on(tmp_path, monkeypatch):
@@ -363,9 +363,9 @@ def test_a_runs_folder_that_cannot_be_written_is_said_once_and_the_page_goes_on(
     try:
         at = AppTest.from_file(str(Path(__file__).resolve().parent.parent / "app.py"), default_timeout=120).run()
         assert not at.exception, [e.value for e in at.exception]
-        assert [w.value for w in at.warning] == [NOT_KEPT]
+        assert [w.value for w in at.warning] == [str(NOT_KEPT)]
         at.switch_page("pages/dataset.py").run()
         assert not at.exception and not at.warning  # said once a session
     finally:
         undo()
-    assert said_in_chinese(NOT_KEPT).startswith("本服务器无法在磁盘上保存你的会话")
+    assert NOT_KEPT.said("zh").startswith("本服务器无法在磁盘上保存你的会话")

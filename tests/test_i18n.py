@@ -14,6 +14,7 @@ from streamlit.testing.v1 import AppTest
 from app_fixtures import bundled_runs  # noqa: F401 (fixture)
 from conftest import make_piece
 from musegen import text
+from musegen.messages import Message
 from musegen.midi import piece_to_midi_bytes
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -65,7 +66,36 @@ def test_each_pattern_fills_its_catalogue_text():
         assert groups == text.fields(text.EN[key]) == text.fields(text.ZH[key]), key
 
 
-def library_messages() -> list[str]:
+def library_codes() -> set[str]:
+    """Every catalogue code the library says through msg(...): the first argument of each call, both
+    codes of a conditional one (msg("said.x" if n != 1 else "said.x_1", n=n))."""
+    import ast
+
+    def named(node) -> set[str]:  # a code made at run time (f"opt.scale.{mode}") is not one of these
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            return {node.value}
+        return named(node.body) | named(node.orelse) if isinstance(node, ast.IfExp) else set()
+
+    codes = set()
+    for path in sorted((ROOT / "musegen").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", getattr(node.func, "attr", None)) == "msg" \
+                    and node.args:
+                codes |= named(node.args[0])
+    return codes
+
+
+def test_every_code_the_library_says_renders_in_both_languages():
+    codes = library_codes()
+    assert len(codes) > 5 and all(code in text.EN for code in codes), sorted(codes - set(text.EN))
+    for code in sorted(codes):
+        values = {name: 7 for name in text.fields(text.EN[code])}  # a number suits {n}, {mb:,} and {name}
+        english, chinese = text.t(code, "en", **values), text.t(code, "zh", **values)
+        assert not re.search(r"\{\w*[:}]", english + chinese), code  # every field filled
+        assert code in text.ZH and chinese != english, code
+
+
+def library_messages() -> list:
     """Sentences musegen's library really writes (made by calling it, so a reworded message fails
     here rather than turning up in English on a Chinese page)."""
     import io
@@ -81,11 +111,12 @@ def library_messages() -> list[str]:
     from musegen.tokenizers import make_tokenizer
     from musegen.train import stop_reason
 
-    def refusal(work) -> str:
-        """What work() refuses with: a refusal that stopped happening fails here, not drops out unseen."""
+    def refusal(work):
+        """What work() refuses with (its Message, or English not yet made a code): a refusal that stopped
+        happening fails here, not drops out unseen."""
         with pytest.raises(MusegenError) as err:
             work()
-        return str(err.value)
+        return err.value.message
 
     said = []
     history = {"loss": [3.0, 2.0, 2.5, 2.6], "val_loss": [3.1, 2.2, 2.4, 2.5]}
@@ -130,11 +161,14 @@ def test_the_library_s_sentences_are_said_in_chinese():
     messages = library_messages()
     assert len(messages) > 25
     for message in messages:
-        chinese, recognised = text.recognise(message, "zh")
-        assert recognised, message
+        if isinstance(message, Message):  # a code: said from the catalogue, nothing recognised
+            chinese = message.said("zh")
+        else:
+            chinese, recognised = text.recognise(message, "zh")
+            assert recognised, message
+            assert text.recognise(message, "en") == (message, True)  # English: as the library wrote it
         assert english_left([chinese], allowed={"sudo", "apt-get", "install", "fluid-soundfont-gm",
                                                 "soundfont"}) == [], (message, chinese)
-        assert text.recognise(message, "en") == (message, True)  # English: as the library wrote it
 
 
 def test_a_new_run_keeps_a_stop_code_the_app_says_in_chinese(bundled_runs):  # noqa: F811

@@ -15,6 +15,7 @@ from musegen import jobs
 from musegen.audio import check_audio
 from musegen.config import AppLimits
 from musegen.errors import InputError
+from musegen.messages import msg
 from musegen.runs import Run, list_runs
 from musegen.sample import collapse_warning
 
@@ -345,8 +346,10 @@ def test_a_visitor_may_have_two_trainings_at_once_and_keeps_their_newest_runs(tm
     mine = tmp_path / "visitors" / "alice"
     first = reg.submit(quick(epochs=1), mine / "one", pieces=Loaded(pieces), owner="alice")
     second = reg.submit(quick(epochs=1), mine / "two", pieces=Loaded(pieces), owner="alice")
-    with pytest.raises(InputError, match="2 trainings running or waiting"):
+    with pytest.raises(InputError) as refusal:
         reg.submit(quick(epochs=1), mine / "three", pieces=Loaded(pieces), owner="alice")
+    assert refusal.value.message == msg("said.quota", cap=2)
+    assert str(refusal.value).startswith("You already have 2 trainings running or waiting")
     other = reg.submit(quick(epochs=1), tmp_path / "visitors" / "bob" / "b", pieces=Loaded(pieces), owner="bob")
     assert reg.get(other).state == "queued"  # another visitor's quota is their own
     reg.stop(other)
