@@ -25,6 +25,7 @@ from pathlib import Path
 from .config import (RUN_RANGES, SAMPLE_RANGES, DataConfig, ModelConfig, RunConfig, SampleConfig, TokenizerConfig,
                      TrainConfig, number_text, replace)
 from .errors import OUT_OF_MEMORY, InputError, MusegenError, out_of_memory
+from .messages import msg
 from .files import check_regular
 
 
@@ -142,7 +143,7 @@ def train_config(args) -> RunConfig:
         if given:
             raise InputError(f"--from takes its tokens and model from the base run: leave out {', '.join(given)}.")
         if args.resume:
-            raise InputError("Fine-tuning starts a new run and resuming continues one: choose either --from or --resume.")
+            raise InputError(msg("said.from_or_resume"))
     if args.article:
         config = article_preset(config)
     config.data = replace(config.data, dataset=args.dataset, parts=args.parts, drums=args.drums, max_files=args.max_files,
@@ -227,7 +228,7 @@ def cmd_train(args) -> dict:
     if args.resume:
         config.data = Run.load(out).config.data  # a resumed run keeps its own music and split
     elif (out / "model.keras").exists() and cluster.chief and not (cluster.distributed and interrupted(out)):
-        raise InputError(f"{out} already holds a run: choose another output folder, or resume it.")
+        raise InputError(msg("said.run_exists", out=str(out)))
     if cluster.chief:  # the others write only a temporary folder
         check_writable(out, folder=out)
     # Bad input fails here, before TensorFlow loads.

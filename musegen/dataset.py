@@ -21,6 +21,7 @@ import numpy as np
 
 from .config import DataConfig
 from .errors import InputError
+from .messages import msg
 from .piece import Piece
 from .shards import Subset, write_store
 from .tokens import Tokenizer
@@ -110,9 +111,7 @@ def make_spans(sequences: list[np.ndarray], window: int, stride: int, pad_id: in
             if mask is not None:
                 mask_chunks.append(mask[s : s + span])
     if not chunks:
-        raise InputError(
-            f"The pieces are too short for windows of {window} tokens: lower the window or add music."
-        )
+        raise InputError(msg("said.too_short", window=window))
     spans = np.stack(chunks).astype(np.int32)
     return spans, (None if masks is None else np.stack(mask_chunks))
 
@@ -260,9 +259,7 @@ class Spans:
             start += [begin + s for s in starts]
             length += [real] * len(starts)
         if not shard:
-            raise InputError(
-                f"The pieces are too short for windows of {window} tokens: lower the window or add music."
-            )
+            raise InputError(msg("said.too_short", window=window))
         self.shard = np.asarray(shard, np.int32)
         self.start = np.asarray(start, np.int64)
         self.length = np.asarray(length, np.int32)

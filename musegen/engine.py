@@ -24,6 +24,7 @@ import numpy as np
 
 from .config import ModelConfig
 from .errors import ModelError
+from .messages import msg
 from .files import atomic_path, check_npy
 
 WEIGHTS = "weights.npz"
@@ -98,8 +99,7 @@ def check_weights(weights: dict[str, list[np.ndarray]], config: ModelConfig, voc
         if any(w.dtype.kind not in "fiu" for w in ws):
             raise ModelError(f"{source} does not hold numbers (layer {name}).")
         if not all(np.isfinite(w).all() for w in ws):
-            raise ModelError(f"the weights hold NaN or infinite values (layer {name}): the training that made them "
-                             "diverged, so they cannot write music.")
+            raise ModelError(msg("said.weights_nan", layer=name))
 
 
 # ---------------------------------------------------------------- arithmetic

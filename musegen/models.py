@@ -11,6 +11,7 @@ import math
 
 from .config import ModelConfig
 from .errors import ModelError
+from .messages import msg
 
 
 # Far beyond any model this project trains (the bundled ones have under a million parameters), and
@@ -22,9 +23,9 @@ MAX_PARAMETERS = 100_000_000
 def build_model(config: ModelConfig, vocab_size: int, window: int):
     builders = {"wavenet": build_wavenet, "simple-wavenet": build_simple_wavenet, "lstm": build_lstm}
     if config.kind not in builders:
-        raise ModelError(f"Unknown model '{config.kind}': choose one of {', '.join(builders)}.")
+        raise ModelError(msg("said.unknown_model", kind=config.kind, known=", ".join(builders)))
     if config.kind == "wavenet" and (config.inputs != "embedding" or config.targets != "sequence"):
-        raise ModelError("The full WaveNet takes embeddings and learns every position (inputs=embedding, targets=sequence).")
+        raise ModelError(msg("said.wavenet_full"))
     check_size(config, vocab_size, window)
     return builders[config.kind](config, vocab_size, window)
 
@@ -74,8 +75,7 @@ def check_size(config: ModelConfig, vocab_size: int, window: int) -> None:
     """A model too big to train here is refused in words before TensorFlow runs out of memory."""
     n = parameter_count(config, vocab_size, window)
     if n > MAX_PARAMETERS:
-        raise ModelError(f"This model would have {n:,} parameters, more than the {MAX_PARAMETERS:,} that can be "
-                         "trained here: lower the channels, units, stacks, dilation depth or layers.")
+        raise ModelError(msg("said.model_too_big", n=f"{n:,}", most=f"{MAX_PARAMETERS:,}"))
 
 
 def _inputs(config: ModelConfig, vocab_size: int, window: int):
@@ -91,7 +91,7 @@ def _inputs(config: ModelConfig, vocab_size: int, window: int):
     elif config.inputs == "embedding":
         x = layers.Embedding(vocab_size, config.embedding_dim, name="embedding")(ids)
     else:
-        raise ModelError(f"Unknown inputs '{config.inputs}': embedding or scalar.")
+        raise ModelError(msg("said.unknown_inputs", inputs=config.inputs))
     return ids, x
 
 

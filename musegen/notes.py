@@ -15,6 +15,7 @@ import numpy as np
 
 from .config import TokenizerConfig
 from .errors import ModelError
+from .messages import msg
 from .piece import PITCH, START, Piece
 from .tokens import SPECIALS, Tokenizer, pitched_notes
 
@@ -68,10 +69,7 @@ class NotesTokenizer(Tokenizer):
         counts = Counter(t for piece in pieces for t in self.piece_tokens(piece))
         keep = sorted(t for t, n in counts.items() if n >= self.config.min_count)
         if not keep:
-            raise ModelError(
-                f"Every token is rarer than the cutoff ({self.config.min_count}): lower min_count "
-                f"(the most frequent token appears {max(counts.values(), default=0)} times)."
-            )
+            raise ModelError(msg("said.all_rare", cutoff=self.config.min_count, n=max(counts.values(), default=0)))
         self.dropped = {t: n for t, n in counts.items() if n < self.config.min_count}
         self.set_vocab(list(SPECIALS) + keep)
         return self

@@ -19,6 +19,7 @@ from . import steer
 from .config import REQUEST_BUDGET
 from .engine import WEIGHTS, check_weights, forced_logits, load_weights, make_engine, save_weights, weights_of
 from .errors import InputError, ModelError, MusegenError
+from .messages import msg
 
 
 @dataclass
@@ -152,7 +153,7 @@ def load_engine(run):
     try:
         check_weights(weights, model, vocab, window, WEIGHTS if saved else "model.keras")  # they fit, all finite
     except ModelError as e:
-        raise ModelError(f"{run.name}: {e}") from None
+        raise ModelError(msg("said.about", name=run.name, error=e.message)) from None
     if not saved:
         try:
             save_weights(weights, path)
@@ -283,7 +284,7 @@ class Composer:
         tok = self.tokenizer
         sample.check()
         if piece is None and sample.primer not in ("random", "none"):  # a path or a typo: never nothing in silence
-            raise InputError(f"The primer must be random, none or the music of a MIDI file (got {sample.primer!r}).")
+            raise InputError(msg("said.bad_primer", primer=repr(sample.primer)))
         seed = sample.seed if sample.seed is not None else int(np.random.default_rng().integers(2**31 - 1))
         rng = np.random.default_rng(seed)
         primer = self.primer_ids(sample, rng, piece)
@@ -386,11 +387,11 @@ def parse_time_signature(text: str, tokenizer) -> tuple[int, int]:
     try:
         num, den = (int(x) for x in text.strip().split("/"))
     except ValueError:
-        raise MusegenError(f"'{text}' is not a time signature: write it like 3/4 or 6/8.") from None
+        raise MusegenError(msg("said.not_time_signature", text=text)) from None
     if tokenizer.time_signature_id(num, den) is None:
         known = [f"{n}/{d}" for n, d in tokenizer.time_signature_ids().values()]
-        raise MusegenError(f"The model's tokens have no {num}/{den}: choose one of {', '.join(known)}."
-                           if known else "This model's tokens have no time signatures (use the metre scheme).")
+        raise MusegenError(msg("said.no_time_signature", signature=f"{num}/{den}", known=", ".join(known))
+                           if known else msg("said.no_time_signatures"))
     return num, den
 
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .errors import MusegenError
+from .messages import msg
 from .piece import DRUM_PROGRAM
 
 NEG = -1e9
@@ -56,7 +57,7 @@ def parse_pitch_class(name: str) -> int:
     """'D', 'f#', 'Bb', 'E-' (music21's flat) → pitch class."""
     m = re.fullmatch(r"\s*([A-Ga-g])\s*(#|♯|b|♭|-)?\s*", name)
     if not m:
-        raise MusegenError(f"'{name}' is not a note name: use a letter A–G, optionally with # or b (e.g. F#, Bb).")
+        raise MusegenError(msg("said.not_note_name", name=name))
     shift = {"#": 1, "♯": 1, "b": -1, "♭": -1, "-": -1}.get(m.group(2) or "", 0)
     return (TONICS[m.group(1).upper()] + shift) % 12
 
@@ -65,10 +66,10 @@ def parse_scale(text: str) -> Scale:
     """'D minor', 'Bb major', 'F# dorian', 'C' (major) → Scale, or a message naming what is known."""
     words = text.strip().split(maxsplit=1)
     if not words:
-        raise MusegenError("Name a key, e.g. 'D minor' or 'Bb major'.")
+        raise MusegenError(msg("said.name_a_key"))
     mode = words[1].strip().lower() if len(words) > 1 else "major"
     if mode not in SCALES:
-        raise MusegenError(f"Unknown scale '{mode}': choose one of {', '.join(SCALES)}.")
+        raise MusegenError(msg("said.unknown_scale", scale=mode, known=", ".join(SCALES)))
     return Scale(parse_pitch_class(words[0]), mode)
 
 
@@ -84,12 +85,12 @@ def parse_pitch(text: str) -> int:
     else:
         m = re.fullmatch(r"([A-Ga-g]\s*(?:#|♯|b|♭|-)?)\s*(-?\d)", text)
         if not m:
-            raise MusegenError(f"'{text}' is not a note: write it like C3, F#5 or Bb2 (middle C is C4), or a MIDI number.")
+            raise MusegenError(msg("said.not_a_note", text=text))
         pitch = parse_pitch_class(m.group(1)) + 12 * (int(m.group(2)) + 1)
         pitch += 12 if m.group(1)[0].upper() == "B" and parse_pitch_class(m.group(1)) == 0 else 0  # B#3 is C4
         pitch -= 12 if m.group(1)[0].upper() == "C" and parse_pitch_class(m.group(1)) == 11 else 0  # Cb4 is B3
     if not 0 <= pitch <= 127:
-        raise MusegenError(f"'{text}' is outside the MIDI range (C-1 … G9, 0–127).")
+        raise MusegenError(msg("said.outside_midi", text=text))
     return pitch
 
 
@@ -97,10 +98,10 @@ def parse_range(text: str) -> tuple[int, int]:
     """'C3-C6' → (48, 84)."""
     m = re.fullmatch(r"\s*(\S+?)\s*(?:-|–|\.\.|to)\s*(\S+)\s*", text)
     if not m:
-        raise MusegenError(f"'{text}' is not a range: write the lowest and highest note, e.g. C3-C6.")
+        raise MusegenError(msg("said.not_a_range", text=text))
     low, high = parse_pitch(m.group(1)), parse_pitch(m.group(2))
     if low > high:
-        raise MusegenError(f"The range {text} is upside down: the lowest note comes first (e.g. C3-C6).")
+        raise MusegenError(msg("said.range_upside_down", text=text))
     return low, high
 
 
@@ -202,7 +203,7 @@ class KeyLock(PitchRule):
 
     def __init__(self, tokenizer, scale: Scale, strength: float = 1.0):
         if not 0.0 <= strength <= 1.0:
-            raise MusegenError(f"Key strength {strength:g} is outside 0–1 (1 = strict, 0 = off).")
+            raise MusegenError(msg("said.key_strength_range", strength=f"{strength:g}"))
         penalty = NEG if strength >= 1.0 else np.log1p(-strength)
         classes = scale.pitch_classes
         super().__init__(tokenizer, lambda p: 0.0 if p % 12 in classes else penalty)
@@ -214,8 +215,7 @@ class PitchRange(PitchRule):
         super().__init__(tokenizer, lambda p: 0.0 if low <= p <= high else NEG)
         self.low, self.high = low, high
         if not any(low <= p <= high for ps in tokenizer.token_pitches() for p in ps):
-            raise MusegenError(f"No note the model knows lies between {pitch_name(low)} and {pitch_name(high)}: "
-                               "widen the range.")
+            raise MusegenError(msg("said.range_empty", low=pitch_name(low), high=pitch_name(high)))
 
 
 def check_notes_left(tokenizer, rules) -> None:
@@ -227,8 +227,9 @@ def check_notes_left(tokenizer, rules) -> None:
         return
     pitched = np.array([bool(ps) for ps in tokenizer.token_pitches()])
     if not (pitched & (key.penalty + span.penalty > NEG / 2)).any():
-        raise MusegenError(f"No note of {key.scale} lies between {pitch_name(span.low)} and {pitch_name(span.high)}: "
-                           "widen the range, or make the key lock less strict.")
+        raise MusegenError(msg("said.key_range_empty", tonic=NOTE_NAMES[key.scale.tonic],
+                               scale=msg(f"opt.scale.{key.scale.mode}"), low=pitch_name(span.low),
+                               high=pitch_name(span.high)))
 
 
 class RepetitionGuard(Rule):

@@ -819,6 +819,22 @@ EN = {
     "said.range": "range {low}–{high}",
     "said.guard": "repetition guard",
     "said.echo": "bar echo {n}",
+    "said.not_note_name": "'{name}' is not a note name: use a letter A–G, optionally with # or b (e.g. F#, Bb).",
+    "said.name_a_key": "Name a key, e.g. 'D minor' or 'Bb major'.",
+    "said.unknown_scale": "Unknown scale '{scale}': choose one of {known}.",
+    "said.not_a_note": "'{text}' is not a note: write it like C3, F#5 or Bb2 (middle C is C4), or a MIDI number.",
+    "said.outside_midi": "'{text}' is outside the MIDI range (C-1 … G9, 0–127).",
+    "said.not_a_range": "'{text}' is not a range: write the lowest and highest note, e.g. C3-C6.",
+    "said.range_upside_down": "The range {text} is upside down: the lowest note comes first (e.g. C3-C6).",
+    "said.key_strength_range": "Key strength {strength} is outside 0–1 (1 = strict, 0 = off).",
+    "said.about": "{name}: {error}",
+    "said.bad_primer": "The primer must be random, none or the music of a MIDI file (got {primer}).",
+    "said.not_time_signature": "'{text}' is not a time signature: write it like 3/4 or 6/8.",
+    "said.no_time_signatures": "This model's tokens have no time signatures (use the metre scheme).",
+    "said.unknown_model": "Unknown model '{kind}': choose one of {known}.",
+    "said.wavenet_full": "The full WaveNet takes embeddings and learns every position (inputs=embedding, "
+                         "targets=sequence).",
+    "said.unknown_inputs": "Unknown inputs '{inputs}': embedding or scalar.",
     "said.range_empty": "No note the model knows lies between {low} and {high}: widen the range.",
     "said.key_range_empty": "No note of {tonic} {scale} lies between {low} and {high}: widen the range, or make the key "
                             "lock less strict.",
@@ -886,6 +902,15 @@ EN = {
                          "models still compose.",
     "said.no_such_job": "There is no such training (it may have been forgotten by now).",
     "said.not_your_job": "That training belongs to another visitor.",
+    "said.batch_replicas": "A batch of {batch} cannot be shared among {replicas} replicas: raise --batch-size.",
+    "said.from_or_resume": "Fine-tuning starts a new run and resuming continues one: choose either --from or --resume.",
+    "said.resume_one_machine": "--resume continues a run on one machine. Across machines, an interrupted training goes "
+                               "on when every machine runs its command again; a finished one can be fine-tuned with "
+                               "--from.",
+    "said.run_exists": "{out} already holds a run: choose another output folder, or resume it.",
+    "said.base_damaged": "{name}: its model predicts {n} tokens but its vocabulary has {vocab}: the bundle is damaged.",
+    "said.no_base": "No run to fine-tune from at {name}: give a run folder.",
+    "said.no_base_bundled": "No run to fine-tune from at {name}: give a run folder or a bundled model ({bundled}).",
     "said.too_short": "The pieces are too short for windows of {window} tokens: lower the window or add music.",
     "said.no_train_file": "Training needs at least one file outside the validation split: add music.",
     "said.all_rare": "Every token is rarer than the cutoff ({cutoff}): lower min_count (the most frequent token "
@@ -1562,6 +1587,21 @@ ZH = {
     "said.range": "音域 {low}–{high}",
     "said.guard": "防止重复",
     "said.echo": "小节呼应 {n}",
+    "said.not_note_name": "“{name}”不是音名：请用字母 A–G，可以加 # 或 b（例如 F#、Bb）。",
+    "said.name_a_key": "请指定一个调，例如“D minor”或“Bb major”。",
+    "said.unknown_scale": "未知的音阶“{scale}”：请从 {known} 中选择。",
+    "said.not_a_note": "“{text}”不是一个音：请写成 C3、F#5 或 Bb2 这样的形式（中央 C 是 C4），或写 MIDI 音高数字。",
+    "said.outside_midi": "“{text}”超出了 MIDI 的音域（C-1 … G9，0–127）。",
+    "said.not_a_range": "“{text}”不是一个音域：请写出最低音和最高音，例如 C3-C6。",
+    "said.range_upside_down": "音域 {text} 写反了：最低音要写在前面（例如 C3-C6）。",
+    "said.key_strength_range": "调性强度 {strength} 超出了 0–1 的范围（1 = 严格，0 = 关闭）。",
+    "said.about": "{name}：{error}",
+    "said.bad_primer": "开头只能是随机、无，或一个 MIDI 文件的音乐（收到的是 {primer}）。",
+    "said.not_time_signature": "“{text}”不是拍号：请写成 3/4 或 6/8 这样的形式。",
+    "said.no_time_signatures": "这个模型的词元里没有拍号（请使用“小节、拍与声部”方案）。",
+    "said.unknown_model": "未知的模型“{kind}”：请从 {known} 中选择。",
+    "said.wavenet_full": "完整的 WaveNet 使用嵌入输入，并学习每个位置（inputs=embedding，targets=sequence）。",
+    "said.unknown_inputs": "未知的输入方式“{inputs}”：只能是 embedding 或 scalar。",
     "said.range_empty": "模型认识的音没有一个落在 {low} 和 {high} 之间：请放宽音域。",
     "said.key_range_empty": "{tonic} {scale}的音没有一个落在 {low} 和 {high} 之间：请放宽音域，或放松调性锁定。",
     "said.budget_stop": "音乐在每首 {n} 个词元处停下了，这是一次请求最多能写的长度，还没到要求的长度（模型每拍写出的词元比平常多）："
@@ -1621,6 +1661,14 @@ ZH = {
     "said.cannot_train": "本服务器无法写入它的模型文件夹，因此这里不能开始训练；内置模型仍可作曲。",
     "said.no_such_job": "没有这个训练（它可能已经被清理了）。",
     "said.not_your_job": "那个训练属于另一位访客。",
+    "said.batch_replicas": "{batch} 个样本的批次无法平分给 {replicas} 个副本：请调大 --batch-size。",
+    "said.from_or_resume": "微调会开始一个新的训练结果，继续训练则接着原来的：--from 和 --resume 只能选一个。",
+    "said.resume_one_machine": "--resume 只能在一台机器上继续训练。多台机器时，中断的训练会在每台机器重新运行命令后继续；"
+                               "已完成的训练可以用 --from 微调。",
+    "said.run_exists": "{out} 里已经有一个训练结果：请换一个输出文件夹，或继续训练它。",
+    "said.base_damaged": "{name}：它的模型预测 {n} 个词元，但词表有 {vocab} 个：训练结果包已损坏。",
+    "said.no_base": "{name} 处没有可以微调的训练结果：请给出一个训练结果文件夹。",
+    "said.no_base_bundled": "{name} 处没有可以微调的训练结果：请给出一个训练结果文件夹或内置模型（{bundled}）。",
     "said.too_short": "乐曲太短，切不出 {window} 个词元的窗口：请调小窗口，或添加音乐。",
     "said.no_train_file": "训练至少需要一个不在验证集里的文件：请添加音乐。",
     "said.all_rare": "每个词元出现的次数都低于阈值（{cutoff}）：请降低阈值（最常见的词元出现了 {n} 次）。",
@@ -1729,9 +1777,6 @@ SENTENCES = [  # found anywhere in a message, in this order (the longer of two a
     ("said.loop", r"The output fell into a loop: its second half repeats the same (?P<n>\d+) tokens over and over\."),
     ("said.advice", r"Raise the temperature \(e\.g\. 1\.0–1\.2\) or sample with top-p ≈ 0\.9 instead of greedy / low "
                     r"temperature\."),
-    ("said.range_empty", r"No note the model knows lies between (?P<low>\S+) and (?P<high>\S+): widen the range\."),
-    ("said.key_range_empty", r"No note of (?P<tonic>[A-G][#b]?) (?P<scale>[a-z ]+?) lies between (?P<low>\S+) and "
-                             r"(?P<high>\S+): widen the range, or make the key lock less strict\."),
     ("said.budget_stop", r"The music stopped at (?P<n>[\d,]+) tokens a piece, the most one request writes, before the "
                          r"length asked \(the model wrote more tokens per beat than usual\): ask for fewer seconds, "
                          r"bars or variations\."),
@@ -1741,7 +1786,6 @@ SENTENCES = [  # found anywhere in a message, in this order (the longer of two a
                            r"the window or the model's size \(channels, units, layers\)\."),
     ("said.model_too_big", r"This model would have (?P<n>[\d,]+) parameters, more than the (?P<most>[\d,]+) that can "
                            r"be trained here: lower the channels, units, stacks, dilation depth or layers\."),
-    ("said.no_time_signature", r"The model's tokens have no (?P<signature>\d+/\d+): choose one of (?P<known>.*?)\."),
     # music that cannot be used
     ("said.no_files", r"No usable music in (?P<label>.+?): no files found \(looking for (?P<extensions>.+?) or "
                       r"\.zip\)"),

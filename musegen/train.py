@@ -34,6 +34,7 @@ from .distribute import (BACKUP, Devices, agreement, cluster_from_env, distribut
                          fingerprint, interrupted, multi_worker_fit, precision_policy, sharded, with_precision,
                          worker_folder)
 from .errors import InputError, ModelError, StoppedEarly
+from .messages import msg
 from .models import build_model, receptive_field
 from .files import atomic_write
 from .parsecache import IN_MEMORY_NOTES
@@ -155,7 +156,7 @@ def _datasets(train_windows, val_windows, augment: Augment | None, t, pad_id: in
     if not replicas:
         return train_ds, validation_batches(val_windows, t.batch_size, targets) if val_windows else None
     if t.batch_size < replicas:
-        raise InputError(f"A batch of {t.batch_size} cannot be shared among {replicas} replicas: raise --batch-size.")
+        raise InputError(msg("said.batch_replicas", batch=t.batch_size, replicas=replicas))
     train_ds = sharded(train_ds.unbatch().batch(t.batch_size, drop_remainder=True))  # whole batches only
     if not val_windows:
         return train_ds, None
@@ -174,7 +175,7 @@ def _prepare(config: RunConfig, pieces, tokenizer, fit: bool, store: Path | None
     token_data = tokenize(pieces, tokenizer, data, t.seed, fit=False, store=store,
                           masks=bool(augment and augment.transpose))
     if not token_data.train:
-        raise InputError("Training needs at least one file outside the validation split: add music.")
+        raise InputError(msg("said.no_train_file"))
     window, stride, pad_id = data.window, data.stride, tokenizer.pad_id
 
     def windows(sequences, augmented: bool = False):
@@ -225,7 +226,7 @@ def _check_stop(stop: threading.Event | None) -> None:
     """A stop asked for while the music is read or prepared ends here, before any training: the
     batch callbacks would only see it after a first step, and write a model of one batch."""
     if stop is not None and stop.is_set():
-        raise StoppedEarly("Stopped before training began: nothing was trained.")
+        raise StoppedEarly(msg("said.stopped_early"))
 
 
 def train(config: RunConfig, out, *, pieces=None, progress: Progress | None = None,
@@ -252,17 +253,16 @@ def train(config: RunConfig, out, *, pieces=None, progress: Progress | None = No
     history: dict = _read_history(folder) if restarting else {}
     previous = base = None
     if resume and config.train.base:
-        raise ModelError("Fine-tuning starts a new run and resuming continues one: choose either --from or --resume.")
+        raise ModelError(msg("said.from_or_resume"))
     if resume and cluster.distributed:
-        raise ModelError("--resume continues a run on one machine. Across machines, an interrupted training goes on "
-                         "when every machine runs its command again; a finished one can be fine-tuned with --from.")
+        raise ModelError(msg("said.resume_one_machine"))
     if resume:
         previous = Run.load(out)
         # The run's own seed: it chose which files validate, and a new one would validate on trained files.
         config = dataclasses.replace(previous.config, train=dataclasses.replace(config.train, seed=previous.config.train.seed))
         history = previous.history
     elif (folder / "model.keras").exists() and not restarting:
-        raise ModelError(f"{out} already holds a run: choose another output folder, or resume it.")
+        raise ModelError(msg("said.run_exists", out=str(out)))
     if config.train.base:
         base = find_base(config.train.base)
         config = fine_tune_config(config, base)
@@ -309,8 +309,7 @@ def train(config: RunConfig, out, *, pieces=None, progress: Progress | None = No
                 model = build_model(config.model, len(tokenizer), config.data.window)
             model = compile_model(with_precision(model, policy), t)
         if base and model.output_shape[-1] != len(tokenizer):
-            raise ModelError(f"{base.name}: its model predicts {model.output_shape[-1]} tokens but its vocabulary "
-                             f"has {len(tokenizer)}: the bundle is damaged.")
+            raise ModelError(msg("said.base_damaged", name=base.name, n=model.output_shape[-1], vocab=len(tokenizer)))
         agree = None
         if cluster.distributed:
             agree = agreement(strategy, fingerprint(config, tokenizer, n_windows, steps), restarting)
@@ -341,8 +340,8 @@ def train(config: RunConfig, out, *, pieces=None, progress: Progress | None = No
             model.fit(train_ds, validation_data=val_ds, epochs=epochs, initial_epoch=initial_epoch,
                       steps_per_epoch=steps if repeat else None, callbacks=callbacks, verbose=0, shuffle=False)
         if not (folder / "model.keras").exists():
-            raise ModelError(f"Training diverged: the {monitor.replace('_', ' ')} was never a finite number, so no "
-                             f"model was saved. Try a lower learning rate (it was {t.learning_rate:g}).")
+            raise ModelError(msg("said.diverged", monitor=msg("said.val_loss" if monitor == "val_loss" else "said.loss"),
+                                 rate=f"{t.learning_rate:g}"))
 
         summary = _summary(config, model, history, monitor, training.stopped, len(tokenizer))
         summary["augmentation"] = {"transpose": augment.transpose, "jitter": augment.jitter} if augment else None
@@ -408,8 +407,8 @@ def find_base(name: str) -> Run:
         path = bundled_dir() / name
     if not path.exists():
         bundled = sorted(q.parent.name for q in bundled_dir().glob("*/config.json"))
-        choices = f" or a bundled model ({', '.join(bundled)})" if bundled else ""
-        raise ModelError(f"No run to fine-tune from at {name}: give a run folder{choices}.")
+        raise ModelError(msg("said.no_base_bundled", name=name, bundled=", ".join(bundled)) if bundled
+                         else msg("said.no_base", name=name))
     return Run.load(path)
 
 
@@ -454,11 +453,8 @@ def check_vocabulary(base: Run, pieces, config: RunConfig) -> None:
         return  # nothing frequent enough to be missing
     missing = [token for token in fresh.vocab if token not in base.tokenizer.index]
     if missing:
-        raise ModelError(
-            f"{base.name} uses the '{base.tokenizer.config.scheme}' scheme, whose vocabulary was fitted to its own "
-            f"music: {len(missing)} frequent tokens of this music (e.g. {', '.join(missing[:3])}) are not in it, "
-            f"so it cannot learn them. Only metre and rich runs can be fine-tuned on other music: train a new run."
-        )
+        raise ModelError(msg("said.cannot_fine_tune", name=base.name, scheme=base.tokenizer.config.scheme,
+                             n=len(missing), examples=", ".join(missing[:3])))
 
 
 def _data_summary(loaded, token_data: TokenData, tokenizer, n_train_windows: int, val_windows) -> dict:

@@ -269,8 +269,9 @@ def test_a_primer_that_is_not_music_is_refused(tmp_path, trained_run, primer, wo
     assert not (tmp_path / "out.mid").exists()
     from musegen.sample import Composer
 
-    with pytest.raises(InputError, match="The primer must be random, none or the music of a MIDI file"):
+    with pytest.raises(InputError) as refusal:
         Composer(trained_run).compose(SampleConfig(primer="rnadom", length=10))
+    assert refusal.value.message.code == "said.bad_primer" and refusal.value.message.values == {"primer": "'rnadom'"}
 
 
 def test_a_strict_key_with_no_note_in_the_range_is_refused(tmp_path, trained_run):

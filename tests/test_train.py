@@ -84,8 +84,9 @@ def test_resume_continues_the_history(tmp_path, pieces, monkeypatch):
 
     out = tmp_path / "resumed"
     train(tiny_config(), out, pieces=Loaded(pieces))
-    with pytest.raises(ModelError, match="already holds a run"):
+    with pytest.raises(ModelError) as refusal:
         train(tiny_config(), out, pieces=Loaded(pieces))
+    assert refusal.value.message.code == "said.run_exists"
     config = tiny_config()
     config.train.epochs = 1
     config.train.seed = tiny_config().train.seed + 6  # a new seed must not choose new validation files
@@ -225,8 +226,9 @@ def test_fine_tuning_refusals(trained_run, tmp_path, pieces):
     with pytest.raises(ModelError, match="either --from or --resume"):
         train(tune, trained_run.path, pieces=Loaded(pieces), resume=True)
     tune.train.base = str(tmp_path / "nowhere")
-    with pytest.raises(ModelError, match="No run to fine-tune from"):
+    with pytest.raises(ModelError) as refusal:
         train(tune, tmp_path / "x", pieces=Loaded(pieces))
+    assert refusal.value.message.code in ("said.no_base", "said.no_base_bundled")
 
 
 def test_a_seed_repeats_an_augmented_run(tmp_path, pieces):
