@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import AudioError, InputError
+from .messages import msg
 from .files import atomic_path
 
 SOUNDFONT_ENV = "MUSEGEN_SOUNDFONT"
@@ -36,10 +37,8 @@ SOUNDFONT_CANDIDATES: list[str] = [
     "/usr/local/share/soundfonts/*.sf[23]",
     "/opt/homebrew/share/soundfonts/*.sf[23]",
 ]
-INSTALL_FLUIDSYNTH = "FluidSynth is not installed: sudo apt-get install fluidsynth"
-INSTALL_SOUNDFONT = (
-    "No General MIDI soundfont found: install fluid-soundfont-gm or set MUSEGEN_SOUNDFONT"
-)
+INSTALL_FLUIDSYNTH = msg("said.no_fluidsynth")
+INSTALL_SOUNDFONT = msg("said.no_soundfont")
 FORMATS = ("wav", "ogg")
 GAIN = 0.6  # FluidSynth master gain, before the level is set (its float output does not clip)
 PEAK_DB = -1.0  # rendered audio is normalised so its highest sample is here (dBFS) ...
@@ -71,14 +70,14 @@ def _fluidsynth() -> str | None:
     return shutil.which("fluidsynth")
 
 
-def check_audio() -> str | None:
+def check_audio():
     """None when audio rendering works here, else a message saying what to install."""
     if _fluidsynth() is None:
         return INSTALL_FLUIDSYNTH
     if find_soundfont() is None:
         env = os.environ.get(SOUNDFONT_ENV)
         if env:
-            return f"{INSTALL_SOUNDFONT} ({SOUNDFONT_ENV}={env} is not a file)"
+            return msg("said.no_soundfont_set", setting=f"{SOUNDFONT_ENV}={env}")
         return INSTALL_SOUNDFONT
     return None
 
@@ -102,7 +101,7 @@ def _load_midi(midi) -> bytes:
         return bytes(midi)
     path = Path(midi)
     if not path.is_file():
-        raise InputError(f"MIDI file not found: {path}")
+        raise InputError(msg("said.midi_not_found", path=str(path)))
     return path.read_bytes()
 
 
@@ -113,14 +112,14 @@ def _seconds_score(data: bytes):
     try:
         score = symusic.Score.from_midi(data)
     except Exception as exc:
-        raise InputError(f"This is not a readable MIDI file ({exc}).") from exc
+        raise InputError(msg("said.midi_unreadable", error=str(exc))) from exc
     if score.ticks_per_quarter <= 0:  # a header division of 0: every time would be a division by zero
-        raise InputError("This MIDI file's header gives 0 ticks per quarter note, so its timing cannot be read.")
+        raise InputError(msg("said.midi_zero_ticks"))
     secs = score.to("second")
     if secs.note_num() == 0:
-        raise AudioError("The MIDI has no notes to render.")
+        raise AudioError(msg("said.midi_no_notes"))
     if not np.isfinite(_music_end(secs)):
-        raise InputError("This MIDI file's timing cannot be read (its notes do not end at a finite time).")
+        raise InputError(msg("said.midi_endless"))
     return secs
 
 
@@ -172,12 +171,13 @@ def _run(cmd: list[str], timeout: float, what: str) -> None:
     try:
         proc = subprocess.run(cmd, capture_output=True, timeout=timeout, stdin=subprocess.DEVNULL)
     except subprocess.TimeoutExpired as exc:
-        raise AudioError(f"{what} took longer than {timeout:g} s and was stopped.") from exc
+        raise AudioError(msg("said.tool_timeout", what=what, seconds=f"{timeout:g}")) from exc
     except OSError as exc:
-        raise AudioError(f"{what} could not be started: {exc}") from exc
+        raise AudioError(msg("said.tool_not_started", what=what, error=str(exc))) from exc
     if proc.returncode != 0:
         err = (proc.stderr or proc.stdout).decode("utf-8", "replace").strip().splitlines()
-        raise AudioError(f"{what} failed: {err[-1] if err else f'exit status {proc.returncode}'}")
+        raise AudioError(msg("said.tool_failed", what=what,
+                             error=err[-1] if err else msg("said.exit_status", code=proc.returncode)))
 
 
 def _fluidsynth_cmd(exe, soundfont, midi_path, out_path, file_type, sample_rate, gain) -> list[str]:
@@ -198,7 +198,7 @@ def _synthesize(exe, soundfont, mid: Path, raw: Path, sample_rate: int, gain: fl
     _run(cmd, timeout, "FluidSynth")
     frames = raw.stat().st_size // 8 if raw.is_file() else 0
     if frames == 0:
-        raise AudioError("FluidSynth produced no audio (is the soundfont a valid GM bank?).")
+        raise AudioError(msg("said.no_audio_out"))
     return np.memmap(raw, dtype="<f4", mode="r", shape=(frames, 2))
 
 
@@ -265,7 +265,7 @@ def _frames_to_float(raw: bytes, width: int) -> np.ndarray:
         v = b[:, 0] | (b[:, 1] << 8) | (b[:, 2] << 16)
         v = np.where(v >= 1 << 23, v - (1 << 24), v)
         return v.astype(np.float32) / float(1 << 23)
-    raise AudioError(f"Unsupported WAV sample width: {width} bytes.")
+    raise AudioError(msg("said.wav_width", width=width))
 
 
 def _encode_ogg(wav: Path, ogg: Path, timeout: float) -> bool:
@@ -309,10 +309,10 @@ def render(
     fmt = (fmt or out.suffix.lstrip(".") or "").lower()
     fmt = {"oga": "ogg", "wave": "wav"}.get(fmt, fmt)
     if fmt not in FORMATS:
-        raise AudioError(f"Audio format '{fmt}' is not supported; use wav or ogg.")
+        raise AudioError(msg("said.audio_format", fmt=fmt))
     if not max_seconds >= MIN_RENDER_SECONDS:  # NaN too
-        raise AudioError(f"max seconds must be at least {MIN_RENDER_SECONDS:g} (got {max_seconds:g}): it is how much "
-                         f"of the music to render, up to {MAX_RENDER_SECONDS / 60:g} minutes.")
+        raise AudioError(msg("said.render_seconds", least=f"{MIN_RENDER_SECONDS:g}", got=f"{max_seconds:g}",
+                             most=f"{MAX_RENDER_SECONDS / 60:g}"))
     exe, soundfont = _require()
     data, seconds = _cap_midi(_load_midi(midi), float(max_seconds))
     rate = int(sample_rate)
@@ -337,7 +337,7 @@ def render(
                      timeout, "FluidSynth (OGG)")
         del samples  # the mapping, before the folder holding its file goes
         if final_tmp.stat().st_size == 0:
-            raise AudioError("Rendering produced an empty file.")
+            raise AudioError(msg("said.render_empty"))
     return out
 
 
@@ -363,7 +363,7 @@ def audio_stats(path: str | os.PathLike) -> dict:
     (amplitudes in full scale, 0–1). OGG is decoded with sox or ffmpeg."""
     path = Path(path)
     if not path.is_file():
-        raise AudioError(f"Audio file not found: {path}")
+        raise AudioError(msg("said.audio_not_found", path=str(path)))
     with open(path, "rb") as f:
         is_wav = f.read(4) == b"RIFF"
     if is_wav:
@@ -374,13 +374,13 @@ def audio_stats(path: str | os.PathLike) -> dict:
         elif shutil.which("ffmpeg"):
             cmd = ["ffmpeg", "-nostdin", "-loglevel", "error", "-i", str(path), "-f", "wav", "-"]
         else:
-            raise AudioError("Reading OGG needs sox or ffmpeg: sudo apt-get install sox libsox-fmt-all")
+            raise AudioError(msg("said.no_ogg_reader"))
         try:
             proc = subprocess.run(cmd, capture_output=True, timeout=120, stdin=subprocess.DEVNULL)
         except subprocess.TimeoutExpired as exc:
-            raise AudioError(f"Decoding {path.name} took too long.") from exc
+            raise AudioError(msg("said.decode_slow", name=path.name)) from exc
         if proc.returncode != 0:
-            raise AudioError(f"Could not decode {path.name}: {proc.stderr.decode(errors='replace').strip()}")
+            raise AudioError(msg("said.decode_failed", name=path.name, error=proc.stderr.decode(errors="replace").strip()))
         samples, rate = _read_wav(io.BytesIO(proc.stdout))
     flat = samples.astype(np.float64)
     return {

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import InputError, MusegenError
+from .messages import msg
 from .files import atomic_write
 from .piece import DURATION, N_COLUMNS, PART, PITCH, START, VELOCITY, Piece
 
@@ -34,8 +35,7 @@ def instrument_program(name_or_number: str) -> int:
     by_name = {k.lower(): v for k, v in INSTRUMENTS.items()}
     if text.lower() in by_name:
         return by_name[text.lower()]
-    raise InputError(f"Unknown instrument '{text}': give a General MIDI number 0-127 or one of: "
-                     f"{', '.join(INSTRUMENTS)}.")
+    raise InputError(msg("said.unknown_instrument", text=text, known=", ".join(INSTRUMENTS)))
 
 
 def note_name(pitch: int) -> str:
@@ -47,7 +47,7 @@ def note_name(pitch: int) -> str:
 def _checked_notes(piece: Piece) -> np.ndarray:
     notes = np.asarray(piece.notes, dtype=np.float64).reshape(-1, N_COLUMNS)
     if not np.isfinite(notes).all():
-        raise InputError(f"Piece '{piece.name}' has notes with missing or infinite values.")
+        raise InputError(msg("said.notes_not_finite", name=piece.name))
     return notes
 
 
@@ -65,9 +65,9 @@ def piece_to_midi_bytes(piece: Piece, tempo: float | None = None, program: int |
 
     tempo = float(piece.tempo if tempo is None else tempo)
     if not (np.isfinite(tempo) and 1.0 <= tempo <= 1000.0):
-        raise InputError(f"Tempo {tempo:g} BPM is out of range (1–1000).")
+        raise InputError(msg("said.tempo_range", tempo=f"{tempo:g}"))
     if program is not None and not 0 <= int(program) <= 127:
-        raise InputError(f"General MIDI program {program} is out of range (0–127).")
+        raise InputError(msg("said.program_range", program=program))
     notes = _checked_notes(piece)
 
     score = symusic.Score(TPQ)
@@ -322,7 +322,7 @@ def piece_to_musicxml(piece: Piece, title: str | None = None) -> str:
             return export(one_metre)
         except Exception:
             pass
-    raise MusegenError(f"Could not write '{piece.name}' as MusicXML: {error}") from error
+    raise MusegenError(msg("said.musicxml_failed", name=piece.name, error=str(error))) from error
 
 
 def write_musicxml(piece: Piece, path: str | os.PathLike, title: str | None = None) -> Path:
@@ -338,7 +338,7 @@ def score_svg(musicxml: str, page_width: int = 2100, page_height: int = 2970, sc
     try:
         import verovio
     except ImportError as exc:
-        raise MusegenError("Score display needs verovio: pip install verovio") from exc
+        raise MusegenError(msg("said.no_verovio")) from exc
     if hasattr(verovio, "enableLog"):
         verovio.enableLog(verovio.LOG_ERROR)  # not its import warnings on every render
     # The default resource path only reaches the thread that first imported verovio; Streamlit runs
@@ -356,5 +356,5 @@ def score_svg(musicxml: str, page_width: int = 2100, page_height: int = 2970, sc
         "footer": "none",
     })
     if not tk.loadData(musicxml):
-        raise MusegenError("Verovio could not read this MusicXML.")
+        raise MusegenError(msg("said.verovio_unreadable"))
     return [tk.renderToSVG(i) for i in range(1, tk.getPageCount() + 1)]

@@ -210,9 +210,11 @@ def test_missing_soundfont(tmp_path, monkeypatch):
     monkeypatch.setattr(audio, "_fluidsynth", lambda: "/usr/bin/fluidsynth")
     assert audio.find_soundfont() is None
     message = audio.check_audio()
-    assert message.startswith(audio.INSTALL_SOUNDFONT) and "nope.sf2" in message
-    with pytest.raises(AudioError, match="No General MIDI soundfont found"):
+    assert message.code == "said.no_soundfont_set" and "nope.sf2" in message.values["setting"]
+    assert str(message).startswith(str(audio.INSTALL_SOUNDFONT))
+    with pytest.raises(AudioError) as refusal:
         audio.render(piece_to_midi_bytes(scale_piece()), tmp_path / "x.wav")
+    assert refusal.value.message == message
     assert not (tmp_path / "x.wav").exists()
 
 
@@ -226,8 +228,9 @@ def test_soundfont_from_env(tmp_path, monkeypatch):
 def test_missing_fluidsynth(tmp_path, monkeypatch):
     monkeypatch.setattr(audio.shutil, "which", lambda name: None)
     assert audio.check_audio() == audio.INSTALL_FLUIDSYNTH
-    with pytest.raises(AudioError, match="FluidSynth is not installed"):
+    with pytest.raises(AudioError) as refusal:
         audio.render(piece_to_midi_bytes(scale_piece()), tmp_path / "x.wav")
+    assert refusal.value.message.code == "said.no_fluidsynth"
 
 
 def sox_levels(path) -> tuple[float, float]:
@@ -344,7 +347,8 @@ def test_instruments_by_number_or_name():
 
     assert instrument_program("40") == instrument_program("violin") == instrument_program(" Violin ") == 40
     assert instrument_program("church organ") == 19
-    with pytest.raises(InputError, match="Unknown instrument 'kazoo'"):
+    with pytest.raises(InputError) as refusal:
         instrument_program("kazoo")
+    assert refusal.value.message.code == "said.unknown_instrument" and refusal.value.message.values["text"] == "kazoo"
     with pytest.raises(InputError):
         instrument_program("128")
