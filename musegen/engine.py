@@ -67,7 +67,7 @@ def load_weights(path: Path) -> dict[str, list[np.ndarray]]:
                 name, index = key.rsplit(":", 1)
                 layers.setdefault(name, []).append((int(index), npz[key]))
     except (OSError, ValueError, zipfile.BadZipFile, EOFError) as e:  # missing, truncated, not an archive
-        raise ModelError(f"{Path(path).parent.name}: the weights file could not be read ({e}).") from e
+        raise ModelError(msg("said.weights_unreadable", name=Path(path).parent.name, error=str(e))) from e
     return {name: [w for _, w in sorted(ws, key=lambda iw: iw[0])] for name, ws in layers.items()}
 
 
@@ -86,18 +86,16 @@ def check_weights(weights: dict[str, list[np.ndarray]], config: ModelConfig, voc
     held = {name: ws for name, ws in weights.items() if len(ws)}
     for name, shapes in expected.items():
         if name not in held:
-            raise ModelError(f"{source} does not fit the model in config.json (it has no layer {name}).")
+            raise ModelError(msg("said.w_no_layer", source=source, layer=name))
         got = [tuple(w.shape) for w in held[name]]
         if got != shapes:
-            raise ModelError(f"{source} does not fit the model in config.json (layer {name} holds {shown(got)} where "
-                             f"the model needs {shown(shapes)}).")
+            raise ModelError(msg("said.w_shape", source=source, layer=name, got=shown(got), need=shown(shapes)))
     extra = sorted(set(held) - set(expected))
     if extra:
-        raise ModelError(f"{source} does not fit the model in config.json (it has a layer {extra[0]}, which that "
-                         "model does not).")
+        raise ModelError(msg("said.w_extra", source=source, layer=extra[0]))
     for name, ws in held.items():
         if any(w.dtype.kind not in "fiu" for w in ws):
-            raise ModelError(f"{source} does not hold numbers (layer {name}).")
+            raise ModelError(msg("said.w_not_numbers", source=source, layer=name))
         if not all(np.isfinite(w).all() for w in ws):
             raise ModelError(msg("said.weights_nan", layer=name))
 

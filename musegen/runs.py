@@ -27,6 +27,7 @@ from .config import RUN_RANGES, RunConfig, TokenizerConfig, check_settings, from
 from .engine import WEIGHTS
 from .errors import InputError, ModelError, MusegenError
 from .files import atomic_path, atomic_write, check_npy, safe_name
+from .messages import msg
 from .tokenizers import tokenizer_from_json
 from .tokens import Tokenizer
 from .units import format_bytes
@@ -83,14 +84,14 @@ class Run:
         path = Path(path)
         missing = [f for f in REQUIRED if not (path / f).is_file()]
         if missing:
-            raise ModelError(f"{path} is not a finished musegen run (missing {', '.join(missing)}).")
+            raise ModelError(msg("said.not_a_run", path=str(path), files=", ".join(missing)))
         # Every value is checked for type and range: a hand-edited or foreign bundle must fail here, in
         # words, not as a traceback deep in generation.
         config = _parse(path / "config.json", lambda text: RunConfig.from_json(text).check())
         tokenizer = _parse(path / "tokenizer.json", _tokenizer)
         weights = path / WEIGHTS
         if weights.is_file() and not zipfile.is_zipfile(weights):  # a truncated or swapped file
-            raise ModelError(f"{path.name}: damaged run files ({WEIGHTS} is not a complete NumPy archive).")
+            raise ModelError(msg("said.damaged", name=path.name, detail=msg("said.d_not_archive", file=WEIGHTS)))
         data = _read(path / "data.json")
         _check_data(data, path.name, tokenizer)
         return cls(path, config, tokenizer, _read(path / "history.json"), data, _read(path / "summary.json"))
@@ -102,33 +103,35 @@ class Run:
         try:
             return keras.saving.load_model(self.path / "model.keras", compile=False, safe_mode=True)
         except Exception as e:  # keras raises many types for a damaged zip
-            raise ModelError(f"{self.name}: the model file could not be loaded ({type(e).__name__}: {e}).") from e
+            raise ModelError(msg("said.model_unloadable", name=self.name, error=f"{type(e).__name__}: {e}")) from e
 
     def primers(self) -> np.ndarray:
         """Windows of validation music to start from: token ids, nothing else (no pickles)."""
         path = self.path / "primers.npy"
         if not path.is_file():
             return np.zeros((0, 0), np.int32)
-        damaged = f"{self.name}: damaged run files (primers.npy"
+        def damaged(code: str, **values) -> ModelError:
+            return ModelError(msg("said.damaged", name=self.name, detail=msg(code, file=path.name, **values)))
+
         size = path.stat().st_size
         if size > MAX_PRIMER_BYTES:
-            raise ModelError(f"{damaged} is far too big to be this run's).")
+            raise damaged("said.d_too_big")
         try:
             with open(path, "rb") as f:
                 check_npy(f, size)  # a header claiming 10^12 values is refused before NumPy allocates them
             primers = np.load(path, allow_pickle=False)
         except ValueError as e:
             if "allow_pickle" in str(e):
-                raise ModelError(f"{damaged} holds Python objects, which are never loaded: they could run code).") from None
-            raise ModelError(f"{damaged} is not a readable NumPy file: {e}).") from None
+                raise damaged("said.d_pickles") from None
+            raise damaged("said.d_not_npy", error=str(e)) from None
         except (OSError, EOFError) as e:
-            raise ModelError(f"{damaged} is not a readable NumPy file: {e}).") from None
+            raise damaged("said.d_not_npy", error=str(e)) from None
         if not isinstance(primers, np.ndarray):  # an .npz archive under the .npy name
             primers.close()
-            raise ModelError(f"{damaged} is not one array).")
+            raise damaged("said.d_not_one_array")
         if primers.ndim != 2 or primers.dtype.kind not in "iu" or (
                 primers.size and not 0 <= primers.min() <= primers.max() < len(self.tokenizer)):
-            raise ModelError(f"{damaged} does not hold token windows of this run's vocabulary).")
+            raise damaged("said.d_not_windows")
         return primers
 
 
@@ -137,33 +140,34 @@ def _parse(path: Path, parse):
     try:
         return parse(path.read_text())
     except RecursionError:  # [[[[…]]]] 100,000 deep: Python's JSON reader gives up, in its own words
-        raise ModelError(f"{path.parent.name}: damaged run files ({path.name} is nested too deeply to be ours).") from None
+        raise ModelError(msg("said.damaged", name=path.parent.name, detail=msg("said.d_nested", file=path.name))) from None
     except (InputError, ValueError, KeyError, TypeError, AttributeError) as e:
-        raise ModelError(f"{path.parent.name}: damaged run files ({path.name}: {str(e).rstrip('.')}).") from None
+        raise ModelError(msg("said.damaged", name=path.parent.name,
+                             detail=msg("said.about", name=path.name, error=str(e).rstrip(".")))) from None
 
 
 def _check_data(data: dict, name: str, tokenizer) -> None:
     """What generation reads from data.json: the tempo, the usual time signature (two whole numbers,
     a power of two below) and the parts (instruments). Anything else there is only shown."""
-    damaged = f"{name}: damaged run files (data.json: "
+    def damaged(code: str, **values) -> ModelError:
+        return ModelError(msg("said.damaged", name=name, detail=msg("said.about", name="data.json", error=msg(code, **values))))
+
     tempo = data.get("tempo", 120.0)
     if isinstance(tempo, bool) or not isinstance(tempo, (int, float)) or not (0 < tempo < math.inf):
-        raise ModelError(f"{damaged}tempo {str(tempo)[:40]!r} is not a tempo).")
+        raise damaged("said.d_tempo", tempo=repr(str(tempo)[:40]))
     signature = data.get("time_signature", (4, 4))
     if not (isinstance(signature, (list, tuple)) and len(signature) == 2
             and all(isinstance(n, int) and not isinstance(n, bool) for n in signature)
             and 1 <= signature[0] <= 64 and signature[1] in (1, 2, 4, 8, 16, 32, 64)
             and (tokenizer.bar_id is None or tokenizer.time_signature_id(*signature) is not None)):
-        raise ModelError(f"{damaged}time signature {str(signature)[:40]!r} is not a time signature of its tokens, "
-                         "such as [3, 4]).")
+        raise damaged("said.d_signature", signature=repr(str(signature)[:40]))
     parts = data.get("parts", [])
     fields = {"name": str, "program": int, "is_drum": bool}
     if not (isinstance(parts, list) and all(
             isinstance(p, dict) and set(p) <= set(fields) and all(
                 isinstance(v, fields[k]) and (k != "program" or (not isinstance(v, bool) and 0 <= v <= 127))
                 for k, v in p.items()) for p in parts)):
-        raise ModelError(f"{damaged}parts must be a list of instruments, each a name, a program 0–127 and "
-                         "whether it is drums).")
+        raise damaged("said.d_parts")
 
 
 def _tokenizer(text: str) -> Tokenizer:
@@ -183,7 +187,7 @@ def _read(path: Path) -> dict:
         return {}
     value = _parse(path, json.loads)
     if not isinstance(value, dict):
-        raise ModelError(f"{path.parent.name}: damaged run files ({path.name} must hold a JSON object).")
+        raise ModelError(msg("said.damaged", name=path.parent.name, detail=msg("said.d_not_object", file=path.name)))
     return value
 
 
@@ -234,10 +238,10 @@ def rename_run(path, new_name: str) -> Path:
     path = Path(path)
     safe = safe_name(new_name)
     if not safe:
-        raise ModelError("A run name needs at least one letter or digit.")
+        raise ModelError(msg("said.name_needed"))
     target = path.with_name(safe)
     if target.exists():
-        raise ModelError(f"A run called {safe} already exists.")
+        raise ModelError(msg("said.name_taken", name=safe))
     path.rename(target)
     return target
 
@@ -293,35 +297,35 @@ def import_run(bundle, dest_root, name: str | None = None, max_bytes: int = MAX_
     import os
     import tempfile
 
-    label = Path(bundle).name if isinstance(bundle, (str, os.PathLike)) else "The bundle"
-    limit = format_bytes(max_bytes)
+    label = Path(bundle).name if isinstance(bundle, (str, os.PathLike)) else msg("said.the_bundle")
+    limit = _size(max_bytes)
     if isinstance(bundle, (bytes, bytearray, memoryview)):
         data = bytes(bundle)
     else:
         try:
             size = Path(bundle).stat().st_size
         except FileNotFoundError:
-            raise InputError(f"Cannot find {bundle}.") from None
+            raise InputError(msg("said.cannot_find", path=str(bundle))) from None
         if Path(bundle).is_dir():
-            raise InputError(f"{bundle} is a folder: give the run bundle's .zip file.")
+            raise InputError(msg("said.bundle_is_folder", path=str(bundle)))
         if size > max_bytes:
-            raise InputError(f"{label} is {format_bytes(size)}; a run bundle may be at most {limit}.")
+            raise InputError(msg("said.bundle_too_big", label=label, size=_size(size), limit=limit))
         from .files import read_regular
 
         data = read_regular(bundle, max_bytes, "a run bundle")  # not /dev/zero (3.7 GB), not a pipe (forever)
     if len(data) > max_bytes:
-        raise InputError(f"{label} is {format_bytes(len(data))}; a run bundle may be at most {limit}.")
+        raise InputError(msg("said.bundle_too_big", label=label, size=_size(len(data)), limit=limit))
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
         infos = zf.infolist()
     except (zipfile.BadZipFile, OSError, EOFError, ValueError) as e:
-        raise InputError(f"{label} is not a readable zip file ({_short(e)}): was it cut short?") from None
+        raise InputError(msg("said.bundle_bad_zip", label=label, error=zip_problem(e, 120))) from None
 
     with zf:
         members, top = _bundle_members(infos, label)
         total = sum(info.file_size for info in members.values())
         if total > max_bytes:
-            raise InputError(f"{label} unpacks to {format_bytes(total)}; a run bundle may be at most {limit}.")
+            raise InputError(msg("said.bundle_unpacks", label=label, size=_size(total), limit=limit))
         if limits is not None:
             from .disk import check_import
 
@@ -330,17 +334,15 @@ def import_run(bundle, dest_root, name: str | None = None, max_bytes: int = MAX_
         if manifest is not None:
             listed, present = set(manifest["files"]), set(members)
             if listed - present:
-                raise InputError(f"{label} is incomplete: its manifest lists {', '.join(sorted(listed - present))}, "
-                                 "which the zip does not hold.")
+                raise InputError(msg("said.bundle_incomplete", label=label, files=", ".join(sorted(listed - present))))
             if present - listed:
-                raise InputError(f"{label} holds {', '.join(sorted(present - listed))}, which its manifest does not "
-                                 "list: it was changed after it was made.")
+                raise InputError(msg("said.bundle_changed", label=label, files=", ".join(sorted(present - listed))))
         wanted = safe_name(name) if name else ""
         if name and not wanted:
-            raise InputError("A run name needs at least one letter or digit.")
+            raise InputError(msg("said.name_needed"))
         if not wanted:
             default = manifest.get("name", "") if manifest else ""
-            fallback = Path(label).stem if label != "The bundle" else ""
+            fallback = Path(label).stem if isinstance(label, str) else ""
             wanted = safe_name(top or default or fallback, empty="imported-run")
 
         root = Path(dest_root)
@@ -363,6 +365,16 @@ def _short(e: BaseException, limit: int = 120) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def _size(n: float):
+    """format_bytes(n), its "bytes" said in the visitor's language ("1.5 MB" reads the same in every one)."""
+    return msg("said.n_bytes", n=int(n)) if n < 1000 else format_bytes(n)
+
+
+def zip_problem(e: BaseException, limit: int = 60):
+    """Why zipfile refused a zip, for a message: its commonest words as a code, the rest as it said them."""
+    return msg("said.not_zip") if str(e) == "File is not a zip file" else _short(e, limit)
+
+
 def _bundle_members(infos, label: str) -> tuple[dict, str]:
     """bundle file name → ZipInfo, and the one top folder they sit in ("" when at the top)."""
     members: dict[str, zipfile.ZipInfo] = {}
@@ -373,27 +385,27 @@ def _bundle_members(infos, label: str) -> tuple[dict, str]:
         parts = raw.split("/")
         if (raw.startswith("/") or "\\" in raw or "\x00" in raw or ".." in parts
                 or (len(raw) > 1 and raw[1] == ":")):
-            raise InputError(f"{label} holds an unsafe path ({shown!r}: absolute or with '..'): refused.")
+            raise InputError(msg("said.bundle_unsafe", label=label, path=repr(shown)))
         if info.is_dir():
             if len([p for p in parts if p]) > 1:
-                raise InputError(f"{label} holds a folder inside a folder ({shown!r}): not a run bundle.")
+                raise InputError(msg("said.bundle_nested_folder", label=label, path=repr(shown)))
             continue
         if len(parts) > 2 or not all(parts):
-            raise InputError(f"{label} holds {shown!r}: a run bundle has its files at the top or in one folder.")
+            raise InputError(msg("said.bundle_deep", label=label, path=repr(shown)))
         tops.add(parts[0] if len(parts) == 2 else "")
         if len(tops) > 1:
-            raise InputError(f"{label} mixes files from more than one folder: not a single run bundle.")
+            raise InputError(msg("said.bundle_folders", label=label))
         base = parts[-1]
         if base in NOT_IMPORTED:
             continue
         if base not in BUNDLE_FILES and base != MANIFEST:
-            raise InputError(f"{label} holds {shown!r}, which is not a run bundle file "
-                             f"(expected only {', '.join(BUNDLE_FILES)} and {MANIFEST}).")
+            raise InputError(msg("said.bundle_stranger", label=label, path=repr(shown), files=", ".join(BUNDLE_FILES),
+                                 manifest=MANIFEST))
         if base in members:
-            raise InputError(f"{label} holds {base} twice: not a run bundle.")
+            raise InputError(msg("said.bundle_twice", label=label, name=base))
         members[base] = info
     if not members:
-        raise InputError(f"{label} holds no run bundle files.")
+        raise InputError(msg("said.bundle_empty", label=label))
     return members, next(iter(tops), "")
 
 
@@ -402,20 +414,20 @@ def _manifest(zf, info, label: str) -> dict | None:
     if info is None:
         return None
     if info.file_size > MAX_MANIFEST_BYTES:
-        raise InputError(f"{label}: its {MANIFEST} is far too big to be a manifest.")
+        raise InputError(msg("said.manifest_big", label=label, manifest=MANIFEST))
     try:
         manifest = json.loads(zf.read(info).decode("utf-8"))
     except Exception as e:  # damaged member, bad CRC, not UTF-8, not JSON
-        raise InputError(f"{label}: its {MANIFEST} cannot be read ({_short(e, 80)}).") from None
+        raise InputError(msg("said.manifest_unreadable", label=label, manifest=MANIFEST, error=_short(e, 80))) from None
     files = manifest.get("files") if isinstance(manifest, dict) else None
     ok = (isinstance(manifest, dict) and manifest.get("format") == MANIFEST_FORMAT and isinstance(files, dict)
           and all(isinstance(entry, dict) and isinstance(entry.get("bytes"), int) and not isinstance(entry["bytes"], bool)
                   and isinstance(entry.get("sha256"), str) and len(entry["sha256"]) == 64 for entry in files.values()))
     if not ok:
-        raise InputError(f"{label}: its {MANIFEST} is not a musegen run manifest.")
+        raise InputError(msg("said.manifest_foreign", label=label, manifest=MANIFEST))
     unknown = [n for n in files if n not in BUNDLE_FILES]
     if unknown:
-        raise InputError(f"{label}: its {MANIFEST} lists {str(unknown[0])[:80]!r}, which is not a run bundle file.")
+        raise InputError(msg("said.manifest_stranger", label=label, manifest=MANIFEST, name=repr(str(unknown[0])[:80])))
     if not isinstance(manifest.get("name", ""), str):
         manifest["name"] = ""
     return manifest
@@ -432,20 +444,19 @@ def _extract(zf, info, target: Path, label: str, member: str, expected: dict | N
             while chunk := src.read(1 << 20):
                 written += len(chunk)
                 if written > info.file_size:  # zipfile stops at the declared size; this is a second guard
-                    raise InputError(f"{label}: {member} is bigger than the zip says.")
+                    raise InputError(msg("said.member_bigger", label=label, member=member))
                 digest.update(chunk)
                 out.write(chunk)
     except (MusegenError, OSError):  # OSError: writing here (disk full, permission), said by the caller
         raise
     except Exception as e:  # bad CRC, truncated data, encryption, an unsupported compression
-        raise InputError(f"{label}: {member} is damaged ({_short(e, 80)}).") from None
+        raise InputError(msg("said.member_damaged", label=label, member=member, error=_short(e, 80))) from None
     if expected is not None:
         if written != expected["bytes"]:
-            raise InputError(f"{label}: {member} is {written:,} bytes where its manifest says {expected['bytes']:,}: "
-                             "the bundle was changed or damaged.")
+            raise InputError(msg("said.member_size", label=label, member=member, n=f"{written:,}",
+                                 expected=f"{expected['bytes']:,}"))
         if digest.hexdigest() != expected["sha256"].lower():
-            raise InputError(f"{label}: {member} does not match its manifest (SHA-256 differs): "
-                             "the bundle was changed or damaged.")
+            raise InputError(msg("said.member_sha", label=label, member=member))
 
 
 def _check_imported(path: Path, label: str, max_bytes: int) -> None:
@@ -457,20 +468,21 @@ def _check_imported(path: Path, label: str, max_bytes: int) -> None:
         run = Run.load(path)
         run.primers()
         if (path / WEIGHTS).is_file():
-            damaged = f"{path.name}: damaged run files ({WEIGHTS}"
+            def damaged(code: str, **values) -> ModelError:
+                return ModelError(msg("said.damaged", name=path.name, detail=msg(code, file=WEIGHTS, **values)))
+
             try:
                 with zipfile.ZipFile(path / WEIGHTS) as npz:
                     unpacked = sum(info.file_size for info in npz.infolist())
             except Exception as e:  # Run.load only looked at its ends
-                raise ModelError(f"{damaged} is not a complete NumPy archive: {_short(e, 80)}).") from None
+                raise damaged("said.d_not_archive_why", error=_short(e, 80)) from None
             if unpacked > max_bytes:  # np.savez does not compress: a packed one is not ours
-                raise ModelError(f"{damaged} unpacks to {format_bytes(unpacked)}; the limit is "
-                                 f"{format_bytes(max_bytes)}).")
+                raise damaged("said.d_unpacks", size=_size(unpacked), limit=_size(max_bytes))
             weights = load_weights(path / WEIGHTS)
             try:
                 check_weights(weights, run.config.model, len(run.tokenizer), run.config.data.window)
             except ModelError as e:
-                raise ModelError(f"{path.name}: {e}") from None
+                raise ModelError(msg("said.about", name=path.name, error=e.message)) from None
             try:
                 engine = make_engine(weights, run.config.model, len(run.tokenizer), run.config.data.window,
                                      run.tokenizer.pad_id)
@@ -478,10 +490,9 @@ def _check_imported(path: Path, label: str, max_bytes: int) -> None:
             except MusegenError:
                 raise
             except Exception as e:  # a missing layer, a wrong shape: weights of another model
-                raise ModelError(f"{damaged} does not fit the model in config.json: "
-                                 f"{type(e).__name__} {_short(e, 80)}).") from None
+                raise damaged("said.d_not_fit", error=f"{type(e).__name__} {_short(e, 80)}") from None
     except MusegenError as e:
-        raise type(e)(f"{label} is not a usable run: {e}") from None
+        raise type(e)(msg("said.not_usable_run", label=label, error=e.message)) from None
 
 
 def _place(staged: Path, root: Path, wanted: str) -> Path:
@@ -500,4 +511,4 @@ def _place(staged: Path, root: Path, wanted: str) -> Path:
             shutil.rmtree(target, ignore_errors=True)
             raise
         return target
-    raise InputError(f"Too many runs called {wanted}: give the import another --name.")
+    raise InputError(msg("said.too_many_runs", name=wanted))

@@ -253,8 +253,10 @@ def test_an_import_with_nan_weights_is_refused(tmp_path, trained_run):
 
     run = shutil.copytree(trained_run.path, tmp_path / "run")
     weights(poison)(run)
-    with pytest.raises(ModelError, match=r"is not a usable run: run: the weights hold NaN or infinite values"):
+    with pytest.raises(ModelError, match=r"is not a usable run: run: the weights hold NaN or infinite values") as refusal:
         import_run(zip_run(run), tmp_path / "runs")
+    said = refusal.value.message  # the English above, as a code with the reason inside it
+    assert said.code == "said.not_usable_run" and said.values["error"].values["error"].code == "said.weights_nan"
     assert not any((tmp_path / "runs").iterdir())
 
 

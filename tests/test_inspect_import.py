@@ -248,10 +248,15 @@ def test_import_run_limits_and_errors_in_process(tmp_path, bundle):
         import_run(bundle, root, max_bytes=1000)
     big = tmp_path / "big.zip"
     big.write_bytes(bundle)
-    with pytest.raises(InputError, match="big.zip is .* at most"):
+    with pytest.raises(InputError) as refusal:
         import_run(big, root, max_bytes=len(bundle) - 1)
-    with pytest.raises(ModelError, match="weights.npz does not fit"):
+    assert refusal.value.message.code == "said.bundle_too_big" and refusal.value.message.values["label"] == "big.zip"
+    with pytest.raises(ModelError) as refusal:
         import_run(bad_bundles(bundle)["foreign weights"][0], root)
-    with pytest.raises(InputError, match="needs at least one letter"):
+    said = refusal.value.message
+    assert said.code == "said.not_usable_run"
+    assert said.values["error"].code == "said.about" and said.values["error"].values["error"].code.startswith("said.w_")
+    with pytest.raises(InputError) as refusal:
         import_run(bundle, root, name="///")
+    assert refusal.value.message.code == "said.name_needed"
     assert not root.exists() or list(root.iterdir()) == []
