@@ -18,7 +18,7 @@ from musegen import jobs, studio, text, visitors, web
 from musegen.audio import check_audio
 from musegen.config import AppLimits, DataConfig
 from musegen.errors import MusegenError
-from musegen.messages import Message
+from musegen.messages import Message, stop_message
 from musegen.playhead import playhead_html
 from musegen.plots import piano_roll
 from musegen.saved_session import NotKept, SavedSession
@@ -114,6 +114,8 @@ def reading_progress(bar, budget: float = 0.0):
 def error_text(error) -> str:
     """An error of musegen's library, for st.error: in the current language; one it does not
     recognise keeps its English detail behind a lead-in that says something went wrong."""
+    if isinstance(error, Message):  # a job's error, kept as its code
+        return error.said(lang())
     coded = error.said(lang()) if isinstance(error, MusegenError) else None
     if coded is not None:
         return coded
@@ -125,8 +127,8 @@ def stop_text(summary: dict) -> str:
     """How a run's training ended: from the stop code musegen.train keeps next to its English
     sentence, or (a run trained before the code was kept) that sentence, recognised."""
     stop = summary.get("stop")
-    if lang() != text.DEFAULT and isinstance(stop, dict) and stop.get("code"):
-        return text.stop_text(stop, lang())
+    if isinstance(stop, dict) and stop.get("code"):
+        return stop_message(stop).said(lang())
     return say(summary.get("stop_reason") or "")
 
 

@@ -205,7 +205,7 @@ def training_printer(quiet: bool):
                 say(f"epoch {event['epoch']}: loss {event['loss']:.3f} acc {event.get('accuracy', 0):.1%}{val}{saved}")
         elif not quiet:
             device = event.get("device")
-            say(event["message"] + (f" On {device}, {event['precision']}"
+            say(str(event["message"]) + (f" On {device}, {event['precision']}"
                                     f"{', XLA-compiled' if event.get('jit_compile') else ''}." if device else ""))
 
     return progress

@@ -38,7 +38,7 @@ from pathlib import Path
 
 from .config import AppLimits, RunConfig, from_dict, to_dict
 from .errors import InputError
-from .messages import msg
+from .messages import Message, from_json, joined, msg, plural, stop_message
 from .units import format_duration as format_seconds  # noqa: F401  (its old name here: tests/test_jobs.py)
 
 log = logging.getLogger(__name__)
@@ -52,6 +52,7 @@ KEEP_ENDED = 50  # ended jobs remembered
 RESUMING = ".resuming"  # in a run being resumed: the id of the job that will replace it
 STOP_GRACE_SECONDS = 20.0  # a worker still busy this long after Stop is killed (its checkpoint is kept)
 LIVE_ONLY = ("batches", "sample_audio", "sample_midi", "sampling")  # never stored
+CODED = ("message", "error", "sample_note")  # messages.Message, stored as its to_json()
 
 
 @dataclass
@@ -69,19 +70,19 @@ class Job:
     submitted: float = field(default_factory=time.time)
     started: float | None = None
     ended: float | None = None
-    message: str = "Waiting for a free slot…"
+    message: Message | str = field(default_factory=lambda: msg("said.waiting"))  # str: a row stored before codes
     progress: dict = field(default_factory=dict)  # the latest batch or epoch event
     history: dict = field(default_factory=dict)  # per epoch: loss, val_loss, accuracy, val_accuracy, elapsed
     batches: dict = field(default_factory=lambda: {"epoch": [], "loss": [], "accuracy": []})  # x = fractional epoch
     eta: float | None = None
-    error: str = ""
+    error: Message | str = ""
     run_path: Path | None = None  # the finished, stopped or interrupted run folder
     stopped_by: str = ""  # finished | stop requested | time budget | early stopping | interrupted
     worker_pid: int | None = None
     sample_audio: bytes | None = None  # OGG of the latest per-epoch sample
     sample_midi: bytes | None = None
     sample_epoch: int = 0
-    sample_note: str = ""  # why there is no sample audio (e.g. FluidSynth missing)
+    sample_note: Message | str = ""  # why there is no sample audio (e.g. FluidSynth missing)
     sampling: bool = False  # a per-epoch sample is pending or being written
     start: dict | None = None  # a fine-tune's start: the base's val_loss on this music, and chance
 
@@ -112,6 +113,9 @@ class Job:
         out["config"] = to_dict(self.config)
         out["out"] = str(self.out)
         out["run_path"] = str(self.run_path) if self.run_path else None
+        for name in CODED:
+            if isinstance(out[name], Message):
+                out[name] = out[name].to_json()
         return out
 
     @classmethod
@@ -121,6 +125,9 @@ class Job:
         values["config"] = from_dict(RunConfig, row["config"])
         values["out"] = Path(row["out"])
         values["run_path"] = Path(row["run_path"]) if row.get("run_path") else None
+        for name in CODED:
+            if name in values:
+                values[name] = from_json(values[name])  # a row stored before codes: its English as it was
         return cls(**values)
 
 
@@ -189,8 +196,7 @@ class Registry:
             config = self.capped(replace(job.config, train=replace(job.config.train, epochs=left)))
             resumed = Job(self._new_id(job.run_path.name), job.run_path.name, config, job.run_path, owner=job.owner,
                           resume=True, history=copy.deepcopy(job.history))
-            job.message = (f"Resumed as a new training ({left} epoch{'s' * (left != 1)} left)." if left
-                           else "Resumed as a new training.")
+            job.message = plural("said.resumed", left, n=left) if left else msg("said.resumed_open")
             job.state, job.run_path = "stopped", None  # the run now belongs to the resumed job
             self._save(job)
             return self._enqueue(resumed, None)
@@ -223,14 +229,14 @@ class Registry:
 
             check_room(folder, self.limits.max_runs_mb, adding)
 
-    def _evict_old_runs(self, job: Job) -> str:
+    def _evict_old_runs(self, job: Job) -> list[Message]:
         """Past max_runs_per_visitor, the visitor's oldest runs go; past max_runs_mb (everything
         visitors store), the least recently used of this visitor's runs, never another visitor's.
-        Never the one just made, nor one still training. Returns the notice for the visitor."""
+        Never the one just made, nor one still training. Returns the notices for the visitor."""
         from . import disk
 
         if not job.owner or job.run_path is None or not disk.is_visitors(job.run_path.parent):
-            return ""
+            return []
         from .runs import delete_run, list_runs
 
         disk.touch(job.run_path)
@@ -242,14 +248,13 @@ class Registry:
         busy = [j.out for j in self._jobs.values() if j.active] + [job.run_path]
         spilled = disk.enforce(disk.runs_in(folder), self.limits.max_runs_mb * 1_000_000, protect=busy,
                                total=disk.stored(folder))
-        notice = ""
+        notices = []
         if over:
-            names = ", ".join(r.name for r in over)
-            notice += f" This server keeps {self.limits.max_runs_per_visitor} runs per visitor: your oldest ({names}) was deleted."
+            notices.append(msg("said.evicted", n=self.limits.max_runs_per_visitor,
+                               names=", ".join(r.name for r in over)))
         if spilled:
-            notice += (f" The server's disk budget for visitors' work ({self.limits.max_runs_mb:,} MB) was full: "
-                       f"{len(spilled)} of your runs unused the longest were deleted.")
-        return notice
+            notices.append(msg("said.disk_full", mb=f"{self.limits.max_runs_mb:,}", n=len(spilled)))
+        return notices
 
     @staticmethod
     def _new_id(name: str) -> str:
@@ -283,14 +288,14 @@ class Registry:
             self._asked[job_id].set()
             if job.state == "queued":
                 self._queue.remove(job_id)
-                job.state, job.ended, job.message = "stopped", time.time(), "Stopped before it started."
+                job.state, job.ended, job.message = "stopped", time.time(), msg("said.stopped_queued")
                 self._pieces.pop(job_id, None)
                 self._number_queue()
                 self._save(job)
             elif job.state == "running":
                 if job_id in self._workers:
                     self._workers[job_id][1].set()
-                job.message = "Stopping after this batch…"
+                job.message = msg("said.stopping")
 
     def get(self, job_id: str) -> Job | None:
         with self._lock:
@@ -354,11 +359,11 @@ class Registry:
             self._jobs[job.id] = job
             if job.state == "queued":
                 job.state, job.place, job.ended = "stopped", 0, time.time()
-                job.message = "The server restarted before this training began: start it again."
+                job.message = msg("said.restarted")
                 self._save(job)
             elif job.state == "running":
                 _wait_for_exit(job.worker_pid)
-                self._keep_checkpoint(job, "The server stopped during this training.")
+                self._keep_checkpoint(job, msg("said.server_stopped"))
                 self._save(job)
         self._forget_old()
 
@@ -379,16 +384,14 @@ class Registry:
     def _number_queue(self) -> None:
         for place, job_id in enumerate(self._queue, start=1):
             self._jobs[job_id].place = place
-            self._jobs[job_id].message = (
-                "Waiting for a free slot: you are next." if place == 1
-                else f"Waiting for a free slot: {place - 1} training(s) ahead of you.")
+            self._jobs[job_id].message = msg("said.next") if place == 1 else msg("said.ahead", n=place - 1)
 
     def _schedule(self) -> None:
         running = sum(1 for j in self._jobs.values() if j.state == "running")
         while self._queue and running < max(1, self.limits.max_concurrent_trainings):
             job_id = self._queue.pop(0)
             job = self._jobs[job_id]
-            job.state, job.place, job.started, job.message = "running", 0, time.time(), "Starting a worker…"
+            job.state, job.place, job.started, job.message = "running", 0, time.time(), msg("said.starting")
             self._save(job)
             thread = threading.Thread(target=self._run, args=(job_id,), name=f"musegen-job-{job_id}", daemon=True)
             self._threads[job_id] = thread
@@ -426,7 +429,7 @@ class Registry:
                     stop.set()
             end = self._listen(job_id, process, events, asked)
         except Exception as e:  # noqa: BLE001 — the server goes on; the person sees why
-            end = ("failed", f"The training could not start ({type(e).__name__}: {e}).")
+            end = ("failed", msg("said.could_not_start", error=f"{type(e).__name__}: {e}"))
         self._settle(job_id, end, process.exitcode if process is not None else None, staging)
 
     def _listen(self, job_id: str, process, events, asked: threading.Event):
@@ -461,7 +464,7 @@ class Registry:
             try:
                 self._record_end(job, end, exitcode, staging)
             except Exception as e:  # noqa: BLE001 — e.g. the disk is full: say so, never leave it "running"
-                job.state, job.error, job.message = "failed", f"The trained model could not be kept ({e}).", "Training failed."
+                job.state, job.error, job.message = "failed", msg("said.not_kept", error=str(e)), msg("said.failed")
             job.ended, job.eta, job.sampling, job.worker_pid = time.time(), 0.0, False, None
             self._workers.pop(job_id, None)
             self._save(job)
@@ -474,17 +477,18 @@ class Registry:
             moved = self._publish(job, staging)
             job.stopped_by = detail["stopped"]
             job.state = "stopped" if job.stopped_by == "stop requested" else "finished"
-            job.message = f"{_ending(job)} {detail['reason']}".strip() + moved + self._evict_old_runs(job)
+            reason = stop_message(detail["stop"]) if detail.get("stop") else detail.get("reason", "")
+            job.message = joined(_ending(job), reason, moved, *self._evict_old_runs(job))
         elif how == "stopped early":  # Stop pressed while the music was read: nothing to keep
             shutil.rmtree(staging, ignore_errors=True)
             job.state, job.stopped_by, job.message = "stopped", "stop requested", detail
         elif how == "failed":
             shutil.rmtree(staging, ignore_errors=True)
-            job.state, job.error, job.message = "failed", detail, "Training failed."
+            job.state, job.error, job.message = "failed", detail, msg("said.failed")
         else:
-            self._keep_checkpoint(job, f"The training's worker process ended unexpectedly ({_exit_text(exitcode)}).")
+            self._keep_checkpoint(job, _exit_message(exitcode))
 
-    def _publish(self, job: Job, staging: Path) -> str:
+    def _publish(self, job: Job, staging: Path) -> Message | None:
         """Move the trained folder to its place; returns a notice when that is not where it was meant
         to go. A resumed job replaces the run it continued, and only that run (the job's id in it
         says which): renaming stays allowed while it trains, so another run may have taken its name
@@ -508,10 +512,10 @@ class Registry:
             staging.rename(out)
         job.run_path = out
         if job.resume and out.name != job.name:
-            return f" {job.name} was renamed or replaced while it trained: the resumed run is {out.name}."
-        return ""
+            return msg("said.resumed_elsewhere", old=job.name, new=out.name)
+        return None
 
-    def _keep_checkpoint(self, job: Job, why: str) -> None:
+    def _keep_checkpoint(self, job: Job, why: Message) -> None:
         """The worker (or the server) died mid-training: keep the best checkpoint as a run that
         Resume continues; only the epoch in progress is lost."""
         from .runs import Run
@@ -521,7 +525,7 @@ class Registry:
         job.ended, job.place = time.time(), 0
         if not (staging / "model.keras").is_file():
             shutil.rmtree(staging, ignore_errors=True)
-            job.state, job.error, job.message = "failed", f"{why} No epoch had finished: nothing to keep.", "Training failed."
+            job.state, job.error, job.message = "failed", joined(why, msg("said.nothing_kept")), msg("said.failed")
             if job.resume:
                 job.run_path = job.out  # the run it continued is untouched
             return
@@ -529,26 +533,28 @@ class Registry:
             summary = checkpoint_summary(staging)
         except Exception as e:  # noqa: BLE001 — a checkpoint cut in half: say so, keep nothing broken
             shutil.rmtree(staging, ignore_errors=True)
-            job.state, job.error, job.message = "failed", f"{why} Its checkpoint could not be read ({e}).", "Training failed."
+            job.state, job.error, job.message = ("failed", joined(why, msg("said.checkpoint_unreadable", error=str(e))),
+                                                 msg("said.failed"))
             return
         moved = self._publish(job, staging)
         job.state, job.stopped_by = "interrupted", "interrupted"
         job.history = Run.load(job.run_path).history or job.history  # the epochs the files say, not the events
-        job.message = f"{why} {summary['stop_reason']}{moved}"
+        job.message = joined(why, stop_message(summary["stop"]), moved)
 
     def _on_event(self, job_id: str, event: dict) -> None:
         with self._lock:
             job = self._jobs[job_id]
             kind = event.get("event")
             if kind == "status":
-                job.message = event.get("message", "")
+                job.message = event.get("message", "")  # a Message from train
                 job.start = event.get("start") or job.start
                 return
             job.progress = dict(event)
             if kind == "batch":
                 job.eta = event.get("eta")
-                of = f"/{event['epochs']}" if event["epochs"] else ""
-                job.message = f"Epoch {event['epoch']}{of}, batch {event['step']}/{event['steps']}"
+                job.message = (msg("said.batch", epoch=event["epoch"], epochs=event["epochs"], step=event["step"],
+                                   steps=event["steps"]) if event["epochs"]
+                               else msg("said.batch_open", epoch=event["epoch"], step=event["step"], steps=event["steps"]))
                 b = job.batches
                 x = event["epoch"] - 1 + event["step"] / max(1, event["steps"])
                 elapsed = event.get("elapsed", 0.0)
@@ -561,8 +567,8 @@ class Registry:
                 for key in ("loss", "val_loss", "accuracy", "val_accuracy", "elapsed"):
                     if key in event:
                         job.history.setdefault(key, []).append(float(event[key]))
-                of = f"/{event['epochs']}" if event["epochs"] else ""
-                job.message = f"Epoch {event['epoch']}{of} done"
+                job.message = (msg("said.epoch_done", epoch=event["epoch"], epochs=event["epochs"]) if event["epochs"]
+                               else msg("said.epoch_done_open", epoch=event["epoch"]))
                 job.sampling = self.samples
                 self._save(job)
 
@@ -601,21 +607,20 @@ def _wait_for_exit(pid: int | None, timeout: float = 10.0) -> None:
         pass
 
 
-def _exit_text(exitcode: int | None) -> str:
+def _exit_message(exitcode: int | None) -> Message:
+    """Why a worker ended without its last message: its exit code, or the signal that killed it."""
     if exitcode is None:
-        return "it did not start"
+        return msg("said.worker_nostart")
     if exitcode < 0:
         name = signal.Signals(-exitcode).name if -exitcode in signal.valid_signals() else str(-exitcode)
-        hint = ": the machine may have run out of memory" if exitcode == -signal.SIGKILL else ""
-        return f"killed by {name}{hint}"
-    return f"exit code {exitcode}"
+        return msg("said.worker_oom" if exitcode == -signal.SIGKILL else "said.worker_killed", signal=name)
+    return msg("said.worker_exit", code=exitcode)
 
 
-def _ending(job: Job) -> str:
-    how = {"finished": "Training finished.", "stop requested": "Stopped: the best checkpoint so far was kept.",
-           "time budget": "The time budget ran out: the best checkpoint so far was kept.",
-           "early stopping": "Early stopping: validation loss stopped improving."}
-    return how.get(job.stopped_by, "Training ended.")
+def _ending(job: Job) -> Message:
+    how = {"finished": "said.end_finished", "stop requested": "said.end_stopped", "time budget": "said.end_budget",
+           "early stopping": "said.end_early"}
+    return msg(how.get(job.stopped_by, "said.end_other"))
 
 
 # ---------------------------------------------------------------- the process-wide registry

@@ -43,6 +43,18 @@ def said(value, lang: str = text.DEFAULT):
     return value
 
 
+def to_json(value):
+    """A Message (or a list of them) as JSON values to store; anything else as it is."""
+    return _to_json(value)
+
+
+def option(group: str, value):
+    """An option value kept in English (a scale's name), said as its ``opt.<group>.<value>`` entry
+    where the catalogue has one, else as it is."""
+    key = f"opt.{group}.{value}"
+    return Message(key) if key in text.CATALOGUE[text.DEFAULT] else value
+
+
 def from_json(value):
     """A stored message back: ``{"code", "values"}`` is a Message, anything else stays as stored."""
     if isinstance(value, dict) and isinstance(value.get("code"), str) and isinstance(value.get("values", {}), dict):
@@ -58,3 +70,54 @@ def _to_json(value):
     if isinstance(value, (list, tuple)):
         return [_to_json(v) for v in value]
     return value
+
+
+def joined(*parts) -> Message:
+    """Messages said one after another as one (a space between them in English, none in Chinese);
+    None and empty parts are left out."""
+    flat = []
+    for part in parts:
+        if isinstance(part, Message) and part.code == "said.sentences":
+            flat += part.values["parts"]
+        elif part:
+            flat.append(part)
+    return Message("said.sentences", {"parts": flat})
+
+
+def plural(code: str, count: int, **values) -> Message:
+    """``code`` for a count, or ``code + "_1"`` where the count is one (English says "1 epoch")."""
+    return Message(f"{code}_1" if count == 1 else code, values)
+
+
+def stop_message(stop: dict) -> Message:
+    """How a training ended, from the code musegen.train keeps in summary.json ("stop"): its
+    English is summary.json's "stop_reason"."""
+    val = stop.get("monitor") == "val_loss"
+    kept = (msg("said.kept_val" if val else "said.kept_loss", epoch=stop["kept"], loss=f"{stop['loss']:.3f}")
+            if stop.get("kept") else msg("said.no_finite"))
+    code, epochs = stop.get("code"), stop.get("epochs", 0)
+    if code == "early_stop":
+        patience = stop.get("patience", 0)
+        return plural("said.early_stop_val" if val else "said.early_stop_train", patience, patience=patience,
+                      epochs=epochs, kept=kept)
+    if code == "interrupted":
+        return msg("said.interrupted", epochs=epochs, kept=kept)
+    learning = msg("said.still_learning") if stop.get("learning") else None
+    if code == "time_budget":
+        budget = stop.get("budget_s", 0.0)
+        told = msg("said.n_min", n=f"{budget / 60:g}") if budget >= 120 else msg("said.n_s", n=f"{budget:g}")
+        head = msg("said.budget_reached", budget=told, epochs=epochs, kept=kept)
+    elif code == "stop_requested":
+        head = msg("said.stop_requested", epochs=epochs, kept=kept)
+    else:
+        head = plural("said.finished", epochs, epochs=epochs, kept=kept)
+    return joined(head, learning) if learning else head
+
+
+def codes(value) -> list[str]:
+    """Every catalogue code in a message, its nested ones too, in order (for tests and logs)."""
+    if isinstance(value, Message):
+        return [value.code] + [c for v in value.values.values() for c in codes(v)]
+    if isinstance(value, (list, tuple)):
+        return [c for v in value for c in codes(v)]
+    return []

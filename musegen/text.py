@@ -81,23 +81,9 @@ def recognise(message: str, lang: str = DEFAULT) -> tuple[str, bool]:
 
 def stop_text(stop: dict, lang: str = DEFAULT) -> str:
     """How a training ended, from the code musegen.train stores next to its English stop_reason."""
-    val = stop.get("monitor") == "val_loss"
-    kept = (t("said.kept_val" if val else "said.kept_loss", lang, epoch=stop["kept"], loss=f"{stop['loss']:.3f}")
-            if stop.get("kept") else t("said.no_finite", lang))
-    code, epochs = stop.get("code"), stop.get("epochs", 0)
-    if code == "early_stop":
-        return t("said.early_stop_val" if val else "said.early_stop_train", lang, patience=stop.get("patience", 0),
-                 epochs=epochs, kept=kept)
-    learning = t("said.still_learning", lang) if stop.get("learning") else ""
-    if code == "time_budget":
-        budget = stop.get("budget_s", 0.0)
-        told = t("said.n_min", lang, n=f"{budget / 60:g}") if budget >= 120 else t("said.n_s", lang, n=f"{budget:g}")
-        return sentences(lang, t("said.budget_reached", lang, budget=told, epochs=epochs, kept=kept), learning)
-    if code == "stop_requested":
-        return sentences(lang, t("said.stop_requested", lang, epochs=epochs, kept=kept), learning)
-    if code == "interrupted":
-        return t("said.interrupted", lang, epochs=epochs, kept=kept)
-    return sentences(lang, t("said.finished", lang, epochs=epochs, kept=kept), learning)
+    from .messages import stop_message
+
+    return stop_message(stop).said(lang)
 
 
 def _fill(key: str, match, lang: str) -> str:
@@ -750,7 +736,9 @@ EN = {
     "said.stopping": "Stopping after this batch…",
     "said.stopped_queued": "Stopped before it started.",
     "said.stopped_early": "Stopped before training began: nothing was trained.",
-    "said.resumed": "Resumed as a new training ({n} epoch(s) left).",
+    "said.sentences": "{parts}",
+    "said.resumed": "Resumed as a new training ({n} epochs left).",
+    "said.resumed_1": "Resumed as a new training ({n} epoch left).",
     "said.resumed_open": "Resumed as a new training.",
     "said.restarted": "The server restarted before this training began: start it again.",
     "said.server_stopped": "The server stopped during this training.",
@@ -764,6 +752,7 @@ EN = {
     "said.failed": "Training failed.",
     "said.not_kept": "The trained model could not be kept ({error}).",
     "said.failed_unexpectedly": "Training failed unexpectedly ({error}).",
+    "said.could_not_start": "The training could not start ({error}).",
     "said.end_finished": "Training finished.",
     "said.end_stopped": "Stopped: the best checkpoint so far was kept.",
     "said.end_budget": "The time budget ran out: the best checkpoint so far was kept.",
@@ -775,14 +764,19 @@ EN = {
                       "longest were deleted.",
     "said.no_sample": "No sample this epoch ({error}).",
     "said.no_preview_audio": "No audio preview: {problem}",
-    "said.early_stop_val": "Validation loss did not improve for {patience} epoch(s): stopped after epoch {epochs}, "
+    "said.early_stop_val": "Validation loss did not improve for {patience} epochs: stopped after epoch {epochs}, "
                            "{kept}.",
-    "said.early_stop_train": "Training loss did not improve for {patience} epoch(s): stopped after epoch {epochs}, "
+    "said.early_stop_val_1": "Validation loss did not improve for {patience} epoch: stopped after epoch {epochs}, "
                              "{kept}.",
+    "said.early_stop_train": "Training loss did not improve for {patience} epochs: stopped after epoch {epochs}, "
+                             "{kept}.",
+    "said.early_stop_train_1": "Training loss did not improve for {patience} epoch: stopped after epoch {epochs}, "
+                               "{kept}.",
     "said.budget_reached": "Time budget ({budget}) reached in epoch {epochs}: {kept}.",
     "said.stop_requested": "Stopped on request in epoch {epochs}: {kept}.",
     "said.interrupted": "Interrupted after epoch {epochs}: {kept}. Resume continues it.",
-    "said.finished": "Finished {epochs} epoch(s): {kept}.",
+    "said.finished": "Finished {epochs} epochs: {kept}.",
+    "said.finished_1": "Finished {epochs} epoch: {kept}.",
     "said.still_learning": "Still learning when it stopped: train longer for better music.",
     "said.kept_val": "kept epoch {epoch} (val loss {loss})",
     "said.kept_loss": "kept epoch {epoch} (loss {loss})",
@@ -1591,7 +1585,9 @@ ZH = {
     "said.stopping": "这一批结束后停止…",
     "said.stopped_queued": "尚未开始就已停止。",
     "said.stopped_early": "在训练开始前停止：没有训练任何内容。",
+    "said.sentences": "{parts}",
     "said.resumed": "已作为新的训练继续（还剩 {n} 轮）。",
+    "said.resumed_1": "已作为新的训练继续（还剩 {n} 轮）。",
     "said.resumed_open": "已作为新的训练继续。",
     "said.restarted": "这个训练开始之前服务器重启了：请重新开始。",
     "said.server_stopped": "服务器在训练过程中停止了。",
@@ -1604,6 +1600,7 @@ ZH = {
     "said.failed": "训练失败。",
     "said.not_kept": "训练好的模型无法保存（{error}）。",
     "said.failed_unexpectedly": "训练意外失败（{error}）。",
+    "said.could_not_start": "训练无法启动（{error}）。",
     "said.end_finished": "训练完成。",
     "said.end_stopped": "已停止：保留了目前最好的检查点。",
     "said.end_budget": "时间预算已用完：保留了目前最好的检查点。",
@@ -1615,11 +1612,14 @@ ZH = {
     "said.no_sample": "这一轮没有样例（{error}）。",
     "said.no_preview_audio": "没有试听音频：{problem}",
     "said.early_stop_val": "验证损失连续 {patience} 轮没有改善：在第 {epochs} 轮后停止，{kept}。",
+    "said.early_stop_val_1": "验证损失连续 {patience} 轮没有改善：在第 {epochs} 轮后停止，{kept}。",
     "said.early_stop_train": "训练损失连续 {patience} 轮没有改善：在第 {epochs} 轮后停止，{kept}。",
+    "said.early_stop_train_1": "训练损失连续 {patience} 轮没有改善：在第 {epochs} 轮后停止，{kept}。",
     "said.budget_reached": "在第 {epochs} 轮用完了时间预算（{budget}）：{kept}。",
     "said.stop_requested": "在第 {epochs} 轮按要求停止：{kept}。",
     "said.interrupted": "在第 {epochs} 轮后中断：{kept}。点“继续”可以接着训练。",
     "said.finished": "完成 {epochs} 轮训练：{kept}。",
+    "said.finished_1": "完成 {epochs} 轮训练：{kept}。",
     "said.still_learning": "停止时仍在进步：训练得更久，音乐会更好。",
     "said.kept_val": "保留第 {epoch} 轮（验证损失 {loss}）",
     "said.kept_loss": "保留第 {epoch} 轮（损失 {loss}）",
@@ -1833,23 +1833,7 @@ _SIZE = r"[\d.,]+ (?:GB|MB|kB|bytes)"
 _WORKER = r"The training's worker process ended unexpectedly "
 
 SENTENCES = [  # found anywhere in a message, in this order (the longer of two alike first)
-    # a training's progress and end
-    ("said.next", r"Waiting for a free slot: you are next\."),
-    ("said.ahead", r"Waiting for a free slot: (?P<n>\d+) training\(s\) ahead of you\."),
-    ("said.waiting", r"Waiting for a free slot…"),
-    ("said.starting", r"Starting a worker…"),
-    ("said.reading", r"Reading music…"),
-    ("said.windows_moved", r"Training on (?P<n>[\d,]+) windows, moved by up to ±(?P<k>\d+) semitones…"),
-    ("said.windows", r"Training on (?P<n>[\d,]+) windows…"),
-    ("said.batch", r"Epoch (?P<epoch>\d+)/(?P<epochs>\d+), batch (?P<step>\d+)/(?P<steps>\d+)"),
-    ("said.epoch_done", r"Epoch (?P<epoch>\d+)/(?P<epochs>\d+) done"),
-    ("said.batch_open", r"Epoch (?P<epoch>\d+), batch (?P<step>\d+)/(?P<steps>\d+)"),
-    ("said.epoch_done_open", r"Epoch (?P<epoch>\d+) done"),
-    ("said.preparing", r"Preparing tokens…"),
-    ("said.building", r"Building the model…"),
-    ("said.start_loss", r"Fine-tuning (?P<name>[^:]+): validation loss starts at (?P<loss>[\d.]+) "
-                        r"\(chance is (?P<chance>[\d.]+)\)\."),
-    ("said.stopping", r"Stopping after this batch…"),
+    # a training's end, as a job's row kept before codes says it (its progress is said from codes only)
     ("said.stopped_queued", r"Stopped before it started\."),
     ("said.stopped_early", r"Stopped before training began: nothing was trained\."),
     ("said.resumed", r"Resumed as a new training \((?P<n>\d+) epochs? left\)\."),

@@ -34,7 +34,7 @@ from .distribute import (BACKUP, Devices, agreement, cluster_from_env, distribut
                          fingerprint, interrupted, multi_worker_fit, precision_policy, sharded, with_precision,
                          worker_folder)
 from .errors import InputError, ModelError, StoppedEarly
-from .messages import msg
+from .messages import msg, stop_message
 from .models import build_model, receptive_field
 from .files import atomic_write
 from .parsecache import IN_MEMORY_NOTES
@@ -268,7 +268,7 @@ def train(config: RunConfig, out, *, pieces=None, progress: Progress | None = No
         config = fine_tune_config(config, base)
 
     if progress:
-        progress({"event": "status", "message": "Reading music…"})
+        progress({"event": "status", "message": msg("said.reading")})
     loaded = pieces if pieces is not None else load_pieces(config.data.dataset, config.data, cache_dir=cache_dir)
     _check_stop(stop)
     if base:
@@ -277,14 +277,14 @@ def train(config: RunConfig, out, *, pieces=None, progress: Progress | None = No
     store = folder / TOKENS if _n_notes(loaded) > STREAM_MIN_NOTES else None
     made_folder = not folder.exists()
     if progress:
-        progress({"event": "status", "message": "Preparing tokens…"})
+        progress({"event": "status", "message": msg("said.preparing")})
     try:
         tokenizer = previous.tokenizer if previous else base.tokenizer if base else make_tokenizer(config.tokenizer)
         token_data, augment, train_windows, val_windows = _prepare(config, loaded.pieces, tokenizer,
                                                                    fit=previous is None and base is None, store=store)
         _check_stop(stop)
         if progress:
-            progress({"event": "status", "message": "Building the model…"})
+            progress({"event": "status", "message": msg("said.building")})
 
         import keras
 
@@ -326,15 +326,16 @@ def train(config: RunConfig, out, *, pieces=None, progress: Progress | None = No
         start = _start_loss(model, val_ds, len(tokenizer)) if base and not cluster.distributed else None
         if start and progress:
             progress({"event": "status", "start": start,
-                      "message": f"Fine-tuning {base.name}: validation loss starts at {start['val_loss']:.2f} "
-                                 f"(chance is {start['chance']:.2f})."})
+                      "message": msg("said.start_loss", name=base.name, loss=f"{start['val_loss']:.2f}",
+                                     chance=f"{start['chance']:.2f}")})
         training = _callbacks(folder, progress, stop, t.max_seconds, epochs, steps, initial_epoch, history, monitor,
                               patience=t.early_stopping, agree=agree, open_ended=not t.epochs)
         # After ours at each epoch's end: a backup never gets ahead of the history and checkpoint it restores.
         callbacks = [training, keras.callbacks.BackupAndRestore(folder / BACKUP)] if cluster.distributed else [training]
         if progress:
-            how = f", moved by up to ±{augment.transpose} semitones" if augment and augment.transpose else ""
-            progress({"event": "status", "message": f"Training on {n_windows} windows{how}…", "device": str(devices),
+            said = (msg("said.windows_moved", n=n_windows, k=augment.transpose) if augment and augment.transpose
+                    else msg("said.windows", n=n_windows))
+            progress({"event": "status", "message": said, "device": str(devices),
                       "precision": policy, "jit_compile": bool(model.jit_compile)})
         with multi_worker_fit(model, strategy, cluster):
             model.fit(train_ds, validation_data=val_ds, epochs=epochs, initial_epoch=initial_epoch,
@@ -549,8 +550,9 @@ STOP_CODES = {"early stopping": "early_stop", "time budget": "time_budget", "sto
 
 
 def stop_code(stopped: str, history: dict, monitor: str, train_config) -> dict:
-    """stop_reason as a code and its numbers, kept next to the English sentence in summary.json so
-    the app can say it in the visitor's language (musegen.text.stop_text)."""
+    """How training ended as a code and its numbers (``stopped``: the summary's "stopped" word, as
+    jobs and old runs keep it), kept next to the English sentence in summary.json so the app says it
+    in the visitor's language (messages.stop_message)."""
     losses = history.get(monitor, [])
     code = {"code": STOP_CODES.get(stopped, "finished"), "monitor": monitor, "epochs": len(history.get("loss", []))}
     if _finite(losses):
@@ -564,28 +566,6 @@ def stop_code(stopped: str, history: dict, monitor: str, train_config) -> dict:
 
 
 def stop_reason(stopped: str, history: dict, monitor: str, train_config) -> str:
-    """How training ended and which epoch the run kept, as a sentence for a person."""
-    losses = history.get(monitor, [])
-    epochs = len(history.get("loss", []))
-    what = "val loss" if monitor == "val_loss" else "loss"
-    if _finite(losses):
-        best = int(np.nanargmin(losses))
-        kept = f"kept epoch {best + 1} ({what} {losses[best]:.3f})"
-    else:
-        kept = "no epoch had a finite loss"
-    if stopped == "early stopping":
-        name = "Validation loss" if monitor == "val_loss" else "Training loss"
-        patience = train_config.early_stopping
-        return f"{name} did not improve for {patience} epoch{'s' * (patience != 1)}: stopped after epoch {epochs}, {kept}."
-    # The best epoch was the last: it was still learning, and more training would give better music.
-    learning = " Still learning when it stopped: train longer for better music." if (
-        _finite(losses) and int(np.nanargmin(losses)) == len(losses) - 1 and len(losses) > 0) else ""
-    if stopped == "time budget":
-        budget = train_config.max_seconds
-        budget_text = f"{budget / 60:g} min" if budget >= 120 else f"{budget:g} s"
-        return f"Time budget ({budget_text}) reached in epoch {epochs}: {kept}.{learning}"
-    if stopped == "stop requested":
-        return f"Stopped on request in epoch {epochs}: {kept}.{learning}"
-    if stopped == "interrupted":
-        return f"Interrupted after epoch {epochs}: {kept}. Resume continues it."
-    return f"Finished {epochs} epoch{'s' * (epochs != 1)}: {kept}.{learning}"
+    """How training ended and which epoch the run kept, as a sentence for a person (the English of
+    messages.stop_message: the app says the stop code in the visitor's language)."""
+    return str(stop_message(stop_code(stopped, history, monitor, train_config)))

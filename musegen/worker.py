@@ -24,6 +24,7 @@ from pathlib import Path
 
 from .config import SampleConfig
 from .errors import OUT_OF_MEMORY, MusegenError, StoppedEarly, out_of_memory
+from .messages import msg
 
 SAMPLE = SampleConfig(seconds=8.0, temperature=1.0, top_p=0.95, primer="random", primer_tokens=32)
 PARENT_CHECK_SECONDS = 0.5
@@ -57,18 +58,18 @@ def main(config, staging: Path, pieces, events, stop, samples: bool, resume: boo
         elif pieces is not None and not resume:
             keep_music(pieces.pieces, Path(staging) / MUSIC)
         run = train(config, staging, pieces=pieces, progress=progress, stop=stop, resume=resume)
-        end = ("finished", {"stopped": run.summary.get("stopped", "finished"),
+        end = ("finished", {"stopped": run.summary.get("stopped", "finished"), "stop": run.summary.get("stop"),
                             "reason": run.summary.get("stop_reason", "")})
     except StoppedEarly as e:
-        end = ("stopped early", str(e))
+        end = ("stopped early", e.message)  # a messages.Message (or, raised as plain English, the string)
     except MusegenError as e:
-        end = ("failed", str(e))
+        end = ("failed", e.message)
     except Exception as e:  # noqa: BLE001 — the person who started it must read what went wrong
         if out_of_memory(e):
-            end = ("failed", str(OUT_OF_MEMORY))
+            end = ("failed", OUT_OF_MEMORY)  # a Message: said in the visitor's language
         else:
             traceback.print_exc()
-            end = ("failed", f"Training failed unexpectedly ({type(e).__name__}: {e}).")
+            end = ("failed", msg("said.failed_unexpectedly", error=f"{type(e).__name__}: {e}"))
     if sampler is not None:
         sampler.finish()  # the last checkpoint's sample goes out before the end message
     events.put(("end", end))
@@ -143,7 +144,7 @@ class Sampler:
                 else:  # the epoch did not beat the best: the sample heard so far stays the newest
                     self.events.put(("sample", {}))
             except Exception as e:  # noqa: BLE001 — samples are a bonus; training goes on regardless
-                self.events.put(("sample", {"note": f"No sample this epoch ({type(e).__name__}: {e})."}))
+                self.events.put(("sample", {"note": msg("said.no_sample", error=f"{type(e).__name__}: {e}")}))
             if self.ending and not self.pending.is_set():
                 return
 
@@ -158,7 +159,7 @@ def sample(path: Path, epoch: int, audio_problem: str | None) -> dict:
     midi = piece_to_midi_bytes(composition.pieces[0])
     out = {"epoch": epoch, "midi": midi, "audio": None, "note": ""}
     if audio_problem:
-        out["note"] = f"No audio preview: {audio_problem}"
+        out["note"] = msg("said.no_preview_audio", problem=audio_problem)
         return out
     from .audio import render_bytes
 

@@ -15,7 +15,7 @@ from musegen import jobs
 from musegen.audio import check_audio
 from musegen.config import AppLimits
 from musegen.errors import InputError
-from musegen.messages import msg
+from musegen.messages import codes, msg
 from musegen.runs import Run, list_runs
 from musegen.sample import collapse_warning
 
@@ -43,7 +43,8 @@ def test_a_job_trains_records_history_and_writes_samples(tmp_path, pieces):
     assert job.run_path == tmp_path / "runs" / "tiny" and Run.load(job.run_path).summary["epochs"] == 2
     assert len(job.history["loss"]) == 2 and len(job.history["val_loss"]) == 2
     assert job.batches["epoch"] and job.batches["epoch"][-1] == pytest.approx(2.0)
-    assert job.fraction == 1.0 and job.stopped_by == "finished" and "finished" in job.message
+    assert job.fraction == 1.0 and job.stopped_by == "finished"
+    assert codes(job.message)[:3] == ["said.sentences", "said.end_finished", "said.finished"]
     # The run library sees only the finished run, never the staging folder.
     assert [r.path for r in list_runs(tmp_path / "runs")] == [job.run_path]
     assert not any((tmp_path / "runs" / jobs.STAGING).iterdir())
@@ -52,7 +53,7 @@ def test_a_job_trains_records_history_and_writes_samples(tmp_path, pieces):
     if check_audio() is None:
         assert job.sample_audio[:4] == b"OggS"
     else:
-        assert job.sample_audio is None and "No audio" in job.sample_note
+        assert job.sample_audio is None and job.sample_note.code == "said.no_preview_audio"
     assert reg.list_jobs()[0].id == job_id
 
 
@@ -64,7 +65,7 @@ def test_queue_honours_the_concurrency_limit_and_places(tmp_path, pieces):
     assert reg.get(first).state == "running"
     assert (reg.get(second).state, reg.get(second).place) == ("queued", 1)
     assert (reg.get(third).state, reg.get(third).place) == ("queued", 2)
-    assert "ahead of you" in reg.get(third).message
+    assert reg.get(third).message == msg("said.ahead", n=1)
 
     reg.stop(second)  # a queued job just leaves the queue
     assert reg.get(second).state == "stopped" and reg.get(third).place == 1
@@ -93,7 +94,7 @@ def test_stop_while_the_music_is_read_ends_the_job_without_a_model(tmp_path, pie
     job_id = reg.submit(quick(epochs=50), tmp_path / "early", pieces=Loaded(pieces))
     reg.stop(job_id)
     job = reg.wait(job_id, timeout=120)
-    assert job.state == "stopped" and job.run_path is None and "nothing was trained" in job.message
+    assert job.state == "stopped" and job.run_path is None and "nothing was trained" in str(job.message)
     assert not (tmp_path / "early").exists() and not (tmp_path / jobs.STAGING / "early").exists()
 
 
@@ -110,7 +111,8 @@ def test_a_killed_worker_keeps_its_checkpoint_and_resumes(tmp_path, pieces):
     os.kill(reg.get(doomed).worker_pid, signal.SIGKILL)
     job = reg.wait(doomed, timeout=60)
     assert job.state == "interrupted" and job.resumable, job.message
-    assert "ended unexpectedly (killed by SIGKILL" in job.message and "Resume continues it" in job.message
+    assert {"said.worker_oom", "said.interrupted"} <= set(codes(job.message))
+    assert "ended unexpectedly (killed by SIGKILL" in str(job.message) and "Resume continues it" in str(job.message)
     run = Run.load(job.run_path)
     assert run.summary["stopped"] == "interrupted" and run.summary["epochs"] >= 2 and run.summary["params"] > 0
     assert job.run_path in [r.path for r in list_runs(tmp_path / "runs")]
@@ -162,7 +164,7 @@ def test_a_server_killed_mid_training_finds_the_job_interrupted_on_restart(tmp_p
         server.wait()
     reg = jobs.Registry(AppLimits(), samples=False, store=store)  # the restarted server
     job = reg.get(job_id)
-    assert job.state == "interrupted" and "server stopped" in job.message and job.resumable
+    assert job.state == "interrupted" and "said.server_stopped" in codes(job.message) and job.resumable
     assert Run.load(job.run_path).summary["epochs"] >= 1
     assert job.history["loss"]  # the epochs it finished are still on its chart
     again = jobs.Registry(AppLimits(), samples=False, store=store)  # and a second restart changes nothing
@@ -185,6 +187,11 @@ def test_a_job_round_trips_through_its_stored_row(tmp_path):
                    run_path=tmp_path / "x")
     back = jobs.Job.from_row(json.loads(json.dumps(job.row())))
     assert back.row() == job.row() and back.config == job.config and back.out == job.out
+    assert back.message == msg("said.waiting")  # a code and its values, said in the visitor's language
+    job.message = msg("said.sentences", parts=[msg("said.end_finished"), msg("said.finished", epochs=2, kept="x")])
+    assert jobs.Job.from_row(json.loads(json.dumps(job.row()))).message == job.message
+    old = {**job.row(), "message": "Training finished."}  # a row stored before codes: its English as it was
+    assert jobs.Job.from_row(old).message == "Training finished."
 
 
 def test_the_app_time_cap_is_applied(tmp_path):
@@ -200,7 +207,7 @@ def test_a_failing_job_reports_a_message_and_leaves_nothing(tmp_path, pieces):
     config = dataclasses.replace(config, model=dataclasses.replace(config.model, targets="last"),
                                  data=dataclasses.replace(config.data, window=16_000))
     job = reg.wait(reg.submit(config, tmp_path / "bad", pieces=Loaded(pieces)), timeout=120)
-    assert job.state == "failed" and "too short" in job.error
+    assert job.state == "failed" and "too short" in str(job.error)
     assert not (tmp_path / "bad").exists() and not (tmp_path / jobs.STAGING / "bad").exists()
 
 
@@ -253,7 +260,7 @@ def test_a_resume_never_deletes_a_run_renamed_onto_its_name(tmp_path, trained_ru
     assert (resumed / "mark.txt").read_text() == "the other run"  # O, now called R, is whole
     assert job.run_path == runs / "R-2" and Run.load(job.run_path).summary["epochs"] > trained_run.summary["epochs"]
     assert (runs / "R-old" / "model.keras").is_file()
-    assert "R was renamed or replaced while it trained: the resumed run is R-2." in job.message
+    assert msg("said.resumed_elsewhere", old="R", new="R-2") in job.message.values["parts"]
 
 
 def test_every_caller_shares_the_process_wide_registry(tmp_path, monkeypatch, pieces):
@@ -356,7 +363,7 @@ def test_a_visitor_may_have_two_trainings_at_once_and_keeps_their_newest_runs(tm
 
     assert reg.wait(first, timeout=120).state == "finished"
     job = reg.wait(second, timeout=120)
-    assert job.state == "finished" and "your oldest (one) was deleted" in job.message
+    assert job.state == "finished" and msg("said.evicted", n=1, names="one") in job.message.values["parts"]
     assert [r.name for r in list_runs(mine)] == ["two"]
 
 

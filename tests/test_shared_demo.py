@@ -75,7 +75,7 @@ def test_a_training_makes_room_only_with_its_own_visitor_s_runs_and_is_refused_w
     reg = jobs.Registry(AppLimits(max_runs_mb=1), samples=False)
     notice = reg._evict_old_runs(jobs.Job("id-new", "new", tiny_config(), new, owner="alice", run_path=new))
     assert bobs.exists() and not old.exists() and new.exists()
-    assert "The server's disk budget for visitors' work (1 MB) was full: 1 of your runs unused" in notice
+    assert notice == [msg("said.disk_full", mb="1", n=1)]
 
     ballast(bob, "more", 0.5)  # now past the budget because of bob: alice's new work waits, bob keeps his
     with pytest.raises(InputError) as refusal:

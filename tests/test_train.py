@@ -7,6 +7,7 @@ import pytest
 
 from conftest import Loaded, tiny_config
 from musegen.errors import InputError, ModelError
+from musegen.messages import msg
 from musegen.runs import Run, list_runs, rename_run, zip_run
 from musegen.train import train
 
@@ -297,7 +298,7 @@ def test_a_time_budget_alone_trains_until_it_ends(tmp_path, pieces):
     assert run.summary["epochs"] > 2  # one step an epoch: many epochs fit in 3 s past the model's building
     assert {e["epochs"] for e in events if e["event"] in ("batch", "epoch")} == {0}  # no count to show
     said = [e["message"] for e in events if e["event"] == "status"]
-    assert said.index("Preparing tokens…") < said.index("Building the model…")  # each step shown as it happens
+    assert said.index(msg("said.preparing")) < said.index(msg("said.building"))  # each step shown as it happens
     with pytest.raises(InputError, match="epochs or a time budget"):
         config.train.max_seconds = 0.0
         config.check()
@@ -313,5 +314,5 @@ def test_a_fine_tune_says_where_it_starts_against_chance(trained_run, tmp_path, 
     # The same music and split as the base's: it starts where the base ended, below a uniform guess.
     assert start == pytest.approx(trained_run.summary["val_loss"], abs=0.05) and start < chance
     said = [e for e in events if e.get("start")]
-    assert said and said[0]["message"] == (f"Fine-tuning {trained_run.name}: validation loss starts at {start:.2f} "
-                                           f"(chance is {chance:.2f}).")
+    assert said and said[0]["message"] == msg("said.start_loss", name=trained_run.name, loss=f"{start:.2f}",
+                                              chance=f"{chance:.2f}")
