@@ -325,13 +325,13 @@ def cmd_generate(args) -> dict:
             took_over = f", the model takes over at quarter {written.takeover:g}" if written.takeover else ""
             say(f"{', '.join(files.values())}: {written.n_notes} notes, {written.seconds:.1f} s{took_over}")
     if composition.steering and not args.json:
-        say(f"steering: {', '.join(composition.steering)}")
+        say(f"steering: {', '.join(map(str, composition.steering))}")
     for remark in composition.remarks if not args.json else []:
         say(f"note: {remark}")
     first = composition.pieces[0]
     return {"tokens": int(sum(len(x) for x in composition.ids)), "tokens_per_s": round(composition.tokens_per_s, 1),
-            "seed": composition.seed, "outputs": outputs, "steering": composition.steering,
-            "remarks": composition.remarks,
+            "seed": composition.seed, "outputs": outputs, "steering": [str(m) for m in composition.steering],
+            "remarks": [str(m) for m in composition.remarks],
             "continuation": piece is not None, "takeover_quarters": first.takeover,
             "time_signature": "/".join(map(str, first.time_signature)), "tempo": round(first.tempo, 2)}
 

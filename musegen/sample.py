@@ -19,7 +19,7 @@ from . import steer
 from .config import REQUEST_BUDGET
 from .engine import WEIGHTS, check_weights, forced_logits, load_weights, make_engine, save_weights, weights_of
 from .errors import InputError, ModelError, MusegenError
-from .messages import msg
+from .messages import Message, joined, msg, option
 
 
 @dataclass
@@ -139,8 +139,8 @@ class Composition:
     primer: np.ndarray
     seed: int
     tokens_per_s: float
-    steering: list[str]  # the rules in force, in words ("key D minor (strength 0.95)", …)
-    remarks: list[str] = field(default_factory=list)  # what was asked but could not apply, for a person
+    steering: list[Message]  # the rules in force, in words ("key D minor (strength 0.95)", …)
+    remarks: list[Message] = field(default_factory=list)  # what was asked but could not apply, for a person
 
 
 def load_engine(run):
@@ -232,7 +232,7 @@ class Composer:
 
     # ---------------------------------------------------------------- steering
 
-    def rules(self, sample, primer_piece, primer: np.ndarray, signature: tuple[int, int], remarks: list[str]) -> list:
+    def rules(self, sample, primer_piece, primer: np.ndarray, signature: tuple[int, int], remarks: list) -> list:
         """The steering rules `sample` asks for; what cannot apply is said in `remarks`."""
         tok = self.tokenizer
         rules = [steer.Banned(len(tok), tok.special_ids + self.absent_parts(primer))]
@@ -241,8 +241,7 @@ class Composer:
             if scale is not None:
                 rules.append(steer.KeyLock(tok, scale, sample.key_strength))
             else:
-                remarks.append("No key lock: 'auto' follows the key of the music being continued, and "
-                                    "this piece starts from nothing. Name a key (e.g. D minor) instead.")
+                remarks.append(msg("said.no_key_lock"))
         if sample.pitch_range:
             rules.append(steer.PitchRange(tok, *steer.parse_range(sample.pitch_range)))
         if sample.repetition_guard:
@@ -266,8 +265,8 @@ class Composer:
 
     @staticmethod
     def scale(key: str, primer_piece) -> "steer.Scale | None":
-        """A named key, or with "auto" the key of the music the model continues (None if silent)."""
-        if key.strip().lower() not in ("auto", "primer"):
+        """A named key, or with steer.AUTO the key of the music the model continues (None if silent)."""
+        if key.strip().lower() not in (steer.AUTO, "primer"):
             return steer.parse_scale(key)
         if primer_piece is None or not primer_piece.n_notes:
             return None
@@ -307,7 +306,7 @@ class Composer:
         most = REQUEST_BUDGET["length"] // variations  # the work is bounded whatever the music asks for
         capped = n_new > most
         n_new = min(n_new, most)
-        remarks: list[str] = []  # per request: one Composer serves every session at once
+        remarks: list[Message] = []  # per request: one Composer serves every session at once
         rules = self.rules(sample, heard if heard.n_notes else None, primer, signature, remarks)
         ids, speed = self.generator.generate(
             np.repeat(primer[None], variations, axis=0), n_new,
@@ -331,7 +330,7 @@ class Composer:
             if sample.program is not None:
                 out.program = sample.program
             pieces.append(out)
-        return Composition(pieces, ids, primer, seed, speed, [describe(rule) for rule in rules if describe(rule)],
+        return Composition(pieces, ids, primer, seed, speed, [m for m in map(rule_message, rules) if m],
                            remarks)
 
     def temperatures(self, sample) -> float | np.ndarray:
@@ -395,27 +394,34 @@ def parse_time_signature(text: str, tokenizer) -> tuple[int, int]:
     return num, den
 
 
-def stopped_at_budget(tokens: int) -> str:
+def stopped_at_budget(tokens: int) -> Message:
     """The remark when a piece asked for in seconds or bars reached the request's token budget first."""
-    return (f"The music stopped at {tokens:,} tokens a piece, the most one request writes, before the length asked "
-            "(the model wrote more tokens per beat than usual): ask for fewer seconds, bars or variations.")
+    return msg("said.budget_stop", n=f"{tokens:,}")
+
+
+def rule_message(rule) -> Message | None:
+    """A rule in words (None: a rule nobody chose, e.g. the banned tokens)."""
+    if isinstance(rule, steer.KeyLock):
+        key = {"tonic": steer.NOTE_NAMES[rule.scale.tonic], "scale": option("scale", rule.scale.mode)}
+        return msg("said.key", **key) if rule.strength >= 1 else msg("said.key_strength", **key,
+                                                                       strength=f"{rule.strength:g}")
+    if isinstance(rule, steer.PitchRange):
+        return msg("said.range", low=steer.pitch_name(rule.low), high=steer.pitch_name(rule.high))
+    if isinstance(rule, steer.RepetitionGuard):
+        return msg("said.guard")
+    if isinstance(rule, steer.BarEcho):
+        return msg("said.echo", n=f"{rule.strength:g}")
+    return None
 
 
 def describe(rule) -> str:
-    """A rule in words, for captions and --json."""
-    if isinstance(rule, steer.KeyLock):
-        return f"key {rule.scale}" + ("" if rule.strength >= 1 else f" (strength {rule.strength:g})")
-    if isinstance(rule, steer.PitchRange):
-        return f"range {steer.pitch_name(rule.low)}–{steer.pitch_name(rule.high)}"
-    if isinstance(rule, steer.RepetitionGuard):
-        return "repetition guard"
-    if isinstance(rule, steer.BarEcho):
-        return f"bar echo {rule.strength:g}"
-    return ""
+    """A rule in English words, for the command line and --json ("" for a rule nobody chose)."""
+    said = rule_message(rule)
+    return str(said) if said else ""
 
 
-def collapse_warning(ids, max_loop: int = 128) -> str | None:
-    """A sentence for a person when generated ids collapsed, else None.
+def collapse_message(ids, max_loop: int = 128) -> Message | None:
+    """What to tell a person when generated ids collapsed, else None.
 
     Collapsed: hardly any distinct tokens (one note over and over), or the second half is one
     short loop repeated. The usual cure is more randomness, so the message says how.
@@ -423,13 +429,17 @@ def collapse_warning(ids, max_loop: int = 128) -> str | None:
     ids = np.asarray(ids).ravel()
     if len(ids) < 16:
         return None
-    advice = "Raise the temperature (e.g. 1.0–1.2) or sample with top-p ≈ 0.9 instead of greedy / low temperature."
     distinct = len(np.unique(ids))
     if distinct <= 3:
-        return f"The output collapsed: it uses only {distinct} distinct token(s) — one note or chord repeated. {advice}"
+        return joined(msg("said.collapsed", n=distinct), msg("said.advice"))
     tail = ids[len(ids) // 2:]
     for period in range(1, min(max_loop, len(tail) // 3) + 1):
         if np.array_equal(tail[period:], tail[:-period]):
-            return (f"The output fell into a loop: its second half repeats the same {period} tokens "
-                    f"over and over. {advice}")
+            return joined(msg("said.loop", n=period), msg("said.advice"))
     return None
+
+
+def collapse_warning(ids, max_loop: int = 128) -> str | None:
+    """collapse_message in English (the command line, metrics), else None."""
+    said = collapse_message(ids, max_loop)
+    return str(said) if said else None

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from .errors import MusegenError
 from .files import atomic_write, safe_name
+from .messages import from_json, to_json
 from .messages import msg
 
 MAX_PIECES = 12
@@ -112,8 +113,9 @@ class SavedSession:
             (folder / "piece.ogg").write_bytes(rendered.audio)
         if rendered.musicxml:
             (folder / "piece.musicxml").write_text(rendered.musicxml)
-        meta = {"name": rendered.piece.name, "takeover": getattr(rendered.piece, "takeover", None), "svg": rendered.svg, "notes": rendered.notes,
-                "warning": rendered.warning, "settings": rendered.settings,
+        meta = {"name": rendered.piece.name, "takeover": getattr(rendered.piece, "takeover", None), "svg": rendered.svg, "notes": to_json(rendered.notes),
+                "warning": to_json(rendered.warning),  # Messages as codes: said in the language of the day
+                "settings": {**rendered.settings, "steering": to_json(rendered.settings.get("steering", []))},
                 "tokens_per_s": rendered.tokens_per_s, "run": rendered.run}
         atomic_write(folder / "meta.json", json.dumps(meta, default=str))
         for old in sorted((self.folder / PIECES).iterdir())[:-MAX_PIECES]:
@@ -135,8 +137,8 @@ class SavedSession:
                 audio = folder / "piece.ogg"
                 xml = folder / "piece.musicxml"
                 out.append(Rendered(piece, midi, xml.read_text() if xml.is_file() else None, list(meta["svg"]),
-                                    audio.read_bytes() if audio.is_file() else None, list(meta["notes"]),
-                                    meta["warning"], dict(meta["settings"]), float(meta["tokens_per_s"]),
+                                    audio.read_bytes() if audio.is_file() else None, list(from_json(meta["notes"])),
+                                    from_json(meta["warning"]), _settings(meta["settings"]), float(meta["tokens_per_s"]),
                                     str(meta["run"])))
             except Exception:  # noqa: BLE001 — one damaged piece never hides the others
                 continue
@@ -154,3 +156,7 @@ class SavedSession:
         except (OSError, ValueError):
             return None
 
+
+def _settings(stored: dict) -> dict:
+    """A kept piece's settings, its steering read back as Messages (a piece kept before: English)."""
+    return {**stored, "steering": from_json(stored.get("steering", []))}

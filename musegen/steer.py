@@ -38,6 +38,7 @@ SCALES = {
     "blues": (0, 3, 5, 6, 7, 10),
 }
 NOTE_NAMES = ["C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B"]
+AUTO = "auto"  # SampleConfig.key: lock to the key of the music being continued (else a key's name, or "" for none)
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from . import steer
 from .config import DataConfig, ModelConfig, RunConfig, SampleConfig, TokenizerConfig, TrainConfig
 from .errors import AudioError, MusegenError
 from .files import safe_name
+from .messages import Message, msg
 from .piece import Piece
 from .visitors import folder_of
 
@@ -388,7 +389,7 @@ class ComposerPool:
 HOME_SAMPLE = SampleConfig(seconds=20.0, primer="random", primer_tokens=64)
 
 # Steering choices on the Generate page (musegen.steer does the work).
-FREE, AUTO = "Free", "Auto (the music's own key)"
+FREE, AUTO = "free", steer.AUTO  # the Generate page's key choices besides a tonic (opt.tonic.* says them)
 KEY_TONICS = [FREE, AUTO] + list(steer.NOTE_NAMES)
 SCALE_NAMES = list(steer.SCALES)
 NOTE_CHOICES = [steer.pitch_name(p) for p in range(21, 109)]  # A0 … C8, the piano
@@ -396,10 +397,10 @@ TIME_SIGNATURES = ["2/4", "3/4", "4/4", "5/4", "6/8", "9/8", "12/8", "2/2", "3/2
 
 
 def key_setting(tonic: str, mode: str) -> str:
-    """The Generate page's key choice as SampleConfig.key: "", "auto" or "D minor"."""
+    """The Generate page's key choice as SampleConfig.key: "", steer.AUTO or "D minor"."""
     if tonic == FREE:
         return ""
-    return "auto" if tonic == AUTO else f"{tonic} {mode}"
+    return AUTO if tonic == AUTO else f"{tonic} {mode}"
 
 
 @dataclass
@@ -411,8 +412,8 @@ class Rendered:
     musicxml: str | None = None
     svg: list[str] = field(default_factory=list)
     audio: bytes | None = None
-    notes: list[str] = field(default_factory=list)  # what could not be made, for a person
-    warning: str | None = None  # collapse warning
+    notes: list = field(default_factory=list)  # what could not be made, for a person: Messages (str: stored before)
+    warning: Message | str | None = None  # collapse warning (sample.collapse_message)
     settings: dict = field(default_factory=dict)
     tokens_per_s: float = 0.0
     run: str = ""
@@ -426,7 +427,7 @@ def render_piece(piece: Piece, audio: bool = True, score: bool = True, max_secon
     out = Rendered(piece, piece_to_midi_bytes(piece))
     problem = check_audio() if audio else None
     if problem:
-        out.notes.append(f"No audio: {problem}")
+        out.notes.append(msg("said.no_audio", problem=problem))
     with ThreadPoolExecutor(max_workers=1) as pool:
         # FluidSynth and sox run as processes: the score is engraved while they work.
         sound = pool.submit(render_bytes, out.midi, fmt="ogg", max_seconds=max_seconds) if audio and not problem else None
@@ -436,7 +437,7 @@ def render_piece(piece: Piece, audio: bool = True, score: bool = True, max_secon
             try:
                 out.audio = sound.result()
             except AudioError as e:
-                out.notes.append(f"No audio: {e}")
+                out.notes.append(msg("said.no_audio", problem=e.message))
     return out
 
 
@@ -444,23 +445,30 @@ def engrave(out: Rendered, max_pages: int = 2) -> Rendered:
     """Fill in the MusicXML and score pages of a Rendered (once; a no-op when already tried)."""
     from .midi import piece_to_musicxml, score_svg
 
-    if out.musicxml is not None or any(n.startswith("No score") for n in out.notes):
+    if out.musicxml is not None or any(_no_score(n) for n in out.notes):
         return out
     try:
         out.musicxml = piece_to_musicxml(out.piece, title=out.piece.name)
         out.svg = score_svg(out.musicxml)[:max_pages]
     except MusegenError as e:
-        out.notes.append(f"No score: {e}")
+        out.notes.append(msg("said.no_score", error=e.message))
     except Exception as e:  # noqa: BLE001 — music21/verovio can fail on odd rhythms; the rest still works
-        out.notes.append(f"No score: engraving failed ({type(e).__name__}).")
+        out.notes.append(msg("said.engraving_failed", error=type(e).__name__))
     return out
+
+
+def _no_score(note) -> bool:
+    """A note that says the score could not be made (engraving is tried once)."""
+    if isinstance(note, Message):
+        return note.code in ("said.no_score", "said.engraving_failed")
+    return str(note).startswith("No score")  # a piece kept before notes were codes
 
 
 def compose_variations(pool: ComposerPool, run, sample: SampleConfig, n: int = 1, piece: Piece | None = None,
                        **render_kw) -> list[Rendered]:
     """Generate n pieces with `run` in one batch (same settings and seed, different draws) and
     render each; each carries its own collapse warning."""
-    from .sample import collapse_warning
+    from .sample import collapse_message
 
     composition = pool.get(run).compose(replace(sample, variations=max(1, int(n))), piece=piece)
     settings = {"seed": composition.seed, "temperature": sample.temperature,
@@ -471,7 +479,7 @@ def compose_variations(pool: ComposerPool, run, sample: SampleConfig, n: int = 1
     for i, (made, ids) in enumerate(zip(composition.pieces, composition.ids)):
         rendered = render_piece(made, **render_kw)
         rendered.notes[:0] = composition.remarks  # shown under the piece, like a missing score
-        rendered.warning = collapse_warning(ids)
+        rendered.warning = collapse_message(ids)
         rendered.tokens_per_s = composition.tokens_per_s
         rendered.run = run.name
         rendered.settings = {**settings, "variation": i + 1, "variations": len(composition.pieces)}

@@ -138,6 +138,8 @@ with st.expander(tr("gen.sampling")):
 defaults = SampleConfig()
 with st.expander(tr("gen.steer")):
     k1, k2, k3 = st.columns([2, 2, 3])
+    if st.session_state.get("gen-key") not in studio.KEY_TONICS:  # a choice kept under an older name
+        st.session_state.pop("gen-key", None)
     tonic = k1.selectbox(tr("gen.key"), studio.KEY_TONICS, key="gen-key", format_func=lambda o: appui.opt("tonic", o),
                          help=tr("gen.key_help"))
     mode = k2.selectbox(tr("gen.scale"), studio.SCALE_NAMES, key="gen-scale", format_func=lambda o: appui.opt("scale", o),

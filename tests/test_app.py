@@ -15,6 +15,7 @@ from streamlit.testing.v1 import AppTest
 from app_fixtures import bundled_runs  # noqa: F401 (fixture)
 from conftest import Loaded, make_piece, tiny_config
 from musegen import audio, jobs, studio
+from musegen.messages import msg, option
 from musegen.midi import piece_to_midi_bytes
 from musegen.runs import Run
 
@@ -398,7 +399,8 @@ def test_generate_steers_key_range_and_a_continuations_metre():
     made = at.session_state["pieces"][-1]
     pitches = made.piece.notes[:, PITCH].astype(int)
     assert len(pitches) and set(pitches % 12) <= {4, 6, 8, 9, 11, 1, 3} and 48 <= pitches.min() <= pitches.max() <= 84
-    assert "key E major" in made.settings["steering"] and "key E major" in texts(at.caption)
+    assert msg("said.key", tonic="E", scale=option("scale", "major")) in made.settings["steering"]
+    assert "key E major" in texts(at.caption)
 
     waltz = Piece("waltz", np.array([(bar * 3 + beat, 1, 65 + 2 * beat - 12 * hand, 80, hand) for bar in range(6)
                                      for beat in range(3) for hand in (0, 1)], float), tempo=92,
@@ -406,7 +408,7 @@ def test_generate_steers_key_range_and_a_continuations_metre():
     at.radio(key="gen-primer").set_value("My MIDI file (continue it)").run()
     at.file_uploader(key="gen-upload").set_value(("waltz.mid", piece_to_midi_bytes(waltz), "audio/midi"))
     at.run()
-    at.selectbox(key="gen-key").set_value("Free")
+    at.selectbox(key="gen-key").set_value(studio.FREE)
     at.slider(key="gen-primer-bars").set_value(2)
     at.segmented_control(key="gen-unit").set_value("bars").run()
     at.slider(key="gen-bars").set_value(6)

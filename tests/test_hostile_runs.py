@@ -23,6 +23,7 @@ from conftest import musegen, refused
 from musegen import config as settings
 from musegen.config import SampleConfig
 from musegen.errors import InputError, ModelError
+from musegen.messages import msg
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -56,7 +57,7 @@ def test_seconds_or_bars_stop_at_the_token_budget_with_a_word(trained_run, monke
     monkeypatch.setitem(settings.REQUEST_BUDGET, "length", 300)
     composition = Composer(trained_run).compose(SampleConfig(seconds=300, tempo=400, variations=2, seed=1))
     assert all(len(ids) <= 150 for ids in composition.ids)
-    assert any("stopped at 150 tokens a piece" in remark for remark in composition.remarks)
+    assert msg("said.budget_stop", n="150") in composition.remarks
 
 
 def three_days_midi() -> bytes:

@@ -130,8 +130,8 @@ def library_messages() -> list:
     tok = make_tokenizer(TokenizerConfig())
     rules = [steer.KeyLock(tok, steer.parse_scale("D minor"), 0.95), steer.PitchRange(tok, 48, 84),
              steer.KeyLock(tok, steer.parse_scale("F# dorian"), 1), steer.RepetitionGuard(), steer.BarEcho(tok, 1.5)]
-    said += [sample.describe(rule) for rule in rules]
-    said += [sample.collapse_warning([5] * 40), sample.collapse_warning(list(range(10)) + [1, 2, 3, 4] * 10)]
+    said += [sample.rule_message(rule) for rule in rules]
+    said += [sample.collapse_message([5] * 40), sample.collapse_message(list(range(10)) + [1, 2, 3, 4] * 10)]
     said += [sample.stopped_at_budget(5000), errors.OUT_OF_MEMORY]  # issue 24: work bounded, memory said in words
     small = ModelConfig(kind="lstm", embedding_dim=2, lstm_units=1, lstm_layers=1, lstm_dense=1)
     nan = {name: [np.full(shape, np.nan, np.float32) for shape in shapes]
