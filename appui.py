@@ -22,7 +22,7 @@ from musegen.messages import Message, stop_message
 from musegen.playhead import playhead_html
 from musegen.plots import piano_roll
 from musegen.saved_session import NotKept, SavedSession
-from musegen.units import format_bytes, format_duration
+from musegen import units
 
 DATASET = "dataset"  # session key: {"label", "name" (built-in) or None, "result": LoadResult}
 PIECES = "pieces"  # session key: list of studio.Rendered made this session (newest last)
@@ -85,13 +85,13 @@ def say(message) -> str:
 
 
 def duration_text(seconds: float | None) -> str:
-    """units.format_duration ("1 min 05 s") in the current language."""
-    return say(format_duration(seconds))
+    """units.duration ("1 min 05 s") in the current language."""
+    return units.duration(seconds).said(lang())
 
 
 def size_text(n: float) -> str:
-    """units.format_bytes ("1.5 MB") in the current language."""
-    return say(format_bytes(n))
+    """units.size ("1.5 MB") in the current language."""
+    return units.size(n).said(lang())
 
 
 def reading_progress(bar, budget: float = 0.0):

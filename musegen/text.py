@@ -791,6 +791,8 @@ EN = {
     "said.n_days": "{n} days",
     "said.n_years": "{n} years",
     "said.n_bytes": "{n} bytes",
+    "said.n_unit": "{n} {unit}",
+    "said.unknown": "…",
     # audio, scores, a piece (musegen.audio, musegen.studio, musegen.sample, musegen.midi)
     "said.no_fluidsynth": "FluidSynth is not installed: sudo apt-get install fluidsynth",
     "said.no_soundfont_set": "No General MIDI soundfont found: install fluid-soundfont-gm or set MUSEGEN_SOUNDFONT "
@@ -1634,6 +1636,8 @@ ZH = {
     "said.n_days": "{n} 天",
     "said.n_years": "{n} 年",
     "said.n_bytes": "{n} 字节",
+    "said.n_unit": "{n} {unit}",
+    "said.unknown": "…",
     # audio, scores, a piece (musegen.audio, musegen.studio, musegen.sample, musegen.midi)
     "said.no_fluidsynth": "未安装 FluidSynth：sudo apt-get install fluidsynth",
     "said.no_soundfont_set": "找不到 General MIDI 音色库：请安装 fluid-soundfont-gm 或设置 MUSEGEN_SOUNDFONT"

@@ -98,7 +98,17 @@ def test_durations_exact_and_rough():
     ("1 min 05 s", "1 分 05 秒"), ("1 h 02 min", "1 小时 02 分钟"), ("3 days", "3 天"), ("143 years", "143 年"),
     ("999 bytes", "999 字节"), ("1.5 MB", "1.5 MB")])
 def test_sizes_and_durations_in_chinese(english, chinese):
-    assert text.said(english, "zh") == chinese
+    assert text.said(english, "zh") == chinese  # text written before codes: still recognised
+
+
+def test_sizes_and_durations_are_codes_said_in_each_language():
+    from musegen import units
+    from musegen.messages import msg
+
+    assert units.duration(65) == msg("said.n_min_s", m=1, s="05") and units.duration(65).said("zh") == "1 分 05 秒"
+    assert units.duration(143 * 365 * 86400, rough=True).said("zh") == "143 年"
+    assert units.size(999).said("zh") == "999 字节" and units.size(1.5e6).said("zh") == "1.5 MB"
+    assert units.duration(None).said("zh") == "…"
 
 
 # ---------------------------------------------------------------- a visitor's folder
