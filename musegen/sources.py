@@ -51,6 +51,7 @@ from . import parsecache, spawned
 from .config import DataConfig, Limits
 from .errors import InputError
 from .files import atomic_path, read_regular
+from .messages import msg
 from .piece import N_COLUMNS, Part, Piece
 from .readers import (
     MIDI_EXTENSIONS,
@@ -248,24 +249,22 @@ def iter_zip(
     """
     limits = limits or Limits()
     if label is None:
-        label = os.path.basename(str(data_or_path)) if isinstance(data_or_path, (str, Path)) else "The zip"
+        label = os.path.basename(str(data_or_path)) if isinstance(data_or_path, (str, Path)) else msg("said.the_zip")
     src = io.BytesIO(data_or_path) if isinstance(data_or_path, (bytes, bytearray)) else data_or_path
     try:
         z = zipfile.ZipFile(src)
     except (zipfile.BadZipFile, OSError, EOFError) as e:
-        raise InputError(f"{label} is not a readable zip file ({short_error(e, 60)})") from None
+        problem = msg("said.not_zip") if str(e) == "File is not a zip file" else short_error(e, 60)
+        raise InputError(msg("said.bad_zip", label=label, error=problem)) from None
     with z:
         members = [i for i in z.infolist() if not i.is_dir() and not _silently_ignored(i.filename)]
         if limits.max_zip_members and len(members) > limits.max_zip_members:
-            raise InputError(
-                f"{label} has {len(members):,} files; the limit is {limits.max_zip_members:,}. "
-                "Split it into smaller zips."
-            )
+            raise InputError(msg("said.zip_members", label=label, n=f"{len(members):,}",
+                                 limit=f"{limits.max_zip_members:,}"))
         total = sum(i.file_size for i in members)
         if limits.max_zip_bytes and total > limits.max_zip_bytes:
-            raise InputError(
-                f"{label} unpacks to {format_bytes(total)}; the limit is {format_bytes(limits.max_zip_bytes)}."
-            )
+            raise InputError(msg("said.zip_unpacks", label=label, size=format_bytes(total),
+                                 limit=format_bytes(limits.max_zip_bytes)))
         for info in members:
             name = info.filename
             if _unsafe(name):
@@ -343,14 +342,12 @@ def _collect(source, limits: Limits) -> tuple[str, list[_Item], list[FileReport]
             if inside_list:
                 reports.append(FileReport(name, "skipped", "file not found"))
                 return
-            raise InputError(f"{p} does not exist: give a built-in dataset name ({', '.join(BUILTIN)}), "
-                             "a folder, a MIDI/score file or a .zip")
+            raise InputError(msg("said.no_such_source", path=str(p), builtin=", ".join(BUILTIN)))
         if not p.is_dir() and not p.is_file():  # /dev/zero never ends, a pipe waits forever: never opened
             if inside_list:
                 reports.append(FileReport(name, "skipped", NOT_REGULAR))
                 return
-            raise InputError(f"{p} is a device, pipe or socket: give a built-in dataset name ({', '.join(BUILTIN)}), "
-                             "a folder, a MIDI/score file or a .zip")
+            raise InputError(msg("said.source_device", path=str(p), builtin=", ".join(BUILTIN)))
         if p.is_dir():
             for f in _walk(p, limits.max_folder_entries):
                 rel = f.relative_to(p).as_posix()
@@ -385,7 +382,7 @@ def _collect(source, limits: Limits) -> tuple[str, list[_Item], list[FileReport]
         add_path(Path(source).expanduser(), False)
         return str(source), items, reports
     if isinstance(source, (bytes, bytearray)):
-        raise InputError("Give uploaded files as a list of (filename, bytes) pairs")
+        raise InputError(msg("said.uploads_pairs"))
     if isinstance(source, Iterable):
         entries = list(source)
         uploads = 0
@@ -401,10 +398,10 @@ def _collect(source, limits: Limits) -> tuple[str, list[_Item], list[FileReport]
             elif isinstance(entry, (str, Path)):
                 add_path(Path(entry).expanduser(), True)
             else:
-                raise InputError(f"Cannot read {entry!r}: expected a path or a (filename, bytes) pair")
+                raise InputError(msg("said.bad_entry", entry=repr(entry)))
         label = f"{len(entries)} uploaded file(s)" if uploads == len(entries) else f"{len(entries)} file(s)"
         return label, items, reports
-    raise InputError(f"Cannot read music from {type(source).__name__}: give a dataset name, path or files")
+    raise InputError(msg("said.bad_source", kind=type(source).__name__))
 
 
 def _walk(root: Path, most: int) -> list[Path]:
@@ -420,9 +417,7 @@ def _walk(root: Path, most: int) -> list[Path]:
                 for entry in entries:
                     seen += 1
                     if most and seen > most:
-                        raise InputError(f"{root} holds more than {most:,} files and folders, the most a dataset folder "
-                                         "may hold: point to the folder with the music (or raise "
-                                         "limits.max_folder_entries in a --config file).")
+                        raise InputError(msg("said.folder_entries", path=str(root), most=f"{most:,}"))
                     if entry.is_dir(follow_symlinks=False):
                         if not entry.name.startswith("."):
                             folders.append(Path(entry.path))
@@ -436,7 +431,7 @@ def _walk(root: Path, most: int) -> list[Path]:
 def _check_zip_file_size(p: Path, limits: Limits) -> None:
     size = p.stat().st_size
     if size == 0:
-        raise InputError(f"{p.name} is empty")
+        raise InputError(msg("said.empty", name=p.name))
 
 
 def _hash_items(items: list[_Item], limits: Limits) -> None:
@@ -578,7 +573,7 @@ class _Worker:
             spawned.start(self.process)  # it needs musegen, not the caller's script
         except Exception as e:  # no processes here (a sandbox, a frozen app…): never parse in-process
             self.conn.close()
-            raise _no_workers(e) from None
+            raise _no_workers(str(e)) from None
         finally:
             child.close()  # with our copy closed, its death reads as end-of-file on self.conn
         self.ready = False  # said it is ready
@@ -592,7 +587,7 @@ class _Worker:
 
 
 def _no_workers(why) -> InputError:
-    return InputError(f"Music files are read in a separate process, and none could be started here ({why}).")
+    return InputError(msg("said.no_workers", why=why))
 
 
 def _parse_all(items: list[_Item], parts: str, drums: bool, limits: Limits, progress: Progress | None,
@@ -676,7 +671,7 @@ def _parse_all(items: list[_Item], parts: str, drums: bool, limits: Limits, prog
                     except (EOFError, OSError):  # it died (a crash mid-message reads the same)
                         if not w.ready:
                             w.process.join(5)
-                            raise _no_workers(f"a worker exited with code {w.process.exitcode}") from None
+                            raise _no_workers(msg("said.worker_exited", code=w.process.exitcode)) from None
                         drop(w, CRASHED)
                         continue
                     if message is None:
@@ -685,7 +680,7 @@ def _parse_all(items: list[_Item], parts: str, drums: bool, limits: Limits, prog
                         i, w.job = w.job, None
                         finish(i, message)
                 elif not w.ready and now - w.since > BOOT_SECONDS:
-                    raise _no_workers(f"none started within {BOOT_SECONDS:g} s")
+                    raise _no_workers(msg("said.none_started", seconds=f"{BOOT_SECONDS:g}"))
                 elif w.job is not None and now - w.since > limit:
                     drop(w, TIMED_OUT.format(limit))  # an executor cannot stop a running task: kill it
     finally:
@@ -958,12 +953,11 @@ def ship(names: Iterable[str] = (), out: Path = SHIPPED_DIR, progress: Progress 
     written = []
     for name in list(names) or list(BUILTIN):
         if name not in BUILTIN:
-            raise InputError(f"{name} is not a built-in dataset ({', '.join(BUILTIN)})")
+            raise InputError(msg("said.not_builtin", name=name, builtin=", ".join(BUILTIN)))
         settings = shipped_settings(name)
         loaded = load_pieces(name, settings, cache_dir=False, progress=progress, shipped=False)
         if any(r.reason in _transient(settings.limits) for r in loaded.report):
-            raise InputError(f"{name}: a file ran out of time or memory or crashed its parser; nothing shipped. "
-                             "Run again on a quieter machine.")
+            raise InputError(msg("said.ship_transient", name=name))
         _, items, early = _gather(name, settings)
         key = _cache_key(items, early, settings.parts or "all", settings.drums, settings.max_files, settings.limits)
         target = out / f"{name}-{key[:32]}.npz"

@@ -874,6 +874,20 @@ EN = {
     "said.zip_members": "{label} has {n} files; the limit is {limit}. Split it into smaller zips.",
     "said.zip_unpacks": "{label} unpacks to {size}; the limit is {limit}.",
     "said.no_workers": "Music files are read in a separate process, and none could be started here ({why}).",
+    "said.worker_exited": "a worker exited with code {code}",
+    "said.none_started": "none started within {seconds} s",
+    "said.no_such_source": "{path} does not exist: give a built-in dataset name ({builtin}), a folder, a MIDI/score "
+                           "file or a .zip",
+    "said.source_device": "{path} is a device, pipe or socket: give a built-in dataset name ({builtin}), a folder, a "
+                          "MIDI/score file or a .zip",
+    "said.uploads_pairs": "Give uploaded files as a list of (filename, bytes) pairs",
+    "said.bad_entry": "Cannot read {entry}: expected a path or a (filename, bytes) pair",
+    "said.bad_source": "Cannot read music from {kind}: give a dataset name, path or files",
+    "said.folder_entries": "{path} holds more than {most} files and folders, the most a dataset folder may hold: point "
+                           "to the folder with the music (or raise limits.max_folder_entries in a --config file).",
+    "said.not_builtin": "{name} is not a built-in dataset ({builtin})",
+    "said.ship_transient": "{name}: a file ran out of time or memory or crashed its parser; nothing shipped. Run again "
+                           "on a quieter machine.",
     "said.empty": "{name} is empty",
     "said.uploads_label": "{n} uploaded file(s)",
     "said.files_label": "{n} file(s)",
@@ -1711,6 +1725,17 @@ ZH = {
     "said.zip_members": "{label} 含有 {n} 个文件，上限是 {limit}。请拆成几个较小的 zip。",
     "said.zip_unpacks": "{label} 解压后有 {size}，上限是 {limit}。",
     "said.no_workers": "音乐文件要在单独的进程中读取，但这里无法启动任何进程（{why}）。",
+    "said.worker_exited": "一个进程退出了，退出码 {code}",
+    "said.none_started": "{seconds} 秒内一个也没有启动",
+    "said.no_such_source": "{path} 不存在：请给出内置数据集的名称（{builtin}）、一个文件夹、一个 MIDI/乐谱文件或一个 .zip",
+    "said.source_device": "{path} 是设备、管道或套接字：请给出内置数据集的名称（{builtin}）、一个文件夹、一个 MIDI/乐谱文件或一个 .zip",
+    "said.uploads_pairs": "上传的文件要以（文件名，字节）对的列表给出",
+    "said.bad_entry": "无法读取 {entry}：应为一个路径或一个（文件名，字节）对",
+    "said.bad_source": "无法从 {kind} 读取音乐：请给出数据集名称、路径或文件",
+    "said.folder_entries": "{path} 里有超过 {most} 个文件和文件夹，这是数据集文件夹允许的上限：请指向放音乐的那个文件夹"
+                           "（或在 --config 文件中调高 limits.max_folder_entries）。",
+    "said.not_builtin": "{name} 不是内置数据集（{builtin}）",
+    "said.ship_transient": "{name}：有文件读取超时、内存不足或让解析器崩溃；没有发布任何内容。请在较空闲的机器上再运行一次。",
     "said.empty": "{name} 是空文件",
     "said.uploads_label": "上传的 {n} 个文件",
     "said.files_label": "{n} 个文件",
