@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import InputError
+from .messages import msg
 
 
 @dataclass
@@ -147,10 +148,10 @@ class SampleConfig:
             if value is None:
                 continue
             if not isinstance(value, (int, float)) or value != value or not low <= value <= high:
-                raise InputError(f"{name.replace('_', ' ')} must be between {number_text(low)} and "
-                                 f"{number_text(high)} (got {value!r}).")
+                raise InputError(msg("said.between", name=name.replace("_", " "), low=number_text(low),
+                                     high=number_text(high), value=repr(value)))
         if self.length < 1 and self.seconds <= 0 and self.bars <= 0:
-            raise InputError("Ask for some music: a length of at least 1 token, or seconds or bars.")
+            raise InputError(msg("said.ask_music"))
         self.check_work()
         return self
 
@@ -166,9 +167,9 @@ class SampleConfig:
             name, asked, unit = "length", self.length, "tokens"
         most = REQUEST_BUDGET[name]
         if n * asked > most:
-            raise InputError(f"{n} variations of {number_text(asked)} {unit} are {number_text(n * asked)} {unit}, more "
-                             f"than one request may write ({number_text(most)}): lower the {name} to "
-                             f"{number_text(most // n)} or ask for fewer variations.")
+            raise InputError(msg("said.too_much_work", n=n, asked=number_text(asked), unit=msg(f"said.u_{unit}"),
+                                 total=number_text(n * asked), most=number_text(most), name=msg(f"said.u_{name}_name"),
+                                 each=number_text(most // n)))
 
 
 # What SampleConfig accepts (also shown in `musegen generate --help`).
@@ -233,21 +234,22 @@ def check_settings(obj, ranges: dict[str, tuple[float, float]]) -> None:
         value, label = getattr(obj, f.name), f.name.replace("_", " ")
         if isinstance(f.default, bool):
             if not isinstance(value, bool):
-                raise InputError(f"{label} must be true or false (got {_shown(value)}).")
+                raise InputError(msg("said.must_bool", name=label, value=_shown(value)))
         elif isinstance(f.default, str):
             if not isinstance(value, str):
-                raise InputError(f"{label} must be text (got {_shown(value)}).")
+                raise InputError(msg("said.must_text", name=label, value=_shown(value)))
             if f.name in RUN_CHOICES and value not in RUN_CHOICES[f.name]:
-                raise InputError(f"{label} must be one of {', '.join(RUN_CHOICES[f.name])} (got {_shown(value)}).")
+                raise InputError(msg("said.must_choice", name=label, choices=", ".join(RUN_CHOICES[f.name]),
+                                     value=_shown(value)))
         elif isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
-            raise InputError(f"{label} must be a number (got {_shown(value)}).")
+            raise InputError(msg("said.must_number", name=label, value=_shown(value)))
         elif isinstance(f.default, int) and not isinstance(value, int):
-            raise InputError(f"{label} must be a whole number (got {_shown(value)}).")
+            raise InputError(msg("said.must_whole", name=label, value=_shown(value)))
         if f.name in ranges:
             low, high = ranges[f.name]
             if not low <= value <= high:
-                raise InputError(f"{label} must be between {number_text(low)} and {number_text(high)} "
-                                 f"(got {_shown(value)}).")
+                raise InputError(msg("said.between", name=label, low=number_text(low), high=number_text(high),
+                                     value=_shown(value)))
 
 
 @dataclass
@@ -264,16 +266,15 @@ class RunConfig:
                               ("train", TrainConfig)):
             value = getattr(self, section)
             if not isinstance(value, kind):
-                raise InputError(f"The {section} settings must be a JSON object (got {_shown(value)}).")
+                raise InputError(msg("said.section_object", section=section, value=_shown(value)))
             check_settings(value, RUN_RANGES[section])
         if not isinstance(self.data.limits, Limits):
-            raise InputError(f"The limits settings must be a JSON object (got {_shown(self.data.limits)}).")
+            raise InputError(msg("said.section_object", section="limits", value=_shown(self.data.limits)))
         check_settings(self.data.limits, RUN_RANGES["limits"])
         if not self.train.epochs and not self.train.max_seconds:
-            raise InputError("Give a number of epochs or a time budget: with neither, training would never end.")
+            raise InputError(msg("said.epochs_or_budget"))
         if self.tokenizer.min_pitch > self.tokenizer.max_pitch:
-            raise InputError(f"min pitch ({self.tokenizer.min_pitch}) must not be above max pitch "
-                             f"({self.tokenizer.max_pitch}).")
+            raise InputError(msg("said.pitch_order", low=self.tokenizer.min_pitch, high=self.tokenizer.max_pitch))
         return self
 
     def to_json(self) -> str:
@@ -294,11 +295,11 @@ def from_dict(cls, data: dict[str, Any]):
     Unknown keys are refused with a message naming them, so a typo never passes silently.
     """
     if not isinstance(data, dict):  # e.g. a config.json holding a list
-        raise InputError(f"{cls.__name__} settings must be a JSON object (got {type(data).__name__}).")
+        raise InputError(msg("said.settings_object", kind=cls.__name__, type=type(data).__name__))
     known = {f.name: f for f in dataclasses.fields(cls)}
     unknown = sorted(set(data) - set(known))
     if unknown:
-        raise InputError(f"Unknown {cls.__name__} setting(s): {', '.join(unknown)}")
+        raise InputError(msg("said.unknown_settings", kind=cls.__name__, names=", ".join(unknown)))
     kwargs = {}
     for name, value in data.items():
         default = known[name].default_factory if known[name].default_factory is not dataclasses.MISSING else None
@@ -368,9 +369,9 @@ class AppLimits:
             try:
                 values[name] = kind(float(text)) if kind is int else kind(text)
             except ValueError:
-                raise InputError(f"{var}={text!r} is not a number.") from None
+                raise InputError(msg("said.env_not_number", var=var, text=repr(text))) from None
             if values[name] < 0:
-                raise InputError(f"{var} must be zero or more (got {text}).")
+                raise InputError(msg("said.env_negative", var=var, text=text))
         limits = cls(**values)
         limits.max_concurrent_trainings = max(1, min(limits.max_concurrent_trainings, trainings_the_cores_carry()))
         limits.max_trainings_per_visitor = max(1, limits.max_trainings_per_visitor)
