@@ -131,9 +131,9 @@ def read_config(path: str) -> RunConfig:
     try:  # a regular file of bounded size, checked before it is read (--config /dev/zero took 3.3 GB)
         return RunConfig.from_json(read_regular(path, MAX_CONFIG_BYTES, "a RunConfig file").decode("utf-8"))
     except ValueError as e:  # not JSON, not UTF-8
-        raise InputError(f"{path} is not a RunConfig JSON file ({e}).") from None
+        raise InputError(msg("said.not_config", path=path, error=str(e))) from None
     except RecursionError:  # lists nested 100,000 deep
-        raise InputError(f"{path} is not a RunConfig JSON file (it is nested too deeply).") from None
+        raise InputError(msg("said.not_config", path=path, error=msg("said.nested_deeply"))) from None
 
 
 def train_config(args) -> RunConfig:
@@ -141,7 +141,7 @@ def train_config(args) -> RunConfig:
     if args.base:
         given = [f"--{name.replace('_', '-')}" for name in MODEL_FLAGS if getattr(args, name, None) not in (None, False)]
         if given:
-            raise InputError(f"--from takes its tokens and model from the base run: leave out {', '.join(given)}.")
+            raise InputError(msg("said.from_leave_out", flags=", ".join(given)))
         if args.resume:
             raise InputError(msg("said.from_or_resume"))
     if args.article:
@@ -184,9 +184,9 @@ def check_writable(target: Path, folder: Path | None = None) -> None:
     while not folder.exists() and folder != folder.parent:  # created on writing: its nearest existing parent
         folder = folder.parent
     if not folder.is_dir():
-        raise InputError(f"Cannot write {target}: {folder} is not a folder.")
+        raise InputError(msg("said.write_no_folder", path=str(target), folder=str(folder)))
     if not os.access(folder, os.W_OK | os.X_OK):
-        raise InputError(f"Cannot write {target}: permission denied.")
+        raise InputError(msg("said.write_denied", path=str(target)))
 
 
 def training_printer(quiet: bool):
@@ -308,7 +308,7 @@ def cmd_generate(args) -> dict:
     if sample.primer == "file":
         primer_path = Path(args.primer)
         if not primer_path.is_file():  # a misspelt "random" or path must not compose from nothing in silence
-            raise InputError(f"Primer file not found: {primer_path} (--primer takes random, none or a MIDI file).")
+            raise InputError(msg("said.no_primer_file", path=str(primer_path)))
         # In a worker process, as uploads are: with the time and memory limits, never in this one.
         piece = read_piece(primer_path, run.config.data.parts, run.config.data.limits)
     composition = Composer(run).compose(sample, piece)  # NumPy only: no TensorFlow to import

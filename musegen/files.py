@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from .errors import InputError
+from .messages import msg
 
 
 _NOT_IN_NAMES = re.compile(r"[^\w.-]+")  # \w: letters and digits of every script, and "_"
@@ -39,8 +40,7 @@ def check_target(path) -> None:
     of a device (/dev/full), a pipe or a socket, and a folder cannot be replaced at all."""
     path = Path(path)
     if path.exists() and not path.is_file():
-        kind = "a folder" if path.is_dir() else "a device, pipe or socket"
-        raise InputError(f"Cannot write {path}: it is {kind}, not a regular file.")
+        raise InputError(msg("said.write_folder" if path.is_dir() else "said.write_device", path=str(path)))
 
 
 def check_regular(path, max_bytes: int = 0, what: str = "such a file") -> int:
@@ -51,9 +51,9 @@ def check_regular(path, max_bytes: int = 0, what: str = "such a file") -> int:
     try:
         info = os.stat(path)
     except FileNotFoundError:
-        raise InputError(f"Cannot find {path}: no such file or directory.") from None
+        raise InputError(msg("said.no_such_file", path=str(path))) from None
     except OSError as e:
-        raise InputError(f"Cannot read {path}: {(e.strerror or str(e)).lower()}.") from None
+        raise InputError(msg("said.cannot_read", path=str(path), error=(e.strerror or str(e)).lower())) from None
     _check_kind(path, info, max_bytes, what)
     return info.st_size
 
@@ -66,7 +66,7 @@ def read_regular(path, max_bytes: int, what: str = "such a file") -> bytes:
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except OSError as e:
-        raise InputError(f"Cannot read {path}: {(e.strerror or str(e)).lower()}.") from None
+        raise InputError(msg("said.cannot_read", path=str(path), error=(e.strerror or str(e)).lower())) from None
     with os.fdopen(fd, "rb") as f:
         _check_kind(path, os.fstat(fd), max_bytes, what)
         data = f.read(max_bytes + 1 if max_bytes else -1)
@@ -77,9 +77,9 @@ def read_regular(path, max_bytes: int, what: str = "such a file") -> bytes:
 
 def _check_kind(path, info: os.stat_result, max_bytes: int, what: str) -> None:
     if stat.S_ISDIR(info.st_mode):
-        raise InputError(f"Cannot read {path}: it is a folder, not a file.")
+        raise InputError(msg("said.read_folder", path=str(path)))
     if not stat.S_ISREG(info.st_mode):
-        raise InputError(f"Cannot read {path}: it is a device, pipe or socket, not a regular file.")
+        raise InputError(msg("said.read_device", path=str(path)))
     if max_bytes and info.st_size > max_bytes:
         raise _too_large(path, info.st_size, max_bytes, what)
 
@@ -87,8 +87,8 @@ def _check_kind(path, info: os.stat_result, max_bytes: int, what: str) -> None:
 def _too_large(path, size: int, max_bytes: int, what: str) -> InputError:
     from .units import format_bytes
 
-    return InputError(f"Cannot read {path}: it is {format_bytes(size)}; {what} may be at most "
-                      f"{format_bytes(max_bytes)}.")
+    return InputError(msg("said.read_too_big", path=str(path), size=format_bytes(size), what=what,
+                          limit=format_bytes(max_bytes)))
 
 
 @contextmanager

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .errors import InputError, ModelError
+from .messages import msg
 from .midi import estimate_key as find_key
 from .piece import DURATION, PART, PITCH, START, Piece, beat_quarters
 from .sample import collapse_warning  # noqa: F401  (one definition of "collapsed", shared with the app)
@@ -49,10 +50,7 @@ def split_pieces(run, pieces: list[Piece], strict: bool = True) -> tuple[list[Pi
         if not missing:
             return [by_name[n] for n in train_names], [by_name[n] for n in val_names], "recorded split"
         if strict:
-            raise ModelError(
-                f"{run.name}: the dataset changed since training ({len(missing)} of its files are missing, "
-                f"e.g. {missing[0]}); pass the dataset it was trained on."
-            )
+            raise ModelError(msg("said.dataset_changed", name=run.name, n=len(missing), example=missing[0]))
     train_idx, val_idx = split_by_file(len(pieces), run.config.data.val_fraction, run.config.train.seed)
     return [pieces[i] for i in train_idx], [pieces[i] for i in val_idx], "re-split"
 
@@ -85,7 +83,7 @@ def eval_windows(sequences: list[np.ndarray], window: int, targets: str, pad_id:
             index = start + 1 + np.arange(window)  # each target's index in its sequence
             ws.append((np.arange(window) < real) & (index >= from_token))
     if not xs:
-        raise ModelError("The validation pieces are empty: nothing to evaluate.")
+        raise ModelError(msg("said.val_empty"))
     return np.stack(xs).astype(np.int32), np.stack(ys).astype(np.int32), np.stack(ws).astype(np.float32)
 
 
@@ -124,7 +122,7 @@ def nll_and_accuracy(model, x, y, w, batch_size: int = 256) -> dict:
         total_correct += float(s[1])
         total_weight += float(s[2])
     if total_weight == 0:
-        raise ModelError("No validation tokens to evaluate.")
+        raise ModelError(msg("said.no_val_tokens"))
     nll = total_nll / total_weight
     return {"nll": nll, "perplexity": math.exp(min(nll, 700.0)), "accuracy": total_correct / total_weight,
             "tokens": int(total_weight), "total_nll": total_nll}
@@ -515,7 +513,7 @@ def compare_sets(real: list[Piece], generated: list[Piece]) -> dict:
     """Per feature: means, and the overlap / KL between the real set's intra-set distances and the
     real↔generated inter-set distances. Plus `overlap` and `kl` averaged over the features."""
     if len(real) < 2 or not generated:
-        raise ModelError("Comparing sets needs at least two real pieces and one generated piece.")
+        raise ModelError(msg("said.compare_needs"))
     real_f, gen_f = [features(p) for p in real], [features(p) for p in generated]
     out: dict = {"features": {}}
     for name in SCALAR_FEATURES + HISTOGRAM_FEATURES:
@@ -766,7 +764,7 @@ def real_excerpts(sequences: list[np.ndarray], tokenizer, length: int, n: int, s
     specials = set(tokenizer.special_ids)
     usable = [s for s in sequences if len(s) > 4]
     if not usable:
-        raise ModelError("No real sequences long enough to compare with.")
+        raise ModelError(msg("said.no_real_sequences"))
     out_ids, pieces = [], []
     for i in range(n):
         seq = usable[rng.integers(len(usable))]
@@ -835,7 +833,7 @@ def check_evaluate(n_pieces: int, length: int, temperature: float, top_p: float,
     from .config import SampleConfig
 
     if isinstance(n_pieces, bool) or not isinstance(n_pieces, int) or not 1 <= n_pieces <= MAX_PIECES:
-        raise InputError(f"pieces must be between 1 and {MAX_PIECES:,} (got {n_pieces!r}).")
+        raise InputError(msg("said.between", name="pieces", low=1, high=f"{MAX_PIECES:,}", value=repr(n_pieces)))
     SampleConfig(length=length, temperature=temperature, top_p=top_p, seed=seed).check()
 
 
@@ -854,7 +852,7 @@ def evaluate(run, pieces: list[Piece] | None = None, *, n_pieces: int = 8, lengt
         pieces = load_pieces(run.config.data.dataset, run.config.data).pieces
     train_pieces, val_pieces, how = split_pieces(run, pieces, strict=strict)
     if not val_pieces:
-        raise ModelError(f"{run.name} has no validation files to evaluate on.")
+        raise ModelError(msg("said.no_val_files", name=run.name))
     composer = composer or Composer(run)
     stats = heldout_stats or heldout(run, val_pieces, model=model)
 

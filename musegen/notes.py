@@ -56,7 +56,7 @@ class NotesTokenizer(Tokenizer):
             return [60 + int(pc) for pc in token.split(".")]
         match = NOTE_NAME.match(token)
         if not match or match.group(1) not in PITCH_CLASSES:
-            raise ModelError(f"'{token}' is not a note of the notes scheme (a name such as C4, E-3 or F#5).")
+            raise ModelError(msg("said.not_notes_token", token=token))
         name, octave = match.groups()
         return [PITCH_CLASSES.index(name) + 12 * (int(octave) + 1)]
 
