@@ -258,7 +258,7 @@ def limits() -> AppLimits:
     try:
         return AppLimits.from_env()
     except MusegenError as e:
-        st.error(tr("side.bad_limits", error=say(str(e))))
+        st.error(tr("side.bad_limits", error=say(e.message)))
         return AppLimits()
 
 
@@ -443,7 +443,7 @@ def restore() -> None:
                 result = load_pieces(choice["files"], DataConfig(), cache_dir=False)
             st.session_state[DATASET] = {"label": choice["label"], "name": choice["name"], "result": result}
         except MusegenError as e:
-            st.toast(tr("side.dataset_lost", error=say(str(e))))
+            st.toast(tr("side.dataset_lost", error=say(e.message)))
 
 
 def keep_settings() -> None:

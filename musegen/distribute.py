@@ -20,6 +20,7 @@ import numpy as np
 
 from .config import RunConfig, to_dict
 from .errors import InputError, ModelError
+from .messages import msg
 
 BACKUP = "training-backup"  # a training across machines keeps its last epoch here until it ends
 
@@ -127,14 +128,14 @@ def cluster_from_env(environ=None) -> Cluster:
         chiefs, workers = list(cluster.get("chief", [])), list(cluster.get("worker", []))
         kind, index = task.get("type", "worker"), int(task.get("index", 0))
     except (ValueError, TypeError, KeyError, AttributeError) as e:
-        raise InputError(f"TF_CONFIG is not a cluster description TensorFlow reads ({e}).") from None
+        raise InputError(msg("said.tf_config_bad", error=str(e))) from None
     others = sorted(set(cluster) - {"chief", "worker"})
     if others or kind not in ("chief", "worker"):
-        raise InputError(f"TF_CONFIG: musegen trains with chief and worker tasks only, not {', '.join(others) or kind}.")
+        raise InputError(msg("said.tf_config_tasks", tasks=", ".join(others) or kind))
     names = chiefs + workers
     position = index + (len(chiefs) if kind == "worker" else 0)
     if not 0 <= position < len(names):
-        raise InputError(f"TF_CONFIG: task {kind} {index} is not in its cluster of {len(names)} machine(s).")
+        raise InputError(msg("said.tf_config_index", kind=kind, index=index, n=len(names)))
     return Cluster(tuple(map(str, names)), position)
 
 
@@ -147,12 +148,11 @@ def tf_config_from_file(path) -> str:
         spec = json.loads(read_regular(path, 1_000_000, "a cluster file"))  # not /dev/zero, not a pipe
         workers, index = [str(w) for w in spec["workers"]], int(spec["index"])
     except OSError as e:
-        raise InputError(f"Cannot read the cluster file {path} ({e.strerror or e}).") from None
+        raise InputError(msg("said.cluster_unreadable", path=str(path), error=str(e.strerror or e))) from None
     except (ValueError, TypeError, KeyError) as e:
-        raise InputError(f'{path}: a cluster file is JSON like {{"workers": ["host1:2222", "host2:2222"], '
-                         f'"index": 0}} ({type(e).__name__}: {e}).') from None
+        raise InputError(msg("said.cluster_shape", path=str(path), error=f"{type(e).__name__}: {e}")) from None
     if not 0 <= index < len(workers):
-        raise InputError(f"{path}: index {index} is not one of its {len(workers)} workers (0 to {len(workers) - 1}).")
+        raise InputError(msg("said.cluster_index", path=str(path), index=index, n=len(workers), last=len(workers) - 1))
     return json.dumps({"cluster": {"worker": workers}, "task": {"type": "worker", "index": index}})
 
 
@@ -212,7 +212,7 @@ def even_batch(n: int, batch: int, replicas: int) -> int:
     for size in range(batch, replicas - 1, -1):
         if n % size == 0 or n % size >= replicas:
             return size
-    raise InputError(f"{n} validation windows cannot be shared among {replicas} replicas: add music or hold out more.")
+    raise InputError(msg("said.val_replicas", n=n, replicas=replicas))
 
 
 def sharded(dataset):
@@ -229,11 +229,9 @@ def agreement(strategy, fingerprint: int, restarting: bool) -> "AllWorkers":
     together rather than some waiting for ever); then their agreement on when to stop."""
     agree = AllWorkers(strategy)
     if not agree.same(fingerprint):
-        raise InputError("The machines of the cluster would train on different music or settings: give each the "
-                         "same command and the same music (a built-in dataset, or the same files copied to each).")
+        raise InputError(msg("said.cluster_differs"))
     if not agree.same(int(restarting)):
-        raise ModelError(f"Only some machines kept the backup of this interrupted training ({BACKUP}, in the chief's "
-                         f"run folder and the others' temporary folders): start it again with a new --out.")
+        raise ModelError(msg("said.cluster_backup", backup=BACKUP))
     return agree
 
 

@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import InputError
+from .messages import msg
 from .files import atomic_path
 from .piece import N_COLUMNS, Part, Piece
 
@@ -210,8 +211,7 @@ class StoredPieces(Sequence):
         try:
             pieces = read_shard(path)
         except Exception as e:  # deleted by the disk budget, or damaged, since the load
-            raise InputError(f"The parsed-music cache changed while it was in use ({path.name}: "
-                             f"{type(e).__name__}): load the music again.") from None
+            raise InputError(msg("said.cache_changed", name=path.name, error=type(e).__name__)) from None
         self._shards[path] = pieces
         while len(self._shards) > SHARDS_KEPT:
             self._shards.popitem(last=False)

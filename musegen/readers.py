@@ -15,6 +15,7 @@ import numpy as np
 
 from .config import Limits
 from .errors import InputError
+from .messages import msg
 from .piece import Part, Piece
 from .units import format_bytes, format_duration
 
@@ -103,11 +104,9 @@ def parse_part_indices(parts: str) -> list[int] | None:
     try:
         indices = [int(x) for x in parts.replace(" ", "").split(",") if x != ""]
     except ValueError:
-        raise InputError(
-            f"Unknown part selection {parts!r}: use auto, all, piano or part numbers like 0,2"
-        ) from None
+        raise InputError(msg("said.unknown_parts", parts=repr(parts))) from None
     if not indices or min(indices) < 0:
-        raise InputError(f"Part numbers must be 0 or more, like 0,2 (got {parts!r})")
+        raise InputError(msg("said.part_numbers", parts=repr(parts)))
     return indices
 
 

@@ -28,6 +28,7 @@ import numpy as np
 
 from .config import TokenizerConfig
 from .errors import ModelError
+from .messages import msg
 from .piece import Part, Piece
 from .tokens import SPECIALS, TEMPO_BINS, TEMPO_RANGE, TIME_SIGNATURES, Tokenizer, signature_of
 
@@ -40,7 +41,7 @@ def _miditok():
     try:
         import miditok
     except ImportError:
-        raise ModelError("The remi scheme needs MidiTok: pip install miditok") from None
+        raise ModelError(msg("said.no_miditok")) from None
     return miditok
 
 
@@ -280,8 +281,7 @@ class RemiTokenizer(Tokenizer):
             values = [float(value) for _, value in run]
             if {name for name, _ in run} != {run[0][0]} or values != sorted(values) or \
                     (kind == "pitch" and values != list(range(c.min_pitch, c.max_pitch + 1))):
-                raise ModelError(f"MidiTok {self.miditok_version} orders its {kind} tokens in a way the remi "
-                                 f"scheme does not expect (it was written for MidiTok 3.1).")
+                raise ModelError(msg("said.miditok_order", version=self.miditok_version, kind=kind))
 
     def id_blocks(self) -> dict[str, tuple[int, int]]:
         c = self.config

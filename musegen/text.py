@@ -957,6 +957,26 @@ EN = {
     "said.no_such_job": "There is no such training (it may have been forgotten by now).",
     "said.not_your_job": "That training belongs to another visitor.",
     "said.batch_replicas": "A batch of {batch} cannot be shared among {replicas} replicas: raise --batch-size.",
+    "said.tf_config_bad": "TF_CONFIG is not a cluster description TensorFlow reads ({error}).",
+    "said.tf_config_tasks": "TF_CONFIG: musegen trains with chief and worker tasks only, not {tasks}.",
+    "said.tf_config_index": "TF_CONFIG: task {kind} {index} is not in its cluster of {n} machine(s).",
+    "said.cluster_unreadable": "Cannot read the cluster file {path} ({error}).",
+    "said.cluster_shape": "{path}: a cluster file is JSON like {{\"workers\": [\"host1:2222\", \"host2:2222\"], "
+                          "\"index\": 0}} ({error}).",
+    "said.cluster_index": "{path}: index {index} is not one of its {n} workers (0 to {last}).",
+    "said.val_replicas": "{n} validation windows cannot be shared among {replicas} replicas: add music or hold out more.",
+    "said.cluster_differs": "The machines of the cluster would train on different music or settings: give each the "
+                            "same command and the same music (a built-in dataset, or the same files copied to each).",
+    "said.cluster_backup": "Only some machines kept the backup of this interrupted training ({backup}, in the chief's "
+                           "run folder and the others' temporary folders): start it again with a new --out.",
+    "said.cache_changed": "The parsed-music cache changed while it was in use ({name}: {error}): load the music again.",
+    "said.vocab_mismatch": "This run's vocabulary does not match its tokenizer settings: the bundle is damaged.",
+    "said.no_miditok": "The remi scheme needs MidiTok: pip install miditok",
+    "said.miditok_order": "MidiTok {version} orders its {kind} tokens in a way the remi scheme does not expect (it was "
+                          "written for MidiTok 3.1).",
+    "said.unknown_scheme": "Unknown token scheme '{scheme}': choose one of {known}.",
+    "said.unknown_parts": "Unknown part selection {parts}: use auto, all, piano or part numbers like 0,2",
+    "said.part_numbers": "Part numbers must be 0 or more, like 0,2 (got {parts})",
     "said.from_or_resume": "Fine-tuning starts a new run and resuming continues one: choose either --from or --resume.",
     "said.resume_one_machine": "--resume continues a run on one machine. Across machines, an interrupted training goes "
                                "on when every machine runs its command again; a finished one can be fine-tuned with "
@@ -1843,6 +1863,23 @@ ZH = {
     "said.no_such_job": "没有这个训练（它可能已经被清理了）。",
     "said.not_your_job": "那个训练属于另一位访客。",
     "said.batch_replicas": "{batch} 个样本的批次无法平分给 {replicas} 个副本：请调大 --batch-size。",
+    "said.tf_config_bad": "TF_CONFIG 不是 TensorFlow 能读取的集群描述（{error}）。",
+    "said.tf_config_tasks": "TF_CONFIG：musegen 只用 chief 和 worker 任务训练，不支持 {tasks}。",
+    "said.tf_config_index": "TF_CONFIG：任务 {kind} {index} 不在它的 {n} 台机器的集群里。",
+    "said.cluster_unreadable": "无法读取集群文件 {path}（{error}）。",
+    "said.cluster_shape": "{path}：集群文件应是这样的 JSON：{{\"workers\": [\"host1:2222\", \"host2:2222\"], "
+                          "\"index\": 0}}（{error}）。",
+    "said.cluster_index": "{path}：序号 {index} 不是它的 {n} 个 worker 之一（0 到 {last}）。",
+    "said.val_replicas": "{n} 个验证窗口无法平分给 {replicas} 个副本：请添加音乐，或留出更多验证数据。",
+    "said.cluster_differs": "集群中的机器会用不同的音乐或设置训练：请给每台机器相同的命令和相同的音乐（内置数据集，或把同样的文件复制到每台机器）。",
+    "said.cluster_backup": "只有部分机器保留了这个中断训练的备份（{backup}，在 chief 的训练结果文件夹和其他机器的临时文件夹里）：请用新的 --out 重新开始。",
+    "said.cache_changed": "解析后的音乐缓存在使用期间变了（{name}：{error}）：请重新加载音乐。",
+    "said.vocab_mismatch": "这个训练结果的词表与它的词元设置不符：训练结果包已损坏。",
+    "said.no_miditok": "remi 方案需要 MidiTok：pip install miditok",
+    "said.miditok_order": "MidiTok {version} 排列 {kind} 词元的方式不是 remi 方案所预期的（它是为 MidiTok 3.1 写的）。",
+    "said.unknown_scheme": "未知的词元方案“{scheme}”：请从 {known} 中选择。",
+    "said.unknown_parts": "未知的声部选择 {parts}：请用 auto、all、piano，或像 0,2 这样的声部编号",
+    "said.part_numbers": "声部编号必须是 0 或更大，例如 0,2（收到的是 {parts}）",
     "said.from_or_resume": "微调会开始一个新的训练结果，继续训练则接着原来的：--from 和 --resume 只能选一个。",
     "said.resume_one_machine": "--resume 只能在一台机器上继续训练。多台机器时，中断的训练会在每台机器重新运行命令后继续；"
                                "已完成的训练可以用 --from 微调。",

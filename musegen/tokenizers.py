@@ -10,6 +10,7 @@ import json
 
 from .config import TokenizerConfig, from_dict
 from .errors import ModelError
+from .messages import msg
 from .metre import MetreTokenizer
 from .notes import NotesTokenizer
 from .remi import RemiTokenizer  # MidiTok itself is imported only when a remi tokenizer is made
@@ -24,7 +25,7 @@ def schemes() -> dict[str, type[Tokenizer]]:
 def _scheme(config: TokenizerConfig) -> type[Tokenizer]:
     known = schemes()
     if config.scheme not in known:
-        raise ModelError(f"Unknown token scheme '{config.scheme}': choose one of {', '.join(known)}.")
+        raise ModelError(msg("said.unknown_scheme", scheme=config.scheme, known=", ".join(known)))
     return known[config.scheme]
 
 

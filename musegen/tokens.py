@@ -26,6 +26,7 @@ import numpy as np
 
 from .config import TokenizerConfig, to_dict
 from .errors import ModelError
+from .messages import msg
 from .piece import PART, Piece, bar_quarters
 
 PAD, BOS, EOS = "<pad>", "<bos>", "<eos>"
@@ -121,7 +122,7 @@ class Tokenizer:
         give the vocabulary it saved. Schemes that learn their vocabulary take it from the state."""
         tokenizer = cls(config)
         if tokenizer.vocab != state["vocab"]:
-            raise ModelError("This run's vocabulary does not match its tokenizer settings: the bundle is damaged.")
+            raise ModelError(msg("said.vocab_mismatch"))
         return tokenizer
 
     # ------------------------------------------------------------------ structure

@@ -12,6 +12,7 @@ import pytest
 from conftest import tiny_config
 from musegen.config import SampleConfig
 from musegen.errors import InputError
+from musegen.messages import msg
 from musegen.midi import write_midi
 from musegen.runs import Run
 from musegen.sample import Composer
@@ -37,8 +38,9 @@ def test_tf_config_names_this_machine_among_the_workers():
     assert cluster_from_env(tf_config(["b:2"], kind="chief", chief=["a:1"])).chief
     for bad in ({"TF_CONFIG": "{not json"}, tf_config(two, index=2), tf_config(two, kind="ps"),
                 tf_config(two, ps=["c:3"])):
-        with pytest.raises(InputError, match="TF_CONFIG"):
+        with pytest.raises(InputError, match="TF_CONFIG") as refusal:
             cluster_from_env(bad)
+        assert refusal.value.message.code.startswith("said.tf_config_")
 
 
 def test_a_cluster_file_becomes_tf_config(tmp_path):
@@ -46,13 +48,16 @@ def test_a_cluster_file_becomes_tf_config(tmp_path):
     path.write_text(json.dumps({"workers": ["host1:2222", "host2:2222"], "index": 1}))
     assert cluster_from_env({"TF_CONFIG": tf_config_from_file(path)}) == Cluster(("host1:2222", "host2:2222"), 1)
     path.write_text(json.dumps({"workers": ["host1:2222"], "index": 1}))
-    with pytest.raises(InputError, match="index 1 is not one of its 1 workers"):
+    with pytest.raises(InputError) as refusal:
         tf_config_from_file(path)
+    assert refusal.value.message == msg("said.cluster_index", path=str(path), index=1, n=1, last=0)
     path.write_text("[]")
-    with pytest.raises(InputError, match="a cluster file is JSON like"):
+    with pytest.raises(InputError) as refusal:
         tf_config_from_file(path)
-    with pytest.raises(InputError, match="Cannot find .*missing.json: no such file or directory"):
+    assert refusal.value.message.code == "said.cluster_shape"
+    with pytest.raises(InputError, match="Cannot find .*missing.json: no such file or directory") as refusal:
         tf_config_from_file(tmp_path / "missing.json")
+    assert refusal.value.message.code == "said.no_such_file"
 
 
 def test_validation_batches_leave_no_replica_an_empty_share():

@@ -116,8 +116,9 @@ def test_a_big_dataset_stays_on_disk_and_reads_like_a_list(tmp_path, monkeypatch
         assert big.pieces[-1].name == small.pieces[-1].name
     for shard in parsecache.shard_paths(cache2):  # evicted by the disk budget while in use: said in words
         shard.unlink()
-    with pytest.raises(InputError, match="parsed-music cache changed while it was in use"):
+    with pytest.raises(InputError) as refusal:
         list(again.pieces)
+    assert refusal.value.message.code == "said.cache_changed"
 
 
 # ------------------------------------------------------------------------------ token shards

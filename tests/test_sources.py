@@ -11,6 +11,7 @@ import pytest
 import symusic
 
 from musegen import sources
+from musegen.messages import msg
 from musegen.config import DataConfig, Limits
 from musegen.errors import InputError
 from musegen.piece import PITCH
@@ -118,8 +119,9 @@ def test_part_selection():
     assert read_file_bytes("s.mid", strings_only).n_notes == 16  # no piano: all non-drum parts
     with pytest.raises(InputError, match="no piano part"):
         read_file_bytes("s.mid", strings_only, parts="piano")
-    with pytest.raises(InputError, match="Unknown part selection"):
+    with pytest.raises(InputError) as refusal:
         read_file_bytes("s.mid", strings_only, parts="violin")
+    assert refusal.value.message == msg("said.unknown_parts", parts="'violin'")
 
 
 @pytest.mark.parametrize(
