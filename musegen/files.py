@@ -85,10 +85,10 @@ def _check_kind(path, info: os.stat_result, max_bytes: int, what: str) -> None:
 
 
 def _too_large(path, size: int, max_bytes: int, what: str) -> InputError:
-    from .units import format_bytes
+    from . import units
 
-    return InputError(msg("said.read_too_big", path=str(path), size=format_bytes(size), what=what,
-                          limit=format_bytes(max_bytes)))
+    return InputError(msg("said.read_too_big", path=str(path), size=units.size(size), what=what,
+                          limit=units.size(max_bytes)))
 
 
 @contextmanager

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+from . import units
 from .config import RUN_RANGES, RunConfig, TokenizerConfig, check_settings, from_dict
 from .engine import WEIGHTS
 from .errors import InputError, ModelError, MusegenError
@@ -30,7 +31,6 @@ from .files import atomic_path, atomic_write, check_npy, safe_name
 from .messages import msg
 from .tokenizers import tokenizer_from_json
 from .tokens import Tokenizer
-from .units import format_bytes
 
 REQUIRED = ("config.json", "tokenizer.json", "model.keras")
 MAX_PRIMER_BYTES = 64_000_000  # 64 windows of 16,384 tokens are 4 MB: anything far bigger is not ours
@@ -298,7 +298,7 @@ def import_run(bundle, dest_root, name: str | None = None, max_bytes: int = MAX_
     import tempfile
 
     label = Path(bundle).name if isinstance(bundle, (str, os.PathLike)) else msg("said.the_bundle")
-    limit = _size(max_bytes)
+    limit = units.size(max_bytes)
     if isinstance(bundle, (bytes, bytearray, memoryview)):
         data = bytes(bundle)
     else:
@@ -309,12 +309,12 @@ def import_run(bundle, dest_root, name: str | None = None, max_bytes: int = MAX_
         if Path(bundle).is_dir():
             raise InputError(msg("said.bundle_is_folder", path=str(bundle)))
         if size > max_bytes:
-            raise InputError(msg("said.bundle_too_big", label=label, size=_size(size), limit=limit))
+            raise InputError(msg("said.bundle_too_big", label=label, size=units.size(size), limit=limit))
         from .files import read_regular
 
         data = read_regular(bundle, max_bytes, "a run bundle")  # not /dev/zero (3.7 GB), not a pipe (forever)
     if len(data) > max_bytes:
-        raise InputError(msg("said.bundle_too_big", label=label, size=_size(len(data)), limit=limit))
+        raise InputError(msg("said.bundle_too_big", label=label, size=units.size(len(data)), limit=limit))
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
         infos = zf.infolist()
@@ -325,7 +325,7 @@ def import_run(bundle, dest_root, name: str | None = None, max_bytes: int = MAX_
         members, top = _bundle_members(infos, label)
         total = sum(info.file_size for info in members.values())
         if total > max_bytes:
-            raise InputError(msg("said.bundle_unpacks", label=label, size=_size(total), limit=limit))
+            raise InputError(msg("said.bundle_unpacks", label=label, size=units.size(total), limit=limit))
         if limits is not None:
             from .disk import check_import
 
@@ -363,11 +363,6 @@ def import_run(bundle, dest_root, name: str | None = None, max_bytes: int = MAX_
 def _short(e: BaseException, limit: int = 120) -> str:
     text = " ".join(str(e).split()) or type(e).__name__
     return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _size(n: float):
-    """format_bytes(n), its "bytes" said in the visitor's language ("1.5 MB" reads the same in every one)."""
-    return msg("said.n_bytes", n=int(n)) if n < 1000 else format_bytes(n)
 
 
 def zip_problem(e: BaseException, limit: int = 60):
@@ -477,7 +472,7 @@ def _check_imported(path: Path, label: str, max_bytes: int) -> None:
             except Exception as e:  # Run.load only looked at its ends
                 raise damaged("said.d_not_archive_why", error=_short(e, 80)) from None
             if unpacked > max_bytes:  # np.savez does not compress: a packed one is not ours
-                raise damaged("said.d_unpacks", size=_size(unpacked), limit=_size(max_bytes))
+                raise damaged("said.d_unpacks", size=units.size(unpacked), limit=units.size(max_bytes))
             weights = load_weights(path / WEIGHTS)
             try:
                 check_weights(weights, run.config.model, len(run.tokenizer), run.config.data.window)
