@@ -18,7 +18,7 @@ from musegen import jobs, studio, text, visitors, web
 from musegen.audio import check_audio
 from musegen.config import AppLimits, DataConfig
 from musegen.errors import MusegenError
-from musegen.messages import Message, stop_message
+from musegen.messages import Message, msg, stop_message
 from musegen.playhead import playhead_html
 from musegen.plots import piano_roll
 from musegen.saved_session import NotKept, SavedSession
@@ -135,8 +135,8 @@ def stop_text(summary: dict) -> str:
 def table(rows: list[dict]) -> list[dict]:
     """Rows for st.dataframe in the current language: headers (opt.column.*, a study's "_sd",
     "_real" and "_gap" columns too) and the text in the cells (opt.cell.*, musegen's phrases)."""
-    if lang() == text.DEFAULT:
-        return rows
+    if lang() == text.DEFAULT:  # a skipped file's reason: its English
+        return [{k: str(v) if isinstance(v, Message) else v for k, v in row.items()} for row in rows]
     return [{column_name(k): cell_text(v) for k, v in row.items()} for row in rows]
 
 
@@ -148,6 +148,8 @@ def column_name(name: str) -> str:
 
 
 def cell_text(value):
+    if isinstance(value, Message):  # a skipped file's reason
+        return value.said(lang())
     if not isinstance(value, str):
         return value
     shown = opt("cell", value)
@@ -348,8 +350,8 @@ def read_upload(name: str, data: bytes):
     if key not in st.session_state:
         result = load_pieces([(name, data)], DataConfig(), cache_dir=False)
         if not result.pieces:
-            reason = result.report[0].reason if result.report else tr("piece.unusable")
-            raise InputError(f"{name}: {reason}")
+            reason = result.report[0].reason if result.report else msg("said.r_unusable")
+            raise InputError(msg("said.about", name=name, error=reason))
         st.session_state[key] = result.pieces[0]
     return st.session_state[key]
 

@@ -90,7 +90,7 @@ SKIPPED_SHOWN = 20  # skipped files listed on the terminal before "… and N mor
 
 def report_rows(loaded) -> list[dict]:
     """Every file's report, for --json: name, status (parsed | skipped), reason, notes, seconds, sha256."""
-    return [{"name": r.name, "status": r.status, "reason": r.reason, "notes": int(r.notes),
+    return [{"name": r.name, "status": r.status, "reason": str(r.reason), "notes": int(r.notes),
              "seconds": round(float(r.seconds), 3), "sha256": r.sha256} for r in loaded.report]
 
 

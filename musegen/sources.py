@@ -51,7 +51,7 @@ from . import parsecache, spawned
 from .config import DataConfig, Limits
 from .errors import InputError
 from .files import atomic_path, read_regular
-from .messages import msg
+from .messages import Message, from_json, msg, to_json
 from .piece import N_COLUMNS, Part, Piece
 from .readers import (
     MIDI_EXTENSIONS,
@@ -76,11 +76,21 @@ PARALLEL_MIN_FILES = 20  # score files (MusicXML, ABC, Humdrum) per worker
 PARALLEL_MIN_MIDI = 2000  # MIDI files per worker
 MAX_PARSE_WORKERS = 4  # each imports music21 (~100 MB): a many-core host must not start dozens
 BOOT_SECONDS = 120.0  # a worker not started by then (a very busy machine?): processes do not work here
-TIMED_OUT = "took longer than {:g} s to read: refused"
-CRASHED = "the parser crashed on this file: refused"
-OUT_OF_MEMORY = "needed more than {:,} MB to read: refused"
-OVER_BUDGET = "not read: the upload had used its {:g} s of reading time"
-NOT_REGULAR = "not a regular file (a device, pipe or socket)"
+# A skipped file's reason (FileReport.reason) is a messages.Message; str() is its English.
+CRASHED = Message("said.r_crashed")
+NOT_REGULAR = Message("said.r_not_regular")
+
+
+def timed_out(seconds: float) -> Message:
+    return msg("said.r_timed_out", seconds=f"{seconds:g}")
+
+
+def out_of_memory(mb: int) -> Message:
+    return msg("said.r_memory", mb=f"{mb:,}")
+
+
+def over_budget(seconds: float) -> Message:
+    return msg("said.r_over_budget", seconds=f"{seconds:g}")
 
 Progress = Callable[[int, int, str], None]
 
@@ -190,7 +200,7 @@ def list_datasets() -> list[dict]:
 class FileReport:
     name: str
     status: str  # "parsed" | "skipped"
-    reason: str = ""  # "" when parsed; text for a person when skipped
+    reason: Message | str = ""  # "" when parsed; a Message when skipped (str: its English; a cache made before)
     notes: int = 0
     seconds: float = 0.0  # length of the music (from the tempo map)
     sha256: str = ""
@@ -268,21 +278,19 @@ def iter_zip(
         for info in members:
             name = info.filename
             if _unsafe(name):
-                yield FileReport(name, "skipped", "unsafe path in zip (absolute or '..')")
+                yield FileReport(name, "skipped", msg("said.r_unsafe"))
                 continue
             ext = os.path.splitext(name)[1].lower()
             if ext == ".zip":
-                yield FileReport(name, "skipped", "zip inside a zip is not read")
+                yield FileReport(name, "skipped", msg("said.r_nested_zip"))
                 continue
             if ext not in MUSIC_EXTENSIONS:
-                yield FileReport(name, "skipped", f"not a MIDI or score file ({ext or 'no extension'})")
+                yield FileReport(name, "skipped", msg("said.r_not_music", ext=ext or msg("said.r_no_extension")))
                 continue
             ratio = info.file_size / max(info.compress_size, 1)
             if limits.max_zip_ratio and info.file_size > 0 and ratio > limits.max_zip_ratio:
-                yield FileReport(
-                    name, "skipped",
-                    f"zip bomb: compressed {ratio:,.0f}:1 (limit {limits.max_zip_ratio:g}:1)",
-                )
+                yield FileReport(name, "skipped", msg("said.r_zip_bomb", ratio=f"{ratio:,.0f}",
+                                                      limit=f"{limits.max_zip_ratio:g}"))
                 continue
             try:
                 check_size(info.file_size, limits)
@@ -292,7 +300,7 @@ def iter_zip(
             try:
                 data = z.read(info)  # bounded by the declared size; CRC checked
             except Exception as e:  # damaged member, unsupported compression, bad CRC
-                yield FileReport(name, "skipped", f"damaged zip member ({short_error(e, 60)})")
+                yield FileReport(name, "skipped", msg("said.r_damaged_member", error=short_error(e, 60)))
                 continue
             yield name, data
 
@@ -308,7 +316,7 @@ class _Item:
     path: str | None = None  # read lazily (in the worker) when given
     data: bytes | None = None
     sha256: str = ""
-    refused: str = ""  # reason, when refused before reading (size)
+    refused: Message | str = ""  # reason, when refused before reading (size)
 
 
 def _sha(data: bytes) -> str:
@@ -334,13 +342,13 @@ def _collect(source, limits: Limits) -> tuple[str, list[_Item], list[FileReport]
         except InputError as e:
             if not inside_list:
                 raise
-            reports.append(FileReport(label, "skipped", str(e)))
+            reports.append(FileReport(label, "skipped", e.message))
 
     def add_path(p: Path, inside_list: bool, name: str | None = None):
         name = name or p.name
         if not p.exists():
             if inside_list:
-                reports.append(FileReport(name, "skipped", "file not found"))
+                reports.append(FileReport(name, "skipped", msg("said.r_not_found")))
                 return
             raise InputError(msg("said.no_such_source", path=str(p), builtin=", ".join(BUILTIN)))
         if not p.is_dir() and not p.is_file():  # /dev/zero never ends, a pipe waits forever: never opened
@@ -358,8 +366,8 @@ def _collect(source, limits: Limits) -> tuple[str, list[_Item], list[FileReport]
                 elif _is_zip_name(f.name):
                     add_zip(rel, str(f), True)
                 else:
-                    ext = f.suffix.lower() or "no extension"
-                    reports.append(FileReport(rel, "skipped", f"not a MIDI or score file ({ext})"))
+                    ext = f.suffix.lower() or msg("said.r_no_extension")
+                    reports.append(FileReport(rel, "skipped", msg("said.r_not_music", ext=ext)))
             return
         if _is_zip_name(p.name):
             try:
@@ -367,7 +375,7 @@ def _collect(source, limits: Limits) -> tuple[str, list[_Item], list[FileReport]
             except InputError as e:
                 if not inside_list:
                     raise
-                reports.append(FileReport(name, "skipped", str(e)))
+                reports.append(FileReport(name, "skipped", e.message))
                 return
             add_zip(name, str(p), inside_list)
             return
@@ -451,7 +459,7 @@ def _hash_items(items: list[_Item], limits: Limits) -> None:
             it.sha256 = f"refused:{size}"
             continue
         except OSError as e:
-            it.refused = f"could not read: {short_error(e, 60)}"
+            it.refused = msg("said.r_read", error=short_error(e, 60))
             continue
         h = hashlib.sha256()
         try:
@@ -459,7 +467,7 @@ def _hash_items(items: list[_Item], limits: Limits) -> None:
                 for chunk in iter(lambda: f.read(1 << 20), b""):
                     h.update(chunk)
         except OSError as e:
-            it.refused = f"could not read: {short_error(e, 60)}"
+            it.refused = msg("said.r_read", error=short_error(e, 60))
             continue
         it.sha256 = h.hexdigest()
 
@@ -478,11 +486,11 @@ def _parse_one(args) -> tuple[Piece | None, FileReport]:
     except Refused as e:
         return None, FileReport(name, "skipped", e.reason, sha256=sha)
     except InputError as e:
-        return None, FileReport(name, "skipped", str(e), sha256=sha)
+        return None, FileReport(name, "skipped", e.message, sha256=sha)
     except MemoryError:  # past the worker's memory limit (_limit_memory); what it held is freed by now
-        return None, FileReport(name, "skipped", OUT_OF_MEMORY.format(limits.max_parse_memory_mb), sha256=sha)
+        return None, FileReport(name, "skipped", out_of_memory(limits.max_parse_memory_mb), sha256=sha)
     except Exception as e:  # anything else a strange file provokes in a parser
-        return None, FileReport(name, "skipped", f"could not parse: {short_error(e)}", sha256=sha)
+        return None, FileReport(name, "skipped", msg("said.r_parse", error=short_error(e)), sha256=sha)
     piece.name = name
     return piece, FileReport(name, "parsed", "", piece.n_notes, round(piece.seconds, 3), sha)
 
@@ -601,7 +609,7 @@ def _parse_all(items: list[_Item], parts: str, drums: bool, limits: Limits, prog
     ``done(index, piece or None, report)`` as its file finishes (nothing is held here: a big
     dataset goes to the cache as it is read), and ``progress`` is called with it. ``budget``
     (seconds, 0 = none): once the files have taken it all, the files still being read and those not
-    started are skipped (OVER_BUDGET).
+    started are skipped (over_budget).
     """
     total = len(items)
     n_done = 0
@@ -642,10 +650,10 @@ def _parse_all(items: list[_Item], parts: str, drums: bool, limits: Limits, prog
         while todo or any(w.job is not None for w in workers):
             if time.monotonic() >= over:  # the budget is spent: what is being read and what is left is not read
                 for w in [w for w in workers if w.job is not None]:
-                    drop(w, OVER_BUDGET.format(budget))
+                    drop(w, over_budget(budget))
                 while todo:
                     i = todo.popleft()
-                    finish(i, (None, FileReport(items[i].name, "skipped", OVER_BUDGET.format(budget),
+                    finish(i, (None, FileReport(items[i].name, "skipped", over_budget(budget),
                                                 sha256=items[i].sha256)))
                 break
             # Enough workers for the files waiting (a killed one is replaced here), each given a file.
@@ -682,7 +690,7 @@ def _parse_all(items: list[_Item], parts: str, drums: bool, limits: Limits, prog
                 elif not w.ready and now - w.since > BOOT_SECONDS:
                     raise _no_workers(msg("said.none_started", seconds=f"{BOOT_SECONDS:g}"))
                 elif w.job is not None and now - w.since > limit:
-                    drop(w, TIMED_OUT.format(limit))  # an executor cannot stop a running task: kill it
+                    drop(w, timed_out(limit))  # an executor cannot stop a running task: kill it
     finally:
         for w in workers:
             w.stop()
@@ -719,8 +727,8 @@ def _cache_key(items: list[_Item], early: list[FileReport], parts: str, drums: b
         "drums": drums,
         "max_files": max_files,
         "limits": _limits_key(limits),
-        "files": [[it.name, it.sha256, it.refused] for it in items],
-        "early": [[r.name, r.reason] for r in early],
+        "files": [[it.name, it.sha256, str(it.refused)] for it in items],  # English, as keys were made
+        "early": [[r.name, str(r.reason)] for r in early],
     }
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
@@ -791,7 +799,7 @@ def _load_cache(path: Path | None) -> tuple[list[Piece], list[FileReport]] | Non
                   key_sharps=meta["keys"][i])
             for i, name in enumerate(meta["names"])
         ]
-        report = [FileReport(**r) for r in meta["report"]]
+        report = [FileReport(**{**r, "reason": from_json(r["reason"])}) for r in meta["report"]]
     except Exception:  # half-written by an older version, or damaged, down to its JSON
         return None
     return pieces, report
@@ -849,7 +857,7 @@ def load_pieces(
     for i, key in enumerate(keys):
         if key in found:
             e = found[key]
-            reports[i] = FileReport(items[i].name, e.status, e.reason, e.notes, e.seconds, items[i].sha256)
+            reports[i] = FileReport(items[i].name, e.status, from_json(e.reason), e.notes, e.seconds, items[i].sha256)
             slots[i] = (e.shard, e.row) if e.status == "parsed" else None
     if todo:
         _parse_into(items, keys, todo, slots, reports, parts, data.drums, limits, folder, progress, budget)
@@ -888,7 +896,7 @@ def _parse_into(items, keys, todo, slots, reports, parts, drums, limits, folder,
         i = todo[k]
         reports[i], slots[i] = report, piece
         if writer is not None and keys[i] and report.reason not in transient:
-            fields = {"status": report.status, "reason": report.reason, "notes": report.notes,
+            fields = {"status": report.status, "reason": to_json(report.reason), "notes": report.notes,
                       "seconds": report.seconds}
             stored(writer.add(keys[i], piece, fields))
 
@@ -897,10 +905,10 @@ def _parse_into(items, keys, todo, slots, reports, parts, drums, limits, folder,
         stored(writer.flush())
 
 
-def _transient(limits: Limits) -> set[str]:
+def _transient(limits: Limits) -> list[Message]:
     """Reasons a busy or short-of-memory server may be to blame for: never cached, never shipped."""
-    return {CRASHED, TIMED_OUT.format(limits.max_parse_seconds), OUT_OF_MEMORY.format(limits.max_parse_memory_mb),
-            OVER_BUDGET.format(limits.max_upload_parse_seconds)}
+    return [CRASHED, timed_out(limits.max_parse_seconds), out_of_memory(limits.max_parse_memory_mb),
+            over_budget(limits.max_upload_parse_seconds)]
 
 
 def _is_upload(source) -> bool:
@@ -928,7 +936,7 @@ def _nothing_usable(label: str, report: list[FileReport]) -> str:
     reasons: list[str] = []
     for r in report:
         text = f"{r.name}: {r.reason}"
-        if r.reason not in {x.split(': ', 1)[-1] for x in reasons}:
+        if str(r.reason) not in {x.split(': ', 1)[-1] for x in reasons}:
             reasons.append(text)
         if len(reasons) == 3:
             break

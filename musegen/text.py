@@ -5,10 +5,12 @@ str.format fields (``{name}``, ``{params:,}``). Keys are grouped by page; ``opt.
 the option values a page keeps in English (its code compares them), shown through format_func.
 A test (tests/test_i18n.py) fails on a key missing from either language or placeholders that differ.
 
-musegen's library speaks English (the command line, logs, the files it writes); ``said`` says its
-sentences in the app's language: each is recognised by a pattern (SENTENCES, PHRASES, at the end)
-and filled into a ``said.*`` text. How a training ended is kept as a code next to its English
-(summary.json "stop"), said by ``stop_text``.
+musegen's library tells a person things as codes (messages.Message: a ``said.*`` key and its
+values), said in English by the command line, logs and files and in the visitor's language by the
+app. Text stored before codes (a job's row, a saved piece, a run's stop_reason, a parse cache's
+reasons) and what is still raised as plain English are recognised by pattern (SENTENCES, PHRASES,
+at the end: ``said``, ``recognise``). How a training ended is kept as a code next to its English
+(summary.json "stop"), said by messages.stop_message.
 """
 from __future__ import annotations
 
@@ -180,7 +182,6 @@ EN = {
     "piece.ogg": ":material/download: Audio (ogg)",
     "piece.wav": ":material/download: Audio (wav)",
     "piece.musicxml": ":material/download: MusicXML",
-    "piece.unusable": "it holds no usable music",
     "runs.label": "{name} — {kind}{loss}{bundled}",
     "runs.loss": ", val loss {loss:.2f}",
     "runs.bundled": " (bundled)",
@@ -925,6 +926,7 @@ EN = {
     "said.r_not_midi": "not a MIDI file: {ext} but it does not start with the MIDI header",
     "said.r_not_music": "not a MIDI or score file ({ext})",
     "said.r_no_extension": "no extension",
+    "said.r_not_regular": "not a regular file (a device, pipe or socket)",
     "said.r_no_notes": "no notes",
     "said.r_drums": "drums only",
     "said.r_no_piano": "no piano part",
@@ -1127,7 +1129,6 @@ ZH = {
     "piece.ogg": ":material/download: 音频（OGG）",
     "piece.wav": ":material/download: 音频（WAV）",
     "piece.musicxml": ":material/download: MusicXML",
-    "piece.unusable": "其中没有可用的音乐",
     "runs.label": "{name} — {kind}{loss}{bundled}",
     "runs.loss": "，验证损失 {loss:.2f}",
     "runs.bundled": "（内置）",
@@ -1834,6 +1835,7 @@ ZH = {
     "said.r_not_midi": "不是 MIDI 文件：扩展名是 {ext}，但开头没有 MIDI 文件头",
     "said.r_not_music": "不是 MIDI 或乐谱文件（{ext}）",
     "said.r_no_extension": "无扩展名",
+    "said.r_not_regular": "不是普通文件（是设备、管道或套接字）",
     "said.r_no_notes": "没有音符",
     "said.r_drums": "只有鼓",
     "said.r_no_piano": "没有钢琴声部",

@@ -468,7 +468,7 @@ def _data_summary(loaded, token_data: TokenData, tokenizer, n_train_windows: int
         bars += len(p.bar_starts())
     return {
         "source": str(loaded.source),
-        "files": [dataclasses.asdict(r) for r in loaded.report],
+        "files": [{**dataclasses.asdict(r), "reason": str(r.reason)} for r in loaded.report],  # English, as before
         "train_files": token_data.train_names,
         "val_files": token_data.val_names,
         "tokens": token_data.n_tokens,

@@ -18,6 +18,7 @@ from conftest import Loaded, musegen, refused, tiny_config
 from musegen import text
 from musegen.config import DataConfig, Limits
 from musegen.errors import InputError
+from musegen.messages import msg
 from musegen.readers import read_file_bytes
 from musegen.sources import _corpus_root, load_pieces
 
@@ -151,9 +152,10 @@ def test_an_upload_s_files_share_a_reading_time_and_the_rest_are_skipped(monkeyp
     monkeypatch.setenv(HOOK, "b.mid=hang")
     limits = Limits(max_parse_seconds=60, max_upload_parse_seconds=2)
     result = load_pieces(midi_files("a.mid", "b.mid", "c.mid"), DataConfig(limits=limits), cache_dir=tmp_path)
-    over = "not read: the upload had used its 2 s of reading time"  # not b.mid's 60 s (timed: bench/reading.py)
+    over = msg("said.r_over_budget", seconds="2")  # not b.mid's 60 s (timed: bench/reading.py)
     assert {r.name: r.reason for r in result.report} == {"a.mid": "", "b.mid": over, "c.mid": over}
-    assert said_in_chinese(over) == "未读取：这次上传已用完 2 秒的读取时间"
+    assert str(over) == "not read: the upload had used its 2 s of reading time"
+    assert over.said("zh") == "未读取：这次上传已用完 2 秒的读取时间"
     monkeypatch.delenv(HOOK)
     again = load_pieces(midi_files("a.mid", "b.mid", "c.mid"), DataConfig(limits=limits), cache_dir=tmp_path)
     assert [p.name for p in again.pieces] == ["a.mid", "b.mid", "c.mid"]
@@ -165,7 +167,7 @@ def test_a_dataset_named_by_path_has_no_upload_budget(monkeypatch, tmp_path):
         (tmp_path / name).write_bytes(data)
     limits = Limits(max_parse_seconds=2, max_upload_parse_seconds=1)
     result = load_pieces(str(tmp_path), DataConfig(limits=limits), cache_dir=False)
-    assert {r.name: r.reason for r in result.report} == {"a.mid": "", "b.mid": "took longer than 2 s to read: refused",
+    assert {r.name: r.reason for r in result.report} == {"a.mid": "", "b.mid": msg("said.r_timed_out", seconds="2"),
                                                          "c.mid": ""}
 
 
@@ -261,7 +263,7 @@ def test_the_library_reads_a_named_file_only_when_it_is_a_regular_file_of_bounde
     for name, data in midi_files("a.mid"):
         (tmp_path / name).write_bytes(data)
     listed = load_pieces([str(special), str(tmp_path / "a.mid")], cache_dir=False)  # a list of paths goes on
-    assert [r.reason for r in listed.report] == ["not a regular file (a device, pipe or socket)", ""]
+    assert [r.reason for r in listed.report] == [msg("said.r_not_regular"), ""]
     big = tmp_path / "big.json"
     big.write_bytes(b" " * 1_500_000)
     refused(musegen("train", "--config", big, timeout=60),

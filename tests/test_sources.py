@@ -67,7 +67,8 @@ def zip_bytes(members: dict[str, bytes]) -> bytes:
 
 
 def reasons(result: LoadResult) -> dict[str, str]:
-    return {r.name: r.reason for r in result.report}
+    """Each file's reason in English (a Message's str, or a reader's refusal as it said it)."""
+    return {r.name: str(r.reason) for r in result.report}
 
 
 @pytest.fixture
@@ -270,7 +271,8 @@ def test_zip_limits(tmp_path):
     entries = list(iter_zip(bomb, Limits()))
     refused = [e for e in entries if isinstance(e, FileReport)]
     assert [(r.name, r.status) for r in refused] == [("bomb.mid", "skipped")]
-    assert refused[0].reason.startswith("zip bomb: compressed ") and "(limit 200:1)" in refused[0].reason
+    assert refused[0].reason.code == "said.r_zip_bomb" and refused[0].reason.values["limit"] == "200"
+    assert str(refused[0].reason).startswith("zip bomb: compressed ") and "(limit 200:1)" in str(refused[0].reason)
     assert [e[0] for e in entries if isinstance(e, tuple)] == ["good.mid"]
     path = tmp_path / "pack.zip"
     path.write_bytes(bomb)
