@@ -122,3 +122,35 @@ def test_where_a_visitor_s_work_goes(tmp_path):
     (tmp_path / "visitors" / "alice" / "run").mkdir(parents=True)
     assert owner_of(tmp_path / "visitors" / "alice" / "run", tmp_path) == "alice"
     assert owner_of(tmp_path / "run", tmp_path) == ""
+
+
+# ---------------------------------------------------------------- a kept piece's words
+
+
+def test_a_kept_piece_keeps_its_notes_warning_and_steering_as_codes(tmp_path):
+    """A saved session keeps what is said under a piece as codes, said in the language of the day;
+    a piece kept before codes keeps its English (said by pattern)."""
+    import json
+
+    from conftest import make_piece
+    from musegen.messages import Message, msg, option
+    from musegen.midi import piece_to_midi_bytes
+    from musegen.sample import collapse_message
+    from musegen.saved_session import SavedSession
+    from musegen.studio import Rendered
+
+    piece = make_piece(1)
+    steering = [msg("said.key", tonic="D", scale=option("scale", "minor")), msg("said.guard")]
+    kept = Rendered(piece, piece_to_midi_bytes(piece), notes=[msg("said.no_audio", problem=msg("said.no_fluidsynth"))],
+                    warning=collapse_message([5] * 40), settings={"seed": 1, "steering": steering}, run="r")
+    session = SavedSession(tmp_path / ".session")
+    session.add_piece(kept)
+    [back] = session.pieces()
+    assert back.notes == kept.notes and back.warning == kept.warning and back.settings["steering"] == steering
+    assert isinstance(back.warning, Message) and back.settings["steering"][0].said("zh") == "调性 D 小调"
+    [meta] = (tmp_path / ".session" / "pieces").glob("*/meta.json")  # as an older version kept it: English
+    old = json.loads(meta.read_text())
+    meta.write_text(json.dumps({**old, "notes": ["No audio: x"], "warning": "w", "settings": {"steering": ["key D minor"]}}))
+    [back] = session.pieces()
+    assert back.notes == ["No audio: x"] and back.settings["steering"] == ["key D minor"]
+    assert text.said(back.settings["steering"][0], "zh") == "调性 D 小调"
