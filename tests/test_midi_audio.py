@@ -195,10 +195,12 @@ def test_render_max_seconds(tmp_path):
 
 @needs_fluidsynth
 def test_render_errors(tmp_path):
-    with pytest.raises(AudioError, match="no notes"):
+    with pytest.raises(AudioError) as refusal:
         audio.render(piece_to_midi_bytes(Piece("empty")), tmp_path / "e.wav")
-    with pytest.raises(AudioError, match="not supported"):
+    assert refusal.value.message.code == "said.midi_no_notes"
+    with pytest.raises(AudioError) as refusal:
         audio.render(piece_to_midi_bytes(scale_piece()), tmp_path / "e.mp3")
+    assert refusal.value.message.code == "said.audio_format"
     with pytest.raises(InputError):
         audio.render(b"not a midi file", tmp_path / "e.wav")
     assert not list(tmp_path.iterdir())
@@ -337,8 +339,9 @@ def test_silence_is_not_amplified(tmp_path, fmt):
 
 @needs_fluidsynth
 def test_render_timeout(tmp_path):
-    with pytest.raises(AudioError, match="longer than"):
+    with pytest.raises(AudioError) as refusal:
         audio.render(piece_to_midi_bytes(scale_piece()), tmp_path / "t.wav", timeout=0.001)
+    assert refusal.value.message.code == "said.tool_timeout"
     assert not list(tmp_path.iterdir())
 
 

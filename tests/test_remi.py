@@ -157,5 +157,6 @@ def test_to_json_round_trip(tok):
 
 def test_missing_miditok_is_a_clear_error(monkeypatch):
     monkeypatch.setitem(sys.modules, "miditok", None)
-    with pytest.raises(ModelError, match="pip install miditok"):
+    with pytest.raises(ModelError) as refusal:
         RemiTokenizer(TokenizerConfig(scheme="remi"))
+    assert refusal.value.message.code == "said.no_miditok"

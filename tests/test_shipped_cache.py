@@ -113,5 +113,6 @@ def test_ship_writes_one_file_per_set_in_place_of_the_old(tmp_path, monkeypatch)
     [path] = sources.ship(["bach"], out=tmp_path)
     assert [p.name for p in tmp_path.iterdir()] == [path.name] and path.name.startswith("bach-")
     assert sources._load_cache(path) is not None
-    with pytest.raises(sources.InputError, match="not a built-in dataset"):
+    with pytest.raises(sources.InputError) as refusal:
         sources.ship(["nope"], out=tmp_path)
+    assert refusal.value.message.code == "said.not_builtin"

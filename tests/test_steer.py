@@ -39,8 +39,9 @@ def test_names_of_keys_ranges_and_their_mistakes():
     with pytest.raises(MusegenError) as refusal:
         steer.parse_range("C6-C3")
     assert refusal.value.message.code == "said.range_upside_down" and refusal.value.message.values == {"text": "C6-C3"}
-    with pytest.raises(MusegenError, match="like C3"):
+    with pytest.raises(MusegenError) as refusal:
         steer.parse_range("low-high")
+    assert refusal.value.message == msg("said.not_a_note", text="low")  # the range reads, its first note does not
 
 
 def in_scale(pieces, scale) -> float:
@@ -62,8 +63,9 @@ def test_the_pitch_range_bounds_every_note(bach):
     pieces = bach.compose(SampleConfig(seconds=20, seed=2, variations=3, pitch_range="G3-D5")).pieces
     pitches = np.concatenate([p.notes[:, PITCH] for p in pieces])
     assert len(pitches) > 20 and pitches.min() >= 55 and pitches.max() <= 74
-    with pytest.raises(MusegenError, match="widen"):
+    with pytest.raises(MusegenError) as refusal:
         bach.compose(SampleConfig(seconds=5, pitch_range="C0 to G#0"))
+    assert refusal.value.message.code == "said.range_empty"
 
 
 @pytest.mark.parametrize("name", ["bach-wavenet", "folk-wavenet"])
@@ -119,8 +121,9 @@ def test_a_piece_from_nothing_takes_the_metre_and_length_asked_for(bach):
     piece = out.pieces[0]
     assert piece.time_signatures == [(0.0, 3, 4)] and piece.n_notes > 10
     assert bach.tokenizer.vocab.count("Bar") == 1 and sum(bach.tokenizer.vocab[i] == "Bar" for i in out.ids[0]) <= 6
-    with pytest.raises(MusegenError, match="11/16"):
+    with pytest.raises(MusegenError) as refusal:
         bach.compose(SampleConfig(primer="none", bars=2, time_signature="11/16"))
+    assert refusal.value.message.code == "said.no_time_signature"
 
 
 def test_generating_never_imports_tensorflow(tmp_path):
@@ -143,8 +146,9 @@ def test_weights_load_without_pickles(tmp_path):
     bad = tmp_path / "weights.npz"
     np.save(tmp_path / "obj.npy", np.array([{"a": 1}], dtype=object), allow_pickle=True)
     np.savez(bad, **{"layer:0": np.array([{"a": 1}], dtype=object)})
-    with pytest.raises(MusegenError, match="could not be read"):
+    with pytest.raises(MusegenError) as refusal:
         load_weights(bad)
+    assert refusal.value.message.code == "said.weights_unreadable"
     weights = load_weights(BUNDLED / "bach-wavenet" / "weights.npz")
     assert weights["embedding"][0].dtype == np.float32 and len(weights["filter_0"]) == 2
 

@@ -142,11 +142,13 @@ def test_a_damaged_bundle_is_a_clear_error(trained_run, tmp_path):
     copy = tmp_path / "damaged"
     shutil.copytree(trained_run.path, copy)
     (copy / "model.keras").write_bytes(b"not a zip")
-    with pytest.raises(ModelError, match="could not be loaded"):
+    with pytest.raises(ModelError) as refusal:
         Run.load(copy).load_model()
+    assert refusal.value.message.code == "said.model_unloadable"
     (copy / "tokenizer.json").unlink()
-    with pytest.raises(ModelError, match="not a finished musegen run"):
+    with pytest.raises(ModelError) as refusal:
         Run.load(copy)
+    assert refusal.value.message.code == "said.not_a_run"
 
 
 # ---------------------------------------------------------------- early stopping, fine-tuning
@@ -217,15 +219,17 @@ def test_fine_tuning_refusals(trained_run, tmp_path, pieces):
         piece.notes[:, 2] += 1  # a semitone up: note names the fitted vocabulary never saw
     tune = tiny_config()
     tune.train.base = str(article.path)
-    with pytest.raises(ModelError, match="fitted to its own music.*Only metre and rich runs can be fine-tuned"):
+    with pytest.raises(ModelError) as refusal:
         train(tune, tmp_path / "tuned", pieces=Loaded(higher))
+    assert refusal.value.message.code == "said.cannot_fine_tune"
     assert not (tmp_path / "tuned").exists()
     again = train(tune, tmp_path / "same-music", pieces=Loaded(pieces))  # its own music: covered
     assert again.config.data.window == 16, "a last-step model keeps the window it was built for"
 
     tune.train.base = str(trained_run.path)
-    with pytest.raises(ModelError, match="either --from or --resume"):
+    with pytest.raises(ModelError) as refusal:
         train(tune, trained_run.path, pieces=Loaded(pieces), resume=True)
+    assert refusal.value.message.code == "said.from_or_resume"
     tune.train.base = str(tmp_path / "nowhere")
     with pytest.raises(ModelError) as refusal:
         train(tune, tmp_path / "x", pieces=Loaded(pieces))
@@ -299,9 +303,10 @@ def test_a_time_budget_alone_trains_until_it_ends(tmp_path, pieces):
     assert {e["epochs"] for e in events if e["event"] in ("batch", "epoch")} == {0}  # no count to show
     said = [e["message"] for e in events if e["event"] == "status"]
     assert said.index(msg("said.preparing")) < said.index(msg("said.building"))  # each step shown as it happens
-    with pytest.raises(InputError, match="epochs or a time budget"):
+    with pytest.raises(InputError) as refusal:
         config.train.max_seconds = 0.0
         config.check()
+    assert refusal.value.message.code == "said.epochs_or_budget"
 
 
 def test_a_fine_tune_says_where_it_starts_against_chance(trained_run, tmp_path, pieces):
