@@ -28,7 +28,7 @@ class Message:
         return {"code": self.code, "values": {name: _to_json(value) for name, value in self.values.items()}}
 
 
-def msg(code: str, **values) -> Message:
+def msg(code: str, /, **values) -> Message:
     """``msg("said.no_checkpoint", name=run.name)``: the message whose English is that catalogue entry."""
     return Message(code, values)
 

@@ -86,6 +86,9 @@ def library_codes() -> set[str]:
 
 
 def test_every_code_the_library_says_renders_in_both_languages():
+    from musegen.messages import msg
+
+    assert str(msg("said.exit_status", code=3)) == "exit status 3"  # a value may be called code
     codes = library_codes()
     assert len(codes) > 5 and all(code in text.EN for code in codes), sorted(codes - set(text.EN))
     for code in sorted(codes):
