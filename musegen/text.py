@@ -81,13 +81,6 @@ def recognise(message: str, lang: str = DEFAULT) -> tuple[str, bool]:
     return _tidy(message, lang), found
 
 
-def stop_text(stop: dict, lang: str = DEFAULT) -> str:
-    """How a training ended, from the code musegen.train stores next to its English stop_reason."""
-    from .messages import stop_message
-
-    return stop_message(stop).said(lang)
-
-
 def _fill(key: str, match, lang: str) -> str:
     values = {name: _part(name, value or "", lang) for name, value in match.groupdict().items()}
     return t(key, lang, **values)

@@ -175,11 +175,12 @@ def test_the_library_s_sentences_are_said_in_chinese():
 
 
 def test_a_new_run_keeps_a_stop_code_the_app_says_in_chinese(bundled_runs):  # noqa: F811
+    from musegen.messages import stop_message
     from musegen.runs import Run
 
     summary = Run.load(bundled_runs / "tiny-wavenet").summary
     assert summary["stop"]["code"] == "finished" and summary["stop"]["epochs"] == summary["epochs"]
-    assert text.stop_text(summary["stop"], "zh") == text.said(summary["stop_reason"], "zh")
+    assert stop_message(summary["stop"]).said("zh") == text.said(summary["stop_reason"], "zh")
 
 
 def test_an_unknown_error_keeps_its_detail_behind_a_chinese_lead_in():
