@@ -19,7 +19,7 @@ class Message:
     values: dict = field(default_factory=dict)
 
     def said(self, lang: str = text.DEFAULT) -> str:
-        return text.t(self.code, lang, **{name: said(value, lang) for name, value in self.values.items()})
+        return text.tidy(text.t(self.code, lang, **{name: said(value, lang) for name, value in self.values.items()}), lang)
 
     def __str__(self) -> str:
         return self.said(text.DEFAULT)

@@ -125,6 +125,9 @@ def _tidy(text: str, lang: str) -> str:
     return re.sub(r"(?<=[\u4e00-\u9fff）])\s+(?=[\u4e00-\u9fff（])", "", text)
 
 
+tidy = _tidy  # typesetting, not reading: messages.Message.said spaces Chinese with it too
+
+
 EN = {
     # ------------------------------------------------------------ app: navigation, sidebar, shared
     "app.page_title": "musegen — neural music",

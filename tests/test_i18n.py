@@ -437,3 +437,10 @@ def test_reading_files_shows_the_time_left_once_the_pace_is_known(monkeypatch, l
     assert "1/12" in bar.text and "bwv1.6.mxl" in bar.text
     report(6, 12, "bwv2.6.mxl")  # 5 files in 10 s: 6 more take about 12 s
     assert bar.value == 0.5 and "6/12" in bar.text and left in bar.text, bar.text
+
+
+def test_a_message_said_in_chinese_has_no_stray_spaces_around_chinese_values():
+    from musegen.messages import msg
+
+    assert msg("said.no_checkpoint", name="我的曲子").said("zh") == "我的曲子没有可以继续的检查点。"
+    assert msg("said.no_checkpoint", name="bach-1").said("zh") == "bach-1 没有可以继续的检查点。"
