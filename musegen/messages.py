@@ -84,7 +84,7 @@ def joined(*parts) -> Message:
     return Message("said.sentences", {"parts": flat})
 
 
-def plural(code: str, count: int, **values) -> Message:
+def plural(code: str, count: int, /, **values) -> Message:
     """``code`` for a count, or ``code + "_1"`` where the count is one (English says "1 epoch")."""
     return Message(f"{code}_1" if count == 1 else code, values)
 
