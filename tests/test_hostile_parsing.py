@@ -180,6 +180,7 @@ def test_the_time_left_of_an_upload_is_never_more_than_its_budget(monkeypatch):
 
     now = [1000.0]
     monkeypatch.setattr(time, "monotonic", lambda: now[0])
+    monkeypatch.setattr(appui, "_last_lang", ["en"])  # outside a script run: not whatever an earlier test's run chose
     plain, held = sources.FilesLeft(), sources.FilesLeft(budget=300)
     now[0] = 1001.0
     for left in (plain, held):
