@@ -11,7 +11,7 @@ TEST_APT_PACKAGES := chromium
 # Localhost only unless HOST says otherwise (make run HOST=0.0.0.0 serves the local network); no
 # file watcher (it would watch .venv too): restart to see code changes, or add DEV=1.
 # On localhost one person owns every run (MUSEGEN_SINGLE_USER=1); served to others, each visitor
-# owns their own (musegen/visitors.py).
+# owns their own (musegen/serve/visitors.py).
 HOST ?= 127.0.0.1
 SINGLE_USER = $(if $(filter 127.0.0.1 localhost,$(HOST)),1,0)
 run: setup
@@ -88,12 +88,12 @@ setup: sysdeps $(INSTALLED)
 
 # Rebuild the bundled pretrained runs in assets/models/ (documented in the README).
 models: setup
-	$(PY) -m musegen.bundled
+	$(PY) -m musegen.train.bundled
 
 # Rebuild the pre-parsed built-in datasets in assets/datasets/ (after changing how files are parsed,
 # bumping CACHE_VERSION or upgrading music21): a fresh install reads them instead of parsing for minutes.
 datasets: setup
-	$(PY) -m musegen.sources --ship
+	$(PY) -m musegen.music.sources --ship
 
 clean:
 	rm -rf $(VENV) .pytest_cache tests/output

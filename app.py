@@ -1,7 +1,7 @@
 """musegen in the browser: `streamlit run app.py`.
 
 The entry point, read twice. `streamlit run app.py` first imports this file as a module and finds
-`app` at its end: Streamlit's web server (st.App) with ours in front of it (musegen.web: the
+`app` at its end: Streamlit's web server (st.App) with ours in front of it (musegen.serve.web: the
 visitor's HttpOnly cookie, quiet interrupted uploads). Then each page view runs it as a script:
 navigation over the pages, the shared sidebar, and the home page (`main`).
 """
@@ -82,6 +82,6 @@ if __name__ == "__main__":  # a page view: Streamlit runs this file as a script
 else:  # `streamlit run app.py` imports it first, finds `app` and serves it
     from starlette.middleware import Middleware
 
-    from musegen import web
+    from musegen.serve import web
 
     app = st.App(__file__, middleware=[Middleware(web.QuietDisconnects), Middleware(web.VisitorCookie)])

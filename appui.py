@@ -14,14 +14,15 @@ from pathlib import Path
 
 import streamlit as st
 
-from musegen import jobs, studio, text, visitors, web
-from musegen.audio import check_audio
+from musegen.serve import jobs, visitors, web
+from musegen import studio, text
+from musegen.render.audio import check_audio
 from musegen.config import AppLimits, DataConfig
 from musegen.errors import MusegenError
 from musegen.messages import Message, msg, stop_message
-from musegen.playhead import playhead_html
-from musegen.plots import piano_roll
-from musegen.saved_session import NotKept, SavedSession
+from musegen.render.playhead import playhead_html
+from musegen.render.plots import piano_roll
+from musegen.serve.saved_session import NotKept, SavedSession
 from musegen import units
 
 DATASET = "dataset"  # session key: {"label", "name" (built-in) or None, "result": LoadResult}
@@ -98,7 +99,7 @@ def reading_progress(bar, budget: float = 0.0):
     """load_pieces' progress on a st.progress bar: files read and, once the pace is known
     (sources.FilesLeft), about how long is left, in the visitor's language. ``budget``: an upload's
     reading time (Limits.max_upload_parse_seconds), the most the time left can be."""
-    from musegen.sources import FilesLeft
+    from musegen.music.sources import FilesLeft
 
     pace = FilesLeft(budget)
 
@@ -124,7 +125,7 @@ def error_text(error) -> str:
 
 
 def stop_text(summary: dict) -> str:
-    """How a run's training ended: from the stop code musegen.train keeps next to its English
+    """How a run's training ended: from the stop code musegen.train.fit keeps next to its English
     sentence, or (a run trained before the code was kept) that sentence, recognised."""
     stop = summary.get("stop")
     if isinstance(stop, dict) and stop.get("code"):
@@ -197,7 +198,7 @@ def visitor() -> visitors.Visitor | None:
     """This browser's visitor (None on a private server, where one person owns everything).
 
     The token lives in an HttpOnly cookie that the server sets on the page's connection, a new one on
-    a first visit (musegen.web, in front of Streamlit: app.py), so a reload or a new tab is the same
+    a first visit (musegen.serve.web, in front of Streamlit: app.py), so a reload or a new tab is the same
     visitor, and the token is never in the page. Served without it (AppTest, another launcher), a
     session draws its own token and is a visitor until it ends."""
     if os.environ.get(SINGLE_USER_ENV) == "1":
@@ -285,7 +286,7 @@ def warm_datasets() -> threading.Thread:
     in assets/datasets/, or parsed into the disk cache when those do not match this install), so
     the first person to choose one does not wait for it."""
     def work():
-        from musegen.sources import BUILTIN, load_pieces
+        from musegen.music.sources import BUILTIN, load_pieces
 
         for name in BUILTIN:
             try:
@@ -313,7 +314,7 @@ def builtin_dataset(name: str, progress=None):
         lock = _dataset_locks.setdefault(name, threading.Lock())
     with lock:  # one parse per dataset, however many sessions ask at once
         if name not in _datasets:
-            from musegen.sources import load_pieces
+            from musegen.music.sources import load_pieces
 
             _datasets[name] = load_pieces(name, DataConfig(dataset=name), progress=progress)
         return _datasets[name]
@@ -344,7 +345,7 @@ def read_upload(name: str, data: bytes):
     import hashlib
 
     from musegen.errors import InputError
-    from musegen.sources import load_pieces
+    from musegen.music.sources import load_pieces
 
     key = ("upload", hashlib.sha256(data).hexdigest())
     if key not in st.session_state:
@@ -359,7 +360,7 @@ def read_upload(name: str, data: bytes):
 @st.cache_resource(show_spinner=False, max_entries=16)
 def measured_losses(paths: tuple[str, ...], stamps: tuple[float, ...], _runs: tuple) -> dict:
     """verdict.measure for a set of runs, once per server (keyed by their folders and model times)."""
-    from musegen import verdict
+    from musegen.evaluate import verdict
 
     pieces = pieces_for(_runs[0])
     return verdict.measure(list(_runs), pieces) if pieces is not None else {}
@@ -368,8 +369,8 @@ def measured_losses(paths: tuple[str, ...], stamps: tuple[float, ...], _runs: tu
 def pieces_for(run) -> list | None:
     """The music a run learnt from, to measure it again: a built-in set (cached once per server), or
     the upload its training kept; None when neither is here."""
-    from musegen.sources import BUILTIN
-    from musegen.worker import MUSIC, kept_music
+    from musegen.music.sources import BUILTIN
+    from musegen.serve.worker import MUSIC, kept_music
 
     try:
         if run.config.data.dataset in BUILTIN:
@@ -399,8 +400,8 @@ def choose_dataset(label: str, result, name: str | None = None, files: list | No
 def keep_cache_in_budget() -> None:
     """The parsed-dataset cache grows with every new upload: past its budget the least recently
     used files go."""
-    from musegen import disk
-    from musegen.sources import default_cache_dir
+    from musegen.serve import disk
+    from musegen.music.sources import default_cache_dir
 
     disk.enforce(disk.cache_files(default_cache_dir()), limits().max_cache_mb * 1_000_000)
 
@@ -440,7 +441,7 @@ def restore() -> None:
             if choice["name"]:
                 result = builtin_dataset(choice["name"])
             else:
-                from musegen.sources import load_pieces
+                from musegen.music.sources import load_pieces
 
                 result = load_pieces(choice["files"], DataConfig(), cache_dir=False)
             st.session_state[DATASET] = {"label": choice["label"], "name": choice["name"], "result": result}
@@ -581,7 +582,7 @@ def remember(rendered: studio.Rendered) -> None:
 
 def player(rendered: studio.Rendered, key: str, roll_height: int = 220) -> None:
     """The piece's audio and its piano roll in one frame, a playhead following the audio
-    (musegen.playhead); without audio, the plotly roll."""
+    (musegen.render.playhead); without audio, the plotly roll."""
     piece = rendered.piece
     if rendered.audio:
         words = {k: tr(f"playhead.{k}") for k in ("yours", "model", "no_notes", "roll", "roll_help")}
@@ -678,8 +679,8 @@ def run_choice(label: str, entries: list[studio.Entry], key: str, default=None, 
 
 def run_dataset_title(run) -> str:
     """studio.dataset_title in the current language (a built-in set's title is translated)."""
-    from musegen.basemodel import BASE_DATASET
-    from musegen.sources import BUILTIN
+    from musegen.train.basemodel import BASE_DATASET
+    from musegen.music.sources import BUILTIN
 
     name = run.config.data.dataset
     return opt("dataset", name) if name in BUILTIN or name == BASE_DATASET else say(studio.dataset_title(run))

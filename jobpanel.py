@@ -2,17 +2,18 @@
 full) and the Compare page (its two, side by side, compact) share these, so that both start, show
 and stop a training the same way in either language.
 
-Streamlit wiring only, like appui (whose helpers it uses); the trainings are musegen.jobs'.
+Streamlit wiring only, like appui (whose helpers it uses); the trainings are musegen.serve.jobs'.
 """
 from __future__ import annotations
 
 import streamlit as st
 
 import appui
-from musegen import jobs, studio
+from musegen.serve import jobs
+from musegen import studio
 from musegen.config import AppLimits
 from musegen.errors import MusegenError
-from musegen.plots import training_progress
+from musegen.render.plots import training_progress
 
 tr = appui.tr
 

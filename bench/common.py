@@ -88,7 +88,7 @@ def pyplot():
 
 def piano_roll(piece, title: str, path: Path) -> Path:
     """A PNG piano roll of a piece: a colour per part, bar lines in grey."""
-    from musegen.piece import DURATION, PART, PITCH, START
+    from musegen.music.piece import DURATION, PART, PITCH, START
 
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(9, 2.6))
@@ -121,7 +121,7 @@ def engine_speed(model, config, vocab: int, window: int, tokens: int, batch: int
     import subprocess
     import tempfile
 
-    from musegen.engine import export_weights
+    from musegen.models.engine import export_weights
 
     with tempfile.TemporaryDirectory(prefix="musegen-bench-") as tmp:
         weights = export_weights(model, Path(tmp) / "weights.npz")

@@ -1,5 +1,5 @@
 """Training speed with and without XLA (TrainConfig.jit_compile) on this machine: tokens/s of
-model.fit for each model at its default size, compiled as musegen.train compiles it, on random
+model.fit for each model at its default size, compiled as musegen.train.fit compiles it, on random
 token windows (speed does not depend on the music). Writes docs/benchmarks/compiled.json and, from
 it, docs/compiled.md.
 
@@ -67,8 +67,8 @@ def measure(kind: str, jit: str, vocab: int, window: int, batch: int) -> dict:
     import keras
 
     from musegen.config import TrainConfig
-    from musegen.models import build_model
-    from musegen.train import compile_model
+    from musegen.models.build import build_model
+    from musegen.train.fit import compile_model
 
     keras.utils.set_random_seed(1)
     config = model_config(kind)
@@ -91,7 +91,7 @@ def main() -> dict:
     import tensorflow as tf
 
     from musegen.config import DataConfig, TrainConfig
-    from musegen.distribute import Devices
+    from musegen.train.distribute import Devices
 
     vocab = 400  # about the metre scheme's vocabulary
     window = 64 if QUICK else DataConfig().window

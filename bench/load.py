@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from bench.common import ASSETS, ROOT, log, write_json
-from musegen.worker import NICENESS
+from musegen.serve.worker import NICENESS
 
 OUT = ROOT / "docs" / "load"
 N = 15
@@ -49,8 +49,9 @@ def timings(fn, n: int = N) -> dict:
 
 
 def main() -> None:
-    from musegen import jobs, studio
-    from musegen.bundled import BUNDLED
+    from musegen.serve import jobs
+    from musegen import studio
+    from musegen.train.bundled import BUNDLED
     from musegen.config import AppLimits
     from musegen.runs import Run
 

@@ -41,7 +41,7 @@ def main(what: str, args: list[str]) -> dict:
         import shutil
 
         from musegen.config import DataConfig, RunConfig, TrainConfig
-        from musegen.train import train
+        from musegen.train.fit import train
 
         out = Path(args[0])
         shutil.rmtree(out, ignore_errors=True)
@@ -57,7 +57,7 @@ def main(what: str, args: list[str]) -> dict:
 
         from musegen import studio
         from musegen.config import SampleConfig
-        from musegen.plots import piano_roll
+        from musegen.render.plots import piano_roll
         from musegen.runs import Run
 
         pool = studio.ComposerPool()

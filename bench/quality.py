@@ -54,7 +54,7 @@ SEED_SETS = 1 if QUICK else 3  # sets of N_PIECES pieces, each from other seeds:
 
 def excerpt(piece, seconds: float, rng):
     """A passage of ``seconds`` of a real piece, from a random bar line, moved to start at 0."""
-    from musegen.piece import DURATION, START
+    from musegen.music.piece import DURATION, START
 
     quarters = seconds * piece.tempo / 60.0
     bars = piece.bar_starts()
@@ -73,7 +73,7 @@ def excerpt(piece, seconds: float, rng):
 def generate(run, n: int, seconds: float, first_seed: int = 0, **settings):
     """n pieces at the default settings (or these), each from its own seed (so its own real opening)."""
     from musegen.config import SampleConfig
-    from musegen.sample import Composer
+    from musegen.generate.sample import Composer
 
     composer = Composer(run)
     comps = [composer.compose(SampleConfig(seconds=seconds, seed=seed, **settings))
@@ -86,8 +86,8 @@ def loudness(piece) -> dict:
     import subprocess
     import tempfile
 
-    from musegen.audio import render
-    from musegen.midi import piece_to_midi_bytes
+    from musegen.render.audio import render
+    from musegen.render.midi import piece_to_midi_bytes
 
     with tempfile.TemporaryDirectory() as tmp:
         wav = Path(tmp) / "piece.wav"
@@ -110,7 +110,7 @@ def loudness(piece) -> dict:
 
 def judge(run, loaded, seed: int = 0) -> dict:
     """Generated pieces against held-out excerpts: structure, overlap, collapse, copying."""
-    from musegen import metrics
+    from musegen.evaluate import metrics
 
     train_pieces, val_pieces, _ = metrics.split_pieces(run, loaded.pieces, strict=False)
     rng = np.random.default_rng(seed)
@@ -147,7 +147,7 @@ def judge(run, loaded, seed: int = 0) -> dict:
 def spread(real, sets) -> dict:
     """The figures again for each set of pieces (other seeds): their mean and standard deviation,
     so a difference smaller than the spread is not read as a finding."""
-    from musegen import metrics
+    from musegen.evaluate import metrics
 
     per_set = [{**metrics.structure_summary(pieces), "overlap": metrics.compare_sets(real, pieces)["overlap"]}
                for pieces, _ in sets]
@@ -160,7 +160,7 @@ def spread(real, sets) -> dict:
 
 def bundled_section(folder: Path) -> list[dict]:
     from musegen.runs import list_runs
-    from musegen.sources import load_pieces
+    from musegen.music.sources import load_pieces
 
     rows = []
     for run in sorted(list_runs(folder), key=lambda r: r.name):
@@ -179,9 +179,9 @@ RHYTHM_TEMPERATURES = [0.8, 1.0, 1.2]  # 0.8 = the pitches' temperature: one tem
 def rhythm_section(folder: Path) -> list[dict]:
     """The bundled models at the default settings but for the timing tokens' temperature: what it
     does to the pulse (on-beat onsets) and to the harmony, against the same held-out excerpts."""
-    from musegen import metrics
+    from musegen.evaluate import metrics
     from musegen.runs import list_runs
-    from musegen.sources import load_pieces
+    from musegen.music.sources import load_pieces
 
     rows = []
     for run in sorted(list_runs(folder), key=lambda r: r.name):
@@ -207,8 +207,8 @@ CONTEXT_DATASETS = {"bach": 0, "folk": 0, "monteverdi": 0, "palestrina": 120}  #
 def context_section() -> list[dict]:
     """How many bars of each built-in dataset the default model hears at once."""
     from musegen.config import DataConfig, ModelConfig, RunConfig, TokenizerConfig
-    from musegen.models import receptive_field
-    from musegen.sources import load_pieces
+    from musegen.models.build import receptive_field
+    from musegen.music.sources import load_pieces
     from musegen.studio import tokens_per_bar
 
     config = RunConfig()
@@ -239,8 +239,8 @@ FINETUNE_ARMS = {  # name: (start from the bundled model?, transposition in semi
 
 def finetune_section() -> list[dict]:
     from musegen.config import DataConfig, RunConfig, TrainConfig
-    from musegen.sources import load_pieces
-    from musegen.train import train
+    from musegen.music.sources import load_pieces
+    from musegen.train.fit import train
 
     base = ASSETS / "bach-wavenet"
     data = DataConfig(**FINETUNE_DATA)
@@ -266,9 +266,9 @@ def finetune_section() -> list[dict]:
 
 def schemes_section() -> list[dict]:
     from musegen.config import DataConfig, RunConfig, TokenizerConfig, TrainConfig
-    from musegen.sources import load_pieces
-    from musegen.tokenizers import schemes
-    from musegen.train import train
+    from musegen.music.sources import load_pieces
+    from musegen.tokens.registry import schemes
+    from musegen.train.fit import train
 
     data = DataConfig(dataset="bach")
     loaded = load_pieces("bach", data)
@@ -352,7 +352,7 @@ def write_report(results: dict) -> Path:
              "Written by `make quality` (`bench/quality.py`) from `docs/quality/results.json`; do not edit by hand.",
              f"Each model wrote {results['settings']['pieces']} pieces of {results['settings']['seconds']:g} s at "
              "default settings; the real side is 30-second excerpts of the held-out pieces of the same dataset, "
-             "measured by the same code (`musegen.metrics`)."]
+             "measured by the same code (`musegen.evaluate.metrics`)."]
     sampling = results["settings"].get("sampling")
     if sampling:
         rhythm = sampling.get("rhythm_temperature")

@@ -84,7 +84,7 @@ def mxl_bomb() -> bytes:
 
 
 def chorale_mxl() -> bytes:
-    from musegen.sources import _corpus_root
+    from musegen.music.sources import _corpus_root
 
     return (_corpus_root() / "bach" / "bwv1.6.mxl").read_bytes()
 
@@ -142,7 +142,7 @@ def row(what: str, seconds: float, baseline: str, baseline_seconds: float, note:
 
 def refusals() -> list[dict]:
     from musegen.config import DataConfig, Limits
-    from musegen.sources import load_pieces, read_file_bytes
+    from musegen.music.sources import load_pieces, read_file_bytes
 
     rows = []
     years, plain = years_midi(), midi()
@@ -184,7 +184,7 @@ def refusals() -> list[dict]:
 
 def hangs() -> list[dict]:
     from musegen.config import DataConfig, Limits
-    from musegen.sources import load_pieces, read_piece
+    from musegen.music.sources import load_pieces, read_piece
 
     files = [(name, midi(8 + i)) for i, name in enumerate(("a.mid", "b.mid", "c.mid"))]
     rows = []
@@ -219,7 +219,7 @@ def hangs() -> list[dict]:
 
 def cache() -> list[dict]:
     from musegen.config import DataConfig
-    from musegen.sources import load_pieces
+    from musegen.music.sources import load_pieces
 
     with tempfile.TemporaryDirectory(prefix="musegen-reading-") as tmp:
         folder = Path(tmp) / "songs"
@@ -247,7 +247,7 @@ def cache() -> list[dict]:
 
 def shipped() -> list[dict]:
     from musegen.config import DataConfig
-    from musegen.sources import BUILTIN, SHIPPED_ENV, load_pieces
+    from musegen.music.sources import BUILTIN, SHIPPED_ENV, load_pieces
 
     os.environ.pop(SHIPPED_ENV, None)
     rows = []

@@ -39,7 +39,7 @@ def _model_for(kind: str, vocab: int, window: int):
     import keras
 
     from musegen.config import ModelConfig
-    from musegen.models import build_model
+    from musegen.models.build import build_model
     from musegen.runs import Run
 
     path = ASSETS / f"bach-{kind}"
@@ -111,10 +111,10 @@ class StepCost:
 
 
 def step_cost(engine) -> StepCost:
-    """Count, from an engine's own arrays, what musegen/engine.py computes for one token: the
+    """Count, from an engine's own arrays, what musegen/models/engine.py computes for one token: the
     WaveNets one product per layer (older taps' products come from the cache), the LSTM one step,
     the article's set-ups their whole window again. Plus the Generator's draw from the logits."""
-    from musegen.engine import LSTMEngine, SimpleWaveNetEngine, WaveNetEngine, WindowEngine, _pointwise
+    from musegen.models.engine import LSTMEngine, SimpleWaveNetEngine, WaveNetEngine, WindowEngine, _pointwise
 
     n = StepCost()
     if isinstance(engine, WindowEngine):
@@ -209,9 +209,9 @@ def generation() -> dict:
     import keras
 
     from musegen.config import ModelConfig, TokenizerConfig
-    from musegen.models import build_model, receptive_field
-    from musegen.sample import Generator, article_loop
-    from musegen.tokenizers import make_tokenizer
+    from musegen.models.build import build_model, receptive_field
+    from musegen.generate.sample import Generator, article_loop
+    from musegen.tokens.registry import make_tokenizer
 
     vocab, window = len(make_tokenizer(TokenizerConfig())), 512
     n_one, n_batch, batch, n_article, n_window = (2000, 1000, 32, 200, 200) if FULL else (1000, 500, 16, 40, 60)
@@ -287,9 +287,9 @@ def _timed(work) -> float:
 def training() -> dict:
     from musegen.cli import article_preset
     from musegen.config import DataConfig, ModelConfig, RunConfig, TokenizerConfig, TrainConfig, replace
-    from musegen.metrics import heldout, split_pieces
-    from musegen.sources import load_pieces
-    from musegen.train import train
+    from musegen.evaluate.metrics import heldout, split_pieces
+    from musegen.music.sources import load_pieces
+    from musegen.train.fit import train
 
     budget, max_files = (150.0, 0) if FULL else (40.0, 120)
     data = DataConfig(dataset="bach", max_files=max_files)
@@ -348,8 +348,8 @@ def loading() -> dict:
     from music21 import converter
 
     from musegen.config import DataConfig
-    from musegen.midi import piece_to_midi_bytes
-    from musegen.sources import BUILTIN, load_pieces, read_file_bytes
+    from musegen.render.midi import piece_to_midi_bytes
+    from musegen.music.sources import BUILTIN, load_pieces, read_file_bytes
 
     n = 150 if FULL else 50
     files = BUILTIN["bach"].files()[:n]
@@ -404,10 +404,10 @@ def loading() -> dict:
 
 
 def rendering() -> dict:
-    from musegen.audio import audio_stats, render
+    from musegen.render.audio import audio_stats, render
     from musegen.config import DataConfig
-    from musegen.midi import piece_to_midi_bytes
-    from musegen.sources import load_pieces
+    from musegen.render.midi import piece_to_midi_bytes
+    from musegen.music.sources import load_pieces
 
     pieces = load_pieces("bach", DataConfig(dataset="bach", max_files=6 if FULL else 3)).pieces
     rows = []
@@ -473,7 +473,7 @@ INTRO = {
     "generation": "The same trained model generating: the article's loop (one `model.predict` per note), the "
                   "strongest simple alternative without a cache (the Keras model's forward pass compiled once with "
                   "XLA and run over a sliding window of its context, one call per token), and our NumPy engine "
-                  "(cached state, one token's work per token; `musegen/engine.py`), measured in a process without "
+                  "(cached state, one token's work per token; `musegen/models/engine.py`), measured in a process without "
                   f"TensorFlow as the CLI and the app run it. Every speed is the median of {TIMED_RUNS} runs.",
     "training": "Equal wall-time on the same Bach chorales and validation files: the article's set-up against ours "
                 "on the article's notes tokens (scored on the tokens the article's model can predict, from the 33rd "
@@ -529,7 +529,7 @@ def _roofline_text(r: dict) -> str:
                ("limit", "limited by", ""), ("tokens_per_s", "ours tok/s", ",.0f"),
                ("of_bound", "ours, % of bound", ".0%")]
     return (f"**How far from the machine's limit.** For one token, the FLOPs our engine computes (counted from "
-            f"each model's weights as `musegen/engine.py` runs them, sampling included; a multiply-add is 2) and the "
+            f"each model's weights as `musegen/models/engine.py` runs them, sampling included; a multiply-add is 2) and the "
             f"bytes it must read or write: the weights once per step, shared by a batch, plus each sequence's "
             f"state (embedding row, cached taps, LSTM state). The bound is min(peak FLOP/s ÷ FLOPs per token, "
             f"bandwidth ÷ bytes per token), with the peak measured in the same run: {r['peak_gflops']:,.0f} GFLOP/s "

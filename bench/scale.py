@@ -48,7 +48,7 @@ RELOAD_TARGET_S = 5.0
 
 def source_pieces():
     from musegen.config import DataConfig
-    from musegen.sources import load_pieces
+    from musegen.music.sources import load_pieces
 
     return [p for name in ("bach", "folk") for p in load_pieces(name, DataConfig(dataset=name)).pieces]
 
@@ -57,7 +57,7 @@ def variant(piece, k: int):
     """Copy k of a piece: transposed and cut, as a new file would be."""
     import numpy as np
 
-    from musegen.piece import DURATION, PITCH, START, Piece
+    from musegen.music.piece import DURATION, PITCH, START, Piece
 
     rng = np.random.default_rng(k)
     bars = piece.bar_starts()
@@ -72,7 +72,7 @@ def variant(piece, k: int):
 
 
 def write_files(folder: Path, pool, numbers) -> None:
-    from musegen.midi import piece_to_midi_bytes
+    from musegen.render.midi import piece_to_midi_bytes
 
     folder.mkdir(parents=True, exist_ok=True)
     for k in numbers:
@@ -107,7 +107,7 @@ def peak_mb() -> float:
 
 def load(folder: str, cache: str):
     from musegen.config import DataConfig
-    from musegen.sources import load_pieces
+    from musegen.music.sources import load_pieces
 
     return load_pieces(folder, DataConfig(dataset=folder), cache_dir=cache)
 
@@ -135,8 +135,8 @@ def child_train(folder: str, cache: str, in_memory: bool = False) -> dict:
     """in_memory: the way every dataset trained before (pieces, ids and windows all in memory), to compare."""
     import threading
 
-    from musegen import parsecache
-    from musegen import train as training
+    from musegen.music import parsecache
+    from musegen.train import fit as training
     from musegen.config import DataConfig, ModelConfig, RunConfig, TrainConfig
 
     if in_memory:
@@ -200,7 +200,7 @@ def measure(n: int, folder: Path, cache: Path, pool) -> dict:
     start = time.perf_counter()
     parsed = []
     from musegen.config import DataConfig
-    from musegen.sources import load_pieces
+    from musegen.music.sources import load_pieces
 
     load_pieces(str(folder), DataConfig(dataset=str(folder)), cache_dir=cache,
                 progress=lambda done, total, name: parsed.append(name))
@@ -239,7 +239,7 @@ def main() -> None:
         log(f"wrote {max(SIZES):,} MIDI files in {time.perf_counter() - t0:.1f} s")
         for n in SIZES:
             rows.append(measure(n, folders[n], root / f"cache-{n}", pool))
-    from musegen.train import STREAM_MIN_NOTES
+    from musegen.train.fit import STREAM_MIN_NOTES
 
     results = {"quick": QUICK, "sizes": list(SIZES), "machine": machine(), "date": time.strftime("%Y-%m-%d"),
                "stream_min_notes": STREAM_MIN_NOTES,

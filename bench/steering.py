@@ -74,7 +74,7 @@ def engine_against_keras(n_tokens: int = 2000, n_keras: int = 200) -> dict:
     import keras
     import tensorflow as tf
 
-    from musegen.models import receptive_field
+    from musegen.models.build import receptive_field
     from musegen.runs import Run
 
     run = Run.load(ASSETS / "bach-wavenet")
@@ -143,9 +143,9 @@ def app() -> dict:
 
 def guard() -> list[dict]:
     from musegen.config import SampleConfig
-    from musegen.metrics import collapse_reason
+    from musegen.evaluate.metrics import collapse_reason
     from musegen.runs import Run
-    from musegen.sample import Composer
+    from musegen.generate.sample import Composer
 
     echo = SampleConfig().echo
     arms = {  # name: (repetition guard, bar echo)
@@ -166,11 +166,11 @@ def guard() -> list[dict]:
 
 
 def key_lock() -> list[dict]:
-    from musegen import steer
+    from musegen.generate import steer
     from musegen.config import SampleConfig
-    from musegen.piece import PITCH
+    from musegen.music.piece import PITCH
     from musegen.runs import Run
-    from musegen.sample import Composer
+    from musegen.generate.sample import Composer
 
     scale = steer.parse_scale("E major")
     default = SampleConfig().key_strength
@@ -193,11 +193,11 @@ def key_lock() -> list[dict]:
 
 def continuation() -> dict:
     from musegen.config import SampleConfig
-    from musegen.midi import piece_to_midi_bytes
-    from musegen.piece import PITCH, START, Part, Piece
+    from musegen.render.midi import piece_to_midi_bytes
+    from musegen.music.piece import PITCH, START, Part, Piece
     from musegen.runs import Run
-    from musegen.sample import Composer
-    from musegen.sources import read_file_bytes
+    from musegen.generate.sample import Composer
+    from musegen.music.sources import read_file_bytes
 
     scale = [65, 67, 68, 70, 72, 73, 75, 77]
     notes = [(bar * 3 + beat, 1, scale[(bar + beat * 2) % 8] - 24 * hand, 80, hand)
@@ -254,7 +254,7 @@ def report(r: dict) -> str:
         "## The repetition guard under greedy decoding",
         "",
         f"{PIECES} pieces of {SECONDS:g} s per model at temperature 0 (the article's argmax); collapsed = a loop "
-        "of tokens or a short figure filling the piece (`musegen.metrics.collapse_reason`).",
+        "of tokens or a short figure filling the piece (`musegen.evaluate.metrics.collapse_reason`).",
         "",
         markdown_table(r["guard"], [("run", "model", ""), ("rules", "rules", ""), ("collapsed", "collapsed", ""),
                                     ("pieces", "of", "")]),

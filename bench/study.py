@@ -4,7 +4,7 @@ Trains each model with the same wall-time budget, once per seed, on Bach chorale
 (our set-up: metre tokens, embeddings, every-position targets) and on Bach the previous default
 (rich tokens, a 128-token WaveNet); then measures held-out NLL / accuracy / bits per quarter,
 generation speed, and musical statistics and structure (pulse, beat chords, repeated bars, key)
-against the real music, collapse and memorisation (musegen.metrics). The tables give the mean ±
+against the real music, collapse and memorisation (musegen.evaluate.metrics). The tables give the mean ±
 standard deviation over seeds; the temperature sweep is the first seed's.
 
 A 2×2 control on Bach with the article's notes tokens separates the set-up from the model:
@@ -138,8 +138,8 @@ def speed(composer) -> float:
 def study_one(cell: Cell, seed: int, loaded) -> dict:
     """Train one cell with one seed; score it, and for a headline cell sample and measure its music
     (at every temperature for the first seed, at 1.0 for the others)."""
-    from musegen.metrics import heldout, split_pieces
-    from musegen.train import train
+    from musegen.evaluate.metrics import heldout, split_pieces
+    from musegen.train.fit import train
 
     out = RUNS / f"{cell.name}-seed{seed}"
     shutil.rmtree(out, ignore_errors=True)
@@ -167,8 +167,8 @@ def likelihood_row(cell: Cell, seed: int, run, stats: dict) -> dict:
 
 def music(run, loaded, stats: dict, row: dict, temperatures: list[float]) -> list[dict]:
     """Sample at each temperature; the measures at 1.0 go into `row`. Returns every temperature's."""
-    from musegen.metrics import evaluate
-    from musegen.sample import Composer
+    from musegen.evaluate.metrics import evaluate
+    from musegen.generate.sample import Composer
 
     composer = Composer(run)
     row["tokens_per_s"] = speed(composer) if row["seed"] == 1 else None  # the architecture's, not the seed's
@@ -580,7 +580,7 @@ def release_memory() -> None:
 def main() -> None:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     from musegen.config import DataConfig
-    from musegen.sources import load_pieces
+    from musegen.music.sources import load_pieces
 
     OUT.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()

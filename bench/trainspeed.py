@@ -43,8 +43,8 @@ def child(folder: str, start: str) -> None:
     """Runs in a fresh process: reads `folder` and trains, printing when each step began (wall clock)."""
     t = {"process": float(os.environ["BENCH_T0"])}
     from musegen.config import DataConfig, RunConfig, TrainConfig
-    from musegen.sources import load_pieces
-    from musegen.train import FINE_TUNE_LEARNING_RATE, train
+    from musegen.music.sources import load_pieces
+    from musegen.train.fit import FINE_TUNE_LEARNING_RATE, train
 
     t["imported"] = time.time()
     loaded = load_pieces(folder, DataConfig(dataset=folder), cache_dir=False)
@@ -86,7 +86,7 @@ def first_batch(folder: Path, start: str) -> dict:
 
 def start_section() -> dict:
     from bench.transfer import held_out
-    from musegen.midi import piece_to_midi_bytes
+    from musegen.render.midi import piece_to_midi_bytes
 
     train_pieces, _ = held_out("jigs")
     rows = []
@@ -111,10 +111,10 @@ def throughput_section() -> dict:
 
     from bench.run import _peak_flops, _timed, step_cost
     from musegen.config import ModelConfig, TokenizerConfig, TrainConfig
-    from musegen.models import build_model
-    from musegen.sample import Generator
-    from musegen.tokenizers import make_tokenizer
-    from musegen.train import compile_model
+    from musegen.models.build import build_model
+    from musegen.generate.sample import Generator
+    from musegen.tokens.registry import make_tokenizer
+    from musegen.train.fit import compile_model
 
     vocab = len(make_tokenizer(TokenizerConfig()))
     peak = _peak_flops()

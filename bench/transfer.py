@@ -72,9 +72,9 @@ def abc_tunes(path: Path) -> list[tuple[str, bytes]]:
 
 
 def jigs() -> list:
-    from musegen.basemodel import BASE_LIMITS, corpus_folder_files
+    from musegen.train.basemodel import BASE_LIMITS, corpus_folder_files
     from musegen.config import DataConfig
-    from musegen.sources import load_pieces
+    from musegen.music.sources import load_pieces
 
     tunes = [t for path in corpus_folder_files("oneills1850", (".abc",)) for t in abc_tunes(path)
              if re.search(rb"^M: ?6/8", t[1], flags=re.M)]
@@ -83,9 +83,9 @@ def jigs() -> list:
 
 
 def quartets(kind: str) -> list:
-    from musegen.basemodel import BASE_LIMITS, corpus_folder_files, layout
+    from musegen.train.basemodel import BASE_LIMITS, corpus_folder_files, layout
     from musegen.config import DataConfig
-    from musegen.sources import load_pieces
+    from musegen.music.sources import load_pieces
 
     files = [f for d in ("mozart", "haydn", "beethoven") for f in corpus_folder_files(d, (".mxl", ".xml", ".krn"))]
     pieces = load_pieces(files, DataConfig(dataset="quartets", limits=BASE_LIMITS)).pieces
@@ -102,7 +102,7 @@ def held_out(name: str) -> tuple[list, list]:
 
 
 def as_loaded(pieces):
-    from musegen.sources import FileReport, LoadResult
+    from musegen.music.sources import FileReport, LoadResult
 
     report = [FileReport(p.name, "parsed", "", p.n_notes, p.seconds, "") for p in pieces]
     return LoadResult(pieces, report, "held out")
@@ -115,7 +115,7 @@ def train_with_marks(pieces, start: str, seed: int, folder: Path) -> dict:
     """One training to the longest budget; the best checkpoint copied as each budget passes.
     Returns {budget: snapshot folder or None}, and the run's start loss."""
     from musegen.config import RunConfig, TrainConfig
-    from musegen.train import FINE_TUNE_LEARNING_RATE, checkpoint_summary, train
+    from musegen.train.fit import FINE_TUNE_LEARNING_RATE, checkpoint_summary, train
 
     shutil.rmtree(folder, ignore_errors=True)
     run_dir = folder / "run"
@@ -149,7 +149,7 @@ def train_with_marks(pieces, start: str, seed: int, folder: Path) -> dict:
 
 
 def judge(path: Path, real: list, rng_seed: int) -> dict:
-    from musegen import metrics
+    from musegen.evaluate import metrics
     from musegen.runs import Run
 
     run = Run.load(path)
@@ -221,7 +221,7 @@ def starts(results: dict) -> None:
 
 
 def measure_set(name: str, results: dict) -> None:
-    from musegen import metrics
+    from musegen.evaluate import metrics
 
     train_pieces, real_pieces = held_out(name)
     rng = np.random.default_rng(0)

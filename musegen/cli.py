@@ -52,7 +52,7 @@ def bar(done: float, total: float, text: str = "", width: int = 28) -> None:
 
 def files_bar():
     """The progress of reading music: the bar, '1,234/20,000 files · about 40 s left' and the file just read."""
-    from .sources import FilesLeft
+    from .music.sources import FilesLeft
 
     left = FilesLeft()
     return lambda done, total, name: bar(done, total, f"{left(done, total)}  {name}")
@@ -76,7 +76,7 @@ def import_tensorflow_quietly() -> None:
 
 
 def cmd_datasets(args) -> dict:
-    from .sources import list_datasets
+    from .music.sources import list_datasets
 
     rows = list_datasets()
     if not args.json:
@@ -155,7 +155,7 @@ def train_config(args) -> RunConfig:
                            inputs=args.inputs, targets=args.targets, dropout=args.dropout)
     lr = args.lr
     if args.base and lr is None and not args.config:
-        from .train import FINE_TUNE_LEARNING_RATE
+        from .train.fit import FINE_TUNE_LEARNING_RATE
 
         lr = FINE_TUNE_LEARNING_RATE  # gentler than a fresh run's, so the base's learning is not washed out
     epochs = args.epochs
@@ -167,7 +167,7 @@ def train_config(args) -> RunConfig:
                            base=args.base, precision=args.precision, jit_compile=args.jit_compile)
     config.check()  # a typo (a window of 0, a negative rate) fails here, before any music is read
     if not args.base:  # a model too big for any machine too (its vocabulary, known later, only adds to it)
-        from .models import check_size
+        from .models.build import check_size
 
         check_size(config.model, 0, config.data.window)
     return config
@@ -213,9 +213,9 @@ def training_printer(quiet: bool):
 
 def cmd_train(args) -> dict:
     from .runs import Run
-    from .sources import load_pieces
-    from .distribute import cluster_from_env, interrupted, tf_config_from_file
-    from .train import find_base, start_fit, train
+    from .music.sources import load_pieces
+    from .train.distribute import cluster_from_env, interrupted, tf_config_from_file
+    from .train.fit import find_base, start_fit, train
 
     config = train_config(args)
     if args.cluster:
@@ -281,12 +281,12 @@ def numbered(path: Path, i: int, n: int) -> Path:
 
 
 def cmd_generate(args) -> dict:
-    from .audio import render
-    from .engine import WEIGHTS
-    from .midi import instrument_program, write_midi, write_musicxml
+    from .render.audio import render
+    from .models.engine import WEIGHTS
+    from .render.midi import instrument_program, write_midi, write_musicxml
     from .runs import Run
-    from .sample import Composer
-    from .sources import read_piece
+    from .generate.sample import Composer
+    from .music.sources import read_piece
 
     run = Run.load(args.run)
     if not (run.path / WEIGHTS).is_file():
@@ -337,7 +337,7 @@ def cmd_generate(args) -> dict:
 
 
 def cmd_render(args) -> dict:
-    from .audio import MAX_RENDER_SECONDS, music_seconds, render
+    from .render.audio import MAX_RENDER_SECONDS, music_seconds, render
     from .units import format_duration
 
     check_writable(Path(args.out))
@@ -354,9 +354,9 @@ def cmd_render(args) -> dict:
 
 
 def cmd_evaluate(args) -> dict:
-    from .metrics import check_evaluate, evaluate
+    from .evaluate.metrics import check_evaluate, evaluate
     from .runs import Run
-    from .sources import load_pieces
+    from .music.sources import load_pieces
 
     check_evaluate(args.pieces, args.length, args.temperature, args.top_p, args.seed)  # before the run or its music
     run = Run.load(args.run)
@@ -393,8 +393,8 @@ def dataset_stats(pieces) -> dict:
 
     import numpy as np
 
-    from .midi import note_name
-    from .piece import PART, PITCH
+    from .render.midi import note_name
+    from .music.piece import PART, PITCH
 
     signatures, tempos, parts = Counter(), Counter(), Counter()
     low, high, drum_pieces = None, None, 0
@@ -425,7 +425,7 @@ def dataset_stats(pieces) -> dict:
 
 
 def cmd_inspect(args) -> dict:
-    from .sources import load_pieces
+    from .music.sources import load_pieces
 
     data = replace(DataConfig(), dataset=args.dataset, parts=args.parts, drums=args.drums, max_files=args.max_files)
     RunConfig(data=data).check()  # --max-files out of range fails in words

@@ -129,7 +129,7 @@ class SampleConfig:
     keep_primer: bool = True  # a continuation of the user's music starts with their passage
     tempo: float = 0.0  # BPM of the output; 0 = the primer's, else the dataset's
     program: int | None = None  # General MIDI instrument for every pitched part; None = the parts' own
-    # Steering (musegen/steer.py): rules on the next-token choice, for every model and scheme.
+    # Steering (musegen/generate/steer.py): rules on the next-token choice, for every model and scheme.
     key: str = ""  # "" = free, "auto" = the primer's key, or a named key: "D minor", "Bb major", "F# dorian"
     key_strength: float = 0.95  # 1 = strict (only the scale); below, an outside note is (1 - s) times as likely
     pitch_range: str = ""  # lowest-highest note, e.g. "C3-C6"; "" = the model's whole range

@@ -90,7 +90,7 @@ def plural(code: str, count: int, /, **values) -> Message:
 
 
 def stop_message(stop: dict) -> Message:
-    """How a training ended, from the code musegen.train keeps in summary.json ("stop"): its
+    """How a training ended, from the code musegen.train.fit keeps in summary.json ("stop"): its
     English is summary.json's "stop_reason"."""
     val = stop.get("monitor") == "val_loss"
     kept = (msg("said.kept_val" if val else "said.kept_loss", epoch=stop["kept"], loss=f"{stop['loss']:.3f}")

@@ -25,12 +25,12 @@ import numpy as np
 
 from . import units
 from .config import RUN_RANGES, RunConfig, TokenizerConfig, check_settings, from_dict
-from .engine import WEIGHTS
+from .models.engine import WEIGHTS
 from .errors import InputError, ModelError, MusegenError
 from .files import atomic_path, atomic_write, check_npy, safe_name
 from .messages import msg
-from .tokenizers import tokenizer_from_json
-from .tokens import Tokenizer
+from .tokens.registry import tokenizer_from_json
+from .tokens.base import Tokenizer
 
 REQUIRED = ("config.json", "tokenizer.json", "model.keras")
 MAX_PRIMER_BYTES = 64_000_000  # 64 windows of 16,384 tokens are 4 MB: anything far bigger is not ours
@@ -58,7 +58,7 @@ def save_array(path: Path, array: np.ndarray) -> Path:
 def save_model(model, path: Path) -> Path:
     """Keras writes to a temporary .keras file that then replaces the bundle's; the NumPy weights
     that generation reads go beside it."""
-    from .engine import WEIGHTS, export_weights
+    from .models.engine import WEIGHTS, export_weights
 
     export_weights(model, Path(path).parent / WEIGHTS)  # first: a new model.keras means both are current
     with atomic_path(path, suffix=".keras") as tmp:
@@ -327,7 +327,7 @@ def import_run(bundle, dest_root, name: str | None = None, max_bytes: int = MAX_
         if total > max_bytes:
             raise InputError(msg("said.bundle_unpacks", label=label, size=units.size(total), limit=limit))
         if limits is not None:
-            from .disk import check_import
+            from .serve.disk import check_import
 
             check_import(dest_root, total, limits)  # before a byte is written
         manifest = _manifest(zf, members.pop(MANIFEST, None), label)
@@ -457,7 +457,7 @@ def _extract(zf, info, target: Path, label: str, member: str, expected: dict | N
 def _check_imported(path: Path, label: str, max_bytes: int) -> None:
     """Everything a run is checked for where it is used, now: settings, tokenizer, primers, and that
     the NumPy weights fit the model its config describes (one token through the engine)."""
-    from .engine import check_weights, load_weights, make_engine
+    from .models.engine import check_weights, load_weights, make_engine
 
     try:
         run = Run.load(path)

@@ -16,13 +16,13 @@ from pathlib import Path
 
 import numpy as np
 
-from . import steer
+from .generate import steer
 from .config import DataConfig, ModelConfig, RunConfig, SampleConfig, TokenizerConfig, TrainConfig
 from .errors import AudioError, MusegenError
 from .files import safe_name
 from .messages import Message, msg
-from .piece import Piece
-from .visitors import folder_of
+from .music.piece import Piece
+from .serve.visitors import folder_of
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 RUNS_ENV = "MUSEGEN_RUNS"
@@ -74,7 +74,7 @@ def library(visitor=None, shared=None) -> list[Entry]:
     paths ``visitors.shared_with`` gave, else looked up now (a share its owner ended is gone).
     visitor None: a private server, every run under runs/ (the command line, tests)."""
     from .runs import Run, list_runs
-    from .visitors import shared_with, visitor_runs
+    from .serve.visitors import shared_with, visitor_runs
 
     bundled = sorted(list_runs(bundled_dir()), key=lambda r: (r.summary.get("model") != "wavenet", r.name))
     if runs_dir().resolve() == bundled_dir().resolve():
@@ -114,7 +114,7 @@ def bundle_for(visitor, run_path) -> bytes:
 
 def dataset_title(run) -> str:
     """'Bach chorales' for a run trained on a built-in dataset, else where its music came from."""
-    from .sources import BUILTIN
+    from .music.sources import BUILTIN
 
     name = run.config.data.dataset
     if name in BUILTIN:
@@ -158,7 +158,7 @@ def download_name(rendered) -> str:
 
 def wav_of(rendered) -> bytes:
     """The piece as WAV, rendered when the person asks for it (the app keeps OGG, a tenth the size)."""
-    from .audio import render_bytes
+    from .render.audio import render_bytes
 
     return render_bytes(rendered.midi, fmt="wav", max_seconds=rendered.piece.seconds + 2)
 
@@ -252,7 +252,7 @@ def build_config(dataset: str, kind: str, values: dict, scheme: str = "metre", m
 
 
 SMALL_SET = 500  # pieces: below this, the Train page starts from the base model by default
-BASE_RUN = "base"  # the bundled broad base (musegen/basemodel.py)
+BASE_RUN = "base"  # the bundled broad base (musegen/train/basemodel.py)
 
 
 def default_start(entries: list[Entry], n_pieces: int) -> Entry | None:
@@ -264,7 +264,7 @@ def default_start(entries: list[Entry], n_pieces: int) -> Entry | None:
 
 def tokens_per_bar(pieces: list[Piece], tokenizer_config: TokenizerConfig | None = None, sample: int = 40) -> float:
     """How many tokens one bar of this music takes in a scheme (over up to ``sample`` pieces)."""
-    from .tokenizers import make_tokenizer
+    from .tokens.registry import make_tokenizer
 
     tok = make_tokenizer(tokenizer_config or TokenizerConfig())
     chosen = pieces[:: max(1, len(pieces) // sample)][:sample]
@@ -274,7 +274,7 @@ def tokens_per_bar(pieces: list[Piece], tokenizer_config: TokenizerConfig | None
 
 def context_text(config: RunConfig, per_bar: float, lang: str = "en") -> str:
     """What the model can hear at once, in bars of this music: "512 tokens ≈ 9 bars"."""
-    from .models import receptive_field
+    from .models.build import receptive_field
     from .text import t
 
     window = config.data.window
@@ -293,7 +293,7 @@ def first_files(loaded, n: int):
     """The first n pieces of a LoadResult (what max_files would have loaded), report included."""
     if not n or n >= len(loaded.pieces):
         return loaded
-    from .sources import LoadResult
+    from .music.sources import LoadResult
 
     return LoadResult(loaded.pieces[:n], loaded.parsed[:n], loaded.source, loaded.cached)
 
@@ -304,7 +304,7 @@ def first_files(loaded, n: int):
 def token_frequencies(pieces: list[Piece]) -> Counter:
     """How often each token of the article's notes/chords scheme occurs (computed once; the
     cutoff slider then only filters)."""
-    from .notes import NotesTokenizer
+    from .tokens.notes import NotesTokenizer
 
     tokenizer = NotesTokenizer(TokenizerConfig(scheme="notes"))
     return Counter(t for p in pieces for t in tokenizer.piece_tokens(p))
@@ -350,8 +350,8 @@ class ComposerPool:
         return str(Path(run.path).resolve()), model.stat().st_mtime if model.is_file() else 0.0
 
     def get(self, run):
-        from .disk import touch
-        from .sample import Composer
+        from .serve.disk import touch
+        from .generate.sample import Composer
 
         if not is_bundled(run.path):
             touch(run.path)  # recently used: the disk budget evicts it last
@@ -388,7 +388,7 @@ class ComposerPool:
 
 HOME_SAMPLE = SampleConfig(seconds=20.0, primer="random", primer_tokens=64)
 
-# Steering choices on the Generate page (musegen.steer does the work).
+# Steering choices on the Generate page (musegen.generate.steer does the work).
 FREE, AUTO = "free", steer.AUTO  # the Generate page's key choices besides a tonic (opt.tonic.* says them)
 KEY_TONICS = [FREE, AUTO] + list(steer.NOTE_NAMES)
 SCALE_NAMES = list(steer.SCALES)
@@ -421,8 +421,8 @@ class Rendered:
 
 def render_piece(piece: Piece, audio: bool = True, score: bool = True, max_seconds: float = 120.0,
                  max_score_pages: int = 2) -> Rendered:
-    from .audio import check_audio, render_bytes
-    from .midi import piece_to_midi_bytes
+    from .render.audio import check_audio, render_bytes
+    from .render.midi import piece_to_midi_bytes
 
     out = Rendered(piece, piece_to_midi_bytes(piece))
     problem = check_audio() if audio else None
@@ -443,7 +443,7 @@ def render_piece(piece: Piece, audio: bool = True, score: bool = True, max_secon
 
 def engrave(out: Rendered, max_pages: int = 2) -> Rendered:
     """Fill in the MusicXML and score pages of a Rendered (once; a no-op when already tried)."""
-    from .midi import piece_to_musicxml, score_svg
+    from .render.midi import piece_to_musicxml, score_svg
 
     if out.musicxml is not None or any(_no_score(n) for n in out.notes):
         return out
@@ -468,7 +468,7 @@ def compose_variations(pool: ComposerPool, run, sample: SampleConfig, n: int = 1
                        **render_kw) -> list[Rendered]:
     """Generate n pieces with `run` in one batch (same settings and seed, different draws) and
     render each; each carries its own collapse warning."""
-    from .sample import collapse_message
+    from .generate.sample import collapse_message
 
     composition = pool.get(run).compose(replace(sample, variations=max(1, int(n))), piece=piece)
     settings = {"seed": composition.seed, "temperature": sample.temperature,

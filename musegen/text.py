@@ -554,7 +554,7 @@ EN = {
     "cmp.study_caption": "From the repository's benchmark study (read-only); the method and the full tables are in "
                          "`docs/study.md`.",
 
-    # ------------------------------------------------------------ compare: the plain answer (musegen/verdict.py)
+    # ------------------------------------------------------------ compare: the plain answer (musegen/evaluate/verdict.py)
     'verdict.mismatch_windows': 'they were validated on windows of different lengths ({low} and {high} tokens), so one heard more context than the other',
     'verdict.mismatch_pieces': 'they were validated on different pieces',
     'verdict.pick_two': 'Pick two trained runs (a WaveNet and an LSTM) to get an answer.',
@@ -659,7 +659,7 @@ EN = {
     'opt.column.bar_repetition': 'bar_repetition',
     'opt.column.key_stability': 'key_stability',
 
-    # ------------------------------------------------------------ charts (musegen/plots.py)
+    # ------------------------------------------------------------ charts (musegen/render/plots.py)
     "plot.roll_title": "{name} — {n} notes",
     "plot.time_s": "time (s)",
     "plot.time_q": "time (quarter notes)",
@@ -715,7 +715,7 @@ EN = {
     "said.colon": ": ",
     "said.semicolon": "; ",
     "said.error": "Something went wrong: {detail}",
-    # a training's progress and end (musegen.jobs, musegen.train, musegen.worker)
+    # a training's progress and end (musegen.serve.jobs, musegen.train.fit, musegen.serve.worker)
     "said.waiting": "Waiting for a free slot…",
     "said.next": "Waiting for a free slot: you are next.",
     "said.ahead": "Waiting for a free slot: {n} training(s) ahead of you.",
@@ -790,7 +790,7 @@ EN = {
     "said.n_bytes": "{n} bytes",
     "said.n_unit": "{n} {unit}",
     "said.unknown": "…",
-    # audio, scores, a piece (musegen.audio, musegen.studio, musegen.sample, musegen.midi)
+    # audio, scores, a piece (musegen.render.audio, musegen.studio, musegen.generate.sample, musegen.render.midi)
     "said.no_fluidsynth": "FluidSynth is not installed: sudo apt-get install fluidsynth",
     "said.no_soundfont_set": "No General MIDI soundfont found: install fluid-soundfont-gm or set MUSEGEN_SOUNDFONT "
                              "({setting} is not a file)",
@@ -863,7 +863,7 @@ EN = {
     "said.model_too_big": "This model would have {n} parameters, more than the {most} that can be trained here: lower "
                           "the channels, units, stacks, dilation depth or layers.",
     "said.no_time_signature": "The model's tokens have no {signature}: choose one of {known}.",
-    # music that cannot be used (musegen.sources, musegen.readers)
+    # music that cannot be used (musegen.music.sources, musegen.music.readers)
     "said.no_files": "No usable music in {label}: no files found (looking for {extensions} or .zip)",
     "said.all_skipped": "No usable music in {label}: {n} files, all skipped ({reasons})",
     "said.bundle_bad_zip": "{label} is not a readable zip file ({error}): was it cut short?",
@@ -944,7 +944,7 @@ EN = {
     "said.r_over_budget": "not read: the upload had used its {seconds} s of reading time",
     "said.r_unusable": "it holds no usable music",
     "said.not_zip": "File is not a zip file",
-    # trainings refused or failed (musegen.jobs, musegen.dataset, musegen.train, musegen.tokens)
+    # trainings refused or failed (musegen.serve.jobs, musegen.data.dataset, musegen.train.fit, musegen.tokens.base)
     "said.quota": "You already have {cap} trainings running or waiting, the most this server allows one visitor: "
                   "stop one, or wait until one ends.",
     "said.quota_1": "You already have {cap} training running or waiting, the most this server allows one visitor: "
@@ -1482,7 +1482,7 @@ ZH = {
     "cmp.study": "研究的结论",
     "cmp.study_caption": "来自本仓库的基准研究（只读）；方法和完整表格见 `docs/study.md`。",
 
-    # ------------------------------------------------------------ compare: the plain answer (musegen/verdict.py)
+    # ------------------------------------------------------------ compare: the plain answer (musegen/evaluate/verdict.py)
     'verdict.mismatch_windows': '它们的验证窗口长度不同（{low} 与 {high} 个 token），其中一个听到的上下文更多',
     'verdict.mismatch_pieces': '它们是在不同的乐曲上验证的',
     'verdict.pick_two': '选择两个训练好的模型（一个 WaveNet 和一个 LSTM）即可得到结论。',
@@ -1587,7 +1587,7 @@ ZH = {
     'opt.column.bar_repetition': '小节重复率',
     'opt.column.key_stability': '调性稳定度',
 
-    # ------------------------------------------------------------ charts (musegen/plots.py)
+    # ------------------------------------------------------------ charts (musegen/render/plots.py)
     "plot.roll_title": "{name} — {n} 个音符",
     "plot.time_s": "时间（秒）",
     "plot.time_q": "时间（四分音符）",
@@ -1643,7 +1643,7 @@ ZH = {
     "said.colon": "：",
     "said.semicolon": "；",
     "said.error": "出错了：{detail}",
-    # a training's progress and end (musegen.jobs, musegen.train, musegen.worker)
+    # a training's progress and end (musegen.serve.jobs, musegen.train.fit, musegen.serve.worker)
     "said.waiting": "正在等待空闲的训练位…",
     "said.next": "正在等待空闲的训练位：下一个就轮到你。",
     "said.ahead": "正在等待空闲的训练位：你前面还有 {n} 个训练。",
@@ -1712,7 +1712,7 @@ ZH = {
     "said.n_bytes": "{n} 字节",
     "said.n_unit": "{n} {unit}",
     "said.unknown": "…",
-    # audio, scores, a piece (musegen.audio, musegen.studio, musegen.sample, musegen.midi)
+    # audio, scores, a piece (musegen.render.audio, musegen.studio, musegen.generate.sample, musegen.render.midi)
     "said.no_fluidsynth": "未安装 FluidSynth：sudo apt-get install fluidsynth",
     "said.no_soundfont_set": "找不到 General MIDI 音色库：请安装 fluid-soundfont-gm 或设置 MUSEGEN_SOUNDFONT"
                              "（{setting} 不是文件）",
@@ -1777,7 +1777,7 @@ ZH = {
     "said.out_of_memory": "内存不足：模型或它的批次放不进这台机器。请调小批大小、窗口或模型的规模（通道数、单元数、层数）。",
     "said.model_too_big": "这个模型会有 {n} 个参数，超过了这里能训练的 {most} 个：请减少通道数、单元数、堆叠数、膨胀深度或层数。",
     "said.no_time_signature": "模型的词元里没有 {signature} 拍：请从 {known} 中选择。",
-    # music that cannot be used (musegen.sources, musegen.readers)
+    # music that cannot be used (musegen.music.sources, musegen.music.readers)
     "said.no_files": "{label} 中没有可用的音乐：没有找到文件（支持 {extensions} 或 .zip）",
     "said.all_skipped": "{label} 中没有可用的音乐：{n} 个文件全部被跳过（{reasons}）",
     "said.bundle_bad_zip": "{label} 不是可读取的 zip 文件（{error}）：是不是没有下载完整？",
@@ -1853,7 +1853,7 @@ ZH = {
     "said.r_over_budget": "未读取：这次上传已用完 {seconds} 秒的读取时间",
     "said.r_unusable": "其中没有可用的音乐",
     "said.not_zip": "文件不是 zip 格式",
-    # trainings refused or failed (musegen.jobs, musegen.dataset, musegen.train, musegen.tokens)
+    # trainings refused or failed (musegen.serve.jobs, musegen.data.dataset, musegen.train.fit, musegen.tokens.base)
     "said.quota": "你已有 {cap} 个训练在运行或排队，这是本服务器允许每位访客的上限：请停止一个，或等其中一个结束。",
     "said.quota_1": "你已有 {cap} 个训练在运行或排队，这是本服务器允许每位访客的上限：请停止一个，或等其中一个结束。",
     "said.no_checkpoint": "{name} 没有可以继续的检查点。",

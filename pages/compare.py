@@ -5,10 +5,11 @@ import streamlit as st
 
 import appui
 import jobpanel
-from musegen import studio, verdict
+from musegen import studio
+from musegen.evaluate import verdict
 from musegen.config import SampleConfig
 from musegen.errors import MusegenError
-from musegen.plots import learning_curves
+from musegen.render.plots import learning_curves
 
 appui.through_app()
 tr = appui.tr

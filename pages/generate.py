@@ -8,8 +8,8 @@ import appui
 from musegen import studio
 from musegen.config import SampleConfig
 from musegen.errors import MusegenError
-from musegen.midi import INSTRUMENTS
-from musegen.sources import MIDI_EXTENSIONS
+from musegen.render.midi import INSTRUMENTS
+from musegen.music.sources import MIDI_EXTENSIONS
 
 appui.through_app()
 tr = appui.tr

@@ -1,8 +1,8 @@
 """Train: pick a model and its settings, start; watch it learn; keep the result in the run library.
 
-The training itself is a job in musegen.jobs (a worker process of its own): this page only submits
+The training itself is a job in musegen.serve.jobs (a worker process of its own): this page only submits
 it and paints its progress every second, so clicks, page switches and reloads never stop it. A
-visitor sees, stops and manages only their own trainings and runs (musegen.visitors).
+visitor sees, stops and manages only their own trainings and runs (musegen.serve.visitors).
 """
 from __future__ import annotations
 
@@ -12,10 +12,11 @@ import streamlit as st
 
 import appui
 import jobpanel
-from musegen import jobs, studio, visitors
+from musegen.serve import jobs, visitors
+from musegen import studio
 from musegen.errors import MusegenError
 from musegen.runs import delete_run, import_run, rename_run
-from musegen.train import start_fit
+from musegen.train.fit import start_fit
 
 appui.through_app()
 tr = appui.tr

@@ -18,7 +18,7 @@ from conftest import Loaded, make_piece, tiny_config
 @pytest.fixture(scope="session")
 def bundled_runs(tmp_path_factory):
     """A folder shaped like assets/models/ with a tiny WaveNet and a tiny LSTM (seconds to train)."""
-    from musegen.train import train
+    from musegen.train.fit import train
 
     root = tmp_path_factory.mktemp("bundled")
     pieces = Loaded([make_piece(i) for i in range(10)])

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from musegen.config import DataConfig, ModelConfig, RunConfig, TokenizerConfig, TrainConfig
-from musegen.piece import Piece
+from musegen.music.piece import Piece
 
 os.environ.setdefault("MUSEGEN_CACHE", os.path.join(os.path.dirname(__file__), "output", "cache"))
 os.environ.setdefault("MUSEGEN_WARM_DATASETS", "0")  # the app parses every built-in set at start: not in tests
@@ -66,7 +66,7 @@ class Loaded:
 
 @pytest.fixture(scope="session")
 def trained_run(tmp_path_factory, pieces):
-    from musegen.train import train
+    from musegen.train.fit import train
 
     return train(tiny_config("wavenet"), tmp_path_factory.mktemp("runs") / "tiny-wavenet", pieces=Loaded(pieces))
 

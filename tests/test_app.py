@@ -14,9 +14,11 @@ from streamlit.testing.v1 import AppTest
 
 from app_fixtures import bundled_runs  # noqa: F401 (fixture)
 from conftest import Loaded, make_piece, tiny_config
-from musegen import audio, jobs, studio
+from musegen.render import audio
+from musegen.serve import jobs
+from musegen import studio
 from musegen.messages import msg, option
-from musegen.midi import piece_to_midi_bytes
+from musegen.render.midi import piece_to_midi_bytes
 from musegen.runs import Run
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -65,7 +67,7 @@ def wait_until(at: AppTest, done, timeout: float = 150.0) -> AppTest:
 
 
 def players(at: AppTest) -> list[str]:
-    """The pages of the audio-with-playhead frames (musegen.playhead) on screen."""
+    """The pages of the audio-with-playhead frames (musegen.render.playhead) on screen."""
     return [e.proto.srcdoc for e in at.get("iframe") if "data:audio/ogg;base64," in e.proto.srcdoc]
 
 
@@ -386,7 +388,7 @@ def test_generate_steers_key_range_and_a_continuations_metre():
     upload in four flats goes on in 3/4, in its key signature, and opens with the user's bars."""
     import numpy as np
 
-    from musegen.piece import PITCH, Part, Piece
+    from musegen.music.piece import PITCH, Part, Piece
 
     at = open_app("pages/generate.py")
     at.slider(key="gen-seconds").set_value(10)
@@ -470,7 +472,7 @@ def test_scores_engrave_in_every_script_thread():
     """Streamlit runs each script run in a new thread; verovio must find its fonts in all of them."""
     import threading
 
-    from musegen.midi import piece_to_musicxml, score_svg
+    from musegen.render.midi import piece_to_musicxml, score_svg
 
     xml, out = piece_to_musicxml(make_piece(0)), []
     for _ in range(3):
@@ -517,7 +519,7 @@ def test_a_downloaded_run_imports_back_into_the_library(bundled_runs):  # noqa: 
 
 def duet_midi(i: int) -> bytes:
     """A melody over chords in two parts (the chords below middle C in the second)."""
-    from musegen.piece import PART, PITCH, Part, Piece
+    from musegen.music.piece import PART, PITCH, Part, Piece
 
     piece = make_piece(i, bars=12)
     notes = piece.notes.copy()

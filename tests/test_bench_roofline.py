@@ -5,7 +5,7 @@ import numpy as np
 
 from bench.run import step_cost
 from musegen.config import ModelConfig
-from musegen.engine import make_engine
+from musegen.models.engine import make_engine
 
 VOCAB = 5
 

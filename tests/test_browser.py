@@ -11,8 +11,8 @@ import pytest
 
 from app_fixtures import bundled_runs, streamlit_app  # noqa: F401 (fixture)
 from conftest import make_piece
-from musegen.audio import check_audio
-from musegen.midi import piece_to_midi_bytes
+from musegen.render.audio import check_audio
+from musegen.render.midi import piece_to_midi_bytes
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
@@ -105,7 +105,7 @@ def audio_src_ok(page, within=None) -> bool:
     return any(len(s) > 0 for s in srcs)
 
 
-PLAYHEAD = "iframe[title^='Audio player and piano roll']"  # musegen.playhead in st.iframe
+PLAYHEAD = "iframe[title^='Audio player and piano roll']"  # musegen.render.playhead in st.iframe
 
 
 def check_playhead(page) -> None:
@@ -216,7 +216,7 @@ def test_visitors_own_their_runs_and_share_them_by_link(server, browser, bundled
     it, let alone rename or delete it, until A shares it; then B can use it, not change it."""
     import shutil
 
-    from musegen.visitors import owner_key
+    from musegen.serve.visitors import owner_key
 
     url, runs = server
     alice, bob = (browser.new_context(viewport={"width": 1400, "height": 1000}) for _ in range(2))

@@ -6,9 +6,9 @@ import sys
 import pytest
 
 from conftest import tiny_config
-from musegen.audio import audio_stats, check_audio
-from musegen.midi import write_midi
-from musegen.sources import read_file_bytes
+from musegen.render.audio import audio_stats, check_audio
+from musegen.render.midi import write_midi
+from musegen.music.sources import read_file_bytes
 
 
 def musegen(*args, check=True):

@@ -1,9 +1,9 @@
 import numpy as np
 
 from musegen.config import DataConfig
-from musegen.dataset import make_windows, split_by_file, tokenize
+from musegen.data.dataset import make_windows, split_by_file, tokenize
 from musegen.config import TokenizerConfig
-from musegen.tokenizers import make_tokenizer
+from musegen.tokens.registry import make_tokenizer
 
 
 def test_split_is_by_file_and_reproducible():
@@ -36,8 +36,8 @@ def test_last_step_windows_are_the_articles():
 
 # ---------------------------------------------------------------- augmentation
 
-from musegen.dataset import Augment, augmentable_spans, augmented_dataset, make_spans, split_spans  # noqa: E402
-from musegen.piece import Part, Piece  # noqa: E402
+from musegen.data.dataset import Augment, augmentable_spans, augmented_dataset, make_spans, split_spans  # noqa: E402
+from musegen.music.piece import Part, Piece  # noqa: E402
 
 
 def drummed_piece(i: int, low: int, high: int) -> Piece:

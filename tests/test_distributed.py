@@ -13,11 +13,11 @@ from conftest import tiny_config
 from musegen.config import SampleConfig
 from musegen.errors import InputError
 from musegen.messages import msg
-from musegen.midi import write_midi
+from musegen.render.midi import write_midi
 from musegen.runs import Run
-from musegen.sample import Composer
-from musegen.distribute import Cluster, cluster_from_env, even_batch, tf_config_from_file
-from musegen.train import train
+from musegen.generate.sample import Composer
+from musegen.train.distribute import Cluster, cluster_from_env, even_batch, tf_config_from_file
+from musegen.train.fit import train
 
 RUN_FILES = {"config.json", "tokenizer.json", "data.json", "primers.npy", "model.keras", "weights.npz",
              "history.json", "summary.json"}

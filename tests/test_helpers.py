@@ -7,12 +7,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from musegen import metrics, text
+from musegen.evaluate import metrics
+from musegen import text
 from musegen.files import safe_name
-from musegen.midi import estimate_key, piece_key, sharps_of
-from musegen.piece import Piece
+from musegen.render.midi import estimate_key, piece_key, sharps_of
+from musegen.music.piece import Piece
 from musegen.units import format_bytes, format_duration
-from musegen.visitors import Visitor, folder_of, owner_of, visitors_root
+from musegen.serve.visitors import Visitor, folder_of, owner_of, visitors_root
 
 
 def notes(pitches, start: float = 0.0, duration: float = 1.0) -> np.ndarray:
@@ -134,9 +135,9 @@ def test_a_kept_piece_keeps_its_notes_warning_and_steering_as_codes(tmp_path):
 
     from conftest import make_piece
     from musegen.messages import Message, msg, option
-    from musegen.midi import piece_to_midi_bytes
-    from musegen.sample import collapse_message
-    from musegen.saved_session import SavedSession
+    from musegen.render.midi import piece_to_midi_bytes
+    from musegen.generate.sample import collapse_message
+    from musegen.serve.saved_session import SavedSession
     from musegen.studio import Rendered
 
     piece = make_piece(1)

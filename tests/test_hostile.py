@@ -15,10 +15,10 @@ import pytest
 import symusic
 
 from conftest import make_piece, musegen, refused
-from musegen.audio import _cap_midi, audio_stats, check_audio
+from musegen.render.audio import _cap_midi, audio_stats, check_audio
 from musegen.errors import InputError
-from musegen.midi import piece_to_midi_bytes, write_midi
-from musegen.readers import read_file_bytes
+from musegen.render.midi import piece_to_midi_bytes, write_midi
+from musegen.music.readers import read_file_bytes
 
 
 @pytest.fixture

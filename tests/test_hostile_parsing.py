@@ -19,8 +19,8 @@ from musegen import text
 from musegen.config import DataConfig, Limits
 from musegen.errors import InputError
 from musegen.messages import msg
-from musegen.readers import read_file_bytes
-from musegen.sources import _corpus_root, load_pieces
+from musegen.music.readers import read_file_bytes
+from musegen.music.sources import _corpus_root, load_pieces
 
 
 def said_in_chinese(message: str) -> str:
@@ -125,7 +125,7 @@ def test_abc_meters_and_note_lengths_are_checked_wherever_they_are(tune, field):
 
 
 def test_every_abc_tune_in_music21s_corpus_passes_the_check():
-    from musegen.readers import _check_abc_fields
+    from musegen.music.readers import _check_abc_fields
 
     files = list(_corpus_root().rglob("*.abc"))
     assert len(files) > 1000
@@ -140,7 +140,7 @@ HOOK = "MUSEGEN_TEST_PARSE_HOOK"  # sources._test_hook: makes a worker hang on a
 
 def midi_files(*names: str) -> list[tuple[str, bytes]]:
     from conftest import make_piece
-    from musegen.midi import piece_to_midi_bytes
+    from musegen.render.midi import piece_to_midi_bytes
 
     return [(name, piece_to_midi_bytes(make_piece(i, bars=2))) for i, name in enumerate(names)]
 
@@ -176,7 +176,7 @@ def test_the_time_left_of_an_upload_is_never_more_than_its_budget(monkeypatch):
     to what is left of its reading time (minutes), in the app's bar too."""
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     import appui
-    from musegen import sources
+    from musegen.music import sources
 
     now = [1000.0]
     monkeypatch.setattr(time, "monotonic", lambda: now[0])
@@ -211,7 +211,7 @@ BACH_RUN = Path(__file__).resolve().parent.parent / "assets" / "models" / "bach-
 def test_a_primer_is_read_in_a_worker_with_its_limits(monkeypatch, tmp_path):
     """--primer was parsed in the command's own process with no time or memory limit (a garbage ABC
     primer ran past 150 s): it goes through the same worker as an upload now."""
-    from musegen.sources import read_piece
+    from musegen.music.sources import read_piece
 
     for name, data in midi_files("slow.mid", "dies.mid", "fine.mid"):
         (tmp_path / name).write_bytes(data)
@@ -253,9 +253,9 @@ def test_files_read_by_path_must_be_regular_files(special, tmp_path):
 
 
 def test_the_library_reads_a_named_file_only_when_it_is_a_regular_file_of_bounded_size(special, tmp_path):
-    from musegen.distribute import tf_config_from_file
+    from musegen.train.distribute import tf_config_from_file
     from musegen.files import read_regular
-    from musegen.sources import read_piece
+    from musegen.music.sources import read_piece
 
     for read in (lambda: read_piece(special), lambda: tf_config_from_file(special),
                  lambda: read_regular(special, 1000)):
@@ -338,7 +338,7 @@ def read_only_folder(folder: Path):
 def test_a_runs_folder_that_cannot_be_written_refuses_trainings_with_a_message(tmp_path, pieces):
     """The jobs' store could not open in a read-only runs folder: the Train page showed a raw
     sqlite3.OperationalError. Now the jobs list works and a training is refused in words."""
-    from musegen import jobs
+    from musegen.serve import jobs
 
     runs = tmp_path / "runs"
     undo = read_only_folder(runs)
@@ -357,7 +357,7 @@ def test_a_runs_folder_that_cannot_be_written_is_said_once_and_the_page_goes_on(
     save_settings): the app now says once that it cannot keep the session, and draws the page."""
     from streamlit.testing.v1 import AppTest
 
-    from musegen.saved_session import NOT_KEPT
+    from musegen.serve.saved_session import NOT_KEPT
 
     runs = tmp_path / "runs"
     monkeypatch.setenv("MUSEGEN_RUNS", str(runs))

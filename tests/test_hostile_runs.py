@@ -52,7 +52,7 @@ def test_variations_share_one_budget_of_music(tmp_path, trained_run, flags, word
 def test_seconds_or_bars_stop_at_the_token_budget_with_a_word(trained_run, monkeypatch):
     """A piece asked for in seconds runs until its music is long enough: a model that writes many
     tokens a beat would go on far past the budget. It stops there, and says so."""
-    from musegen.sample import Composer
+    from musegen.generate.sample import Composer
 
     monkeypatch.setitem(settings.REQUEST_BUDGET, "length", 300)
     composition = Composer(trained_run).compose(SampleConfig(seconds=300, tempo=400, variations=2, seed=1))
@@ -70,7 +70,7 @@ def three_days_midi() -> bytes:
 
 def test_a_render_is_never_longer_than_ten_minutes():
     """render --max-seconds 1e9 of a note held three days had FluidSynth write 3 GB in 56 s."""
-    from musegen.audio import MAX_RENDER_SECONDS, _cap_midi, music_seconds
+    from musegen.render.audio import MAX_RENDER_SECONDS, _cap_midi, music_seconds
 
     data = three_days_midi()
     assert music_seconds(data) == pytest.approx(3 * 86400)
@@ -213,7 +213,7 @@ def test_render_of_a_midi_with_division_zero_is_refused(tmp_path):
 
 
 def test_a_model_too_big_for_memory_is_refused_before_it_is_built(tmp_path, trained_run):
-    from musegen.models import MAX_PARAMETERS, check_size, parameter_count
+    from musegen.models.build import MAX_PARAMETERS, check_size, parameter_count
     from musegen.runs import Run
 
     config = tmp_path / "big.json"
@@ -270,7 +270,7 @@ def test_a_primer_that_is_not_music_is_refused(tmp_path, trained_run, primer, wo
     """--primer /etc/passwd or a misspelt name composed from nothing and said nothing."""
     refused(generate(trained_run.path, "--primer", primer, "--length", 10, out=tmp_path / "out.mid"), words)
     assert not (tmp_path / "out.mid").exists()
-    from musegen.sample import Composer
+    from musegen.generate.sample import Composer
 
     with pytest.raises(InputError) as refusal:
         Composer(trained_run).compose(SampleConfig(primer="rnadom", length=10))
@@ -320,7 +320,7 @@ with open({marker!r}, "a") as f:  # a side effect of running this script, as app
 
 if __name__ == "__main__":
     import quick_worker
-    from musegen import jobs, worker
+    from musegen.serve import jobs, worker
     from musegen.config import AppLimits, RunConfig
 
     worker.main = quick_worker.main  # the job's process runs this at once instead of a training
@@ -357,7 +357,7 @@ def test_a_training_worker_never_runs_the_caller_s_main_script(tmp_path):
 
 def test_wrong_operator_passwords_make_the_next_try_wait():
     """30 guesses took 20 s: after three wrong ones each makes the next wait twice as long."""
-    from musegen.visitors import PasswordGate
+    from musegen.serve.visitors import PasswordGate
 
     now = [1000.0]
     gate = PasswordGate(free=3, first=2.0, most=600.0, clock=lambda: now[0])
@@ -410,7 +410,7 @@ def main(config, staging, pieces, events, stop, samples, resume=False):
 
 
 def test_a_job_whose_worker_died_keeps_its_checkpoint_without_leftovers(tmp_path, trained_run, monkeypatch):
-    from musegen import jobs, worker
+    from musegen.serve import jobs, worker
     from musegen.config import AppLimits, RunConfig, replace
 
     (tmp_path / "quick_death.py").write_text(QUICK_DEATH)

@@ -15,7 +15,7 @@ from app_fixtures import bundled_runs  # noqa: F401 (fixture)
 from conftest import make_piece
 from musegen import text
 from musegen.messages import Message
-from musegen.midi import piece_to_midi_bytes
+from musegen.render.midi import piece_to_midi_bytes
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = ["pages/dataset.py", "pages/train.py", "pages/generate.py", "pages/compare.py"]
@@ -106,13 +106,17 @@ def library_messages() -> list:
 
     import numpy as np
 
-    from musegen import audio, engine, errors, jobs, models, sample, steer
+    from musegen.render import audio
+    from musegen.models import engine, build as models
+    from musegen import errors
+    from musegen.serve import jobs
+    from musegen.generate import sample, steer
     from musegen.config import DataConfig, ModelConfig, TokenizerConfig, TrainConfig
     from musegen.errors import MusegenError
     from musegen.runs import import_run
-    from musegen.sources import load_pieces
-    from musegen.tokenizers import make_tokenizer
-    from musegen.train import stop_reason
+    from musegen.music.sources import load_pieces
+    from musegen.tokens.registry import make_tokenizer
+    from musegen.train.fit import stop_reason
 
     def refusal(work):
         """What work() refuses with (its Message, or English not yet made a code): a refusal that stopped
@@ -189,7 +193,7 @@ def test_an_unknown_error_keeps_its_detail_behind_a_chinese_lead_in():
 
 
 def test_chords_durations_and_ticks_in_plain_words():
-    from musegen import plots
+    from musegen.render import plots
 
     assert plots.token_name("0.3.7.10") == "Cm7 (C E♭ G B♭)" and plots.token_name("E-5") == "E♭5"
     assert plots.token_name("4.8.11", "zh") == "E（E G♯ B）" and plots.token_name("9", "zh") == "A（八度叠加）"
@@ -338,9 +342,9 @@ def test_train_in_chinese():
 
 
 def test_a_training_speaks_chinese_from_start_to_end():
-    """Its progress, the chart, how it ended and the run it made: musegen.jobs and musegen.train
+    """Its progress, the chart, how it ended and the run it made: musegen.serve.jobs and musegen.train.fit
     write English, the page says it in Chinese."""
-    from musegen import jobs
+    from musegen.serve import jobs
 
     at = open_zh("pages/dataset.py")
     upload_zh(at, [(f"t{i}.mid", midi(i)) for i in range(4)])
@@ -377,7 +381,7 @@ def test_generate_in_chinese():
 def test_compare_in_chinese():
     at = open_zh("pages/compare.py")
     assert at.title[0].value.endswith("比较")
-    texts = check_chinese(at)  # the plain answer too (musegen/verdict.py speaks through the catalogue)
+    texts = check_chinese(at)  # the plain answer too (musegen/evaluate/verdict.py speaks through the catalogue)
     assert "结论" in texts and "太早" in " ".join(texts)  # the tiny runs: too early to tell
 
 

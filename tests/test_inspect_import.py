@@ -13,9 +13,9 @@ import pytest
 
 from conftest import make_piece, musegen, refused, tiny_config
 from musegen.errors import InputError, ModelError
-from musegen.midi import piece_to_midi_bytes
+from musegen.render.midi import piece_to_midi_bytes
 from musegen.runs import MANIFEST, Run, import_run, zip_run
-from musegen.sources import FileReport, LoadResult
+from musegen.music.sources import FileReport, LoadResult
 
 BAD = {  # file → what its line must say
     "empty.mid": "empty.mid: empty file",

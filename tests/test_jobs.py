@@ -11,13 +11,13 @@ import numpy as np
 import pytest
 
 from conftest import Loaded, tiny_config
-from musegen import jobs
-from musegen.audio import check_audio
+from musegen.serve import jobs
+from musegen.render.audio import check_audio
 from musegen.config import AppLimits
 from musegen.errors import InputError
 from musegen.messages import codes, msg
 from musegen.runs import Run, list_runs
-from musegen.sample import collapse_warning
+from musegen.generate.sample import collapse_warning
 
 
 def quick(epochs=2, **train):
@@ -135,7 +135,7 @@ import sys, time
 sys.path[:0] = {paths!r}
 from conftest import Loaded, make_piece
 from test_jobs import quick
-from musegen import jobs
+from musegen.serve import jobs
 from musegen.config import AppLimits
 reg = jobs.Registry(AppLimits(), samples=False, store={store!r})
 job_id = reg.submit(quick(epochs=400, early_stopping=0), {out!r}, pieces=Loaded([make_piece(i) for i in range(10)]))
@@ -373,7 +373,7 @@ def test_a_visitor_may_have_two_trainings_at_once_and_keeps_their_newest_runs(tm
 def test_the_disk_budget_evicts_the_least_recently_used_runs(tmp_path):
     import os
 
-    from musegen import disk
+    from musegen.serve import disk
 
     runs = []
     for i, name in enumerate(["old", "used-lately", "new"]):

@@ -5,12 +5,12 @@ import pytest
 import symusic
 
 from musegen.config import DataConfig, TokenizerConfig
-from musegen.metre import MetreTokenizer, duration_steps
-from musegen.midi import piece_to_midi_bytes, piece_to_musicxml
-from musegen.piece import DURATION, PART, PITCH, START, Part, Piece
-from musegen.readers import read_file_bytes
-from musegen.sources import load_pieces
-from musegen.tokenizers import make_tokenizer, tokenizer_from_json
+from musegen.tokens.metre import MetreTokenizer, duration_steps
+from musegen.render.midi import piece_to_midi_bytes, piece_to_musicxml
+from musegen.music.piece import DURATION, PART, PITCH, START, Part, Piece
+from musegen.music.readers import read_file_bytes
+from musegen.music.sources import load_pieces
+from musegen.tokens.registry import make_tokenizer, tokenizer_from_json
 
 
 def corpus_piece(path: str) -> Piece:

@@ -8,8 +8,8 @@ import math
 import numpy as np
 import pytest
 
-from musegen import metrics
-from musegen.piece import Piece
+from musegen.evaluate import metrics
+from musegen.music.piece import Piece
 from conftest import make_piece
 
 
@@ -74,7 +74,7 @@ def test_bits_per_quarter_counts_the_music_s_real_length(trained_run, pieces):
 
 def test_predicted_quarters_of_the_notes_scheme_follow_the_onsets_not_a_half_beat_per_token():
     from musegen.config import TokenizerConfig
-    from musegen.notes import NotesTokenizer
+    from musegen.tokens.notes import NotesTokenizer
 
     # Onsets at 0, 2, 3 (a rare chord, dropped from the vocabulary), 3.5 and 6; the piece ends at 10.
     piece = Piece.from_lists("p", [0, 2, 3, 3, 3.5, 6], [2, 1, 0.5, 0.5, 2.5, 4], [60, 62, 61, 66, 64, 65])
@@ -209,7 +209,7 @@ def test_evaluate_a_run(trained_run, pieces):
 
 def test_cli_evaluate_prints_one_json_line(trained_run, pieces, tmp_path, capsys):
     from musegen.cli import main
-    from musegen.midi import write_midi
+    from musegen.render.midi import write_midi
 
     folder = tmp_path / "music"
     for piece in pieces:

@@ -10,12 +10,12 @@ import numpy as np
 import pytest
 import symusic
 
-from musegen import audio
+from musegen.render import audio
 from musegen.errors import AudioError, InputError, MusegenError
-from musegen.midi import (
+from musegen.render.midi import (
     TPQ, note_name, piece_to_midi_bytes, piece_to_musicxml, score_svg, write_midi, write_musicxml,
 )
-from musegen.piece import Piece
+from musegen.music.piece import Piece
 
 needs_fluidsynth = pytest.mark.skipif(
     audio.check_audio() is not None,
@@ -248,7 +248,7 @@ def composed() -> bytes:
     normalisation at a peak of -11 dBFS and an RMS of -28 dBFS)."""
     from musegen.config import SampleConfig
     from musegen.runs import Run
-    from musegen.sample import Composer
+    from musegen.generate.sample import Composer
 
     run = Run.load("assets/models/bach-wavenet")
     return piece_to_midi_bytes(Composer(run).compose(SampleConfig(seconds=20, seed=1)).pieces[0])
@@ -346,7 +346,7 @@ def test_render_timeout(tmp_path):
 
 
 def test_instruments_by_number_or_name():
-    from musegen.midi import instrument_program
+    from musegen.render.midi import instrument_program
 
     assert instrument_program("40") == instrument_program("violin") == instrument_program(" Violin ") == 40
     assert instrument_program("church organ") == 19

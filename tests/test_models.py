@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from conftest import tiny_model
-from musegen.models import build_model, receptive_field
+from musegen.models.build import build_model, receptive_field
 
 VOCAB = 20
 

@@ -5,8 +5,8 @@ import numpy as np
 import plotly.graph_objects as go
 import pytest
 
-from musegen import plots
-from musegen.piece import Piece
+from musegen.render import plots
+from musegen.music.piece import Piece
 
 
 def make_piece(n=50, seed=0, name="p", tempo=120.0) -> Piece:
@@ -113,8 +113,8 @@ def test_playhead_page_is_self_contained():
     import json
     import re
 
-    from musegen.piece import Part
-    from musegen.playhead import playhead_html
+    from musegen.music.piece import Part
+    from musegen.render.playhead import playhead_html
 
     notes = [(0, 1, 60, 80, 0), (1, 0.5, 64, 80, 0), (0, 2, 48, 70, 1), (4, 4, 50, 70, 1)]
     piece = Piece("duet", notes, tempo=90, parts=[Part("Right </script> hand"), Part("Left hand")])

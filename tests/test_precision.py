@@ -5,12 +5,12 @@ import numpy as np
 import pytest
 
 from conftest import Loaded, tiny_config, tiny_model
-from musegen.engine import forced_logits
-from musegen.models import build_model
+from musegen.models.engine import forced_logits
+from musegen.models.build import build_model
 from musegen.runs import Run
-from musegen.sample import load_engine
-from musegen.distribute import Devices, dtype_policy, precision_policy, with_precision
-from musegen.train import train
+from musegen.generate.sample import load_engine
+from musegen.train.distribute import Devices, dtype_policy, precision_policy, with_precision
+from musegen.train.fit import train
 
 
 def test_auto_precision_is_mixed_only_on_gpus_with_tensor_cores():

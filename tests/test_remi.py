@@ -7,12 +7,12 @@ import pytest
 
 pytest.importorskip("miditok")
 
-from musegen import tokenizers  # noqa: E402
+from musegen.tokens import registry as tokenizers  # noqa: E402
 from musegen.config import TokenizerConfig  # noqa: E402
 from musegen.errors import ModelError  # noqa: E402
-from musegen.piece import Part, Piece  # noqa: E402
-from musegen.readers import read_file_bytes  # noqa: E402
-from musegen.remi import RemiTokenizer  # noqa: E402
+from musegen.music.piece import Part, Piece  # noqa: E402
+from musegen.music.readers import read_file_bytes  # noqa: E402
+from musegen.tokens.remi import RemiTokenizer  # noqa: E402
 
 
 def chorale(work: str) -> Piece:

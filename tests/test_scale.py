@@ -5,15 +5,15 @@ import numpy as np
 import pytest
 
 from conftest import Loaded, make_piece, tiny_config
-from musegen import parsecache, sources
+from musegen.music import parsecache, sources
 from musegen.config import DataConfig, TokenizerConfig
-from musegen.dataset import (Augment, Spans, augmentable_spans, augmented_dataset, make_windows, streamed_dataset,
+from musegen.data.dataset import (Augment, Spans, augmentable_spans, augmented_dataset, make_windows, streamed_dataset,
                              tf_dataset, tokenize)
 from musegen.errors import InputError
-from musegen.midi import piece_to_midi_bytes
-from musegen.shards import write_store
-from musegen.sources import load_pieces
-from musegen.tokenizers import make_tokenizer
+from musegen.render.midi import piece_to_midi_bytes
+from musegen.data.shards import write_store
+from musegen.music.sources import load_pieces
+from musegen.tokens.registry import make_tokenizer
 
 
 def write_folder(folder, n: int, start: int = 0):
@@ -132,7 +132,7 @@ def sequences_and_tokenizer(n=12):
 
 
 def test_the_store_round_trips_ids_and_masks_exactly(tmp_path, monkeypatch):
-    monkeypatch.setattr("musegen.shards.SHARD_IDS", 500)  # several shards
+    monkeypatch.setattr("musegen.data.shards.SHARD_IDS", 500)  # several shards
     tokenizer, _, seqs = sequences_and_tokenizer()
     masks = [tokenizer.transposable(s) for s in seqs]
     store = write_store(tmp_path / "tokens", zip(seqs, masks), masks=True)
@@ -146,7 +146,7 @@ def test_the_store_round_trips_ids_and_masks_exactly(tmp_path, monkeypatch):
 
 @pytest.mark.parametrize("targets", ["sequence", "last"])
 def test_streamed_windows_equal_the_windows_in_memory(tmp_path, monkeypatch, targets):
-    monkeypatch.setattr("musegen.shards.SHARD_IDS", 700)  # windows from several shards in one batch
+    monkeypatch.setattr("musegen.data.shards.SHARD_IDS", 700)  # windows from several shards in one batch
     tokenizer, _, seqs = sequences_and_tokenizer()
     store = write_store(tmp_path / "tokens", ((s, None) for s in seqs), masks=False)
     order = [5, 0, 12, 3, 7, 1]
@@ -206,7 +206,7 @@ def test_tokenize_to_a_store_gives_the_same_ids(tmp_path, pieces):
 
 @pytest.mark.parametrize("transpose", [0, 3])
 def test_training_streams_from_shards_end_to_end(tmp_path, pieces, monkeypatch, transpose):
-    from musegen import train as train_module
+    from musegen.train import fit as train_module
 
     monkeypatch.setattr(train_module, "STREAM_MIN_NOTES", -1)  # every dataset streams
     seen = []
@@ -230,7 +230,7 @@ def test_training_streams_from_shards_end_to_end(tmp_path, pieces, monkeypatch, 
 
 def test_a_big_cached_folder_trains_streaming(tmp_path, monkeypatch):
     """The whole way: a folder whose pieces stay in the cache, tokens on disk, windows streamed."""
-    from musegen import train as train_module
+    from musegen.train import fit as train_module
 
     folder, cache = tmp_path / "music", tmp_path / "cache"
     write_folder(folder, 12)

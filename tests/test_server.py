@@ -13,7 +13,7 @@ import urllib.request
 import pytest
 
 from app_fixtures import streamlit_app
-from musegen.visitors import new_token, owner_key, valid_token
+from musegen.serve.visitors import new_token, owner_key, valid_token
 
 COOKIE = "musegen_visitor"
 

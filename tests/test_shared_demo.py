@@ -13,14 +13,15 @@ from streamlit.testing.v1 import AppTest
 
 from app_fixtures import bundled_runs  # noqa: F401 (fixture)
 from conftest import Loaded, make_piece, musegen, refused, tiny_config
-from musegen import disk, jobs, studio, visitors
+from musegen.serve import disk, jobs, visitors
+from musegen import studio
 from musegen.config import AppLimits, DataConfig, Limits
 from musegen.errors import InputError, ModelError
 from musegen.messages import msg
-from musegen.midi import piece_to_midi_bytes
+from musegen.render.midi import piece_to_midi_bytes
 from musegen.runs import import_run, list_runs, zip_run
-from musegen.saved_session import SavedSession
-from musegen.sources import load_pieces
+from musegen.serve.saved_session import SavedSession
+from musegen.music.sources import load_pieces
 
 
 def visitor(runs, key):

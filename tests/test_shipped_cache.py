@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from musegen import sources
+from musegen.music import sources
 from musegen.config import DataConfig
-from musegen.sources import BUILTIN, SHIPPED_DIR, load_pieces
+from musegen.music.sources import BUILTIN, SHIPPED_DIR, load_pieces
 
 
 def no_parsing(monkeypatch):

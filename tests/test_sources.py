@@ -1,4 +1,4 @@
-"""musegen.sources: real MIDI written with symusic, real music21 corpus, a tmp cache."""
+"""musegen.music.sources: real MIDI written with symusic, real music21 corpus, a tmp cache."""
 from __future__ import annotations
 
 import io
@@ -10,12 +10,12 @@ import numpy as np
 import pytest
 import symusic
 
-from musegen import sources
+from musegen.music import sources
 from musegen.messages import msg
 from musegen.config import DataConfig, Limits
 from musegen.errors import InputError
-from musegen.piece import PITCH
-from musegen.sources import FileReport, LoadResult, iter_zip, list_datasets, load_pieces, read_file_bytes
+from musegen.music.piece import PITCH
+from musegen.music.sources import FileReport, LoadResult, iter_zip, list_datasets, load_pieces, read_file_bytes
 
 
 # ---------------------------------------------------------------------------------- helpers
@@ -147,7 +147,7 @@ def test_refused_files_say_why(name, data, reason):
 def test_years_long_midi_is_refused_cheaply(monkeypatch):
     """Refused from its tempo map, before a part is chosen or a note array made (how long the
     refusal takes is measured in bench/reading.py)."""
-    from musegen import readers
+    from musegen.music import readers
 
     def select(*args, **kwargs):
         raise AssertionError("the notes were read: the tempo map should have refused the file first")
@@ -349,9 +349,9 @@ HOOK = "MUSEGEN_TEST_PARSE_HOOK"  # sources._test_hook: makes a worker hang or d
 
 
 def music(*names: str) -> list[tuple[str, bytes]]:
-    """Uploads of small real MIDI files (conftest.make_piece written by musegen.midi)."""
+    """Uploads of small real MIDI files (conftest.make_piece written by musegen.render.midi)."""
     from conftest import make_piece
-    from musegen.midi import piece_to_midi_bytes
+    from musegen.render.midi import piece_to_midi_bytes
 
     return [(name, piece_to_midi_bytes(make_piece(i))) for i, name in enumerate(names)]
 
@@ -475,7 +475,7 @@ def test_sources_never_imports_streamlit_or_tensorflow():
     import subprocess
     import sys
 
-    code = "import sys, musegen.sources; assert not {'streamlit', 'tensorflow'} & set(sys.modules)"
+    code = "import sys, musegen.music.sources; assert not {'streamlit', 'tensorflow'} & set(sys.modules)"
     subprocess.run([sys.executable, "-c", code], check=True)
 
 

@@ -9,13 +9,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from musegen import steer
+from musegen.generate import steer
 from musegen.config import SampleConfig
 from musegen.errors import MusegenError
 from musegen.messages import msg
-from musegen.piece import PART, PITCH, START, Part, Piece
+from musegen.music.piece import PART, PITCH, START, Part, Piece
 from musegen.runs import Run
-from musegen.sample import Composer
+from musegen.generate.sample import Composer
 
 ROOT = Path(__file__).resolve().parent.parent
 BUNDLED = ROOT / "assets" / "models"
@@ -71,7 +71,7 @@ def test_the_pitch_range_bounds_every_note(bach):
 @pytest.mark.parametrize("name", ["bach-wavenet", "folk-wavenet"])
 def test_greedy_collapses_without_the_guard_and_not_with_it(name):
     """The article's argmax locks into a figure; the guard (on by default) breaks every loop."""
-    from musegen.metrics import collapse_reason
+    from musegen.evaluate.metrics import collapse_reason
 
     composer = Composer(Run.load(BUNDLED / name))
 
@@ -141,7 +141,7 @@ def test_generating_never_imports_tensorflow(tmp_path):
 
 
 def test_weights_load_without_pickles(tmp_path):
-    from musegen.engine import load_weights
+    from musegen.models.engine import load_weights
 
     bad = tmp_path / "weights.npz"
     np.save(tmp_path / "obj.npy", np.array([{"a": 1}], dtype=object), allow_pickle=True)
@@ -166,7 +166,7 @@ def test_bar_echo_carries_on_a_bar_that_began_as_a_repeat(bach):
 
 
 def test_bar_echo_gives_folk_tunes_their_repeated_bars():
-    from musegen.metrics import bar_repetition
+    from musegen.evaluate.metrics import bar_repetition
 
     folk = Composer(Run.load(BUNDLED / "folk-wavenet"))
 
@@ -195,8 +195,8 @@ def test_absurd_generate_settings_get_one_clear_line(flags, words, tmp_path, cap
 def test_bundled_models_load_under_the_pinned_keras_and_match_their_numpy_weights(name):
     """The .keras files depend on Keras's format (constraints.txt pins it); weights.npz, which
     generation reads, must say the same."""
-    from musegen.engine import forced_logits
-    from musegen.sample import load_engine
+    from musegen.models.engine import forced_logits
+    from musegen.generate.sample import load_engine
 
     run = Run.load(BUNDLED / name)
     ids = run.primers()[:1, :64]
@@ -206,8 +206,8 @@ def test_bundled_models_load_under_the_pinned_keras_and_match_their_numpy_weight
 
 def test_a_chord_token_passes_the_key_lock_only_if_every_note_is_in_the_scale():
     from musegen.config import TokenizerConfig
-    from musegen.notes import NotesTokenizer
-    from musegen.tokens import SPECIALS
+    from musegen.tokens.notes import NotesTokenizer
+    from musegen.tokens.base import SPECIALS
 
     tok = NotesTokenizer(TokenizerConfig(scheme="notes"), vocab=SPECIALS + ["C4", "C#4", "0.4.7", "0.3.7"])
     lock = steer.KeyLock(tok, steer.parse_scale("C major"))

@@ -8,8 +8,8 @@ import pathlib
 import numpy as np
 import pytest
 
-from musegen import metrics
-from musegen.piece import Part, Piece
+from musegen.evaluate import metrics
+from musegen.music.piece import Part, Piece
 
 C_MAJOR_TRIADS = [(60, 64, 67), (65, 69, 72), (67, 71, 74), (60, 64, 67)]  # I IV V I
 
@@ -34,7 +34,7 @@ def bach_chorale(name: str = "bwv66.6") -> Piece:
     fails the test that uses it)."""
     from music21 import corpus
 
-    from musegen.readers import read_file_bytes
+    from musegen.music.readers import read_file_bytes
 
     path = pathlib.Path(next(p for p in corpus.getComposer("bach") if pathlib.Path(p).name == f"{name}.mxl"))
     return read_file_bytes(path.name, path.read_bytes())

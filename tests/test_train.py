@@ -9,7 +9,7 @@ from conftest import Loaded, tiny_config
 from musegen.errors import InputError, ModelError
 from musegen.messages import msg
 from musegen.runs import Run, list_runs, rename_run, zip_run
-from musegen.train import train
+from musegen.train.fit import train
 
 
 def test_a_run_bundle_holds_everything_to_reload(trained_run, pieces):
@@ -81,7 +81,7 @@ def test_time_budget(tmp_path, pieces):
 
 
 def test_resume_continues_the_history(tmp_path, pieces, monkeypatch):
-    import musegen.train
+    import musegen.train.fit
 
     out = tmp_path / "resumed"
     train(tiny_config(), out, pieces=Loaded(pieces))
@@ -92,8 +92,8 @@ def test_resume_continues_the_history(tmp_path, pieces, monkeypatch):
     config.train.epochs = 1
     config.train.seed = tiny_config().train.seed + 6  # a new seed must not choose new validation files
     split_seeds = []
-    tokenize = musegen.train.tokenize
-    monkeypatch.setattr(musegen.train, "tokenize", lambda *a, **k: split_seeds.append(a[3]) or tokenize(*a, **k))
+    tokenize = musegen.train.fit.tokenize
+    monkeypatch.setattr(musegen.train.fit, "tokenize", lambda *a, **k: split_seeds.append(a[3]) or tokenize(*a, **k))
     run = train(config, out, pieces=Loaded(pieces), resume=True)
     assert len(run.history["loss"]) == 3 and run.history["elapsed"] == sorted(run.history["elapsed"])
     assert split_seeds == [tiny_config().train.seed]
@@ -159,7 +159,7 @@ def val_loss_of(run, pieces):
     import keras
     import numpy as np
 
-    from musegen.dataset import make_windows, tf_dataset
+    from musegen.data.dataset import make_windows, tf_dataset
 
     names = set(run.data["val_files"])
     seqs = [run.tokenizer.encode(p) for p in pieces if p.name in names]

@@ -3,9 +3,10 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from musegen import basemodel, studio
-from musegen.train import start_fit
-from musegen.piece import PART, PITCH, Part, Piece
+from musegen.train import basemodel
+from musegen import studio
+from musegen.train.fit import start_fit
+from musegen.music.piece import PART, PITCH, Part, Piece
 
 
 def chorale(name: str = "chorale") -> Piece:
@@ -66,7 +67,7 @@ def test_the_base_is_the_default_start_for_a_small_set():
 def test_the_command_warns_of_a_start_that_never_saw_the_layout(trained_run, tmp_path):
     """The synthetic base learnt one part; a melody over chords in two parts gets the warning."""
     from conftest import musegen
-    from musegen.midi import piece_to_midi_bytes
+    from musegen.render.midi import piece_to_midi_bytes
 
     folder = tmp_path / "duets"
     folder.mkdir()

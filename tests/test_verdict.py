@@ -5,7 +5,7 @@ import dataclasses
 from pathlib import Path
 
 from conftest import tiny_config
-from musegen import verdict
+from musegen.evaluate import verdict
 from musegen.runs import Run
 
 

@@ -1,0 +1,1 @@
+"""Token ids for training: windows and splits (dataset), memory-mapped shards."""

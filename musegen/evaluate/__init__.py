@@ -1,0 +1,1 @@
+"""Evaluation: metrics and the verdict between two runs."""

@@ -1,0 +1,335 @@
+"""Steering: rules that reshape the next-token logits, shared by every model and token scheme.
+
+Each rule sees the logits of a batch of sequences before a token is chosen, and the chosen tokens
+after; rules compose in a list. What they know about tokens (which pitches one sounds, where the
+bars are) comes from the tokenizer, so one rule serves the metre, rich and article schemes alike.
+
+    KeyLock         notes outside a scale masked (strict) or made rarer (soft)
+    PitchRange      notes outside [lowest, highest] masked
+    RepetitionGuard a passage may come back, but not loop: the n-gram after which a token came
+                    `limit` times cannot be followed by it again
+    BarEcho         form: a bar that begins like an earlier bar is encouraged to go on as its repeat
+    ForceAfter      after a Bar, the time signature the piece is in
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..errors import MusegenError
+from ..messages import msg
+from ..music.piece import DRUM_PROGRAM
+
+NEG = -1e9
+TONICS = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
+# Scale degrees in semitones above the tonic. "minor" is the natural minor with its leading tone
+# (the raised seventh every minor-key cadence uses), so a Bach chorale in D minor stays in D minor.
+SCALES = {
+    "major": (0, 2, 4, 5, 7, 9, 11),
+    "minor": (0, 2, 3, 5, 7, 8, 10, 11),
+    "natural minor": (0, 2, 3, 5, 7, 8, 10),
+    "harmonic minor": (0, 2, 3, 5, 7, 8, 11),
+    "dorian": (0, 2, 3, 5, 7, 9, 10),
+    "mixolydian": (0, 2, 4, 5, 7, 9, 10),
+    "major pentatonic": (0, 2, 4, 7, 9),
+    "minor pentatonic": (0, 3, 5, 7, 10),
+    "blues": (0, 3, 5, 6, 7, 10),
+}
+NOTE_NAMES = ["C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B"]
+AUTO = "auto"  # SampleConfig.key: lock to the key of the music being continued (else a key's name, or "" for none)
+
+
+@dataclass(frozen=True)
+class Scale:
+    tonic: int  # pitch class, C = 0
+    mode: str
+
+    @property
+    def pitch_classes(self) -> frozenset[int]:
+        return frozenset((self.tonic + step) % 12 for step in SCALES[self.mode])
+
+    def __str__(self) -> str:
+        return f"{NOTE_NAMES[self.tonic]} {self.mode}"
+
+
+def parse_pitch_class(name: str) -> int:
+    """'D', 'f#', 'Bb', 'E-' (music21's flat) → pitch class."""
+    m = re.fullmatch(r"\s*([A-Ga-g])\s*(#|♯|b|♭|-)?\s*", name)
+    if not m:
+        raise MusegenError(msg("said.not_note_name", name=name))
+    shift = {"#": 1, "♯": 1, "b": -1, "♭": -1, "-": -1}.get(m.group(2) or "", 0)
+    return (TONICS[m.group(1).upper()] + shift) % 12
+
+
+def parse_scale(text: str) -> Scale:
+    """'D minor', 'Bb major', 'F# dorian', 'C' (major) → Scale, or a message naming what is known."""
+    words = text.strip().split(maxsplit=1)
+    if not words:
+        raise MusegenError(msg("said.name_a_key"))
+    mode = words[1].strip().lower() if len(words) > 1 else "major"
+    if mode not in SCALES:
+        raise MusegenError(msg("said.unknown_scale", scale=mode, known=", ".join(SCALES)))
+    return Scale(parse_pitch_class(words[0]), mode)
+
+
+def scale_of_key(tonic: int, minor: bool) -> Scale:
+    return Scale(tonic, "minor" if minor else "major")
+
+
+def parse_pitch(text: str) -> int:
+    """'C3', 'F#5', 'Bb2' or a MIDI number → MIDI pitch (middle C = C4 = 60)."""
+    text = text.strip()
+    if text.lstrip("-").isdigit():
+        pitch = int(text)
+    else:
+        m = re.fullmatch(r"([A-Ga-g]\s*(?:#|♯|b|♭|-)?)\s*(-?\d)", text)
+        if not m:
+            raise MusegenError(msg("said.not_a_note", text=text))
+        pitch = parse_pitch_class(m.group(1)) + 12 * (int(m.group(2)) + 1)
+        pitch += 12 if m.group(1)[0].upper() == "B" and parse_pitch_class(m.group(1)) == 0 else 0  # B#3 is C4
+        pitch -= 12 if m.group(1)[0].upper() == "C" and parse_pitch_class(m.group(1)) == 11 else 0  # Cb4 is B3
+    if not 0 <= pitch <= 127:
+        raise MusegenError(msg("said.outside_midi", text=text))
+    return pitch
+
+
+def parse_range(text: str) -> tuple[int, int]:
+    """'C3-C6' → (48, 84)."""
+    m = re.fullmatch(r"\s*(\S+?)\s*(?:-|–|\.\.|to)\s*(\S+)\s*", text)
+    if not m:
+        raise MusegenError(msg("said.not_a_range", text=text))
+    low, high = parse_pitch(m.group(1)), parse_pitch(m.group(2))
+    if low > high:
+        raise MusegenError(msg("said.range_upside_down", text=text))
+    return low, high
+
+
+def pitch_name(pitch: int) -> str:
+    return f"{NOTE_NAMES[pitch % 12]}{pitch // 12 - 1}"
+
+
+# ---------------------------------------------------------------- the rules
+
+
+class Rule:
+    """Base: start on the primer, reshape logits, then see what was chosen."""
+
+    def start(self, primer: np.ndarray) -> None:  # primer (batch, P)
+        pass
+
+    def __call__(self, logits: np.ndarray) -> np.ndarray:
+        return logits
+
+    def update(self, chosen: np.ndarray) -> None:  # chosen (batch,)
+        pass
+
+
+class Banned(Rule):
+    """Tokens never written (padding, start of piece)."""
+
+    def __init__(self, vocab_size: int, ids):
+        self.mask = np.zeros(vocab_size, np.float32)
+        self.mask[list(ids)] = NEG
+
+    def __call__(self, logits):
+        return logits + self.mask
+
+
+class DrumTracker:
+    """Which sequences are writing a drum part now, in a scheme with part tokens (metre: the
+    header's instrument tokens give the parts in order, part tokens switch, a bar line goes back to
+    part 0). Pitch rules leave drums alone."""
+
+    def __init__(self, tokenizer):
+        self.programs, self.parts, self.bar = tokenizer.program_ids(), tokenizer.part_ids(), tokenizer.bar_id
+        self.active = bool(self.programs) and bool(self.parts)
+
+    def start(self, primer: np.ndarray) -> None:
+        batch = primer.shape[0]
+        self.drum_parts = [set() for _ in range(batch)]
+        self.n_programs = np.zeros(batch, int)
+        self.part = np.zeros(batch, int)
+        for column in primer.T:
+            self.update(column)
+
+    def update(self, chosen: np.ndarray) -> None:
+        if not self.active:
+            return
+        for b, t in enumerate(chosen):
+            program = self.programs.get(t)
+            if program is not None:
+                if program == DRUM_PROGRAM:
+                    self.drum_parts[b].add(self.n_programs[b])
+                self.n_programs[b] += 1
+            elif t in self.parts:
+                self.part[b] = self.parts[t]
+            elif t == self.bar:
+                self.part[b] = 0
+
+    def drums(self) -> np.ndarray:
+        """(batch,) True where the next note belongs to a drum part."""
+        if not self.active:
+            return np.zeros(len(self.part), bool)
+        return np.array([p in d for p, d in zip(self.part, self.drum_parts)])
+
+
+class PitchRule(Rule):
+    """A penalty on the tokens whose pitches break a rule (all of a chord token's pitches must pass);
+    tokens that sound no pitch, and drum parts, are never touched."""
+
+    def __init__(self, tokenizer, penalty_of_pitch):
+        pitches = tokenizer.token_pitches()
+        # A chord token is as wrong as its worst note (penalties are ≤ 0).
+        self.penalty = np.array([min((penalty_of_pitch(p) for p in ps), default=0.0) for ps in pitches], np.float32)
+        self.drums = DrumTracker(tokenizer)
+
+    def start(self, primer):
+        self.drums.start(primer)
+
+    def __call__(self, logits):
+        drums = self.drums.drums()
+        if not drums.any():
+            return logits + self.penalty
+        return logits + np.where(drums[:, None], 0.0, self.penalty)
+
+    def update(self, chosen):
+        self.drums.update(chosen)
+
+
+class KeyLock(PitchRule):
+    """strength 1: only notes of the scale; below 1, an outside note is (1 − strength) times as
+    likely as the model thought (0.95: twenty times rarer)."""
+
+    def __init__(self, tokenizer, scale: Scale, strength: float = 1.0):
+        if not 0.0 <= strength <= 1.0:
+            raise MusegenError(msg("said.key_strength_range", strength=f"{strength:g}"))
+        penalty = NEG if strength >= 1.0 else np.log1p(-strength)
+        classes = scale.pitch_classes
+        super().__init__(tokenizer, lambda p: 0.0 if p % 12 in classes else penalty)
+        self.scale, self.strength = scale, strength
+
+
+class PitchRange(PitchRule):
+    def __init__(self, tokenizer, low: int, high: int):
+        super().__init__(tokenizer, lambda p: 0.0 if low <= p <= high else NEG)
+        self.low, self.high = low, high
+        if not any(low <= p <= high for ps in tokenizer.token_pitches() for p in ps):
+            raise MusegenError(msg("said.range_empty", low=pitch_name(low), high=pitch_name(high)))
+
+
+def check_notes_left(tokenizer, rules) -> None:
+    """A strict key lock and a range that share no note would write a piece without a note (an
+    empty MIDI file): refused, in words, before any work."""
+    key = next((r for r in rules if isinstance(r, KeyLock) and r.strength >= 1.0), None)
+    span = next((r for r in rules if isinstance(r, PitchRange)), None)
+    if key is None or span is None:
+        return
+    pitched = np.array([bool(ps) for ps in tokenizer.token_pitches()])
+    if not (pitched & (key.penalty + span.penalty > NEG / 2)).any():
+        raise MusegenError(msg("said.key_range_empty", tonic=NOTE_NAMES[key.scale.tonic],
+                               scale=msg(f"opt.scale.{key.scale.mode}"), low=pitch_name(span.low),
+                               high=pitch_name(span.high)))
+
+
+class RepetitionGuard(Rule):
+    """No loops: once the `n` tokens before a position have been followed by the same token `limit`
+    times, that token is barred there. A bar or a phrase may come back (form), a one-bar loop can
+    not go on (collapse). Greedy decoding, the article's argmax, needs it most."""
+
+    def __init__(self, n: int = 32, limit: int = 3):
+        self.n, self.limit = n, limit
+
+    def start(self, primer):
+        self.history = [list(row) for row in primer]
+        self.seen: list[dict[tuple, dict[int, int]]] = [{} for _ in primer]
+        for b, row in enumerate(self.history):
+            for i in range(self.n, len(row)):
+                self._count(b, tuple(row[i - self.n : i]), row[i])
+
+    def _count(self, b, context, token):
+        followers = self.seen[b].setdefault(context, {})
+        followers[token] = followers.get(token, 0) + 1
+
+    def __call__(self, logits):
+        out = None
+        for b, row in enumerate(self.history):
+            if len(row) < self.n:
+                continue
+            followers = self.seen[b].get(tuple(row[-self.n :]))
+            barred = [t for t, count in (followers or {}).items() if count >= self.limit]
+            if barred:
+                out = logits.copy() if out is None else out
+                out[b, barred] = NEG
+        return logits if out is None else out
+
+    def update(self, chosen):
+        for b, token in enumerate(chosen):
+            row = self.history[b]
+            if len(row) >= self.n:
+                self._count(b, tuple(row[-self.n :]), int(token))
+            row.append(int(token))
+
+
+class BarEcho(Rule):
+    """Form: once a bar has begun like an earlier bar (its opening up to the first pitch is the
+    same), the token that came next there is made `strength` nats likelier, so a repeat the model
+    starts is carried through rather than blurred one token short. The model still decides whether
+    a bar starts as a repeat; `strength` 0 is off."""
+
+    def __init__(self, tokenizer, strength: float):
+        self.bar = tokenizer.bar_id
+        self.pitched = np.array([bool(p) for p in tokenizer.token_pitches()])
+        self.strength = strength
+
+    def start(self, primer):
+        self.history = [list(row) for row in primer]
+        self.bars = [[i for i, t in enumerate(row) if t == self.bar] for row in self.history]  # bar lines
+
+    def __call__(self, logits):
+        out = None
+        for b, row in enumerate(self.history):
+            for token in self._echoes(row, self.bars[b]):
+                out = logits.copy() if out is None else out
+                out[b, token] += self.strength
+        return logits if out is None else out
+
+    def _echoes(self, row, bars) -> set[int]:
+        if len(bars) < 2:
+            return set()
+        current = row[bars[-1]:]
+        if not self.pitched[current].any():
+            return set()
+        n = len(current)
+        return {row[s + n] for s in bars[:-1] if s + n < bars[-1] and row[s : s + n] == current}
+
+    def update(self, chosen):
+        for b, token in enumerate(chosen):
+            if token == self.bar:
+                self.bars[b].append(len(self.history[b]))
+            self.history[b].append(int(token))
+
+
+class ForceAfter(Rule):
+    """After token `trigger`, only token `forced` (e.g. after Bar, the time signature asked for)."""
+
+    def __init__(self, vocab_size: int, trigger: int, forced: int):
+        self.trigger = trigger
+        self.mask = np.full(vocab_size, NEG, np.float32)
+        self.mask[forced] = 0.0
+
+    def start(self, primer):
+        self.after = primer[:, -1] == self.trigger
+
+    def __call__(self, logits):
+        return np.where(self.after[:, None], logits + self.mask, logits) if self.after.any() else logits
+
+    def update(self, chosen):
+        self.after = chosen == self.trigger
+
+
+def apply(rules, logits: np.ndarray) -> np.ndarray:
+    for rule in rules:
+        logits = rule(logits)
+    return logits

@@ -1,0 +1,1 @@
+"""The models: Keras builders (build) and their NumPy steppers (engine)."""

@@ -1,0 +1,1 @@
+"""Music in: pieces (notes in parts, metre, key), readers, sources and the parse cache."""

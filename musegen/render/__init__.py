@@ -1,0 +1,1 @@
+"""Output: MIDI and MusicXML, audio, plots and the playhead page."""

@@ -1,0 +1,1 @@
+"""Tokenizers: the base interface, the schemes (metre, rich, notes, remi) and their registry."""

@@ -1,0 +1,1 @@
+"""Training: the flow (fit), several GPUs or machines (distribute), the base and bundled models."""

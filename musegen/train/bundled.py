@@ -1,0 +1,81 @@
+"""Rebuild the pretrained runs shipped in assets/models/ (`make models`).
+
+Each is trained on a built-in dataset with the default (metre-aware) tokens, a fixed seed and a
+fixed number of epochs (early stopping may end it sooner, the same way each time), so a fresh
+install can generate music with no training and any upload can be fine-tuned from them.
+Run from the project root: python -m musegen.train.bundled [names…]; with --more, only the second
+sitting (MORE) on the bundles already there.
+"""
+from __future__ import annotations
+
+import dataclasses
+import shutil
+import sys
+import time
+from pathlib import Path
+
+from .basemodel import BASE_DATASET, load_base_music
+from ..config import DataConfig, ModelConfig, RunConfig, TrainConfig
+from ..runs import Run, save_model
+
+ASSETS = Path(__file__).resolve().parents[2] / "assets" / "models"
+
+BUNDLED = {
+    "bach-wavenet": RunConfig(data=DataConfig(dataset="bach"), model=ModelConfig(kind="wavenet"),
+                              train=TrainConfig(epochs=60, early_stopping=3, seed=1)),
+    # The LSTM learns from windows as long as the pieces it will write (most chorales fit whole,
+    # from their first token), so it is trained from the states generation goes through.
+    "bach-lstm": RunConfig(data=DataConfig(dataset="bach", window=1024, stride=512),
+                           model=ModelConfig(kind="lstm", dropout=0.2),
+                           train=TrainConfig(epochs=60, early_stopping=3, seed=1)),
+    "folk-wavenet": RunConfig(data=DataConfig(dataset="folk"), model=ModelConfig(kind="wavenet"),
+                              train=TrainConfig(epochs=16, early_stopping=3, seed=1)),
+    # The broad base every fine-tune starts from (musegen/train/basemodel.py): every layout, keys moved
+    # on the fly; epochs of 400 steps so early stopping and checkpoints come every few minutes.
+    "base": RunConfig(data=DataConfig(dataset=BASE_DATASET), model=ModelConfig(kind="wavenet"),
+                      train=TrainConfig(epochs=16, steps_per_epoch=400, early_stopping=4, transpose=5, seed=1)),
+}
+
+# Second sittings: a bundle that was still learning when its epochs ran out goes on from its best
+# epoch at a lower learning rate (a fresh optimizer: the bundle keeps no optimizer state).
+MORE = {
+    "base": TrainConfig(epochs=16, steps_per_epoch=400, early_stopping=4, transpose=5, learning_rate=5e-4),
+}
+
+
+def build(name: str, root: Path = ASSETS, more_only: bool = False) -> Path:
+    from .fit import train
+
+    out = root / name
+    tmp = root / f".{name}.building"
+    shutil.rmtree(tmp, ignore_errors=True)
+
+    started = time.monotonic()
+
+    def progress(event):
+        if event["event"] == "epoch":
+            print(f"{name} epoch {event['epoch']}: val_loss {event.get('val_loss', float('nan')):.3f} "
+                  f"val_accuracy {event.get('val_accuracy', 0):.1%} ({time.monotonic() - started:.0f} s)", flush=True)
+
+    pieces = load_base_music(progress=print) if name == "base" else None
+    if not more_only:
+        train(BUNDLED[name], tmp, pieces=pieces, progress=progress)
+    else:
+        shutil.copytree(out, tmp)
+    if name in MORE:
+        train(dataclasses.replace(BUNDLED[name], train=MORE[name]), tmp, pieces=pieces, progress=progress, resume=True)
+    save_model(Run.load(tmp).load_model(), tmp / "model.keras")  # without optimizer state: a third of the size
+    shutil.rmtree(out, ignore_errors=True)
+    tmp.rename(out)  # the old bundle is replaced only by a finished one
+    return out
+
+
+def main(args: list[str]) -> None:
+    more_only = "--more" in args  # only the second sitting, on the bundle already in assets/models
+    names = [a for a in args if a != "--more"] or (list(MORE) if more_only else list(BUNDLED))
+    for name in names:
+        print(f"built {build(name, more_only=more_only)}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
