@@ -866,6 +866,8 @@ EN = {
     # music that cannot be used (musegen.music.sources, musegen.music.readers)
     "said.no_files": "No usable music in {label}: no files found (looking for {extensions} or .zip)",
     "said.all_skipped": "No usable music in {label}: {n} files, all skipped ({reasons})",
+    "said.file_reason": "{name}: {reason}",
+    "said.reasons_and": "{first}; {rest}",
     "said.bundle_bad_zip": "{label} is not a readable zip file ({error}): was it cut short?",
     "said.bad_zip": "{label} is not a readable zip file ({error})",
     "said.zip_members": "{label} has {n} files; the limit is {limit}. Split it into smaller zips.",
@@ -1780,6 +1782,8 @@ ZH = {
     # music that cannot be used (musegen.music.sources, musegen.music.readers)
     "said.no_files": "{label} 中没有可用的音乐：没有找到文件（支持 {extensions} 或 .zip）",
     "said.all_skipped": "{label} 中没有可用的音乐：{n} 个文件全部被跳过（{reasons}）",
+    "said.file_reason": "{name}：{reason}",
+    "said.reasons_and": "{first}；{rest}",
     "said.bundle_bad_zip": "{label} 不是可读取的 zip 文件（{error}）：是不是没有下载完整？",
     "said.bad_zip": "{label} 不是可读取的 zip 文件（{error}）",
     "said.zip_members": "{label} 含有 {n} 个文件，上限是 {limit}。请拆成几个较小的 zip。",

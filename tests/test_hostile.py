@@ -149,7 +149,7 @@ def fast_midi() -> bytes:
 def test_a_tempo_of_one_microsecond_per_beat_is_refused(tmp_path, trained_run):
     with pytest.raises(InputError) as err:
         read_file_bytes("fast.mid", fast_midi())
-    assert err.value.reason == "tempo 60,000,000 BPM is outside 10–1000 BPM"
+    assert str(err.value.reason) == "tempo 60,000,000 BPM is outside 10–1000 BPM"
     (tmp_path / "fast").mkdir()
     (tmp_path / "fast" / "fast.mid").write_bytes(fast_midi())
     refused(musegen("train", "--dataset", tmp_path / "fast", "--out", tmp_path / "run"),

@@ -46,7 +46,7 @@ def test_adding_a_file_parses_only_that_file(tmp_path):
     # the per-file report survives the cache: the skipped file and its reason too
     assert third.report == second.report and len(third.report) == 8
     assert {r.name: r.reason for r in third.skipped} == {"broken.mid": second.skipped[0].reason}
-    assert second.skipped[0].reason.startswith("truncated or corrupt MIDI")
+    assert str(second.skipped[0].reason).startswith("truncated or corrupt MIDI")
     for a, b in zip(second.pieces, third.pieces):
         assert a.name == b.name and np.array_equal(a.notes, b.notes) and a.tempo == b.tempo
     # other parse settings are other entries

@@ -91,7 +91,7 @@ def test_refused_uploads_are_not_kept_and_uploads_count_in_the_budget(tmp_path):
     good = piece_to_midi_bytes(make_piece(0, bars=4))
     files = [("song.mid", good)] + [(f"huge-{i}.mid", b"MThd" + bytes(200_000)) for i in range(3)]
     result = load_pieces(files, DataConfig(limits=Limits(max_file_bytes=100_000)), cache_dir=False)
-    assert len(result.pieces) == 1 and all(r.reason.startswith("too large") for r in result.skipped)
+    assert len(result.pieces) == 1 and all(str(r.reason).startswith("too large") for r in result.skipped)
 
     session = SavedSession(alice / ".session", budget_mb=1)
     session.save_dataset("4 uploaded file(s)", files=files, report=result.report)

@@ -15,9 +15,9 @@ import numpy as np
 
 from ..config import Limits
 from ..errors import InputError
-from ..messages import msg
+from ..messages import Message, msg
 from .piece import Part, Piece
-from ..units import format_bytes, format_duration
+from ..units import duration, size
 
 MIDI_EXTENSIONS = (".mid", ".midi")
 SCORE_EXTENSIONS = (".xml", ".musicxml", ".mxl", ".abc", ".krn")
@@ -37,39 +37,39 @@ _ABC_FIELD = re.compile(r"(?:^|\[)([ML]):([^\]\n%]*)", re.MULTILINE)  # a header
 
 
 class Refused(InputError):
-    """A file we refuse; ``reason`` is the short text that goes in its FileReport."""
+    """A file we refuse; ``reason`` is the short Message that goes in its FileReport ("no notes");
+    with ``name`` the error says "name: reason"."""
 
-    def __init__(self, reason: str, name: str = ""):
-        super().__init__(f"{name}: {reason}" if name else reason)
+    def __init__(self, reason: Message | str, name: str = ""):
+        super().__init__(msg("said.file_reason", name=name, reason=reason) if name else reason)
         self.reason = reason
 
 
 def check_size(nbytes: int, limits: Limits) -> None:
     if nbytes == 0:
-        raise Refused("empty file")
+        raise Refused(msg("said.r_empty"))
     if limits.max_file_bytes and nbytes > limits.max_file_bytes:
-        raise Refused(f"too large: {format_bytes(nbytes)} (limit {format_bytes(limits.max_file_bytes)})")
+        raise Refused(msg("said.r_too_large", size=size(nbytes), limit=size(limits.max_file_bytes)))
 
 
-def check_score_size(nbytes: int, limits: Limits, what: str = "") -> None:
+def check_score_size(nbytes: int, limits: Limits, unpacked: bool = False) -> None:
     cap = limits.max_score_bytes
     if cap and nbytes > cap:
-        raise Refused(f"too large for a score: {format_bytes(nbytes)} {what}(limit {format_bytes(cap)} of score "
-                      "text; reading a bigger one takes minutes)")
+        raise Refused(msg("said.r_score_unpacked" if unpacked else "said.r_score", size=size(nbytes), limit=size(cap)))
 
 
 def _check_content(n_notes: int, seconds: float, limits: Limits) -> None:
     if limits.max_notes and n_notes > limits.max_notes:
-        raise Refused(f"too many notes: {n_notes:,} (limit {limits.max_notes:,})")
+        raise Refused(msg("said.r_many_notes", n=f"{n_notes:,}", limit=f"{limits.max_notes:,}"))
     if limits.max_seconds and seconds > limits.max_seconds:
-        raise Refused(f"too long: {format_duration(seconds, rough=True)} "
-                      f"(limit {format_duration(limits.max_seconds, rough=True)})")
+        raise Refused(msg("said.r_too_long", length=duration(seconds, rough=True),
+                          limit=duration(limits.max_seconds, rough=True)))
 
 
 def _check_tempo(bpm: float) -> None:
     if not MIN_BPM <= bpm <= MAX_BPM:
         shown = f"{bpm:,.1f}".removesuffix(".0") if bpm >= 1 else f"{bpm:.3g}"
-        raise Refused(f"tempo {shown} BPM is outside {MIN_BPM:g}–{MAX_BPM:g} BPM")
+        raise Refused(msg("said.r_tempo", bpm=shown, low=f"{MIN_BPM:g}", high=f"{MAX_BPM:g}"))
 
 
 def short_error(error: BaseException, limit: int = 120) -> str:
@@ -91,11 +91,10 @@ def _kind(name: str, data: bytes) -> str:
     if ext in MIDI_EXTENSIONS:
         if data[:4] == b"RIFF":  # RMID: a standard MIDI file wrapped in a RIFF chunk
             return "midi"
-        raise Refused(f"not a MIDI file: {ext} but it does not start with the MIDI header")
+        raise Refused(msg("said.r_not_midi", ext=ext))
     if ext in SCORE_EXTENSIONS:
         return ext[1:]
-    shown = ext or "no extension"
-    raise Refused(f"not a MIDI or score file ({shown})")
+    raise Refused(msg("said.r_not_music", ext=ext or msg("said.r_no_extension")))
 
 
 def parse_part_indices(parts: str) -> list[int] | None:
@@ -115,9 +114,9 @@ def _select(parts: str, tracks: list[tuple[bool, bool, int]], drums: bool = Fals
     ``drums``: "all" keeps drum parts too (a drum track beside the pitched ones)."""
     pitched = [i for i, (drum, _, n) in enumerate(tracks) if not drum and n > 0]
     if not any(n for _, _, n in tracks):
-        raise Refused("no notes")
+        raise Refused(msg("said.r_no_notes"))
     if not pitched:
-        raise Refused("drums only")
+        raise Refused(msg("said.r_drums"))
     piano = [i for i in pitched if tracks[i][1]]
     if parts == "auto":
         return piano or pitched
@@ -125,12 +124,12 @@ def _select(parts: str, tracks: list[tuple[bool, bool, int]], drums: bool = Fals
         return [i for i, (drum, _, n) in enumerate(tracks) if n > 0 and (drums or not drum)]
     if parts == "piano":
         if not piano:
-            raise Refused("no piano part")
+            raise Refused(msg("said.r_no_piano"))
         return piano
     wanted = parse_part_indices(parts) or []
     chosen = [i for i in wanted if i < len(tracks) and i in pitched]
     if not chosen:
-        raise Refused(f"no notes in part(s) {parts} (the file has {len(tracks)} part(s))")
+        raise Refused(msg("said.r_no_notes_parts", parts=parts, n=len(tracks)))
     return chosen
 
 
@@ -144,11 +143,11 @@ def _read_midi(name: str, data: bytes, parts: str, limits: Limits, drums: bool =
     except MemoryError:
         raise  # past a parse worker's memory limit: said by the worker, not blamed on the file's bytes
     except Exception as e:  # symusic raises RuntimeError for corrupt data
-        raise Refused(f"truncated or corrupt MIDI: {short_error(e, 80)}") from None
+        raise Refused(msg("said.r_corrupt", error=short_error(e, 80))) from None
     tracks = list(score.tracks)
     n_total = sum(len(t.notes) for t in tracks)
     if n_total == 0:
-        raise Refused("no notes")
+        raise Refused(msg("said.r_no_notes"))
     # Real length from the tempo map, before any note array exists: a 44-byte file can claim years.
     seconds = float(score.to("second").end())
     _check_content(n_total, seconds, limits)
@@ -175,7 +174,7 @@ def _read_midi(name: str, data: bytes, parts: str, limits: Limits, drums: bool =
             kept_parts.append(Part(name=(track.name or "").strip()[:40], program=int(track.program),
                                    is_drum=bool(track.is_drum)))
     if not columns:
-        raise Refused("no notes")
+        raise Refused(msg("said.r_no_notes"))
     signatures = [(float(ts.time), int(ts.numerator), int(ts.denominator)) for ts in quarter.time_signatures
                   if ts.numerator > 0 and ts.denominator > 0]
     signatures = _signature_changes(signatures)
@@ -203,7 +202,7 @@ def _check_abc_fields(text: str) -> None:
         most = ABC_FIELD_MOST[field]
         if any(len(n) > 6 or int(n) > most for n in re.findall(r"\d+", value)):
             shown = value if len(value) <= 20 else value[:19] + "…"
-            raise Refused(f"ABC field {field}:{shown} is out of range: refused (numbers up to {most})")
+            raise Refused(msg("said.r_abc_field", field=f"{field}:{shown}", most=most))
 
 
 def _decode_text(data: bytes) -> str:
@@ -236,17 +235,18 @@ def _mxl_to_xml(data: bytes, limits: Limits) -> bytes:
                               and not n.startswith("META-INF/"))
                 root = xmls[0] if xmls else None
             if root is None:
-                raise Refused("could not parse: no score inside the .mxl archive")
+                raise Refused(msg("said.r_parse", error=msg("said.r_no_mxl_score")))
             return _read_member(z, infos[root], limits)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError) as e:
-        raise Refused(f"could not parse: damaged .mxl archive ({short_error(e, 60)})") from None
+        problem = msg("said.not_zip") if str(e) == "File is not a zip file" else short_error(e, 60)
+        raise Refused(msg("said.r_parse", error=msg("said.r_damaged_mxl", error=problem))) from None
 
 
 def _read_member(z: zipfile.ZipFile, info: zipfile.ZipInfo, limits: Limits) -> bytes:
     """One member of an .mxl, its size checked against the score limit from the archive's index
     before anything is inflated (container.xml as much as the score: a 780 kB one once unpacked to
     2.37 GB). zipfile stops at the size the index declares, so a lying header gains nothing."""
-    check_score_size(info.file_size, limits, "unpacked ")
+    check_score_size(info.file_size, limits, unpacked=True)
     return z.read(info)
 
 
@@ -264,11 +264,11 @@ def _read_score(name: str, data: bytes, kind: str, parts: str, limits: Limits, d
     except MemoryError:
         raise  # past a parse worker's memory limit: said by the worker
     except Exception as e:  # music21 raises many kinds; the file is at fault
-        raise Refused(f"could not parse: {short_error(e)}") from None
+        raise Refused(msg("said.r_parse", error=short_error(e))) from None
 
     scores = list(parsed.scores) if isinstance(parsed, stream.Opus) else [parsed]
     if not scores:
-        raise Refused("no notes")
+        raise Refused(msg("said.r_no_notes"))
     # Several tunes in one file (ABC books): played one after another.
     marks = list(scores[0].recurse().getElementsByClass(m21tempo.MetronomeMark))
     bpm = DEFAULT_SCORE_TEMPO
@@ -321,7 +321,7 @@ def _read_score(name: str, data: bytes, kind: str, parts: str, limits: Limits, d
                     rows.append((start_of_tune + start, ql, float(p.midi), float(vel), float(part_index)))
         shift += end
     if not rows:
-        raise Refused("no notes")
+        raise Refused(msg("said.r_no_notes"))
     notes = np.asarray(rows, dtype=np.float64)
     seconds = float((notes[:, 0] + notes[:, 1]).max()) * 60.0 / bpm
     _check_content(len(notes), seconds, limits)
@@ -364,7 +364,7 @@ def read_file_bytes(name: str, data: bytes, parts: str = "all", limits: Limits |
     ``name`` supplies the extension (``.mid``, ``.mxl``, ``.abc``, ``.krn``…); bytes starting with
     ``MThd`` are MIDI whatever the name. ``parts``: all | auto | piano | indices like ``0,2``;
     ``drums``: with "all", keep drum tracks as drum parts.
-    The error's ``reason`` attribute holds the short text used in a FileReport.
+    The error's ``reason`` attribute holds the short Message used in a FileReport.
     """
     limits = limits or Limits()
     parse_part_indices(parts)  # a bad setting is the user's, not the file's: raise it plainly

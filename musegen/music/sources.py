@@ -328,7 +328,7 @@ def _is_zip_name(name: str) -> bool:
     return name.lower().endswith(".zip")
 
 
-def _collect(source, limits: Limits) -> tuple[str, list[_Item], list[FileReport]]:
+def _collect(source, limits: Limits) -> tuple[str | Message, list[_Item], list[FileReport]]:
     """Turn a source into a label, items to parse, and reports on files refused on sight."""
     items: list[_Item] = []
     reports: list[FileReport] = []
@@ -408,7 +408,7 @@ def _collect(source, limits: Limits) -> tuple[str, list[_Item], list[FileReport]
                 add_path(Path(entry).expanduser(), True)
             else:
                 raise InputError(msg("said.bad_entry", entry=repr(entry)))
-        label = f"{len(entries)} uploaded file(s)" if uploads == len(entries) else f"{len(entries)} file(s)"
+        label = msg("said.uploads_label" if uploads == len(entries) else "said.files_label", n=len(entries))
         return label, items, reports
     raise InputError(msg("said.bad_source", kind=type(source).__name__))
 
@@ -851,7 +851,7 @@ def load_pieces(
         if hit is not None:  # a damaged or missing file is None: parse
             if progress is not None:
                 progress(len(items), len(items), "")
-            return LoadResult(hit[0], hit[1], label, cached=True)
+            return LoadResult(hit[0], hit[1], str(label), cached=True)
 
     reports: list[FileReport | None] = [None] * len(items)
     slots: list = [None] * len(items)  # a parsed file's Piece, or its (shard, row) in the cache
@@ -874,7 +874,7 @@ def load_pieces(
         pieces = parsecache.StoredPieces(names, slots)  # read from the shards as training asks
     else:
         pieces = parsecache.materialise(names, slots)
-    return LoadResult(pieces, report, label, cached=all(items[i].refused for i in todo))
+    return LoadResult(pieces, report, str(label), cached=all(items[i].refused for i in todo))
 
 
 def _parse_into(items, keys, todo, slots, reports, parts, drums, limits, folder, progress, budget=0.0) -> None:
@@ -919,9 +919,9 @@ def _is_upload(source) -> bool:
         isinstance(e, (tuple, list)) and len(e) == 2 and isinstance(e[1], (bytes, bytearray)) for e in source)
 
 
-def _gather(source, data: DataConfig) -> tuple[str, list[_Item], list[FileReport]]:
-    """The source's label, its files to parse in name order (the first max_files), hashed, and
-    the reports on files refused on sight."""
+def _gather(source, data: DataConfig) -> tuple[str | Message, list[_Item], list[FileReport]]:
+    """The source's label (a Message for a list of files), its files to parse in name order (the
+    first max_files), hashed, and the reports on files refused on sight."""
     label, items, early = _collect(source, data.limits)
     items.sort(key=lambda it: it.name)
     if data.max_files and data.max_files > 0:
@@ -930,18 +930,19 @@ def _gather(source, data: DataConfig) -> tuple[str, list[_Item], list[FileReport
     return label, items, early
 
 
-def _nothing_usable(label: str, report: list[FileReport]) -> str:
+def _nothing_usable(label, report: list[FileReport]) -> Message:
     if not report:
-        return (f"No usable music in {label}: no files found (looking for "
-                f"{', '.join(MUSIC_EXTENSIONS)} or .zip)")
-    reasons: list[str] = []
+        return msg("said.no_files", label=label, extensions=", ".join(MUSIC_EXTENSIONS))
+    reasons: list[Message] = []  # the first three different reasons, each with a file it refused
     for r in report:
-        text = f"{r.name}: {r.reason}"
-        if str(r.reason) not in {x.split(': ', 1)[-1] for x in reasons}:
-            reasons.append(text)
+        if str(r.reason) not in {str(x.values["reason"]) for x in reasons}:
+            reasons.append(msg("said.file_reason", name=r.name, reason=r.reason))
         if len(reasons) == 3:
             break
-    return f"No usable music in {label}: {len(report)} files, all skipped ({'; '.join(reasons)})"
+    listed = reasons[-1]
+    for reason in reversed(reasons[:-1]):  # "a.mid: no notes; b.mid: empty file"
+        listed = msg("said.reasons_and", first=reason, rest=listed)
+    return msg("said.all_skipped", label=label, n=len(report), reasons=listed)
 
 
 # --------------------------------------------------------------------------------------------
