@@ -315,18 +315,22 @@ def replace(obj, **changes):
     return dataclasses.replace(obj, **{k: v for k, v in changes.items() if v is not None})
 
 
+def usable_cores() -> int:
+    """The CPU cores this process may run on."""
+    import os
+
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # macOS, Windows
+        return os.cpu_count() or 1
+
+
 def trainings_the_cores_carry() -> int:
     """How many trainings a server runs at once at most, whatever it is asked: one core per
     training is left to the pages. Each training keeps every core busy, so more at once trains no
     faster and starves the pages: five at once on two cores kept a new visitor's Home off screen
     for over two minutes (bench/visitors.py, before this limit)."""
-    import os
-
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # macOS, Windows
-        cores = os.cpu_count() or 1
-    return max(1, cores - 1)
+    return max(1, usable_cores() - 1)
 
 
 @dataclass

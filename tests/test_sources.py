@@ -320,7 +320,7 @@ def test_cache_round_trip(mixed_folder, cache, monkeypatch):
 
 
 def test_many_score_files_through_the_process_pool(tmp_path, cache, monkeypatch):
-    monkeypatch.setattr(sources, "_cpus", lambda: 2)  # two workers even on a one-core runner
+    monkeypatch.setattr(sources, "usable_cores", lambda: 2)  # two workers even on a one-core runner
     started = []
 
     class Spy(sources._Worker):

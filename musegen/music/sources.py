@@ -49,7 +49,7 @@ import numpy as np
 
 from . import parsecache
 from ..serve import spawned
-from ..config import DataConfig, Limits
+from ..config import DataConfig, Limits, usable_cores
 from ..errors import InputError
 from ..files import atomic_path, read_regular
 from ..messages import Message, from_json, msg, to_json
@@ -560,13 +560,6 @@ def _serve(conn, scores: bool, memory_mb: int = 0) -> None:
         conn.send(_parse_one(job))
 
 
-def _cpus() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # macOS, Windows
-        return os.cpu_count() or 1
-
-
 class _Worker:
     """One spawned parser process, talked to over a pipe, and the job it is on."""
 
@@ -634,7 +627,7 @@ def _parse_all(items: list[_Item], parts: str, drums: bool, limits: Limits, prog
 
     n_scores = sum(1 for i in todo if not items[i].name.lower().endswith(MIDI_EXTENSIONS))
     n_midi = len(todo) - n_scores
-    n_workers = min(_cpus(), MAX_PARSE_WORKERS, len(todo), 1 + n_scores // PARALLEL_MIN_FILES + n_midi // PARALLEL_MIN_MIDI)
+    n_workers = min(usable_cores(), MAX_PARSE_WORKERS, len(todo), 1 + n_scores // PARALLEL_MIN_FILES + n_midi // PARALLEL_MIN_MIDI)
     limit = limits.max_parse_seconds or math.inf
     over = time.monotonic() + budget if budget else math.inf  # when the budget is spent
     workers: list[_Worker] = []
