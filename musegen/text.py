@@ -831,6 +831,9 @@ EN = {
     "said.loop": "The output fell into a loop: its second half repeats the same {n} tokens over and over.",
     "said.advice": "Raise the temperature (e.g. 1.0–1.2) or sample with top-p ≈ 0.9 instead of greedy / low "
                    "temperature.",
+    "said.locked_in": "The output locked into a {n}-note figure repeated for {share:.0%} of the piece.",
+    "said.advice_vary": "Raise the temperature (e.g. 1.0–1.2) or sample with top-p ≈ 0.9, and prime it with more "
+                        "varied music.",
     "said.key_strength": "key {tonic} {scale} (strength {strength})",
     "said.key": "key {tonic} {scale}",
     "said.range": "range {low}–{high}",
@@ -1753,6 +1756,8 @@ ZH = {
     "said.collapsed": "输出塌缩了：只用了 {n} 种不同的词元——同一个音或和弦反复出现。",
     "said.loop": "输出陷入了循环：后半段一遍又一遍地重复同样的 {n} 个词元。",
     "said.advice": "请调高温度（例如 1.0–1.2），或用 top-p ≈ 0.9 采样，而不要用贪心解码或低温度。",
+    "said.locked_in": "输出陷入了一个 {n} 个音的音型，反复出现，占了整首曲子的 {share:.0%}。",
+    "said.advice_vary": "请调高温度（例如 1.0–1.2），或用 top-p ≈ 0.9 采样，并用更富变化的音乐作为开头。",
     "said.key_strength": "调性 {tonic} {scale}（强度 {strength}）",
     "said.key": "调性 {tonic} {scale}",
     "said.range": "音域 {low}–{high}",

@@ -18,7 +18,8 @@ from musegen.evaluate.note_statistics import (DURATION_LABELS, empty_beat_rate, 
                                               pitch_range, polyphony, scale_consistency)
 from musegen.evaluate.run_report import evaluate
 from musegen.evaluate.structure import STRUCTURE_FEATURES
-from musegen.generate.sample import collapse_warning
+from musegen.generate.sample import collapse_message, collapse_warning
+from musegen.messages import codes
 from musegen.music.piece import Piece
 from conftest import make_piece
 
@@ -153,8 +154,8 @@ def test_collapse_detector_flags_a_loop_and_passes_varied_output():
     looped = np.concatenate([rng.integers(3, 90, 40), np.tile([10, 11, 12, 13, 14, 15], 40)])
     c = collapse(looped)
     assert c["collapsed"] and c["loop_period"] == 6 and c["loop_tokens"] >= 240
-    message = collapse_warning(looped)
-    assert "temperature" in message and "top-p" in message
+    assert codes(collapse_message(looped)) == ["said.sentences", "said.loop", "said.advice"]
+    assert collapse_message(looped).values["parts"][0].values == {"n": 6}
 
     assert collapse([7] * 100)["collapsed"]  # one token over and over
     varied = rng.integers(3, 90, 400)

@@ -13,11 +13,12 @@ from musegen.evaluate.collapse import collapse, collapse_reason
 from musegen.evaluate.harmony import beat_chord_fit, estimate_key, key_stability
 from musegen.evaluate.memorisation import TrainingIndex
 from musegen.evaluate.note_statistics import pitch_range
-from musegen.evaluate.repetition import bar_repetition, ostinato
+from musegen.evaluate.repetition import bar_repetition, ostinato, ostinato_message
 from musegen.evaluate.rhythm import beats, on_beat_share
 from musegen.evaluate.run_report import summarize_generation
 from musegen.evaluate.structure import STRUCTURE_FEATURES, structure, structure_summary
-from musegen.generate.sample import collapse_warning
+from musegen.generate.sample import collapse_message
+from musegen.messages import codes
 from musegen.music.piece import Part, Piece
 
 C_MAJOR_TRIADS = [(60, 64, 67), (65, 69, 72), (67, 71, 74), (60, 64, 67)]  # I IV V I
@@ -169,9 +170,10 @@ def test_a_short_figure_repeated_locks_in_and_collapses():
     row = collapse(varied_ids, looped)
     assert row["collapsed"] and row["locked_in"] and row["ostinato_notes"] == 2
     reason = collapse_reason(looped, varied_ids)
-    assert "2-note figure" in reason and "temperature" in reason
+    assert codes(reason) == ["said.sentences", "said.locked_in", "said.advice_vary"]
+    assert reason.values["parts"][0].values["n"] == 2 and reason.values["parts"][0].values["share"] > 0.95
     assert collapse_reason(None, varied_ids) is None
-    assert collapse_reason(ids=np.full(100, 7)) == collapse_warning(np.full(100, 7))
+    assert collapse_reason(ids=np.full(100, 7)) == collapse_message(np.full(100, 7))  # the tokens' reason first
 
 
 def test_a_repeated_bar_in_varied_music_is_not_a_lock_in():
@@ -224,4 +226,4 @@ def test_summarize_generation_counts_lock_ins_when_given_pieces():
     assert before["collapse"]["collapsed"] == 0 and before["collapse"]["locked_in"] is None
     after = summarize_generation(ids, index, pieces)
     assert after["collapse"]["collapsed"] == 1 and after["collapse"]["locked_in"] == 1
-    assert "figure" in after["collapse"]["warning"]
+    assert after["collapse"]["warning"] == str(ostinato_message(pieces[0]))  # the report says it in English

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..generate.sample import collapse_warning
+from ..generate.sample import collapse_message, collapse_warning
+from ..messages import Message
 from ..music.piece import Piece
-from .repetition import longest_loop, ostinato, ostinato_warning
+from .repetition import longest_loop, ostinato, ostinato_message
 
 
 def collapse(ids, piece: Piece | None = None) -> dict:
@@ -25,7 +26,7 @@ def collapse(ids, piece: Piece | None = None) -> dict:
     return row
 
 
-def collapse_reason(piece: Piece | None = None, ids=None) -> str | None:
-    """A sentence for a person when the output collapsed (its tokens, then its notes), else None."""
-    warning = collapse_warning(ids) if ids is not None else None
-    return warning or (ostinato_warning(piece) if piece is not None else None)
+def collapse_reason(piece: Piece | None = None, ids=None) -> Message | None:
+    """What to tell a person when the output collapsed (its tokens, then its notes), else None."""
+    warning = collapse_message(ids) if ids is not None else None
+    return warning or (ostinato_message(piece) if piece is not None else None)

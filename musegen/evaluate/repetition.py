@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..messages import Message, joined, msg
 from ..music.piece import DURATION, PART, PITCH, START, Piece
 from .note_statistics import pitched
 from .rhythm import TOLERANCE
@@ -101,11 +102,9 @@ def ostinato(piece: Piece) -> dict:
             "locked_in": bool(share >= LOCK_IN_SHARE and loop.repeats >= LOCK_IN_REPEATS)}
 
 
-def ostinato_warning(piece: Piece) -> str | None:
-    """A sentence for a person when the piece locked into a short figure, else None."""
+def ostinato_message(piece: Piece) -> Message | None:
+    """What to tell a person when the piece locked into a short figure, else None."""
     found = ostinato(piece)
     if not found["locked_in"]:
         return None
-    return (f"The output locked into a {found['notes']}-note figure repeated for {found['share']:.0%} of the "
-            "piece. Raise the temperature (e.g. 1.0–1.2) or sample with top-p ≈ 0.9, and prime it with "
-            "more varied music.")
+    return joined(msg("said.locked_in", n=found["notes"], share=found["share"]), msg("said.advice_vary"))

@@ -33,7 +33,7 @@ def summarize_generation(ids_list: list[np.ndarray], index: TrainingIndex,
             "collapsed": int(sum(r["collapsed"] for r in rows)),
             "locked_in": int(sum(r["locked_in"] for r in rows)) if pieces is not None else None,
             "pieces": len(rows),
-            "warning": warnings[0] if warnings else None,
+            "warning": str(warnings[0]) if warnings else None,  # the report's English (the CLI, study.json)
         },
         "memorisation": {
             "longest_copy": longest.tokens,
