@@ -63,7 +63,6 @@ def evaluate(run, pieces: list[Piece] | None = None, *, n_pieces: int = 8, lengt
     """Held-out NLL / perplexity / accuracy, then `n_pieces` generated pieces against real excerpts
     of the training data (musical features, overlap and KL; structure statistics side by side),
     collapse (tokens and ostinato lock-in) and memorisation."""
-    from ..config import SampleConfig
     from ..generate.sample import Composer
     from ..music.sources import load_pieces
 
@@ -79,13 +78,7 @@ def evaluate(run, pieces: list[Piece] | None = None, *, n_pieces: int = 8, lengt
     tokenizer = run.tokenizer
     train_ids = [tokenizer.encode(p) for p in train_pieces]
     index = TrainingIndex(train_ids, [p.name for p in train_pieces])
-    # One piece per seed, each from its own real primer (a batch would share one primer). Plain
-    # sampling (one temperature for every token), no steering rules (no guard, no bar echo): this
-    # measures the model itself.
-    compositions = [composer.compose(SampleConfig(length=length, temperature=temperature,
-                                                  rhythm_temperature=max(temperature, 0.05), top_p=top_p,
-                                                  seed=seed + i, primer="random", repetition_guard=False, echo=0.0))
-                    for i in range(n_pieces)]
+    compositions = plain_compositions(composer, n_pieces, length, temperature, top_p, seed)
     generated_ids = [c.ids[0] for c in compositions]
     tokens_per_s = float(np.mean([c.tokens_per_s for c in compositions[1:] or compositions]))  # first compiles
     tempo = run.data.get("tempo", 120.0)
@@ -117,6 +110,18 @@ def evaluate(run, pieces: list[Piece] | None = None, *, n_pieces: int = 8, lengt
         "kl": musical["kl"],
         **summary,
     }
+
+
+def plain_compositions(composer, n_pieces: int, length: int, temperature: float, top_p: float, seed: int) -> list:
+    """One piece per seed, each from its own real primer (a batch would share one primer). Plain
+    sampling (one temperature for every token), no steering rules (no guard, no bar echo): this
+    measures the model itself."""
+    from ..config import SampleConfig
+
+    return [composer.compose(SampleConfig(length=length, temperature=temperature,
+                                          rhythm_temperature=max(temperature, 0.05), top_p=top_p,
+                                          seed=seed + i, primer="random", repetition_guard=False, echo=0.0))
+            for i in range(n_pieces)]
 
 
 def _musical_summary(musical: dict) -> dict:
