@@ -110,15 +110,19 @@ def loudness(piece) -> dict:
 
 def judge(run, loaded, seed: int = 0) -> dict:
     """Generated pieces against held-out excerpts: structure, overlap, collapse, copying."""
-    from musegen.evaluate import metrics
+    from musegen.evaluate.against_real import compare_sets
+    from musegen.evaluate.collapse import collapse_reason
+    from musegen.evaluate.heldout import split_pieces
+    from musegen.evaluate.memorisation import TrainingIndex
+    from musegen.evaluate.structure import structure_summary
 
-    train_pieces, val_pieces, _ = metrics.split_pieces(run, loaded.pieces, strict=False)
+    train_pieces, val_pieces, _ = split_pieces(run, loaded.pieces, strict=False)
     rng = np.random.default_rng(seed)
     real = [excerpt(p, SECONDS, rng) for p in val_pieces]
     sets = [generate(run, N_PIECES, SECONDS, first_seed=1000 * k) for k in range(SEED_SETS)]
     generated, ids = sets[0]
     tok = run.tokenizer
-    index = metrics.TrainingIndex([tok.encode(p) for p in train_pieces], [p.name for p in train_pieces])
+    index = TrainingIndex([tok.encode(p) for p in train_pieces], [p.name for p in train_pieces])
     half = len(real) // 2
     copies_generated = [index.longest_copy(i).tokens for i in ids]
     copies_real = [index.longest_copy(tok.encode(p)[1:-1]).tokens for p in real]
@@ -131,11 +135,11 @@ def judge(run, loaded, seed: int = 0) -> dict:
         "context_tokens": run.summary.get("context_tokens") or run.summary.get("receptive_field"),
         "held_out_pieces": len(val_pieces),
         "generated_pieces": len(generated),
-        "real": metrics.structure_summary(real),
-        "generated": metrics.structure_summary(generated),
-        "overlap": metrics.compare_sets(real, generated)["overlap"],
-        "overlap_real_vs_real": metrics.compare_sets(real[:half], real[half:])["overlap"] if half >= 2 else None,
-        "collapsed": int(sum(metrics.collapse_reason(piece=p, ids=i) is not None for p, i in zip(generated, ids))),
+        "real": structure_summary(real),
+        "generated": structure_summary(generated),
+        "overlap": compare_sets(real, generated)["overlap"],
+        "overlap_real_vs_real": compare_sets(real[:half], real[half:])["overlap"] if half >= 2 else None,
+        "collapsed": int(sum(collapse_reason(piece=p, ids=i) is not None for p, i in zip(generated, ids))),
         "copy_median_generated": float(np.median(copies_generated)),
         "copy_median_real": float(np.median(copies_real)),
         "spread": spread(real, sets),
@@ -147,9 +151,10 @@ def judge(run, loaded, seed: int = 0) -> dict:
 def spread(real, sets) -> dict:
     """The figures again for each set of pieces (other seeds): their mean and standard deviation,
     so a difference smaller than the spread is not read as a finding."""
-    from musegen.evaluate import metrics
+    from musegen.evaluate.against_real import compare_sets
+    from musegen.evaluate.structure import structure_summary
 
-    per_set = [{**metrics.structure_summary(pieces), "overlap": metrics.compare_sets(real, pieces)["overlap"]}
+    per_set = [{**structure_summary(pieces), "overlap": compare_sets(real, pieces)["overlap"]}
                for pieces, _ in sets]
     out = {}
     for key in STRUCTURE + ["overlap"]:
@@ -179,22 +184,24 @@ RHYTHM_TEMPERATURES = [0.8, 1.0, 1.2]  # 0.8 = the pitches' temperature: one tem
 def rhythm_section(folder: Path) -> list[dict]:
     """The bundled models at the default settings but for the timing tokens' temperature: what it
     does to the pulse (on-beat onsets) and to the harmony, against the same held-out excerpts."""
-    from musegen.evaluate import metrics
+    from musegen.evaluate.against_real import compare_sets
+    from musegen.evaluate.heldout import split_pieces
+    from musegen.evaluate.structure import structure_summary
     from musegen.runs import list_runs
     from musegen.music.sources import load_pieces
 
     rows = []
     for run in sorted(list_runs(folder), key=lambda r: r.name):
         loaded = load_pieces(run.config.data.dataset, run.config.data)
-        _, val_pieces, _ = metrics.split_pieces(run, loaded.pieces, strict=False)
+        _, val_pieces, _ = split_pieces(run, loaded.pieces, strict=False)
         rng = np.random.default_rng(0)
         real = [excerpt(p, SECONDS, rng) for p in val_pieces]
-        rows.append({"run": run.name, "rhythm_temperature": None, "side": "real", **metrics.structure_summary(real)})
+        rows.append({"run": run.name, "rhythm_temperature": None, "side": "real", **structure_summary(real)})
         for rhythm in RHYTHM_TEMPERATURES:
             log(f"quality: {run.name}, rhythm temperature {rhythm}")
             pieces, _ = generate(run, N_PIECES, SECONDS, rhythm_temperature=rhythm)
             rows.append({"run": run.name, "rhythm_temperature": rhythm, "side": "generated",
-                         **metrics.structure_summary(pieces), "overlap": metrics.compare_sets(real, pieces)["overlap"]})
+                         **structure_summary(pieces), "overlap": compare_sets(real, pieces)["overlap"]})
     return rows
 
 
@@ -352,7 +359,7 @@ def write_report(results: dict) -> Path:
              "Written by `make quality` (`bench/quality.py`) from `docs/quality/results.json`; do not edit by hand.",
              f"Each model wrote {results['settings']['pieces']} pieces of {results['settings']['seconds']:g} s at "
              "default settings; the real side is 30-second excerpts of the held-out pieces of the same dataset, "
-             "measured by the same code (`musegen.evaluate.metrics`)."]
+             "measured by the same code (`musegen.evaluate`)."]
     sampling = results["settings"].get("sampling")
     if sampling:
         rhythm = sampling.get("rhythm_temperature")

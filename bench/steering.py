@@ -143,7 +143,7 @@ def app() -> dict:
 
 def guard() -> list[dict]:
     from musegen.config import SampleConfig
-    from musegen.evaluate.metrics import collapse_reason
+    from musegen.evaluate.collapse import collapse_reason
     from musegen.runs import Run
     from musegen.generate.sample import Composer
 
@@ -254,7 +254,7 @@ def report(r: dict) -> str:
         "## The repetition guard under greedy decoding",
         "",
         f"{PIECES} pieces of {SECONDS:g} s per model at temperature 0 (the article's argmax); collapsed = a loop "
-        "of tokens or a short figure filling the piece (`musegen.evaluate.metrics.collapse_reason`).",
+        "of tokens or a short figure filling the piece (`musegen.evaluate.collapse.collapse_reason`).",
         "",
         markdown_table(r["guard"], [("run", "model", ""), ("rules", "rules", ""), ("collapsed", "collapsed", ""),
                                     ("pieces", "of", "")]),

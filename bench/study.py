@@ -4,7 +4,7 @@ Trains each model with the same wall-time budget, once per seed, on Bach chorale
 (our set-up: metre tokens, embeddings, every-position targets) and on Bach the previous default
 (rich tokens, a 128-token WaveNet); then measures held-out NLL / accuracy / bits per quarter,
 generation speed, and musical statistics and structure (pulse, beat chords, repeated bars, key)
-against the real music, collapse and memorisation (musegen.evaluate.metrics). The tables give the mean ±
+against the real music, collapse and memorisation (musegen.evaluate). The tables give the mean ±
 standard deviation over seeds; the temperature sweep is the first seed's.
 
 A 2×2 control on Bach with the article's notes tokens separates the set-up from the model:
@@ -138,7 +138,7 @@ def speed(composer) -> float:
 def study_one(cell: Cell, seed: int, loaded) -> dict:
     """Train one cell with one seed; score it, and for a headline cell sample and measure its music
     (at every temperature for the first seed, at 1.0 for the others)."""
-    from musegen.evaluate.metrics import heldout, split_pieces
+    from musegen.evaluate.heldout import heldout, split_pieces
     from musegen.train.fit import train
 
     out = RUNS / f"{cell.name}-seed{seed}"
@@ -167,7 +167,7 @@ def likelihood_row(cell: Cell, seed: int, run, stats: dict) -> dict:
 
 def music(run, loaded, stats: dict, row: dict, temperatures: list[float]) -> list[dict]:
     """Sample at each temperature; the measures at 1.0 go into `row`. Returns every temperature's."""
-    from musegen.evaluate.metrics import evaluate
+    from musegen.evaluate.run_report import evaluate
     from musegen.generate.sample import Composer
 
     composer = Composer(run)
@@ -196,7 +196,7 @@ def music_row(at1: dict) -> dict:
         "pitch_class_entropy_real": musical["pitch_class_entropy"]["real_mean"],
         "overlap": at1["overlap"], "kl": at1["kl"],
         "distinct_tokens": at1["collapse"]["distinct_tokens"], "collapsed": at1["collapse"]["collapsed"],
-        # Mean vs mean over passages of the same length (metrics.copy_against_chance).
+        # Mean vs mean over passages of the same length (memorisation.copy_against_chance).
         "mean_longest_copy": memory["matched_longest_copy"], "mean_longest_copy_real": memory["validation_baseline"],
         "copy_tokens": memory["compared_tokens"],
         **{k: generated.get(k) for k in STRUCTURE},

@@ -149,14 +149,15 @@ def train_with_marks(pieces, start: str, seed: int, folder: Path) -> dict:
 
 
 def judge(path: Path, real: list, rng_seed: int) -> dict:
-    from musegen.evaluate import metrics
+    from musegen.evaluate.against_real import compare_sets
+    from musegen.evaluate.structure import structure_summary
     from musegen.runs import Run
 
     run = Run.load(path)
     generated, _ = generate(run, N_PIECES, SECONDS, first_seed=1000 * rng_seed)
     val = run.history.get("val_loss") or [np.nan]
-    return {"val_loss": float(np.nanmin(val)), "epochs": len(val), "generated": metrics.structure_summary(generated),
-            "overlap": metrics.compare_sets(real, generated)["overlap"], "loudness": loudness(generated[0]),
+    return {"val_loss": float(np.nanmin(val)), "epochs": len(val), "generated": structure_summary(generated),
+            "overlap": compare_sets(real, generated)["overlap"], "loudness": loudness(generated[0]),
             "_piece": generated[0]}
 
 
@@ -221,7 +222,8 @@ def starts(results: dict) -> None:
 
 
 def measure_set(name: str, results: dict) -> None:
-    from musegen.evaluate import metrics
+    from musegen.evaluate.against_real import compare_sets
+    from musegen.evaluate.structure import structure_summary
 
     train_pieces, real_pieces = held_out(name)
     rng = np.random.default_rng(0)
@@ -229,8 +231,8 @@ def measure_set(name: str, results: dict) -> None:
     half = len(real) // 2
     entry = results.setdefault("sets", {}).setdefault(name, {})
     entry.update(title=SETS[name], train_pieces=len(train_pieces), real_pieces=len(real_pieces),
-                 real=metrics.structure_summary(real),
-                 overlap_real_vs_real=metrics.compare_sets(real[:half], real[half:])["overlap"])
+                 real=structure_summary(real),
+                 overlap_real_vs_real=compare_sets(real[:half], real[half:])["overlap"])
     bundled = ROOT / "assets" / "models"
     entry["start_by_part"] = {m: start_by_part(bundled / m, train_pieces) for m in START_MODELS
                               if (bundled / m / "model.keras").is_file()}

@@ -354,7 +354,7 @@ def cmd_render(args) -> dict:
 
 
 def cmd_evaluate(args) -> dict:
-    from .evaluate.metrics import check_evaluate, evaluate
+    from .evaluate.run_report import check_evaluate, evaluate
     from .runs import Run
     from .music.sources import load_pieces
 

@@ -75,17 +75,18 @@ if len(runs) >= 2 and verdict.recorded_mismatch(runs):  # their own losses are n
         measured = appui.measured_losses(tuple(str(r.path) for r in runs),
                                          tuple((r.path / "weights.npz").stat().st_mtime if (r.path / "weights.npz").exists()
                                                else 0.0 for r in runs), tuple(runs)) or None
-answer = verdict.compare(runs, measured, appui.lang())
+answer = verdict.compare(runs, measured)
+lang = appui.lang()
 with st.container(border=True):
     st.subheader(tr("cmp.answer"))
-    (st.success if answer.clear and not answer.warnings else st.info)(answer.headline)
+    (st.success if answer.clear and not answer.warnings else st.info)(answer.headline.said(lang))
     for warning in answer.warnings:
-        st.warning(warning, icon=":material/warning:")
+        st.warning(warning.said(lang), icon=":material/warning:")
     with st.expander(tr("cmp.why")):
-        st.markdown("\n".join(f"- {line}" for line in answer.evidence))
+        st.markdown("\n".join(f"- {line.said(lang)}" for line in answer.evidence))
     st.caption(tr("cmp.listen_both"))
 
-appui.chart(learning_curves({r.name: r.history for r in runs}, lang=appui.lang()), "cmp-curves")
+appui.chart(learning_curves({r.name: r.history for r in runs}, lang=lang), "cmp-curves")
 
 speeds = st.session_state.setdefault("cmp-speeds", {})
 st.dataframe(appui.table([studio.run_row(r, speeds.get(str(r.path))) for r in runs]), hide_index=True, width="stretch")

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from musegen.evaluate import metrics
+from musegen.evaluate import harmony
 from musegen import text
 from musegen.files import safe_name
 from musegen.render.midi import estimate_key, piece_key, sharps_of
@@ -43,9 +43,9 @@ def test_the_key_of_a_window_and_the_number_key_stability_compares():
     both = np.concatenate([notes(C_MAJOR), notes([n + 6 for n in C_MAJOR], start=16.0)])
     assert estimate_key(both, 16.0, 32.0) == (6, False) and estimate_key(both, 0.0, 16.0) == (0, False)
     assert estimate_key(both, 100.0, 116.0, silent=None) is None
-    # metrics says the same key as one number (tonic + 12 for minor): one key-finder, two shapes.
-    assert metrics.estimate_key(both, 16.0, 32.0) == 6 and metrics.estimate_key(notes(A_MINOR)) == 21
-    assert metrics.estimate_key(both, 100.0, 116.0) is None
+    # evaluate.harmony says the same key as one number (tonic + 12 for minor): one key-finder, two shapes.
+    assert harmony.estimate_key(both, 16.0, 32.0) == 6 and harmony.estimate_key(notes(A_MINOR)) == 21
+    assert harmony.estimate_key(both, 100.0, 116.0) is None
 
 
 def test_a_piece_keeps_its_own_key_signature_else_its_notes_give_one():

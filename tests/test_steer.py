@@ -71,7 +71,7 @@ def test_the_pitch_range_bounds_every_note(bach):
 @pytest.mark.parametrize("name", ["bach-wavenet", "folk-wavenet"])
 def test_greedy_collapses_without_the_guard_and_not_with_it(name):
     """The article's argmax locks into a figure; the guard (on by default) breaks every loop."""
-    from musegen.evaluate.metrics import collapse_reason
+    from musegen.evaluate.collapse import collapse_reason
 
     composer = Composer(Run.load(BUNDLED / name))
 
@@ -166,7 +166,7 @@ def test_bar_echo_carries_on_a_bar_that_began_as_a_repeat(bach):
 
 
 def test_bar_echo_gives_folk_tunes_their_repeated_bars():
-    from musegen.evaluate.metrics import bar_repetition
+    from musegen.evaluate.repetition import bar_repetition
 
     folk = Composer(Run.load(BUNDLED / "folk-wavenet"))
 

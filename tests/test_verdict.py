@@ -6,6 +6,7 @@ from pathlib import Path
 
 from conftest import tiny_config
 from musegen.evaluate import verdict
+from musegen.messages import codes
 from musegen.runs import Run
 
 
@@ -24,35 +25,42 @@ def test_a_clear_winner_is_named_with_its_margin():
     b = fake_run("l", "lstm", [2.2, 1.9, 1.70, 1.71, 1.72, 1.73])
     answer = verdict.compare([a, b])
     assert answer.clear and answer.winner == "wavenet" and not answer.warnings
-    assert answer.headline.startswith("The WaveNet predicts held-out music better") and "0.500 lower" in answer.headline
-    assert any("Noise: with one run of each" in line for line in answer.evidence)
+    assert answer.headline.code == "verdict.winner" and answer.headline.values["best"] == "WaveNet"
+    assert round(answer.headline.values["gap"], 3) == 0.5
+    assert ["verdict.noise", "verdict.noise_jitter"] in [codes(line) for line in answer.evidence]  # one run of each
+    assert "0.500 lower" in str(answer.headline)  # said in English by str(), in Chinese by said("zh")
+    assert answer.headline.said("zh").startswith("在这份数据上，WaveNet 对留出音乐的预测更好")
 
 
 def test_a_gap_within_the_noise_is_no_winner():
     a = fake_run("w", "wavenet", [1.5, 1.30, 1.45, 1.32, 1.44])
     b = fake_run("l", "lstm", [1.5, 1.34, 1.46, 1.35, 1.45])
     answer = verdict.compare([a, b])
-    assert not answer.clear and answer.winner is None and answer.headline.startswith("No clear winner")
+    assert not answer.clear and answer.winner is None and answer.headline.code == "verdict.no_winner"
 
 
 def test_seeds_give_the_noise_when_there_are_several_runs_of_a_model():
     runs = [fake_run("w1", "wavenet", [1.2, 1.00]), fake_run("w2", "wavenet", [1.2, 1.10]),
             fake_run("l1", "lstm", [1.3, 1.05]), fake_run("l2", "lstm", [1.3, 1.15])]
     answer = verdict.compare(runs)
-    assert not answer.clear and any("other seeds is about" in line for line in answer.evidence)
+    assert not answer.clear and ["verdict.noise", "verdict.noise_seeds"] in [codes(line) for line in answer.evidence]
 
 
 def test_runs_that_cannot_be_compared_or_judged_say_so():
     a = fake_run("w", "wavenet", [1.2, 1.0, 0.9])
-    assert "different music" in verdict.compare([a, fake_run("l", "lstm", [1.2, 1.1, 1.0], dataset="folk")]).headline
-    assert "different tokens" in verdict.compare([a, fake_run("l", "lstm", [1.2, 1.1, 1.0], scheme="rich")]).headline
+    other_music = verdict.compare([a, fake_run("l", "lstm", [1.2, 1.1, 1.0], dataset="folk")])
+    assert other_music.headline.code == "verdict.other_music"
+    assert [w.values for w in other_music.warnings] == [{"name": "w", "setting": "bach"}, {"name": "l", "setting": "folk"}]
+    assert verdict.compare([a, fake_run("l", "lstm", [1.2, 1.1, 1.0], scheme="rich")]).headline.code == "verdict.other_tokens"
     short = verdict.compare([fake_run("w", "wavenet", [3.0, 2.0]), fake_run("l", "lstm", [4.0, 3.0])])
-    assert any("too short to judge" in w for w in short.warnings) and short.headline.startswith("Too early to tell")
-    assert not short.clear
+    assert [(w.code, w.values) for w in short.warnings] == [("verdict.too_short", {"name": "w", "epochs": 2}),
+                                                           ("verdict.too_short", {"name": "l", "epochs": 2})]
+    assert short.headline.code == "verdict.early" and not short.clear
     learning = verdict.compare([fake_run("w", "wavenet", [3.0, 2.0, 1.0], stopped="time budget"),
                                 fake_run("l", "lstm", [3.0, 2.5, 2.4, 2.45, 2.5])])
-    assert any("still improving" in w for w in learning.warnings) and learning.headline.startswith("So far")
-    assert "Pick two" in verdict.compare([a]).headline
+    assert [(w.code, w.values) for w in learning.warnings] == [("verdict.improving", {"name": "w"})]
+    assert learning.headline.code == "verdict.so_far" and learning.headline.values["best"] == "WaveNet"
+    assert verdict.compare([a]).headline.code == "verdict.pick_two"
 
 
 def test_a_rough_run_gives_way_to_a_much_better_one_on_the_same_music():
@@ -70,10 +78,12 @@ def test_runs_validated_differently_are_measured_on_the_same_music(trained_run, 
     other = Run(trained_run.path, dataclasses.replace(
         trained_run.config, data=dataclasses.replace(trained_run.config.data, window=64)),
         trained_run.tokenizer, trained_run.history, trained_run.data, dict(trained_run.summary))
-    assert "windows of different lengths (32 and 64 tokens)" in verdict.recorded_mismatch([trained_run, other])
-    assert "cannot be set side by side" in verdict.compare([trained_run, other]).headline  # no music: no claim
+    mismatch = verdict.recorded_mismatch([trained_run, other])
+    assert mismatch.code == "verdict.mismatch_windows" and mismatch.values == {"low": 32, "high": 64}
+    refused = verdict.compare([trained_run, other]).headline  # no music: no claim
+    assert refused.code == "verdict.not_alike" and refused.values["why"] == mismatch
     measured = verdict.measure([trained_run], pieces)
     assert abs(measured[trained_run.name] - trained_run.summary["val_loss"]) < 0.5  # the same model, the same yardstick
     answer = verdict.compare([trained_run, fake_run("l", "lstm", [9.0, 8.0, 7.5], dataset="synthetic")],
                              measured={trained_run.name: measured[trained_run.name], "l": 7.5})
-    assert "measured on the same pieces" in " ".join(answer.evidence)
+    assert "verdict.how_measured" in codes(answer.evidence[0]) and "verdict.measured" in [e.code for e in answer.evidence]

@@ -1,4 +1,4 @@
-"""Which of two trained models predicts music better, said in plain words with its evidence.
+"""Which of two trained models predicts music better, in plain words with its evidence.
 
 The Compare page asks the article's question — WaveNet or LSTM? — of the runs a person picked. The
 answer rests on the validation loss (how surprised the model is, on average, by each next token of
@@ -6,7 +6,8 @@ music it never trained on), compared only where it can be: the same music and th
 says by how much, and whether that is more than noise: the spread between runs of the same model
 with other seeds when there are several, else how much one run's loss wandered over its last
 epochs (a lower bound on the noise, said as such). Runs still improving when they stopped, or too
-short to judge, are called out.
+short to judge, are called out. Every sentence is a code with its values (messages.Message), said
+in English by str() and in the visitor's language by the Compare page.
 """
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..text import t
+from ..messages import Message, msg
 
 NAMES = {"wavenet": "WaveNet", "lstm": "LSTM", "simple-wavenet": "simple WaveNet"}
 MIN_EPOCHS = 3
@@ -23,9 +24,11 @@ MIN_EPOCHS = 3
 
 @dataclass
 class Verdict:
-    headline: str  # one sentence a person can act on
-    evidence: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
+    """The answer, every sentence a Message (said in English by str(), in a language by .said(lang))."""
+
+    headline: Message  # one sentence a person can act on
+    evidence: list[Message] = field(default_factory=list)
+    warnings: list[Message] = field(default_factory=list)
     winner: str | None = None  # a run name, or None when there is no fair answer
     clear: bool = False  # the difference is larger than the noise
 
@@ -40,16 +43,16 @@ def val_loss(run, measured: dict | None = None) -> float | None:
     return float(value) if value is not None and math.isfinite(value) else None
 
 
-def recorded_mismatch(runs: list, lang: str = "en") -> str | None:
+def recorded_mismatch(runs: list) -> Message | None:
     """Why the losses the runs recorded while training cannot be set side by side, or None.
     Validation windows of other lengths give the models other amounts of context."""
     windows = {r.config.data.window for r in runs}
     if len(windows) > 1:
         low, high = sorted(windows)[0], sorted(windows)[-1]
-        return t("verdict.mismatch_windows", lang, low=low, high=high)
+        return msg("verdict.mismatch_windows", low=low, high=high)
     splits = {tuple(sorted(r.data.get("val_files") or [])) for r in runs}
     if len(splits) > 1:
-        return t("verdict.mismatch_pieces", lang)
+        return msg("verdict.mismatch_pieces")
     return None
 
 
@@ -108,83 +111,114 @@ def label(run) -> str:
     return f"{NAMES.get(kind_of(run), kind_of(run))} ({run.name})"
 
 
-def compare(runs: list, measured: dict | None = None, lang: str = "en") -> Verdict:
+def compare(runs: list, measured: dict | None = None) -> Verdict:
     """The plain answer for the runs picked (two or more; runs of one kind count as seeds).
     measured: {run name: held-out loss} from ``measure``, the fair yardstick when the runs' own
-    validation losses cannot be set side by side (``recorded_mismatch``). lang: the catalogue's
-    language of the sentences (musegen/text.py)."""
-    say = lambda key, **values: t(f"verdict.{key}", lang, **values)  # noqa: E731
+    validation losses cannot be set side by side (``recorded_mismatch``). Every sentence is a
+    Message (a ``verdict.*`` code of musegen/text.py and its values), said at the edge."""
     val = lambda r: val_loss(r, measured)  # noqa: E731
     scored = [r for r in runs if val(r) is not None]
-    if len(scored) < 2:
-        return Verdict(say("pick_two"))
-    warnings, too_short = [], False
-    if len({r.config.data.dataset for r in scored}) > 1:
-        return Verdict(say("other_music"),
-                       warnings=[f"{r.name}: {r.config.data.dataset}" for r in scored])
-    mismatch = recorded_mismatch(scored, lang)
-    if mismatch and not measured:
-        return Verdict(say("not_alike", why=mismatch))
-    if len({r.config.tokenizer.scheme for r in scored}) > 1:
-        return Verdict(say("other_tokens"),
-                       warnings=[f"{r.name}: {r.config.tokenizer.scheme}" for r in scored])
-    for r in scored:
-        if (r.summary.get("epochs") or 0) < MIN_EPOCHS:
-            too_short = True
-            warnings.append(say("too_short", name=r.name, epochs=r.summary.get("epochs")))
-        elif still_improving(r):
-            warnings.append(say("improving", name=r.name))
-
-    by_kind: dict[str, list] = {}
-    for r in scored:
-        by_kind.setdefault(kind_of(r), []).append(r)
-    if len(by_kind) == 1:  # several runs of one model: compare the runs themselves
-        groups = {r.name: [r] for r in scored}
-    else:
-        groups = {k: rs for k, rs in by_kind.items()}
+    refused = refusal(scored, measured)
+    if refused is not None:
+        return refused
+    warnings, too_short = run_warnings(scored)
+    groups, shown = groups_of(scored)
     means = {k: float(np.mean([val(r) for r in rs])) for k, rs in groups.items()}
     ranked = sorted(means, key=means.get)
     best, second = ranked[0], ranked[1]
     gap = means[second] - means[best]
-
-    seeds = [float(np.std([val(r) for r in rs], ddof=1)) for rs in groups.values() if len(rs) >= 2]
-    if seeds:
-        noise = float(np.mean(seeds))
-        noise_text = say("noise_seeds", noise=noise)
-    else:
-        noise = max(wander(r) for rs in groups.values() for r in rs)
-        noise_text = say("noise_jitter", noise=noise)
-    clear = gap > 2 * noise and gap > 0.01
-    name = lambda k: NAMES.get(k, k) if k in by_kind and len(by_kind) > 1 else k  # noqa: E731
-    pct = 100 * (math.exp(gap) - 1)  # the real next note's (geometric mean) probability, that much higher
-    if too_short:
-        headline = say("early", best=name(best), gap=gap)
-        clear = False
-    elif clear and not warnings:
-        headline = say("winner", best=name(best), gap=gap, pct=pct)
-    elif clear:
-        headline = say("so_far", best=name(best), gap=gap)
-    else:
-        headline = say("no_winner", best=name(best), gap=gap)
-
-    how = say("how_measured") if measured else say("how_recorded")
-    evidence = [say("run_line", label=label(r), how=how, loss=val(r), accuracy=r.summary.get("val_accuracy") or 0,
-                    epochs=r.summary.get("epochs"), time=_seconds(r.summary.get("seconds"), lang)) for r in scored]
-    evidence.append(say("noise", text=noise_text))
-    evidence.append(say("explain"))
-    if measured:
-        evidence.append(say("measured", pieces=MEASURE_PIECES, tokens=MEASURE_TOKENS,
-                            why=recorded_mismatch(scored, lang) or say("not_like_for_like")))
-    fast = min(scored, key=lambda r: r.summary.get("seconds") or math.inf)
-    slow = max(scored, key=lambda r: r.summary.get("seconds") or 0)
-    if fast is not slow and fast.summary.get("seconds") and slow.summary.get("seconds"):
-        evidence.append(say("speed", fast_time=_seconds(fast.summary["seconds"], lang), fast=fast.name,
-                            slow_time=_seconds(slow.summary["seconds"], lang), slow=slow.name))
+    noise, noise_said = noise_of(groups, val)
+    clear = gap > 2 * noise and gap > 0.01 and not too_short
+    headline = headline_of(shown(best), gap, clear, too_short, bool(warnings))
+    evidence = evidence_of(scored, val, measured, noise_said)
     return Verdict(headline, evidence, warnings, winner=best if clear else None, clear=clear)
 
 
-def _seconds(value, lang: str = "en") -> str:
+def refusal(scored: list, measured: dict | None) -> Verdict | None:
+    """The answer when these runs cannot be compared at all (too few, other music, other tokens,
+    losses not like for like and nothing measured), else None."""
+    if len(scored) < 2:
+        return Verdict(msg("verdict.pick_two"))
+    if len({r.config.data.dataset for r in scored}) > 1:
+        return Verdict(msg("verdict.other_music"),
+                       warnings=[msg("verdict.run_setting", name=r.name, setting=r.config.data.dataset) for r in scored])
+    mismatch = recorded_mismatch(scored)
+    if mismatch and not measured:
+        return Verdict(msg("verdict.not_alike", why=mismatch))
+    if len({r.config.tokenizer.scheme for r in scored}) > 1:
+        return Verdict(msg("verdict.other_tokens"),
+                       warnings=[msg("verdict.run_setting", name=r.name, setting=r.config.tokenizer.scheme)
+                                 for r in scored])
+    return None
+
+
+def run_warnings(scored: list) -> tuple[list[Message], bool]:
+    """A warning for each run too short to judge or still improving, and whether any was too short."""
+    warnings, too_short = [], False
+    for r in scored:
+        if (r.summary.get("epochs") or 0) < MIN_EPOCHS:
+            too_short = True
+            warnings.append(msg("verdict.too_short", name=r.name, epochs=r.summary.get("epochs")))
+        elif still_improving(r):
+            warnings.append(msg("verdict.improving", name=r.name))
+    return warnings, too_short
+
+
+def groups_of(scored: list):
+    """The runs grouped by model (its seeds together), or one group per run when all are of one
+    model; and how a group is named to a person (WaveNet, or the run's own name)."""
+    by_kind: dict[str, list] = {}
+    for r in scored:
+        by_kind.setdefault(kind_of(r), []).append(r)
+    if len(by_kind) == 1:  # several runs of one model: compare the runs themselves
+        return {r.name: [r] for r in scored}, lambda k: k
+    return by_kind, lambda k: NAMES.get(k, k)
+
+
+def noise_of(groups: dict, val) -> tuple[float, Message]:
+    """How much the loss moves by chance, and how it was measured: the spread between seeds when a
+    model has several runs, else how much one run's loss wandered (a lower bound)."""
+    seeds = [float(np.std([val(r) for r in rs], ddof=1)) for rs in groups.values() if len(rs) >= 2]
+    if seeds:
+        noise = float(np.mean(seeds))
+        return noise, msg("verdict.noise_seeds", noise=noise)
+    noise = max(wander(r) for rs in groups.values() for r in rs)
+    return noise, msg("verdict.noise_jitter", noise=noise)
+
+
+def headline_of(best: str, gap: float, clear: bool, too_short: bool, warned: bool) -> Message:
+    """The one sentence a person can act on."""
+    if too_short:
+        return msg("verdict.early", best=best, gap=gap)
+    if clear and not warned:
+        pct = 100 * (math.exp(gap) - 1)  # the real next note's (geometric mean) probability, that much higher
+        return msg("verdict.winner", best=best, gap=gap, pct=pct)
+    if clear:
+        return msg("verdict.so_far", best=best, gap=gap)
+    return msg("verdict.no_winner", best=best, gap=gap)
+
+
+def evidence_of(scored: list, val, measured: dict | None, noise_said: Message) -> list[Message]:
+    """The evidence under the answer: each run's loss, the noise, what the loss means, how it was
+    measured, and the training times."""
+    how = msg("verdict.how_measured") if measured else msg("verdict.how_recorded")
+    evidence = [msg("verdict.run_line", label=label(r), how=how, loss=val(r), accuracy=r.summary.get("val_accuracy") or 0,
+                    epochs=r.summary.get("epochs"), time=_seconds(r.summary.get("seconds"))) for r in scored]
+    evidence.append(msg("verdict.noise", text=noise_said))
+    evidence.append(msg("verdict.explain"))
+    if measured:
+        evidence.append(msg("verdict.measured", pieces=MEASURE_PIECES, tokens=MEASURE_TOKENS,
+                            why=recorded_mismatch(scored) or msg("verdict.not_like_for_like")))
+    fast = min(scored, key=lambda r: r.summary.get("seconds") or math.inf)
+    slow = max(scored, key=lambda r: r.summary.get("seconds") or 0)
+    if fast is not slow and fast.summary.get("seconds") and slow.summary.get("seconds"):
+        evidence.append(msg("verdict.speed", fast_time=_seconds(fast.summary["seconds"]), fast=fast.name,
+                            slow_time=_seconds(slow.summary["seconds"]), slow=slow.name))
+    return evidence
+
+
+def _seconds(value) -> Message:
     if not value:
-        return t("verdict.time_unknown", lang)
+        return msg("verdict.time_unknown")
     value = float(value)
-    return t("verdict.minutes", lang, n=value / 60) if value >= 120 else t("verdict.seconds", lang, n=value)
+    return msg("verdict.minutes", n=value / 60) if value >= 120 else msg("verdict.seconds", n=value)

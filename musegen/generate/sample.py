@@ -440,6 +440,6 @@ def collapse_message(ids, max_loop: int = 128) -> Message | None:
 
 
 def collapse_warning(ids, max_loop: int = 128) -> str | None:
-    """collapse_message in English (the command line, metrics), else None."""
+    """collapse_message in English (the command line, evaluate/), else None."""
     said = collapse_message(ids, max_loop)
     return str(said) if said else None

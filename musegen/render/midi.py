@@ -144,7 +144,7 @@ def estimate_key(rows: np.ndarray, lo: float = -np.inf, hi: float = np.inf, sile
     nothing sounds there, or every pitch class sounds as long.
 
     The one key-finder of musegen: a score's and a MIDI file's key signature (piece_key), the key
-    "auto" steers to (sample), and the key of each window for key stability (metrics)."""
+    "auto" steers to (sample), and the key of each window for key stability (evaluate/harmony)."""
     weight = np.minimum(rows[:, START] + rows[:, DURATION], hi) - np.maximum(rows[:, START], lo)
     keep = weight > 0
     histogram = np.bincount(rows[keep, PITCH].astype(int) % 12, weights=weight[keep], minlength=12)

@@ -1,0 +1,110 @@
+"""Repetition: bars that repeat earlier ones (form), loops of tokens, and ostinato lock-in.
+
+    bar_repetition(piece)   share of bars equal to an earlier bar (a structure statistic)
+    longest_loop(ids)       the longest stretch that is one pattern played twice or more in a row
+    ostinato(piece)         the shortest figure of ≤ 8 notes repeated in a row, and how much it fills
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..messages import Message, joined, msg
+from ..music.piece import DURATION, PART, PITCH, START, Piece
+from .note_statistics import pitched
+from .rhythm import TOLERANCE
+
+GRID = 12  # steps per quarter when figures and bars are compared (sixteenths and triplets)
+OSTINATO_NOTES = 8  # the longest figure that counts as an ostinato
+LOCK_IN_SHARE = 0.4  # locked in: one figure fills this share of the piece's notes …
+LOCK_IN_REPEATS = 4  # … played at least this many times in a row (twice is just a repeated bar)
+
+
+def bar_repetition(piece: Piece) -> float:
+    """Share of the bars with notes whose content exactly equals an earlier bar's: every note that
+    starts in the bar, as (offset from the bar line, pitch, duration, part), offsets and durations on
+    a 1/12-quarter grid. Parts count (the same music in another voice is another bar); drums count
+    too (a bar is all that sounds in it); a transposed repeat is not a repeat. Form repeats bars,
+    a model without memory of them rarely does."""
+    notes = piece.notes
+    if not len(notes):
+        return float("nan")
+    starts = piece.bar_starts()
+    bar = np.maximum(np.searchsorted(starts, notes[:, START] + TOLERANCE, "right") - 1, 0)
+    rows = np.column_stack([bar, np.round((notes[:, START] - starts[bar]) * GRID), notes[:, PITCH],
+                            np.round(notes[:, DURATION] * GRID), notes[:, PART]]).astype(np.int64)
+    rows = rows[np.lexsort(rows.T[::-1])]
+    contents = np.split(rows[:, 1:], np.flatnonzero(np.diff(rows[:, 0])) + 1)
+    seen: set[bytes] = set()
+    repeats = 0
+    for content in contents:
+        key = content.tobytes()
+        repeats += key in seen
+        seen.add(key)
+    return repeats / len(contents)
+
+
+@dataclass
+class Loop:
+    period: int  # tokens in the repeated pattern
+    span: int  # tokens covered by the repetition (pattern × repeats)
+    start: int
+
+    @property
+    def repeats(self) -> float:
+        return self.span / self.period if self.period else 0.0
+
+
+def longest_loop(ids, max_period: int | None = None) -> Loop:
+    """The longest stretch that is one pattern played at least twice in a row (ids[i] == ids[i+p]),
+    of at most `max_period` ids; the shortest pattern when several cover as much."""
+    ids = np.asarray(ids)
+    best = Loop(0, 0, 0)
+    n = len(ids)
+    for p in range(1, min(n // 2, max_period or n) + 1):
+        eq = np.concatenate([[False], ids[p:] == ids[:-p], [False]])
+        edges = np.flatnonzero(np.diff(eq.astype(np.int8)))
+        if not len(edges):
+            continue
+        starts, ends = edges[::2], edges[1::2]
+        runs = ends - starts
+        i = int(runs.argmax())
+        if runs[i] >= p and runs[i] + p > best.span:  # at least two full repeats
+            best = Loop(p, int(runs[i] + p), int(starts[i]))
+    return best
+
+
+def ostinato(piece: Piece) -> dict:
+    """The shortest figure of ≤ 8 notes played several times in a row that covers the most notes.
+
+    The parts are merged (drums aside): every note in onset order, as (pitch, duration, gap to the
+    next onset; the last note's: its duration), so a chord is a figure of notes 0 apart. A figure
+    that fills the whole texture is a lock-in; one voice's ostinato under a changing melody is music
+    and is not found.
+    `share`: the notes its repetitions cover over all the piece's pitched notes; `locked_in`: share
+    ≥ 40 % with at least 4 plays in a row.
+    """
+    notes = pitched(piece)
+    found = {"figure": [], "notes": 0, "repeats": 0.0, "share": 0.0, "start": 0.0, "locked_in": False}
+    if len(notes) < 2:
+        return found
+    gaps = np.diff(notes[:, START], append=notes[-1, START] + notes[-1, DURATION])
+    events = np.column_stack([notes[:, PITCH], np.round(notes[:, DURATION] * GRID), np.round(gaps * GRID)])
+    _, ids = np.unique(events.astype(np.int64), axis=0, return_inverse=True)
+    loop = longest_loop(ids.ravel(), OSTINATO_NOTES)
+    if not loop.period:
+        return found
+    share = loop.span / len(notes)
+    figure = [[int(p), float(d) / GRID, float(g) / GRID] for p, d, g in events[loop.start : loop.start + loop.period]]
+    return {"figure": figure, "notes": loop.period, "repeats": round(loop.repeats, 2), "share": share,
+            "start": float(notes[loop.start, START]),
+            "locked_in": bool(share >= LOCK_IN_SHARE and loop.repeats >= LOCK_IN_REPEATS)}
+
+
+def ostinato_message(piece: Piece) -> Message | None:
+    """What to tell a person when the piece locked into a short figure, else None."""
+    found = ostinato(piece)
+    if not found["locked_in"]:
+        return None
+    return joined(msg("said.locked_in", n=found["notes"], share=found["share"]), msg("said.advice_vary"))
