@@ -91,9 +91,9 @@ models: setup
 	$(PY) -m musegen.train.bundled
 
 # Rebuild the pre-parsed built-in datasets in assets/datasets/ (after changing how files are parsed,
-# bumping CACHE_VERSION or upgrading music21): a fresh install reads them instead of parsing for minutes.
+# bumping cachekeys.CACHE_VERSION or upgrading music21): a fresh install reads them instead of parsing for minutes.
 datasets: setup
-	$(PY) -m musegen.music.sources --ship
+	$(PY) -m musegen.music.ship
 
 clean:
 	rm -rf $(VENV) .pytest_cache tests/output

@@ -97,9 +97,9 @@ def size_text(n: float) -> str:
 
 def reading_progress(bar, budget: float = 0.0):
     """load_pieces' progress on a st.progress bar: files read and, once the pace is known
-    (sources.FilesLeft), about how long is left, in the visitor's language. ``budget``: an upload's
+    (music.progress.FilesLeft), about how long is left, in the visitor's language. ``budget``: an upload's
     reading time (Limits.max_upload_parse_seconds), the most the time left can be."""
-    from musegen.music.sources import FilesLeft
+    from musegen.music.progress import FilesLeft
 
     pace = FilesLeft(budget)
 
@@ -286,7 +286,8 @@ def warm_datasets() -> threading.Thread:
     in assets/datasets/, or parsed into the disk cache when those do not match this install), so
     the first person to choose one does not wait for it."""
     def work():
-        from musegen.music.sources import BUILTIN, load_pieces
+        from musegen.music.corpus import BUILTIN
+        from musegen.music.sources import load_pieces
 
         for name in BUILTIN:
             try:
@@ -369,7 +370,7 @@ def measured_losses(paths: tuple[str, ...], stamps: tuple[float, ...], _runs: tu
 def pieces_for(run) -> list | None:
     """The music a run learnt from, to measure it again: a built-in set (cached once per server), or
     the upload its training kept; None when neither is here."""
-    from musegen.music.sources import BUILTIN
+    from musegen.music.corpus import BUILTIN
     from musegen.serve.worker import MUSIC, kept_music
 
     try:
@@ -401,7 +402,7 @@ def keep_cache_in_budget() -> None:
     """The parsed-dataset cache grows with every new upload: past its budget the least recently
     used files go."""
     from musegen.serve import disk
-    from musegen.music.sources import default_cache_dir
+    from musegen.music.parsecache import default_cache_dir
 
     disk.enforce(disk.cache_files(default_cache_dir()), limits().max_cache_mb * 1_000_000)
 
@@ -680,7 +681,7 @@ def run_choice(label: str, entries: list[studio.Entry], key: str, default=None, 
 def run_dataset_title(run) -> str:
     """studio.dataset_title in the current language (a built-in set's title is translated)."""
     from musegen.train.basemodel import BASE_DATASET
-    from musegen.music.sources import BUILTIN
+    from musegen.music.corpus import BUILTIN
 
     name = run.config.data.dataset
     return opt("dataset", name) if name in BUILTIN or name == BASE_DATASET else say(studio.dataset_title(run))

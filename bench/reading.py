@@ -46,7 +46,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.common import ROOT, TIMED_RUNS, log, markdown_table, write_json  # noqa: E402
 
 OUT = ROOT / "docs" / "reading"
-HOOK = "MUSEGEN_TEST_PARSE_HOOK"  # sources._test_hook: a worker hangs on the file it names
+HOOK = "MUSEGEN_TEST_PARSE_HOOK"  # parsepool._test_hook: a worker hangs on the file it names
 PARSED = 40  # files of each built-in set parsed afresh
 SPAWN_RUNS = 5  # the loads that start worker processes vary most: more runs for their medians
 
@@ -84,9 +84,9 @@ def mxl_bomb() -> bytes:
 
 
 def chorale_mxl() -> bytes:
-    from musegen.music.sources import _corpus_root
+    from musegen.music.corpus import corpus_root
 
-    return (_corpus_root() / "bach" / "bwv1.6.mxl").read_bytes()
+    return (corpus_root() / "bach" / "bwv1.6.mxl").read_bytes()
 
 
 ABC_BOMB = ("X:1\nT:bomb\nM:999999/1\nL:1/999999\nK:C\n" + "|:C:|" * 5_000 + "\n").encode()
@@ -142,7 +142,8 @@ def row(what: str, seconds: float, baseline: str, baseline_seconds: float, note:
 
 def refusals() -> list[dict]:
     from musegen.config import DataConfig, Limits
-    from musegen.music.sources import load_pieces, read_file_bytes
+    from musegen.music.readers import read_file_bytes
+    from musegen.music.sources import load_pieces
 
     rows = []
     years, plain = years_midi(), midi()
@@ -247,7 +248,9 @@ def cache() -> list[dict]:
 
 def shipped() -> list[dict]:
     from musegen.config import DataConfig
-    from musegen.music.sources import BUILTIN, SHIPPED_ENV, load_pieces
+    from musegen.music.corpus import BUILTIN
+    from musegen.music.shippedsets import SHIPPED_ENV
+    from musegen.music.sources import load_pieces
 
     os.environ.pop(SHIPPED_ENV, None)
     rows = []

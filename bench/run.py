@@ -349,7 +349,9 @@ def loading() -> dict:
 
     from musegen.config import DataConfig
     from musegen.render.midi import piece_to_midi_bytes
-    from musegen.music.sources import BUILTIN, load_pieces, read_file_bytes
+    from musegen.music.corpus import BUILTIN
+    from musegen.music.readers import read_file_bytes
+    from musegen.music.sources import load_pieces
 
     n = 150 if FULL else 50
     files = BUILTIN["bach"].files()[:n]

@@ -197,7 +197,7 @@ def continuation() -> dict:
     from musegen.music.piece import PITCH, START, Part, Piece
     from musegen.runs import Run
     from musegen.generate.sample import Composer
-    from musegen.music.sources import read_file_bytes
+    from musegen.music.readers import read_file_bytes
 
     scale = [65, 67, 68, 70, 72, 73, 75, 77]
     notes = [(bar * 3 + beat, 1, scale[(bar + beat * 2) % 8] - 24 * hand, 80, hand)

@@ -102,7 +102,7 @@ def held_out(name: str) -> tuple[list, list]:
 
 
 def as_loaded(pieces):
-    from musegen.music.sources import FileReport, LoadResult
+    from musegen.music.report import FileReport, LoadResult
 
     report = [FileReport(p.name, "parsed", "", p.n_notes, p.seconds, "") for p in pieces]
     return LoadResult(pieces, report, "held out")

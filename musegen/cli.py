@@ -52,7 +52,7 @@ def bar(done: float, total: float, text: str = "", width: int = 28) -> None:
 
 def files_bar():
     """The progress of reading music: the bar, '1,234/20,000 files · about 40 s left' and the file just read."""
-    from .music.sources import FilesLeft
+    from .music.progress import FilesLeft
 
     left = FilesLeft()
     return lambda done, total, name: bar(done, total, f"{left(done, total)}  {name}")
@@ -76,7 +76,7 @@ def import_tensorflow_quietly() -> None:
 
 
 def cmd_datasets(args) -> dict:
-    from .music.sources import list_datasets
+    from .music.corpus import list_datasets
 
     rows = list_datasets()
     if not args.json:

@@ -114,7 +114,7 @@ def bundle_for(visitor, run_path) -> bytes:
 
 def dataset_title(run) -> str:
     """'Bach chorales' for a run trained on a built-in dataset, else where its music came from."""
-    from .music.sources import BUILTIN
+    from .music.corpus import BUILTIN
 
     name = run.config.data.dataset
     if name in BUILTIN:
@@ -293,7 +293,7 @@ def first_files(loaded, n: int):
     """The first n pieces of a LoadResult (what max_files would have loaded), report included."""
     if not n or n >= len(loaded.pieces):
         return loaded
-    from .music.sources import LoadResult
+    from .music.report import LoadResult
 
     return LoadResult(loaded.pieces[:n], loaded.parsed[:n], loaded.source, loaded.cached)
 

@@ -867,7 +867,7 @@ EN = {
     "said.model_too_big": "This model would have {n} parameters, more than the {most} that can be trained here: lower "
                           "the channels, units, stacks, dilation depth or layers.",
     "said.no_time_signature": "The model's tokens have no {signature}: choose one of {known}.",
-    # music that cannot be used (musegen.music.sources, musegen.music.readers)
+    # music that cannot be used (musegen.music: sources, gather, archives, parsepool, ship, readers)
     "said.no_files": "No usable music in {label}: no files found (looking for {extensions} or .zip)",
     "said.all_skipped": "No usable music in {label}: {n} files, all skipped ({reasons})",
     "said.file_reason": "{name}: {reason}",
@@ -1786,7 +1786,7 @@ ZH = {
     "said.out_of_memory": "内存不足：模型或它的批次放不进这台机器。请调小批大小、窗口或模型的规模（通道数、单元数、层数）。",
     "said.model_too_big": "这个模型会有 {n} 个参数，超过了这里能训练的 {most} 个：请减少通道数、单元数、堆叠数、膨胀深度或层数。",
     "said.no_time_signature": "模型的词元里没有 {signature} 拍：请从 {known} 中选择。",
-    # music that cannot be used (musegen.music.sources, musegen.music.readers)
+    # music that cannot be used (musegen.music: sources, gather, archives, parsepool, ship, readers)
     "said.no_files": "{label} 中没有可用的音乐：没有找到文件（支持 {extensions} 或 .zip）",
     "said.all_skipped": "{label} 中没有可用的音乐：{n} 个文件全部被跳过（{reasons}）",
     "said.file_reason": "{name}：{reason}",

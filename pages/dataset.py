@@ -8,7 +8,9 @@ from musegen import studio
 from musegen.config import DataConfig, Limits
 from musegen.errors import MusegenError
 from musegen.render.plots import duration_histogram, piano_roll, pitch_histogram, token_counts, token_name
-from musegen.music.sources import MUSIC_EXTENSIONS, list_datasets, load_pieces
+from musegen.music.corpus import list_datasets
+from musegen.music.readers import MUSIC_EXTENSIONS
+from musegen.music.sources import load_pieces
 
 appui.through_app()
 tr = appui.tr

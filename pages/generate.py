@@ -9,7 +9,7 @@ from musegen import studio
 from musegen.config import SampleConfig
 from musegen.errors import MusegenError
 from musegen.render.midi import INSTRUMENTS
-from musegen.music.sources import MIDI_EXTENSIONS
+from musegen.music.readers import MIDI_EXTENSIONS
 
 appui.through_app()
 tr = appui.tr

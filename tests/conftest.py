@@ -58,7 +58,7 @@ def tiny_config(kind: str = "wavenet", **model_kw) -> RunConfig:
 
 
 class Loaded:
-    """Stands in for sources.LoadResult when a test hands train() pieces it made itself."""
+    """Stands in for report.LoadResult when a test hands train() pieces it made itself."""
 
     def __init__(self, pieces):
         self.pieces, self.report, self.source = pieces, [], "synthetic"

@@ -8,7 +8,7 @@ import pytest
 from conftest import tiny_config
 from musegen.render.audio import audio_stats, check_audio
 from musegen.render.midi import write_midi
-from musegen.music.sources import read_file_bytes
+from musegen.music.readers import read_file_bytes
 
 
 def musegen(*args, check=True):

@@ -20,7 +20,8 @@ from musegen.config import DataConfig, Limits
 from musegen.errors import InputError
 from musegen.messages import msg
 from musegen.music.readers import read_file_bytes
-from musegen.music.sources import _corpus_root, load_pieces
+from musegen.music.corpus import corpus_root
+from musegen.music.sources import load_pieces
 
 
 def said_in_chinese(message: str) -> str:
@@ -32,7 +33,7 @@ def said_in_chinese(message: str) -> str:
 
 def bach_mxl() -> bytes:
     """A real compressed MusicXML score (a Bach chorale from music21's corpus), as uploaded."""
-    return (_corpus_root() / "bach" / "bwv1.6.mxl").read_bytes()
+    return (corpus_root() / "bach" / "bwv1.6.mxl").read_bytes()
 
 
 def with_container(mxl: bytes, container: bytes) -> bytes:
@@ -81,7 +82,7 @@ def test_a_file_that_needs_more_memory_than_a_worker_may_take_is_refused():
 
 
 def test_the_built_in_music_reads_under_the_default_memory_limit():
-    root = _corpus_root()
+    root = corpus_root()
     files = [root / "bach" / "bwv69.6.xml", root / "bach" / "bwv248.42-4.mxl",  # the largest chorales
              root / "palestrina" / "Gloria_83.krn", root / "monteverdi" / "madrigal.3.7.mxl"]
     assert Limits().max_parse_memory_mb == 1000
@@ -127,7 +128,7 @@ def test_abc_meters_and_note_lengths_are_checked_wherever_they_are(tune, field):
 def test_every_abc_tune_in_music21s_corpus_passes_the_check():
     from musegen.music.readers import _check_abc_fields
 
-    files = list(_corpus_root().rglob("*.abc"))
+    files = list(corpus_root().rglob("*.abc"))
     assert len(files) > 1000
     for path in files:
         _check_abc_fields(path.read_text(errors="replace"))
@@ -135,7 +136,7 @@ def test_every_abc_tune_in_music21s_corpus_passes_the_check():
     read_file_bytes("t.abc", b"X:1\nT:t\nM:C|\nL:1/8\nK:D\n[M:6/8]DEF GAB|[L:1/16]dcBA|]\n")
 
 
-HOOK = "MUSEGEN_TEST_PARSE_HOOK"  # sources._test_hook: makes a worker hang on a named file
+HOOK = "MUSEGEN_TEST_PARSE_HOOK"  # parsepool._test_hook: makes a worker hang on a named file
 
 
 def midi_files(*names: str) -> list[tuple[str, bytes]]:
@@ -176,12 +177,12 @@ def test_the_time_left_of_an_upload_is_never_more_than_its_budget(monkeypatch):
     to what is left of its reading time (minutes), in the app's bar too."""
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     import appui
-    from musegen.music import sources
+    from musegen.music.progress import FilesLeft
 
     now = [1000.0]
     monkeypatch.setattr(time, "monotonic", lambda: now[0])
     monkeypatch.setattr(appui, "_last_lang", ["en"])  # outside a script run: not whatever an earlier test's run chose
-    plain, held = sources.FilesLeft(), sources.FilesLeft(budget=300)
+    plain, held = FilesLeft(), FilesLeft(budget=300)
     now[0] = 1001.0
     for left in (plain, held):
         left(1, 2000)

@@ -15,7 +15,7 @@ from conftest import make_piece, musegen, refused, tiny_config
 from musegen.errors import InputError, ModelError
 from musegen.render.midi import piece_to_midi_bytes
 from musegen.runs import MANIFEST, Run, import_run, zip_run
-from musegen.music.sources import FileReport, LoadResult
+from musegen.music.report import FileReport, LoadResult
 
 BAD = {  # file → what its line must say
     "empty.mid": "empty.mid: empty file",

@@ -5,13 +5,14 @@ import numpy as np
 import pytest
 
 from conftest import Loaded, make_piece, tiny_config
-from musegen.music import parsecache, sources
+from musegen.music import parsecache, progress
 from musegen.config import DataConfig, TokenizerConfig
 from musegen.data.dataset import (Augment, Spans, augmentable_spans, augmented_dataset, make_windows, streamed_dataset,
                              tf_dataset, tokenize)
 from musegen.errors import InputError
 from musegen.render.midi import piece_to_midi_bytes
 from musegen.data.shards import write_store
+from musegen.music.report import LoadResult
 from musegen.music.sources import load_pieces
 from musegen.tokens.registry import make_tokenizer
 
@@ -22,7 +23,7 @@ def write_folder(folder, n: int, start: int = 0):
         (folder / f"piece-{i:03d}.mid").write_bytes(piece_to_midi_bytes(make_piece(i)))
 
 
-def parsed_names(folder, cache, **kw) -> tuple[sources.LoadResult, list[str]]:
+def parsed_names(folder, cache, **kw) -> tuple[LoadResult, list[str]]:
     """Load the folder and say which files were parsed (not read from the cache)."""
     names = []
     result = load_pieces(str(folder), cache_dir=cache, progress=lambda done, total, name: names.append(name), **kw)
@@ -247,8 +248,8 @@ def test_a_big_cached_folder_trains_streaming(tmp_path, monkeypatch):
 
 def test_progress_counts_the_files_and_says_about_how_long_is_left(monkeypatch):
     clock = iter([100.0, 110.0, 111.0])  # the first file done at 100 s, after the workers started
-    monkeypatch.setattr(sources.time, "monotonic", lambda: next(clock))
-    left = sources.FilesLeft()
+    monkeypatch.setattr(progress.time, "monotonic", lambda: next(clock))
+    left = progress.FilesLeft()
     assert left(1, 20_000) == "1/20,000 files"
     assert left(1_234, 20_000) == "1,234/20,000 files · about 3 min left"  # 1,233 files in 10 s
     assert left(20_000, 20_000) == "20,000/20,000 files"

@@ -5,9 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from musegen.music import sources
+from musegen.music import ship, shippedsets, sources
 from musegen.config import DataConfig
-from musegen.music.sources import BUILTIN, SHIPPED_DIR, load_pieces
+from musegen.errors import InputError
+from musegen.music.corpus import BUILTIN
+from musegen.music.shippedsets import SHIPPED_DIR, SHIPPED_ENV
+from musegen.music.sources import load_pieces
 
 
 def no_parsing(monkeypatch):
@@ -15,7 +18,7 @@ def no_parsing(monkeypatch):
     def refuse(*args, **kwargs):
         raise AssertionError("parsed, though a cache should have answered")
 
-    monkeypatch.setattr(sources, "_parse_all", refuse)
+    monkeypatch.setattr(sources, "parse_all", refuse)
 
 
 def same_pieces(a, b):
@@ -30,7 +33,7 @@ def same_pieces(a, b):
 def test_every_builtin_set_ships_up_to_date_and_loads_without_parsing(name, tmp_path, monkeypatch):
     """Read from assets/datasets/, never parsed (parsing took 10 s to 3 min; how long the shipped
     read takes against a parse is measured in bench/reading.py)."""
-    monkeypatch.delenv(sources.SHIPPED_ENV, raising=False)
+    monkeypatch.delenv(SHIPPED_ENV, raising=False)
     assert len(list(SHIPPED_DIR.glob(f"{name}-*.npz"))) == 1
     no_parsing(monkeypatch)
     try:
@@ -45,7 +48,7 @@ def test_every_builtin_set_ships_up_to_date_and_loads_without_parsing(name, tmp_
 @pytest.mark.parametrize("name", list(BUILTIN))
 def test_the_shipped_set_is_what_a_fresh_parse_reads(name, monkeypatch):
     """Its first files, parsed afresh now, give the same pieces and report as the shipped ones."""
-    monkeypatch.delenv(sources.SHIPPED_ENV, raising=False)
+    monkeypatch.delenv(SHIPPED_ENV, raising=False)
     shipped = load_pieces(name, DataConfig(dataset=name), cache_dir=False)
     assert shipped.cached
     fresh = load_pieces(name, DataConfig(dataset=name, max_files=3), cache_dir=False, shipped=False)
@@ -58,11 +61,11 @@ def test_the_shipped_set_is_what_a_fresh_parse_reads(name, monkeypatch):
 def shipped_dir(tmp_path, monkeypatch):
     """A stand-in assets/datasets/ holding bach's first three chorales, shipped as `ship` ships."""
     out = tmp_path / "shipped"
-    monkeypatch.setattr(sources, "SHIPPED_DIR", out)
-    monkeypatch.delenv(sources.SHIPPED_ENV, raising=False)
+    monkeypatch.setattr(shippedsets, "SHIPPED_DIR", out)
+    monkeypatch.delenv(SHIPPED_ENV, raising=False)
     with monkeypatch.context() as m:
-        m.setattr(sources, "shipped_settings", lambda name: DataConfig(dataset=name, max_files=3))
-        [shipped] = sources.ship(["bach"], out=out)
+        m.setattr(ship, "shipped_settings", lambda name: DataConfig(dataset=name, max_files=3))
+        [shipped] = ship.ship(["bach"], out=out)
     fresh = load_pieces("bach", DataConfig(max_files=3), cache_dir=False, shipped=False)
     return shipped, fresh
 
@@ -82,9 +85,9 @@ def test_other_settings_miss_the_shipped_cache_and_parse(shipped_dir, tmp_path):
 
 
 def test_a_shipped_cache_can_be_turned_off(shipped_dir, tmp_path, monkeypatch):
-    monkeypatch.setenv(sources.SHIPPED_ENV, "0")
+    monkeypatch.setenv(SHIPPED_ENV, "0")
     assert not load_pieces("bach", DataConfig(max_files=3), cache_dir=False).cached
-    monkeypatch.delenv(sources.SHIPPED_ENV)
+    monkeypatch.delenv(SHIPPED_ENV)
     assert not load_pieces("bach", DataConfig(max_files=3), cache_dir=False, shipped=False).cached
     assert load_pieces("bach", DataConfig(max_files=3), cache_dir=False).cached
 
@@ -102,17 +105,17 @@ def test_a_damaged_shipped_cache_is_parsed_again(shipped_dir, tmp_path, damage):
 
 def test_only_a_builtin_name_reads_a_shipped_cache(tmp_path):
     """A path or an upload is the user's music, whatever its name."""
-    assert sources._shipped_path("bach", "0" * 64) is not None
-    assert sources._shipped_path(str(tmp_path / "bach"), "0" * 64) is None
-    assert sources._shipped_path([("bach", b"MThd")], "0" * 64) is None
+    assert shippedsets.shipped_path("bach", "0" * 64) is not None
+    assert shippedsets.shipped_path(str(tmp_path / "bach"), "0" * 64) is None
+    assert shippedsets.shipped_path([("bach", b"MThd")], "0" * 64) is None
 
 
 def test_ship_writes_one_file_per_set_in_place_of_the_old(tmp_path, monkeypatch):
-    monkeypatch.setattr(sources, "shipped_settings", lambda name: DataConfig(dataset=name, max_files=2))
+    monkeypatch.setattr(ship, "shipped_settings", lambda name: DataConfig(dataset=name, max_files=2))
     (tmp_path / "bach-old.npz").write_bytes(b"stale")
-    [path] = sources.ship(["bach"], out=tmp_path)
+    [path] = ship.ship(["bach"], out=tmp_path)
     assert [p.name for p in tmp_path.iterdir()] == [path.name] and path.name.startswith("bach-")
-    assert sources._load_cache(path) is not None
-    with pytest.raises(sources.InputError) as refusal:
-        sources.ship(["nope"], out=tmp_path)
+    assert shippedsets.load_shipped(path) is not None
+    with pytest.raises(InputError) as refusal:
+        ship.ship(["nope"], out=tmp_path)
     assert refusal.value.message.code == "said.not_builtin"

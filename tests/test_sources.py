@@ -1,4 +1,4 @@
-"""musegen.music.sources: real MIDI written with symusic, real music21 corpus, a tmp cache."""
+"""musegen.music.sources and what it reads through: real MIDI written with symusic, real music21 corpus, a tmp cache."""
 from __future__ import annotations
 
 import io
@@ -10,12 +10,16 @@ import numpy as np
 import pytest
 import symusic
 
-from musegen.music import sources
+from musegen.music import parsepool
 from musegen.messages import msg
 from musegen.config import DataConfig, Limits
 from musegen.errors import InputError
 from musegen.music.piece import PITCH
-from musegen.music.sources import FileReport, LoadResult, iter_zip, list_datasets, load_pieces, read_file_bytes
+from musegen.music.archives import iter_zip
+from musegen.music.corpus import list_datasets
+from musegen.music.readers import read_file_bytes
+from musegen.music.report import FileReport, LoadResult
+from musegen.music.sources import load_pieces
 
 
 # ---------------------------------------------------------------------------------- helpers
@@ -293,7 +297,7 @@ def no_parse_workers(monkeypatch):
     def refuse(*args, **kwargs):
         raise AssertionError("a parse worker was started, though the cache holds every file")
 
-    monkeypatch.setattr(sources, "_Worker", refuse)
+    monkeypatch.setattr(parsepool, "_Worker", refuse)
 
 
 def test_cache_round_trip(mixed_folder, cache, monkeypatch):
@@ -320,15 +324,15 @@ def test_cache_round_trip(mixed_folder, cache, monkeypatch):
 
 
 def test_many_score_files_through_the_process_pool(tmp_path, cache, monkeypatch):
-    monkeypatch.setattr(sources, "usable_cores", lambda: 2)  # two workers even on a one-core runner
+    monkeypatch.setattr(parsepool, "usable_cores", lambda: 2)  # two workers even on a one-core runner
     started = []
 
-    class Spy(sources._Worker):
+    class Spy(parsepool._Worker):
         def __init__(self, *a, **k):
             super().__init__(*a, **k)
             started.append(self.process.pid)
 
-    monkeypatch.setattr(sources, "_Worker", Spy)
+    monkeypatch.setattr(parsepool, "_Worker", Spy)
     d = tmp_path / "many"
     d.mkdir()
     for i in range(24):
@@ -345,7 +349,7 @@ def test_many_score_files_through_the_process_pool(tmp_path, cache, monkeypatch)
 
 # ------------------------------------------------------------- parsing out of the server's process
 
-HOOK = "MUSEGEN_TEST_PARSE_HOOK"  # sources._test_hook: makes a worker hang or die on a named file
+HOOK = "MUSEGEN_TEST_PARSE_HOOK"  # parsepool._test_hook: makes a worker hang or die on a named file
 
 
 def music(*names: str) -> list[tuple[str, bytes]]:
@@ -367,13 +371,13 @@ def test_a_file_that_hangs_its_parser_is_refused_in_time(monkeypatch, cache):
     the limit: bench/reading.py)."""
     monkeypatch.setenv(HOOK, "b.mid=hang")
     stops = []  # (file index, still running, seconds on that file) of each worker stopped
-    real_stop = sources._Worker.stop
+    real_stop = parsepool._Worker.stop
 
     def stop(self):
         stops.append((self.job, self.process.is_alive(), time.monotonic() - self.since))
         real_stop(self)
 
-    monkeypatch.setattr(sources._Worker, "stop", stop)
+    monkeypatch.setattr(parsepool._Worker, "stop", stop)
     seen = []
     result = load_pieces(music("a.mid", "b.mid", "c.mid"), DataConfig(limits=Limits(max_parse_seconds=1.0)),
                          cache_dir=cache, progress=lambda d, t, n: seen.append((d, t, n)))
@@ -408,11 +412,11 @@ def test_a_file_that_crashes_its_parser_is_refused_and_the_rest_go_on(monkeypatc
 def test_files_are_never_parsed_in_the_calling_process(monkeypatch, mixed_folder):
     here = []
 
-    def parse_here(*a, **k):  # the workers import sources afresh and never see this
+    def parse_here(*a, **k):  # the workers import parsepool afresh and never see this
         here.append(a[0])
         raise RuntimeError("parsed in the calling process")
 
-    monkeypatch.setattr(sources, "read_file_bytes", parse_here)
+    monkeypatch.setattr(parsepool, "read_file_bytes", parse_here)
     monkeypatch.setenv(HOOK, "good.mid=crash")  # a dead worker must not send its files back here
     result = load_pieces(str(mixed_folder), cache_dir=False)
     assert here == []
@@ -429,7 +433,7 @@ def test_no_processes_means_no_parsing(monkeypatch, mixed_folder):
 
     monkeypatch.setattr(multiprocessing.context.SpawnProcess, "start", refuse)
     here = []
-    monkeypatch.setattr(sources, "read_file_bytes", lambda *a, **k: here.append(a[0]))
+    monkeypatch.setattr(parsepool, "read_file_bytes", lambda *a, **k: here.append(a[0]))
     with pytest.raises(InputError, match=r"separate process, and none could be started here \(processes are not"):
         load_pieces(str(mixed_folder), cache_dir=False)
     assert here == []

@@ -40,6 +40,18 @@ SHARDS_KEPT = 4  # shards StoredPieces keeps decoded (pieces of a folder that gr
 KEY_CHARS = 32  # of the SHA-256 hex digest: 128 bits
 
 
+def default_cache_dir() -> Path:
+    """Where parsed files are cached unless a load names a folder."""
+    return Path(os.environ.get("MUSEGEN_CACHE") or Path.home() / ".cache" / "musegen")
+
+
+def cache_folder(cache_dir) -> Path | None:
+    """A load's ``cache_dir`` as a folder: None (default) or "" is ``default_cache_dir()``; False, no cache."""
+    if cache_dir is False:
+        return None
+    return Path(cache_dir) if cache_dir not in (None, "") else default_cache_dir()
+
+
 def entry_key(name: str, sha256: str, settings: str) -> str:
     """The key of one file's entry: its name (the parser is chosen by its extension, and a reason
     may quote it), its content and the settings fingerprint."""

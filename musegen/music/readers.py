@@ -251,7 +251,28 @@ def _read_member(z: zipfile.ZipFile, info: zipfile.ZipInfo, limits: Limits) -> b
 
 
 def _read_score(name: str, data: bytes, kind: str, parts: str, limits: Limits, drums: bool = False) -> Piece:
-    from music21 import converter, harmony, instrument, key, meter, stream, tempo as m21tempo
+    from music21 import key
+
+    scores = _parse_score(data, kind, limits)
+    bpm = _score_tempo(scores[0])
+    info = _part_info(_part_list(scores[0]))
+    chosen = [i for i in _select(parts, [(d, pi, n) for d, pi, n, _, _ in info], drums) if not info[i][0]]
+    rows, signatures = _score_rows(scores, chosen)
+    if not rows:
+        raise Refused(msg("said.r_no_notes"))
+    notes = np.asarray(rows, dtype=np.float64)
+    seconds = float((notes[:, 0] + notes[:, 1]).max()) * 60.0 / bpm
+    _check_content(len(notes), seconds, limits)
+    _check_tempo(bpm)
+    keys = list(scores[0].recurse().getElementsByClass(key.KeySignature))
+    kept = [Part(name=str(info[i][3].partName or "").strip()[:40], program=_program(info[i][4])) for i in chosen]
+    return Piece(file_stem(name), notes, tempo=bpm, parts=kept, time_signatures=_signature_changes(signatures),
+                 key_sharps=int(keys[0].sharps) if keys else None)
+
+
+def _parse_score(data: bytes, kind: str, limits: Limits) -> list:
+    """The file's tunes as music21 scores (an ABC book holds several), once its size and ABC header pass."""
+    from music21 import converter, stream
 
     fmt = {"xml": "musicxml", "musicxml": "musicxml", "mxl": "musicxml", "abc": "abc", "krn": "humdrum"}[kind]
     raw = _mxl_to_xml(data, limits) if kind == "mxl" else data
@@ -269,20 +290,29 @@ def _read_score(name: str, data: bytes, kind: str, parts: str, limits: Limits, d
     scores = list(parsed.scores) if isinstance(parsed, stream.Opus) else [parsed]
     if not scores:
         raise Refused(msg("said.r_no_notes"))
-    # Several tunes in one file (ABC books): played one after another.
-    marks = list(scores[0].recurse().getElementsByClass(m21tempo.MetronomeMark))
-    bpm = DEFAULT_SCORE_TEMPO
-    for mark in marks:
+    return scores
+
+
+def _score_tempo(score) -> float:
+    """The first tune's first metronome mark, in quarters per minute (DEFAULT_SCORE_TEMPO without one)."""
+    from music21 import tempo as m21tempo
+
+    for mark in score.recurse().getElementsByClass(m21tempo.MetronomeMark):
         q = mark.getQuarterBPM()
         if q and q > 0:
-            bpm = float(q)
-            break
+            return float(q)
+    return DEFAULT_SCORE_TEMPO
 
-    def part_list(s):
-        ps = list(s.parts) if hasattr(s, "parts") else []
-        return ps or [s]
 
-    first_parts = part_list(scores[0])
+def _part_list(s):
+    ps = list(s.parts) if hasattr(s, "parts") else []
+    return ps or [s]
+
+
+def _part_info(first_parts) -> list[list]:
+    """Each part of the first tune as ``[drums, piano, pitched notes, part, instrument]``, for _select."""
+    from music21 import instrument
+
     info = []
     for p in first_parts:
         inst = p.getInstrument(returnDefault=False)
@@ -293,13 +323,20 @@ def _read_score(name: str, data: bytes, kind: str, parts: str, limits: Limits, d
         info.append([drum, "piano" in label.lower(), 0, p, inst])
     for row in info:
         row[2] = sum(1 for n in row[3].recurse().notes if not getattr(n, "isUnpitched", False))
-    chosen = [i for i in _select(parts, [(d, pi, n) for d, pi, n, _, _ in info], drums) if not info[i][0]]
+    return info
+
+
+def _score_rows(scores: list, chosen: list[int]) -> tuple[list[tuple[float, float, float, float, float]],
+                                                          list[tuple[float, int, int]]]:
+    """The chosen parts' notes as rows (onset, length, pitch, velocity, part) and the time signatures.
+    Several tunes in one file (ABC books): played one after another."""
+    from music21 import harmony, meter
 
     rows: list[tuple[float, float, float, float, float]] = []
     signatures: list[tuple[float, int, int]] = []
     shift = 0.0  # onset of the current tune when a file holds several
     for s in scores:
-        ps = part_list(s)
+        ps = _part_list(s)
         pickup = _pickup(ps[chosen[0]] if chosen[0] < len(ps) else ps[0])
         start_of_tune = shift + pickup  # a pickup bar starts with a rest, so bar lines fall on the grid
         end = float(s.highestTime) + pickup
@@ -320,17 +357,7 @@ def _read_score(name: str, data: bytes, kind: str, parts: str, limits: Limits, d
                 for p in getattr(el, "pitches", ()):  # a chord gives one row per pitch
                     rows.append((start_of_tune + start, ql, float(p.midi), float(vel), float(part_index)))
         shift += end
-    if not rows:
-        raise Refused(msg("said.r_no_notes"))
-    notes = np.asarray(rows, dtype=np.float64)
-    seconds = float((notes[:, 0] + notes[:, 1]).max()) * 60.0 / bpm
-    _check_content(len(notes), seconds, limits)
-    _check_tempo(bpm)
-    keys = list(scores[0].recurse().getElementsByClass(key.KeySignature))
-    kept = [Part(name=str(info[i][3].partName or "").strip()[:40],
-                 program=_program(info[i][4])) for i in chosen]
-    return Piece(file_stem(name), notes, tempo=bpm, parts=kept, time_signatures=_signature_changes(signatures),
-                 key_sharps=int(keys[0].sharps) if keys else None)
+    return rows, signatures
 
 
 def _pickup(part) -> float:

@@ -167,7 +167,7 @@ class Registry:
     def submit(self, config: RunConfig, out, pieces=None, owner: str = "") -> str:
         """Queue a training of `config` into folder `out` (made unique if taken); returns its id.
 
-        pieces: a sources.LoadResult already loaded (uploads), else config.data.dataset is read.
+        pieces: a LoadResult (music.report) already loaded (uploads), else config.data.dataset is read.
         The app's time cap is applied to config.train.max_seconds.
         """
         out = Path(out)

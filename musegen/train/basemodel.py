@@ -28,7 +28,7 @@ from ..config import DataConfig, Limits
 from ..music.piece import PART, PITCH, START, Part, Piece
 
 BASE_DATASET = "base"  # the label its runs carry as their dataset
-# Collections of music21's corpus, by folder (``sources.BUILTIN`` names the built-in ones).
+# Collections of music21's corpus, by folder (``corpus.BUILTIN`` names the built-in ones).
 BASE_BUILTIN = ("bach", "folk", "palestrina", "monteverdi")
 BASE_FOLDERS = {"trecento": (".xml", ".mxl"), "essenFolksong": (".abc",), "airdsAirs": (".abc",),
                 "josquin": (".abc",)}
@@ -103,16 +103,17 @@ def base_layouts(pieces, seed: int = 1) -> list[Piece]:
 
 
 def corpus_folder_files(folder: str, extensions: tuple[str, ...]) -> list[Path]:
-    from ..music.sources import _corpus_root
+    from ..music.corpus import corpus_root
 
-    root = _corpus_root() / folder
+    root = corpus_root() / folder
     return sorted(p for p in root.rglob("*") if p.is_file() and p.name.lower().endswith(extensions))
 
 
 def load_base_music(progress=None, seed: int = 1):
-    """The base's music as a ``sources.LoadResult``: every collection but the held-out ones, each
+    """The base's music as a ``LoadResult``: every collection but the held-out ones, each
     piece in one drawn layout."""
-    from ..music.sources import LoadResult, load_pieces
+    from ..music.report import LoadResult
+    from ..music.sources import load_pieces
 
     pieces, report = [], []
     for name in BASE_BUILTIN:

@@ -233,7 +233,7 @@ def train(config: RunConfig, out, *, pieces=None, progress: Progress | None = No
           stop: threading.Event | None = None, resume: bool = False, cache_dir=None) -> Run | None:
     """Train the model `config` describes and save it as a run bundle at `out`.
 
-    pieces: a sources.LoadResult (the app passes the one it already shows); else config.data.dataset
+    pieces: a LoadResult (music.report; the app passes the one it already shows); else config.data.dataset
     is loaded. resume: continue the run at `out` (its data, tokenizer and model settings are kept;
     `config.train` gives the new epochs and budget). config.train.base: fine-tune, i.e. start a new
     run from that run's weights (its tokens and model; `config.data` and `config.train` otherwise).
