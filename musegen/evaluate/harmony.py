@@ -1,4 +1,4 @@
-"""Harmony: chords on the beat, and whether the piece stays in one key.
+"""Harmony: chords on the beat, whether the piece stays in one key, and whether it ends at home.
 
 Part of the structure statistics (structure.py); "nothing to measure" (no beat with three pitch
 classes, no note) is nan.
@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..music.piece import DURATION, PITCH, START, Piece
+from ..generate.form import tonic_triad
 from ..render.midi import estimate_key as find_key
 from .note_statistics import pitched
 from .rhythm import TOLERANCE, beats
@@ -68,3 +69,16 @@ def key_stability(piece: Piece) -> float:
     keys = [estimate_key(notes, lo, hi) for lo, hi in zip(edges[:-1], edges[1:])]
     keys = [k for k in keys if k is not None]
     return float(np.mean([k == whole for k in keys])) if keys else float("nan")
+
+
+def ends_on_home_chord(piece: Piece) -> float:
+    """1 when the notes sounding at the piece's last onset are all in its home chord (the tonic
+    triad of its key) and include the tonic; 0 when not; nan without notes. A cadence."""
+    notes = pitched(piece)
+    if not len(notes):
+        return float("nan")
+    tonic, minor = find_key(notes)
+    last = notes[:, START].max()
+    sounding = notes[(notes[:, START] <= last + TOLERANCE) & (notes[:, START] + notes[:, DURATION] > last + TOLERANCE)]
+    classes = set((sounding[:, PITCH].astype(int) % 12).tolist())
+    return float(tonic in classes and classes <= tonic_triad(tonic, minor))

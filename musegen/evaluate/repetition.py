@@ -1,6 +1,8 @@
 """Repetition: bars that repeat earlier ones (form), loops of tokens, and ostinato lock-in.
 
     bar_repetition(piece)   share of bars equal to an earlier bar (a structure statistic)
+    phrase_repetition(piece) share of 4-bar phrases whose rhythm equals an earlier phrase's
+    section_agreement(...)  share of notes two spans of bars have in common (a repeat's fidelity)
     longest_loop(ids)       the longest stretch that is one pattern played twice or more in a row
     ostinato(piece)         the shortest figure of ≤ 8 notes repeated in a row, and how much it fills
 """
@@ -43,6 +45,56 @@ def bar_repetition(piece: Piece) -> float:
         repeats += key in seen
         seen.add(key)
     return repeats / len(contents)
+
+
+def _span_rows(piece: Piece, bars: int) -> tuple[np.ndarray, np.ndarray]:
+    """(span index, [offset from the span's first bar line on the grid, pitch, part]) of every
+    note, spans of ``bars`` bars counted from the piece's first bar line."""
+    notes = piece.notes
+    starts = piece.bar_starts()
+    bar = np.maximum(np.searchsorted(starts, notes[:, START] + TOLERANCE, "right") - 1, 0)
+    span = bar // bars
+    offset = np.round((notes[:, START] - starts[span * bars]) * GRID)
+    return span, np.column_stack([offset, notes[:, PITCH], notes[:, PART]]).astype(np.int64)
+
+
+def phrase_repetition(piece: Piece, bars: int = 4) -> float:
+    """Share of the phrases (``bars`` bars from the first bar line, the last one only if whole)
+    whose rhythm, every onset as (offset from the phrase's start, part), equals an earlier phrase's:
+    a form's sections come back, often with other notes on the same rhythm. nan without two whole
+    phrases."""
+    if not len(piece.notes):
+        return float("nan")
+    span, rows = _span_rows(piece, bars)
+    whole = len(piece.bar_starts()) // bars
+    if whole < 2:
+        return float("nan")
+    seen: set[frozenset] = set()
+    repeats = 0
+    for k in range(whole):
+        rhythm = frozenset(map(tuple, rows[span == k][:, [0, 2]].tolist()))
+        repeats += bool(rhythm) and rhythm in seen
+        seen.add(rhythm)
+    return repeats / whole
+
+
+def section_agreement(piece: Piece, first: int, second: int, bars: int) -> float:
+    """Of the notes in ``bars`` bars from bar ``first`` and from bar ``second`` (as offset, pitch
+    and part), the share both have: 1 for an exact repeat. nan when neither has a note."""
+    if not len(piece.notes):
+        return float("nan")
+    notes = piece.notes
+    starts = piece.bar_starts()
+    bar = np.maximum(np.searchsorted(starts, notes[:, START] + TOLERANCE, "right") - 1, 0)
+
+    def content(at: int) -> set[tuple]:
+        inside = (bar >= at) & (bar < at + bars)
+        offset = np.round((notes[inside, START] - starts[min(at, len(starts) - 1)]) * GRID)
+        return set(zip(offset.astype(int).tolist(), notes[inside, PITCH].astype(int).tolist(),
+                       notes[inside, PART].astype(int).tolist()))
+
+    a, b = content(first), content(second)
+    return len(a & b) / max(len(a), len(b)) if (a or b) else float("nan")
 
 
 @dataclass

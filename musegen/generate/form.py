@@ -1,0 +1,195 @@
+"""Form: a plan of phrases the sampler follows, so that sections come back.
+
+A form is a string of section letters (``AABA``: a phrase, its repeat, a contrast, the first phrase
+again), each section ``phrase_bars`` bars long. The first statement of a letter is the model's own;
+each later one is written over it bar by bar, token by token, all parts together:
+
+- *exact* (strength ``EXACT``): the earlier bar's tokens again, a literal repeat;
+- *varied* (a strength in nats): the earlier bar's next token is made that much likelier, so the
+  model keeps the phrase's rhythm and contour but may change a note; after a change it finds its
+  place again at the next position it shares with the earlier bar.
+
+With ``cadence`` the piece's last bar sounds only the tonic chord of the key heard so far (or of the
+key asked for), so the piece ends on its home chord rather than mid-phrase. Longer pieces go round
+the form again (AABA AABA …), the repeats still written over the first round.
+
+Why steering and not a model that sees phrase positions: it works for every model already trained
+(bundled, fine-tuned, the user's), costs no training, and the user chooses the form at Compose.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..errors import InputError
+from ..messages import msg
+from .steer import NEG, Rule
+
+FORMS = {"AABA": "AABA", "ABAB": "ABAB", "AABB": "AABB", "verse/chorus": "ABABCB"}  # the app's choices
+EXACT = math.inf  # strength of a literal repeat
+VARIED = 3.0  # nats: a repeat the model may vary (docs/quality.md measures it)
+PHRASE_BARS = (2, 4, 8)
+
+
+def parse_form(text: str) -> str:
+    """"AABA", "aaba", "verse/chorus" → the section letters; "" or "free" → "" (the model's own form)."""
+    text = (text or "").strip()
+    if text.lower() in ("", "free"):
+        return ""
+    named = {name.lower(): letters for name, letters in FORMS.items()}
+    letters = named.get(text.lower(), text.upper())
+    if not letters.isascii() or not letters.isalpha() or len(letters) > 16:
+        raise InputError(msg("said.bad_form", form=text, forms=", ".join(FORMS)))
+    return letters
+
+
+def tonic_triad(tonic: int, minor: bool) -> frozenset[int]:
+    """The pitch classes of the key's home chord."""
+    return frozenset({tonic % 12, (tonic + (3 if minor else 4)) % 12, (tonic + 7) % 12})
+
+
+class FormPlan(Rule):
+    """Sections that come back (module docstring). Bars count from the first bar line after the
+    primer, or from the primer's own last bar line when no note follows it (a piece from nothing).
+    ``total_bars``: where the piece ends, for the cadence (0: no cadence)."""
+
+    def __init__(self, tokenizer, form: str, phrase_bars: int = 4, strength: float = EXACT,
+                 total_bars: int = 0, key: tuple[int, bool] | None = None):
+        if tokenizer.bar_id is None:
+            raise InputError(msg("said.form_needs_bars"))
+        if phrase_bars not in PHRASE_BARS:
+            raise InputError(msg("said.bad_phrase_bars", bars=phrase_bars, allowed="/".join(map(str, PHRASE_BARS))))
+        if not strength > 0:
+            raise InputError(msg("said.bad_form_strength", strength=f"{strength:g}"))
+        self.tokenizer, self.form, self.phrase_bars = tokenizer, form, phrase_bars
+        self.strength, self.total_bars, self.key = strength, total_bars, key
+        self.bar = tokenizer.bar_id
+        self.notes = tokenizer.note_mask()
+        self.positions = tokenizer.position_ids()  # {id: grid steps after the bar line}
+        self.pitch_of = tokenizer.pitch_ids()
+        self.off_downbeat = np.zeros(len(self.notes), np.float32)  # NEG on every position but the bar's first
+        self.off_downbeat[[i for i, step in self.positions.items() if step > 0]] = NEG
+
+    # ------------------------------------------------------------------ the plan
+
+    def source_bar(self, k: int) -> int | None:
+        """The earlier bar that bar k repeats; None where the model writes freely."""
+        if not self.form:
+            return None
+        section, offset = divmod(k, self.phrase_bars)
+        letter = self.form[section % len(self.form)]
+        source = self.form.index(letter) * self.phrase_bars + offset
+        return source if source != k else None
+
+    # ------------------------------------------------------------------ Rule
+
+    def start(self, primer):
+        self.rows = [_Row(list(map(int, row)), self) for row in primer]
+
+    def __call__(self, logits):
+        out = None
+        for b, row in enumerate(self.rows):
+            bias = row.bias(self)
+            if bias is not None:
+                out = logits.copy() if out is None else out
+                out[b] = bias(out[b])
+        return logits if out is None else out
+
+    def update(self, chosen):
+        for row, token in zip(self.rows, chosen):
+            row.take(int(token), self)
+
+    # ------------------------------------------------------------------ the cadence
+
+    def chord_of_key(self, history: list[int]) -> frozenset[int]:
+        if self.key is not None:
+            return tonic_triad(*self.key)
+        from ..render.midi import estimate_key  # the one key-finder; render comes after generate
+
+        notes = self.tokenizer.decode(np.asarray(history), name="so far").notes
+        return tonic_triad(*estimate_key(notes))
+
+    def pitch_penalty(self, chord: frozenset[int]) -> np.ndarray:
+        """NEG on every pitch token outside the chord, 0 elsewhere."""
+        penalty = np.zeros(len(self.notes), np.float32)
+        for i, pitch in self.pitch_of.items():
+            if pitch % 12 not in chord:
+                penalty[i] = NEG
+        return penalty
+
+
+class _Row:
+    """One sequence's place in the plan: its bars so far and where it is in the bar it repeats."""
+
+    def __init__(self, history: list[int], plan: FormPlan):
+        self.history = history
+        lines = [i for i, t in enumerate(history) if t == plan.bar]
+        # A last bar line with no note after it (a piece from nothing) is the first bar of the plan.
+        opened = bool(lines) and not plan.notes[history[lines[-1] + 1:]].any()
+        self.bars: list[int] = [lines[-1]] if opened else []
+        self.at = 1  # the next token's index in the source bar (its 0 is the bar line)
+        self.cadence: np.ndarray | None = None
+        self.downbeat = opened  # a piece from nothing starts on the downbeat: its bars are the plan's, no pickup
+        if opened:
+            self._enter(plan)
+
+    def _bar_tokens(self, k: int) -> list[int]:
+        end = self.bars[k + 1] if k + 1 < len(self.bars) else len(self.history)
+        return self.history[self.bars[k]:end]
+
+    def source(self, plan: FormPlan) -> list[int] | None:
+        if not self.bars:
+            return None
+        k = plan.source_bar(len(self.bars) - 1)
+        return self._bar_tokens(k) if k is not None and k < len(self.bars) - 1 else None
+
+    def bias(self, plan: FormPlan):
+        """A function on this row's logits, or None where the plan leaves the model free."""
+        source = self.source(plan)
+        penalty = plan.off_downbeat if self.downbeat else self.cadence
+        if source is None and penalty is None:
+            return None
+        wanted = source[self.at] if source is not None and self.at < len(source) else None
+        if wanted is not None and penalty is not None and penalty[wanted] < 0:
+            wanted = None  # the repeat's note is not in the closing chord: the cadence decides it
+
+        def apply(row_logits):
+            if penalty is not None:
+                row_logits = row_logits + penalty
+            if wanted is None:
+                return row_logits
+            if plan.strength == EXACT:
+                one = np.full_like(row_logits, NEG)
+                one[wanted] = 0.0
+                return one
+            row_logits = row_logits.copy()
+            row_logits[wanted] += plan.strength
+            return row_logits
+
+        return apply
+
+    def take(self, token: int, plan: FormPlan) -> None:
+        source = self.source(plan)
+        self.history.append(token)
+        self.downbeat = self.downbeat and token not in plan.positions
+        if token == plan.bar:
+            self.bars.append(len(self.history) - 1)
+            self.at = 1
+            self._enter(plan)
+        elif source is not None:
+            self.at = self._next_place(token, source, plan)
+
+    def _next_place(self, token: int, source: list[int], plan: FormPlan) -> int:
+        """Where the repeat goes on in its source bar after ``token``: the next token when it
+        followed the source (or changed one note in its place); after a position of its own, just
+        past the same position in the source, or nowhere (no pull) until it reaches one the source has."""
+        if token in plan.positions and (self.at >= len(source) or source[self.at] != token):
+            same = [i for i in range(1, len(source)) if source[i] == token]
+            return same[0] + 1 if same else len(source)
+        return self.at + 1
+
+    def _enter(self, plan: FormPlan) -> None:
+        """At a bar line: the last bar of the piece closes on the home chord."""
+        last = plan.total_bars > 0 and len(self.bars) == plan.total_bars
+        self.cadence = plan.pitch_penalty(plan.chord_of_key(self.history)) if last else None
