@@ -180,7 +180,7 @@ def main(argv: list[str]) -> None:
     if argv[:1] == ["child"]:
         child(*argv[1:])
         return
-    from musegen.cli import import_tensorflow_quietly
+    from musegen.cli.terminal import import_tensorflow_quietly
 
     import_tensorflow_quietly()
     path = OUT / "results.json"

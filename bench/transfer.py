@@ -398,7 +398,7 @@ def write_readme(results: dict) -> None:
 def main() -> None:
     import json
 
-    from musegen.cli import import_tensorflow_quietly
+    from musegen.cli.terminal import import_tensorflow_quietly
 
     import_tensorflow_quietly()
     results_path = OUT / "results.json"
