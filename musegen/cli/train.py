@@ -60,7 +60,7 @@ def train_config(args) -> RunConfig:
                            inputs=args.inputs, targets=args.targets, dropout=args.dropout)
     lr = args.lr
     if args.base and lr is None and not args.config:
-        from ..train.fit import FINE_TUNE_LEARNING_RATE
+        from ..train.finetune import FINE_TUNE_LEARNING_RATE
 
         lr = FINE_TUNE_LEARNING_RATE  # gentler than a fresh run's, so the base's learning is not washed out
     epochs = args.epochs
@@ -119,7 +119,7 @@ def run_folder(args, config: RunConfig, cluster) -> Path:
 
 def warn_new_layout(base: str, pieces) -> None:
     """A base that never learnt this music's number of parts may end worse than a new model: say so."""
-    from ..train.fit import find_base, start_fit
+    from ..train.finetune import find_base, start_fit
 
     fit = start_fit(find_base(base), pieces.pieces)
     if fit["code"] == "new_layout":
@@ -131,7 +131,8 @@ def warn_new_layout(base: str, pieces) -> None:
 def cmd_train(args) -> dict:
     from ..music.sources import load_pieces
     from ..train.distribute import cluster_from_env, tf_config_from_file
-    from ..train.fit import find_base, train
+    from ..train.finetune import find_base
+    from ..train.fit import train
 
     config = train_config(args)
     if args.cluster:
