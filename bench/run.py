@@ -285,7 +285,7 @@ def _timed(work) -> float:
 
 
 def training() -> dict:
-    from musegen.cli import article_preset
+    from musegen.cli.train import article_preset
     from musegen.config import DataConfig, ModelConfig, RunConfig, TokenizerConfig, TrainConfig, replace
     from musegen.evaluate.heldout import heldout, split_pieces
     from musegen.music.sources import load_pieces

@@ -103,7 +103,7 @@ def cells() -> list[Cell]:
 def control(bach) -> list[Cell]:
     """The 2×2: {LSTM, simple WaveNet} × {the article's set-up, ours}, all on the article's notes
     tokens. The article's LSTM is also a headline row."""
-    from musegen.cli import article_preset
+    from musegen.cli.train import article_preset
     from musegen.config import ModelConfig, RunConfig, replace
 
     out = []

@@ -44,7 +44,8 @@ def child(folder: str, start: str) -> None:
     t = {"process": float(os.environ["BENCH_T0"])}
     from musegen.config import DataConfig, RunConfig, TrainConfig
     from musegen.music.sources import load_pieces
-    from musegen.train.fit import FINE_TUNE_LEARNING_RATE, train
+    from musegen.train.finetune import FINE_TUNE_LEARNING_RATE
+    from musegen.train.fit import train
 
     t["imported"] = time.time()
     loaded = load_pieces(folder, DataConfig(dataset=folder), cache_dir=False)
@@ -180,7 +181,7 @@ def main(argv: list[str]) -> None:
     if argv[:1] == ["child"]:
         child(*argv[1:])
         return
-    from musegen.cli import import_tensorflow_quietly
+    from musegen.cli.terminal import import_tensorflow_quietly
 
     import_tensorflow_quietly()
     path = OUT / "results.json"

@@ -115,7 +115,9 @@ def train_with_marks(pieces, start: str, seed: int, folder: Path) -> dict:
     """One training to the longest budget; the best checkpoint copied as each budget passes.
     Returns {budget: snapshot folder or None}, and the run's start loss."""
     from musegen.config import RunConfig, TrainConfig
-    from musegen.train.fit import FINE_TUNE_LEARNING_RATE, checkpoint_summary, train
+    from musegen.train.finetune import FINE_TUNE_LEARNING_RATE
+    from musegen.train.fit import train
+    from musegen.train.runfolder import checkpoint_summary
 
     shutil.rmtree(folder, ignore_errors=True)
     run_dir = folder / "run"
@@ -400,7 +402,7 @@ def write_readme(results: dict) -> None:
 def main() -> None:
     import json
 
-    from musegen.cli import import_tensorflow_quietly
+    from musegen.cli.terminal import import_tensorflow_quietly
 
     import_tensorflow_quietly()
     results_path = OUT / "results.json"

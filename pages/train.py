@@ -16,7 +16,7 @@ from musegen.serve import jobs, visitors
 from musegen import studio
 from musegen.errors import MusegenError
 from musegen.runs import delete_run, import_run, rename_run
-from musegen.train.fit import start_fit
+from musegen.train.finetune import start_fit
 
 appui.through_app()
 tr = appui.tr

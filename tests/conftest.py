@@ -73,7 +73,7 @@ def trained_run(tmp_path_factory, pieces):
 
 def musegen(*args, timeout=600, **env):
     """The command line in a subprocess, as a person runs it (extra environment variables in env)."""
-    return subprocess.run([sys.executable, "-m", "musegen.cli", *map(str, args)], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "musegen", *map(str, args)], capture_output=True, text=True,
                           timeout=timeout, env={**os.environ, **env})
 
 

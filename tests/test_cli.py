@@ -12,7 +12,7 @@ from musegen.music.readers import read_file_bytes
 
 
 def musegen(*args, check=True):
-    result = subprocess.run([sys.executable, "-m", "musegen.cli", *map(str, args)], capture_output=True, text=True, timeout=600)
+    result = subprocess.run([sys.executable, "-m", "musegen", *map(str, args)], capture_output=True, text=True, timeout=600)
     if check and result.returncode:
         raise AssertionError(result.stderr)
     return result

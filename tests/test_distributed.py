@@ -98,7 +98,7 @@ def test_two_workers_train_one_run_that_the_chief_writes(tmp_path, pieces):
         (tmp_path / f"cluster-{index}.json").write_text(json.dumps({"workers": workers, "index": index}))
         temps[index].mkdir()
         processes.append(subprocess.Popen(
-            [sys.executable, "-m", "musegen.cli", "train", "--config", tmp_path / "tiny.json", "--out", runs[index],
+            [sys.executable, "-m", "musegen", "train", "--config", tmp_path / "tiny.json", "--out", runs[index],
              "--cluster", tmp_path / f"cluster-{index}.json"],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "TMPDIR": str(temps[index])}))
     try:

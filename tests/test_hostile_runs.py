@@ -232,6 +232,7 @@ def test_tensorflow_out_of_memory_is_one_line(monkeypatch, capsys, tmp_path):
     """What remains (a model that fits, batches that do not): TensorFlow's ResourceExhaustedError
     is said in words, by the CLI and by a training worker."""
     from musegen import cli
+    from musegen.cli import generate
     from musegen.errors import OUT_OF_MEMORY, out_of_memory
 
     class ResourceExhaustedError(RuntimeError):  # tensorflow.errors' name, without importing TensorFlow
@@ -243,7 +244,7 @@ def test_tensorflow_out_of_memory_is_one_line(monkeypatch, capsys, tmp_path):
     def exhausted(args):
         raise Subclass("OOM when allocating tensor with shape[4096,16384,4096]")
 
-    monkeypatch.setattr(cli, "cmd_render", exhausted)
+    monkeypatch.setattr(generate, "cmd_render", exhausted)
     assert cli.main(["render", str(tmp_path / "x.mid"), "--out", str(tmp_path / "x.wav")]) == 1
     assert capsys.readouterr().err.strip() == f"musegen: {OUT_OF_MEMORY}"
     assert out_of_memory(Subclass()) and not out_of_memory(MemoryError()) and not out_of_memory(ValueError())

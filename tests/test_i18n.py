@@ -116,7 +116,7 @@ def library_messages() -> list:
     from musegen.runs import import_run
     from musegen.music.sources import load_pieces
     from musegen.tokens.registry import make_tokenizer
-    from musegen.train.fit import stop_reason
+    from musegen.train.runfolder import stop_reason
 
     def refusal(work):
         """What work() refuses with (its Message, or English not yet made a code): a refusal that stopped

@@ -76,7 +76,7 @@ def test_train_lists_skipped_files_with_reasons_and_json_carries_the_report(tmp_
 def test_a_long_list_of_skipped_files_is_cut_short(capsys):
     report = [FileReport(f"junk-{i:02d}.txt", "skipped", "not a MIDI or score file (.txt)") for i in range(27)]
     report.append(FileReport("a.mid", "parsed", "", 10, 5.0))
-    from musegen.cli import SKIPPED_SHOWN, say_files
+    from musegen.cli.data import SKIPPED_SHOWN, say_files
 
     say_files(LoadResult([], report, "test"))
     lines = capsys.readouterr().err.splitlines()

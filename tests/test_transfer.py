@@ -5,7 +5,7 @@ import numpy as np
 
 from musegen.train import basemodel
 from musegen import studio
-from musegen.train.fit import start_fit
+from musegen.train.finetune import start_fit
 from musegen.music.piece import PART, PITCH, Part, Piece
 
 

@@ -519,7 +519,7 @@ class Registry:
         """The worker (or the server) died mid-training: keep the best checkpoint as a run that
         Resume continues; only the epoch in progress is lost."""
         from ..runs import Run
-        from ..train.fit import checkpoint_summary
+        from ..train.runfolder import checkpoint_summary
 
         staging = self._staging(job.out)
         job.ended, job.place = time.time(), 0
