@@ -15,11 +15,12 @@ session.through_app()
 tr = language.tr
 
 # The settings this page keeps across reloads (not the primer upload, not the pieces' own widgets).
-KEPT = ("gen-run", "gen-primer", "gen-primer-bars", "gen-keep-primer", "gen-unit", "gen-bars", "gen-seconds",
+KEPT = ("gen-run",  # the model
+        "gen-primer", "gen-primer-bars", "gen-keep-primer", "gen-unit", "gen-bars", "gen-seconds",
         "gen-temperature", "gen-variations-n",  # beside Compose
-        "gen-time-signature", "gen-tempo", "gen-instrument", "gen-seed", "gen-lock",  # sampling
-        "gen-rhythm", "gen-topk", "gen-topp",
-        "gen-key", "gen-scale", "gen-key-strength", "gen-range", "gen-guard", "gen-echo")  # steering
+        "gen-time-signature", "gen-tempo", "gen-instrument", "gen-seed", "gen-lock", "gen-rhythm", "gen-topk",
+        "gen-topp",  # the finer sampling
+        "gen-key", "gen-scale", "gen-key-strength", "gen-range", "gen-guard", "gen-echo")  # the steering
 session.keep(KEPT)
 
 AS_WRITTEN = "As written (each part its own)"
