@@ -114,7 +114,7 @@ def app() -> dict:
         run = Run.load(path)
         studio.compose(pool, run, SampleConfig(seconds=20.0), score=False)  # warm: the engine loaded once
         # Every page composes and renders the audio before it shows the player; Generate then
-        # engraves the score below it (appui.show_piece), timed on its own.
+        # engraves the score below it (ui.piece.show_piece), timed on its own.
         playable, engraving = [], []
         for seed in (1, 2, 3):
             start = time.perf_counter()

@@ -3,21 +3,24 @@ from __future__ import annotations
 
 import streamlit as st
 
-import appui
-import jobpanel
 from musegen import studio
 from musegen.evaluate import verdict
 from musegen.config import SampleConfig
 from musegen.errors import MusegenError
 from musegen.render.plots import learning_curves
+from ui import dataset, figures, language, library, piece, server, session, training
 
-appui.through_app()
-tr = appui.tr
+session.through_app()
+tr = language.tr
+
+# The settings this page keeps across reloads.
+KEPT = ("cmp-preset", "cmp-runs", "cmp-seconds", "cmp-temperature", "cmp-seed")
+session.keep(KEPT)
 
 st.title(tr("cmp.title"))
 st.caption(tr("cmp.caption"))
 
-entries = appui.library()
+entries = library.library()
 paths = [str(e.path) for e in entries]
 by_path = {str(e.path): e for e in entries}
 
@@ -25,16 +28,16 @@ by_path = {str(e.path): e for e in entries}
 # ---------------------------------------------------------------- train both
 
 with st.expander(tr("cmp.train_both")):
-    data = appui.current_dataset()
-    label = appui.dataset_label(data) if data else tr("cmp.bach")
+    data = dataset.current_dataset()
+    label = dataset.dataset_label(data) if data else tr("cmp.bach")
     st.markdown(tr("cmp.train_both_text", label=label))
     presets = list(studio.PRESETS)
-    preset = st.selectbox(tr("cmp.size"), presets, key="cmp-preset", format_func=lambda p: appui.opt("preset", p))
+    preset = st.selectbox(tr("cmp.size"), presets, key="cmp-preset", format_func=lambda p: language.opt("preset", p))
     if st.button(tr("cmp.train"), key="cmp-train"):
         values = studio.PRESETS[preset]
         ids = []
         for kind in ("wavenet", "lstm"):
-            new = jobpanel.submit(studio.build_config(jobpanel.dataset_name(data), kind, values), data,
+            new = training.submit(studio.build_config(training.dataset_name(data), kind, values), data,
                                   values["max_files"])
             if new is None:  # said why: the other is not started either
                 break
@@ -42,9 +45,9 @@ with st.expander(tr("cmp.train_both")):
         if ids:
             st.session_state["cmp-jobs"] = ids
 
-    pair = [j for j in (appui.my_job(i) for i in st.session_state.get("cmp-jobs", [])) if j is not None]
+    pair = [j for j in (training.my_job(i) for i in st.session_state.get("cmp-jobs", [])) if j is not None]
     if pair:
-        jobpanel.watch([j.id for j in pair], "cmp", compact=True)
+        training.watch([j.id for j in pair], "cmp", compact=True)
 
 
 # ---------------------------------------------------------------- pick runs
@@ -63,7 +66,7 @@ if len(just_trained) == 2 and st.session_state.get("cmp-picked-pair") != just_tr
 if "cmp-runs" in st.session_state:  # a kept choice may name runs deleted since
     st.session_state["cmp-runs"] = [p for p in st.session_state["cmp-runs"] if p in by_path] or defaults
 chosen = st.multiselect(tr("cmp.runs"), paths, default=None if "cmp-runs" in st.session_state else defaults,
-                        key="cmp-runs", format_func=lambda p: appui.entry_label(by_path[p]))
+                        key="cmp-runs", format_func=lambda p: library.entry_label(by_path[p]))
 runs = [by_path[p].run for p in chosen]
 if not runs:
     st.info(tr("cmp.pick"))
@@ -72,11 +75,11 @@ if not runs:
 measured = None
 if len(runs) >= 2 and verdict.recorded_mismatch(runs):  # their own losses are not like for like: measure
     with st.spinner(tr("cmp.measuring")):
-        measured = appui.measured_losses(tuple(str(r.path) for r in runs),
-                                         tuple((r.path / "weights.npz").stat().st_mtime if (r.path / "weights.npz").exists()
-                                               else 0.0 for r in runs), tuple(runs)) or None
+        measured = server.measured_losses(tuple(str(r.path) for r in runs),
+                                          tuple((r.path / "weights.npz").stat().st_mtime if (r.path / "weights.npz").exists()
+                                                else 0.0 for r in runs), tuple(runs)) or None
 answer = verdict.compare(runs, measured)
-lang = appui.lang()
+lang = language.lang()
 with st.container(border=True):
     st.subheader(tr("cmp.answer"))
     (st.success if answer.clear and not answer.warnings else st.info)(answer.headline.said(lang))
@@ -86,10 +89,11 @@ with st.container(border=True):
         st.markdown("\n".join(f"- {line.said(lang)}" for line in answer.evidence))
     st.caption(tr("cmp.listen_both"))
 
-appui.chart(learning_curves({r.name: r.history for r in runs}, lang=lang), "cmp-curves")
+figures.chart(learning_curves({r.name: r.history for r in runs}, lang=lang), "cmp-curves")
 
 speeds = st.session_state.setdefault("cmp-speeds", {})
-st.dataframe(appui.table([studio.run_row(r, speeds.get(str(r.path))) for r in runs]), hide_index=True, width="stretch")
+st.dataframe(figures.table([studio.run_row(r, speeds.get(str(r.path))) for r in runs]), hide_index=True,
+             width="stretch")
 st.caption(tr("cmp.table_caption"))
 
 
@@ -106,10 +110,10 @@ if st.button(tr("cmp.compose"), type="primary", key="cmp-go"):
     for r in runs[:4]:
         try:
             with st.spinner(tr("cmp.composing", name=r.name)):
-                out[str(r.path)] = studio.compose(appui.pool(), r, sample, score=False)
+                out[str(r.path)] = studio.compose(server.pool(), r, sample, score=False)
                 speeds[str(r.path)] = out[str(r.path)].tokens_per_s
         except MusegenError as e:
-            st.error(f"{r.name}{tr('said.colon')}{appui.error_text(e)}")
+            st.error(f"{r.name}{tr('said.colon')}{language.error_text(e)}")
     st.session_state["cmp-pieces"] = out
     st.rerun()
 
@@ -119,7 +123,7 @@ if shown:
     for col, r in zip(st.columns(len(shown)), shown):
         with col:
             st.markdown(f"**{r.name}**")
-            appui.show_piece(made[str(r.path)], key=f"cmp-{r.name}", score=False, downloads=False)
+            piece.show_piece(made[str(r.path)], key=f"cmp-{r.name}", score=False, downloads=False)
 
 
 # ---------------------------------------------------------------- the study
@@ -128,4 +132,4 @@ headline = studio.study_headline()
 if headline:
     st.subheader(tr("cmp.study"))
     st.caption(tr("cmp.study_caption"))
-    st.dataframe(appui.table(headline), hide_index=True, width="stretch")
+    st.dataframe(figures.table(headline), hide_index=True, width="stretch")

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import streamlit as st
 
-import appui
 from musegen import studio
 from musegen.config import DataConfig, Limits
 from musegen.errors import MusegenError
@@ -11,43 +10,49 @@ from musegen.render.plots import duration_histogram, piano_roll, pitch_histogram
 from musegen.music.corpus import list_datasets
 from musegen.music.readers import MUSIC_EXTENSIONS
 from musegen.music.sources import load_pieces
+from ui import dataset, figures, language, server, session
 
-appui.through_app()
-tr = appui.tr
+session.through_app()
+tr = language.tr
+
+# The settings this page keeps across reloads (not the uploads: a reload gives back the music chosen).
+KEPT = ("ds-source", "ds-builtin", "ds-cutoff")
+session.keep(KEPT)
 
 st.title(tr("ds.title"))
 st.caption(tr("ds.caption"))
 
-limits = appui.limits()
+limits = session.limits()
 file_limits = Limits()
 source = st.radio(tr("ds.music"), ["Built-in dataset", "Upload files"], horizontal=True, key="ds-source",
-                  format_func=lambda o: appui.opt("source", o))
+                  format_func=lambda o: language.opt("source", o))
 
 if source == "Built-in dataset":
     datasets = {d["name"]: d for d in list_datasets()}
     name = st.selectbox(tr("ds.dataset"), list(datasets), key="ds-builtin",
-                        format_func=lambda n: tr("ds.dataset_option", title=appui.opt("dataset", n),
+                        format_func=lambda n: tr("ds.dataset_option", title=language.opt("dataset", n),
                                                  files=datasets[n]["files"]))
-    description = appui.opt("dataset_text", name)
+    description = language.opt("dataset_text", name)
     st.caption(datasets[name]["description"] if description == name else description)
     if st.button(tr("ds.load"), type="primary", key="ds-load"):
         bar = st.progress(0.0, text=tr("ds.reading"))
         try:
-            result = appui.builtin_dataset(name, progress=appui.reading_progress(bar))
-            appui.choose_dataset(datasets[name]["title"], result, name=name)
+            result = server.builtin_dataset(name, progress=dataset.reading_progress(bar))
+            dataset.choose_dataset(datasets[name]["title"], result, name=name)
             st.rerun()  # repaint the sidebar too
         except MusegenError as e:
             bar.empty()
-            st.error(appui.error_text(e))
+            st.error(language.error_text(e))
 else:
     types = [e.lstrip(".") for e in MUSIC_EXTENSIONS] + ["zip"]
     uploads = st.file_uploader(
         tr("ds.upload"), type=types, accept_multiple_files=True, key="ds-upload",
         max_upload_size=limits.max_upload_mb or None,
         help=tr("ds.upload_help"))
-    st.caption(tr("ds.limits", upload_mb=limits.max_upload_mb, file_bytes=appui.size_text(file_limits.max_file_bytes),
-                  notes=file_limits.max_notes, minutes=file_limits.max_seconds / 60,
-                  members=file_limits.max_zip_members, zip_bytes=appui.size_text(file_limits.max_zip_bytes)))
+    st.caption(tr("ds.limits", upload_mb=limits.max_upload_mb,
+                  file_bytes=language.size_text(file_limits.max_file_bytes), notes=file_limits.max_notes,
+                  minutes=file_limits.max_seconds / 60,
+                  members=file_limits.max_zip_members, zip_bytes=language.size_text(file_limits.max_zip_bytes)))
     if uploads:
         signature = tuple((u.name, u.size) for u in uploads)
         if st.session_state.get("ds-upload-sig") != signature:
@@ -60,24 +65,24 @@ else:
                     bar = st.progress(0.0, text=tr("ds.reading_yours"))
                     data = DataConfig()  # an upload's files share a reading time: the bar never promises more
                     result = load_pieces(files, data, cache_dir=False,
-                                         progress=appui.reading_progress(bar, data.limits.max_upload_parse_seconds))
+                                         progress=dataset.reading_progress(bar, data.limits.max_upload_parse_seconds))
                     bar.empty()
                     label = uploads[0].name if len(uploads) == 1 else tr("ds.uploaded", n=len(uploads))
-                    appui.choose_dataset(label, result, files=files)
+                    dataset.choose_dataset(label, result, files=files)
                     st.session_state["ds-upload-sig"] = signature
                     st.rerun()  # repaint the sidebar too
                 except MusegenError as e:
                     st.session_state.pop("ds-upload-sig", None)
-                    st.error(appui.error_text(e))
+                    st.error(language.error_text(e))
 
-data = appui.current_dataset()
+data = dataset.current_dataset()
 if not data:
     st.info(tr("ds.choose"))
     st.stop()
 
 result = data["result"]
 summary = result.summary()
-st.subheader(appui.dataset_label(data))
+st.subheader(dataset.dataset_label(data))
 cols = st.columns(5)
 cols[0].metric(tr("ds.files"), summary["files"])
 cols[1].metric(tr("ds.parsed"), summary["parsed"])
@@ -86,14 +91,14 @@ cols[3].metric(tr("ds.notes"), f"{summary['notes']:,}")
 cols[4].metric(tr("ds.music_metric"), tr("ds.minutes", minutes=summary["seconds"] / 60))
 if result.skipped:
     st.warning(tr("ds.skipped_files", n=len(result.skipped)) + tr("said.semicolon").join(
-        tr("ds.skipped_file", name=r.name, reason=appui.say(r.reason)) for r in result.skipped[:5])
+        tr("ds.skipped_file", name=r.name, reason=language.say(r.reason)) for r in result.skipped[:5])
         + ("…" if len(result.skipped) > 5 else ""))
 with st.expander(tr("ds.report"), expanded=summary["files"] <= 20):
-    st.dataframe(appui.table(studio.report_rows(result)), hide_index=True, width="stretch")
+    st.dataframe(figures.table(studio.report_rows(result)), hide_index=True, width="stretch")
 
 left, right = st.columns(2)
-appui.chart(pitch_histogram(result.pieces, lang=appui.lang()), "ds-pitch", left)
-appui.chart(duration_histogram(result.pieces, lang=appui.lang()), "ds-dur", right)
+figures.chart(pitch_histogram(result.pieces, lang=language.lang()), "ds-pitch", left)
+figures.chart(duration_histogram(result.pieces, lang=language.lang()), "ds-dur", right)
 
 
 def rare_tokens(loaded) -> None:
@@ -110,9 +115,9 @@ def rare_tokens(loaded) -> None:
     preview = studio.cutoff_preview(counts, cutoff)
     st.markdown(tr("ds.dropped_summary", dropped=len(preview["dropped"]), tokens=preview["tokens"],
                    occurrences=preview["dropped_occurrences"], share=preview["share"]))
-    appui.chart(token_counts(counts, cutoff, lang=appui.lang()), "ds-tokens")
+    figures.chart(token_counts(counts, cutoff, lang=language.lang()), "ds-tokens")
     if preview["dropped"]:
-        shown = [tr("ds.dropped_token", token=token_name(t, appui.lang()), n=n)
+        shown = [tr("ds.dropped_token", token=token_name(t, language.lang()), n=n)
                  for t, n in list(preview["dropped"].items())[:40]]
         st.caption(tr("ds.dropped") + tr("ds.list_separator").join(shown)
                    + (" …" if len(preview["dropped"]) > 40 else ""))
@@ -136,7 +141,7 @@ if rendered.audio:
     if piece.seconds > 60:
         st.caption(tr("ds.first_minute"))
 st.caption(tr("ds.roll_caption", name=piece.name, notes=piece.n_notes))
-st.plotly_chart(piano_roll(piece, title="", lang=appui.lang()).update_layout(margin=dict(t=30)), key="ds-roll",
+st.plotly_chart(piano_roll(piece, title="", lang=language.lang()).update_layout(margin=dict(t=30)), key="ds-roll",
                 width="stretch")
 for note in rendered.notes:
-    st.caption(appui.say(note))
+    st.caption(language.say(note))

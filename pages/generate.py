@@ -4,23 +4,32 @@ from __future__ import annotations
 
 import streamlit as st
 
-import appui
 from musegen import studio
 from musegen.config import SampleConfig
 from musegen.errors import MusegenError
 from musegen.render.midi import INSTRUMENTS
 from musegen.music.readers import MIDI_EXTENSIONS
+from ui import dataset, language, library, piece, server, session, training
 
-appui.through_app()
-tr = appui.tr
+session.through_app()
+tr = language.tr
+
+# The settings this page keeps across reloads (not the primer upload, not the pieces' own widgets).
+KEPT = ("gen-run",  # the model
+        "gen-primer", "gen-primer-bars", "gen-keep-primer", "gen-unit", "gen-bars", "gen-seconds",
+        "gen-temperature", "gen-variations-n",  # beside Compose
+        "gen-time-signature", "gen-tempo", "gen-instrument", "gen-seed", "gen-lock", "gen-rhythm", "gen-topk",
+        "gen-topp",  # the finer sampling
+        "gen-key", "gen-scale", "gen-key-strength", "gen-range", "gen-guard", "gen-echo")  # the steering
+session.keep(KEPT)
 
 AS_WRITTEN = "As written (each part its own)"
 
 st.title(tr("gen.title"))
 st.caption(tr("gen.caption"))
 
-entries = appui.library()
-finished = appui.my_job(st.session_state.get(appui.JOB))
+entries = library.library()
+finished = training.my_job(st.session_state.get(training.JOB))
 default = finished.run_path if finished is not None and finished.run_path is not None else None
 rough_note = None
 if default is not None and "gen-run" not in st.session_state:
@@ -30,15 +39,15 @@ if default is not None and "gen-run" not in st.session_state:
         default = better.path
         rough_note = tr("gen.rough", mine=mine.run.name, mine_loss=mine.run.summary["val_loss"],
                         better=better.run.name, better_loss=better.run.summary["val_loss"])
-entry = appui.run_choice(tr("gen.model"), entries, key="gen-run", default=default, help=tr("gen.model_help"))
+entry = library.run_choice(tr("gen.model"), entries, key="gen-run", default=default, help=tr("gen.model_help"))
 if entry is None:
     st.stop()
 if rough_note:
     st.info(rough_note, icon=":material/info:")
 run = entry.run
 metre = run.config.tokenizer.scheme == "metre"  # bars, time signatures and the bar echo need bar tokens
-st.caption(tr("gen.about", kind=appui.kind_name(run.config.model.kind),
-              params=run.summary.get("params", 0), data=appui.run_dataset_title(run))
+st.caption(tr("gen.about", kind=language.kind_name(run.config.model.kind),
+              params=run.summary.get("params", 0), data=language.run_dataset_title(run))
            + (tr("gen.hears", tokens=run.summary["context_tokens"], bars=run.summary["context_bars"])
               if run.summary.get("context_bars") else ""))
 
@@ -58,7 +67,7 @@ def seed_typed() -> None:
 
 def kept_at(rendered) -> int | None:
     """Where a variation is among the session's pieces (None: not kept)."""
-    return next((i for i, p in enumerate(st.session_state.get(appui.PIECES, [])) if p is rendered), None)
+    return next((i for i, p in enumerate(st.session_state.get(session.PIECES, [])) if p is rendered), None)
 
 
 def keep(i: int) -> None:
@@ -66,7 +75,7 @@ def keep(i: int) -> None:
     chosen = st.session_state["gen-variations"][i]
     if kept_at(chosen) is None:
         studio.engrave(chosen)
-        appui.remember(chosen)
+        piece.remember(chosen)
     st.session_state["gen-current"] = kept_at(chosen)
 
 
@@ -76,24 +85,25 @@ def keep(i: int) -> None:
 left, right = st.columns(2)
 with left:
     primer_kind = st.radio(tr("gen.primer"), ["A random passage of the dataset", "My MIDI file (continue it)", "Nothing"],
-                           key="gen-primer", help=tr("gen.primer_help"), format_func=lambda o: appui.opt("primer", o))
+                           key="gen-primer", help=tr("gen.primer_help"),
+                           format_func=lambda o: language.opt("primer", o))
     primer_piece = None
     if primer_kind.startswith("My MIDI"):
         upload = st.file_uploader(tr("gen.upload"), type=[e.lstrip(".") for e in MIDI_EXTENSIONS],
-                                  key="gen-upload", max_upload_size=appui.limits().max_upload_mb or None)
+                                  key="gen-upload", max_upload_size=session.limits().max_upload_mb or None)
         if upload is not None:
             try:
-                primer_piece = appui.read_upload(upload.name, upload.getvalue())
+                primer_piece = dataset.read_upload(upload.name, upload.getvalue())
                 st.caption(tr("gen.upload_read", name=upload.name, notes=primer_piece.n_notes))
             except MusegenError as e:
-                st.error(appui.error_text(e))
+                st.error(language.error_text(e))
     primer_bars, keep_primer = 0, True
     if primer_kind.startswith("My MIDI"):
         primer_bars = st.slider(tr("gen.primer_bars"), 1, 16, 4, key="gen-primer-bars",
                                 help=tr("gen.primer_bars_help"))
         keep_primer = st.toggle(tr("gen.keep_primer"), True, key="gen-keep-primer", help=tr("gen.keep_primer_help"))
     unit = (st.segmented_control(tr("gen.unit"), ["seconds", "bars"], default="seconds", required=True, key="gen-unit",
-                                 format_func=lambda o: appui.opt("unit", o))
+                                 format_func=lambda o: language.opt("unit", o))
             if metre else "seconds")
     if unit == "bars":
         bars = st.slider(tr("gen.bars"), 2, 64, 12, key="gen-bars", help=tr("gen.bars_help"))
@@ -123,7 +133,7 @@ with st.expander(tr("gen.sampling")):
                                           key="gen-time-signature", help=tr("gen.time_signature_help"))
         tempo = st.slider(tr("gen.tempo"), 0, 200, 0, 5, key="gen-tempo")
         instrument = st.selectbox(tr("gen.instrument"), [AS_WRITTEN] + list(INSTRUMENTS), key="gen-instrument",
-                                  format_func=lambda o: appui.opt("instrument", o), help=tr("gen.instrument_help"))
+                                  format_func=lambda o: language.opt("instrument", o), help=tr("gen.instrument_help"))
         c1, c2 = st.columns([2, 1], vertical_alignment="bottom")
         seed = c1.number_input(tr("gen.seed"), 0, 2**31 - 1, key="gen-seed", on_change=seed_typed,
                                help=tr("gen.seed_help"))
@@ -140,10 +150,10 @@ with st.expander(tr("gen.steer")):
     k1, k2, k3 = st.columns([2, 2, 3])
     if st.session_state.get("gen-key") not in studio.KEY_TONICS:  # a choice kept under an older name
         st.session_state.pop("gen-key", None)
-    tonic = k1.selectbox(tr("gen.key"), studio.KEY_TONICS, key="gen-key", format_func=lambda o: appui.opt("tonic", o),
-                         help=tr("gen.key_help"))
-    mode = k2.selectbox(tr("gen.scale"), studio.SCALE_NAMES, key="gen-scale", format_func=lambda o: appui.opt("scale", o),
-                        disabled=tonic in (studio.FREE, studio.AUTO))
+    tonic = k1.selectbox(tr("gen.key"), studio.KEY_TONICS, key="gen-key",
+                         format_func=lambda o: language.opt("tonic", o), help=tr("gen.key_help"))
+    mode = k2.selectbox(tr("gen.scale"), studio.SCALE_NAMES, key="gen-scale",
+                        format_func=lambda o: language.opt("scale", o), disabled=tonic in (studio.FREE, studio.AUTO))
     strength = k3.slider(tr("gen.strength"), 0.5, 1.0, defaults.key_strength, 0.01, key="gen-key-strength",
                          disabled=tonic == studio.FREE, help=tr("gen.strength_help"))
     notes = studio.NOTE_CHOICES
@@ -168,16 +178,16 @@ if go:
         with st.spinner(tr("gen.composing") if n == 1 else tr("gen.composing_n", n=n)):
             # The score is engraved once the piece plays (show_piece), a variation's when kept:
             # engraving is the slow part of rendering, and nobody should wait for it to listen.
-            made = studio.compose_variations(appui.pool(), run, sample, n, piece=primer_piece, score=False)
+            made = studio.compose_variations(server.pool(), run, sample, n, piece=primer_piece, score=False)
         st.session_state["gen-variations"] = made if n > 1 else []
         st.session_state["gen-current"] = None  # variations: nothing in full until one is kept
         if n == 1:
-            appui.remember(made[0])
-            st.session_state["gen-current"] = len(st.session_state[appui.PIECES]) - 1
+            piece.remember(made[0])
+            st.session_state["gen-current"] = len(st.session_state[session.PIECES]) - 1
     except MusegenError as e:
-        st.error(appui.error_text(e))
+        st.error(language.error_text(e))
 
-pieces = st.session_state.get(appui.PIECES, [])
+pieces = st.session_state.get(session.PIECES, [])
 variations = st.session_state.get("gen-variations") or []
 if variations:
     st.subheader(tr("gen.variations"))
@@ -185,9 +195,9 @@ if variations:
     for i, (col, r) in enumerate(zip(st.columns(len(variations)), variations)):
         with col, st.container(border=True):
             st.markdown(tr("gen.variation", i=i + 1, seconds=r.piece.seconds))
-            appui.player(r, key=f"gen-var-{i}", roll_height=120)
+            piece.player(r, key=f"gen-var-{i}", roll_height=120)
             if r.warning:  # the full advice comes with the piece when kept
-                st.caption(f":orange[:material/repeat: {appui.short_warning(r.warning)}]")
+                st.caption(f":orange[:material/repeat: {piece.short_warning(r.warning)}]")
             at = kept_at(r)
             shown = at is not None and at == st.session_state.get("gen-current")
             label = (tr("gen.keep") if at is None else tr("gen.kept_shown") if shown else tr("gen.kept_show"))
@@ -200,9 +210,9 @@ if pieces and current is not None and current < len(pieces):
     st.subheader(rendered.piece.name)
     st.caption(tr("gen.piece_caption", run=rendered.run, seed=s["seed"], temperature=s["temperature"],
                   top_k=s["top_k"], top_p=s["top_p"], speed=rendered.tokens_per_s)
-               + "".join(f" · {appui.say(rule)}" for rule in s.get("steering", []))
+               + "".join(f" · {language.say(rule)}" for rule in s.get("steering", []))
                + (tr("gen.variation_of", i=s["variation"], n=s["variations"]) if s.get("variations", 1) > 1 else ""))
-    appui.show_piece(rendered, key=f"gen-{current}")
+    piece.show_piece(rendered, key=f"gen-{current}")
 
 if pieces:
     st.subheader(tr("gen.session"))

@@ -10,39 +10,43 @@ import functools
 
 import streamlit as st
 
-import appui
-import jobpanel
 from musegen.serve import jobs, visitors
 from musegen import studio
 from musegen.errors import MusegenError
 from musegen.runs import delete_run, import_run, rename_run
 from musegen.train.finetune import start_fit
+from ui import dataset, language, library, server, session, training
 
-appui.through_app()
-tr = appui.tr
+session.through_app()
+tr = language.tr
+
+# The settings this page keeps across reloads; the sizes' values are keyed per size and start run
+# (tr-<size>-<base>-<setting>), so a size resets them.
+KEPT = ("tr-base", "tr-kind", "tr-preset", r"tr-\d+-.*-[a-z]+")
+session.keep(KEPT)
 
 st.title(tr("train.title"))
 st.caption(tr("train.caption"))
 
-lim = appui.limits()
+lim = session.limits()
 
 # A reload starts a new session: find the job again from the address bar.
 wanted = st.query_params.get("job")
-if wanted and appui.JOB not in st.session_state and appui.my_job(wanted) is not None:
-    st.session_state[appui.JOB] = wanted
-elif appui.JOB not in st.session_state:  # a reload without the address: the visitor's newest training
-    mine = jobs.list_jobs(owner=appui.owner()) if appui.owner() is not None else []
+if wanted and training.JOB not in st.session_state and training.my_job(wanted) is not None:
+    st.session_state[training.JOB] = wanted
+elif training.JOB not in st.session_state:  # a reload without the address: the visitor's newest training
+    mine = jobs.list_jobs(owner=session.owner()) if session.owner() is not None else []
     if mine and (mine[0].active or mine[0].state == "interrupted"):
-        jobpanel.watch_job(mine[0].id)
+        training.watch_job(mine[0].id)
 
 
 # ---------------------------------------------------------------- the job being watched
 
-job_id = st.session_state.get(appui.JOB)
-job = appui.my_job(job_id)
+job_id = st.session_state.get(training.JOB)
+job = training.my_job(job_id)
 if job is not None:
     with st.container(border=True):
-        jobpanel.watch([job_id], "tr")
+        training.watch([job_id], "tr")
     if job.active or job.sampling:
         st.caption(tr("train.carries_on"))
 
@@ -52,16 +56,16 @@ busy = job is not None and job.active
 # ---------------------------------------------------------------- a new training
 
 st.header(tr("train.new"))
-data = appui.current_dataset()
+data = dataset.current_dataset()
 if data:
-    st.markdown(tr("train.music", label=appui.dataset_label(data), n=len(data["result"].pieces)))
+    st.markdown(tr("train.music", label=dataset.dataset_label(data), n=len(data["result"].pieces)))
 else:
     st.markdown(tr("train.music_default"))
 
-entries = [e for e in appui.library() if e.run.config.tokenizer.scheme in ("metre", "rich")]
+entries = [e for e in library.library() if e.run.config.tokenizer.scheme in ("metre", "rich")]
 bases = [e.run for e in entries]
 base_names = ["new"] + [r.name for r in bases]
-n_pieces = len(data["result"].pieces) if data else len(appui.builtin_dataset("bach").pieces)
+n_pieces = len(data["result"].pieces) if data else len(server.builtin_dataset("bach").pieces)
 suggested = studio.default_start(entries, n_pieces)  # the broad base for a small set
 base_name = st.selectbox(
     tr("train.base"), base_names, key="tr-base", index=base_names.index(suggested.run.name) if suggested else 0,
@@ -70,7 +74,7 @@ base_name = st.selectbox(
     help=tr("train.base_help"))
 base = next((r for r in bases if r.name == base_name), None)
 if base is not None:
-    music = data["result"].pieces if data else appui.builtin_dataset("bach").pieces
+    music = data["result"].pieces if data else server.builtin_dataset("bach").pieces
     fit = start_fit(base, music)
     if fit["code"] == "new_layout":
         st.warning(tr("train.start_new_layout", name=base.name, parts=fit["parts"],
@@ -80,14 +84,14 @@ if base is not None:
 
 left, middle, right = st.columns(3)
 if base is None:
-    kind = left.selectbox(tr("train.model"), list(studio.MODEL_KINDS), format_func=appui.kind_name, key="tr-kind",
+    kind = left.selectbox(tr("train.model"), list(studio.MODEL_KINDS), format_func=language.kind_name, key="tr-kind",
                           help=tr("train.model_help"))
 else:
     kind = base.config.model.kind
-    left.markdown(tr("train.model_kept", kind=appui.kind_name(kind), name=base.name))
+    left.markdown(tr("train.model_kept", kind=language.kind_name(kind), name=base.name))
 presets = list(studio.PRESETS)
 preset = middle.selectbox(tr("train.size"), presets, index=presets.index(studio.DEFAULT_PRESET), key="tr-preset",
-                         format_func=lambda p: appui.opt("preset", p), help=tr("train.size_help"))
+                         format_func=lambda p: language.opt("preset", p), help=tr("train.size_help"))
 d = dict(studio.PRESETS[preset])
 if base is not None:  # gentler steps, and the base's window, when fine-tuning
     d.update(learning_rate=3e-4, window=base.config.data.window, stride=base.config.data.stride)
@@ -146,7 +150,7 @@ with st.expander(tr("train.advanced"), expanded=False):
         v["simple_dense"] = c[2].select_slider(tr("train.dense"), [32, 64, 128, 256], d["simple_dense"],
                                                key=k + "sdense", help=tr("train.sdense_help"))
     scheme = base.config.tokenizer.scheme if base else c[3].selectbox(
-        tr("train.tokens"), list(studio.SCHEMES), key=k + "scheme", format_func=appui.scheme_name,
+        tr("train.tokens"), list(studio.SCHEMES), key=k + "scheme", format_func=language.scheme_name,
         help=tr("train.tokens_help"))
     c = st.columns(4)
     seed = c[1].number_input(tr("train.seed"), 0, 1_000_000, 1, key=k + "seed", help=tr("train.seed_help"))
@@ -157,18 +161,18 @@ with st.expander(tr("train.advanced"), expanded=False):
         format_func=lambda n: tr("train.semitones", n=n) if n else tr("train.off"),
         help=tr("train.transpose_help"))
 
-config = studio.build_config(jobpanel.dataset_name(data), kind, v, scheme=scheme,
-                             min_count=int(st.session_state.get("ds-cutoff", 50)), seed=int(seed),
+config = studio.build_config(training.dataset_name(data), kind, v, scheme=scheme,
+                             min_count=int(session.setting("ds-cutoff", 50)), seed=int(seed),
                              early_stopping=int(patience), transpose=int(transpose), base=base)
-st.caption(studio.context_text(config, appui.tokens_per_bar(data, config.tokenizer), appui.lang()))
+st.caption(studio.context_text(config, dataset.tokens_per_bar(data, config.tokenizer), language.lang()))
 running_here = sum(1 for j in jobs.list_jobs() if j.state == "running")
 if running_here >= lim.max_concurrent_trainings and not busy:
     st.caption(tr("train.busy", n=running_here))
 if st.button(tr("train.start"), type="primary", disabled=busy, key="tr-start",
              help=tr("train.stop_first") if busy else None):
-    new = jobpanel.submit(config, data, v["max_files"])
+    new = training.submit(config, data, v["max_files"])
     if new is not None:
-        jobpanel.watch_job(new)
+        training.watch_job(new)
         st.rerun()
 
 others = [j for j in jobs.list_jobs() if j.active and j.id != job_id]
@@ -176,13 +180,13 @@ if others:
     st.subheader(tr("train.others"))
     for other in others:
         cols = st.columns([3, 2, 1])
-        where = tr("train.place", place=other.place) if other.state == "queued" else appui.say(other.message)
-        mine = appui.owner() is None or other.owner == appui.owner()
+        where = tr("train.place", place=other.place) if other.state == "queued" else language.say(other.message)
+        mine = session.owner() is None or other.owner == session.owner()
         cols[0].markdown(tr("train.other_row", name=other.name if mine else tr("train.another"),
-                            state=appui.state_name(other.state)))
+                            state=language.state_name(other.state)))
         cols[1].caption(where)
         if mine and cols[2].button(tr("train.watch"), key=f"tr-watch-{other.id}", disabled=busy):
-            jobpanel.watch_job(other.id)
+            training.watch_job(other.id)
             st.rerun()
 
 
@@ -191,7 +195,7 @@ if others:
 
 def share_panel(run) -> None:
     """On a shared server: a link that lets anyone use this run (never change it), and its undo."""
-    if appui.visitor() is None:
+    if session.visitor() is None:
         return
     token = visitors.share_token(run.path)
     if token is None:
@@ -210,36 +214,37 @@ def share_panel(run) -> None:
 st.header(tr("lib.title"))
 with st.expander(tr("lib.import")):
     bundle = st.file_uploader(tr("lib.bundle"), type=["zip"], key="lib-import",
-                              max_upload_size=appui.limits().max_upload_mb or None,
+                              max_upload_size=session.limits().max_upload_mb or None,
                               help=tr("lib.bundle_help"))
     if bundle is not None and st.session_state.get("lib-imported") != (bundle.name, bundle.size):
         try:
-            folder = visitors.folder_of(appui.visitor(), studio.runs_dir())
-            imported = import_run(bundle.getvalue(), folder, limits=appui.limits())
+            folder = visitors.folder_of(session.visitor(), studio.runs_dir())
+            imported = import_run(bundle.getvalue(), folder, limits=session.limits())
             st.session_state["lib-imported"] = (bundle.name, bundle.size)
             st.success(tr("lib.imported", name=imported.name))
         except MusegenError as e:
-            st.error(appui.error_text(e))
-entries = appui.library()
+            st.error(language.error_text(e))
+entries = library.library()
 if not entries:
     st.info(tr("lib.none"))
 for entry in entries:
     run, s = entry.run, entry.run.summary
-    with st.expander(appui.entry_label(entry)):
+    with st.expander(library.entry_label(entry)):
         cols = st.columns(5)
         cols[0].metric(tr("lib.params"), f"{s.get('params', 0):,}")
         cols[1].metric(tr("lib.epochs"), s.get("epochs", "?"))
         cols[2].metric(tr("lib.val_loss"), f"{s['val_loss']:.3f}" if s.get("val_loss") is not None else "—")
         cols[3].metric(tr("lib.val_acc"), f"{s['val_accuracy']:.1%}" if s.get("val_accuracy") is not None else "—")
-        cols[4].metric(tr("lib.time"), appui.duration_text(s.get("seconds")))
-        ended = appui.stop_text(s) or tr("lib.ended_by", how=appui.opt("stopped", s.get("stopped", "?")))
-        st.caption(tr("lib.data", source=appui.source_name(run.data.get("source", "?")),
+        cols[4].metric(tr("lib.time"), language.duration_text(s.get("seconds")))
+        ended = language.stop_text(s) or tr("lib.ended_by", how=language.opt("stopped", s.get("stopped", "?")))
+        st.caption(tr("lib.data", source=language.source_name(run.data.get("source", "?")),
                       files=len(run.data.get("train_files", [])), ended=ended))
         cols = st.columns([1, 2, 1, 1])
-        if studio.may_download(appui.visitor(), run.path):  # a share lends a run for composing, not its bundle
-            cols[0].download_button(tr("lib.download"), functools.partial(studio.bundle_for, appui.visitor(), run.path),
+        if studio.may_download(session.visitor(), run.path):  # a share lends a run for composing, not its bundle
+            cols[0].download_button(tr("lib.download"),
+                                    functools.partial(studio.bundle_for, session.visitor(), run.path),
                                     f"{run.name}.zip", "application/zip", key=f"lib-zip-{run.path}", on_click="ignore")
-        if not appui.may_change(entry):
+        if not library.may_change(entry):
             cols[1].caption(tr("lib.bundled") if entry.bundled else tr("lib.not_yours"))
             continue
         share_panel(run)
@@ -249,7 +254,7 @@ for entry in entries:
                 rename_run(run.path, new_name)
                 st.rerun()
             except MusegenError as e:
-                st.error(appui.error_text(e))
+                st.error(language.error_text(e))
         if cols[3].button(tr("lib.delete"), key=f"lib-delete-{run.name}"):
             st.session_state["lib-confirm"] = str(run.path)
         if st.session_state.get("lib-confirm") == str(run.path):

@@ -505,6 +505,24 @@ def test_a_reload_keeps_the_uploaded_dataset_the_settings_and_the_pieces(monkeyp
     assert (back[0].audio is not None) == HAS_AUDIO  # the score is engraved again when shown
 
 
+def test_a_reload_that_opens_another_page_keeps_every_page_s_settings(monkeypatch):
+    """Each page says which settings it keeps (its KEPT): a reload straight into another page, which
+    changes and writes its own, must not drop those of a page it did not draw."""
+    monkeypatch.setenv("MUSEGEN_SINGLE_USER", "1")
+    at = open_app("pages/generate.py")
+    at.slider(key="gen-temperature").set_value(1.1).run()
+
+    again = open_app("pages/train.py")  # a reload into Train, which writes its own setting
+    presets = list(studio.PRESETS)
+    again.selectbox(key="tr-preset").set_value(presets[-1]).run()
+    assert not again.exception, [e.value for e in again.exception]
+
+    third = open_app("pages/generate.py")  # and another, into Generate
+    assert third.slider(key="gen-temperature").value == 1.1
+    third.switch_page("pages/train.py").run()
+    assert third.selectbox(key="tr-preset").value == presets[-1]
+
+
 def test_a_downloaded_run_imports_back_into_the_library(bundled_runs):  # noqa: F811
     from musegen.runs import zip_run
 

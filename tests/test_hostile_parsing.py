@@ -176,12 +176,12 @@ def test_the_time_left_of_an_upload_is_never_more_than_its_budget(monkeypatch):
     """A 348 kB zip of 2,000 files showed 'about 13 h 38 min left': the estimate of an upload is held
     to what is left of its reading time (minutes), in the app's bar too."""
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    import appui
+    from ui import dataset, language
     from musegen.music.progress import FilesLeft
 
     now = [1000.0]
     monkeypatch.setattr(time, "monotonic", lambda: now[0])
-    monkeypatch.setattr(appui, "_last_lang", ["en"])  # outside a script run: not whatever an earlier test's run chose
+    monkeypatch.setattr(language, "_last_lang", ["en"])  # outside a script run: not whatever an earlier test's run chose
     plain, held = FilesLeft(), FilesLeft(budget=300)
     now[0] = 1001.0
     for left in (plain, held):
@@ -196,7 +196,7 @@ def test_the_time_left_of_an_upload_is_never_more_than_its_budget(monkeypatch):
 
     bar = Bar()
     now[0] = 1000.0
-    report = appui.reading_progress(bar, budget=300)
+    report = dataset.reading_progress(bar, budget=300)
     now[0] = 1001.0
     report(1, 2000, "a.abc")
     now[0] = 1011.0
@@ -354,7 +354,7 @@ def test_a_runs_folder_that_cannot_be_written_refuses_trainings_with_a_message(t
 
 
 def test_a_runs_folder_that_cannot_be_written_is_said_once_and_the_page_goes_on(tmp_path, monkeypatch):
-    """A read-only runs folder showed a raw OSError traceback on every page (appui.start ->
+    """A read-only runs folder showed a raw OSError traceback on every page (session.start ->
     save_settings): the app now says once that it cannot keep the session, and draws the page."""
     from streamlit.testing.v1 import AppTest
 

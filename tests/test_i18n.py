@@ -425,9 +425,9 @@ def test_reading_files_shows_the_time_left_once_the_pace_is_known(monkeypatch, l
     import sys
 
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    import appui
+    from ui import dataset, language
 
-    monkeypatch.setattr(appui, "_last_lang", [lang])  # outside a script run, lang() answers this
+    monkeypatch.setattr(language, "_last_lang", [lang])  # outside a script run, lang() answers this
     clock = iter([100.0, 110.0])
     monkeypatch.setattr(time, "monotonic", lambda: next(clock))
 
@@ -436,7 +436,7 @@ def test_reading_files_shows_the_time_left_once_the_pace_is_known(monkeypatch, l
             self.value, self.text = value, text
 
     bar = Bar()
-    report = appui.reading_progress(bar)
+    report = dataset.reading_progress(bar)
     report(1, 12, "bwv1.6.mxl")
     assert "1/12" in bar.text and "bwv1.6.mxl" in bar.text
     report(6, 12, "bwv2.6.mxl")  # 5 files in 10 s: 6 more take about 12 s

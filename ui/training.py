@@ -2,20 +2,31 @@
 full) and the Compare page (its two, side by side, compact) share these, so that both start, show
 and stop a training the same way in either language.
 
-Streamlit wiring only, like appui (whose helpers it uses); the trainings are musegen.serve.jobs'.
+Streamlit wiring only; the trainings are musegen.serve.jobs'.
 """
 from __future__ import annotations
 
 import streamlit as st
 
-import appui
-from musegen.serve import jobs
 from musegen import studio
 from musegen.config import AppLimits
 from musegen.errors import MusegenError
 from musegen.render.plots import training_progress
+from musegen.serve import jobs
+from ui.language import duration_text, error_text, lang, say, state_name, tr
+from ui.session import owner, visitor
 
-tr = appui.tr
+JOB = "job"  # session key: id of the training this session watches
+STATE_ICONS = {"queued": ":material/hourglass_top:", "running": ":material/model_training:",
+               "finished": ":material/check_circle:", "stopped": ":material/stop_circle:",
+               "failed": ":material/error:", "interrupted": ":material/pause_circle:"}
+
+
+def my_job(job_id: str | None) -> "jobs.Job | None":
+    """A job this visitor may watch: their own (any, for the operator)."""
+    job = jobs.get(job_id) if job_id else None
+    who = owner()
+    return job if job is not None and (who is None or job.owner == who) else None
 
 
 # ---------------------------------------------------------------- starting one
@@ -27,15 +38,15 @@ def dataset_name(data: dict | None) -> str:
 
 
 def submit(config, data: dict | None, max_files: int) -> str | None:
-    """Start training ``config`` on the chosen music (``data``: appui.current_dataset(); None: the Bach
+    """Start training ``config`` on the chosen music (``data``: current_dataset(); None: the Bach
     chorales), its first ``max_files`` files, into a new run in this visitor's folder. The new job's
     id; None when it was refused, which the page then says."""
     try:
         pieces = studio.first_files(data["result"], max_files) if data else None
-        out = studio.new_run_path(data["label"] if data else "bach", config.model.kind, appui.visitor())
-        return jobs.submit(config, out, pieces=pieces, owner=appui.owner() or "")
+        out = studio.new_run_path(data["label"] if data else "bach", config.model.kind, visitor())
+        return jobs.submit(config, out, pieces=pieces, owner=owner() or "")
     except MusegenError as e:
-        st.error(appui.error_text(e))
+        st.error(error_text(e))
         return None
 
 
@@ -43,21 +54,21 @@ def submit(config, data: dict | None, max_files: int) -> str | None:
 
 
 def watch(job_ids: list[str], key: str, compact: bool = False) -> None:
-    """The trainings (this visitor's: appui.my_job), repainted every second while one runs or writes
+    """The trainings (this visitor's: my_job), repainted every second while one runs or writes
     its sample (a fragment: the rest of the page stays as it is), side by side when there are
     several. When one ends the whole page runs again: the sidebar, the run library, and the polling
     stops. ``key``: the page's prefix for the widgets' keys."""
-    watched = [job for job in map(appui.my_job, job_ids) if job is not None]
+    watched = [job for job in map(my_job, job_ids) if job is not None]
     was = {job.id: (job.active, job.sampling) for job in watched}
 
     @st.fragment(run_every=1.0 if any(active or sampling for active, sampling in was.values()) else None)
     def paint():
         now = []
         for job_id, (active, sampling) in was.items():
-            job = appui.my_job(job_id)
+            job = my_job(job_id)
             if job is None:  # forgotten meanwhile: no longer watched
-                if st.session_state.get(appui.JOB) == job_id:
-                    st.session_state.pop(appui.JOB, None)
+                if st.session_state.get(JOB) == job_id:
+                    st.session_state.pop(JOB, None)
                 continue
             if (active and not job.active) or (sampling and not job.sampling and not job.active):
                 st.rerun()  # it just ended: repaint the whole page
@@ -79,12 +90,12 @@ def panel(job: jobs.Job, key: str, compact: bool = False) -> None:
     the latest losses and the samples it writes, and once it ended offers Generate with it,
     Resume and New training."""
     if compact:
-        st.markdown(tr("cmp.job", name=job.name, state=appui.state_name(job.state)))
+        st.markdown(tr("cmp.job", name=job.name, state=state_name(job.state)))
     else:
-        st.subheader(f"{appui.STATE_ICONS[job.state]} {job.name}")
+        st.subheader(f"{STATE_ICONS[job.state]} {job.name}")
     where(job, compact)
     if job.history or job.batches["epoch"]:  # its name is just above: no title of its own
-        st.plotly_chart(training_progress(job.batches, job.history, title="", lang=appui.lang()),
+        st.plotly_chart(training_progress(job.batches, job.history, title="", lang=lang()),
                         key=f"{key}-chart-{job.id}", width="stretch")
         if not compact:
             latest(job)
@@ -103,24 +114,24 @@ def where(job: jobs.Job, compact: bool = False) -> None:
         if compact:
             st.caption(tr("cmp.waiting", place=job.place))
         else:
-            st.info(tr("train.queued", place=job.place, message=appui.say(job.message), n=_concurrent()))
+            st.info(tr("train.queued", place=job.place, message=say(job.message), n=_concurrent()))
     elif job.state == "running":
-        eta = appui.duration_text(job.eta)
+        eta = duration_text(job.eta)
         if compact:
-            text = tr("cmp.eta", message=appui.say(job.message), eta=eta)
+            text = tr("cmp.eta", message=say(job.message), eta=eta)
         else:
-            text = appui.say(job.message)
+            text = say(job.message)
             if job.progress.get("event") in ("batch", "epoch"):
-                text += tr("train.elapsed", elapsed=appui.duration_text(job.progress.get("elapsed")), eta=eta)
+                text += tr("train.elapsed", elapsed=duration_text(job.progress.get("elapsed")), eta=eta)
         st.progress(job.fraction, text=text)
     elif job.state == "failed":
-        st.error(appui.error_text(job.error))
+        st.error(error_text(job.error))
     elif compact:
         return
     elif job.state == "interrupted":
-        st.warning(appui.say(job.message), icon=":material/pause_circle:")
+        st.warning(say(job.message), icon=":material/pause_circle:")
     else:
-        st.success(appui.say(job.message))
+        st.success(say(job.message))
 
 
 def _concurrent() -> int:
@@ -155,7 +166,7 @@ def samples(job: jobs.Job) -> None:
     elif job.sampling:
         st.caption(tr("train.writing_sample"))
     if job.sample_note:
-        st.caption(appui.say(job.sample_note))
+        st.caption(say(job.sample_note))
 
 
 def after(job: jobs.Job, key: str) -> None:
@@ -167,26 +178,26 @@ def after(job: jobs.Job, key: str) -> None:
         cols[2].button(tr("train.resume"), key=f"{key}-resume-{job.id}", on_click=resume, args=(job.id,),
                        type="primary", help=tr("train.resume_help"))
     if cols[1].button(tr("train.new"), key=f"{key}-dismiss-{job.id}"):
-        st.session_state.pop(appui.JOB, None)
+        st.session_state.pop(JOB, None)
         st.query_params.pop("job", None)
         st.rerun()
 
 
 def watch_job(job_id: str) -> None:
     """The Train page watches this training from now on (and a reload finds it in the address)."""
-    st.session_state[appui.JOB] = job_id
+    st.session_state[JOB] = job_id
     st.query_params["job"] = job_id
 
 
 def stop(job_id: str) -> None:
     try:
-        jobs.stop(job_id, owner=appui.owner())
+        jobs.stop(job_id, owner=owner())
     except MusegenError as e:
-        st.toast(appui.error_text(e), icon=":material/error:")
+        st.toast(error_text(e), icon=":material/error:")
 
 
 def resume(job_id: str) -> None:
     try:
-        watch_job(jobs.resume(job_id, owner=appui.owner()))
+        watch_job(jobs.resume(job_id, owner=owner()))
     except MusegenError as e:
-        st.toast(appui.error_text(e), icon=":material/error:")
+        st.toast(error_text(e), icon=":material/error:")

@@ -1,0 +1,43 @@
+"""Charts and tables as the pages show them: a plotly figure with its title above it, and rows for
+st.dataframe with their headers and cells in the visitor's language."""
+from __future__ import annotations
+
+import streamlit as st
+
+from musegen import text
+from musegen.messages import Message
+from ui.language import lang, opt, say, tr
+
+
+def table(rows: list[dict]) -> list[dict]:
+    """Rows for st.dataframe in the current language: headers (opt.column.*, a study's "_sd",
+    "_real" and "_gap" columns too) and the text in the cells (opt.cell.*, musegen's phrases)."""
+    if lang() == text.DEFAULT:  # a skipped file's reason: its English
+        return [{k: str(v) if isinstance(v, Message) else v for k, v in row.items()} for row in rows]
+    return [{column_name(k): cell_text(v) for k, v in row.items()} for row in rows]
+
+
+def column_name(name: str) -> str:
+    for suffix in ("sd", "real", "gap"):
+        if name.endswith(f"_{suffix}"):
+            return tr(f"table.{suffix}", name=column_name(name[: -len(suffix) - 1]))
+    return opt("column", name)
+
+
+def cell_text(value):
+    if isinstance(value, Message):  # a skipped file's reason
+        return value.said(lang())
+    if not isinstance(value, str):
+        return value
+    shown = opt("cell", value)
+    return shown if shown != value else say(value)
+
+
+def chart(fig, key: str, where=st) -> None:
+    """A plotly figure, its title written above it: inside the figure, a phone draws the title
+    under the chart's toolbar."""
+    title = fig.layout.title.text
+    if title:
+        where.markdown(f"**{title}**")
+        fig.update_layout(title=None, margin=dict(t=30))
+    where.plotly_chart(fig, key=key, width="stretch")

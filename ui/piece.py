@@ -1,0 +1,97 @@
+"""A generated piece as the pages show it: its audio with a piano roll that follows it, the engraved
+score, the notes under it and its downloads; and the session's pieces, kept for reloads."""
+from __future__ import annotations
+
+import re
+
+import streamlit as st
+
+from musegen import studio
+from musegen.messages import Message
+from musegen.render.playhead import playhead_html
+from musegen.render.plots import piano_roll
+from musegen.serve.saved_session import NotKept
+from ui.language import lang, say, tr
+from ui.session import PIECES, not_kept, saved
+
+MAX_SESSION_PIECES = 12
+
+
+def remember(rendered: studio.Rendered) -> None:
+    pieces = st.session_state.setdefault(PIECES, [])
+    pieces.append(rendered)
+    del pieces[:-MAX_SESSION_PIECES]
+    try:
+        saved().add_piece(rendered)
+    except NotKept as e:
+        not_kept(e)
+
+
+def player(rendered: studio.Rendered, key: str, roll_height: int = 220) -> None:
+    """The piece's audio and its piano roll in one frame, a playhead following the audio
+    (musegen.render.playhead); without audio, the plotly roll."""
+    piece = rendered.piece
+    if rendered.audio:
+        words = {k: tr(f"playhead.{k}") for k in ("yours", "model", "no_notes", "roll", "roll_help")}
+        st.iframe(playhead_html(piece, rendered.audio, roll_height=roll_height, words=words),
+                  alt=tr("piece.alt", name=piece.name))
+    else:
+        fig = piano_roll(piece, title="", lang=lang())
+        fig.update_layout(height=roll_height + 90, margin=dict(t=10))
+        st.plotly_chart(fig, key=f"roll-{key}", width="stretch")
+
+
+def show_piece(rendered: studio.Rendered, key: str, score: bool = True, downloads: bool = True) -> None:
+    """Audio with a piano roll that follows it, engraved score and downloads of one generated piece."""
+    piece = rendered.piece
+    if rendered.warning:
+        st.warning(say(rendered.warning), icon=":material/repeat:")
+    player(rendered, key)
+    st.caption(tr("piece.caption", notes=piece.n_notes, seconds=piece.seconds, tempo=piece.tempo)
+               + (tr("piece.click") if rendered.audio else ""))
+    if score:
+        if rendered.musicxml is None and not rendered.svg:  # engraved after the player is on screen
+            with st.spinner(tr("piece.engraving")):
+                studio.engrave(rendered)
+        if rendered.svg:
+            with st.expander(tr("piece.score"), expanded=True):
+                score_pages(rendered.svg, key)
+    for note in rendered.notes:
+        st.caption(say(note))
+    if downloads:
+        import functools
+
+        cols = st.columns(4)
+        name = studio.download_name(rendered)
+        cols[0].download_button(tr("piece.midi"), rendered.midi, f"{name}.mid", "audio/midi", key=f"mid-{key}",
+                                on_click="ignore")
+        if rendered.audio:
+            cols[1].download_button(tr("piece.ogg"), rendered.audio, f"{name}.ogg", "audio/ogg",
+                                    key=f"ogg-{key}", on_click="ignore")
+            cols[2].download_button(tr("piece.wav"), functools.partial(studio.wav_of, rendered),
+                                    f"{name}.wav", "audio/wav", key=f"wav-{key}", on_click="ignore")
+        if rendered.musicxml:
+            cols[3].download_button(tr("piece.musicxml"), rendered.musicxml, f"{name}.musicxml",
+                                    "application/vnd.recordare.musicxml+xml", key=f"xml-{key}", on_click="ignore")
+
+
+def score_pages(pages: list[str], key: str) -> None:
+    """The engraved pages at the size they were engraved for, scrolled sideways where the screen is
+    narrower (a phone fits a page to about a third of it: too small to read), or fitted on demand."""
+    import base64
+
+    fit = st.toggle(tr("piece.score_fit"), key=f"score-fit-{key}", help=tr("piece.score_fit_help"))
+    for page in pages:
+        if fit:
+            st.image(page, width="stretch")
+            continue
+        source = base64.b64encode(page.encode("utf-8")).decode("ascii")
+        st.html(f'<div style="overflow-x:auto"><img alt="{tr("piece.score")}" style="max-width:none" '
+                f'src="data:image/svg+xml;base64,{source}"></div>')
+
+
+def short_warning(warning) -> str:
+    """A collapse warning's first clause ("The output fell into a loop"), in the current language."""
+    if isinstance(warning, Message) and warning.code == "said.sentences":  # sample.collapse_message
+        warning = warning.values["parts"][0]
+    return re.split(r"[:：]", say(warning), maxsplit=1)[0]
