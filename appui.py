@@ -15,6 +15,7 @@ from pathlib import Path
 import streamlit as st
 
 from musegen.serve import jobs, visitors, web
+from musegen.serve.job import Job
 from musegen import studio, text
 from musegen.render.audio import check_audio
 from musegen.config import AppLimits, DataConfig
@@ -250,7 +251,7 @@ def may_change(entry: studio.Entry) -> bool:
     return not entry.bundled and (v is None or v.may_change(entry.path, studio.runs_dir()))
 
 
-def my_job(job_id: str | None) -> "jobs.Job | None":
+def my_job(job_id: str | None) -> "Job | None":
     """A job this visitor may watch: their own (any, for the operator)."""
     job = jobs.get(job_id) if job_id else None
     who = owner()

@@ -10,6 +10,7 @@ import streamlit as st
 
 import appui
 from musegen.serve import jobs
+from musegen.serve.job import Job
 from musegen import studio
 from musegen.config import AppLimits
 from musegen.errors import MusegenError
@@ -72,7 +73,7 @@ def watch(job_ids: list[str], key: str, compact: bool = False) -> None:
     paint()
 
 
-def panel(job: jobs.Job, key: str, compact: bool = False) -> None:
+def panel(job: Job, key: str, compact: bool = False) -> None:
     """One training: its name and state; where it is (its place in the queue; a bar with the step,
     time spent and time left; why it failed); its loss curves as they come; Stop while it runs.
     ``compact`` (Compare's columns) stops there; in full (Train) it also says how it ended, shows
@@ -97,7 +98,7 @@ def panel(job: jobs.Job, key: str, compact: bool = False) -> None:
         after(job, key)
 
 
-def where(job: jobs.Job, compact: bool = False) -> None:
+def where(job: Job, compact: bool = False) -> None:
     """Where the training is, in the current language."""
     if job.state == "queued":
         if compact:
@@ -131,7 +132,7 @@ def _concurrent() -> int:
         return AppLimits().max_concurrent_trainings
 
 
-def latest(job: jobs.Job) -> None:
+def latest(job: Job) -> None:
     """What a fine-tune's start bought (where it began, against chance and now), and the last epoch's
     losses and accuracies with their change since the one before."""
     h = job.history
@@ -147,7 +148,7 @@ def latest(job: jobs.Job) -> None:
                            delta_color="inverse" if "loss" in name else "normal")
 
 
-def samples(job: jobs.Job) -> None:
+def samples(job: Job) -> None:
     """The short sample of the newest checkpoint, or a word while it is being written."""
     if job.sample_audio:
         st.markdown(tr("train.listen", epoch=job.sample_epoch))
@@ -158,7 +159,7 @@ def samples(job: jobs.Job) -> None:
         st.caption(appui.say(job.sample_note))
 
 
-def after(job: jobs.Job, key: str) -> None:
+def after(job: Job, key: str) -> None:
     """An ended training: Generate with its run, Resume it (when it can be), or leave it for a new one."""
     cols = st.columns([1, 1, 1, 2])
     if job.run_path is not None:

@@ -109,7 +109,8 @@ def library_messages() -> list:
     from musegen.render import audio
     from musegen.models import engine, build as models
     from musegen import errors
-    from musegen.serve import jobs
+    from musegen.serve.job import Job
+    from musegen.serve.publish import _ending
     from musegen.generate import sample, steer
     from musegen.config import DataConfig, ModelConfig, TokenizerConfig, TrainConfig
     from musegen.errors import MusegenError
@@ -132,8 +133,8 @@ def library_messages() -> list:
     for stopped in ("early stopping", "time budget", "stop requested", "interrupted", "finished"):
         said += [stop_reason(stopped, history, "val_loss", budget), stop_reason(stopped, learning, "loss", budget)]
     for stopped in ("finished", "stop requested", "time budget", "early stopping", "other"):
-        said.append(jobs._ending(jobs.Job("x", "x", None, Path("x"), stopped_by=stopped)))
-    said += [jobs.Job("x", "x", None, Path("x")).message, audio.INSTALL_FLUIDSYNTH, audio.INSTALL_SOUNDFONT]
+        said.append(_ending(Job("x", "x", None, Path("x"), stopped_by=stopped)))
+    said += [Job("x", "x", None, Path("x")).message, audio.INSTALL_FLUIDSYNTH, audio.INSTALL_SOUNDFONT]
     tok = make_tokenizer(TokenizerConfig())
     rules = [steer.KeyLock(tok, steer.parse_scale("D minor"), 0.95), steer.PitchRange(tok, 48, 84),
              steer.KeyLock(tok, steer.parse_scale("F# dorian"), 1), steer.RepetitionGuard(), steer.BarEcho(tok, 1.5)]

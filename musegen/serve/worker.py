@@ -1,4 +1,4 @@
-"""One training in a process of its own, started by ``jobs.py``.
+"""One training in a process of its own, started by ``supervise.py``.
 
 TensorFlow, the music and the model live and die here, so a crash, a kill or a memory blow-up in
 one training never reaches the server or another visitor's work, and the server's pages stay
