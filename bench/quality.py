@@ -159,7 +159,7 @@ def spread(real, sets) -> dict:
 
 
 def bundled_section(folder: Path) -> list[dict]:
-    from musegen.runs import list_runs
+    from musegen.runs.library import list_runs
     from musegen.music.sources import load_pieces
 
     rows = []
@@ -180,7 +180,7 @@ def rhythm_section(folder: Path) -> list[dict]:
     """The bundled models at the default settings but for the timing tokens' temperature: what it
     does to the pulse (on-beat onsets) and to the harmony, against the same held-out excerpts."""
     from musegen.evaluate import metrics
-    from musegen.runs import list_runs
+    from musegen.runs.library import list_runs
     from musegen.music.sources import load_pieces
 
     rows = []

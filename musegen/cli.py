@@ -212,7 +212,7 @@ def training_printer(quiet: bool):
 
 
 def cmd_train(args) -> dict:
-    from .runs import Run
+    from .runs.folder import Run
     from .music.sources import load_pieces
     from .train.distribute import cluster_from_env, interrupted, tf_config_from_file
     from .train.fit import find_base, start_fit, train
@@ -284,7 +284,7 @@ def cmd_generate(args) -> dict:
     from .render.audio import render
     from .models.engine import WEIGHTS
     from .render.midi import instrument_program, write_midi, write_musicxml
-    from .runs import Run
+    from .runs.folder import Run
     from .generate.sample import Composer
     from .music.sources import read_piece
 
@@ -355,7 +355,7 @@ def cmd_render(args) -> dict:
 
 def cmd_evaluate(args) -> dict:
     from .evaluate.metrics import check_evaluate, evaluate
-    from .runs import Run
+    from .runs.folder import Run
     from .music.sources import load_pieces
 
     check_evaluate(args.pieces, args.length, args.temperature, args.top_p, args.seed)  # before the run or its music
@@ -465,7 +465,8 @@ def cmd_inspect(args) -> dict:
 
 def cmd_import(args) -> dict:
     from .config import AppLimits
-    from .runs import Run, import_run
+    from .runs.folder import Run
+    from .runs.bundle import import_run
 
     runs = Path(args.runs)
     check_writable(runs, folder=runs)

@@ -15,7 +15,8 @@ import jobpanel
 from musegen.serve import jobs, visitors
 from musegen import studio
 from musegen.errors import MusegenError
-from musegen.runs import delete_run, import_run, rename_run
+from musegen.runs.library import delete_run, rename_run
+from musegen.runs.bundle import import_run
 from musegen.train.fit import start_fit
 
 appui.through_app()

@@ -114,7 +114,7 @@ def library_messages() -> list:
     from musegen.generate import sample, steer
     from musegen.config import DataConfig, ModelConfig, TokenizerConfig, TrainConfig
     from musegen.errors import MusegenError
-    from musegen.runs import import_run
+    from musegen.runs.bundle import import_run
     from musegen.music.sources import load_pieces
     from musegen.tokens.registry import make_tokenizer
     from musegen.train.fit import stop_reason
@@ -181,7 +181,7 @@ def test_the_library_s_sentences_are_said_in_chinese():
 
 def test_a_new_run_keeps_a_stop_code_the_app_says_in_chinese(bundled_runs):  # noqa: F811
     from musegen.messages import stop_message
-    from musegen.runs import Run
+    from musegen.runs.folder import Run
 
     summary = Run.load(bundled_runs / "tiny-wavenet").summary
     assert summary["stop"]["code"] == "finished" and summary["stop"]["epochs"] == summary["epochs"]

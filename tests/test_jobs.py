@@ -18,7 +18,8 @@ from musegen.render.audio import check_audio
 from musegen.config import AppLimits
 from musegen.errors import InputError
 from musegen.messages import codes, msg
-from musegen.runs import Run, list_runs
+from musegen.runs.folder import Run
+from musegen.runs.library import list_runs
 from musegen.generate.sample import collapse_warning
 
 

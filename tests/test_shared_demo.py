@@ -20,7 +20,8 @@ from musegen.config import AppLimits, DataConfig, Limits
 from musegen.errors import InputError, ModelError
 from musegen.messages import msg
 from musegen.render.midi import piece_to_midi_bytes
-from musegen.runs import import_run, list_runs, zip_run
+from musegen.runs.library import list_runs
+from musegen.runs.bundle import import_run, zip_run
 from musegen.serve.saved_session import SavedSession
 from musegen.music.sources import load_pieces
 

@@ -65,7 +65,7 @@ class Publishing:
         meanwhile; that one is never deleted, the resumed run takes a free name beside it and the
         notice says so (the run it continued, renamed away, keeps its new name as it was). A new
         job never overwrites either: a run renamed to its name meanwhile keeps it."""
-        from ..runs import clean_leftovers
+        from ..runs.library import clean_leftovers
 
         clean_leftovers(staging, older_than=0)  # its worker has exited: a half-written checkpoint is no use
         out = job.out
@@ -88,7 +88,7 @@ class Publishing:
     def _keep_checkpoint(self, job: Job, why: Message) -> None:
         """The worker (or the server) died mid-training: keep the best checkpoint as a run that
         Resume continues; only the epoch in progress is lost."""
-        from ..runs import Run
+        from ..runs.folder import Run
         from ..train.fit import checkpoint_summary
 
         staging = self._staging(job.out)

@@ -58,7 +58,7 @@ class Quotas:
 
         if not job.owner or job.run_path is None or not disk.is_visitors(job.run_path.parent):
             return []
-        from ..runs import delete_run, list_runs
+        from ..runs.library import delete_run, list_runs
 
         disk.touch(job.run_path)
         folder = job.run_path.parent  # <runs>/visitors/<owner>

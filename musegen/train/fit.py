@@ -38,7 +38,8 @@ from ..messages import msg, stop_message
 from ..models.build import build_model, receptive_field
 from ..files import atomic_write
 from ..music.parsecache import IN_MEMORY_NOTES
-from ..runs import Run, save_array, save_model, write_json
+from ..runs.folder import Run
+from ..runs.save import save_array, save_model, write_json
 from ..tokens.registry import make_tokenizer
 
 Progress = Callable[[dict], None]
