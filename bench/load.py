@@ -53,7 +53,7 @@ def main() -> None:
     from musegen import studio
     from musegen.train.bundled import BUNDLED
     from musegen.config import AppLimits
-    from musegen.runs import Run
+    from musegen.runs.folder import Run
 
     run = Run.load(ASSETS / "bach-wavenet")
     pool = studio.ComposerPool(size=2)

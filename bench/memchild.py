@@ -58,7 +58,7 @@ def main(what: str, args: list[str]) -> dict:
         from musegen import studio
         from musegen.config import SampleConfig
         from musegen.render.plots import piano_roll
-        from musegen.runs import Run
+        from musegen.runs.folder import Run
 
         pool = studio.ComposerPool()
         for path in args:

@@ -164,7 +164,7 @@ def spread(real, sets) -> dict:
 
 
 def bundled_section(folder: Path) -> list[dict]:
-    from musegen.runs import list_runs
+    from musegen.runs.library import list_runs
     from musegen.music.sources import load_pieces
 
     rows = []
@@ -187,7 +187,7 @@ def rhythm_section(folder: Path) -> list[dict]:
     from musegen.evaluate.against_real import compare_sets
     from musegen.evaluate.heldout import split_pieces
     from musegen.evaluate.structure import structure_summary
-    from musegen.runs import list_runs
+    from musegen.runs.library import list_runs
     from musegen.music.sources import load_pieces
 
     rows = []

@@ -40,7 +40,7 @@ def _model_for(kind: str, vocab: int, window: int):
 
     from musegen.config import ModelConfig
     from musegen.models.build import build_model
-    from musegen.runs import Run
+    from musegen.runs.folder import Run
 
     path = ASSETS / f"bach-{kind}"
     if (path / "model.keras").is_file():

@@ -75,7 +75,7 @@ def engine_against_keras(n_tokens: int = 2000, n_keras: int = 200) -> dict:
     import tensorflow as tf
 
     from musegen.models.build import receptive_field
-    from musegen.runs import Run
+    from musegen.runs.folder import Run
 
     run = Run.load(ASSETS / "bach-wavenet")
     model = keras.saving.load_model(run.path / "model.keras", compile=False)
@@ -106,7 +106,7 @@ def engine_against_keras(n_tokens: int = 2000, n_keras: int = 200) -> dict:
 def app() -> dict:
     from musegen import studio
     from musegen.config import SampleConfig
-    from musegen.runs import Run
+    from musegen.runs.folder import Run
 
     pool = studio.ComposerPool()
     rows = []
@@ -144,7 +144,7 @@ def app() -> dict:
 def guard() -> list[dict]:
     from musegen.config import SampleConfig
     from musegen.evaluate.collapse import collapse_reason
-    from musegen.runs import Run
+    from musegen.runs.folder import Run
     from musegen.generate.sample import Composer
 
     echo = SampleConfig().echo
@@ -169,7 +169,7 @@ def key_lock() -> list[dict]:
     from musegen.generate import steer
     from musegen.config import SampleConfig
     from musegen.music.piece import PITCH
-    from musegen.runs import Run
+    from musegen.runs.folder import Run
     from musegen.generate.sample import Composer
 
     scale = steer.parse_scale("E major")
@@ -195,7 +195,7 @@ def continuation() -> dict:
     from musegen.config import SampleConfig
     from musegen.render.midi import piece_to_midi_bytes
     from musegen.music.piece import PITCH, START, Part, Piece
-    from musegen.runs import Run
+    from musegen.runs.folder import Run
     from musegen.generate.sample import Composer
     from musegen.music.readers import read_file_bytes
 

@@ -153,7 +153,7 @@ def train_with_marks(pieces, start: str, seed: int, folder: Path) -> dict:
 def judge(path: Path, real: list, rng_seed: int) -> dict:
     from musegen.evaluate.against_real import compare_sets
     from musegen.evaluate.structure import structure_summary
-    from musegen.runs import Run
+    from musegen.runs.folder import Run
 
     run = Run.load(path)
     generated, _ = generate(run, N_PIECES, SECONDS, first_seed=1000 * rng_seed)
@@ -184,7 +184,7 @@ def token_parts(tokenizer, ids) -> np.ndarray:
 def start_by_part(path: Path, pieces, windows_per_piece: int = 2) -> dict:
     """A model's loss on music it never trained on, before any step: over all tokens and over each
     part's notes, against chance (the first windows of each piece). What a fine-tune from it starts with."""
-    from musegen.runs import Run
+    from musegen.runs.folder import Run
 
     run = Run.load(path)
     model, tok, window = run.load_model(), run.tokenizer, run.config.data.window
@@ -369,7 +369,7 @@ README_BEGIN, README_END = "<!-- transfer:begin -->", "<!-- transfer:end -->"
 
 def expectations(results: dict) -> str:
     """What a user can expect from N minutes, for the README: the fine-tuned rows of each set."""
-    from musegen.runs import Run
+    from musegen.runs.folder import Run
 
     lines = []
     base_dir = ROOT / "assets" / "models" / "base"

@@ -52,7 +52,7 @@ def bundled_dir() -> Path:
 
 @dataclass
 class Entry:
-    run: object  # runs.Run
+    run: object  # runs.folder.Run
     bundled: bool
 
     @property
@@ -73,7 +73,8 @@ def library(visitor=None, shared=None) -> list[Entry]:
     the server's own, their own (everyone's for the operator), and runs shared with them: the
     paths ``visitors.shared_with`` gave, else looked up now (a share its owner ended is gone).
     visitor None: a private server, every run under runs/ (the command line, tests)."""
-    from .runs import Run, list_runs
+    from .runs.folder import Run
+    from .runs.library import list_runs
     from .serve.visitors import shared_with, visitor_runs
 
     bundled = sorted(list_runs(bundled_dir()), key=lambda r: (r.summary.get("model") != "wavenet", r.name))
@@ -102,10 +103,10 @@ def may_download(visitor, run_path) -> bool:
 
 
 def bundle_for(visitor, run_path) -> bytes:
-    """The run's bundle .zip for this visitor (runs.zip_run), refused to anyone but its owner."""
+    """The run's bundle .zip for this visitor (runs.bundle.zip_run), refused to anyone but its owner."""
     from .errors import ModelError
     from .messages import msg
-    from .runs import zip_run
+    from .runs.bundle import zip_run
 
     if not may_download(visitor, run_path):
         raise ModelError(msg("said.not_owner", name=Path(run_path).name))

@@ -13,7 +13,8 @@ import streamlit as st
 from musegen.serve import jobs, visitors
 from musegen import studio
 from musegen.errors import MusegenError
-from musegen.runs import delete_run, import_run, rename_run
+from musegen.runs.bundle import import_run
+from musegen.runs.library import delete_run, rename_run
 from musegen.train.finetune import start_fit
 from ui import dataset, language, library, server, session, training
 

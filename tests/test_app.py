@@ -19,7 +19,7 @@ from musegen.serve import jobs
 from musegen import studio
 from musegen.messages import msg, option
 from musegen.render.midi import piece_to_midi_bytes
-from musegen.runs import Run
+from musegen.runs.folder import Run
 
 ROOT = Path(__file__).resolve().parent.parent
 HAS_AUDIO = audio.check_audio() is None
@@ -524,7 +524,7 @@ def test_a_reload_that_opens_another_page_keeps_every_page_s_settings(monkeypatc
 
 
 def test_a_downloaded_run_imports_back_into_the_library(bundled_runs):  # noqa: F811
-    from musegen.runs import zip_run
+    from musegen.runs.bundle import zip_run
 
     at = open_app("pages/train.py")
     at.file_uploader(key="lib-import").set_value([("tiny-wavenet.zip", zip_run(bundled_runs / "tiny-wavenet"),

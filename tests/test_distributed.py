@@ -14,7 +14,7 @@ from musegen.config import SampleConfig
 from musegen.errors import InputError
 from musegen.messages import msg
 from musegen.render.midi import write_midi
-from musegen.runs import Run
+from musegen.runs.folder import Run
 from musegen.generate.sample import Composer
 from musegen.train.distribute import Cluster, cluster_from_env, even_batch, tf_config_from_file
 from musegen.train.fit import train

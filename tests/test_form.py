@@ -9,7 +9,7 @@ from musegen.errors import MusegenError
 from musegen.generate import steer
 from musegen.generate.form import EXACT, FormPlan, parse_form, tonic_triad
 from musegen.generate.sample import Composer, Sampling, bar_quarters_of
-from musegen.runs import Run
+from musegen.runs.folder import Run
 
 BUNDLED = Path(__file__).resolve().parent.parent / "assets" / "models"
 

@@ -340,6 +340,7 @@ def test_a_runs_folder_that_cannot_be_written_refuses_trainings_with_a_message(t
     """The jobs' store could not open in a read-only runs folder: the Train page showed a raw
     sqlite3.OperationalError. Now the jobs list works and a training is refused in words."""
     from musegen.serve import jobs
+    from musegen.serve.quotas import CANNOT_TRAIN
 
     runs = tmp_path / "runs"
     undo = read_only_folder(runs)
@@ -350,7 +351,7 @@ def test_a_runs_folder_that_cannot_be_written_refuses_trainings_with_a_message(t
             registry.submit(tiny_config(), runs / "new", pieces=Loaded(pieces))
     finally:
         undo()
-    assert jobs.CANNOT_TRAIN.said("zh").startswith("本服务器无法写入它的模型文件夹")
+    assert CANNOT_TRAIN.said("zh").startswith("本服务器无法写入它的模型文件夹")
 
 
 def test_a_runs_folder_that_cannot_be_written_is_said_once_and_the_page_goes_on(tmp_path, monkeypatch):

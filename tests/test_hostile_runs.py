@@ -214,7 +214,7 @@ def test_render_of_a_midi_with_division_zero_is_refused(tmp_path):
 
 def test_a_model_too_big_for_memory_is_refused_before_it_is_built(tmp_path, trained_run):
     from musegen.models.build import MAX_PARAMETERS, check_size, parameter_count
-    from musegen.runs import Run
+    from musegen.runs.folder import Run
 
     config = tmp_path / "big.json"
     config.write_text(json.dumps({"model": {"residual_channels": 4096, "skip_channels": 4096, "stacks": 16,
@@ -251,7 +251,7 @@ def test_tensorflow_out_of_memory_is_one_line(monkeypatch, capsys, tmp_path):
 
 
 def test_an_import_with_nan_weights_is_refused(tmp_path, trained_run):
-    from musegen.runs import import_run, zip_run
+    from musegen.runs.bundle import import_run, zip_run
 
     run = shutil.copytree(trained_run.path, tmp_path / "run")
     weights(poison)(run)
@@ -385,7 +385,7 @@ def test_a_killed_write_s_leftovers_are_cleared_when_runs_are_listed(tmp_path, t
     import os
     import time
 
-    from musegen.runs import LEFTOVER_SECONDS, list_runs
+    from musegen.runs.library import LEFTOVER_SECONDS, list_runs
 
     run = shutil.copytree(trained_run.path, tmp_path / "runs" / "tune")
     old, fresh = run / ".model.keras.k3x9ab.tmp.keras", run / ".weights.npz.q1w2e3.tmp.npz"

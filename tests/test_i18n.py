@@ -109,11 +109,12 @@ def library_messages() -> list:
     from musegen.render import audio
     from musegen.models import engine, build as models
     from musegen import errors
-    from musegen.serve import jobs
+    from musegen.serve.job import Job
+    from musegen.serve.publish import _ending
     from musegen.generate import sample, steer
     from musegen.config import DataConfig, ModelConfig, TokenizerConfig, TrainConfig
     from musegen.errors import MusegenError
-    from musegen.runs import import_run
+    from musegen.runs.bundle import import_run
     from musegen.music.sources import load_pieces
     from musegen.tokens.registry import make_tokenizer
     from musegen.train.runfolder import stop_reason
@@ -132,8 +133,8 @@ def library_messages() -> list:
     for stopped in ("early stopping", "time budget", "stop requested", "interrupted", "finished"):
         said += [stop_reason(stopped, history, "val_loss", budget), stop_reason(stopped, learning, "loss", budget)]
     for stopped in ("finished", "stop requested", "time budget", "early stopping", "other"):
-        said.append(jobs._ending(jobs.Job("x", "x", None, Path("x"), stopped_by=stopped)))
-    said += [jobs.Job("x", "x", None, Path("x")).message, audio.INSTALL_FLUIDSYNTH, audio.INSTALL_SOUNDFONT]
+        said.append(_ending(Job("x", "x", None, Path("x"), stopped_by=stopped)))
+    said += [Job("x", "x", None, Path("x")).message, audio.INSTALL_FLUIDSYNTH, audio.INSTALL_SOUNDFONT]
     tok = make_tokenizer(TokenizerConfig())
     rules = [steer.KeyLock(tok, steer.parse_scale("D minor"), 0.95), steer.PitchRange(tok, 48, 84),
              steer.KeyLock(tok, steer.parse_scale("F# dorian"), 1), steer.RepetitionGuard(), steer.BarEcho(tok, 1.5)]
@@ -180,7 +181,7 @@ def test_the_library_s_sentences_are_said_in_chinese():
 
 def test_a_new_run_keeps_a_stop_code_the_app_says_in_chinese(bundled_runs):  # noqa: F811
     from musegen.messages import stop_message
-    from musegen.runs import Run
+    from musegen.runs.folder import Run
 
     summary = Run.load(bundled_runs / "tiny-wavenet").summary
     assert summary["stop"]["code"] == "finished" and summary["stop"]["epochs"] == summary["epochs"]

@@ -1,5 +1,5 @@
 """Issue 10, items 4 and 5 on the command line: the per-file report when music is read (`train`,
-`inspect`), and run bundles imported from a .zip (`musegen import`, runs.import_run).
+`inspect`), and run bundles imported from a .zip (`musegen import`, runs.bundle.import_run).
 
 The data is made here: a folder of good MIDI files with bad ones among them, and bundles zipped from
 the session's tiny trained run, then damaged in one way each.
@@ -14,7 +14,8 @@ import pytest
 from conftest import make_piece, musegen, refused, tiny_config
 from musegen.errors import InputError, ModelError
 from musegen.render.midi import piece_to_midi_bytes
-from musegen.runs import MANIFEST, Run, import_run, zip_run
+from musegen.runs.bundle import MANIFEST, import_run, zip_run
+from musegen.runs.folder import Run
 from musegen.music.report import FileReport, LoadResult
 
 BAD = {  # file → what its line must say

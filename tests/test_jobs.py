@@ -12,11 +12,14 @@ import pytest
 
 from conftest import Loaded, tiny_config
 from musegen.serve import jobs
+from musegen.serve.job import Job
+from musegen.serve.publish import STAGING
 from musegen.render.audio import check_audio
 from musegen.config import AppLimits
 from musegen.errors import InputError
 from musegen.messages import codes, msg
-from musegen.runs import Run, list_runs
+from musegen.runs.folder import Run
+from musegen.runs.library import list_runs
 from musegen.generate.sample import collapse_warning
 
 
@@ -47,7 +50,7 @@ def test_a_job_trains_records_history_and_writes_samples(tmp_path, pieces):
     assert codes(job.message)[:3] == ["said.sentences", "said.end_finished", "said.finished"]
     # The run library sees only the finished run, never the staging folder.
     assert [r.path for r in list_runs(tmp_path / "runs")] == [job.run_path]
-    assert not any((tmp_path / "runs" / jobs.STAGING).iterdir())
+    assert not any((tmp_path / "runs" / STAGING).iterdir())
     # A per-epoch sample: MIDI always, OGG when FluidSynth is here.
     assert job.sample_epoch >= 1 and job.sample_midi[:4] == b"MThd"
     if check_audio() is None:
@@ -95,7 +98,7 @@ def test_stop_while_the_music_is_read_ends_the_job_without_a_model(tmp_path, pie
     reg.stop(job_id)
     job = reg.wait(job_id, timeout=120)
     assert job.state == "stopped" and job.run_path is None and "nothing was trained" in str(job.message)
-    assert not (tmp_path / "early").exists() and not (tmp_path / jobs.STAGING / "early").exists()
+    assert not (tmp_path / "early").exists() and not (tmp_path / STAGING / "early").exists()
 
 
 def test_a_killed_worker_keeps_its_checkpoint_and_resumes(tmp_path, pieces):
@@ -157,7 +160,7 @@ def test_a_server_killed_mid_training_finds_the_job_interrupted_on_restart(tmp_p
                               stdout=subprocess.PIPE, text=True)
     try:
         job_id = server.stdout.readline().strip()
-        history = tmp_path / "runs" / jobs.STAGING / "survivor" / "history.json"
+        history = tmp_path / "runs" / STAGING / "survivor" / "history.json"
         assert wait_for(lambda: history.is_file() and '"loss"' in history.read_text(), timeout=180)
     finally:
         server.kill()  # kill -9 of the server: its worker is orphaned mid-epoch
@@ -184,15 +187,15 @@ def test_only_the_owner_may_stop_or_resume_a_job(tmp_path, pieces):
 
 
 def test_a_job_round_trips_through_its_stored_row(tmp_path):
-    job = jobs.Job("ab12-x", "x", quick(), tmp_path / "x", owner="alice", history={"loss": [1.0]},
+    job = Job("ab12-x", "x", quick(), tmp_path / "x", owner="alice", history={"loss": [1.0]},
                    run_path=tmp_path / "x")
-    back = jobs.Job.from_row(json.loads(json.dumps(job.row())))
+    back = Job.from_row(json.loads(json.dumps(job.row())))
     assert back.row() == job.row() and back.config == job.config and back.out == job.out
     assert back.message == msg("said.waiting")  # a code and its values, said in the visitor's language
     job.message = msg("said.sentences", parts=[msg("said.end_finished"), msg("said.finished", epochs=2, kept="x")])
-    assert jobs.Job.from_row(json.loads(json.dumps(job.row()))).message == job.message
+    assert Job.from_row(json.loads(json.dumps(job.row()))).message == job.message
     old = {**job.row(), "message": "Training finished."}  # a row stored before codes: its English as it was
-    assert jobs.Job.from_row(old).message == "Training finished."
+    assert Job.from_row(old).message == "Training finished."
 
 
 def test_the_app_time_cap_is_applied(tmp_path):
@@ -209,7 +212,7 @@ def test_a_failing_job_reports_a_message_and_leaves_nothing(tmp_path, pieces):
                                  data=dataclasses.replace(config.data, window=16_000))
     job = reg.wait(reg.submit(config, tmp_path / "bad", pieces=Loaded(pieces)), timeout=120)
     assert job.state == "failed" and "too short" in str(job.error)
-    assert not (tmp_path / "bad").exists() and not (tmp_path / jobs.STAGING / "bad").exists()
+    assert not (tmp_path / "bad").exists() and not (tmp_path / STAGING / "bad").exists()
 
 
 def test_output_folders_are_never_overwritten(tmp_path, pieces):
@@ -251,7 +254,7 @@ def test_a_resume_never_deletes_a_run_renamed_onto_its_name(tmp_path, trained_ru
     reg = jobs.Registry(AppLimits(), samples=False)
     config = dataclasses.replace(trained_run.config, train=dataclasses.replace(trained_run.config.train, epochs=200,
                                                                                early_stopping=0))
-    job_id = reg._enqueue(jobs.Job(reg._new_id("R"), "R", config, resumed, resume=True), Loaded(pieces))
+    job_id = reg._enqueue(Job(reg._new_id("R"), "R", config, resumed, resume=True), Loaded(pieces))
     assert wait_for(lambda: reg.get(job_id).progress.get("event") == "batch", timeout=120)
     resumed.rename(runs / "R-old")
     other.rename(resumed)
@@ -341,13 +344,6 @@ def test_collapse_warning():
     message = collapse_warning(loop)
     assert "loop" in message and "5 tokens" in message and "top-p" in message
     assert collapse_warning(np.arange(5)) is None  # too short to judge
-
-
-def test_format_seconds():
-    assert jobs.format_seconds(5.2) == "5 s"
-    assert jobs.format_seconds(65) == "1 min 05 s"
-    assert jobs.format_seconds(3725) == "1 h 02 min"
-    assert jobs.format_seconds(None) == "…"
 
 
 def test_a_visitor_may_have_two_trainings_at_once_and_keeps_their_newest_runs(tmp_path, pieces):

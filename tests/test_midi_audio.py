@@ -247,7 +247,7 @@ def composed() -> bytes:
     """20 s of a bundled model's chorale on piano, the app's everyday material (rendered before
     normalisation at a peak of -11 dBFS and an RMS of -28 dBFS)."""
     from musegen.config import SampleConfig
-    from musegen.runs import Run
+    from musegen.runs.folder import Run
     from musegen.generate.sample import Composer
 
     run = Run.load("assets/models/bach-wavenet")

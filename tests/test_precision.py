@@ -7,7 +7,7 @@ import pytest
 from conftest import Loaded, tiny_config, tiny_model
 from musegen.models.engine import forced_logits
 from musegen.models.build import build_model
-from musegen.runs import Run
+from musegen.runs.folder import Run
 from musegen.generate.sample import load_engine
 from musegen.train.distribute import Devices, dtype_policy, precision_policy, with_precision
 from musegen.train.fit import train

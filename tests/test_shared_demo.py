@@ -14,12 +14,14 @@ from streamlit.testing.v1 import AppTest
 from app_fixtures import bundled_runs  # noqa: F401 (fixture)
 from conftest import Loaded, make_piece, musegen, refused, tiny_config
 from musegen.serve import disk, jobs, visitors
+from musegen.serve.job import Job
 from musegen import studio
 from musegen.config import AppLimits, DataConfig, Limits
 from musegen.errors import InputError, ModelError
 from musegen.messages import msg
 from musegen.render.midi import piece_to_midi_bytes
-from musegen.runs import import_run, list_runs, zip_run
+from musegen.runs.library import list_runs
+from musegen.runs.bundle import import_run, zip_run
 from musegen.serve.saved_session import SavedSession
 from musegen.music.sources import load_pieces
 
@@ -74,7 +76,7 @@ def test_a_training_makes_room_only_with_its_own_visitor_s_runs_and_is_refused_w
     old = ballast(alice, "old", 0.3, used=2_000)
     new = ballast(alice, "new", 0.3)
     reg = jobs.Registry(AppLimits(max_runs_mb=1), samples=False)
-    notice = reg._evict_old_runs(jobs.Job("id-new", "new", tiny_config(), new, owner="alice", run_path=new))
+    notice = reg._evict_old_runs(Job("id-new", "new", tiny_config(), new, owner="alice", run_path=new))
     assert bobs.exists() and not old.exists() and new.exists()
     assert notice == [msg("said.disk_full", mb="1", n=1)]
 

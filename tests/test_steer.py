@@ -14,7 +14,7 @@ from musegen.config import SampleConfig
 from musegen.errors import MusegenError
 from musegen.messages import msg
 from musegen.music.piece import PART, PITCH, START, Part, Piece
-from musegen.runs import Run
+from musegen.runs.folder import Run
 from musegen.generate.sample import Composer
 
 ROOT = Path(__file__).resolve().parent.parent

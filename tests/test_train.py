@@ -8,7 +8,9 @@ import pytest
 from conftest import Loaded, tiny_config
 from musegen.errors import InputError, ModelError
 from musegen.messages import msg
-from musegen.runs import Run, list_runs, rename_run, zip_run
+from musegen.runs.folder import Run
+from musegen.runs.library import list_runs, rename_run
+from musegen.runs.bundle import zip_run
 from musegen.train.fit import train
 
 
@@ -111,7 +113,7 @@ def test_an_interrupted_save_leaves_the_last_good_model(trained_run, monkeypatch
         raise KeyboardInterrupt
 
     monkeypatch.setattr(type(model), "save", crash)
-    from musegen.runs import save_model
+    from musegen.runs.save import save_model
 
     with pytest.raises(KeyboardInterrupt):
         save_model(model, copy / "model.keras")
@@ -249,7 +251,7 @@ def test_a_seed_repeats_an_augmented_run(tmp_path, pieces):
 
 
 def test_an_interrupted_array_write_leaves_the_previous_file(tmp_path, monkeypatch):
-    from musegen.runs import save_array
+    from musegen.runs.save import save_array
 
     path = save_array(tmp_path / "primers.npy", np.arange(5))
 

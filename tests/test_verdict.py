@@ -7,7 +7,7 @@ from pathlib import Path
 from conftest import tiny_config
 from musegen.evaluate import verdict
 from musegen.messages import codes
-from musegen.runs import Run
+from musegen.runs.folder import Run
 
 
 def fake_run(name, kind, val_losses, seconds=60.0, dataset="bach", scheme="metre", stopped="early stopping"):

@@ -13,6 +13,7 @@ from musegen.config import AppLimits
 from musegen.errors import MusegenError
 from musegen.render.plots import training_progress
 from musegen.serve import jobs
+from musegen.serve.job import Job
 from ui.language import duration_text, error_text, lang, say, state_name, tr
 from ui.session import owner, visitor
 
@@ -22,7 +23,7 @@ STATE_ICONS = {"queued": ":material/hourglass_top:", "running": ":material/model
                "failed": ":material/error:", "interrupted": ":material/pause_circle:"}
 
 
-def my_job(job_id: str | None) -> "jobs.Job | None":
+def my_job(job_id: str | None) -> "Job | None":
     """A job this visitor may watch: their own (any, for the operator)."""
     job = jobs.get(job_id) if job_id else None
     who = owner()
@@ -83,7 +84,7 @@ def watch(job_ids: list[str], key: str, compact: bool = False) -> None:
     paint()
 
 
-def panel(job: jobs.Job, key: str, compact: bool = False) -> None:
+def panel(job: Job, key: str, compact: bool = False) -> None:
     """One training: its name and state; where it is (its place in the queue; a bar with the step,
     time spent and time left; why it failed); its loss curves as they come; Stop while it runs.
     ``compact`` (Compare's columns) stops there; in full (Train) it also says how it ended, shows
@@ -108,7 +109,7 @@ def panel(job: jobs.Job, key: str, compact: bool = False) -> None:
         after(job, key)
 
 
-def where(job: jobs.Job, compact: bool = False) -> None:
+def where(job: Job, compact: bool = False) -> None:
     """Where the training is, in the current language."""
     if job.state == "queued":
         if compact:
@@ -142,7 +143,7 @@ def _concurrent() -> int:
         return AppLimits().max_concurrent_trainings
 
 
-def latest(job: jobs.Job) -> None:
+def latest(job: Job) -> None:
     """What a fine-tune's start bought (where it began, against chance and now), and the last epoch's
     losses and accuracies with their change since the one before."""
     h = job.history
@@ -158,7 +159,7 @@ def latest(job: jobs.Job) -> None:
                            delta_color="inverse" if "loss" in name else "normal")
 
 
-def samples(job: jobs.Job) -> None:
+def samples(job: Job) -> None:
     """The short sample of the newest checkpoint, or a word while it is being written."""
     if job.sample_audio:
         st.markdown(tr("train.listen", epoch=job.sample_epoch))
@@ -169,7 +170,7 @@ def samples(job: jobs.Job) -> None:
         st.caption(say(job.sample_note))
 
 
-def after(job: jobs.Job, key: str) -> None:
+def after(job: Job, key: str) -> None:
     """An ended training: Generate with its run, Resume it (when it can be), or leave it for a new one."""
     cols = st.columns([1, 1, 1, 2])
     if job.run_path is not None:

@@ -10,7 +10,7 @@ from .terminal import say
 
 def cmd_evaluate(args) -> dict:
     from ..evaluate.run_report import check_evaluate, evaluate
-    from ..runs import Run
+    from ..runs.folder import Run
     from ..music.sources import load_pieces
 
     check_evaluate(args.pieces, args.length, args.temperature, args.top_p, args.seed)  # before the run or its music

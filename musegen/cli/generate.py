@@ -69,7 +69,7 @@ def write_pieces(args, composition) -> list[dict]:
 
 def cmd_generate(args) -> dict:
     from ..models.engine import WEIGHTS
-    from ..runs import Run
+    from ..runs.folder import Run
     from ..generate.sample import Composer
 
     run = Run.load(args.run)

@@ -10,7 +10,8 @@ from .terminal import say
 
 def cmd_import(args) -> dict:
     from ..config import AppLimits
-    from ..runs import Run, import_run
+    from ..runs.bundle import import_run
+    from ..runs.folder import Run
 
     runs = Path(args.runs)
     check_writable(runs, folder=runs)

@@ -103,7 +103,7 @@ def training_printer(quiet: bool):
 def run_folder(args, config: RunConfig, cluster) -> Path:
     """Where the run goes (--out, or runs/<dataset>-<model>-<time>), checked before any music is read.
     A resumed run keeps its own music and split: `config.data` becomes the run's."""
-    from ..runs import Run
+    from ..runs.folder import Run
     from ..train.distribute import interrupted
 
     what = f"from-{Path(args.base).name}" if args.base else config.model.kind

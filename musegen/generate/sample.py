@@ -148,7 +148,7 @@ def load_engine(run):
     that needs TensorFlow); where the folder is read-only the weights stay in memory."""
     path = run.path / WEIGHTS
     model, vocab, window = run.config.model, len(run.tokenizer), run.config.data.window
-    saved = path.is_file()  # runs.save_model writes both files, so a present one is current
+    saved = path.is_file()  # runs.save.save_model writes both files, so a present one is current
     weights = load_weights(path) if saved else weights_of(run.load_model())
     try:
         check_weights(weights, model, vocab, window, WEIGHTS if saved else "model.keras")  # they fit, all finite

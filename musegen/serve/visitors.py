@@ -202,7 +202,7 @@ def _keep_opened(visitor: Visitor, runs: Path, opened: list[dict]) -> None:
 def visitor_runs(visitor: Visitor, runs: Path) -> list:
     """The runs a visitor may use besides the bundled ones: the server's own, their own, and with
     operator rights every visitor's."""
-    from ..runs import list_runs
+    from ..runs.library import list_runs
 
     runs = Path(runs)
     folders = [runs, visitor.folder(runs)]

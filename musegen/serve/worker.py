@@ -1,4 +1,4 @@
-"""One training in a process of its own, started by ``jobs.py``.
+"""One training in a process of its own, started by ``supervise.py``.
 
 TensorFlow, the music and the model live and die here, so a crash, a kill or a memory blow-up in
 one training never reaches the server or another visitor's work, and the server's pages stay
@@ -152,7 +152,7 @@ class Sampler:
 def sample(path: Path, epoch: int, audio_problem: str | None) -> dict:
     """A short piece from the run at `path` (the newest checkpoint), as MIDI and OGG bytes."""
     from ..render.midi import piece_to_midi_bytes
-    from ..runs import Run
+    from ..runs.folder import Run
     from ..generate.sample import Composer
 
     composition = Composer(Run.load(path)).compose(replace(SAMPLE, seed=epoch))

@@ -16,7 +16,8 @@ from pathlib import Path
 
 from .basemodel import BASE_DATASET, load_base_music
 from ..config import DataConfig, ModelConfig, RunConfig, TrainConfig
-from ..runs import Run, save_model
+from ..runs.folder import Run
+from ..runs.save import save_model
 
 ASSETS = Path(__file__).resolve().parents[2] / "assets" / "models"
 

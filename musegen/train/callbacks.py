@@ -13,7 +13,7 @@ from typing import Callable
 import keras
 import numpy as np
 
-from ..runs import save_model, write_json
+from ..runs.save import save_model, write_json
 from .runfolder import finite
 
 

@@ -13,7 +13,7 @@ from ..config import RunConfig
 from ..data.dataset import split_by_file
 from ..errors import ModelError
 from ..messages import msg
-from ..runs import Run
+from ..runs.folder import Run
 from ..tokens.registry import make_tokenizer
 
 FINE_TUNE_LEARNING_RATE = 3e-4  # the CLI's --lr when --from is given and --lr is not: a third of a fresh run's

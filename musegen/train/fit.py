@@ -40,7 +40,8 @@ from ..errors import InputError, ModelError, StoppedEarly
 from ..messages import msg
 from ..models.build import build_model
 from ..music.parsecache import IN_MEMORY_NOTES
-from ..runs import Run, write_json
+from ..runs.folder import Run
+from ..runs.save import write_json
 from ..tokens.registry import make_tokenizer
 from .finetune import check_vocabulary, find_base, fine_tune_config, start_loss
 from .runfolder import context, run_summary, write_start

@@ -15,7 +15,8 @@ from ..data.dataset import TokenData, count_windows
 from ..files import atomic_write
 from ..messages import stop_message
 from ..models.build import receptive_field
-from ..runs import Run, save_array, write_json
+from ..runs.folder import Run
+from ..runs.save import save_array, write_json
 
 N_PRIMERS = 64
 

@@ -1,0 +1,195 @@
+"""Form, measured (issue 20): `python -m bench.form` (part of `make quality`). Writes docs/form.md.
+
+For each bundled model, pieces of one round of a form (AABA in 4-bar phrases: 16 bars) written from
+the opening bar of a held-out piece of its dataset, under each form the app offers (free: the
+model's own), against excerpts of the same number of bars of the held-out pieces: bars repeated,
+4-bar rhythms repeated, how faithful a repeat is to its first statement, whether the piece ends
+on its home chord, and the pulse and harmony (on-beat onsets, beat chords) that a form must not
+spoil. Three sets of pieces from other seeds give each figure's spread. Then what a long piece
+costs: a 3-minute AABA piece's generation time, per model.
+
+    python -m bench.form              everything (a few minutes on two cores)
+    FORM_QUICK=1 python -m bench.form fewer pieces (a smoke run)
+
+Results go to docs/form/results.json (committed); docs/form.md is written from it.
+"""
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import numpy as np  # noqa: E402
+
+from bench.common import ASSETS, ROOT, log, markdown_table, piano_roll, write_json  # noqa: E402
+
+QUICK = bool(os.environ.get("FORM_QUICK"))
+MODELS = ("bach-wavenet", "bach-lstm", "folk-wavenet")
+PIECES = 4 if QUICK else 10  # per set
+SETS = 1 if QUICK else 3  # sets of pieces from other seeds: the spread
+PHRASE = 4
+# (label, form, repeats): what the Generate page offers, and an exact AABA to show the ceiling.
+FORMS = [("free", "", "varied"), ("AABA", "AABA", "varied"), ("AABA, exact", "AABA", "exact"),
+         ("ABAB", "ABAB", "varied"), ("AABB", "AABB", "varied"), ("verse/chorus", "verse/chorus", "varied")]
+BARS = 4 * PHRASE  # one round of a four-section form
+LONG_SECONDS = 180.0
+STATISTICS = ["bar_repetition", "phrase_repetition", "repeat_agreement", "ends_home", "on_beat_share", "beat_chord_fit"]
+OUT = ROOT / "docs" / "form"
+
+
+def bars_excerpt(piece, bars: int, rng):
+    """``bars`` bars of a real piece from a random bar line (its last bars when it is shorter),
+    moved to start at 0: the same length as a generated round of the form."""
+    from musegen.music.piece import DURATION, START
+
+    lines = list(piece.bar_starts()) + [piece.duration_quarters]
+    first = int(rng.integers(0, max(1, len(lines) - bars)))
+    start, end = lines[first], lines[min(first + bars, len(lines) - 1)]
+    notes = piece.notes[(piece.notes[:, START] >= start) & (piece.notes[:, START] < end)].copy()
+    notes[:, START] -= start
+    notes[:, DURATION] = np.minimum(notes[:, DURATION], end - notes[:, START])
+    cut = piece.with_notes(notes, name=f"{piece.name}@{start:g}")
+    in_force = [ts for ts in piece.time_signatures if ts[0] <= start][-1]
+    cut.time_signatures = [(0.0, *in_force[1:])] + [(at - start, n, d) for at, n, d in piece.time_signatures
+                                                     if start < at < end]
+    return cut
+
+
+def statistics(pieces, second_a: int | None) -> dict:
+    """The mean of each statistic over a set (nan skipped); ``second_a``: the bar where the form's
+    first repeat starts (its agreement with bar 0), None for music without a plan."""
+    from musegen.evaluate.harmony import beat_chord_fit, ends_on_home_chord
+    from musegen.evaluate.repetition import bar_repetition, phrase_repetition, section_agreement
+    from musegen.evaluate.rhythm import on_beat_share
+    from musegen.evaluate.structure import nanmean
+
+    rows = [{"bar_repetition": bar_repetition(p), "phrase_repetition": phrase_repetition(p, PHRASE),
+             "repeat_agreement": section_agreement(p, 0, second_a, PHRASE) if second_a else np.nan,
+             "ends_home": ends_on_home_chord(p), "on_beat_share": on_beat_share(p),
+             "beat_chord_fit": beat_chord_fit(p)} for p in pieces]
+    return {k: nanmean([r[k] for r in rows]) for k in STATISTICS}
+
+
+def first_repeat(form: str) -> int | None:
+    """The bar where a form's first repeated section starts."""
+    from musegen.generate.form import parse_form
+
+    letters = parse_form(form)
+    later = [k for k, letter in enumerate(letters) if letters.index(letter) != k]
+    return later[0] * PHRASE if later else None
+
+
+def compose_set(composer, openings, form: str, repeats: str, first_seed: int):
+    from musegen.config import SampleConfig
+
+    pieces = []
+    for k, opening in enumerate(openings):
+        sample = SampleConfig(bars=BARS, seed=first_seed + k, form=form, repeats=repeats, phrase_bars=PHRASE,
+                              primer_bars=1, keep_primer=False)
+        pieces.append(composer.compose(sample, piece=opening).pieces[0])
+    return pieces
+
+
+def model_rows(name: str) -> tuple[list[dict], dict]:
+    from musegen.evaluate.heldout import split_pieces
+    from musegen.generate.sample import Composer
+    from musegen.music.sources import load_pieces
+    from musegen.runs.folder import Run
+
+    run = Run.load(ASSETS / name)
+    composer = Composer(run)
+    loaded = load_pieces(run.config.data.dataset, run.config.data)
+    _, held_out, _ = split_pieces(run, loaded.pieces, strict=False)
+    rng = np.random.default_rng(0)
+    real = [bars_excerpt(p, BARS, rng) for p in held_out]
+    rows = [{"model": name, "form": "real music", **statistics(real, None),
+             "ends_home": statistics(held_out, None)["ends_home"]}]  # how whole pieces end, not excerpts
+    openings = [bars_excerpt(p, 1, np.random.default_rng(k)) for k, p in enumerate(held_out[:PIECES])]
+    rolls = {}
+    for label, form, repeats in FORMS:
+        sets = [statistics(compose_set(composer, openings, form, repeats, 1000 * s), first_repeat(form))
+                for s in range(SETS)]
+        row = {"model": name, "form": label}
+        for k in STATISTICS:
+            values = [s[k] for s in sets if not np.isnan(s[k])]
+            row[k] = float(np.mean(values)) if values else None
+            row[f"{k}_sd"] = float(np.std(values)) if len(values) > 1 else None
+        rows.append(row)
+        log("form", name, label, {k: row[k] for k in STATISTICS})
+        if label == "AABA":
+            rolls[name] = compose_set(composer, openings[:1], form, repeats, 7)[0]
+    return rows, rolls
+
+
+def long_piece_seconds(name: str) -> dict:
+    """Seconds to write a 3-minute AABA piece from nothing (the median of three)."""
+    from musegen.config import SampleConfig
+    from musegen.generate.sample import Composer
+    from musegen.runs.folder import Run
+
+    composer = Composer(Run.load(ASSETS / name))
+    times, lengths = [], []
+    for seed in range(3):
+        start = time.perf_counter()
+        piece = composer.compose(SampleConfig(seconds=LONG_SECONDS, seed=seed, form="AABA", primer="none")).pieces[0]
+        times.append(time.perf_counter() - start)
+        lengths.append(piece.seconds)
+    return {"model": name, "seconds": float(np.median(times)), "music_seconds": float(np.median(lengths))}
+
+
+def main() -> None:
+    rows, rolls = [], {}
+    for name in MODELS:
+        r, p = model_rows(name)
+        rows += r
+        rolls.update(p)
+    OUT.mkdir(parents=True, exist_ok=True)
+    for name, piece in rolls.items():
+        piano_roll(piece, f"{name}: AABA in 4-bar phrases, repeats varied (a generated piece)", OUT / f"roll-{name}.png")
+    long = [long_piece_seconds(name) for name in MODELS]
+    write_json(OUT / "results.json", {"rows": rows, "long": long, "pieces": PIECES, "sets": SETS, "bars": BARS,
+                                      "phrase_bars": PHRASE, "load_average_before": os.getloadavg()[0]})
+    write_report()
+
+
+def write_report() -> Path:
+    import json
+
+    r = json.loads((OUT / "results.json").read_text())
+
+    def cell(row, key):
+        value, sd = row.get(key), row.get(f"{key}_sd")
+        return "–" if value is None else f"{value:.2f}" + (f" ± {sd:.2f}" if sd is not None else "")
+
+    lines = ["# Form", "",
+             "Written by `python -m bench.form` (`make quality`) from `docs/form/results.json`; do not edit by hand.", "",
+             f"Each bundled model writes {r['pieces']} pieces per set, {r['sets']} sets of other seeds (mean ± spread "
+             f"over the sets), each one round of the form: {r['bars']} bars in {r['phrase_bars']}-bar phrases, from the "
+             "first bar of a held-out piece of its dataset. Real music: excerpts of as many bars of the held-out pieces "
+             "(and how the whole pieces end). *Bars repeated*: bars equal to an earlier bar; *4-bar rhythms repeated*: "
+             "phrases whose onsets equal an earlier phrase's; *repeat agreement*: the notes the form's first repeat "
+             "shares with its first statement; *ends home*: the last chord is the tonic chord.", ""]
+    columns = [("form", "form"), ("bar_repetition", "bars repeated"), ("phrase_repetition", "4-bar rhythms repeated"),
+               ("repeat_agreement", "repeat agreement"), ("ends_home", "ends home"),
+               ("on_beat_share", "on-beat onsets"), ("beat_chord_fit", "beat chords")]
+    for name in dict.fromkeys(row["model"] for row in r["rows"]):
+        lines += [f"## {name}", "", "| " + " | ".join(h for _, h in columns) + " |", "|" + "---|" * len(columns)]
+        for row in (x for x in r["rows"] if x["model"] == name):
+            lines.append("| " + " | ".join([row["form"]] + [cell(row, k) for k, _ in columns[1:]]) + " |")
+        if (OUT / f"roll-{name}.png").exists():
+            lines += ["", f"![{name}, AABA](form/roll-{name}.png)"]
+        lines.append("")
+    lines += ["## A long piece", "", "A 3-minute AABA piece from nothing (repeats varied), the median of three:", "",
+              markdown_table(r["long"], [("model", "model", ""), ("music_seconds", "music (s)", ".0f"),
+                                         ("seconds", "written in (s)", ".1f")]), "",
+              f"The machine's load average when the benchmark began: {r['load_average_before']:.1f}."]
+    path = ROOT / "docs" / "form.md"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+if __name__ == "__main__":
+    main()
