@@ -33,7 +33,7 @@ OUT = ROOT / "docs" / "trainspeed"
 BATCHES = [8, 16, 64]
 WINDOW = 512
 STEPS = 6  # timed training steps per measurement, after two that build the graph
-STEP_NAMES = {"Reading music…": "reading", "Preparing tokens…": "tokens", "Building the model…": "building"}
+STEP_NAMES = {"said.reading": "reading", "said.preparing": "tokens", "said.building": "building"}  # status codes
 
 
 # ---------------------------------------------------------------- 1. start → first batch (a child process each)
@@ -55,8 +55,9 @@ def child(folder: str, start: str) -> None:
         pass
 
     def progress(event):
-        if event["event"] == "status" and event["message"] in STEP_NAMES:
-            t[STEP_NAMES[event["message"]]] = time.time()
+        code = getattr(event.get("message"), "code", None)
+        if event["event"] == "status" and code in STEP_NAMES:
+            t[STEP_NAMES[code]] = time.time()
         elif event["event"] == "batch":
             t["first_batch"] = time.time()
             raise FirstBatch
