@@ -12,7 +12,7 @@ from pathlib import Path
 import streamlit as st
 
 import appui
-from musegen import studio
+from musegen.studio import generation, run_library
 from musegen.errors import MusegenError
 
 
@@ -35,8 +35,8 @@ def home() -> None:
 
 def hear_it_now() -> None:
     st.subheader(appui.tr("home.hear"))
-    entries = [e for e in studio.library() if e.bundled] or appui.library()
-    entry = studio.default_entry(entries)
+    entries = [e for e in run_library.library() if e.bundled] or appui.library()
+    entry = run_library.default_entry(entries)
     if entry is None:
         st.info(appui.tr("home.no_model"))
         return
@@ -44,7 +44,7 @@ def hear_it_now() -> None:
     if st.button(appui.tr("home.generate"), type="primary", key="home-generate"):
         try:
             with st.spinner(appui.tr("home.composing")):
-                rendered = studio.compose(appui.pool(), entry.run, studio.HOME_SAMPLE, score=False)
+                rendered = generation.compose(appui.pool(), entry.run, generation.HOME_SAMPLE, score=False)
             appui.remember(rendered)
             st.session_state["home-piece"] = rendered
         except MusegenError as e:

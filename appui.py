@@ -15,7 +15,10 @@ from pathlib import Path
 import streamlit as st
 
 from musegen.serve import jobs, visitors, web
-from musegen import studio, text
+from musegen import text
+from musegen.render import rendering
+from musegen.studio import composers, generation, run_library, training
+from musegen.paths import runs_dir
 from musegen.render.audio import check_audio
 from musegen.config import AppLimits, DataConfig
 from musegen.errors import MusegenError
@@ -26,7 +29,7 @@ from musegen.serve.saved_session import NotKept, SavedSession
 from musegen import units
 
 DATASET = "dataset"  # session key: {"label", "name" (built-in) or None, "result": LoadResult}
-PIECES = "pieces"  # session key: list of studio.Rendered made this session (newest last)
+PIECES = "pieces"  # session key: list of rendering.Rendered made this session (newest last)
 JOB = "job"  # session key: id of the training this session watches
 MAX_SESSION_PIECES = 12
 SINGLE_USER_ENV = "MUSEGEN_SINGLE_USER"  # 1: a private server (`make run` on localhost), one person owns all
@@ -225,7 +228,7 @@ def open_share_link() -> None:
     if not token:
         return
     v = visitor()
-    runs = studio.runs_dir()
+    runs = runs_dir()
     found = visitors.open_share(v, token, runs) if v is not None else visitors.find_shared(token, runs)
     if found is None:
         st.toast(tr("side.share_gone"), icon=":material/link_off:")
@@ -234,20 +237,20 @@ def open_share_link() -> None:
     st.query_params.pop("shared", None)
 
 
-def library() -> list[studio.Entry]:
+def library() -> list[run_library.Entry]:
     """The runs this visitor may use: bundled, the server's, their own, shared with them. Each share
     is looked up again: one its owner ended leaves the list, with a word, here and in every run_choice."""
     v = visitor()
-    shared, ended = visitors.shared_with(v, studio.runs_dir()) if v is not None else ([], [])
+    shared, ended = visitors.shared_with(v, runs_dir()) if v is not None else ([], [])
     for path in ended:
         st.session_state.setdefault(UNSHARED, set()).add(str(path))
         st.toast(tr("side.unshared", name=path.name), icon=":material/link_off:")
-    return studio.library(v, shared)
+    return run_library.library(v, shared)
 
 
-def may_change(entry: studio.Entry) -> bool:
+def may_change(entry: run_library.Entry) -> bool:
     v = visitor()
-    return not entry.bundled and (v is None or v.may_change(entry.path, studio.runs_dir()))
+    return not entry.bundled and (v is None or v.may_change(entry.path, runs_dir()))
 
 
 def my_job(job_id: str | None) -> "jobs.Job | None":
@@ -266,17 +269,17 @@ def limits() -> AppLimits:
 
 
 @st.cache_resource(show_spinner=False)
-def pool() -> studio.ComposerPool:
+def pool() -> composers.ComposerPool:
     """Models loaded once per server, shared by all sessions."""
-    return studio.ComposerPool(size=4)
+    return composers.ComposerPool(size=4)
 
 
 @st.cache_resource(show_spinner=False)
 def warm_bundled() -> bool:
     """Once per server: load and compile the first bundled model in the background."""
-    entry = studio.default_entry([e for e in studio.library() if e.bundled])
+    entry = run_library.default_entry([e for e in run_library.library() if e.bundled])
     if entry is not None:
-        pool().warm(entry.run, studio.HOME_SAMPLE)
+        pool().warm(entry.run, generation.HOME_SAMPLE)
     return entry is not None
 
 
@@ -325,7 +328,7 @@ def tokens_per_bar(data: dict | None, tokenizer_config) -> float:
     key = ("tokens-per-bar", data["label"] if data else "bach", tokenizer_config.scheme)
     if key not in st.session_state:
         pieces = data["result"].pieces if data else builtin_dataset("bach").pieces
-        st.session_state[key] = studio.tokens_per_bar(pieces, tokenizer_config)
+        st.session_state[key] = training.tokens_per_bar(pieces, tokenizer_config)
     return st.session_state[key]
 
 
@@ -421,7 +424,7 @@ MEMORY = "settings-memory"  # session key: the last value of every kept setting
 
 def saved() -> SavedSession:
     """This visitor's kept session (a private server: one for everyone)."""
-    folder = visitors.folder_of(visitor(), studio.runs_dir())
+    folder = visitors.folder_of(visitor(), runs_dir())
     return SavedSession(folder / ".session", budget_mb=limits().max_runs_mb)
 
 
@@ -570,7 +573,7 @@ def operator_unlock() -> None:
         st.error(tr("side.wrong_password"))
 
 
-def remember(rendered: studio.Rendered) -> None:
+def remember(rendered: rendering.Rendered) -> None:
     pieces = st.session_state.setdefault(PIECES, [])
     pieces.append(rendered)
     del pieces[:-MAX_SESSION_PIECES]
@@ -580,7 +583,7 @@ def remember(rendered: studio.Rendered) -> None:
         not_kept(e)
 
 
-def player(rendered: studio.Rendered, key: str, roll_height: int = 220) -> None:
+def player(rendered: rendering.Rendered, key: str, roll_height: int = 220) -> None:
     """The piece's audio and its piano roll in one frame, a playhead following the audio
     (musegen.render.playhead); without audio, the plotly roll."""
     piece = rendered.piece
@@ -594,7 +597,7 @@ def player(rendered: studio.Rendered, key: str, roll_height: int = 220) -> None:
         st.plotly_chart(fig, key=f"roll-{key}", width="stretch")
 
 
-def show_piece(rendered: studio.Rendered, key: str, score: bool = True, downloads: bool = True) -> None:
+def show_piece(rendered: rendering.Rendered, key: str, score: bool = True, downloads: bool = True) -> None:
     """Audio with a piano roll that follows it, engraved score and downloads of one generated piece."""
     piece = rendered.piece
     if rendered.warning:
@@ -605,7 +608,7 @@ def show_piece(rendered: studio.Rendered, key: str, score: bool = True, download
     if score:
         if rendered.musicxml is None and not rendered.svg:  # engraved after the player is on screen
             with st.spinner(tr("piece.engraving")):
-                studio.engrave(rendered)
+                rendering.engrave(rendered)
         if rendered.svg:
             with st.expander(tr("piece.score"), expanded=True):
                 score_pages(rendered.svg, key)
@@ -615,13 +618,13 @@ def show_piece(rendered: studio.Rendered, key: str, score: bool = True, download
         import functools
 
         cols = st.columns(4)
-        name = studio.download_name(rendered)
+        name = rendering.download_name(rendered)
         cols[0].download_button(tr("piece.midi"), rendered.midi, f"{name}.mid", "audio/midi", key=f"mid-{key}",
                                 on_click="ignore")
         if rendered.audio:
             cols[1].download_button(tr("piece.ogg"), rendered.audio, f"{name}.ogg", "audio/ogg",
                                     key=f"ogg-{key}", on_click="ignore")
-            cols[2].download_button(tr("piece.wav"), functools.partial(studio.wav_of, rendered),
+            cols[2].download_button(tr("piece.wav"), functools.partial(rendering.wav_of, rendered),
                                     f"{name}.wav", "audio/wav", key=f"wav-{key}", on_click="ignore")
         if rendered.musicxml:
             cols[3].download_button(tr("piece.musicxml"), rendered.musicxml, f"{name}.musicxml",
@@ -650,7 +653,7 @@ def short_warning(warning) -> str:
     return re.split(r"[:：]", say(warning), maxsplit=1)[0]
 
 
-def run_choice(label: str, entries: list[studio.Entry], key: str, default=None, help=None):
+def run_choice(label: str, entries: list[run_library.Entry], key: str, default=None, help=None):
     """A selectbox over the run library; returns the chosen Entry (or None when empty)."""
     chosen = st.session_state.get(key)
     if chosen in st.session_state.get(UNSHARED, ()):
@@ -678,28 +681,28 @@ def run_choice(label: str, entries: list[studio.Entry], key: str, default=None, 
 
 
 def run_dataset_title(run) -> str:
-    """studio.dataset_title in the current language (a built-in set's title is translated)."""
+    """run_library.dataset_title in the current language (a built-in set's title is translated)."""
     from musegen.train.basemodel import BASE_DATASET
     from musegen.music.sources import BUILTIN
 
     name = run.config.data.dataset
-    return opt("dataset", name) if name in BUILTIN or name == BASE_DATASET else say(studio.dataset_title(run))
+    return opt("dataset", name) if name in BUILTIN or name == BASE_DATASET else say(run_library.dataset_title(run))
 
 
 def kind_name(kind: str) -> str:
-    """A model kind as the pages name it (studio.MODEL_KINDS, in the current language)."""
+    """A model kind as the pages name it (run_library.MODEL_KINDS, in the current language)."""
     shown = opt("kind", kind)
-    return studio.MODEL_KINDS.get(kind, kind) if shown == kind or lang() == text.DEFAULT else shown
+    return run_library.MODEL_KINDS.get(kind, kind) if shown == kind or lang() == text.DEFAULT else shown
 
 
 def scheme_name(scheme: str) -> str:
-    """A token scheme as the pages name it (studio.SCHEMES, in the current language)."""
+    """A token scheme as the pages name it (training.SCHEMES, in the current language)."""
     shown = opt("scheme", scheme)
-    return studio.SCHEMES.get(scheme, scheme) if shown == scheme or lang() == text.DEFAULT else shown
+    return training.SCHEMES.get(scheme, scheme) if shown == scheme or lang() == text.DEFAULT else shown
 
 
-def entry_label(entry: studio.Entry) -> str:
-    """A run as the lists show it: studio's Entry.label, in the current language."""
+def entry_label(entry: run_library.Entry) -> str:
+    """A run as the lists show it: run_library.Entry.label, in the current language."""
     if lang() == text.DEFAULT:
         return entry.label
     s = entry.run.summary

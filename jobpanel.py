@@ -10,7 +10,7 @@ import streamlit as st
 
 import appui
 from musegen.serve import jobs
-from musegen import studio
+from musegen.studio import run_library, training
 from musegen.config import AppLimits
 from musegen.errors import MusegenError
 from musegen.render.plots import training_progress
@@ -31,8 +31,8 @@ def submit(config, data: dict | None, max_files: int) -> str | None:
     chorales), its first ``max_files`` files, into a new run in this visitor's folder. The new job's
     id; None when it was refused, which the page then says."""
     try:
-        pieces = studio.first_files(data["result"], max_files) if data else None
-        out = studio.new_run_path(data["label"] if data else "bach", config.model.kind, appui.visitor())
+        pieces = training.first_files(data["result"], max_files) if data else None
+        out = run_library.new_run_path(data["label"] if data else "bach", config.model.kind, appui.visitor())
         return jobs.submit(config, out, pieces=pieces, owner=appui.owner() or "")
     except MusegenError as e:
         st.error(appui.error_text(e))

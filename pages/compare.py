@@ -5,7 +5,7 @@ import streamlit as st
 
 import appui
 import jobpanel
-from musegen import studio
+from musegen.studio import generation, run_library, training
 from musegen.evaluate import verdict
 from musegen.config import SampleConfig
 from musegen.errors import MusegenError
@@ -28,13 +28,13 @@ with st.expander(tr("cmp.train_both")):
     data = appui.current_dataset()
     label = appui.dataset_label(data) if data else tr("cmp.bach")
     st.markdown(tr("cmp.train_both_text", label=label))
-    presets = list(studio.PRESETS)
+    presets = list(training.PRESETS)
     preset = st.selectbox(tr("cmp.size"), presets, key="cmp-preset", format_func=lambda p: appui.opt("preset", p))
     if st.button(tr("cmp.train"), key="cmp-train"):
-        values = studio.PRESETS[preset]
+        values = training.PRESETS[preset]
         ids = []
         for kind in ("wavenet", "lstm"):
-            new = jobpanel.submit(studio.build_config(jobpanel.dataset_name(data), kind, values), data,
+            new = jobpanel.submit(training.build_config(jobpanel.dataset_name(data), kind, values), data,
                                   values["max_files"])
             if new is None:  # said why: the other is not started either
                 break
@@ -53,8 +53,8 @@ if not entries:
     st.info(tr("cmp.no_runs"))
     st.stop()
 
-wavenet = studio.default_entry(entries, "wavenet")
-lstm = studio.default_entry(entries, "lstm")
+wavenet = run_library.default_entry(entries, "wavenet")
+lstm = run_library.default_entry(entries, "lstm")
 defaults = [str(e.path) for e in (wavenet, lstm) if e is not None] or paths[:2]
 just_trained = [str(j.run_path) for j in pair if j.run_path is not None and str(j.run_path) in by_path]
 if len(just_trained) == 2 and st.session_state.get("cmp-picked-pair") != just_trained:
@@ -88,7 +88,7 @@ with st.container(border=True):
 appui.chart(learning_curves({r.name: r.history for r in runs}, lang=appui.lang()), "cmp-curves")
 
 speeds = st.session_state.setdefault("cmp-speeds", {})
-st.dataframe(appui.table([studio.run_row(r, speeds.get(str(r.path))) for r in runs]), hide_index=True, width="stretch")
+st.dataframe(appui.table([run_library.run_row(r, speeds.get(str(r.path))) for r in runs]), hide_index=True, width="stretch")
 st.caption(tr("cmp.table_caption"))
 
 
@@ -105,7 +105,7 @@ if st.button(tr("cmp.compose"), type="primary", key="cmp-go"):
     for r in runs[:4]:
         try:
             with st.spinner(tr("cmp.composing", name=r.name)):
-                out[str(r.path)] = studio.compose(appui.pool(), r, sample, score=False)
+                out[str(r.path)] = generation.compose(appui.pool(), r, sample, score=False)
                 speeds[str(r.path)] = out[str(r.path)].tokens_per_s
         except MusegenError as e:
             st.error(f"{r.name}{tr('said.colon')}{appui.error_text(e)}")
@@ -123,7 +123,7 @@ if shown:
 
 # ---------------------------------------------------------------- the study
 
-headline = studio.study_headline()
+headline = run_library.study_headline()
 if headline:
     st.subheader(tr("cmp.study"))
     st.caption(tr("cmp.study_caption"))

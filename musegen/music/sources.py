@@ -52,6 +52,7 @@ from ..serve import spawned
 from ..config import DataConfig, Limits, usable_cores
 from ..errors import InputError
 from ..files import atomic_path, read_regular
+from ..paths import SHIPPED_DATASETS
 from ..messages import Message, from_json, msg, to_json
 from .piece import N_COLUMNS, Part, Piece
 from .readers import (
@@ -67,7 +68,7 @@ from .readers import (
 from ..units import format_bytes, format_duration
 
 CACHE_VERSION = 4  # 2: parts, time signatures and keys; 3: absurd tempos refused; 4: compressed, by column
-SHIPPED_DIR = Path(__file__).resolve().parents[2] / "assets" / "datasets"  # pre-parsed built-in sets
+SHIPPED_DIR = SHIPPED_DATASETS  # pre-parsed built-in sets (tests point it elsewhere)
 SHIPPED_ENV = "MUSEGEN_SHIPPED_CACHE"  # "0": ignore SHIPPED_DIR
 
 # Files are parsed in worker processes (see _parse_all). One more worker costs ~0.2 s to start
