@@ -648,7 +648,7 @@ def score_pages(pages: list[str], key: str) -> None:
 
 def short_warning(warning) -> str:
     """A collapse warning's first clause ("The output fell into a loop"), in the current language."""
-    if isinstance(warning, Message) and warning.code == "said.sentences":  # sample.collapse_message
+    if isinstance(warning, Message) and warning.code == "said.sentences":  # remarks.collapse_message
         warning = warning.values["parts"][0]
     return re.split(r"[:：]", say(warning), maxsplit=1)[0]
 

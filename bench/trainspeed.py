@@ -112,7 +112,7 @@ def throughput_section() -> dict:
     from bench.run import _peak_flops, _timed, step_cost
     from musegen.config import ModelConfig, TokenizerConfig, TrainConfig
     from musegen.models.build import build_model
-    from musegen.generate.sample import Generator
+    from musegen.generate.sampling import Generator
     from musegen.tokens.registry import make_tokenizer
     from musegen.train.fit import compile_model
 

@@ -110,7 +110,7 @@ def library_messages() -> list:
     from musegen.models import engine, build as models
     from musegen import errors
     from musegen.serve import jobs
-    from musegen.generate import sample, steer
+    from musegen.generate import remarks, steer
     from musegen.config import DataConfig, ModelConfig, TokenizerConfig, TrainConfig
     from musegen.errors import MusegenError
     from musegen.runs import import_run
@@ -137,9 +137,9 @@ def library_messages() -> list:
     tok = make_tokenizer(TokenizerConfig())
     rules = [steer.KeyLock(tok, steer.parse_scale("D minor"), 0.95), steer.PitchRange(tok, 48, 84),
              steer.KeyLock(tok, steer.parse_scale("F# dorian"), 1), steer.RepetitionGuard(), steer.BarEcho(tok, 1.5)]
-    said += [sample.rule_message(rule) for rule in rules]
-    said += [sample.collapse_message([5] * 40), sample.collapse_message(list(range(10)) + [1, 2, 3, 4] * 10)]
-    said += [sample.stopped_at_budget(5000), errors.OUT_OF_MEMORY]  # issue 24: work bounded, memory said in words
+    said += [remarks.rule_message(rule) for rule in rules]
+    said += [remarks.collapse_message([5] * 40), remarks.collapse_message(list(range(10)) + [1, 2, 3, 4] * 10)]
+    said += [remarks.stopped_at_budget(5000), errors.OUT_OF_MEMORY]  # issue 24: work bounded, memory said in words
     small = ModelConfig(kind="lstm", embedding_dim=2, lstm_units=1, lstm_layers=1, lstm_dense=1)
     nan = {name: [np.full(shape, np.nan, np.float32) for shape in shapes]
            for name, shapes in models.weight_shapes(small, 4, 8).items()}

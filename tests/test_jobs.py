@@ -17,7 +17,7 @@ from musegen.config import AppLimits
 from musegen.errors import InputError
 from musegen.messages import codes, msg
 from musegen.runs import Run, list_runs
-from musegen.generate.sample import collapse_warning
+from musegen.generate.remarks import collapse_warning
 
 
 def quick(epochs=2, **train):

@@ -6,7 +6,7 @@
     structure: on_beat_share, beat_chord_fit, bar_repetition, key_stability (part of features)
     ostinato(piece)         the shortest figure of ≤ 8 notes repeated in a row, and how much it fills
     structure_summary(ps)   the structure statistics' means over a set, and its share locked in
-    collapse(ids, piece)    distinct tokens, longest repeated loop, collapsed (sample.collapse_warning,
+    collapse(ids, piece)    distinct tokens, longest repeated loop, collapsed (remarks.collapse_warning,
                             or the piece locked into an ostinato)
     TrainingIndex(seqs)     longest passage copied verbatim from the training data, and its file
     evaluate(run)           all of the above in one dict (the CLI's `musegen evaluate`, the study)
@@ -28,7 +28,7 @@ from ..errors import InputError, ModelError
 from ..messages import msg
 from ..render.midi import estimate_key as find_key
 from ..music.piece import DURATION, PART, PITCH, START, Piece, beat_quarters
-from ..generate.sample import collapse_warning  # noqa: F401  (one definition of "collapsed", shared with the app)
+from ..generate.remarks import collapse_warning  # noqa: F401  (one definition of "collapsed", shared with the app)
 
 # ------------------------------------------------------------------------------------------
 # Held-out likelihood
@@ -583,7 +583,7 @@ def longest_loop(ids, max_period: int | None = None) -> Loop:
 
 
 def collapse(ids, piece: Piece | None = None) -> dict:
-    """Has generation collapsed? `collapsed` follows the app's `sample.collapse_warning` (almost no
+    """Has generation collapsed? `collapsed` follows the app's `remarks.collapse_warning` (almost no
     distinct tokens, or a second half that is one short loop) or, given the decoded `piece`, an
     ostinato lock-in (a figure of ≤ 8 notes filling ≥ 40 % of it); the longest loop anywhere in the
     output is reported alongside, as a number to watch."""

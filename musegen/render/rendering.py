@@ -21,7 +21,7 @@ class Rendered:
     svg: list[str] = field(default_factory=list)
     audio: bytes | None = None
     notes: list = field(default_factory=list)  # what could not be made, for a person: Messages (str: stored before)
-    warning: Message | str | None = None  # collapse warning (sample.collapse_message)
+    warning: Message | str | None = None  # collapse warning (remarks.collapse_message)
     settings: dict = field(default_factory=dict)
     tokens_per_s: float = 0.0
     run: str = ""

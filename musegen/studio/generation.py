@@ -17,7 +17,7 @@ def compose_variations(pool: ComposerPool, run, sample: SampleConfig, n: int = 1
                        **render_kw) -> list[Rendered]:
     """Generate n pieces with `run` in one batch (same settings and seed, different draws) and
     render each; each carries its own collapse warning."""
-    from ..generate.sample import collapse_message
+    from ..generate.remarks import collapse_message
 
     composition = pool.get(run).compose(replace(sample, variations=max(1, int(n))), piece=piece)
     settings = {"seed": composition.seed, "temperature": sample.temperature,
