@@ -659,7 +659,7 @@ EN = {
     'opt.column.bar_repetition': 'bar_repetition',
     'opt.column.key_stability': 'key_stability',
 
-    # ------------------------------------------------------------ charts (musegen/render/plots.py)
+    # ------------------------------------------------------------ charts (musegen/render/plots.py, words.py)
     "plot.roll_title": "{name} — {n} notes",
     "plot.time_s": "time (s)",
     "plot.time_q": "time (quarter notes)",
@@ -1589,7 +1589,7 @@ ZH = {
     'opt.column.bar_repetition': '小节重复率',
     'opt.column.key_stability': '调性稳定度',
 
-    # ------------------------------------------------------------ charts (musegen/render/plots.py)
+    # ------------------------------------------------------------ charts (musegen/render/plots.py, words.py)
     "plot.roll_title": "{name} — {n} 个音符",
     "plot.time_s": "时间（秒）",
     "plot.time_q": "时间（四分音符）",

@@ -8,7 +8,8 @@ from musegen.render import rendering
 from musegen.studio import explore
 from musegen.config import DataConfig, Limits
 from musegen.errors import MusegenError
-from musegen.render.plots import duration_histogram, piano_roll, pitch_histogram, token_counts, token_name
+from musegen.render.plots import duration_histogram, piano_roll, pitch_histogram, token_counts
+from musegen.render.words import token_name
 from musegen.music.sources import MUSIC_EXTENSIONS, list_datasets, load_pieces
 
 appui.through_app()

@@ -193,12 +193,12 @@ def test_an_unknown_error_keeps_its_detail_behind_a_chinese_lead_in():
 
 
 def test_chords_durations_and_ticks_in_plain_words():
-    from musegen.render import plots
+    from musegen.render import plots, words
 
-    assert plots.token_name("0.3.7.10") == "Cm7 (C E♭ G B♭)" and plots.token_name("E-5") == "E♭5"
-    assert plots.token_name("4.8.11", "zh") == "E（E G♯ B）" and plots.token_name("9", "zh") == "A（八度叠加）"
-    assert plots.duration_words(1.5) == "dotted quarter" and plots.duration_words(0.521) == "≈ eighth note"
-    assert plots.duration_words(1.25, "zh") == "1¼ 拍"
+    assert words.token_name("0.3.7.10") == "Cm7 (C E♭ G B♭)" and words.token_name("E-5") == "E♭5"
+    assert words.token_name("4.8.11", "zh") == "E（E G♯ B）" and words.token_name("9", "zh") == "A（八度叠加）"
+    assert words.duration_words(1.5) == "dotted quarter" and words.duration_words(0.521) == "≈ eighth note"
+    assert words.duration_words(1.25, "zh") == "1¼ 拍"
     fig = plots.token_counts({"a": 1200, "b": 40, "c": 3}, cutoff=50, lang="zh")
     assert list(fig.layout.yaxis.ticktext) == ["1", "10", "100", "1,000"]  # no stray 2s and 5s
 
