@@ -11,7 +11,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from musegen import studio
+from musegen.studio import generation, run_library
 from musegen.errors import MusegenError
 from ui import language, library, piece, server, session, sidebar
 
@@ -38,8 +38,8 @@ def home() -> None:
 
 def hear_it_now() -> None:
     st.subheader(tr("home.hear"))
-    entries = [e for e in studio.library() if e.bundled] or library.library()
-    entry = studio.default_entry(entries)
+    entries = [e for e in run_library.library() if e.bundled] or library.library()
+    entry = run_library.default_entry(entries)
     if entry is None:
         st.info(tr("home.no_model"))
         return
@@ -47,7 +47,7 @@ def hear_it_now() -> None:
     if st.button(tr("home.generate"), type="primary", key="home-generate"):
         try:
             with st.spinner(tr("home.composing")):
-                rendered = studio.compose(server.pool(), entry.run, studio.HOME_SAMPLE, score=False)
+                rendered = generation.compose(server.pool(), entry.run, generation.HOME_SAMPLE, score=False)
             piece.remember(rendered)
             st.session_state["home-piece"] = rendered
         except MusegenError as e:

@@ -11,8 +11,10 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from musegen.paths import SHIPPED_MODELS  # noqa: E402 (after the sys.path line)
+
 RESULTS = ROOT / "bench" / "results"  # gitignored
-ASSETS = ROOT / "assets" / "models"
+ASSETS = SHIPPED_MODELS
 FULL = bool(os.environ.get("BENCH_FULL"))
 TIMED_RUNS = 3  # every speed in a table is the median of this many timed runs
 

@@ -18,7 +18,7 @@ def main(weights: str, model_config: str, vocab: str, window: str, tokens: str, 
     from bench.common import TIMED_RUNS
     from musegen.config import ModelConfig, from_dict
     from musegen.models.engine import load_weights, make_engine
-    from musegen.generate.sample import Generator, Sampling
+    from musegen.generate.sampling import Generator, Sampling
 
     config = from_dict(ModelConfig, json.loads(model_config))
     generator = Generator(make_engine(load_weights(Path(weights)), config, int(vocab), int(window)), int(vocab))

@@ -50,14 +50,14 @@ def timings(fn, n: int = N) -> dict:
 
 def main() -> None:
     from musegen.serve import jobs
-    from musegen import studio
+    from musegen.studio import composers, generation
     from musegen.train.bundled import BUNDLED
     from musegen.config import AppLimits
     from musegen.runs.folder import Run
 
     run = Run.load(ASSETS / "bach-wavenet")
-    pool = studio.ComposerPool(size=2)
-    compose = lambda: studio.compose(pool, run, studio.HOME_SAMPLE, score=False)  # noqa: E731
+    pool = composers.ComposerPool(size=2)
+    compose = lambda: generation.compose(pool, run, generation.HOME_SAMPLE, score=False)  # noqa: E731
     compose()  # warm: the model's arrays loaded once, as the app does at start
 
     with tempfile.TemporaryDirectory() as tmp:

@@ -55,14 +55,14 @@ def main(what: str, args: list[str]) -> dict:
         import plotly.graph_objects  # noqa: F401
         import streamlit  # noqa: F401
 
-        from musegen import studio
+        from musegen.studio import composers, generation
         from musegen.config import SampleConfig
         from musegen.render.plots import piano_roll
         from musegen.runs.folder import Run
 
-        pool = studio.ComposerPool()
+        pool = composers.ComposerPool()
         for path in args:
-            rendered = studio.compose(pool, Run.load(path), SampleConfig(seconds=20, seed=1))
+            rendered = generation.compose(pool, Run.load(path), SampleConfig(seconds=20, seed=1))
             piano_roll(rendered.piece)
         info = {"runs": [Path(p).name for p in args], "tensorflow_imported": "tensorflow" in sys.modules}
     self_mb = peak_mb()

@@ -216,7 +216,7 @@ def context_section() -> list[dict]:
     from musegen.config import DataConfig, ModelConfig, RunConfig, TokenizerConfig
     from musegen.models.build import receptive_field
     from musegen.music.sources import load_pieces
-    from musegen.studio import tokens_per_bar
+    from musegen.studio.presets import tokens_per_bar
 
     config = RunConfig()
     tokens = min(receptive_field(config.model), config.data.window)

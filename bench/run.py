@@ -210,7 +210,7 @@ def generation() -> dict:
 
     from musegen.config import ModelConfig, TokenizerConfig
     from musegen.models.build import build_model, receptive_field
-    from musegen.generate.sample import Generator, article_loop
+    from musegen.generate.sampling import Generator, article_loop
     from musegen.tokens.registry import make_tokenizer
 
     vocab, window = len(make_tokenizer(TokenizerConfig())), 512

@@ -104,24 +104,25 @@ def engine_against_keras(n_tokens: int = 2000, n_keras: int = 200) -> dict:
 
 
 def app() -> dict:
-    from musegen import studio
+    from musegen.render import rendering
+    from musegen.studio import composers, generation
     from musegen.config import SampleConfig
     from musegen.runs.folder import Run
 
-    pool = studio.ComposerPool()
+    pool = composers.ComposerPool()
     rows = []
     for path in bundled():
         run = Run.load(path)
-        studio.compose(pool, run, SampleConfig(seconds=20.0), score=False)  # warm: the engine loaded once
+        generation.compose(pool, run, SampleConfig(seconds=20.0), score=False)  # warm: the engine loaded once
         # Every page composes and renders the audio before it shows the player; Generate then
         # engraves the score below it (ui.piece.show_piece), timed on its own.
         playable, engraving = [], []
         for seed in (1, 2, 3):
             start = time.perf_counter()
-            rendered = studio.compose(pool, run, SampleConfig(seconds=20.0, seed=seed), score=False)
+            rendered = generation.compose(pool, run, SampleConfig(seconds=20.0, seed=seed), score=False)
             playable.append(time.perf_counter() - start)
             start = time.perf_counter()
-            studio.engrave(rendered)
+            rendering.engrave(rendered)
             engraving.append(time.perf_counter() - start)
         rows.append({"run": path.name, "step": "Compose: the piece, its audio and roll on screen (every page)",
                      "seconds": statistics.median(playable)})

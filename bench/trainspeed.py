@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import numpy as np  # noqa: E402
 
-from bench.common import ROOT, TIMED_RUNS, log, markdown_table, write_json  # noqa: E402
+from bench.common import ASSETS, ROOT, TIMED_RUNS, log, markdown_table, write_json  # noqa: E402
 
 OUT = ROOT / "docs" / "trainspeed"
 BATCHES = [8, 16, 64]
@@ -97,7 +97,7 @@ def start_section() -> dict:
         folder.mkdir()
         for p in train_pieces:
             (folder / f"{Path(p.name).stem}.mid").write_bytes(piece_to_midi_bytes(p))
-        starts = ["new"] + (["base"] if (ROOT / "assets" / "models" / "base" / "model.keras").is_file() else [])
+        starts = ["new"] + (["base"] if (ASSETS / "base" / "model.keras").is_file() else [])
         for start in starts:
             t = first_batch(folder, start)
             log(f"start → first batch ({start}): " + ", ".join(f"{k} {v:.1f} s" for k, v in t.items()))
@@ -114,7 +114,7 @@ def throughput_section() -> dict:
     from bench.run import _peak_flops, _timed, step_cost
     from musegen.config import ModelConfig, TokenizerConfig, TrainConfig
     from musegen.models.build import build_model
-    from musegen.generate.sample import Generator
+    from musegen.generate.sampling import Generator
     from musegen.tokens.registry import make_tokenizer
     from musegen.train.fit import compile_model
 

@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from bench.common import ROOT, log, write_json
-from musegen.studio import DEFAULT_PRESET
+from musegen.studio.presets import DEFAULT_PRESET
 
 OUT = ROOT / "docs" / "visitors"
 CHROMIUM = "/usr/bin/chromium"

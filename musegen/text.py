@@ -582,7 +582,7 @@ EN = {
     'verdict.minutes': '{n:.1f} min',
     'verdict.seconds': '{n:.0f} s',
 
-    # ------------------------------------------------------------ train: what the model hears (studio.context_text)
+    # ------------------------------------------------------------ train: what the model hears (studio.presets.context_text)
     'context.hears': 'The model hears {tokens} tokens ({told}).',
     'context.lstm': 'The model trained on windows of {tokens} tokens ({told}).',
     'context.bar': '≈ {bars:.0f} bar of this music',
@@ -660,7 +660,7 @@ EN = {
     'opt.column.bar_repetition': 'bar_repetition',
     'opt.column.key_stability': 'key_stability',
 
-    # ------------------------------------------------------------ charts (musegen/render/plots.py)
+    # ------------------------------------------------------------ charts (musegen/render/plots.py, words.py)
     "plot.roll_title": "{name} — {n} notes",
     "plot.time_s": "time (s)",
     "plot.time_q": "time (quarter notes)",
@@ -791,7 +791,7 @@ EN = {
     "said.n_bytes": "{n} bytes",
     "said.n_unit": "{n} {unit}",
     "said.unknown": "…",
-    # audio, scores, a piece (musegen.render.audio, musegen.studio, musegen.generate.sample, musegen.render.midi)
+    # audio, scores, a piece (musegen.render.audio, musegen.render.rendering, musegen.generate.sample, musegen.render.midi)
     "said.no_fluidsynth": "FluidSynth is not installed: sudo apt-get install fluidsynth",
     "said.no_soundfont_set": "No General MIDI soundfont found: install fluid-soundfont-gm or set MUSEGEN_SOUNDFONT "
                              "({setting} is not a file)",
@@ -1522,7 +1522,7 @@ ZH = {
     'verdict.minutes': '{n:.1f} 分钟',
     'verdict.seconds': '{n:.0f} 秒',
 
-    # ------------------------------------------------------------ train: what the model hears (studio.context_text)
+    # ------------------------------------------------------------ train: what the model hears (studio.presets.context_text)
     'context.hears': '模型一次能听到 {tokens} 个 token（{told}）。',
     'context.lstm': '模型在 {tokens} 个 token 的窗口上训练（{told}）。',
     'context.bar': '约为这份音乐的 {bars:.0f} 小节',
@@ -1600,7 +1600,7 @@ ZH = {
     'opt.column.bar_repetition': '小节重复率',
     'opt.column.key_stability': '调性稳定度',
 
-    # ------------------------------------------------------------ charts (musegen/render/plots.py)
+    # ------------------------------------------------------------ charts (musegen/render/plots.py, words.py)
     "plot.roll_title": "{name} — {n} 个音符",
     "plot.time_s": "时间（秒）",
     "plot.time_q": "时间（四分音符）",
@@ -1725,7 +1725,7 @@ ZH = {
     "said.n_bytes": "{n} 字节",
     "said.n_unit": "{n} {unit}",
     "said.unknown": "…",
-    # audio, scores, a piece (musegen.render.audio, musegen.studio, musegen.generate.sample, musegen.render.midi)
+    # audio, scores, a piece (musegen.render.audio, musegen.render.rendering, musegen.generate.sample, musegen.render.midi)
     "said.no_fluidsynth": "未安装 FluidSynth：sudo apt-get install fluidsynth",
     "said.no_soundfont_set": "找不到 General MIDI 音色库：请安装 fluid-soundfont-gm 或设置 MUSEGEN_SOUNDFONT"
                              "（{setting} 不是文件）",

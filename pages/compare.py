@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from musegen import studio
+from musegen.studio import generation, presets, run_library
 from musegen.evaluate import verdict
 from musegen.config import SampleConfig
 from musegen.errors import MusegenError
@@ -31,13 +31,13 @@ with st.expander(tr("cmp.train_both")):
     data = dataset.current_dataset()
     label = dataset.dataset_label(data) if data else tr("cmp.bach")
     st.markdown(tr("cmp.train_both_text", label=label))
-    presets = list(studio.PRESETS)
+    presets = list(presets.PRESETS)
     preset = st.selectbox(tr("cmp.size"), presets, key="cmp-preset", format_func=lambda p: language.opt("preset", p))
     if st.button(tr("cmp.train"), key="cmp-train"):
-        values = studio.PRESETS[preset]
+        values = presets.PRESETS[preset]
         ids = []
         for kind in ("wavenet", "lstm"):
-            new = training.submit(studio.build_config(training.dataset_name(data), kind, values), data,
+            new = training.submit(presets.build_config(training.dataset_name(data), kind, values), data,
                                   values["max_files"])
             if new is None:  # said why: the other is not started either
                 break
@@ -56,8 +56,8 @@ if not entries:
     st.info(tr("cmp.no_runs"))
     st.stop()
 
-wavenet = studio.default_entry(entries, "wavenet")
-lstm = studio.default_entry(entries, "lstm")
+wavenet = run_library.default_entry(entries, "wavenet")
+lstm = run_library.default_entry(entries, "lstm")
 defaults = [str(e.path) for e in (wavenet, lstm) if e is not None] or paths[:2]
 just_trained = [str(j.run_path) for j in pair if j.run_path is not None and str(j.run_path) in by_path]
 if len(just_trained) == 2 and st.session_state.get("cmp-picked-pair") != just_trained:
@@ -92,7 +92,7 @@ with st.container(border=True):
 figures.chart(learning_curves({r.name: r.history for r in runs}, lang=lang), "cmp-curves")
 
 speeds = st.session_state.setdefault("cmp-speeds", {})
-st.dataframe(figures.table([studio.run_row(r, speeds.get(str(r.path))) for r in runs]), hide_index=True,
+st.dataframe(figures.table([run_library.run_row(r, speeds.get(str(r.path))) for r in runs]), hide_index=True,
              width="stretch")
 st.caption(tr("cmp.table_caption"))
 
@@ -110,7 +110,7 @@ if st.button(tr("cmp.compose"), type="primary", key="cmp-go"):
     for r in runs[:4]:
         try:
             with st.spinner(tr("cmp.composing", name=r.name)):
-                out[str(r.path)] = studio.compose(server.pool(), r, sample, score=False)
+                out[str(r.path)] = generation.compose(server.pool(), r, sample, score=False)
                 speeds[str(r.path)] = out[str(r.path)].tokens_per_s
         except MusegenError as e:
             st.error(f"{r.name}{tr('said.colon')}{language.error_text(e)}")
@@ -128,7 +128,7 @@ if shown:
 
 # ---------------------------------------------------------------- the study
 
-headline = studio.study_headline()
+headline = run_library.study_headline()
 if headline:
     st.subheader(tr("cmp.study"))
     st.caption(tr("cmp.study_caption"))

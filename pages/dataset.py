@@ -3,10 +3,12 @@ from __future__ import annotations
 
 import streamlit as st
 
-from musegen import studio
+from musegen.render import rendering
+from musegen.studio import explore
 from musegen.config import DataConfig, Limits
 from musegen.errors import MusegenError
-from musegen.render.plots import duration_histogram, piano_roll, pitch_histogram, token_counts, token_name
+from musegen.render.plots import duration_histogram, piano_roll, pitch_histogram, token_counts
+from musegen.render.words import token_name
 from musegen.music.corpus import list_datasets
 from musegen.music.readers import MUSIC_EXTENSIONS
 from musegen.music.sources import load_pieces
@@ -94,7 +96,7 @@ if result.skipped:
         tr("ds.skipped_file", name=r.name, reason=language.say(r.reason)) for r in result.skipped[:5])
         + ("…" if len(result.skipped) > 5 else ""))
 with st.expander(tr("ds.report"), expanded=summary["files"] <= 20):
-    st.dataframe(figures.table(studio.report_rows(result)), hide_index=True, width="stretch")
+    st.dataframe(figures.table(explore.report_rows(result)), hide_index=True, width="stretch")
 
 left, right = st.columns(2)
 figures.chart(pitch_histogram(result.pieces, lang=language.lang()), "ds-pitch", left)
@@ -108,11 +110,11 @@ def rare_tokens(loaded) -> None:
     if counts_key not in st.session_state:
         for key in [k for k in st.session_state if str(k).startswith("ds-counts-")]:
             del st.session_state[key]
-        st.session_state[counts_key] = studio.token_frequencies(loaded.pieces)
+        st.session_state[counts_key] = explore.token_frequencies(loaded.pieces)
     counts = st.session_state[counts_key]
     st.caption(tr("ds.rare_caption"))
     cutoff = st.slider(tr("ds.cutoff"), 0, 200, 50, key="ds-cutoff", help=tr("ds.cutoff_help"))
-    preview = studio.cutoff_preview(counts, cutoff)
+    preview = explore.cutoff_preview(counts, cutoff)
     st.markdown(tr("ds.dropped_summary", dropped=len(preview["dropped"]), tokens=preview["tokens"],
                    occurrences=preview["dropped_occurrences"], share=preview["share"]))
     figures.chart(token_counts(counts, cutoff, lang=language.lang()), "ds-tokens")
@@ -133,7 +135,7 @@ piece = result.pieces[names.index(chosen)]
 preview_key = ("ds-rendered", data["label"], chosen)
 if st.session_state.get("ds-rendered-key") != preview_key:
     with st.spinner(tr("ds.rendering")):
-        st.session_state["ds-rendered"] = studio.render_piece(piece, score=False, max_seconds=60)
+        st.session_state["ds-rendered"] = rendering.render_piece(piece, score=False, max_seconds=60)
     st.session_state["ds-rendered-key"] = preview_key
 rendered = st.session_state["ds-rendered"]
 if rendered.audio:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from musegen import studio
+from musegen.render import rendering
+
+from musegen.studio import generation, run_library, steering
 from musegen.config import SampleConfig
 from musegen.errors import MusegenError
 from musegen.render.midi import INSTRUMENTS
@@ -34,7 +36,7 @@ default = finished.run_path if finished is not None and finished.run_path is not
 rough_note = None
 if default is not None and "gen-run" not in st.session_state:
     mine = next((e for e in entries if e.path == default), None)
-    better = studio.better_than_rough(mine.run, entries) if mine is not None else None
+    better = run_library.better_than_rough(mine.run, entries) if mine is not None else None
     if better is not None:  # a run that has barely learnt is not the one to hear first
         default = better.path
         rough_note = tr("gen.rough", mine=mine.run.name, mine_loss=mine.run.summary["val_loss"],
@@ -52,13 +54,13 @@ st.caption(tr("gen.about", kind=language.kind_name(run.config.model.kind),
               if run.summary.get("context_bars") else ""))
 
 if "gen-seed" not in st.session_state:
-    st.session_state["gen-seed"] = studio.random_seed()
+    st.session_state["gen-seed"] = generation.random_seed()
 
 
 def draw_seed() -> None:
     """Before a Compose: a new seed unless the user locked it (the box then shows the one used)."""
     if not st.session_state.get("gen-lock"):
-        st.session_state["gen-seed"] = studio.random_seed()
+        st.session_state["gen-seed"] = generation.random_seed()
 
 
 def seed_typed() -> None:
@@ -74,7 +76,7 @@ def keep(i: int) -> None:
     """Keep a variation: into the session's pieces (its score engraved now), shown in full below."""
     chosen = st.session_state["gen-variations"][i]
     if kept_at(chosen) is None:
-        studio.engrave(chosen)
+        rendering.engrave(chosen)
         piece.remember(chosen)
     st.session_state["gen-current"] = kept_at(chosen)
 
@@ -127,9 +129,9 @@ with st.expander(tr("gen.sampling")):
         time_signature = ""
         if metre and primer_kind == "Nothing":
             usual = "/".join(map(str, run.data.get("time_signature", (4, 4))))
-            time_signature = st.selectbox(tr("gen.time_signature"), studio.TIME_SIGNATURES,
-                                          index=studio.TIME_SIGNATURES.index(usual)
-                                          if usual in studio.TIME_SIGNATURES else 0,
+            time_signature = st.selectbox(tr("gen.time_signature"), steering.TIME_SIGNATURES,
+                                          index=steering.TIME_SIGNATURES.index(usual)
+                                          if usual in steering.TIME_SIGNATURES else 0,
                                           key="gen-time-signature", help=tr("gen.time_signature_help"))
         tempo = st.slider(tr("gen.tempo"), 0, 200, 0, 5, key="gen-tempo")
         instrument = st.selectbox(tr("gen.instrument"), [AS_WRITTEN] + list(INSTRUMENTS), key="gen-instrument",
@@ -148,15 +150,15 @@ with st.expander(tr("gen.sampling")):
 defaults = SampleConfig()
 with st.expander(tr("gen.steer")):
     k1, k2, k3 = st.columns([2, 2, 3])
-    if st.session_state.get("gen-key") not in studio.KEY_TONICS:  # a choice kept under an older name
+    if st.session_state.get("gen-key") not in steering.KEY_TONICS:  # a choice kept under an older name
         st.session_state.pop("gen-key", None)
-    tonic = k1.selectbox(tr("gen.key"), studio.KEY_TONICS, key="gen-key",
+    tonic = k1.selectbox(tr("gen.key"), steering.KEY_TONICS, key="gen-key",
                          format_func=lambda o: language.opt("tonic", o), help=tr("gen.key_help"))
-    mode = k2.selectbox(tr("gen.scale"), studio.SCALE_NAMES, key="gen-scale",
-                        format_func=lambda o: language.opt("scale", o), disabled=tonic in (studio.FREE, studio.AUTO))
+    mode = k2.selectbox(tr("gen.scale"), steering.SCALE_NAMES, key="gen-scale",
+                        format_func=lambda o: language.opt("scale", o), disabled=tonic in (steering.FREE, steering.AUTO))
     strength = k3.slider(tr("gen.strength"), 0.5, 1.0, defaults.key_strength, 0.01, key="gen-key-strength",
-                         disabled=tonic == studio.FREE, help=tr("gen.strength_help"))
-    notes = studio.NOTE_CHOICES
+                         disabled=tonic == steering.FREE, help=tr("gen.strength_help"))
+    notes = steering.NOTE_CHOICES
     low, high = st.select_slider(tr("gen.range"), notes, value=(notes[0], notes[-1]), key="gen-range",
                                  help=tr("gen.range_help"))
     r1, r2 = st.columns(2)
@@ -171,14 +173,14 @@ if go:
                           primer="none" if primer_kind == "Nothing" else "random",
                           primer_bars=int(primer_bars), keep_primer=bool(keep_primer), time_signature=time_signature,
                           tempo=float(tempo), program=INSTRUMENTS.get(instrument),
-                          key=studio.key_setting(tonic, mode), key_strength=float(strength),
+                          key=steering.key_setting(tonic, mode), key_strength=float(strength),
                           pitch_range="" if (low, high) == (notes[0], notes[-1]) else f"{low}-{high}",
                           repetition_guard=bool(guard), echo=float(echo))
     try:
         with st.spinner(tr("gen.composing") if n == 1 else tr("gen.composing_n", n=n)):
             # The score is engraved once the piece plays (show_piece), a variation's when kept:
             # engraving is the slow part of rendering, and nobody should wait for it to listen.
-            made = studio.compose_variations(server.pool(), run, sample, n, piece=primer_piece, score=False)
+            made = generation.compose_variations(server.pool(), run, sample, n, piece=primer_piece, score=False)
         st.session_state["gen-variations"] = made if n > 1 else []
         st.session_state["gen-current"] = None  # variations: nothing in full until one is kept
         if n == 1:

@@ -11,7 +11,8 @@ import functools
 import streamlit as st
 
 from musegen.serve import jobs, visitors
-from musegen import studio
+from musegen.studio import presets, run_library
+from musegen.paths import runs_dir
 from musegen.errors import MusegenError
 from musegen.runs.bundle import import_run
 from musegen.runs.library import delete_run, rename_run
@@ -67,10 +68,10 @@ entries = [e for e in library.library() if e.run.config.tokenizer.scheme in ("me
 bases = [e.run for e in entries]
 base_names = ["new"] + [r.name for r in bases]
 n_pieces = len(data["result"].pieces) if data else len(server.builtin_dataset("bach").pieces)
-suggested = studio.default_start(entries, n_pieces)  # the broad base for a small set
+suggested = presets.default_start(entries, n_pieces)  # the broad base for a small set
 base_name = st.selectbox(
     tr("train.base"), base_names, key="tr-base", index=base_names.index(suggested.run.name) if suggested else 0,
-    format_func=lambda n: (tr("train.base_new") if n == "new" else tr("train.base_broad") if n == studio.BASE_RUN
+    format_func=lambda n: (tr("train.base_new") if n == "new" else tr("train.base_broad") if n == run_library.BASE_RUN
                            else tr("train.base_run", name=n)),
     help=tr("train.base_help"))
 base = next((r for r in bases if r.name == base_name), None)
@@ -80,20 +81,20 @@ if base is not None:
     if fit["code"] == "new_layout":
         st.warning(tr("train.start_new_layout", name=base.name, parts=fit["parts"],
                       seen=", ".join(map(str, fit["seen"]))), icon=":material/warning:")
-    elif base.name == studio.BASE_RUN:
+    elif base.name == run_library.BASE_RUN:
         st.caption(tr("train.start_buys", n=n_pieces))
 
 left, middle, right = st.columns(3)
 if base is None:
-    kind = left.selectbox(tr("train.model"), list(studio.MODEL_KINDS), format_func=language.kind_name, key="tr-kind",
+    kind = left.selectbox(tr("train.model"), list(run_library.MODEL_KINDS), format_func=language.kind_name, key="tr-kind",
                           help=tr("train.model_help"))
 else:
     kind = base.config.model.kind
     left.markdown(tr("train.model_kept", kind=language.kind_name(kind), name=base.name))
-presets = list(studio.PRESETS)
-preset = middle.selectbox(tr("train.size"), presets, index=presets.index(studio.DEFAULT_PRESET), key="tr-preset",
+presets = list(presets.PRESETS)
+preset = middle.selectbox(tr("train.size"), presets, index=presets.index(presets.DEFAULT_PRESET), key="tr-preset",
                          format_func=lambda p: language.opt("preset", p), help=tr("train.size_help"))
-d = dict(studio.PRESETS[preset])
+d = dict(presets.PRESETS[preset])
 if base is not None:  # gentler steps, and the base's window, when fine-tuning
     d.update(learning_rate=3e-4, window=base.config.data.window, stride=base.config.data.stride)
 k = f"tr-{presets.index(preset)}-{base_name}-"  # new widget keys per preset, so a preset resets the values
@@ -151,7 +152,7 @@ with st.expander(tr("train.advanced"), expanded=False):
         v["simple_dense"] = c[2].select_slider(tr("train.dense"), [32, 64, 128, 256], d["simple_dense"],
                                                key=k + "sdense", help=tr("train.sdense_help"))
     scheme = base.config.tokenizer.scheme if base else c[3].selectbox(
-        tr("train.tokens"), list(studio.SCHEMES), key=k + "scheme", format_func=language.scheme_name,
+        tr("train.tokens"), list(presets.SCHEMES), key=k + "scheme", format_func=language.scheme_name,
         help=tr("train.tokens_help"))
     c = st.columns(4)
     seed = c[1].number_input(tr("train.seed"), 0, 1_000_000, 1, key=k + "seed", help=tr("train.seed_help"))
@@ -162,10 +163,10 @@ with st.expander(tr("train.advanced"), expanded=False):
         format_func=lambda n: tr("train.semitones", n=n) if n else tr("train.off"),
         help=tr("train.transpose_help"))
 
-config = studio.build_config(training.dataset_name(data), kind, v, scheme=scheme,
+config = presets.build_config(training.dataset_name(data), kind, v, scheme=scheme,
                              min_count=int(session.setting("ds-cutoff", 50)), seed=int(seed),
                              early_stopping=int(patience), transpose=int(transpose), base=base)
-st.caption(studio.context_text(config, dataset.tokens_per_bar(data, config.tokenizer), language.lang()))
+st.caption(presets.context_text(config, dataset.tokens_per_bar(data, config.tokenizer), language.lang()))
 running_here = sum(1 for j in jobs.list_jobs() if j.state == "running")
 if running_here >= lim.max_concurrent_trainings and not busy:
     st.caption(tr("train.busy", n=running_here))
@@ -219,7 +220,7 @@ with st.expander(tr("lib.import")):
                               help=tr("lib.bundle_help"))
     if bundle is not None and st.session_state.get("lib-imported") != (bundle.name, bundle.size):
         try:
-            folder = visitors.folder_of(session.visitor(), studio.runs_dir())
+            folder = visitors.folder_of(session.visitor(), runs_dir())
             imported = import_run(bundle.getvalue(), folder, limits=session.limits())
             st.session_state["lib-imported"] = (bundle.name, bundle.size)
             st.success(tr("lib.imported", name=imported.name))
@@ -241,9 +242,9 @@ for entry in entries:
         st.caption(tr("lib.data", source=language.source_name(run.data.get("source", "?")),
                       files=len(run.data.get("train_files", [])), ended=ended))
         cols = st.columns([1, 2, 1, 1])
-        if studio.may_download(session.visitor(), run.path):  # a share lends a run for composing, not its bundle
+        if run_library.may_download(session.visitor(), run.path):  # a share lends a run for composing, not its bundle
             cols[0].download_button(tr("lib.download"),
-                                    functools.partial(studio.bundle_for, session.visitor(), run.path),
+                                    functools.partial(run_library.bundle_for, session.visitor(), run.path),
                                     f"{run.name}.zip", "application/zip", key=f"lib-zip-{run.path}", on_click="ignore")
         if not library.may_change(entry):
             cols[1].caption(tr("lib.bundled") if entry.bundled else tr("lib.not_yours"))

@@ -14,9 +14,9 @@ from streamlit.testing.v1 import AppTest
 
 from app_fixtures import bundled_runs  # noqa: F401 (fixture)
 from conftest import Loaded, make_piece, tiny_config
-from musegen.render import audio
+from musegen.render import audio, rendering
 from musegen.serve import jobs
-from musegen import studio
+from musegen.studio import presets, run_library, steering
 from musegen.messages import msg, option
 from musegen.render.midi import piece_to_midi_bytes
 from musegen.runs.folder import Run
@@ -297,9 +297,9 @@ def test_generate_compose_score_audio_downloads_and_session_list():
     labels = [b.proto.label for b in at.get("download_button")]
     assert sum(any(k in x for x in labels) for k in ("MIDI", "(ogg)", "(wav)", "MusicXML")) == (4 if HAS_AUDIO else 2)
     made = at.session_state["pieces"][-1]
-    assert "seed" in studio.download_name(made) and studio.download_name(made).endswith(made.piece.name[-6:])
+    assert "seed" in rendering.download_name(made) and rendering.download_name(made).endswith(made.piece.name[-6:])
     if HAS_AUDIO:
-        assert studio.wav_of(made)[:4] == b"RIFF"  # the WAV download, rendered when asked for
+        assert rendering.wav_of(made)[:4] == b"RIFF"  # the WAV download, rendered when asked for
     piece = at.session_state["pieces"][-1]
     assert piece.piece.program == 40 and piece.settings["temperature"] == 1.2
     at.selectbox(key="gen-run").set_value(at.selectbox(key="gen-run").options[1]).run()
@@ -410,7 +410,7 @@ def test_generate_steers_key_range_and_a_continuations_metre():
     at.radio(key="gen-primer").set_value("My MIDI file (continue it)").run()
     at.file_uploader(key="gen-upload").set_value(("waltz.mid", piece_to_midi_bytes(waltz), "audio/midi"))
     at.run()
-    at.selectbox(key="gen-key").set_value(studio.FREE)
+    at.selectbox(key="gen-key").set_value(steering.FREE)
     at.slider(key="gen-primer-bars").set_value(2)
     at.segmented_control(key="gen-unit").set_value("bars").run()
     at.slider(key="gen-bars").set_value(6)
@@ -425,7 +425,7 @@ def test_generate_steers_key_range_and_a_continuations_metre():
 
 
 def test_compare_curves_table_and_side_by_side(monkeypatch, tmp_path):
-    monkeypatch.setattr(studio, "PROJECT_ROOT", tmp_path)  # no study results here
+    monkeypatch.setattr(run_library, "PROJECT_ROOT", tmp_path)  # no study results here
     at = open_app("pages/compare.py")
     assert len(at.multiselect(key="cmp-runs").value) == 2
     assert at.get("plotly_chart") and at.dataframe
@@ -445,7 +445,7 @@ def test_compare_shows_the_study_headline_when_present(monkeypatch, tmp_path):
     (tmp_path / "docs" / "study").mkdir(parents=True)
     (tmp_path / "docs" / "study" / "results.json").write_text(json.dumps(
         {"headline": [{"model": "wavenet", "val_loss": 1.2}, {"model": "lstm", "val_loss": 1.4}]}))
-    monkeypatch.setattr(studio, "PROJECT_ROOT", tmp_path)
+    monkeypatch.setattr(run_library, "PROJECT_ROOT", tmp_path)
     at = open_app("pages/compare.py")
     assert "The study's answer" in texts(at.subheader)
     assert "docs/study.md" in texts(at.caption)
@@ -513,14 +513,14 @@ def test_a_reload_that_opens_another_page_keeps_every_page_s_settings(monkeypatc
     at.slider(key="gen-temperature").set_value(1.1).run()
 
     again = open_app("pages/train.py")  # a reload into Train, which writes its own setting
-    presets = list(studio.PRESETS)
-    again.selectbox(key="tr-preset").set_value(presets[-1]).run()
+    sizes = list(presets.PRESETS)
+    again.selectbox(key="tr-preset").set_value(sizes[-1]).run()
     assert not again.exception, [e.value for e in again.exception]
 
     third = open_app("pages/generate.py")  # and another, into Generate
     assert third.slider(key="gen-temperature").value == 1.1
     third.switch_page("pages/train.py").run()
-    assert third.selectbox(key="tr-preset").value == presets[-1]
+    assert third.selectbox(key="tr-preset").value == sizes[-1]
 
 
 def test_a_downloaded_run_imports_back_into_the_library(bundled_runs):  # noqa: F811
@@ -551,14 +551,14 @@ def test_train_starts_a_small_set_from_the_base_and_names_a_start_that_cannot_he
 
     bundled = tmp_path / "bundled"
     shutil.copytree(bundled_runs, bundled)
-    shutil.copytree(bundled_runs / "tiny-wavenet", bundled / studio.BASE_RUN)  # a base that saw one and two parts
-    data = json.loads((bundled / studio.BASE_RUN / "data.json").read_text())
-    (bundled / studio.BASE_RUN / "data.json").write_text(json.dumps({**data, "part_counts": {"1": 5, "2": 5}}))
+    shutil.copytree(bundled_runs / "tiny-wavenet", bundled / run_library.BASE_RUN)  # a base that saw one and two parts
+    data = json.loads((bundled / run_library.BASE_RUN / "data.json").read_text())
+    (bundled / run_library.BASE_RUN / "data.json").write_text(json.dumps({**data, "part_counts": {"1": 5, "2": 5}}))
     monkeypatch.setenv("MUSEGEN_BUNDLED_DIR", str(bundled))
     at = open_app("pages/dataset.py")
     upload(at, [(f"duet{i}.mid", duet_midi(i)) for i in range(4)])
     at.switch_page("pages/train.py").run()
-    assert at.selectbox(key="tr-base").value == studio.BASE_RUN  # a small set starts from the base
+    assert at.selectbox(key="tr-base").value == run_library.BASE_RUN  # a small set starts from the base
     assert "already knows harmony, metre and parts in every layout" in texts(at.caption)
     assert not at.warning
     at.selectbox(key="tr-base").set_value("tiny-wavenet").run()  # learnt one part only

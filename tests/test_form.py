@@ -8,7 +8,8 @@ import pytest
 from musegen.errors import MusegenError
 from musegen.generate import steer
 from musegen.generate.form import EXACT, FormPlan, parse_form, tonic_triad
-from musegen.generate.sample import Composer, Sampling, bar_quarters_of
+from musegen.generate.sample import Composer, bar_quarters_of
+from musegen.generate.sampling import Sampling
 from musegen.runs.folder import Run
 
 BUNDLED = Path(__file__).resolve().parent.parent / "assets" / "models"

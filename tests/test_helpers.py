@@ -136,9 +136,9 @@ def test_a_kept_piece_keeps_its_notes_warning_and_steering_as_codes(tmp_path):
     from conftest import make_piece
     from musegen.messages import Message, msg, option
     from musegen.render.midi import piece_to_midi_bytes
-    from musegen.generate.sample import collapse_message
+    from musegen.generate.remarks import collapse_message
     from musegen.serve.saved_session import SavedSession
-    from musegen.studio import Rendered
+    from musegen.render.rendering import Rendered
 
     piece = make_piece(1)
     steering = [msg("said.key", tonic="D", scale=option("scale", "minor")), msg("said.guard")]

@@ -22,6 +22,7 @@ from musegen.messages import msg
 from musegen.music.readers import read_file_bytes
 from musegen.music.corpus import corpus_root
 from musegen.music.sources import load_pieces
+from musegen.paths import SHIPPED_MODELS
 
 
 def said_in_chinese(message: str) -> str:
@@ -206,7 +207,7 @@ def test_the_time_left_of_an_upload_is_never_more_than_its_budget(monkeypatch):
 
 # ------------------------------------------------------------------ item 8: a primer is read as an upload is
 
-BACH_RUN = Path(__file__).resolve().parent.parent / "assets" / "models" / "bach-wavenet"
+BACH_RUN = SHIPPED_MODELS / "bach-wavenet"
 
 
 def test_a_primer_is_read_in_a_worker_with_its_limits(monkeypatch, tmp_path):

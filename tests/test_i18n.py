@@ -111,7 +111,7 @@ def library_messages() -> list:
     from musegen import errors
     from musegen.serve.job import Job
     from musegen.serve.publish import _ending
-    from musegen.generate import sample, steer
+    from musegen.generate import remarks, steer
     from musegen.config import DataConfig, ModelConfig, TokenizerConfig, TrainConfig
     from musegen.errors import MusegenError
     from musegen.runs.bundle import import_run
@@ -138,9 +138,9 @@ def library_messages() -> list:
     tok = make_tokenizer(TokenizerConfig())
     rules = [steer.KeyLock(tok, steer.parse_scale("D minor"), 0.95), steer.PitchRange(tok, 48, 84),
              steer.KeyLock(tok, steer.parse_scale("F# dorian"), 1), steer.RepetitionGuard(), steer.BarEcho(tok, 1.5)]
-    said += [sample.rule_message(rule) for rule in rules]
-    said += [sample.collapse_message([5] * 40), sample.collapse_message(list(range(10)) + [1, 2, 3, 4] * 10)]
-    said += [sample.stopped_at_budget(5000), errors.OUT_OF_MEMORY]  # issue 24: work bounded, memory said in words
+    said += [remarks.rule_message(rule) for rule in rules]
+    said += [remarks.collapse_message([5] * 40), remarks.collapse_message(list(range(10)) + [1, 2, 3, 4] * 10)]
+    said += [remarks.stopped_at_budget(5000), errors.OUT_OF_MEMORY]  # issue 24: work bounded, memory said in words
     small = ModelConfig(kind="lstm", embedding_dim=2, lstm_units=1, lstm_layers=1, lstm_dense=1)
     nan = {name: [np.full(shape, np.nan, np.float32) for shape in shapes]
            for name, shapes in models.weight_shapes(small, 4, 8).items()}
@@ -194,12 +194,12 @@ def test_an_unknown_error_keeps_its_detail_behind_a_chinese_lead_in():
 
 
 def test_chords_durations_and_ticks_in_plain_words():
-    from musegen.render import plots
+    from musegen.render import plots, words
 
-    assert plots.token_name("0.3.7.10") == "Cm7 (C E♭ G B♭)" and plots.token_name("E-5") == "E♭5"
-    assert plots.token_name("4.8.11", "zh") == "E（E G♯ B）" and plots.token_name("9", "zh") == "A（八度叠加）"
-    assert plots.duration_words(1.5) == "dotted quarter" and plots.duration_words(0.521) == "≈ eighth note"
-    assert plots.duration_words(1.25, "zh") == "1¼ 拍"
+    assert words.token_name("0.3.7.10") == "Cm7 (C E♭ G B♭)" and words.token_name("E-5") == "E♭5"
+    assert words.token_name("4.8.11", "zh") == "E（E G♯ B）" and words.token_name("9", "zh") == "A（八度叠加）"
+    assert words.duration_words(1.5) == "dotted quarter" and words.duration_words(0.521) == "≈ eighth note"
+    assert words.duration_words(1.25, "zh") == "1¼ 拍"
     fig = plots.token_counts({"a": 1200, "b": 40, "c": 3}, cutoff=50, lang="zh")
     assert list(fig.layout.yaxis.ticktext) == ["1", "10", "100", "1,000"]  # no stray 2s and 5s
 

@@ -20,7 +20,7 @@ from musegen.errors import InputError
 from musegen.messages import codes, msg
 from musegen.runs.folder import Run
 from musegen.runs.library import list_runs
-from musegen.generate.sample import collapse_warning
+from musegen.generate.remarks import collapse_warning
 
 
 def quick(epochs=2, **train):
@@ -273,9 +273,9 @@ def test_every_caller_shares_the_process_wide_registry(tmp_path, monkeypatch, pi
     sees and can stop."""
     import threading
 
-    from musegen import studio
+    from musegen.paths import RUNS_ENV
 
-    monkeypatch.setenv(studio.RUNS_ENV, str(tmp_path / "runs"))
+    monkeypatch.setenv(RUNS_ENV, str(tmp_path / "runs"))
     monkeypatch.setattr(jobs, "_registry", None)  # this process's first caller, whatever ran before
     made = []
 

@@ -18,7 +18,7 @@ from musegen.evaluate.note_statistics import (DURATION_LABELS, empty_beat_rate, 
                                               pitch_range, polyphony, scale_consistency)
 from musegen.evaluate.run_report import evaluate
 from musegen.evaluate.structure import STRUCTURE_FEATURES
-from musegen.generate.sample import collapse_message, collapse_warning
+from musegen.generate.remarks import collapse_message, collapse_warning
 from musegen.messages import codes
 from musegen.music.piece import Piece
 from conftest import make_piece

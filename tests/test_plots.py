@@ -5,7 +5,7 @@ import numpy as np
 import plotly.graph_objects as go
 import pytest
 
-from musegen.render import plots
+from musegen.render import plots, words
 from musegen.music.piece import Piece
 
 
@@ -94,8 +94,8 @@ def test_duration_histogram_labels():
     fig = plots.duration_histogram(p)
     assert list(fig.data[0].x) == ["1/16", "1/8 triplet", "1/8", "1/4", "1.25 q", "dotted 1/4"]
     assert sum(fig.data[0].y) == 6
-    assert plots.duration_label(4) == "1/1"
-    assert plots.duration_label(2 / 3) == "1/4 triplet"
+    assert words.duration_label(4) == "1/1"
+    assert words.duration_label(2 / 3) == "1/4 triplet"
 
 
 def test_token_counts():

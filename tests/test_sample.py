@@ -5,7 +5,8 @@ import pytest
 from conftest import tiny_model
 from musegen.config import SampleConfig
 from musegen.models.build import build_model
-from musegen.generate.sample import Composer, Generator, Sampling, article_loop
+from musegen.generate.sample import Composer
+from musegen.generate.sampling import Generator, Sampling, article_loop
 from musegen.generate.steer import Banned
 
 VOCAB = 30
@@ -148,7 +149,7 @@ def test_timing_tokens_are_drawn_at_their_own_temperature(trained_run, pieces):
     """The rhythm temperature applies to bar lines, positions and durations only: the pitches keep
     the temperature, and a draw follows each token's own softmax."""
     from musegen.config import TokenizerConfig
-    from musegen.generate.sample import choose
+    from musegen.generate.sampling import choose
     from musegen.tokens.registry import make_tokenizer
 
     tok = trained_run.tokenizer

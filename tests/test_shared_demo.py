@@ -15,7 +15,7 @@ from app_fixtures import bundled_runs  # noqa: F401 (fixture)
 from conftest import Loaded, make_piece, musegen, refused, tiny_config
 from musegen.serve import disk, jobs, visitors
 from musegen.serve.job import Job
-from musegen import studio
+from musegen.studio import run_library
 from musegen.config import AppLimits, DataConfig, Limits
 from musegen.errors import InputError, ModelError
 from musegen.messages import msg
@@ -122,20 +122,20 @@ def test_a_share_ends_everywhere_when_its_owner_ends_it_and_only_owners_download
     run = Path(shutil.copytree(trained_run.path, alice.folder(runs) / "alices-tune"))
     token = visitors.share(run)
     assert visitors.open_share(bob, token, runs) == run
-    assert [e.path for e in studio.library(bob)] == [run]
-    assert studio.may_download(alice, run) and not studio.may_download(bob, run)
-    assert studio.bundle_for(alice, run)[:2] == b"PK"
+    assert [e.path for e in run_library.library(bob)] == [run]
+    assert run_library.may_download(alice, run) and not run_library.may_download(bob, run)
+    assert run_library.bundle_for(alice, run)[:2] == b"PK"
     with pytest.raises(ModelError) as refusal:
-        studio.bundle_for(bob, run)
+        run_library.bundle_for(bob, run)
     assert refusal.value.message == msg("said.not_owner", name="alices-tune")
 
     run = run.rename(run.with_name("renamed"))  # a share follows its run
-    assert [e.path for e in studio.library(bob)] == [run]
+    assert [e.path for e in run_library.library(bob)] == [run]
     visitors.unshare(run)
     assert visitors.shared_with(bob, runs) == ([], [run])  # where it was, for a word to bob; then forgotten
-    assert studio.library(bob) == [] and visitors.shared_with(bob, runs) == ([], [])
+    assert run_library.library(bob) == [] and visitors.shared_with(bob, runs) == ([], [])
     visitors.share(run)  # shared again: a new link, which bob has not opened
-    assert studio.library(bob) == []
+    assert run_library.library(bob) == []
 
 
 @pytest.fixture

@@ -14,11 +14,12 @@ from musegen.config import SampleConfig
 from musegen.errors import MusegenError
 from musegen.messages import msg
 from musegen.music.piece import PART, PITCH, START, Part, Piece
+from musegen.paths import SHIPPED_MODELS
 from musegen.runs.folder import Run
 from musegen.generate.sample import Composer
 
 ROOT = Path(__file__).resolve().parent.parent
-BUNDLED = ROOT / "assets" / "models"
+BUNDLED = SHIPPED_MODELS
 
 
 @pytest.fixture(scope="module")

@@ -17,7 +17,7 @@ from musegen.evaluate.repetition import bar_repetition, ostinato, ostinato_messa
 from musegen.evaluate.rhythm import beats, on_beat_share
 from musegen.evaluate.run_report import summarize_generation
 from musegen.evaluate.structure import STRUCTURE_FEATURES, structure, structure_summary
-from musegen.generate.sample import collapse_message
+from musegen.generate.remarks import collapse_message
 from musegen.messages import codes
 from musegen.music.piece import Part, Piece
 

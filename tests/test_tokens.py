@@ -318,8 +318,8 @@ def test_musegen_has_no_new_import_cycle():
 
 # The folders of musegen/ in the order the data flows through them; a module of one folder imports
 # no module of a later folder when it is imported (inside a function it may: a lazy import is there
-# to keep an earlier stage light). The modules at the top of musegen/ (config, errors, runs, studio,
-# cli…) are outside this order.
+# to keep an earlier stage light). The modules at the top of musegen/ (paths, config, errors, runs,
+# studio, cli…) are outside this order.
 STAGES = ["music", "tokens", "data", "models", "train", "generate", "render", "evaluate", "serve"]
 # Module-level imports against the flow that are there on purpose. Do not add to it lightly.
 KNOWN_BACKWARD = {
@@ -343,3 +343,12 @@ def test_no_stage_imports_a_later_stage_at_module_level():
         if stage(module) is not None and stage(target) is not None and stage(target) > stage(module)
     }
     assert backward == KNOWN_BACKWARD, f"module-level imports of a later folder: {sorted(backward - KNOWN_BACKWARD)}; struck off: {sorted(KNOWN_BACKWARD - backward)}"
+
+
+def test_no_stage_imports_the_apps_logic():
+    """musegen.studio is the pages' logic, above every stage: training, the job server and the rest
+    find their folders in musegen.paths, never there (not even inside a function)."""
+    graph = import_graph()
+    offenders = sorted((module, target) for module, targets in graph.items() if stage(module) is not None
+                       for target in targets if target == "musegen.studio" or target.startswith("musegen.studio."))
+    assert not offenders, f"stage modules that import musegen.studio: {offenders}"

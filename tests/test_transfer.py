@@ -4,7 +4,7 @@ from types import SimpleNamespace
 import numpy as np
 
 from musegen.train import basemodel
-from musegen import studio
+from musegen.studio import presets, run_library
 from musegen.train.finetune import start_fit
 from musegen.music.piece import PART, PITCH, Part, Piece
 
@@ -57,11 +57,11 @@ def test_a_start_that_never_saw_the_layout_is_named():
 
 
 def test_the_base_is_the_default_start_for_a_small_set():
-    base = studio.Entry(run_with({"1": 1}, name=studio.BASE_RUN), bundled=True)
-    other = studio.Entry(run_with(name="bach-wavenet"), bundled=True)
-    assert studio.default_start([other, base], n_pieces=20) is base
-    assert studio.default_start([other, base], n_pieces=studio.SMALL_SET + 1) is None
-    assert studio.default_start([other], n_pieces=20) is None
+    base = run_library.Entry(run_with({"1": 1}, name=run_library.BASE_RUN), bundled=True)
+    other = run_library.Entry(run_with(name="bach-wavenet"), bundled=True)
+    assert presets.default_start([other, base], n_pieces=20) is base
+    assert presets.default_start([other, base], n_pieces=presets.SMALL_SET + 1) is None
+    assert presets.default_start([other], n_pieces=20) is None
 
 
 def test_the_command_warns_of_a_start_that_never_saw_the_layout(trained_run, tmp_path):

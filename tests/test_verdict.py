@@ -64,7 +64,7 @@ def test_runs_that_cannot_be_compared_or_judged_say_so():
 
 
 def test_a_rough_run_gives_way_to_a_much_better_one_on_the_same_music():
-    from musegen.studio import Entry, better_than_rough
+    from musegen.studio.run_library import Entry, better_than_rough
 
     rough, good = fake_run("mine", "wavenet", [5.0, 4.9]), fake_run("bundled", "wavenet", [1.2, 0.94])
     other = fake_run("folk", "wavenet", [0.5, 0.4], dataset="folk")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from musegen import studio
+from musegen.studio import presets
 from musegen.config import DataConfig
 from musegen.messages import msg
 from musegen.serve.saved_session import NotKept
@@ -83,5 +83,5 @@ def tokens_per_bar(data: dict | None, tokenizer_config) -> float:
     key = ("tokens-per-bar", data["label"] if data else "bach", tokenizer_config.scheme)
     if key not in st.session_state:
         pieces = data["result"].pieces if data else builtin_dataset("bach").pieces
-        st.session_state[key] = studio.tokens_per_bar(pieces, tokenizer_config)
+        st.session_state[key] = presets.tokens_per_bar(pieces, tokenizer_config)
     return st.session_state[key]

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from musegen import studio, text, units
+from musegen import text, units
+from musegen.studio import presets, run_library
 from musegen.errors import MusegenError
 from musegen.messages import Message, stop_message
 
@@ -108,24 +109,24 @@ def state_name(state: str) -> str:
 
 
 def run_dataset_title(run) -> str:
-    """studio.dataset_title in the current language (a built-in set's title is translated)."""
+    """run_library.dataset_title in the current language (a built-in set's title is translated)."""
     from musegen.train.basemodel import BASE_DATASET
     from musegen.music.corpus import BUILTIN
 
     name = run.config.data.dataset
-    return opt("dataset", name) if name in BUILTIN or name == BASE_DATASET else say(studio.dataset_title(run))
+    return opt("dataset", name) if name in BUILTIN or name == BASE_DATASET else say(run_library.dataset_title(run))
 
 
 def kind_name(kind: str) -> str:
-    """A model kind as the pages name it (studio.MODEL_KINDS, in the current language)."""
+    """A model kind as the pages name it (run_library.MODEL_KINDS, in the current language)."""
     shown = opt("kind", kind)
-    return studio.MODEL_KINDS.get(kind, kind) if shown == kind or lang() == text.DEFAULT else shown
+    return run_library.MODEL_KINDS.get(kind, kind) if shown == kind or lang() == text.DEFAULT else shown
 
 
 def scheme_name(scheme: str) -> str:
-    """A token scheme as the pages name it (studio.SCHEMES, in the current language)."""
+    """A token scheme as the pages name it (presets.SCHEMES, in the current language)."""
     shown = opt("scheme", scheme)
-    return studio.SCHEMES.get(scheme, scheme) if shown == scheme or lang() == text.DEFAULT else shown
+    return presets.SCHEMES.get(scheme, scheme) if shown == scheme or lang() == text.DEFAULT else shown
 
 
 def source_name(source: str) -> str:

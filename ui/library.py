@@ -6,7 +6,9 @@ from pathlib import Path
 
 import streamlit as st
 
-from musegen import studio, text
+from musegen import text
+from musegen.paths import runs_dir
+from musegen.studio import run_library
 from musegen.serve import visitors
 from ui.language import kind_name, lang, tr
 from ui.session import MEMORY, visitor
@@ -15,20 +17,20 @@ UNSHARED = "unshared"  # session key: runs whose share ended while this session 
 NOTICE = "run-notice"  # session key: why the run chosen was taken off a run_choice, said on the next run
 
 
-def library() -> list[studio.Entry]:
+def library() -> list[run_library.Entry]:
     """The runs this visitor may use: bundled, the server's, their own, shared with them. Each share
     is looked up again: one its owner ended leaves the list, with a word, here and in every run_choice."""
     v = visitor()
-    shared, ended = visitors.shared_with(v, studio.runs_dir()) if v is not None else ([], [])
+    shared, ended = visitors.shared_with(v, runs_dir()) if v is not None else ([], [])
     for path in ended:
         st.session_state.setdefault(UNSHARED, set()).add(str(path))
         st.toast(tr("side.unshared", name=path.name), icon=":material/link_off:")
-    return studio.library(v, shared)
+    return run_library.library(v, shared)
 
 
-def may_change(entry: studio.Entry) -> bool:
+def may_change(entry: run_library.Entry) -> bool:
     v = visitor()
-    return not entry.bundled and (v is None or v.may_change(entry.path, studio.runs_dir()))
+    return not entry.bundled and (v is None or v.may_change(entry.path, runs_dir()))
 
 
 def open_share_link() -> None:
@@ -37,7 +39,7 @@ def open_share_link() -> None:
     if not token:
         return
     v = visitor()
-    runs = studio.runs_dir()
+    runs = runs_dir()
     found = visitors.open_share(v, token, runs) if v is not None else visitors.find_shared(token, runs)
     if found is None:
         st.toast(tr("side.share_gone"), icon=":material/link_off:")
@@ -46,7 +48,7 @@ def open_share_link() -> None:
     st.query_params.pop("shared", None)
 
 
-def run_choice(label: str, entries: list[studio.Entry], key: str, default=None, help=None):
+def run_choice(label: str, entries: list[run_library.Entry], key: str, default=None, help=None):
     """A selectbox over the run library; returns the chosen Entry (or None when empty)."""
     chosen = st.session_state.get(key)
     if chosen in st.session_state.get(UNSHARED, ()):
@@ -73,8 +75,8 @@ def run_choice(label: str, entries: list[studio.Entry], key: str, default=None, 
     return entries[paths.index(chosen)]
 
 
-def entry_label(entry: studio.Entry) -> str:
-    """A run as the lists show it: studio's Entry.label, in the current language."""
+def entry_label(entry: run_library.Entry) -> str:
+    """A run as the lists show it: run_library's Entry.label, in the current language."""
     if lang() == text.DEFAULT:
         return entry.label
     s = entry.run.summary

@@ -6,7 +6,7 @@ import re
 
 import streamlit as st
 
-from musegen import studio
+from musegen.render import rendering
 from musegen.messages import Message
 from musegen.render.playhead import playhead_html
 from musegen.render.plots import piano_roll
@@ -17,7 +17,7 @@ from ui.session import PIECES, not_kept, saved
 MAX_SESSION_PIECES = 12
 
 
-def remember(rendered: studio.Rendered) -> None:
+def remember(rendered: rendering.Rendered) -> None:
     pieces = st.session_state.setdefault(PIECES, [])
     pieces.append(rendered)
     del pieces[:-MAX_SESSION_PIECES]
@@ -27,7 +27,7 @@ def remember(rendered: studio.Rendered) -> None:
         not_kept(e)
 
 
-def player(rendered: studio.Rendered, key: str, roll_height: int = 220) -> None:
+def player(rendered: rendering.Rendered, key: str, roll_height: int = 220) -> None:
     """The piece's audio and its piano roll in one frame, a playhead following the audio
     (musegen.render.playhead); without audio, the plotly roll."""
     piece = rendered.piece
@@ -41,7 +41,7 @@ def player(rendered: studio.Rendered, key: str, roll_height: int = 220) -> None:
         st.plotly_chart(fig, key=f"roll-{key}", width="stretch")
 
 
-def show_piece(rendered: studio.Rendered, key: str, score: bool = True, downloads: bool = True) -> None:
+def show_piece(rendered: rendering.Rendered, key: str, score: bool = True, downloads: bool = True) -> None:
     """Audio with a piano roll that follows it, engraved score and downloads of one generated piece."""
     piece = rendered.piece
     if rendered.warning:
@@ -52,7 +52,7 @@ def show_piece(rendered: studio.Rendered, key: str, score: bool = True, download
     if score:
         if rendered.musicxml is None and not rendered.svg:  # engraved after the player is on screen
             with st.spinner(tr("piece.engraving")):
-                studio.engrave(rendered)
+                rendering.engrave(rendered)
         if rendered.svg:
             with st.expander(tr("piece.score"), expanded=True):
                 score_pages(rendered.svg, key)
@@ -62,13 +62,13 @@ def show_piece(rendered: studio.Rendered, key: str, score: bool = True, download
         import functools
 
         cols = st.columns(4)
-        name = studio.download_name(rendered)
+        name = rendering.download_name(rendered)
         cols[0].download_button(tr("piece.midi"), rendered.midi, f"{name}.mid", "audio/midi", key=f"mid-{key}",
                                 on_click="ignore")
         if rendered.audio:
             cols[1].download_button(tr("piece.ogg"), rendered.audio, f"{name}.ogg", "audio/ogg",
                                     key=f"ogg-{key}", on_click="ignore")
-            cols[2].download_button(tr("piece.wav"), functools.partial(studio.wav_of, rendered),
+            cols[2].download_button(tr("piece.wav"), functools.partial(rendering.wav_of, rendered),
                                     f"{name}.wav", "audio/wav", key=f"wav-{key}", on_click="ignore")
         if rendered.musicxml:
             cols[3].download_button(tr("piece.musicxml"), rendered.musicxml, f"{name}.musicxml",
@@ -92,6 +92,6 @@ def score_pages(pages: list[str], key: str) -> None:
 
 def short_warning(warning) -> str:
     """A collapse warning's first clause ("The output fell into a loop"), in the current language."""
-    if isinstance(warning, Message) and warning.code == "said.sentences":  # sample.collapse_message
+    if isinstance(warning, Message) and warning.code == "said.sentences":  # remarks.collapse_message
         warning = warning.values["parts"][0]
     return re.split(r"[:：]", say(warning), maxsplit=1)[0]

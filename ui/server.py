@@ -10,23 +10,23 @@ import threading
 
 import streamlit as st
 
-from musegen import studio
+from musegen.studio import composers, generation, run_library
 from musegen.config import DataConfig
 from musegen.errors import MusegenError
 
 
 @st.cache_resource(show_spinner=False)
-def pool() -> studio.ComposerPool:
+def pool() -> composers.ComposerPool:
     """Models loaded once per server, shared by all sessions."""
-    return studio.ComposerPool(size=4)
+    return composers.ComposerPool(size=4)
 
 
 @st.cache_resource(show_spinner=False)
 def warm_bundled() -> bool:
     """Once per server: load and compile the first bundled model in the background."""
-    entry = studio.default_entry([e for e in studio.library() if e.bundled])
+    entry = run_library.default_entry([e for e in run_library.library() if e.bundled])
     if entry is not None:
-        pool().warm(entry.run, studio.HOME_SAMPLE)
+        pool().warm(entry.run, generation.HOME_SAMPLE)
     return entry is not None
 
 

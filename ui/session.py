@@ -16,7 +16,8 @@ from pathlib import Path
 
 import streamlit as st
 
-from musegen import studio
+from musegen import paths
+
 from musegen.config import AppLimits, DataConfig
 from musegen.errors import MusegenError
 from musegen.serve import visitors, web
@@ -25,7 +26,7 @@ from ui.language import error_text, say, tr
 from ui.server import builtin_dataset, warm_datasets
 
 DATASET = "dataset"  # session key: {"label", "name" (built-in) or None, "result": LoadResult}
-PIECES = "pieces"  # session key: list of studio.Rendered made this session (newest last)
+PIECES = "pieces"  # session key: list of rendering.Rendered made this session (newest last)
 SINGLE_USER_ENV = "MUSEGEN_SINGLE_USER"  # 1: a private server (`make run` on localhost), one person owns all
 APP = Path(__file__).resolve().parent.parent / "app.py"
 
@@ -87,7 +88,7 @@ DECLARED = "kept-declared"  # session key: the kept settings of every page drawn
 
 def saved() -> SavedSession:
     """This visitor's kept session (a private server: one for everyone)."""
-    folder = visitors.folder_of(visitor(), studio.runs_dir())
+    folder = visitors.folder_of(visitor(), paths.runs_dir())
     return SavedSession(folder / ".session", budget_mb=limits().max_runs_mb)
 
 

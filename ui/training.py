@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from musegen import studio
+from musegen.studio import presets, run_library
 from musegen.config import AppLimits
 from musegen.errors import MusegenError
 from musegen.render.plots import training_progress
@@ -43,8 +43,8 @@ def submit(config, data: dict | None, max_files: int) -> str | None:
     chorales), its first ``max_files`` files, into a new run in this visitor's folder. The new job's
     id; None when it was refused, which the page then says."""
     try:
-        pieces = studio.first_files(data["result"], max_files) if data else None
-        out = studio.new_run_path(data["label"] if data else "bach", config.model.kind, visitor())
+        pieces = presets.first_files(data["result"], max_files) if data else None
+        out = run_library.new_run_path(data["label"] if data else "bach", config.model.kind, visitor())
         return jobs.submit(config, out, pieces=pieces, owner=owner() or "")
     except MusegenError as e:
         st.error(error_text(e))

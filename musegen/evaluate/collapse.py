@@ -3,14 +3,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..generate.sample import collapse_message, collapse_warning
+from ..generate.remarks import collapse_message, collapse_warning
 from ..messages import Message
 from ..music.piece import Piece
 from .repetition import longest_loop, ostinato, ostinato_message
 
 
 def collapse(ids, piece: Piece | None = None) -> dict:
-    """Has generation collapsed? `collapsed` follows the app's `sample.collapse_warning` (almost no
+    """Has generation collapsed? `collapsed` follows the app's `remarks.collapse_warning` (almost no
     distinct tokens, or a second half that is one short loop) or, given the decoded `piece`, an
     ostinato lock-in (a figure of ≤ 8 notes filling ≥ 40 % of it); the longest loop anywhere in the
     output is reported alongside, as a number to watch."""

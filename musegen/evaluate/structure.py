@@ -10,7 +10,7 @@ import math
 
 import numpy as np
 
-from ..generate.sample import collapse_warning
+from ..generate.remarks import collapse_warning
 from ..music.piece import Piece
 from .harmony import beat_chord_fit, key_stability
 from .repetition import bar_repetition, ostinato

@@ -1,4 +1,4 @@
-"""Generation: the engine's logits, steered by rules, sampled, until the piece is long enough.
+"""Generation: a run's engine, steered by rules, sampled, until the piece is long enough.
 
 The trained weights run on NumPy (``models/engine.py``), so writing a piece never imports TensorFlow: the
 command line and the app answer in a fraction of a second. Each step the logits pass the steering
@@ -6,130 +6,24 @@ rules (``steer.py``: banned tokens, key lock, pitch range, repetition guard, bar
 temperature, top-k and top-p, then one token is drawn per sequence of the batch (a batch is the
 variations of one request). A sequence stops before the token that would make its music longer
 than asked.
+
+Here: the Composer (a run's primer, rules and settings, in; pieces out). The token loop is in
+``sampling.py``; what is said about a piece (rules in force, collapse, budget) in ``remarks.py``.
 """
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from . import steer
+from .remarks import rule_message, stopped_at_budget
+from .sampling import Generator, Sampling
 from ..config import REQUEST_BUDGET
-from ..models.engine import WEIGHTS, check_weights, forced_logits, load_weights, make_engine, save_weights, weights_of
+from ..models.engine import WEIGHTS, check_weights, load_weights, make_engine, save_weights, weights_of
 from ..errors import InputError, ModelError, MusegenError
-from ..messages import Message, joined, msg, option
-
-
-@dataclass
-class Sampling:
-    temperature: float | np.ndarray = 1.0  # 0 = greedy argmax; or one temperature per token
-    top_k: int = 0  # 0 = off
-    top_p: float = 1.0  # 1 = off
-    seed: int = 0
-
-
-def filter_logits(logits: np.ndarray, temperature: float, top_k: int, top_p: float) -> np.ndarray:
-    """Temperature (one, or one per token), then keep the top-k and the smallest set whose probability reaches top_p (a
-    token as likely as the last one kept is kept too). Thresholds, not index shuffles: this runs
-    once per token."""
-    logits = logits / np.maximum(temperature, 1e-6)
-    if top_k <= 0 and top_p >= 1.0:
-        return logits  # nothing to cut
-    keep = np.ones(logits.shape, bool)
-    if 0 < top_k < logits.shape[-1]:
-        kth = np.partition(logits, -top_k, axis=-1)[:, -top_k:].min(-1, keepdims=True)
-        keep &= logits >= kth
-    if top_p < 1.0:
-        probs = np.exp(logits - logits.max(-1, keepdims=True))
-        probs /= probs.sum(-1, keepdims=True)
-        ranked = np.sort(probs, axis=-1)[:, ::-1]
-        before = np.cumsum(ranked, -1) - ranked  # mass of the tokens ranked above; the first is always kept
-        smallest_kept = np.where(before < top_p, ranked, np.inf).min(-1, keepdims=True)
-        keep &= probs >= smallest_kept
-    return np.where(keep, logits, steer.NEG)
-
-
-def choose(logits: np.ndarray, sampling: Sampling, rng: np.random.Generator) -> np.ndarray:
-    """One token per row: the argmax when greedy, else a draw from the filtered distribution."""
-    if np.all(np.asarray(sampling.temperature) <= 0.0):
-        return logits.argmax(-1)
-    filtered = filter_logits(logits, sampling.temperature, sampling.top_k, sampling.top_p)
-    # Gumbel-max: the argmax of logits plus Gumbel noise is an exact draw from their softmax.
-    return (filtered - np.log(-np.log(rng.random(filtered.shape)))).argmax(-1)
-
-
-class Generator:
-    """One trained model ready to generate: an engine, its vocabulary size, nothing compiled."""
-
-    def __init__(self, engine, vocab_size: int):
-        self.engine = engine
-        self.vocab_size = vocab_size
-        self.compile_seconds = 0.0  # nothing to compile on NumPy; kept for the benchmarks' tables
-
-    @classmethod
-    def from_model(cls, model, config, vocab_size: int, window: int, pad_id: int = 0) -> "Generator":
-        """From a Keras model in memory (training's per-epoch samples, the benchmarks)."""
-        return cls(make_engine(weights_of(model), config, vocab_size, window, pad_id), vocab_size)
-
-    @property
-    def fast(self) -> bool:
-        """Stepped (one token's worth of work per token), not the article's window run again."""
-        from ..models.engine import WindowEngine
-
-        return not isinstance(self.engine, WindowEngine)
-
-    def step_logits(self, ids: np.ndarray) -> np.ndarray:
-        """Logits after every token of ids (batch, T): equals the Keras model's forward pass."""
-        return forced_logits(self.engine, ids)
-
-    def generate(self, primer: np.ndarray, n_new: int, sampling: Sampling, rules=(),
-                 token_quarters: np.ndarray | None = None, max_quarters: float = 0.0):
-        """primer (batch, P) ids, P ≥ 1. Returns (list of generated id arrays, tokens per second).
-
-        With max_quarters > 0 each sequence stops before the token that would make its music last
-        longer (n_new is then a cap)."""
-        primer = np.atleast_2d(np.asarray(primer, dtype=np.int64))
-        batch = primer.shape[0]
-        rng = np.random.default_rng(sampling.seed)
-        quarters = np.zeros(self.vocab_size, np.float32) if token_quarters is None else token_quarters
-        limit = max_quarters if max_quarters > 0 else np.inf
-        out = np.zeros((batch, n_new), np.int64)
-        lengths = np.zeros(batch, int)  # a sequence's tokens are out[b, :lengths[b]]
-        clock = np.zeros(batch)
-        done = np.zeros(batch, bool)  # once done, a sequence's later tokens are never counted
-        for rule in rules:
-            rule.start(primer)
-        start = time.perf_counter()
-        state = self.engine.start(batch, primer.shape[1] + n_new)
-        logits = self.engine.feed(primer, state)[:, -1]
-        for step in range(n_new):
-            chosen = choose(steer.apply(rules, logits), sampling, rng)
-            clock = clock + quarters[chosen]
-            done |= clock > limit + 1e-6
-            if done.all():
-                break
-            out[:, step] = chosen
-            lengths += ~done
-            for rule in rules:
-                rule.update(chosen)
-            if step + 1 < n_new:
-                logits = self.engine.feed(chosen[:, None], state)[:, -1]
-        elapsed = time.perf_counter() - start
-        return [out[b, : lengths[b]].astype(np.int32) for b in range(batch)], float(lengths.sum()) / max(elapsed, 1e-9)
-
-
-def article_loop(model, window_ids: np.ndarray, n_new: int, last_only: bool) -> list[int]:
-    """The article's generation: one model.predict per note, argmax, slide the window (the baseline)."""
-    pattern = list(window_ids)
-    out = []
-    for _ in range(n_new):
-        probs = model.predict(np.array([pattern]), verbose=0)[0]
-        token = int(np.argmax(probs if last_only else probs[-1]))
-        out.append(token)
-        pattern = pattern[1:] + [token]
-    return out
+from ..messages import Message, msg
 
 
 @dataclass
@@ -392,54 +286,3 @@ def parse_time_signature(text: str, tokenizer) -> tuple[int, int]:
         raise MusegenError(msg("said.no_time_signature", signature=f"{num}/{den}", known=", ".join(known))
                            if known else msg("said.no_time_signatures"))
     return num, den
-
-
-def stopped_at_budget(tokens: int) -> Message:
-    """The remark when a piece asked for in seconds or bars reached the request's token budget first."""
-    return msg("said.budget_stop", n=f"{tokens:,}")
-
-
-def rule_message(rule) -> Message | None:
-    """A rule in words (None: a rule nobody chose, e.g. the banned tokens)."""
-    if isinstance(rule, steer.KeyLock):
-        key = {"tonic": steer.NOTE_NAMES[rule.scale.tonic], "scale": option("scale", rule.scale.mode)}
-        return msg("said.key", **key) if rule.strength >= 1 else msg("said.key_strength", **key,
-                                                                       strength=f"{rule.strength:g}")
-    if isinstance(rule, steer.PitchRange):
-        return msg("said.range", low=steer.pitch_name(rule.low), high=steer.pitch_name(rule.high))
-    if isinstance(rule, steer.RepetitionGuard):
-        return msg("said.guard")
-    if isinstance(rule, steer.BarEcho):
-        return msg("said.echo", n=f"{rule.strength:g}")
-    return None
-
-
-def describe(rule) -> str:
-    """A rule in English words, for the command line and --json ("" for a rule nobody chose)."""
-    said = rule_message(rule)
-    return str(said) if said else ""
-
-
-def collapse_message(ids, max_loop: int = 128) -> Message | None:
-    """What to tell a person when generated ids collapsed, else None.
-
-    Collapsed: hardly any distinct tokens (one note over and over), or the second half is one
-    short loop repeated. The usual cure is more randomness, so the message says how.
-    """
-    ids = np.asarray(ids).ravel()
-    if len(ids) < 16:
-        return None
-    distinct = len(np.unique(ids))
-    if distinct <= 3:
-        return joined(msg("said.collapsed", n=distinct), msg("said.advice"))
-    tail = ids[len(ids) // 2:]
-    for period in range(1, min(max_loop, len(tail) // 3) + 1):
-        if np.array_equal(tail[period:], tail[:-period]):
-            return joined(msg("said.loop", n=period), msg("said.advice"))
-    return None
-
-
-def collapse_warning(ids, max_loop: int = 128) -> str | None:
-    """collapse_message in English (the command line, evaluate/), else None."""
-    said = collapse_message(ids, max_loop)
-    return str(said) if said else None

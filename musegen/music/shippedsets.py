@@ -13,11 +13,12 @@ import numpy as np
 
 from ..files import atomic_path
 from ..messages import from_json
+from ..paths import SHIPPED_DATASETS
 from .corpus import BUILTIN
 from .piece import N_COLUMNS, Part, Piece
 from .report import FileReport
 
-SHIPPED_DIR = Path(__file__).resolve().parents[2] / "assets" / "datasets"  # pre-parsed built-in sets
+SHIPPED_DIR = SHIPPED_DATASETS  # pre-parsed built-in sets (tests point it elsewhere)
 SHIPPED_ENV = "MUSEGEN_SHIPPED_CACHE"  # "0": ignore SHIPPED_DIR
 
 

@@ -5,9 +5,7 @@ Plain functions returning ``plotly.graph_objects.Figure``; the app shows them wi
 """
 from __future__ import annotations
 
-import re
 from collections import Counter
-from fractions import Fraction
 from typing import Iterable, Mapping
 
 import numpy as np
@@ -15,8 +13,9 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from .midi import note_name
+from .words import duration_label, duration_words, say, token_name
 from ..music.piece import DURATION, PART, PITCH, START, VELOCITY, Piece
-from ..text import CATALOGUE, DEFAULT, t
+from ..text import CATALOGUE, DEFAULT
 
 _KNOWN = CATALOGUE[DEFAULT]
 
@@ -32,15 +31,10 @@ def _c_ticks(lo: int, hi: int) -> dict:
     return dict(tickmode="array", tickvals=vals, ticktext=[note_name(p) for p in vals])
 
 
-def _say(key: str, lang: str | None, **values) -> str:
-    """A label in lang (None: English, as a notebook or the command line shows it)."""
-    return t(key, lang or DEFAULT, **values)
-
-
 def part_label(piece: Piece, index: int, lang: str | None = None) -> str:
     part = piece.parts[index] if index < len(piece.parts) else None
     if part is None or not part.name or sum(p.name == part.name for p in piece.parts) > 1:
-        return f"{part.name} {index + 1}" if part is not None and part.name else _say("plot.part", lang, n=index + 1)
+        return f"{part.name} {index + 1}" if part is not None and part.name else say("plot.part", lang, n=index + 1)
     return part.name
 
 
@@ -79,9 +73,9 @@ def piano_roll(piece: Piece, title: str | None = None, unit: str = "seconds", la
                  for at in (piece.bar_starts()[1:] if len(notes) else [])]  # the metre, seen
     fig.update_layout(
         shapes=bar_lines,
-        title=title if title is not None else _say("plot.roll_title", lang, name=piece.name, n=len(notes)),
-        xaxis=dict(title=_say("plot.time_s" if unit == "seconds" else "plot.time_q", lang), rangemode="tozero"),
-        yaxis=dict(title=_say("plot.pitch", lang), range=[lo - 0.5, hi + 0.5], **_c_ticks(lo, hi)),
+        title=title if title is not None else say("plot.roll_title", lang, name=piece.name, n=len(notes)),
+        xaxis=dict(title=say("plot.time_s" if unit == "seconds" else "plot.time_q", lang), rangemode="tozero"),
+        yaxis=dict(title=say("plot.pitch", lang), range=[lo - 0.5, hi + 0.5], **_c_ticks(lo, hi)),
         bargap=0, barmode="overlay", showlegend=len(parts) > 1, template="plotly_white",
         # The parts' legend under the roll: above it, it runs into the title on a phone.
         legend=dict(orientation="h", yanchor="top", y=-0.2, xanchor="left", x=0),
@@ -91,18 +85,18 @@ def piano_roll(piece: Piece, title: str | None = None, unit: str = "seconds", la
     if takeover and len(notes):  # a continuation: the user's passage tinted, a line where the model begins
         fig.add_vrect(x0=0, x1=takeover * scale, fillcolor="rgba(0,0,0,0.04)", line_width=0, layer="below")
         fig.add_vline(x=takeover * scale, line=dict(width=1, dash="dash", color="rgba(0,0,0,0.55)"),
-                      annotation_text=_say("plot.takeover", lang), annotation_position="top right",
+                      annotation_text=say("plot.takeover", lang), annotation_position="top right",
                       annotation_font=dict(size=11, color="#555"))
     if not len(notes):
-        fig.add_annotation(text=_say("plot.no_notes", lang), showarrow=False, xref="paper", yref="paper", x=0.5, y=0.5)
+        fig.add_annotation(text=say("plot.no_notes", lang), showarrow=False, xref="paper", yref="paper", x=0.5, y=0.5)
     return fig
 
 
 def _note_hover(part: str, lang: str | None) -> str:
-    beats = _say("plot.beats", lang)
-    return (f"<b>%{{text}}</b> · {part}<br>{_say('plot.start', lang)} %{{customdata[0]:.4g}} {beats}"
-            f"<br>{_say('plot.duration', lang)} %{{customdata[1]:.4g}} {beats}"
-            f"<br>{_say('plot.velocity', lang)} %{{customdata[2]:.0f}}<extra></extra>")
+    beats = say("plot.beats", lang)
+    return (f"<b>%{{text}}</b> · {part}<br>{say('plot.start', lang)} %{{customdata[0]:.4g}} {beats}"
+            f"<br>{say('plot.duration', lang)} %{{customdata[1]:.4g}} {beats}"
+            f"<br>{say('plot.velocity', lang)} %{{customdata[2]:.0f}}<extra></extra>")
 
 
 _ACCURACY = ("accuracy", "val_accuracy", "acc", "val_acc")
@@ -111,7 +105,7 @@ _ACCURACY = ("accuracy", "val_accuracy", "acc", "val_acc")
 def _metric(name: str, lang: str | None) -> str:
     """A history key (loss, val_accuracy, …) as a legend names it in lang."""
     key = f"plot.metric.{name}"
-    return _say(key, lang) if key in _KNOWN else name
+    return say(key, lang) if key in _KNOWN else name
 
 
 def learning_curves(
@@ -124,7 +118,7 @@ def learning_curves(
     metrics = tuple(metrics)
     acc = tuple(m for m in _ACCURACY if any(m in h for h in histories.values()) and m not in metrics)
     rows = 2 if acc else 1
-    loss, accuracy, epoch = _say("plot.loss", lang), _say("plot.accuracy", lang), _say("plot.epoch", lang)
+    loss, accuracy, epoch = say("plot.loss", lang), say("plot.accuracy", lang), say("plot.epoch", lang)
     fig = make_subplots(rows=rows, cols=1, shared_xaxes=True, vertical_spacing=0.08,
                         subplot_titles=(loss, accuracy)[:rows] if rows == 2 else None)
     for i, (run, hist) in enumerate(histories.items()):
@@ -146,7 +140,7 @@ def learning_curves(
     fig.update_yaxes(title_text=loss, row=1, col=1)
     if rows == 2:
         fig.update_yaxes(title_text=accuracy, row=2, col=1)
-    fig.update_layout(template="plotly_white", hovermode="x unified", title=_say("plot.curves_title", lang),
+    fig.update_layout(template="plotly_white", hovermode="x unified", title=say("plot.curves_title", lang),
                       height=300 * rows + 100, margin=dict(l=50, r=20, t=60, b=40))
     return fig
 
@@ -157,7 +151,7 @@ def _groups(pieces, lang: str | None = None) -> dict[str, list[Piece]]:
         return {pieces.name: [pieces]}
     if isinstance(pieces, Mapping):
         return {k: [v] if isinstance(v, Piece) else list(v) for k, v in pieces.items()}
-    return {_say("plot.pieces", lang): list(pieces)}
+    return {say("plot.pieces", lang): list(pieces)}
 
 
 def _column(pieces: list[Piece], col: int) -> np.ndarray:
@@ -184,64 +178,11 @@ def pitch_histogram(pieces, normalize: bool | None = None, lang: str | None = No
                              hovertemplate="%{customdata}: %{y:.3g}<extra>" + label + "</extra>"))
     if lo > hi:
         lo, hi = 48, 72
-    fig.update_layout(title=_say("plot.pitches", lang), barmode="group", template="plotly_white",
-                      xaxis=dict(title=_say("plot.pitch", lang), **_c_ticks(lo, hi)),
-                      yaxis_title=_say("plot.share" if normalize else "plot.notes", lang),
+    fig.update_layout(title=say("plot.pitches", lang), barmode="group", template="plotly_white",
+                      xaxis=dict(title=say("plot.pitch", lang), **_c_ticks(lo, hi)),
+                      yaxis_title=say("plot.share" if normalize else "plot.notes", lang),
                       showlegend=len(groups) > 1)
     return fig
-
-
-_VALUES = {  # quarter-note length → musical value
-    Fraction(4): "1/1", Fraction(2): "1/2", Fraction(1): "1/4", Fraction(1, 2): "1/8",
-    Fraction(1, 4): "1/16", Fraction(1, 8): "1/32", Fraction(1, 16): "1/64",
-    Fraction(6): "dotted 1/1", Fraction(3): "dotted 1/2", Fraction(3, 2): "dotted 1/4",
-    Fraction(3, 4): "dotted 1/8", Fraction(3, 8): "dotted 1/16",
-    Fraction(4, 3): "1/2 triplet", Fraction(2, 3): "1/4 triplet", Fraction(1, 3): "1/8 triplet",
-    Fraction(1, 6): "1/16 triplet", Fraction(8): "2 bars (4/4)",
-}
-
-
-def duration_label(quarters: float) -> str:
-    """0.25 → "1/16", 1.5 → "dotted 1/4", 1/3 → "1/8 triplet", else the quarter-note count."""
-    f = Fraction(float(quarters)).limit_denominator(48)
-    if abs(float(f) - quarters) < 1e-6 and f in _VALUES:
-        return _VALUES[f]
-    return f"{quarters:.3g} q"
-
-
-# Note values by their length in quarter notes.
-_NOTE_VALUES = {"whole": 4, "half": 2, "quarter": 1, "eighth": Fraction(1, 2), "16th": Fraction(1, 4),
-                "32nd": Fraction(1, 8), "64th": Fraction(1, 16)}
-
-
-def _value_words() -> dict[Fraction, tuple[str, str]]:
-    """Length → (how, note value): each value plain, dotted (× 3/2) and as a triplet (× 2/3)."""
-    words = {}
-    for name, length in _NOTE_VALUES.items():
-        words[Fraction(length)] = ("plot.dur.plain", name)
-        words[Fraction(length) * Fraction(3, 2)] = ("plot.dur.dotted", name)
-        words[Fraction(length) * Fraction(2, 3)] = ("plot.dur.triplet", name)
-    return words
-
-
-_WORDS = _value_words()
-_EIGHTHS = {0: "", 1: "⅛", 2: "¼", 3: "⅜", 4: "½", 5: "⅝", 6: "¾", 7: "⅞"}
-
-
-def duration_words(quarters: float, lang: str | None = None) -> str:
-    """A note length in plain words: 1.5 → "dotted quarter note", 1/3 → "eighth triplet",
-    1.25 → "1¼ beats" (a beat being a quarter note), 0.52 → "≈ eighth note"."""
-    f = Fraction(float(quarters)).limit_denominator(48)
-    if abs(float(f) - quarters) < 1e-6 and f in _WORDS:
-        key, name = _WORDS[f]
-        return _say(key, lang, value=_say(f"plot.dur.{name}", lang))
-    eighths = round(quarters * 8)
-    if abs(eighths - quarters * 8) < 1e-6 and eighths > 0:
-        whole, part = divmod(eighths, 8)
-        return _say("plot.dur.beats", lang, n=f"{whole or ''}{_EIGHTHS[part]}" if part else str(whole))
-    nearest = min(_WORDS, key=lambda v: abs(np.log(float(v) / max(quarters, 1e-9))))
-    key, name = _WORDS[nearest]
-    return _say("plot.dur.about", lang, value=_say(key, lang, value=_say(f"plot.dur.{name}", lang)))
 
 
 RARE_DURATION = 0.002  # durations this rare (share of the notes) share one "other" bar in plain words
@@ -259,9 +200,9 @@ def duration_histogram(pieces, normalize: bool | None = None, lang: str | None =
     if lang is not None:
         per_group = _lump_rare(per_group)
     keys = sorted(set().union(*per_group.values()), key=lambda k: (k < 0, k)) if per_group else []
-    labels = [_say("plot.dur.other", lang) if k < 0 else duration_words(k / 48, lang) if lang is not None
+    labels = [say("plot.dur.other", lang) if k < 0 else duration_words(k / 48, lang) if lang is not None
               else duration_label(k / 48) for k in keys]
-    hover = "%{x} (%{customdata:.3g} " + (_say("plot.beats", lang) if lang is not None else "quarters") + "): %{y:.3g}"
+    hover = "%{x} (%{customdata:.3g} " + (say("plot.beats", lang) if lang is not None else "quarters") + "): %{y:.3g}"
     fig = go.Figure()
     for i, (label, counts) in enumerate(per_group.items()):
         total = max(1, sum(counts.values()))
@@ -269,10 +210,10 @@ def duration_histogram(pieces, normalize: bool | None = None, lang: str | None =
         fig.add_trace(go.Bar(x=labels, y=y, name=label, marker_color=PALETTE[i % len(PALETTE)],
                              customdata=[k / 48 if k > 0 else None for k in keys],
                              hovertemplate=hover + "<extra>" + label + "</extra>"))
-    fig.update_layout(title=_say("plot.durations", lang), barmode="group", template="plotly_white",
-                      xaxis=dict(title=_say("plot.duration", lang), type="category", categoryorder="array",
+    fig.update_layout(title=say("plot.durations", lang), barmode="group", template="plotly_white",
+                      xaxis=dict(title=say("plot.duration", lang), type="category", categoryorder="array",
                                  categoryarray=labels),
-                      yaxis_title=_say("plot.share" if normalize else "plot.notes", lang),
+                      yaxis_title=say("plot.share" if normalize else "plot.notes", lang),
                       showlegend=len(groups) > 1)
     return fig
 
@@ -297,57 +238,6 @@ def _lump_rare(per_group: dict[str, Counter]) -> dict[str, Counter]:
     return out
 
 
-# ---------------------------------------------------------------- tokens of the article's scheme
-
-_PITCH_CLASSES = ("C", "C♯", "D", "E♭", "E", "F", "F♯", "G", "A♭", "A", "B♭", "B")
-_CHORDS = {  # intervals above the root → chord symbol suffix (symbols read the same in every language)
-    (0, 4, 7): "", (0, 3, 7): "m", (0, 3, 6): "dim", (0, 4, 8): "aug", (0, 5, 7): "sus4", (0, 2, 7): "sus2",
-    (0, 4, 7, 10): "7", (0, 4, 7, 11): "maj7", (0, 3, 7, 10): "m7", (0, 3, 6, 10): "m7♭5", (0, 3, 6, 9): "dim7",
-    (0, 3, 7, 11): "m(maj7)", (0, 4, 10): "7", (0, 3, 10): "m7", (0, 4, 11): "maj7",
-}
-_LETTERS, _NATURALS = "CDEFGAB", (0, 2, 4, 5, 7, 9, 11)
-# Interval above the root → how many letters above it the tone is written (a diminished seventh
-# as a sixth, A in C dim7, as chord charts do, rather than B double flat).
-_STEPS = {0: 0, 2: 1, 3: 2, 4: 2, 5: 3, 6: 4, 7: 4, 8: 4, 9: 5, 10: 6, 11: 6}
-_ACCIDENTALS = {-1: "♭", 0: "", 1: "♯"}
-
-
-def token_name(token: str, lang: str | None = None) -> str:
-    """A token of the article's notes-and-chords scheme for a person: "0.3.7.10" (pitch classes) →
-    "Cm7 (C E♭ G B♭)", "E-5" → "E♭5", "9" (one pitch class in octaves) → "A in octaves"; others as
-    they are."""
-    if re.fullmatch(r"\d+(\.\d+)*", token):
-        classes = sorted({int(pc) % 12 for pc in token.split(".")})
-        if len(classes) == 1:
-            return _say("plot.octaves", lang, note=_PITCH_CLASSES[classes[0]])
-        for root in classes:
-            intervals = tuple(sorted((pc - root) % 12 for pc in classes))
-            if intervals in _CHORDS:
-                notes = _spelt(root, intervals)
-                return _say("plot.chord", lang, symbol=notes[0] + _CHORDS[intervals], notes=" ".join(notes))
-        return " ".join(_PITCH_CLASSES[pc] for pc in classes)
-    note = re.fullmatch(r"([A-G])([#-]?)(-?\d+)", token)
-    if note:
-        return note.group(1) + {"#": "♯", "-": "♭"}.get(note.group(2), "") + note.group(3)
-    return token
-
-
-def _spelt(root: int, intervals: tuple[int, ...]) -> list[str]:
-    """A chord's tones written on successive letters (C E♭ G, not C D♯ G), the root named the
-    way that needs the fewest sharps and flats (D♭ F A♭ rather than C♯ E♯ G♯)."""
-    spellings = []
-    for letter in range(7):
-        names = []
-        for interval in intervals:
-            at = (letter + _STEPS[interval]) % 7
-            shift = (root + interval - _NATURALS[at] + 6) % 12 - 6
-            names.append(_LETTERS[at] + _ACCIDENTALS[shift] if shift in _ACCIDENTALS else None)
-        if names[0] is not None and None not in names:
-            spellings.append(names)
-    return min(spellings, key=lambda names: sum(len(n) - 1 for n in names)) if spellings else \
-        [_PITCH_CLASSES[(root + i) % 12] for i in intervals]
-
-
 def _log_ticks(top: float) -> dict:
     """Tick labels at 1, 10, 100, … only (plotly labels 2 and 5 of each decade too, which read as
     stray numbers on a phone)."""
@@ -363,7 +253,7 @@ def token_counts(counts: Mapping[str, int], cutoff: int, lang: str | None = None
     values = [int(v) for _, v in items]
     kept = [v >= cutoff for v in values]
     dropped = len(values) - sum(kept)
-    said_kept, said_dropped = _say("plot.kept", lang), _say("plot.dropped", lang)
+    said_kept, said_dropped = say("plot.kept", lang), say("plot.dropped", lang)
     fig = go.Figure(go.Bar(
         x=list(range(1, len(values) + 1)), y=values,
         marker_color=[PALETTE[0] if k else "#bbbbbb" for k in kept],
@@ -371,13 +261,13 @@ def token_counts(counts: Mapping[str, int], cutoff: int, lang: str | None = None
         hovertemplate="%{customdata[0]}: %{y} (%{customdata[1]})<extra></extra>",
     ))
     fig.add_hline(y=max(cutoff, 1), line_dash="dash", line_color="#d62728",  # plotly places it in data units
-                  annotation_text=_say("plot.cutoff_line", lang, cutoff=cutoff, dropped=dropped, total=len(values)),
+                  annotation_text=say("plot.cutoff_line", lang, cutoff=cutoff, dropped=dropped, total=len(values)),
                   annotation_position="top right")
     top = max([cutoff, 1, *values]) * 2
-    fig.update_layout(title=_say("plot.tokens_title", lang), template="plotly_white", showlegend=False,
-                      xaxis_title=_say("plot.rank", lang), bargap=0,
+    fig.update_layout(title=say("plot.tokens_title", lang), template="plotly_white", showlegend=False,
+                      xaxis_title=say("plot.rank", lang), bargap=0,
                       # The range is log10 on a log axis; it reaches above the cutoff so the line shows.
-                      yaxis=dict(title=_say("plot.count", lang), type="log", range=[-0.1, float(np.log10(top))],
+                      yaxis=dict(title=say("plot.count", lang), type="log", range=[-0.1, float(np.log10(top))],
                                  **_log_ticks(top)))
     return fig
 
@@ -387,15 +277,15 @@ def training_progress(batches: Mapping[str, list], history: Mapping[str, list[fl
     """The live chart of a training: running batch loss/accuracy (x = fractional epoch) and the
     per-epoch loss, val_loss, accuracy, val_accuracy as markers. Works with no data yet."""
     fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.1,
-                        subplot_titles=(_say("plot.loss", lang), _say("plot.accuracy", lang)))
+                        subplot_titles=(say("plot.loss", lang), say("plot.accuracy", lang)))
     x = list(batches.get("epoch", []))
-    epoch = _say("plot.epoch", lang)
+    epoch = say("plot.epoch", lang)
     for row, key, colour in ((1, "loss", PALETTE[0]), (2, "accuracy", PALETTE[2])):
         ys = [v for v in batches.get(key, [])]
         if x and any(v is not None for v in ys):
             shown = _metric(key, lang)
             fig.add_trace(go.Scatter(x=x, y=ys, mode="lines" if len(x) > 2 else "lines+markers",
-                                     name=_say("plot.batches", lang, metric=shown),
+                                     name=say("plot.batches", lang, metric=shown),
                                      line=dict(color=colour, width=1), opacity=0.6,
                                      hovertemplate=f"{shown} %{{y:.4g}}<br>{epoch} %{{x:.2f}}<extra></extra>"),
                           row=row, col=1)
@@ -408,10 +298,10 @@ def training_progress(batches: Mapping[str, list], history: Mapping[str, list[fl
                                          hovertemplate=f"{shown} %{{y:.4g}}<br>{epoch} %{{x}}<extra></extra>"),
                               row=row, col=1)
     fig.update_xaxes(title_text=epoch, row=2, col=1, rangemode="tozero")
-    fig.update_layout(template="plotly_white", title=title if title is not None else _say("plot.training", lang),
+    fig.update_layout(template="plotly_white", title=title if title is not None else say("plot.training", lang),
                       height=520, hovermode="x unified",
                       margin=dict(l=50, r=20, t=60, b=40), legend=dict(orientation="h", y=-0.15))
     if not x and not history.get("loss"):
-        fig.add_annotation(text=_say("plot.waiting", lang), showarrow=False, xref="paper", yref="paper",
+        fig.add_annotation(text=say("plot.waiting", lang), showarrow=False, xref="paper", yref="paper",
                            x=0.5, y=0.5)
     return fig

@@ -291,7 +291,7 @@ def registry() -> Registry:
     global _registry
     with _registry_lock:
         if _registry is None:
-            from ..studio import runs_dir
+            from ..paths import runs_dir
 
             _registry = Registry(store=runs_dir() / STORE)
         return _registry

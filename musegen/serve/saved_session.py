@@ -122,9 +122,9 @@ class SavedSession:
             shutil.rmtree(old, ignore_errors=True)
 
     def pieces(self) -> list:
-        """The kept pieces, oldest first, read back as studio.Rendered (a damaged one is skipped)."""
+        """The kept pieces, oldest first, read back as rendering.Rendered (a damaged one is skipped)."""
         from ..music.readers import read_file_bytes
-        from ..studio import Rendered
+        from ..render.rendering import Rendered
 
         out = []
         root = self.folder / PIECES

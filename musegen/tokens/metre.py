@@ -19,6 +19,8 @@ MidiTok's Hugging Face dependencies in the shared demo process. The structure be
 """
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import numpy as np
 
 from ..config import TokenizerConfig
@@ -152,62 +154,15 @@ class MetreTokenizer(Tokenizer):
         when the tokens do not say (a window from the middle of a piece). The first ``context`` ids
         only set the scene (a primer's tempo, instruments, metre and bar): the piece holds the notes
         after them, from the bar line of the bar they start in."""
-        q, c = self.per_quarter, self.config
+        q = self.per_quarter
         tokens = [self.vocab[i] if 0 <= i < len(self.vocab) else "<pad>" for i in ids]
-        notes, programs, signatures = [], [], []
-        bar_start, bar_length, seen_bar = 0, int(bar_quarters(*time_signature) * q), False
-        position, part, velocity, pitch, origin, in_header = 0, 0, 80, None, 0, True
-
-        def close(steps: int):
-            if pitch_at >= context:
-                notes.append(((bar_start + position - origin) / q, steps / q, pitch, velocity, part))
-
+        reading = _Reading(q, self.config.velocity_bins, context, int(bar_quarters(*time_signature) * q), tempo)
         for i, token in enumerate(tokens):
-            if i == context:
-                origin = bar_start
-            kind, _, value = token.partition("_")
-            in_header = in_header and kind in ("Tempo", "Program", "<bos>")
-            if pitch is not None and kind != "Dur":
-                close(q // 4)
-                pitch = None
-            if kind == "Tempo":
-                tempo = float(value)
-            elif kind == "Program" and in_header:  # the header's; a stray one later means nothing
-                programs.append(value)
-            elif kind == "Bar":
-                if seen_bar:
-                    bar_start += bar_length
-                seen_bar, position, part = True, 0, 0
-                origin = bar_start if i == context else origin
-            elif kind == "TimeSig":
-                num, den = map(int, value.split("/"))
-                bar_length = int(round(bar_quarters(num, den) * q))
-                if not signatures or signatures[-1][1:] != (num, den):
-                    signatures.append(((bar_start - origin) / q, num, den))
-            elif kind == "Pos":
-                position = int(value)
-            elif kind == "Part":
-                part = int(value)
-            elif kind == "Vel":
-                velocity = int((int(value) + 0.5) * 128 / c.velocity_bins)
-            elif kind == "Pitch":
-                pitch, pitch_at = int(value), i
-            elif kind == "Dur" and pitch is not None:
-                close(int(value))
-                pitch = None
-        if pitch is not None:
-            close(q // 4)
-        signatures = [(max(at, 0.0), num, den) for at, num, den in signatures]
-        signatures = [s for k, s in enumerate(signatures) if k + 1 == len(signatures) or signatures[k + 1][0] > s[0]]
-        if programs:
-            parts = [Part(program=0, is_drum=True, name="Drums") if p == DRUMS else Part(program=int(p))
-                     for p in programs]
-        elif parts:
-            parts = [Part(**p.as_dict()) for p in parts]
-        if not signatures or signatures[0][0] > 0:
-            signatures.insert(0, (0.0, *time_signature))
-        return Piece(name, np.array(notes, dtype=np.float64).reshape(-1, 5), tempo=tempo or 120.0, parts=parts,
-                     time_signatures=signatures)
+            reading.take(i, token)
+        reading.finish()
+        return Piece(name, np.array(reading.notes, dtype=np.float64).reshape(-1, 5), tempo=reading.tempo or 120.0,
+                     parts=_decoded_parts(reading.programs, parts),
+                     time_signatures=_decoded_signatures(reading.signatures, time_signature))
 
     def header(self, ids: np.ndarray) -> np.ndarray:
         ids = np.asarray(ids, np.int32)
@@ -279,3 +234,100 @@ class MetreTokenizer(Tokenizer):
             elif first <= t < first + count:
                 out[i] = part not in drum_parts
         return out
+
+
+# ---------------------------------------------------------------- decoding, step by step
+
+
+@dataclass
+class _Reading:
+    """Where MetreTokenizer.decode is in a token stream: the bar and position, the part and velocity
+    in force, a Pitch waiting for its Dur, and what was read so far (notes, header programs, time
+    signatures as (quarters, num, den)). Positions count from ``origin``, the bar line the
+    ``context`` ids end in."""
+
+    per_quarter: int
+    velocity_bins: int
+    context: int
+    bar_length: int  # grid steps
+    tempo: float | None
+    bar_start: int = 0
+    seen_bar: bool = False
+    position: int = 0
+    part: int = 0
+    velocity: int = 80
+    pitch: int | None = None
+    pitch_at: int = 0  # the Pitch token's index: a note of the context is not kept
+    origin: int = 0
+    in_header: bool = True
+    notes: list = field(default_factory=list)
+    programs: list = field(default_factory=list)
+    signatures: list = field(default_factory=list)
+
+    def close(self, steps: int) -> None:
+        """The waiting pitch becomes a note ``steps`` long (unless it is part of the context)."""
+        q = self.per_quarter
+        if self.pitch_at >= self.context:
+            self.notes.append(((self.bar_start + self.position - self.origin) / q, steps / q, self.pitch,
+                               self.velocity, self.part))
+
+    def take(self, i: int, token: str) -> None:
+        """Token ``i``: a waiting pitch ends (a sixteenth) unless this is its Dur; then the token's
+        own change to the state."""
+        q = self.per_quarter
+        if i == self.context:
+            self.origin = self.bar_start
+        kind, _, value = token.partition("_")
+        self.in_header = self.in_header and kind in ("Tempo", "Program", "<bos>")
+        if self.pitch is not None and kind != "Dur":
+            self.close(q // 4)
+            self.pitch = None
+        if kind == "Tempo":
+            self.tempo = float(value)
+        elif kind == "Program" and self.in_header:  # the header's; a stray one later means nothing
+            self.programs.append(value)
+        elif kind == "Bar":
+            if self.seen_bar:
+                self.bar_start += self.bar_length
+            self.seen_bar, self.position, self.part = True, 0, 0
+            self.origin = self.bar_start if i == self.context else self.origin
+        elif kind == "TimeSig":
+            num, den = map(int, value.split("/"))
+            self.bar_length = int(round(bar_quarters(num, den) * q))
+            if not self.signatures or self.signatures[-1][1:] != (num, den):
+                self.signatures.append(((self.bar_start - self.origin) / q, num, den))
+        elif kind == "Pos":
+            self.position = int(value)
+        elif kind == "Part":
+            self.part = int(value)
+        elif kind == "Vel":
+            self.velocity = int((int(value) + 0.5) * 128 / self.velocity_bins)
+        elif kind == "Pitch":
+            self.pitch, self.pitch_at = int(value), i
+        elif kind == "Dur" and self.pitch is not None:
+            self.close(int(value))
+            self.pitch = None
+
+    def finish(self) -> None:
+        """A pitch still waiting at the end lasts a sixteenth."""
+        if self.pitch is not None:
+            self.close(self.per_quarter // 4)
+
+
+def _decoded_signatures(signatures: list, usual: tuple[int, int]) -> list:
+    """The time signatures read, none before the piece's start, the last of several at one moment
+    kept; ``usual`` from the start when the tokens said none there."""
+    signatures = [(max(at, 0.0), num, den) for at, num, den in signatures]
+    signatures = [s for k, s in enumerate(signatures) if k + 1 == len(signatures) or signatures[k + 1][0] > s[0]]
+    if not signatures or signatures[0][0] > 0:
+        signatures.insert(0, (0.0, *usual))
+    return signatures
+
+
+def _decoded_parts(programs: list[str], parts: list[Part] | None) -> list[Part] | None:
+    """The header's instruments (one per part), else copies of the parts the caller stood in with."""
+    if programs:
+        return [Part(program=0, is_drum=True, name="Drums") if p == DRUMS else Part(program=int(p)) for p in programs]
+    if parts:
+        return [Part(**p.as_dict()) for p in parts]
+    return parts

@@ -16,10 +16,9 @@ from pathlib import Path
 
 from .basemodel import BASE_DATASET, load_base_music
 from ..config import DataConfig, ModelConfig, RunConfig, TrainConfig
+from ..paths import SHIPPED_MODELS
 from ..runs.folder import Run
 from ..runs.save import save_model
-
-ASSETS = Path(__file__).resolve().parents[2] / "assets" / "models"
 
 BUNDLED = {
     "bach-wavenet": RunConfig(data=DataConfig(dataset="bach"), model=ModelConfig(kind="wavenet"),
@@ -44,7 +43,7 @@ MORE = {
 }
 
 
-def build(name: str, root: Path = ASSETS, more_only: bool = False) -> Path:
+def build(name: str, root: Path = SHIPPED_MODELS, more_only: bool = False) -> Path:
     from .fit import train
 
     out = root / name

@@ -22,7 +22,7 @@ START_LOSS_BATCHES = 32  # validation batches that measure where a fine-tune sta
 
 def find_base(name: str) -> Run:
     """The run to fine-tune from: a run folder, or the name of a bundled model (assets/models/<name>)."""
-    from ..studio import bundled_dir
+    from ..paths import bundled_dir
 
     path = Path(name).expanduser()
     if not path.exists() and len(path.parts) == 1 and (bundled_dir() / name).is_dir():

@@ -1,0 +1,45 @@
+"""Composing with a run and rendering what it made: what the Home and Generate pages call."""
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+
+from ..config import SampleConfig
+from ..music.piece import Piece
+from ..render.rendering import Rendered, render_piece
+from .composers import ComposerPool
+
+HOME_SAMPLE = SampleConfig(seconds=20.0, primer="random", primer_tokens=64)
+
+
+def compose_variations(pool: ComposerPool, run, sample: SampleConfig, n: int = 1, piece: Piece | None = None,
+                       **render_kw) -> list[Rendered]:
+    """Generate n pieces with `run` in one batch (same settings and seed, different draws) and
+    render each; each carries its own collapse warning."""
+    from ..generate.remarks import collapse_message
+
+    composition = pool.get(run).compose(replace(sample, variations=max(1, int(n))), piece=piece)
+    settings = {"seed": composition.seed, "temperature": sample.temperature,
+                "rhythm_temperature": sample.rhythm_temperature, "top_k": sample.top_k,
+                "top_p": sample.top_p, "seconds": sample.seconds,
+                "primer": "your MIDI" if piece is not None else sample.primer, "steering": composition.steering}
+    out = []
+    for i, (made, ids) in enumerate(zip(composition.pieces, composition.ids)):
+        rendered = render_piece(made, **render_kw)
+        rendered.notes[:0] = composition.remarks  # shown under the piece, like a missing score
+        rendered.warning = collapse_message(ids)
+        rendered.tokens_per_s = composition.tokens_per_s
+        rendered.run = run.name
+        rendered.settings = {**settings, "variation": i + 1, "variations": len(composition.pieces)}
+        out.append(rendered)
+    return out
+
+
+def compose(pool: ComposerPool, run, sample: SampleConfig, piece: Piece | None = None, **render_kw) -> Rendered:
+    """Generate one piece with `run` and render it; the collapse warning comes along."""
+    return compose_variations(pool, run, sample, 1, piece=piece, **render_kw)[0]
+
+
+def random_seed() -> int:
+    return int(np.random.default_rng().integers(1, 1_000_000))

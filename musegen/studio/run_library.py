@@ -1,0 +1,156 @@
+"""The run library: the runs a visitor may use (bundled ones first), their labels, which one a page
+selects by default, who may download a run's bundle, and the Compare page's rows.
+"""
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import MusegenError
+from ..files import safe_name
+from ..paths import PROJECT_ROOT, bundled_dir, is_bundled, runs_dir
+from ..serve.visitors import folder_of
+
+STUDY_RESULTS = Path("docs") / "study" / "results.json"
+BASE_RUN = "base"  # the bundled broad base (musegen/train/basemodel.py)
+
+MODEL_KINDS = {
+    "wavenet": "WaveNet (dilated causal convolutions)",
+    "lstm": "LSTM (the article's recurrent model)",
+    "simple-wavenet": "Simple WaveNet (the article's version)",
+}
+
+
+@dataclass
+class Entry:
+    run: object  # runs.folder.Run
+    bundled: bool
+
+    @property
+    def path(self) -> Path:
+        return self.run.path
+
+    @property
+    def label(self) -> str:
+        s = self.run.summary
+        bits = [MODEL_KINDS.get(s.get("model", ""), s.get("model", "?")).split(" (")[0]]
+        if s.get("val_loss") is not None:
+            bits.append(f"val loss {s['val_loss']:.2f}")
+        return f"{self.run.name} — {', '.join(bits)}{' (bundled)' if self.bundled else ''}"
+
+
+def library(visitor=None, shared=None) -> list[Entry]:
+    """Bundled runs (read-only; WaveNet first), then the runs this visitor may use, newest first:
+    the server's own, their own (everyone's for the operator), and runs shared with them: the
+    paths ``visitors.shared_with`` gave, else looked up now (a share its owner ended is gone).
+    visitor None: a private server, every run under runs/ (the command line, tests)."""
+    from ..runs.folder import Run
+    from ..runs.library import list_runs
+    from ..serve.visitors import shared_with, visitor_runs
+
+    bundled = sorted(list_runs(bundled_dir()), key=lambda r: (r.summary.get("model") != "wavenet", r.name))
+    if runs_dir().resolve() == bundled_dir().resolve():
+        user = []
+    elif visitor is None:
+        user = list_runs(runs_dir())
+    else:
+        user = visitor_runs(visitor, runs_dir())
+    seen = {r.path.resolve() for r in user}
+    if shared is None:
+        shared = shared_with(visitor, runs_dir())[0] if visitor is not None else []
+    for path in shared:
+        try:
+            if Path(path).resolve() not in seen:
+                user.append(Run.load(path))
+        except MusegenError:
+            continue  # deleted or unshared since
+    return [Entry(r, True) for r in bundled] + [Entry(r, False) for r in user]
+
+
+def may_download(visitor, run_path) -> bool:
+    """A run's whole bundle (its weights, the names and hashes of its music) is its owner's: a share
+    lends the run for composing only. Bundled runs ship with the app, so anyone may have those."""
+    return visitor is None or is_bundled(run_path) or visitor.may_change(run_path, runs_dir())
+
+
+def bundle_for(visitor, run_path) -> bytes:
+    """The run's bundle .zip for this visitor (runs.bundle.zip_run), refused to anyone but its owner."""
+    from ..errors import ModelError
+    from ..messages import msg
+    from ..runs.bundle import zip_run
+
+    if not may_download(visitor, run_path):
+        raise ModelError(msg("said.not_owner", name=Path(run_path).name))
+    return zip_run(run_path)
+
+
+def dataset_title(run) -> str:
+    """'Bach chorales' for a run trained on a built-in dataset, else where its music came from."""
+    from ..music.corpus import BUILTIN
+
+    name = run.config.data.dataset
+    if name in BUILTIN:
+        return BUILTIN[name].title
+    if name == BASE_RUN:
+        return "music21's corpus in every layout (the base model)"
+    return str(run.data.get("source") or name)
+
+
+def default_entry(entries: list[Entry], kind: str | None = None) -> Entry | None:
+    for e in entries:
+        if kind is None or e.run.summary.get("model", e.run.config.model.kind) == kind:
+            return e
+    return None
+
+
+ROUGH_GAP = 0.5  # nats of validation loss: a run this much worse than another on the same music is rough
+
+
+def better_than_rough(run, entries: list[Entry]) -> Entry | None:
+    """A run much better than `run` at the same music and tokens (the bundled one, often), when `run`
+    is clearly undertrained; else None. Generate then selects that one and says why."""
+    loss = run.summary.get("val_loss")
+    if loss is None:
+        return None
+    same = [e for e in entries if e.path != run.path and e.run.summary.get("val_loss") is not None
+            and e.run.config.data.dataset == run.config.data.dataset
+            and e.run.config.tokenizer.scheme == run.config.tokenizer.scheme]
+    best = min(same, key=lambda e: e.run.summary["val_loss"], default=None)
+    return best if best is not None and best.run.summary["val_loss"] < loss - ROUGH_GAP else None
+
+
+def new_run_path(dataset_label: str, kind: str, visitor=None) -> Path:
+    """A new run's folder: the visitor's own (a private server: runs/ itself)."""
+    label = safe_name(dataset_label.lower(), limit=40, empty="music")
+    return folder_of(visitor, runs_dir()) / f"{label}-{kind}-{time.strftime('%Y%m%d-%H%M%S')}"
+
+
+def run_row(run, tokens_per_s: float | None = None) -> dict:
+    """One row of the comparison table."""
+    s = run.summary
+    return {
+        "run": run.name,
+        "model": s.get("model", run.config.model.kind),
+        "parameters": s.get("params"),
+        "receptive field": (f"{s['receptive_field']} tokens" if s.get("receptive_field")
+                            else "unbounded (recurrent)" if s.get("model") == "lstm" else None),
+        "epochs": s.get("epochs"),
+        "training time (s)": round(s["seconds"], 1) if s.get("seconds") is not None else None,
+        "best val loss": round(s["val_loss"], 4) if s.get("val_loss") is not None else None,
+        "val accuracy": round(s["val_accuracy"], 4) if s.get("val_accuracy") is not None else None,
+        "generation tokens/s": round(tokens_per_s, 1) if tokens_per_s else None,
+    }
+
+
+def study_headline(root: Path | None = None) -> list[dict] | None:
+    """The study's headline table (docs/study/results.json, key "headline"), if it exists."""
+    path = Path(root if root is not None else PROJECT_ROOT) / STUDY_RESULTS
+    if not path.is_file():
+        return None
+    try:
+        rows = json.loads(path.read_text()).get("headline")
+    except (ValueError, AttributeError, OSError):
+        return None
+    return rows if isinstance(rows, list) and all(isinstance(r, dict) for r in rows) and rows else None
