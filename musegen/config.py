@@ -139,6 +139,12 @@ class SampleConfig:
     repetition_guard: bool = True  # no passage of 32 tokens followed the same way a 4th time: no loops
     bars: int = 0  # if > 0, generate this many bars (metre scheme) instead of seconds/length
     time_signature: str = ""  # e.g. "3/4": the metre of a piece started from nothing (metre scheme)
+    # Form (generate/form.py): sections that come back, e.g. "AABA" in phrases of phrase_bars bars,
+    # each repeat "exact" or "varied"; "" = free (the model's own). A form with no bars or seconds
+    # asked writes one round of it.
+    form: str = ""
+    repeats: str = "varied"
+    phrase_bars: int = 4
 
     def check(self) -> "SampleConfig":
         """Refuse a setting outside its range with one sentence (the CLI, the app and the API all
@@ -152,8 +158,19 @@ class SampleConfig:
                                      high=number_text(high), value=repr(value)))
         if self.length < 1 and self.seconds <= 0 and self.bars <= 0:
             raise InputError(msg("said.ask_music"))
+        self.check_form()
         self.check_work()
         return self
+
+    def check_form(self) -> None:
+        from .generate.form import PHRASE_BARS, REPEATS, parse_form  # generate reads this config
+
+        parse_form(self.form)
+        if self.repeats not in REPEATS:
+            raise InputError(msg("said.bad_repeats", repeats=self.repeats, known=", ".join(REPEATS)))
+        if self.phrase_bars not in PHRASE_BARS:
+            raise InputError(msg("said.bad_phrase_bars", bars=self.phrase_bars,
+                                 allowed="/".join(map(str, PHRASE_BARS))))
 
     def check_work(self) -> None:
         """Each setting in its range can still ask for hours of work together: the variations share

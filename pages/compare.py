@@ -31,8 +31,8 @@ with st.expander(tr("cmp.train_both")):
     data = dataset.current_dataset()
     label = dataset.dataset_label(data) if data else tr("cmp.bach")
     st.markdown(tr("cmp.train_both_text", label=label))
-    presets = list(presets.PRESETS)
-    preset = st.selectbox(tr("cmp.size"), presets, key="cmp-preset", format_func=lambda p: language.opt("preset", p))
+    sizes = list(presets.PRESETS)
+    preset = st.selectbox(tr("cmp.size"), sizes, key="cmp-preset", format_func=lambda p: language.opt("preset", p))
     if st.button(tr("cmp.train"), key="cmp-train"):
         values = presets.PRESETS[preset]
         ids = []

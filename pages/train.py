@@ -91,13 +91,13 @@ if base is None:
 else:
     kind = base.config.model.kind
     left.markdown(tr("train.model_kept", kind=language.kind_name(kind), name=base.name))
-presets = list(presets.PRESETS)
-preset = middle.selectbox(tr("train.size"), presets, index=presets.index(presets.DEFAULT_PRESET), key="tr-preset",
+sizes = list(presets.PRESETS)
+preset = middle.selectbox(tr("train.size"), sizes, index=sizes.index(presets.DEFAULT_PRESET), key="tr-preset",
                          format_func=lambda p: language.opt("preset", p), help=tr("train.size_help"))
 d = dict(presets.PRESETS[preset])
 if base is not None:  # gentler steps, and the base's window, when fine-tuning
     d.update(learning_rate=3e-4, window=base.config.data.window, stride=base.config.data.stride)
-k = f"tr-{presets.index(preset)}-{base_name}-"  # new widget keys per preset, so a preset resets the values
+k = f"tr-{sizes.index(preset)}-{base_name}-"  # new widget keys per preset, so a preset resets the values
 
 v = dict(d)
 cap = lim.max_training_minutes or 240.0

@@ -32,7 +32,7 @@ def player(rendered: rendering.Rendered, key: str, roll_height: int = 220) -> No
     (musegen.render.playhead); without audio, the plotly roll."""
     piece = rendered.piece
     if rendered.audio:
-        words = {k: tr(f"playhead.{k}") for k in ("yours", "model", "no_notes", "roll", "roll_help")}
+        words = {k: tr(f"playhead.{k}") for k in ("yours", "model", "new_bars", "no_notes", "roll", "roll_help")}
         st.iframe(playhead_html(piece, rendered.audio, roll_height=roll_height, words=words),
                   alt=tr("piece.alt", name=piece.name))
     else:

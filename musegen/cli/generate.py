@@ -29,7 +29,8 @@ def sample_config(args) -> SampleConfig:
                           tempo=args.tempo, program=instrument_program(args.instrument) if args.instrument else None,
                           key=args.key, key_strength=args.key_strength, pitch_range=args.pitch_range,
                           repetition_guard=args.repetition_guard == "on", echo=args.bar_echo, bars=args.bars,
-                          time_signature=args.time_signature)
+                          time_signature=args.time_signature, form=args.form, repeats=args.repeats,
+                          phrase_bars=args.phrase_bars)
     sample.check()
     return sample
 
@@ -140,6 +141,7 @@ def add_generate(sub) -> None:
     ge.add_argument("--time-signature", default="",
                     help="the metre of a piece started from nothing, e.g. 3/4 or 6/8 (metre tokens; default the dataset's)")
     add_steering(ge, s)
+    add_form(ge, s)
     ge.add_argument("--instrument", default=None,
                     help="play every part on one instrument: a General MIDI program 0-127 or a name such as violin "
                          "or 'church organ' (default: each part's own, as the music says)")
@@ -160,6 +162,22 @@ def add_steering(ge, s: SampleConfig) -> None:
     steering.add_argument("--repetition-guard", choices=["on", "off"], default="on" if s.repetition_guard else "off",
                           help="no passage may loop: after the same 32 tokens the same next token at most 3 times "
                                "(default on; it keeps greedy decoding from collapsing)")
+
+
+def add_form(ge, s: SampleConfig) -> None:
+    """generate's "form" group: sections that come back."""
+    from ..generate.form import FORMS, PHRASE_BARS, REPEATS
+
+    form = ge.add_argument_group("form", "sections that come back (metre tokens)")
+    form.add_argument("--form", default=s.form,
+                      help=f"{', '.join(FORMS)}, any string of section letters (e.g. AABACA), or free (default: free, "
+                           "the model's own); without --bars or --seconds the piece is one round of the form, "
+                           "longer pieces go round it again; the last bar closes on the home chord")
+    form.add_argument("--phrase-bars", type=int, choices=PHRASE_BARS, default=s.phrase_bars,
+                      help=f"bars in each section (default {s.phrase_bars})")
+    form.add_argument("--repeats", choices=list(REPEATS), default=s.repeats,
+                      help="a section that comes back: exact (the same notes), or varied (its rhythm and "
+                           f"contour, some notes changed; default {s.repeats})")
 
 
 def add_render(sub) -> None:

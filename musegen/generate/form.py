@@ -24,12 +24,14 @@ import numpy as np
 
 from ..errors import InputError
 from ..messages import msg
-from .steer import NEG, Rule
+from .steer import NEG, SCALES, Rule
 
 FORMS = {"AABA": "AABA", "ABAB": "ABAB", "AABB": "AABB", "verse/chorus": "ABABCB"}  # the app's choices
 EXACT = math.inf  # strength of a literal repeat
 VARIED = 3.0  # nats: a repeat the model may vary (docs/quality.md measures it)
 PHRASE_BARS = (2, 4, 8)
+REPEATS = {"exact": EXACT, "varied": VARIED}  # SampleConfig.repeats → FormPlan's strength
+MINOR_MODES = frozenset(m for m, steps in SCALES.items() if 3 in steps and 4 not in steps)  # a locked key's home chord is minor
 
 
 def parse_form(text: str) -> str:
@@ -42,6 +44,14 @@ def parse_form(text: str) -> str:
     if not letters.isascii() or not letters.isalpha() or len(letters) > 16:
         raise InputError(msg("said.bad_form", form=text, forms=", ".join(FORMS)))
     return letters
+
+
+def opens_a_bar(tokenizer, ids) -> bool:
+    """Whether ``ids`` end in a bar with no note yet (a piece from nothing: its first bar line is
+    the primer's), so that bar is the first of the music to come."""
+    bar = tokenizer.bar_id
+    lines = [i for i, t in enumerate(ids) if t == bar] if bar is not None else []
+    return bool(lines) and not tokenizer.note_mask()[np.asarray(ids[lines[-1] + 1:], int)].any()
 
 
 def tonic_triad(tonic: int, minor: bool) -> frozenset[int]:
@@ -124,10 +134,9 @@ class _Row:
 
     def __init__(self, history: list[int], plan: FormPlan):
         self.history = history
-        lines = [i for i, t in enumerate(history) if t == plan.bar]
         # A last bar line with no note after it (a piece from nothing) is the first bar of the plan.
-        opened = bool(lines) and not plan.notes[history[lines[-1] + 1:]].any()
-        self.bars: list[int] = [lines[-1]] if opened else []
+        opened = opens_a_bar(plan.tokenizer, history)
+        self.bars: list[int] = [max(i for i, t in enumerate(history) if t == plan.bar)] if opened else []
         self.at = 1  # the next token's index in the source bar (its 0 is the bar line)
         self.cadence: np.ndarray | None = None
         self.downbeat = opened  # a piece from nothing starts on the downbeat: its bars are the plan's, no pickup

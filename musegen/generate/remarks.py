@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import steer
+from . import form, steer
 from ..messages import Message, joined, msg, option
 
 
@@ -26,6 +26,9 @@ def rule_message(rule) -> Message | None:
         return msg("said.guard")
     if isinstance(rule, steer.BarEcho):
         return msg("said.echo", n=f"{rule.strength:g}")
+    if isinstance(rule, form.FormPlan) and rule.form:
+        return msg("said.form_rule", form=rule.form, bars=rule.phrase_bars,
+                   repeats=msg("said.repeats_exact" if rule.strength == form.EXACT else "said.repeats_varied"))
     return None
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import steer
+from . import form, steer
 from .remarks import rule_message, stopped_at_budget
 from .sampling import Generator, Sampling
 from ..config import REQUEST_BUDGET
@@ -126,8 +126,10 @@ class Composer:
 
     # ---------------------------------------------------------------- steering
 
-    def rules(self, sample, primer_piece, primer: np.ndarray, signature: tuple[int, int], remarks: list) -> list:
-        """The steering rules `sample` asks for; what cannot apply is said in `remarks`."""
+    def rules(self, sample, primer_piece, primer: np.ndarray, signature: tuple[int, int], remarks: list,
+              total_bars: int = 0) -> list:
+        """The steering rules `sample` asks for; what cannot apply is said in `remarks`.
+        ``total_bars``: the new music's bars, where a form closes on the home chord."""
         tok = self.tokenizer
         rules = [steer.Banned(len(tok), tok.special_ids + self.absent_parts(primer))]
         if sample.key:
@@ -142,11 +144,24 @@ class Composer:
             rules.append(steer.RepetitionGuard())
         if sample.echo > 0 and self.metre:
             rules.append(steer.BarEcho(tok, sample.echo))
+        if sample.form:
+            rules += self.form_plan(sample, primer_piece, total_bars, remarks)
         forced = tok.time_signature_id(*signature) if self.metre else None
         if forced is not None:  # the metre holds: a 3/4 passage goes on in 3/4 (the Bach models lean to 4/4)
             rules.append(steer.ForceAfter(len(tok), tok.bar_id, forced))
         steer.check_notes_left(tok, rules)  # a strict key with no note in the range: refused, not an empty piece
         return rules
+
+    def form_plan(self, sample, primer_piece, total_bars: int, remarks: list) -> list:
+        """The form asked for, as a rule (none in a scheme without bars: said in ``remarks``). Its
+        closing chord is the locked key's, else the key the music has reached by its last bar."""
+        if not self.metre:
+            remarks.append(msg("said.form_needs_bars"))
+            return []
+        scale = self.scale(sample.key, primer_piece) if sample.key else None
+        key = (scale.tonic, scale.mode in form.MINOR_MODES) if scale is not None else None
+        return [form.FormPlan(self.tokenizer, form.parse_form(sample.form), sample.phrase_bars,
+                              form.REPEATS[sample.repeats], total_bars, key)]
 
     def absent_parts(self, primer: np.ndarray) -> list[int]:
         """Part tokens beyond the header's line-up: a duet goes on as a duet, not a quartet."""
@@ -189,19 +204,14 @@ class Composer:
                                  else self.run.data.get("tempo", 120.0))
         signature = self.signature(sample, heard if piece is not None or heard.n_notes else None)
         bar = bar_quarters_of(signature)
-        if sample.bars > 0:
-            max_quarters = sample.bars * bar
-        elif sample.seconds > 0:
-            max_quarters = sample.seconds * tempo / 60.0
-        else:
-            max_quarters = 0.0
+        max_quarters, total_bars = self.planned(sample, tempo, bar, primer)
         variations = max(1, sample.variations)
         n_new = (int(max_quarters * 40 + 64) if max_quarters else sample.length)
         most = REQUEST_BUDGET["length"] // variations  # the work is bounded whatever the music asks for
         capped = n_new > most
         n_new = min(n_new, most)
         remarks: list[Message] = []  # per request: one Composer serves every session at once
-        rules = self.rules(sample, heard if heard.n_notes else None, primer, signature, remarks)
+        rules = self.rules(sample, heard if heard.n_notes else None, primer, signature, remarks, total_bars)
         ids, speed = self.generator.generate(
             np.repeat(primer[None], variations, axis=0), n_new,
             Sampling(self.temperatures(sample), sample.top_k, sample.top_p, seed), rules=rules,
@@ -217,15 +227,33 @@ class Composer:
             out.tempo = tempo
             if piece is not None:
                 out.key_sharps = piece.key_sharps
-                self._name_parts(out, piece.parts)
+                self.name_parts(out, piece.parts)
                 out.takeover = self.takeover(primer, heard) if keep and heard.n_notes else None
             else:
-                self._name_parts(out, self.default_parts or [])
+                self.name_parts(out, self.default_parts or [])
             if sample.program is not None:
                 out.program = sample.program
             pieces.append(out)
         return Composition(pieces, ids, primer, seed, speed, [m for m in map(rule_message, rules) if m],
                            remarks)
+
+    def planned(self, sample, tempo: float, bar: float, primer: np.ndarray) -> tuple[float, int]:
+        """(quarters of music to write, 0 for sample.length tokens; the bars the new music will have,
+        0 when not asked in bars or seconds). A form asked without a length writes one round of it.
+        A piece from nothing is in its first bar already: its bar line ends the primer."""
+        bars = sample.bars
+        if bars <= 0 and sample.seconds <= 0 and sample.form and self.metre:
+            bars = len(form.parse_form(sample.form)) * sample.phrase_bars
+        if bars > 0:
+            quarters = bars * bar
+        elif sample.seconds > 0:
+            quarters = sample.seconds * tempo / 60.0
+            bars = max(1, round(quarters / bar))
+        else:
+            return 0.0, 0
+        if self.metre and form.opens_a_bar(self.tokenizer, primer):
+            quarters = max(quarters - bar, 1e-3)  # the bar lines still to come; 0 would mean "no limit"
+        return quarters, bars
 
     def temperatures(self, sample) -> float | np.ndarray:
         """One temperature, or one per token when timing tokens have their own (greedy stays
@@ -245,7 +273,7 @@ class Composer:
         return self.tokenizer.bar_offsets(primer, self.time_signature)[-1]
 
     @staticmethod
-    def _name_parts(piece, usual) -> None:
+    def name_parts(piece, usual) -> None:
         """Tokens carry instruments, not names: parts that play what the known ones played get their
         names (Soprano, Alto, ... rather than Part 1, Part 2, ...)."""
         for part, known in zip(piece.parts, usual):

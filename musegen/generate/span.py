@@ -17,6 +17,7 @@ import numpy as np
 from ..errors import InputError
 from ..messages import msg
 from ..music.piece import Piece
+from .sample import bar_quarters_of
 from .sampling import Sampling
 from .steer import NEG, Rule
 
@@ -35,9 +36,9 @@ class Rewrite:
 
     @property
     def span_quarters(self) -> tuple[float, float]:
-        """Where the new bars sound, in quarters: for marking them on a score or a piano roll."""
-        starts = list(self.piece.bar_starts()) + [self.piece.duration_quarters]
-        return float(starts[self.first - 1]), float(starts[min(self.last, len(starts) - 1)])
+        """Where the new bars sound, in quarters (the piece's ``rewritten``, which the score and the
+        piano rolls mark)."""
+        return self.piece.rewritten
 
 
 def parse_span(text: str) -> tuple[int, int]:
@@ -96,7 +97,7 @@ def rewrite_span(composer, piece: Piece, first: int, last: int, sample, candidat
     tail = tail[tail != tok.eos_id]
 
     signature = composer.signature(sample, piece)
-    bar = composer.bar_quarters_of(signature)
+    bar = bar_quarters_of(signature)
     remarks: list = []
     rules = composer.rules(sample, piece, head, signature, remarks) + [StartWith(len(tok), tok.bar_id)]
     seed = sample.seed if sample.seed is not None else int(np.random.default_rng().integers(2**31 - 1))
@@ -111,4 +112,6 @@ def rewrite_span(composer, piece: Piece, first: int, last: int, sample, candidat
                      parts=composer.default_parts, time_signature=signature)
     out.tempo, out.key_sharps, out.program = piece.tempo, piece.key_sharps, piece.program
     composer.name_parts(out, piece.parts)
+    starts = list(out.bar_starts()) + [out.duration_quarters]
+    out.rewritten = (float(starts[first - 1]), float(starts[min(last, len(starts) - 1)]))
     return Rewrite(out, new_ids, first, last, scores, follow_score(composer.generator, head, original, tail), chosen)

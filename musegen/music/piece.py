@@ -30,13 +30,15 @@ class Piece:
     """``notes``: (n, 5) float64 rows of start, duration, pitch, velocity, part (an (n, 4) array
     means one part). ``time_signatures``: (start, numerator, denominator) changes, the first at 0.
     ``key_sharps``: the key signature the source gave (sharps > 0, flats < 0), None if unknown.
-    ``takeover``: in a continuation, where the user's passage ends and the model's music begins."""
+    ``takeover``: in a continuation, where the user's passage ends and the model's music begins.
+    ``rewritten``: (start, end) in quarters of bars written again (generate/span.py), else None."""
 
     def __init__(self, name: str, notes=None, tempo: float = 120.0, program: int = 0,
                  parts: list[Part] | None = None, time_signatures=None, key_sharps: int | None = None,
-                 takeover: float | None = None):
+                 takeover: float | None = None, rewritten: tuple[float, float] | None = None):
         self.name = name
         self.takeover = takeover
+        self.rewritten = rewritten
         notes = np.zeros((0, N_COLUMNS)) if notes is None else np.asarray(notes, dtype=np.float64)
         if notes.ndim == 2 and notes.shape[1] == 4 or notes.size == 0:
             notes = notes.reshape(-1, 4)
@@ -103,7 +105,8 @@ class Piece:
     def with_notes(self, notes: np.ndarray, name: str | None = None) -> "Piece":
         """The same parts, tempo and metre around other notes."""
         return Piece(name or self.name, notes, self.tempo, parts=[Part(**p.as_dict()) for p in self.parts],
-                     time_signatures=self.time_signatures, key_sharps=self.key_sharps, takeover=self.takeover)
+                     time_signatures=self.time_signatures, key_sharps=self.key_sharps, takeover=self.takeover,
+                     rewritten=self.rewritten)
 
     @classmethod
     def from_lists(cls, name, starts, durations, pitches, velocities=None, **kw) -> "Piece":

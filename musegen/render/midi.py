@@ -271,7 +271,10 @@ def piece_to_stream(piece: Piece, title: str | None = None):
         staves.append(_staff(own, clef_, f"P{i + 1}", sharps, piece.time_signatures, mark if i == 0 else None,
                              "" if grand else name))
     if piece.takeover:
-        _mark_takeover(staves[0], piece.takeover)
+        _mark_words(staves[0], piece.takeover, "▸ model takes over")
+    if getattr(piece, "rewritten", None):
+        _mark_words(staves[0], piece.rewritten[0], "▸ new bars")
+        _mark_words(staves[0], piece.rewritten[1], "◂ kept again")
     # Every staff as long as the longest, so the system closes together.
     n_measures = max(len(p.getElementsByClass(stream.Measure)) for p in staves)
     for p in staves:
@@ -289,13 +292,14 @@ def piece_to_stream(piece: Piece, title: str | None = None):
     return score
 
 
-def _mark_takeover(part, at: float) -> None:
-    """In a continuation, words over the top staff where the user's passage ends."""
+def _mark_words(part, at: float, text: str) -> None:
+    """Words over the top staff at quarter ``at``: where a continuation's model takes over, where
+    bars written again begin and end."""
     from music21 import expressions, stream
 
     for measure in part.getElementsByClass(stream.Measure):
         if measure.offset <= at < measure.offset + measure.barDuration.quarterLength:
-            words = expressions.TextExpression("▸ model takes over")
+            words = expressions.TextExpression(text)
             words.style.fontStyle = "italic"
             measure.insert(float(_ql(at - measure.offset)), words)
             return

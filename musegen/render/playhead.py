@@ -39,6 +39,7 @@ def roll_data(piece: Piece) -> dict:
         "tempo": float(piece.tempo),
         "colours": list(PALETTE),
         "takeover": float(getattr(piece, "takeover", None) or 0) or None,
+        "rewritten": [float(x) for x in piece.rewritten] if getattr(piece, "rewritten", None) else None,
     }
 
 
@@ -51,7 +52,7 @@ def legend(piece: Piece) -> list[tuple[str, str]]:
 
 
 # The page's own words; the app passes them in the visitor's language.
-WORDS = {"yours": "yours", "model": "model", "no_notes": "no notes", "roll": "Piano roll",
+WORDS = {"yours": "yours", "model": "model", "new_bars": "new bars", "no_notes": "no notes", "roll": "Piano roll",
          "roll_help": "Piano roll: click to play from there; arrow keys move a bar, space plays"}
 
 
@@ -140,6 +141,14 @@ __LEGEND__
       ctx.fillStyle = "rgba(31,29,43,0.05)"; ctx.fillRect(LEFT, TOP, x - LEFT, H - TOP);
       ctx.strokeStyle = "rgba(31,29,43,0.6)"; ctx.setLineDash([4, 3]);
       ctx.beginPath(); ctx.moveTo(x + 0.5, TOP); ctx.lineTo(x + 0.5, H); ctx.stroke(); ctx.setLineDash([]);
+    }
+    if (D.rewritten) {  // bars written again: tinted, a dashed line at each end, labelled
+      const [a, b] = D.rewritten.map(q => Math.round(qx(q)));
+      ctx.fillStyle = "rgba(91,75,219,0.08)"; ctx.fillRect(a, TOP, b - a, H - TOP);
+      ctx.strokeStyle = "rgba(91,75,219,0.7)"; ctx.setLineDash([4, 3]);
+      for (const x of [a, b]) { ctx.beginPath(); ctx.moveTo(x + 0.5, TOP); ctx.lineTo(x + 0.5, H); ctx.stroke(); }
+      ctx.setLineDash([]);
+      ctx.fillStyle = "#5b4bdb"; ctx.fillText(D.words.new_bars, a + 4, H - 8);
     }
     ctx.globalAlpha = 0.85;
     for (const n of D.notes) { ctx.fillStyle = D.colours[n[3]]; note(ctx, n); }

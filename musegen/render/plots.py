@@ -87,6 +87,12 @@ def piano_roll(piece: Piece, title: str | None = None, unit: str = "seconds", la
         fig.add_vline(x=takeover * scale, line=dict(width=1, dash="dash", color="rgba(0,0,0,0.55)"),
                       annotation_text=say("plot.takeover", lang), annotation_position="top right",
                       annotation_font=dict(size=11, color="#555"))
+    rewritten = getattr(piece, "rewritten", None)
+    if rewritten and len(notes):  # bars written again (generate/span.py): tinted and named
+        fig.add_vrect(x0=rewritten[0] * scale, x1=rewritten[1] * scale, fillcolor="rgba(91,75,219,0.08)",
+                      line=dict(width=1, dash="dash", color="rgba(91,75,219,0.7)"), layer="below",
+                      annotation_text=say("plot.new_bars", lang), annotation_position="top left",
+                      annotation_font=dict(size=11, color="#5b4bdb"))
     if not len(notes):
         fig.add_annotation(text=say("plot.no_notes", lang), showarrow=False, xref="paper", yref="paper", x=0.5, y=0.5)
     return fig

@@ -41,5 +41,19 @@ def compose(pool: ComposerPool, run, sample: SampleConfig, piece: Piece | None =
     return compose_variations(pool, run, sample, 1, piece=piece, **render_kw)[0]
 
 
+def rewrite(pool: ComposerPool, run, rendered: Rendered, first: int, last: int, sample: SampleConfig,
+            **render_kw) -> Rendered:
+    """A kept piece with bars ``first``–``last`` written again by ``run`` (generate/span.py), rendered;
+    its settings say which bars are new."""
+    from ..generate.span import rewrite_span
+
+    done = rewrite_span(pool.get(run), rendered.piece, first, last, sample)
+    out = render_piece(done.piece, **render_kw)
+    out.run = run.name
+    out.settings = {**rendered.settings, "seed": sample.seed, "temperature": sample.temperature,
+                    "top_p": sample.top_p, "rewritten": [first, last], "variations": 1}
+    return out
+
+
 def random_seed() -> int:
     return int(np.random.default_rng().integers(1, 1_000_000))
