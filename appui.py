@@ -19,7 +19,7 @@ from musegen import studio, text
 from musegen.render.audio import check_audio
 from musegen.config import AppLimits, DataConfig
 from musegen.errors import MusegenError
-from musegen.messages import Message, msg, stop_message
+from musegen.messages import Message, msg, run_ending
 from musegen.render.playhead import playhead_html
 from musegen.render.plots import piano_roll
 from musegen.serve.saved_session import NotKept, SavedSession
@@ -78,11 +78,11 @@ def opt(group: str, value) -> str:
 
 def say(message) -> str:
     """What musegen's library says (a messages.Message: a job's progress, a file's reason, a note
-    under a piece) in the current language; plain English (older stored text) is recognised by pattern
-    where it can be, else stays English."""
+    under a piece) in the current language; plain text (English an older version stored: a job's
+    row, a saved piece's notes) is shown as it was stored."""
     if isinstance(message, Message):
         return message.said(lang())
-    return text.said(message, lang())
+    return "" if message is None else str(message)
 
 
 def duration_text(seconds: float | None) -> str:
@@ -113,24 +113,18 @@ def reading_progress(bar, budget: float = 0.0):
 
 
 def error_text(error) -> str:
-    """An error of musegen's library, for st.error: in the current language; one it does not
-    recognise keeps its English detail behind a lead-in that says something went wrong."""
-    if isinstance(error, Message):  # a job's error, kept as its code
-        return error.said(lang())
+    """An error of musegen's library, for st.error: in the current language. A job's error stored
+    as plain English (an older version's row) is shown as stored; an error raised without a code
+    keeps its English detail behind a lead-in that says something went wrong."""
+    if isinstance(error, (Message, str)):  # a job's error, kept as its code (or as an older row's English)
+        return say(error)
     coded = error.said(lang()) if isinstance(error, MusegenError) else None
-    if coded is not None:
-        return coded
-    message, recognised = text.recognise(str(error), lang())
-    return message if recognised else tr("said.error", detail=message)
+    return coded if coded is not None else tr("said.error", detail=str(error))
 
 
-def stop_text(summary: dict) -> str:
-    """How a run's training ended: from the stop code musegen.train.fit keeps next to its English
-    sentence, or (a run trained before the code was kept) that sentence, recognised."""
-    stop = summary.get("stop")
-    if isinstance(stop, dict) and stop.get("code"):
-        return stop_message(stop).said(lang())
-    return say(summary.get("stop_reason") or "")
+def stop_text(run) -> str:
+    """How a run's training ended (messages.run_ending: its stop code; an older run's English)."""
+    return say(run_ending(run.summary, run.config.train))
 
 
 def table(rows: list[dict]) -> list[dict]:
@@ -153,8 +147,7 @@ def cell_text(value):
         return value.said(lang())
     if not isinstance(value, str):
         return value
-    shown = opt("cell", value)
-    return shown if shown != value else say(value)
+    return opt("cell", value)
 
 
 def chart(fig, key: str, where=st) -> None:
@@ -644,10 +637,13 @@ def score_pages(pages: list[str], key: str) -> None:
 
 
 def short_warning(warning) -> str:
-    """A collapse warning's first clause ("The output fell into a loop"), in the current language."""
+    """A collapse warning's first clause ("The output fell into a loop"), in the current language;
+    one an older version kept in English, whole."""
     if isinstance(warning, Message) and warning.code == "said.sentences":  # sample.collapse_message
         warning = warning.values["parts"][0]
-    return re.split(r"[:：]", say(warning), maxsplit=1)[0]
+    if isinstance(warning, Message) and f"{warning.code}_short" in text.EN:
+        return tr(f"{warning.code}_short")
+    return say(warning)
 
 
 def run_choice(label: str, entries: list[studio.Entry], key: str, default=None, help=None):
@@ -709,9 +705,7 @@ def entry_label(entry: studio.Entry) -> str:
               bundled=tr("runs.bundled") if entry.bundled else "")
 
 
-def source_name(source: str) -> str:
-    """Where a run's music came from (a built-in set's name, or an upload's label), as pages show it."""
-    if lang() == text.DEFAULT:
-        return source
-    shown = opt("dataset", source)
-    return shown if shown != source else say(source)  # "4 uploaded file(s)"
+def source_name(source) -> str:
+    """Where a run's music came from (a built-in set's name, an upload's label: studio.dataset_source's
+    Message, or the English an older run stored), as pages show it."""
+    return say(source) if isinstance(source, Message) or lang() == text.DEFAULT else opt("dataset", source)

@@ -232,8 +232,8 @@ for entry in entries:
         cols[2].metric(tr("lib.val_loss"), f"{s['val_loss']:.3f}" if s.get("val_loss") is not None else "—")
         cols[3].metric(tr("lib.val_acc"), f"{s['val_accuracy']:.1%}" if s.get("val_accuracy") is not None else "—")
         cols[4].metric(tr("lib.time"), appui.duration_text(s.get("seconds")))
-        ended = appui.stop_text(s) or tr("lib.ended_by", how=appui.opt("stopped", s.get("stopped", "?")))
-        st.caption(tr("lib.data", source=appui.source_name(run.data.get("source", "?")),
+        ended = appui.stop_text(run) or tr("lib.ended_by", how=appui.opt("stopped", s.get("stopped", "?")))
+        st.caption(tr("lib.data", source=appui.source_name(studio.dataset_source(run) or "?"),
                       files=len(run.data.get("train_files", [])), ended=ended))
         cols = st.columns([1, 2, 1, 1])
         if studio.may_download(appui.visitor(), run.path):  # a share lends a run for composing, not its bundle

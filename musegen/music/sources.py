@@ -211,7 +211,7 @@ class FileReport:
 class LoadResult:
     pieces: list[Piece]
     report: list[FileReport]
-    source: str
+    source: Message | str  # a built-in set's name, a path; a list of files: a Message ("3 uploaded file(s)")
     cached: bool = False
 
     @property
@@ -844,7 +844,7 @@ def load_pieces(
         if hit is not None:  # a damaged or missing file is None: parse
             if progress is not None:
                 progress(len(items), len(items), "")
-            return LoadResult(hit[0], hit[1], str(label), cached=True)
+            return LoadResult(hit[0], hit[1], label, cached=True)
 
     reports: list[FileReport | None] = [None] * len(items)
     slots: list = [None] * len(items)  # a parsed file's Piece, or its (shard, row) in the cache
@@ -867,7 +867,7 @@ def load_pieces(
         pieces = parsecache.StoredPieces(names, slots)  # read from the shards as training asks
     else:
         pieces = parsecache.materialise(names, slots)
-    return LoadResult(pieces, report, str(label), cached=all(items[i].refused for i in todo))
+    return LoadResult(pieces, report, label, cached=all(items[i].refused for i in todo))
 
 
 def _parse_into(items, keys, todo, slots, reports, parts, drums, limits, folder, progress, budget=0.0) -> None:

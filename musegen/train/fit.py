@@ -34,7 +34,7 @@ from .distribute import (BACKUP, Devices, agreement, cluster_from_env, distribut
                          fingerprint, interrupted, multi_worker_fit, precision_policy, sharded, with_precision,
                          worker_folder)
 from ..errors import InputError, ModelError, StoppedEarly
-from ..messages import msg, stop_message
+from ..messages import STOP_CODES, Message, msg, stop_message, to_json
 from ..models.build import build_model, receptive_field
 from ..files import atomic_write
 from ..music.parsecache import IN_MEMORY_NOTES
@@ -467,7 +467,8 @@ def _data_summary(loaded, token_data: TokenData, tokenizer, n_train_windows: int
         part_counts[len(p.parts)] += 1
         bars += len(p.bar_starts())
     return {
-        "source": str(loaded.source),
+        "source": str(loaded.source),  # English, as before; a list of files' label as its code too:
+        **({"source_message": to_json(loaded.source)} if isinstance(loaded.source, Message) else {}),
         "files": [{**dataclasses.asdict(r), "reason": str(r.reason)} for r in loaded.report],  # English, as before
         "train_files": token_data.train_names,
         "val_files": token_data.val_names,
@@ -543,10 +544,6 @@ def checkpoint_summary(path, stopped: str = "interrupted") -> dict:
     summary.update(_context(run.config, run.data.get("tokens_per_bar")))
     write_json(Path(path) / "summary.json", summary)
     return summary
-
-
-STOP_CODES = {"early stopping": "early_stop", "time budget": "time_budget", "stop requested": "stop_requested",
-              "interrupted": "interrupted"}
 
 
 def stop_code(stopped: str, history: dict, monitor: str, train_config) -> dict:
