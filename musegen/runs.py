@@ -29,6 +29,7 @@ from .models.engine import WEIGHTS
 from .errors import InputError, ModelError, MusegenError
 from .files import atomic_path, atomic_write, check_npy, safe_name
 from .messages import msg
+from .music.readers import zip_problem
 from .tokens.registry import tokenizer_from_json
 from .tokens.base import Tokenizer
 
@@ -319,7 +320,7 @@ def import_run(bundle, dest_root, name: str | None = None, max_bytes: int = MAX_
         zf = zipfile.ZipFile(io.BytesIO(data))
         infos = zf.infolist()
     except (zipfile.BadZipFile, OSError, EOFError, ValueError) as e:
-        raise InputError(msg("said.bundle_bad_zip", label=label, error=zip_problem(e, 120))) from None
+        raise InputError(msg("said.bundle_bad_zip", label=label, error=zip_problem(e, data, 120))) from None
 
     with zf:
         members, top = _bundle_members(infos, label)
@@ -363,11 +364,6 @@ def import_run(bundle, dest_root, name: str | None = None, max_bytes: int = MAX_
 def _short(e: BaseException, limit: int = 120) -> str:
     text = " ".join(str(e).split()) or type(e).__name__
     return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def zip_problem(e: BaseException, limit: int = 60):
-    """Why zipfile refused a zip, for a message: its commonest words as a code, the rest as it said them."""
-    return msg("said.not_zip") if str(e) == "File is not a zip file" else _short(e, limit)
 
 
 def _bundle_members(infos, label: str) -> tuple[dict, str]:
