@@ -235,6 +235,15 @@ def test_text_older_versions_stored_is_shown_as_it_was_stored(zh, tmp_path):
     summary = {"stopped": "finished", "epochs": 3, "stop_reason": "Finished 3 epochs, as an old version said it."}
     assert run_ending(summary) == summary["stop_reason"]
     assert zh.source_name("4 uploaded file(s)") == "4 uploaded file(s)" and zh.source_name("bach") == "巴赫众赞歌"
+    from types import SimpleNamespace
+
+    from musegen.messages import msg, to_json
+    from musegen.studio import dataset_source
+
+    older, newer = {"source": "4 uploaded file(s)"}, {"source": "4 uploaded file(s)",
+                                                      "source_message": to_json(msg("said.uploads_label", n=4))}
+    assert dataset_source(SimpleNamespace(data=older)) == "4 uploaded file(s)"  # data.json before codes
+    assert dataset_source(SimpleNamespace(data=newer)) == msg("said.uploads_label", n=4)
     assert zh.short_warning("The output fell into a loop: …") == "The output fell into a loop: …"
 
 

@@ -202,7 +202,7 @@ def list_datasets() -> list[dict]:
 class FileReport:
     name: str
     status: str  # "parsed" | "skipped"
-    reason: Message | str = ""  # "" when parsed; a Message when skipped (str: its English; a cache made before)
+    reason: Message | str = ""  # "" when parsed; a Message when skipped (an English one cached: parsed again)
     notes: int = 0
     seconds: float = 0.0  # length of the music (from the tempo map)
     sha256: str = ""
@@ -632,7 +632,7 @@ def _parse_all(items: list[_Item], parts: str, drums: bool, limits: Limits, prog
     over = time.monotonic() + budget if budget else math.inf  # when the budget is spent
     workers: list[_Worker] = []
 
-    def drop(w: _Worker, reason: str) -> None:
+    def drop(w: _Worker, reason: Message) -> None:
         w.stop()
         workers.remove(w)
         if w.job is not None:
