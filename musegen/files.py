@@ -118,11 +118,11 @@ def atomic_write(path, data: bytes | str) -> Path:
     return Path(path)
 
 
-def check_npy(fp, size: int) -> None:
+def check_npy(fp, size: int) -> bool:
     """The array an .npy (or an .npz member) holds must be the one its header claims: a 100-byte
     file can claim 10^12 items, which NumPy allocates (3.6 TiB) before it reads a byte. ``fp`` is at
-    the file's start, ``size`` its length in bytes; a mismatch is a ValueError saying so. Python
-    objects are left to ``np.load(allow_pickle=False)``, which refuses them in its own words."""
+    the file's start, ``size`` its length in bytes; a mismatch is a ValueError saying so. Returns
+    whether it holds Python objects (its header says so; ``np.load(allow_pickle=False)`` refuses them)."""
     import math
 
     import numpy as np
@@ -131,9 +131,10 @@ def check_npy(fp, size: int) -> None:
     read = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
     shape, _, dtype = read(fp)
     if dtype.hasobject:
-        return
+        return True
     claimed = math.prod(shape) * dtype.itemsize
     held = size - fp.tell()
     if claimed != held:
         raise ValueError(f"its header claims {math.prod(shape):,} values of shape {shape} ({claimed:,} bytes), "
                          f"and it holds {held:,}")
+    return False

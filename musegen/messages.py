@@ -114,6 +114,38 @@ def stop_message(stop: dict) -> Message:
     return joined(head, learning) if learning else head
 
 
+STOP_CODES = {"early stopping": "early_stop", "time budget": "time_budget", "stop requested": "stop_requested",
+              "interrupted": "interrupted"}  # summary.json's "stopped" word → its stop code ("finished" else)
+
+
+def run_ending(summary: dict, train=None) -> Message | str:
+    """How a run's training ended, from summary.json's "stop" code. A run trained before the code
+    was kept (the bundled ones among them) gets its code from the summary's numbers and ``train``
+    (its config.train) where that code says exactly the English the run stored ("stop_reason");
+    else that English is shown as it was stored, in every language."""
+    stop = summary.get("stop")
+    if isinstance(stop, dict) and stop.get("code"):
+        return stop_message(stop)
+    stored = summary.get("stop_reason") or ""
+    rebuilt = _old_stop(summary, train)
+    return stop_message(rebuilt) if rebuilt is not None and str(stop_message(rebuilt)) == stored else stored
+
+
+def _old_stop(summary: dict, train) -> dict | None:
+    try:
+        monitor = "val_loss" if summary.get("val_loss") is not None else "loss"
+        stop = {"code": STOP_CODES.get(summary.get("stopped"), "finished"), "monitor": monitor,
+                "epochs": int(summary["epochs"])}
+        best, loss = int(summary.get("best_epoch") or 0), summary.get(monitor)
+        if best > 0 and loss is not None:
+            stop.update(kept=best, loss=round(float(loss), 3), learning=best == stop["epochs"])
+        if train is not None:
+            stop.update(patience=train.early_stopping, budget_s=float(train.max_seconds))
+        return stop
+    except (KeyError, TypeError, ValueError):  # a summary without its numbers: its English as stored
+        return None
+
+
 def codes(value) -> list[str]:
     """Every catalogue code in a message, its nested ones too, in order (for tests and logs)."""
     if isinstance(value, Message):

@@ -7,10 +7,9 @@ A test (tests/test_i18n.py) fails on a key missing from either language or place
 
 musegen's library tells a person things as codes (messages.Message: a ``said.*`` key and its
 values), said in English by the command line, logs and files and in the visitor's language by the
-app. Text stored before codes (a job's row, a saved piece, a run's stop_reason, a parse cache's
-reasons) and what is still raised as plain English are recognised by pattern (SENTENCES, PHRASES,
-at the end: ``said``, ``recognise``). How a training ended is kept as a code next to its English
-(summary.json "stop"), said by messages.stop_message.
+app; nothing here reads a sentence back. Text that older versions stored in English (a job's row, a
+saved piece's notes, a run's upload label) is shown as it was stored, in either language; a run's
+summary.json keeps how its training ended as a code ("stop"), said by messages.stop_message.
 """
 from __future__ import annotations
 
@@ -53,79 +52,16 @@ def sentences(lang: str, *parts: str) -> str:
     return ("" if lang == "zh" else " ").join(p for p in parts if p)
 
 
-# ---------------------------------------------------------------- musegen's own English, said in the app
+# ---------------------------------------------------------------- typesetting
 
-def said(message: str, lang: str = DEFAULT) -> str:
-    """A sentence of musegen's library (an error, a job's progress, a file's reason for being
-    skipped, a steering rule) as lang says it; what is not recognised stays as it is."""
-    return recognise(message, lang)[0]
-
-
-def recognise(message: str, lang: str = DEFAULT) -> tuple[str, bool]:
-    """(message in lang, whether any of it was recognised). The library speaks English to the
-    command line and its files; the sentences a person meets most are recognised here by pattern
-    (SENTENCES anywhere in the message, PHRASES as the whole of it) and said from the catalogue."""
-    if lang == DEFAULT or not message:
-        return message, True
-    whole = _phrase(message.strip(), lang)
-    if whole is not None:
-        return _tidy(whole, lang), True
-    found = False
-    for key, pattern in _SENTENCES:
-        message, n = pattern.subn(lambda m, key=key: _fill(key, m, lang), message)
-        found = found or n > 0
-    if not found:  # "name.mid: no notes": a file and its reason (an upload refused)
-        listed = _reasons(message, lang)
-        found = listed != message
-        message = listed
-    return _tidy(message, lang), found
-
-
-def _fill(key: str, match, lang: str) -> str:
-    values = {name: _part(name, value or "", lang) for name, value in match.groupdict().items()}
-    return t(key, lang, **values)
-
-
-def _part(name: str, value: str, lang: str) -> str:
-    """A value inside a recognised sentence, itself said in lang where it is a known phrase."""
-    if name == "reasons":
-        return _reasons(value, lang)
-    if name in ("scale", "scheme"):
-        return option(name, value, lang)
-    phrase = _phrase(value, lang)
-    return phrase if phrase is not None else recognise(value, lang)[0] if value else value
-
-
-def _phrase(text: str, lang: str) -> str | None:
-    for key, pattern in _PHRASES:
-        match = pattern.fullmatch(text)
-        if match:
-            return _fill(key, match, lang)
-    return None
-
-
-def _reasons(text: str, lang: str) -> str:
-    """"a.mid: no notes; b.mid: empty file" with each reason said in lang."""
-    out = []
-    for item in text.split("; "):
-        name, colon, reason = item.partition(": ")
-        said_reason, known = (_phrase(reason, lang), True) if colon else (None, False)
-        if colon and said_reason is None:
-            said_reason, known = recognise(reason, lang)
-        out.append(f"{name}{t('said.colon', lang)}{said_reason}" if known else item)
-    return t("said.semicolon", lang).join(out)
-
-
-def _tidy(text: str, lang: str) -> str:
+def tidy(text: str, lang: str) -> str:
     """No spaces between Chinese sentences, nor between a Chinese name put in the place of an
-    English one and the words around it (the catalogue's text spaces it as if it were Latin)."""
+    English one and the words around it (the catalogue's text spaces it as if it were Latin).
+    Typesetting a text said from the catalogue (messages.Message.said), never reading one."""
     if lang != "zh":
         return text
     text = re.sub(r"(?<=[。！？）])\s+(?=\S)", "", text)
     return re.sub(r"(?<=[\u4e00-\u9fff）])\s+(?=[\u4e00-\u9fff（])", "", text)
-
-
-tidy = _tidy  # typesetting, not reading: messages.Message.said spaces Chinese with it too
 
 
 EN = {
@@ -714,7 +650,7 @@ EN = {
     "plot.kept": "kept",
     "plot.dropped": "dropped",
 
-    # ------------------------------------------------------------ musegen's own sentences (text.SENTENCES, PHRASES)
+    # ------------------------------------------------------------ musegen's own messages (messages.Message codes)
     "said.colon": ": ",
     "said.semicolon": "; ",
     "said.error": "Something went wrong: {detail}",
@@ -787,7 +723,6 @@ EN = {
     "said.n_s": "{n} s",
     "said.n_h_min": "{h} h {m} min",
     "said.n_min_s": "{m} min {s} s",
-    "said.n_h": "{h} h",
     "said.n_days": "{n} days",
     "said.n_years": "{n} years",
     "said.n_bytes": "{n} bytes",
@@ -831,6 +766,8 @@ EN = {
                         "from nothing. Name a key (e.g. D minor) instead.",
     "said.collapsed": "The output collapsed: it uses only {n} distinct token(s) — one note or chord repeated.",
     "said.loop": "The output fell into a loop: its second half repeats the same {n} tokens over and over.",
+    "said.collapsed_short": "The output collapsed",  # the first clause alone (a piece's caption in a list)
+    "said.loop_short": "The output fell into a loop",
     "said.advice": "Raise the temperature (e.g. 1.0–1.2) or sample with top-p ≈ 0.9 instead of greedy / low "
                    "temperature.",
     "said.locked_in": "The output locked into a {n}-note figure repeated for {share:.0%} of the piece.",
@@ -1660,7 +1597,7 @@ ZH = {
     "plot.kept": "保留",
     "plot.dropped": "舍弃",
 
-    # ------------------------------------------------------------ musegen's own sentences (text.SENTENCES, PHRASES)
+    # ------------------------------------------------------------ musegen's own messages (messages.Message codes)
     "said.colon": "：",
     "said.semicolon": "；",
     "said.error": "出错了：{detail}",
@@ -1727,7 +1664,6 @@ ZH = {
     "said.n_s": "{n} 秒",
     "said.n_h_min": "{h} 小时 {m} 分钟",
     "said.n_min_s": "{m} 分 {s} 秒",
-    "said.n_h": "{h} 小时",
     "said.n_days": "{n} 天",
     "said.n_years": "{n} 年",
     "said.n_bytes": "{n} 字节",
@@ -1769,6 +1705,8 @@ ZH = {
     "said.no_key_lock": "未锁定调性：“自动”沿用被续写音乐的调，而这首曲子是从零开始的。请改为指定一个调（例如 D 小调）。",
     "said.collapsed": "输出塌缩了：只用了 {n} 种不同的词元——同一个音或和弦反复出现。",
     "said.loop": "输出陷入了循环：后半段一遍又一遍地重复同样的 {n} 个词元。",
+    "said.collapsed_short": "输出塌缩了",
+    "said.loop_short": "输出陷入了循环",
     "said.advice": "请调高温度（例如 1.0–1.2），或用 top-p ≈ 0.9 采样，而不要用贪心解码或低温度。",
     "said.locked_in": "输出陷入了一个 {n} 个音的音型，反复出现，占了整首曲子的 {share:.0%}。",
     "said.advice_vary": "请调高温度（例如 1.0–1.2），或用 top-p ≈ 0.9 采样，并用更富变化的音乐作为开头。",
@@ -2005,167 +1943,3 @@ ZH = {
 
 CATALOGUE = {"en": EN, "zh": ZH}
 
-
-# ---------------------------------------------------------------- musegen's English sentences, recognised
-# (key, pattern) pairs: each pattern's named groups are its catalogue text's placeholders, and a
-# group's value is itself said in the visitor's language where it is a known phrase (a file's
-# reason inside "all skipped (…)", the epoch kept inside a stop reason). tests/test_i18n.py checks
-# the groups against the texts, and real messages of the library against the patterns.
-
-_KEPT = r"kept epoch \d+ \((?:val )?loss [\d.]+\)|no epoch had a finite loss"
-_SIZE = r"[\d.,]+ (?:GB|MB|kB|bytes)"
-_WORKER = r"The training's worker process ended unexpectedly "
-
-SENTENCES = [  # found anywhere in a message, in this order (the longer of two alike first)
-    # a training's end, as a job's row kept before codes says it (its progress is said from codes only)
-    ("said.stopped_queued", r"Stopped before it started\."),
-    ("said.stopped_early", r"Stopped before training began: nothing was trained\."),
-    ("said.resumed", r"Resumed as a new training \((?P<n>\d+) epochs? left\)\."),
-    ("said.resumed_open", r"Resumed as a new training\."),
-    ("said.restarted", r"The server restarted before this training began: start it again\."),
-    ("said.server_stopped", r"The server stopped during this training\."),
-    ("said.worker_oom", _WORKER + r"\(killed by (?P<signal>\w+): the machine may have run out of memory\)\."),
-    ("said.worker_killed", _WORKER + r"\(killed by (?P<signal>\w+)\)\."),
-    ("said.worker_exit", _WORKER + r"\(exit code (?P<code>-?\d+)\)\."),
-    ("said.worker_nostart", _WORKER + r"\(it did not start\)\."),
-    ("said.nothing_kept", r"No epoch had finished: nothing to keep\."),
-    ("said.checkpoint_unreadable", r"Its checkpoint could not be read \((?P<error>.*)\)\."),
-    ("said.failed_unexpectedly", r"Training failed unexpectedly \((?P<error>.*)\)\."),
-    ("said.failed", r"Training failed\."),
-    ("said.not_kept", r"The trained model could not be kept \((?P<error>.*)\)\."),
-    ("said.end_finished", r"Training finished\."),
-    ("said.end_stopped", r"Stopped: the best checkpoint so far was kept\."),
-    ("said.end_budget", r"The time budget ran out: the best checkpoint so far was kept\."),
-    ("said.end_early", r"Early stopping: validation loss stopped improving\."),
-    ("said.end_other", r"Training ended\."),
-    ("said.resumed_elsewhere", r"(?P<old>\S+) was renamed or replaced while it trained: the resumed run is "
-                               r"(?P<new>\S+)\."),
-    ("said.evicted", r"This server keeps (?P<n>\d+) runs per visitor: your oldest \((?P<names>.*?)\) was deleted\."),
-    ("said.disk_full", r"The server's disk budget for visitors' work \((?P<mb>[\d,]+) MB\) was full: (?P<n>\d+) of "
-                       r"your runs unused the longest were deleted\."),
-    ("said.no_sample", r"No sample this epoch \((?P<error>.*)\)\."),
-    ("said.no_preview_audio", r"No audio preview: (?P<problem>.+)"),
-    ("said.early_stop_val", rf"Validation loss did not improve for (?P<patience>\d+) epochs?: stopped after epoch "
-                            rf"(?P<epochs>\d+), (?P<kept>{_KEPT})\."),
-    ("said.early_stop_train", rf"Training loss did not improve for (?P<patience>\d+) epochs?: stopped after epoch "
-                              rf"(?P<epochs>\d+), (?P<kept>{_KEPT})\."),
-    ("said.budget_reached", rf"Time budget \((?P<budget>[^)]+)\) reached in epoch (?P<epochs>\d+): "
-                            rf"(?P<kept>{_KEPT})\."),
-    ("said.stop_requested", rf"Stopped on request in epoch (?P<epochs>\d+): (?P<kept>{_KEPT})\."),
-    ("said.interrupted", rf"Interrupted after epoch (?P<epochs>\d+): (?P<kept>{_KEPT})\. Resume continues it\."),
-    ("said.finished", rf"Finished (?P<epochs>\d+) epochs?: (?P<kept>{_KEPT})\."),
-    ("said.still_learning", r"Still learning when it stopped: train longer for better music\."),
-    # audio, scores, a piece
-    ("said.no_fluidsynth", r"FluidSynth is not installed: sudo apt-get install fluidsynth"),
-    ("said.no_soundfont_set", r"No General MIDI soundfont found: install fluid-soundfont-gm or set MUSEGEN_SOUNDFONT "
-                              r"\((?P<setting>.*?) is not a file\)"),
-    ("said.no_soundfont", r"No General MIDI soundfont found: install fluid-soundfont-gm or set MUSEGEN_SOUNDFONT"),
-    ("said.engraving_failed", r"No score: engraving failed \((?P<error>[^)]*)\)\."),
-    ("said.no_score", r"No score: (?P<error>.+)"),
-    ("said.no_audio", r"No audio: (?P<problem>.+)"),
-    ("said.no_verovio", r"Score display needs verovio: pip install verovio"),
-    ("said.verovio_unreadable", r"Verovio could not read this MusicXML\."),
-    ("said.musicxml_failed", r"Could not write '(?P<name>.*?)' as MusicXML: (?P<error>.+)"),
-    ("said.no_key_lock", r"No key lock: 'auto' follows the key of the music being continued, and this piece starts "
-                         r"from nothing\. Name a key \(e\.g\. D minor\) instead\."),
-    ("said.collapsed", r"The output collapsed: it uses only (?P<n>\d+) distinct token\(s\) — one note or chord "
-                       r"repeated\."),
-    ("said.loop", r"The output fell into a loop: its second half repeats the same (?P<n>\d+) tokens over and over\."),
-    ("said.advice", r"Raise the temperature \(e\.g\. 1\.0–1\.2\) or sample with top-p ≈ 0\.9 instead of greedy / low "
-                    r"temperature\."),
-    ("said.budget_stop", r"The music stopped at (?P<n>[\d,]+) tokens a piece, the most one request writes, before the "
-                         r"length asked \(the model wrote more tokens per beat than usual\): ask for fewer seconds, "
-                         r"bars or variations\."),
-    ("said.weights_nan", r"the weights hold NaN or infinite values \(layer (?P<layer>[^)]+)\): the training that made "
-                         r"them diverged, so they cannot write music\."),
-    ("said.out_of_memory", r"Out of memory: the model or its batches do not fit this machine\. Lower the batch size, "
-                           r"the window or the model's size \(channels, units, layers\)\."),
-    ("said.model_too_big", r"This model would have (?P<n>[\d,]+) parameters, more than the (?P<most>[\d,]+) that can "
-                           r"be trained here: lower the channels, units, stacks, dilation depth or layers\."),
-    # music that cannot be used
-    ("said.no_files", r"No usable music in (?P<label>.+?): no files found \(looking for (?P<extensions>.+?) or "
-                      r"\.zip\)"),
-    ("said.all_skipped", r"No usable music in (?P<label>.+?): (?P<n>[\d,]+) files, all skipped \((?P<reasons>.*)\)"),
-    ("said.bad_zip", r"(?P<label>\S.*?) is not a readable zip file \((?P<error>.*)\)"),
-    ("said.zip_members", r"(?P<label>\S.*?) has (?P<n>[\d,]+) files; the limit is (?P<limit>[\d,]+)\. "
-                         r"Split it into smaller zips\."),
-    ("said.zip_unpacks", rf"(?P<label>\S.*?) unpacks to (?P<size>{_SIZE}); the limit is (?P<limit>{_SIZE})\."),
-    ("said.no_workers", r"Music files are read in a separate process, and none could be started here "
-                        r"\((?P<why>.*)\)\."),
-    # trainings refused or failed
-    ("said.too_short", r"The pieces are too short for windows of (?P<window>\d+) tokens: lower the window or add "
-                       r"music\."),
-    ("said.no_train_file", r"Training needs at least one file outside the validation split: add music\."),
-    ("said.all_rare", r"Every token is rarer than the cutoff \((?P<cutoff>\d+)\): lower min_count \(the most frequent "
-                      r"token appears (?P<n>\d+) times\)\."),
-    ("said.diverged", r"Training diverged: the (?P<monitor>val loss|loss) was never a finite number, so no model was "
-                      r"saved\. Try a lower learning rate \(it was (?P<rate>[^)]+)\)\."),
-    ("said.cannot_fine_tune", r"(?P<name>\S+) uses the '(?P<scheme>\w+)' scheme, whose vocabulary was fitted to its "
-                              r"own music: (?P<n>\d+) frequent tokens of this music \(e\.g\. (?P<examples>.*?)\) are "
-                              r"not in it, so it cannot learn them\. Only metre and rich runs can be fine-tuned on "
-                              r"other music: train a new run\."),
-    # runs imported, renamed
-    ("said.not_a_run", r"(?P<path>\S.*?) is not a finished musegen run \(missing (?P<files>[^)]*)\)\."),
-]
-
-PHRASES = [  # the whole of a short text: a file's reason, a steering rule, a value inside a sentence
-    ("said.kept_val", r"kept epoch (?P<epoch>\d+) \(val loss (?P<loss>[\d.]+)\)"),
-    ("said.kept_loss", r"kept epoch (?P<epoch>\d+) \(loss (?P<loss>[\d.]+)\)"),
-    ("said.no_finite", r"no epoch had a finite loss"),
-    ("said.val_loss", r"val loss"),
-    ("said.loss", r"loss"),
-    ("said.n_min", r"(?P<n>[\d.,]+) min"),
-    ("said.n_s", r"(?P<n>[\d.,]+) s"),
-    ("said.n_h_min", r"(?P<h>\d+) h (?P<m>\d+) min"),
-    ("said.n_min_s", r"(?P<m>\d+) min (?P<s>\d+) s"),
-    ("said.n_h", r"(?P<h>\d+) h"),
-    ("said.n_days", r"(?P<n>[\d,]+) days"),
-    ("said.n_years", r"(?P<n>[\d,]+) years"),
-    ("said.n_bytes", r"(?P<n>[\d,]+) bytes"),
-    ("said.n_tokens", r"(?P<n>[\d,]+) tokens"),
-    ("said.key_strength", r"key (?P<tonic>[A-G][#b]?) (?P<scale>[a-z ]+?) \(strength (?P<strength>[\d.]+)\)"),
-    ("said.key", r"key (?P<tonic>[A-G][#b]?) (?P<scale>[a-z ]+)"),
-    ("said.range", r"range (?P<low>\S+)–(?P<high>\S+)"),
-    ("said.guard", r"repetition guard"),
-    ("said.echo", r"bar echo (?P<n>[\d.]+)"),
-    ("said.empty", r"(?P<name>.+) is empty"),
-    ("said.uploads_label", r"(?P<n>\d+) uploaded file\(s\)"),
-    ("said.files_label", r"(?P<n>\d+) file\(s\)"),
-    ("said.the_zip", r"The zip"),
-    ("said.r_empty", r"empty file"),
-    ("said.r_too_large", r"too large: (?P<size>.+?) \(limit (?P<limit>.+?)\)"),
-    ("said.r_score_unpacked", r"too large for a score: (?P<size>.+?) unpacked \(limit (?P<limit>.+?) of score text; "
-                              r"reading a bigger one takes minutes\)"),
-    ("said.r_score", r"too large for a score: (?P<size>.+?) \(limit (?P<limit>.+?) of score text; reading a bigger "
-                     r"one takes minutes\)"),
-    ("said.r_many_notes", r"too many notes: (?P<n>[\d,]+) \(limit (?P<limit>[\d,]+)\)"),
-    ("said.r_too_long", r"too long: (?P<length>.+?) \(limit (?P<limit>.+?)\)"),
-    ("said.r_tempo", r"tempo (?P<bpm>\S+) BPM is outside (?P<low>[\d.]+)–(?P<high>[\d.]+) BPM"),
-    ("said.r_not_midi", r"not a MIDI file: (?P<ext>\S+) but it does not start with the MIDI header"),
-    ("said.r_not_music", r"not a MIDI or score file \((?P<ext>.*)\)"),
-    ("said.r_no_extension", r"no extension"),
-    ("said.r_no_notes", r"no notes"),
-    ("said.r_drums", r"drums only"),
-    ("said.r_no_piano", r"no piano part"),
-    ("said.r_no_notes_parts", r"no notes in part\(s\) (?P<parts>.+?) \(the file has (?P<n>\d+) part\(s\)\)"),
-    ("said.r_corrupt", r"truncated or corrupt MIDI: (?P<error>.+)"),
-    ("said.r_parse", r"could not parse: (?P<error>.+)"),
-    ("said.r_no_mxl_score", r"no score inside the \.mxl archive"),
-    ("said.r_damaged_mxl", r"damaged \.mxl archive \((?P<error>.*)\)"),
-    ("said.r_read", r"could not read: (?P<error>.+)"),
-    ("said.r_unsafe", r"unsafe path in zip \(absolute or '\.\.'\)"),
-    ("said.r_nested_zip", r"zip inside a zip is not read"),
-    ("said.r_damaged_member", r"damaged zip member \((?P<error>.*)\)"),
-    ("said.r_zip_bomb", r"zip bomb: compressed (?P<ratio>[\d,.]+):1 \(limit (?P<limit>[\d,.]+):1\)"),
-    ("said.r_not_found", r"file not found"),
-    ("said.r_timed_out", r"took longer than (?P<seconds>[\d.]+) s to read: refused"),
-    ("said.r_crashed", r"the parser crashed on this file: refused"),
-    ("said.r_memory", r"needed more than (?P<mb>[\d,]+) MB to read: refused"),
-    ("said.r_abc_field", r"ABC field (?P<field>[ML]:.*?) is out of range: refused \(numbers up to (?P<most>\d+)\)"),
-    ("said.r_over_budget", r"not read: the upload had used its (?P<seconds>[\d.]+) s of reading time"),
-    ("said.r_unusable", r"it holds no usable music"),
-    ("said.not_zip", r"File is not a zip file"),
-]
-
-_SENTENCES = [(key, re.compile(pattern)) for key, pattern in SENTENCES]
-_PHRASES = [(key, re.compile(pattern)) for key, pattern in PHRASES]

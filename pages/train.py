@@ -238,8 +238,8 @@ for entry in entries:
         cols[2].metric(tr("lib.val_loss"), f"{s['val_loss']:.3f}" if s.get("val_loss") is not None else "—")
         cols[3].metric(tr("lib.val_acc"), f"{s['val_accuracy']:.1%}" if s.get("val_accuracy") is not None else "—")
         cols[4].metric(tr("lib.time"), language.duration_text(s.get("seconds")))
-        ended = language.stop_text(s) or tr("lib.ended_by", how=language.opt("stopped", s.get("stopped", "?")))
-        st.caption(tr("lib.data", source=language.source_name(run.data.get("source", "?")),
+        ended = language.stop_text(run) or tr("lib.ended_by", how=language.opt("stopped", s.get("stopped", "?")))
+        st.caption(tr("lib.data", source=language.source_name(run_library.dataset_source(run) or "?"),
                       files=len(run.data.get("train_files", [])), ended=ended))
         cols = st.columns([1, 2, 1, 1])
         if run_library.may_download(session.visitor(), run.path):  # a share lends a run for composing, not its bundle

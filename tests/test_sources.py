@@ -11,7 +11,7 @@ import pytest
 import symusic
 
 from musegen.music import parsepool
-from musegen.messages import msg
+from musegen.messages import Message, from_json, msg
 from musegen.config import DataConfig, Limits
 from musegen.errors import InputError
 from musegen.music.piece import PITCH
@@ -259,7 +259,7 @@ def test_uploads_with_a_zip_inside(cache):
     assert got["/abs.mid"].startswith("unsafe path in zip")
     assert got["drums.mid"] == "drums only"
     assert len(got) == 5  # macOS junk and dot-files are ignored silently
-    assert result.source == "3 uploaded file(s)"
+    assert result.source == msg("said.uploads_label", n=3) and str(result.source) == "3 uploaded file(s)"
 
 
 def test_zip_limits(tmp_path):
@@ -321,6 +321,36 @@ def test_cache_round_trip(mixed_folder, cache, monkeypatch):
     for f in cache.glob("*.npz"):
         f.write_bytes(b"garbage")
     assert not load_pieces(str(mixed_folder), cache_dir=cache).cached
+
+
+def test_a_reason_cached_in_english_is_read_again_as_a_code(mixed_folder, cache, monkeypatch):
+    """A cache entry an older version wrote kept a skipped file's reason in English: that file is
+    parsed again (the others still come from the cache), so its reason is said as a code."""
+    import json
+
+    first = load_pieces(str(mixed_folder), cache_dir=cache)
+    [shard] = cache.glob("*.npz")
+    with np.load(shard) as z:
+        arrays = {name: z[name] for name in z.files}
+    meta = json.loads(str(arrays["meta"]))
+    for entry in meta:
+        if entry["report"]["reason"]:
+            entry["report"]["reason"] = str(from_json(entry["report"]["reason"]))  # as it was kept before codes
+    np.savez_compressed(shard, **{**arrays, "meta": np.asarray(json.dumps(meta))})
+    started = []
+
+    class Spy(parsepool._Worker):
+        def __init__(self, *a, **k):
+            super().__init__(*a, **k)
+            started.append(self.process.pid)
+
+    monkeypatch.setattr(parsepool, "_Worker", Spy)
+    again = load_pieces(str(mixed_folder), cache_dir=cache)
+    assert started and again.report == first.report and all(isinstance(r.reason, Message) for r in again.skipped)
+    assert [p.name for p in again.pieces] == [p.name for p in first.pieces]
+    with monkeypatch.context() as m:  # the codes are cached now, beside the old shard
+        no_parse_workers(m)
+        assert load_pieces(str(mixed_folder), cache_dir=cache).report == first.report
 
 
 def test_many_score_files_through_the_process_pool(tmp_path, cache, monkeypatch):

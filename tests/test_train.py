@@ -7,10 +7,10 @@ import pytest
 
 from conftest import Loaded, tiny_config
 from musegen.errors import InputError, ModelError
-from musegen.messages import msg
+from musegen.messages import from_json, msg
+from musegen.runs.bundle import zip_run
 from musegen.runs.folder import Run
 from musegen.runs.library import list_runs, rename_run
-from musegen.runs.bundle import zip_run
 from musegen.train.fit import train
 
 
@@ -73,8 +73,14 @@ def test_time_budget(tmp_path, pieces):
     config = tiny_config()
     config.train.epochs, config.train.max_seconds = 1000, 2.0
     config.train.early_stopping = 0  # the budget, not early stopping, must end it
-    run = train(config, tmp_path / "budget", pieces=Loaded(pieces))
+    loaded = Loaded(pieces)
+    loaded.source = msg("said.uploads_label", n=len(pieces))  # a list of files: its label is a code
+    run = train(config, tmp_path / "budget", pieces=loaded)
     assert run.summary["stopped"] == "time budget" and run.summary["epochs"] < 1000
+    stop = run.summary["stop"]
+    assert stop["code"] == "time_budget" and stop["budget_s"] == 2.0 and stop["epochs"] == run.summary["epochs"]
+    assert run.data["source"] == f"{len(pieces)} uploaded file(s)"  # English for the command line and files
+    assert from_json(run.data["source_message"]) == loaded.source  # the label the app says in Chinese
     # It ends in the epoch the budget runs out in: at most one epoch (and its validation) late.
     elapsed = run.history["elapsed"]
     longest_epoch = max(np.diff([0.0, *elapsed]))

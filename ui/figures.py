@@ -6,7 +6,7 @@ import streamlit as st
 
 from musegen import text
 from musegen.messages import Message
-from ui.language import lang, opt, say, tr
+from ui.language import lang, opt, tr
 
 
 def table(rows: list[dict]) -> list[dict]:
@@ -29,8 +29,7 @@ def cell_text(value):
         return value.said(lang())
     if not isinstance(value, str):
         return value
-    shown = opt("cell", value)
-    return shown if shown != value else say(value)
+    return opt("cell", value)
 
 
 def chart(fig, key: str, where=st) -> None:

@@ -11,7 +11,7 @@ import streamlit as st
 from musegen import text, units
 from musegen.studio import presets, run_library
 from musegen.errors import MusegenError
-from musegen.messages import Message, stop_message
+from musegen.messages import Message, run_ending
 
 LANG = "ui-lang"  # session key: the language the visitor chose (kept across reloads); absent: the browser's
 LANG_PICK = "ui-lang-pick"  # the sidebar selector's own key
@@ -51,11 +51,11 @@ def opt(group: str, value) -> str:
 
 def say(message) -> str:
     """What musegen's library says (a messages.Message: a job's progress, a file's reason, a note
-    under a piece) in the current language; plain English (older stored text) is recognised by pattern
-    where it can be, else stays English."""
+    under a piece) in the current language; plain text (English an older version stored: a job's
+    row, a saved piece's notes) is shown as it was stored."""
     if isinstance(message, Message):
         return message.said(lang())
-    return text.said(message, lang())
+    return "" if message is None else str(message)
 
 
 def duration_text(seconds: float | None) -> str:
@@ -69,27 +69,19 @@ def size_text(n: float) -> str:
 
 
 def error_text(error) -> str:
-    """An error of musegen's library, for st.error: in the current language; one it does not
-    recognise keeps its English detail behind a lead-in that says something went wrong."""
-    if isinstance(error, Message):  # a job's error, kept as its code
-        return error.said(lang())
+    """An error of musegen's library, for st.error: in the current language. A job's error stored
+    as plain English (an older version's row) is shown as stored; an error raised without a code
+    keeps its English detail behind a lead-in that says something went wrong."""
+    if isinstance(error, (Message, str)):  # a job's error, kept as its code (or as an older row's English)
+        return say(error)
     coded = error.said(lang()) if isinstance(error, MusegenError) else None
-    if coded is not None:
-        return coded
-    message, recognised = text.recognise(str(error), lang())
-    return message if recognised else tr("said.error", detail=message)
+    return coded if coded is not None else tr("said.error", detail=str(error))
 
 
-def stop_text(summary: dict) -> str:
-    """How a run's training ended: from the stop code musegen.train.fit keeps next to its English
-    sentence, or (a run trained before the code was kept) that sentence, recognised."""
-    stop = summary.get("stop")
-    if isinstance(stop, dict) and stop.get("code"):
-        return stop_message(stop).said(lang())
-    return say(summary.get("stop_reason") or "")
+def stop_text(run) -> str:
+    """How a run's training ended (messages.run_ending: its stop code; an older run's English)."""
+    return say(run_ending(run.summary, run.config.train))
 
-
-# ---------------------------------------------------------------- the selector (sidebar)
 
 def _language_chosen() -> None:
     st.session_state[LANG] = st.session_state[LANG_PICK]
@@ -129,9 +121,7 @@ def scheme_name(scheme: str) -> str:
     return presets.SCHEMES.get(scheme, scheme) if shown == scheme or lang() == text.DEFAULT else shown
 
 
-def source_name(source: str) -> str:
-    """Where a run's music came from (a built-in set's name, or an upload's label), as pages show it."""
-    if lang() == text.DEFAULT:
-        return source
-    shown = opt("dataset", source)
-    return shown if shown != source else say(source)  # "4 uploaded file(s)"
+def source_name(source) -> str:
+    """Where a run's music came from (a built-in set's name, an upload's label: run_library.dataset_source's
+    Message, or the English an older run stored), as pages show it."""
+    return say(source) if isinstance(source, Message) or lang() == text.DEFAULT else opt("dataset", source)

@@ -2,10 +2,10 @@
 score, the notes under it and its downloads; and the session's pieces, kept for reloads."""
 from __future__ import annotations
 
-import re
 
 import streamlit as st
 
+from musegen import text
 from musegen.render import rendering
 from musegen.messages import Message
 from musegen.render.playhead import playhead_html
@@ -91,7 +91,10 @@ def score_pages(pages: list[str], key: str) -> None:
 
 
 def short_warning(warning) -> str:
-    """A collapse warning's first clause ("The output fell into a loop"), in the current language."""
+    """A collapse warning's first clause ("The output fell into a loop"), in the current language;
+    one an older version kept in English, whole."""
     if isinstance(warning, Message) and warning.code == "said.sentences":  # remarks.collapse_message
         warning = warning.values["parts"][0]
-    return re.split(r"[:：]", say(warning), maxsplit=1)[0]
+    if isinstance(warning, Message) and f"{warning.code}_short" in text.EN:
+        return tr(f"{warning.code}_short")
+    return say(warning)

@@ -83,7 +83,7 @@ def cmd_inspect(args) -> dict:
     loaded = load_pieces(data.dataset, data, progress=files_bar())
     end_bar()
     stats = dataset_stats(loaded.pieces)
-    result = {"dataset": loaded.source, "cached": loaded.cached, **loaded.summary(), "stats": stats,
+    result = {"dataset": str(loaded.source), "cached": loaded.cached, **loaded.summary(), "stats": stats,
               "report": report_rows(loaded)}
     if args.json:
         return result

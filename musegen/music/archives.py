@@ -15,7 +15,7 @@ from ..config import Limits
 from ..errors import InputError
 from ..messages import msg
 from ..units import format_bytes
-from .readers import MUSIC_EXTENSIONS, Refused, check_size, short_error
+from .readers import MUSIC_EXTENSIONS, Refused, check_size, short_error, zip_problem
 from .report import FileReport
 
 
@@ -48,8 +48,7 @@ def iter_zip(
     try:
         z = zipfile.ZipFile(src)
     except (zipfile.BadZipFile, OSError, EOFError) as e:
-        problem = msg("said.not_zip") if str(e) == "File is not a zip file" else short_error(e, 60)
-        raise InputError(msg("said.bad_zip", label=label, error=problem)) from None
+        raise InputError(msg("said.bad_zip", label=label, error=zip_problem(e, data_or_path))) from None
     with z:
         members = [i for i in z.infolist() if not i.is_dir() and not silently_ignored(i.filename)]
         if limits.max_zip_members and len(members) > limits.max_zip_members:

@@ -162,6 +162,8 @@ def lookup(folder: Path, keys: set[str]) -> dict[str, Entry]:
             continue
         for row in rows:
             r = meta[row]["report"]
+            if isinstance(r["reason"], str) and r["reason"]:  # a reason kept in English, before codes:
+                continue  # parsed again, so it is said as a code (a newer shard may hold it so)
             found[shard_keys[row]] = Entry(path, row, r["status"], r["reason"], int(r["notes"]), float(r["seconds"]))
         _mark_used(path)
     return found

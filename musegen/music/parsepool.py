@@ -16,7 +16,7 @@ from typing import Callable
 
 from ..config import Limits, usable_cores
 from ..errors import InputError
-from ..messages import msg
+from ..messages import Message, msg
 from ..serve import spawned
 from .gather import FileToParse
 from .piece import Piece
@@ -176,7 +176,7 @@ def parse_all(items: list[FileToParse], parts: str, drums: bool, limits: Limits,
     over = time.monotonic() + budget if budget else math.inf  # when the budget is spent
     workers: list[_Worker] = []
 
-    def drop(w: _Worker, reason: str) -> None:
+    def drop(w: _Worker, reason: Message) -> None:
         w.stop()
         workers.remove(w)
         if w.job is not None:

@@ -79,6 +79,16 @@ def short_error(error: BaseException, limit: int = 120) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def zip_problem(error: BaseException, source, limit: int = 60):
+    """Why zipfile refused ``source`` (bytes, a path or an open file), for a message: "not a zip
+    file" as a code where it holds no zip at all (zipfile.is_zipfile finds no end record: what
+    zipfile says in those words), else zipfile's own words, shortened."""
+    if isinstance(error, zipfile.BadZipFile):
+        if not zipfile.is_zipfile(io.BytesIO(source) if isinstance(source, (bytes, bytearray)) else source):
+            return msg("said.not_zip")
+    return short_error(error, limit)
+
+
 # --------------------------------------------------------------------------------------------
 # One file
 # --------------------------------------------------------------------------------------------
@@ -238,8 +248,7 @@ def _mxl_to_xml(data: bytes, limits: Limits) -> bytes:
                 raise Refused(msg("said.r_parse", error=msg("said.r_no_mxl_score")))
             return _read_member(z, infos[root], limits)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError) as e:
-        problem = msg("said.not_zip") if str(e) == "File is not a zip file" else short_error(e, 60)
-        raise Refused(msg("said.r_parse", error=msg("said.r_damaged_mxl", error=problem))) from None
+        raise Refused(msg("said.r_parse", error=msg("said.r_damaged_mxl", error=zip_problem(e, data)))) from None
 
 
 def _read_member(z: zipfile.ZipFile, info: zipfile.ZipInfo, limits: Limits) -> bytes:

@@ -13,7 +13,7 @@ from .piece import Piece
 class FileReport:
     name: str
     status: str  # "parsed" | "skipped"
-    reason: Message | str = ""  # "" when parsed; a Message when skipped (str: its English; a cache made before)
+    reason: Message | str = ""  # "" when parsed; a Message when skipped (an English one cached: parsed again)
     notes: int = 0
     seconds: float = 0.0  # length of the music (from the tempo map)
     sha256: str = ""
@@ -23,7 +23,7 @@ class FileReport:
 class LoadResult:
     pieces: list[Piece]
     report: list[FileReport]
-    source: str
+    source: Message | str  # a built-in set's name, a path; a list of files: a Message ("3 uploaded file(s)")
     cached: bool = False
 
     @property

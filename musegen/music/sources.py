@@ -103,7 +103,7 @@ def _from_shipped(source, label, items: list[FileToParse], early: list[FileRepor
         return None
     if progress is not None:
         progress(len(items), len(items), "")
-    return LoadResult(hit[0], hit[1], str(label), cached=True)
+    return LoadResult(hit[0], hit[1], label, cached=True)
 
 
 def _from_cache(items: list[FileToParse], keys: list[str], found: dict) -> tuple[list, list]:
@@ -159,7 +159,7 @@ def _result(label, items: list[FileToParse], early: list[FileReport], reports: l
         pieces = parsecache.StoredPieces(names, slots)  # read from the shards as training asks
     else:
         pieces = parsecache.materialise(names, slots)
-    return LoadResult(pieces, report, str(label), cached=all(items[i].refused for i in todo))
+    return LoadResult(pieces, report, label, cached=all(items[i].refused for i in todo))
 
 
 def _nothing_usable(label, report: list[FileReport]) -> Message:

@@ -66,10 +66,9 @@ def engrave(out: Rendered, max_pages: int = 2) -> Rendered:
 
 
 def _no_score(note) -> bool:
-    """A note that says the score could not be made (engraving is tried once)."""
-    if isinstance(note, Message):
-        return note.code in ("said.no_score", "said.engraving_failed")
-    return str(note).startswith("No score")  # a piece kept before notes were codes
+    """A note that says the score could not be made (engraving is tried once; a piece kept before
+    notes were codes, whose English is not read back, is tried once more)."""
+    return isinstance(note, Message) and note.code in ("said.no_score", "said.engraving_failed")
 
 
 def download_name(rendered) -> str:

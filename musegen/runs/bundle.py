@@ -19,6 +19,7 @@ from ..models.engine import WEIGHTS
 from ..errors import InputError, ModelError, MusegenError
 from ..files import safe_name
 from ..messages import msg
+from ..music.readers import zip_problem
 from .folder import Run
 
 BUNDLE_FILES = ("config.json", "tokenizer.json", "model.keras", "weights.npz", "history.json", "data.json",
@@ -111,7 +112,7 @@ def _open_zip(data: bytes, label):
         zf = zipfile.ZipFile(io.BytesIO(data))
         infos = zf.infolist()
     except (zipfile.BadZipFile, OSError, EOFError, ValueError) as e:
-        raise InputError(msg("said.bundle_bad_zip", label=label, error=zip_problem(e, 120))) from None
+        raise InputError(msg("said.bundle_bad_zip", label=label, error=zip_problem(e, data, 120))) from None
     return zf, infos
 
 
@@ -172,11 +173,6 @@ def _unpack(zf, members: dict, manifest: dict | None, root: Path, wanted: str, l
 def _short(e: BaseException, limit: int = 120) -> str:
     text = " ".join(str(e).split()) or type(e).__name__
     return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def zip_problem(e: BaseException, limit: int = 60):
-    """Why zipfile refused a zip, for a message: its commonest words as a code, the rest as it said them."""
-    return msg("said.not_zip") if str(e) == "File is not a zip file" else _short(e, limit)
 
 
 def _bundle_members(infos, label: str) -> tuple[dict, str]:

@@ -85,11 +85,11 @@ class Run:
             raise damaged("said.d_too_big")
         try:
             with open(path, "rb") as f:
-                check_npy(f, size)  # a header claiming 10^12 values is refused before NumPy allocates them
+                objects = check_npy(f, size)  # a header claiming 10^12 values is refused before NumPy allocates them
+            if objects:  # Python objects, which only unpickling reads
+                raise damaged("said.d_pickles")
             primers = np.load(path, allow_pickle=False)
         except ValueError as e:
-            if "allow_pickle" in str(e):
-                raise damaged("said.d_pickles") from None
             raise damaged("said.d_not_npy", error=str(e)) from None
         except (OSError, EOFError) as e:
             raise damaged("said.d_not_npy", error=str(e)) from None

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from ..errors import MusegenError
 from ..files import safe_name
+from ..messages import Message, from_json, msg
 from ..paths import PROJECT_ROOT, bundled_dir, is_bundled, runs_dir
 from ..serve.visitors import folder_of
 
@@ -86,8 +87,17 @@ def bundle_for(visitor, run_path) -> bytes:
     return zip_run(run_path)
 
 
-def dataset_title(run) -> str:
-    """'Bach chorales' for a run trained on a built-in dataset, else where its music came from."""
+def dataset_source(run):
+    """Where a run's music came from, as its data.json says: a list of files' label as its code
+    ("source_message": a Message), else "source" as stored (a built-in set's name, a path, or the
+    English label an older run kept for its files: shown as it is); None when it says nothing."""
+    said = from_json(run.data.get("source_message"))
+    return said if isinstance(said, Message) else run.data.get("source") or None
+
+
+def dataset_title(run):
+    """'Bach chorales' for a run trained on a built-in dataset, else where its music came from
+    (dataset_source: a Message, or text as the run stored it)."""
     from ..music.corpus import BUILTIN
 
     name = run.config.data.dataset
@@ -95,7 +105,8 @@ def dataset_title(run) -> str:
         return BUILTIN[name].title
     if name == BASE_RUN:
         return "music21's corpus in every layout (the base model)"
-    return str(run.data.get("source") or name)
+    source = dataset_source(run)
+    return source if isinstance(source, Message) else str(source or name)
 
 
 def default_entry(entries: list[Entry], kind: str | None = None) -> Entry | None:
@@ -134,7 +145,7 @@ def run_row(run, tokens_per_s: float | None = None) -> dict:
         "run": run.name,
         "model": s.get("model", run.config.model.kind),
         "parameters": s.get("params"),
-        "receptive field": (f"{s['receptive_field']} tokens" if s.get("receptive_field")
+        "receptive field": (msg("said.n_tokens", n=s["receptive_field"]) if s.get("receptive_field")
                             else "unbounded (recurrent)" if s.get("model") == "lstm" else None),
         "epochs": s.get("epochs"),
         "training time (s)": round(s["seconds"], 1) if s.get("seconds") is not None else None,

@@ -13,7 +13,7 @@ import numpy as np
 from ..config import RunConfig, to_dict
 from ..data.dataset import TokenData, count_windows
 from ..files import atomic_write
-from ..messages import stop_message
+from ..messages import STOP_CODES, Message, stop_message, to_json
 from ..models.build import receptive_field
 from ..runs.folder import Run
 from ..runs.save import save_array, write_json
@@ -64,7 +64,8 @@ def data_summary(loaded, token_data: TokenData, tokenizer, n_train_windows: int,
         part_counts[len(p.parts)] += 1
         bars += len(p.bar_starts())
     return {
-        "source": str(loaded.source),
+        "source": str(loaded.source),  # English, as before; a list of files' label as its code too:
+        **({"source_message": to_json(loaded.source)} if isinstance(loaded.source, Message) else {}),
         "files": [{**dataclasses.asdict(r), "reason": str(r.reason)} for r in loaded.report],  # English, as before
         "train_files": token_data.train_names,
         "val_files": token_data.val_names,
@@ -139,10 +140,6 @@ def checkpoint_summary(path, stopped: str = "interrupted") -> dict:
     summary.update(context(run.config, run.data.get("tokens_per_bar")))
     write_json(Path(path) / "summary.json", summary)
     return summary
-
-
-STOP_CODES = {"early stopping": "early_stop", "time budget": "time_budget", "stop requested": "stop_requested",
-              "interrupted": "interrupted"}
 
 
 def stop_code(stopped: str, history: dict, monitor: str, train_config) -> dict:
