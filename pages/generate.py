@@ -8,6 +8,7 @@ from musegen.render import rendering
 
 from musegen.studio import generation, run_library, steering
 from musegen.config import SampleConfig
+from musegen.generate.form import FORMS, PHRASE_BARS, REPEATS
 from musegen.errors import MusegenError
 from musegen.render.midi import INSTRUMENTS
 from musegen.music.readers import MIDI_EXTENSIONS
@@ -20,12 +21,14 @@ tr = language.tr
 KEPT = ("gen-run",  # the model
         "gen-primer", "gen-primer-bars", "gen-keep-primer", "gen-unit", "gen-bars", "gen-seconds",
         "gen-temperature", "gen-variations-n",  # beside Compose
+        "gen-form", "gen-repeats", "gen-phrase-bars",  # the form
         "gen-time-signature", "gen-tempo", "gen-instrument", "gen-seed", "gen-lock", "gen-rhythm", "gen-topk",
         "gen-topp",  # the finer sampling
         "gen-key", "gen-scale", "gen-key-strength", "gen-range", "gen-guard", "gen-echo")  # the steering
 session.keep(KEPT)
 
 AS_WRITTEN = "As written (each part its own)"
+FREE_FORM = "free"
 
 st.title(tr("gen.title"))
 st.caption(tr("gen.caption"))
@@ -108,11 +111,11 @@ with left:
                                  format_func=lambda o: language.opt("unit", o))
             if metre else "seconds")
     if unit == "bars":
-        bars = st.slider(tr("gen.bars"), 2, 64, 12, key="gen-bars", help=tr("gen.bars_help"))
+        bars = st.slider(tr("gen.bars"), 2, 128, 12, key="gen-bars", help=tr("gen.bars_help"))
         seconds = 0
     else:
         bars = 0
-        seconds = st.slider(tr("gen.seconds"), 5, 90, 20, 5, key="gen-seconds", help=tr("gen.seconds_help"))
+        seconds = st.slider(tr("gen.seconds"), 5, 300, 20, 5, key="gen-seconds", help=tr("gen.seconds_help"))
 with right:
     temperature = st.slider(tr("gen.temperature"), 0.0, 2.0, SampleConfig().temperature, 0.05, key="gen-temperature",
                             help=tr("gen.temperature_help"))
@@ -146,6 +149,16 @@ with st.expander(tr("gen.sampling")):
         top_k = st.slider(tr("gen.topk"), 0, 100, 0, key="gen-topk", help=tr("gen.topk_help"))
         top_p = st.slider(tr("gen.topp"), 0.1, 1.0, SampleConfig().top_p, 0.05, key="gen-topp",
                           help=tr("gen.topp_help"))
+        form_name = (st.selectbox(tr("gen.form"), [FREE_FORM] + list(FORMS), key="gen-form", help=tr("gen.form_help"),
+                                  format_func=lambda o: language.opt("form", o))
+                     if metre else FREE_FORM)
+        f1, f2 = st.columns(2)
+        repeats = f1.segmented_control(tr("gen.repeats"), list(REPEATS), default=SampleConfig().repeats, required=True,
+                                       key="gen-repeats", format_func=lambda o: language.opt("repeats", o),
+                                       disabled=form_name == FREE_FORM, help=tr("gen.repeats_help"))
+        phrase_bars = f2.segmented_control(tr("gen.phrase_bars"), list(PHRASE_BARS), default=SampleConfig().phrase_bars,
+                                           required=True, key="gen-phrase-bars", disabled=form_name == FREE_FORM,
+                                           help=tr("gen.phrase_bars_help"))
 
 defaults = SampleConfig()
 with st.expander(tr("gen.steer")):
@@ -166,6 +179,29 @@ with st.expander(tr("gen.steer")):
     echo = r2.slider(tr("gen.echo"), 0.0, 5.0, defaults.echo, 0.5, key="gen-echo", disabled=not metre,
                      help=tr("gen.echo_help"))
 
+def rewrite_bars(rendered, at: int) -> None:
+    """Write some bars of the piece shown again with the chosen model, keeping the others: the new
+    version is kept beside it and shown, its new bars marked on the roll and the score."""
+    n_bars = len(rendered.piece.bar_starts())
+    if n_bars < 2:
+        return
+    with st.expander(tr("gen.rewrite")):
+        st.caption(tr("gen.rewrite_caption", model=run.name))
+        first, last = st.select_slider(tr("gen.rewrite_bars"), list(range(1, n_bars + 1)),
+                                       value=(max(1, n_bars // 2 - 1), max(1, n_bars // 2)), key=f"gen-rw-bars-{at}")
+        if st.button(tr("gen.rewrite_go", first=first, last=last), key=f"gen-rw-{at}"):
+            again = SampleConfig(temperature=float(temperature), top_p=float(top_p), seed=generation.random_seed())
+            try:
+                with st.spinner(tr("gen.rewriting")):
+                    new = generation.rewrite(server.pool(), run, rendered, first, last, again, score=False)
+            except MusegenError as e:
+                st.error(language.error_text(e))
+                return
+            piece.remember(new)
+            st.session_state["gen-current"] = len(st.session_state[session.PIECES]) - 1
+            st.rerun()
+
+
 if go:
     n = int(n_variations or 1)
     sample = SampleConfig(seconds=float(seconds), bars=int(bars), temperature=float(temperature),
@@ -175,7 +211,9 @@ if go:
                           tempo=float(tempo), program=INSTRUMENTS.get(instrument),
                           key=steering.key_setting(tonic, mode), key_strength=float(strength),
                           pitch_range="" if (low, high) == (notes[0], notes[-1]) else f"{low}-{high}",
-                          repetition_guard=bool(guard), echo=float(echo))
+                          repetition_guard=bool(guard), echo=float(echo),
+                          form="" if form_name == FREE_FORM else form_name, repeats=repeats or "varied",
+                          phrase_bars=int(phrase_bars or 4))
     try:
         with st.spinner(tr("gen.composing") if n == 1 else tr("gen.composing_n", n=n)):
             # The score is engraved once the piece plays (show_piece), a variation's when kept:
@@ -213,8 +251,11 @@ if pieces and current is not None and current < len(pieces):
     st.caption(tr("gen.piece_caption", run=rendered.run, seed=s["seed"], temperature=s["temperature"],
                   top_k=s["top_k"], top_p=s["top_p"], speed=rendered.tokens_per_s)
                + "".join(f" · {language.say(rule)}" for rule in s.get("steering", []))
-               + (tr("gen.variation_of", i=s["variation"], n=s["variations"]) if s.get("variations", 1) > 1 else ""))
+               + (tr("gen.variation_of", i=s["variation"], n=s["variations"]) if s.get("variations", 1) > 1 else "")
+               + (tr("gen.rewritten_of", first=s["rewritten"][0], last=s["rewritten"][1]) if s.get("rewritten") else ""))
     piece.show_piece(rendered, key=f"gen-{current}")
+    if metre:
+        rewrite_bars(rendered, current)
 
 if pieces:
     st.subheader(tr("gen.session"))

@@ -383,6 +383,33 @@ def test_generate_continues_an_uploaded_midi_and_refuses_a_bad_one():
     assert not at.error and at.session_state["pieces"][-1].settings["primer"] == "your MIDI"
 
 
+def test_generate_in_a_form_then_write_some_bars_again():
+    """Form on the first screen reaches the model and is said under the piece; then bars 1-2 of the
+    kept piece are written again: a new piece beside it, those bars marked. (Form and rewriting
+    themselves are tested with real weights in test_form.py and test_span.py: the tiny model here
+    writes noise.)"""
+    at = open_app("pages/generate.py")
+    at.radio(key="gen-primer").set_value("Nothing")
+    at.selectbox(key="gen-form").set_value("AABA").run()
+    at.segmented_control(key="gen-repeats").set_value("exact")
+    at.segmented_control(key="gen-phrase-bars").set_value(2)
+    at.segmented_control(key="gen-unit").set_value("bars").run()
+    at.slider(key="gen-bars").set_value(8)
+    at.button(key="gen-go").click().run()
+    assert not at.error and not at.exception, texts(at.error)
+    made = at.session_state["pieces"][-1]
+    assert msg("said.form_rule", form="AABA", bars=2, repeats=msg("said.repeats_exact")) in made.settings["steering"]
+    assert "form AABA in 2-bar phrases, repeats exact" in texts(at.caption)
+
+    at.select_slider(key="gen-rw-bars-0").set_value((1, 2))
+    at.button(key="gen-rw-0").click().run()
+    assert not at.error and not at.exception, texts(at.error)
+    new = at.session_state["pieces"][-1]
+    assert len(at.session_state["pieces"]) == 2 and new.settings["rewritten"] == [1, 2]
+    starts = new.piece.bar_starts()
+    assert new.piece.rewritten == (starts[0], starts[2]) and "bars 1–2 written again" in texts(at.caption)
+
+
 def test_generate_steers_key_range_and_a_continuations_metre():
     """The Steer expander reaches the model: a strict key and a range hold for every note; a 3/4
     upload in four flats goes on in 3/4, in its key signature, and opens with the user's bars."""

@@ -284,7 +284,8 @@ def test_chords_durations_and_ticks_in_plain_words():
 ALLOWED = {"musegen", "wavenet", "lstm", "midi", "musicxml", "bpm", "ogg", "wav", "top-k", "top-p", "adam", "token",
            "abc", "humdrum", "general", "dropout", "english", "language", "corpus", "make", "models",
            "docs", "study", "ryan's", "mammoth", "collection", "tiny-wavenet", "tiny-lstm", "synthetic",
-           "riemenschneider", "simple-wavenet", "verovio", "fluidsynth"}
+           "riemenschneider", "simple-wavenet", "verovio", "fluidsynth",
+           "aaba", "abab", "aabb", "ababcb"}  # forms' section letters
 
 
 def visible(at: AppTest) -> list[str]:
