@@ -83,11 +83,14 @@ def first_repeat(form: str) -> int | None:
 
 
 def compose_set(composer, openings, form: str, repeats: str, first_seed: int):
+    """A piece per opening, one round of the form (free: BARS bars)."""
     from musegen.config import SampleConfig
+    from musegen.generate.form import parse_form
 
+    bars = len(parse_form(form)) * PHRASE or BARS
     pieces = []
     for k, opening in enumerate(openings):
-        sample = SampleConfig(bars=BARS, seed=first_seed + k, form=form, repeats=repeats, phrase_bars=PHRASE,
+        sample = SampleConfig(bars=bars, seed=first_seed + k, form=form, repeats=repeats, phrase_bars=PHRASE,
                               primer_bars=1, keep_primer=False)
         pieces.append(composer.compose(sample, piece=opening).pieces[0])
     return pieces
@@ -167,7 +170,8 @@ def write_report() -> Path:
     lines = ["# Form", "",
              "Written by `python -m bench.form` (`make quality`) from `docs/form/results.json`; do not edit by hand.", "",
              f"Each bundled model writes {r['pieces']} pieces per set, {r['sets']} sets of other seeds (mean ± spread "
-             f"over the sets), each one round of the form: {r['bars']} bars in {r['phrase_bars']}-bar phrases, from the "
+             f"over the sets), each one round of the form in {r['phrase_bars']}-bar sections ({r['bars']} bars for the "
+             "four-section forms and free, 24 for verse and chorus, ABABCB), from the "
              "first bar of a held-out piece of its dataset. Real music: excerpts of as many bars of the held-out pieces "
              "(and how the whole pieces end). *Bars repeated*: bars equal to an earlier bar; *4-bar rhythms repeated*: "
              "phrases whose onsets equal an earlier phrase's; *repeat agreement*: the notes the form's first repeat "

@@ -63,11 +63,13 @@ def test_an_exact_aaba_repeats_its_a_sections_and_closes_on_the_home_chord(folk)
         assert bars[4:8] == bars[0:4]  # the second A
         assert bars[12:15] == bars[0:3]  # the last A, up to its closing bar
         assert sum(b == a for a, b in zip(bars[0:4], bars[8:12])) < 4  # B is new music
-        # The closing bar sounds only the home chord of the key heard before it.
+        # The closing bar: one chord on the downbeat, the home chord of the key heard before it,
+        # its first note the tonic.
         lines = [i for i, t in enumerate(tokens) if t == tok.bar_id]
-        chord = plan.chord_of_key(tokens[: lines[15] + 1])
+        tonic, minor = plan.key_of(tokens[: lines[15] + 1])
         pitches = [tok.pitch_ids()[t] % 12 for t in bars[15] if t in tok.pitch_ids()]
-        assert pitches and set(pitches) <= chord
+        assert pitches and set(pitches) <= tonic_triad(tonic, minor) and pitches[0] == tonic % 12
+        assert [tok.position_ids()[t] for t in bars[15] if t in tok.position_ids()] == [0]
 
 
 def test_a_varied_repeat_follows_its_phrase_but_may_change_it(folk):

@@ -9,8 +9,9 @@ each later one is written over it bar by bar, token by token, all parts together
   model keeps the phrase's rhythm and contour but may change a note; after a change it finds its
   place again at the next position it shares with the earlier bar.
 
-With ``cadence`` the piece's last bar sounds only the tonic chord of the key heard so far (or of the
-key asked for), so the piece ends on its home chord rather than mid-phrase. Longer pieces go round
+The piece's last bar is its close: one chord on the downbeat, the home chord (the tonic triad of
+the key asked for, else of the key heard so far), its first note the tonic, so the piece ends at
+home rather than mid-phrase. Longer pieces go round
 the form again (AABA AABA …), the repeats still written over the first round.
 
 Why steering and not a model that sees phrase positions: it works for every model already trained
@@ -112,13 +113,27 @@ class FormPlan(Rule):
 
     # ------------------------------------------------------------------ the cadence
 
-    def chord_of_key(self, history: list[int]) -> frozenset[int]:
+    def key_of(self, history: list[int]) -> tuple[int, bool]:
+        """(tonic, minor): the key asked for, else the key of the music so far."""
         if self.key is not None:
-            return tonic_triad(*self.key)
+            return self.key
         from ..render.midi import estimate_key  # the one key-finder; render comes after generate
 
-        notes = self.tokenizer.decode(np.asarray(history), name="so far").notes
-        return tonic_triad(*estimate_key(notes))
+        return estimate_key(self.tokenizer.decode(np.asarray(history), name="so far").notes)
+
+    def chord_of_key(self, history: list[int]) -> frozenset[int]:
+        return tonic_triad(*self.key_of(history))
+
+    def closing(self, history: list[int]) -> dict[str, np.ndarray]:
+        """The last bar's rules, by where it is: before its one onset (only the downbeat, home-chord
+        notes), at its first note (the tonic), then the rest of the chord (home-chord notes, no
+        later onset)."""
+        tonic, minor = self.key_of(history)
+        chord = self.pitch_penalty(tonic_triad(tonic, minor))
+        no_onset = np.zeros(len(self.notes), np.float32)
+        no_onset[list(self.positions)] = NEG
+        return {"downbeat": chord + self.off_downbeat, "first": no_onset + self.pitch_penalty(frozenset({tonic % 12})),
+                "chord": no_onset + chord}
 
     def pitch_penalty(self, chord: frozenset[int]) -> np.ndarray:
         """NEG on every pitch token outside the chord, 0 elsewhere."""
@@ -138,7 +153,8 @@ class _Row:
         opened = opens_a_bar(plan.tokenizer, history)
         self.bars: list[int] = [max(i for i, t in enumerate(history) if t == plan.bar)] if opened else []
         self.at = 1  # the next token's index in the source bar (its 0 is the bar line)
-        self.cadence: np.ndarray | None = None
+        self.cadence: dict[str, np.ndarray] | None = None  # the last bar's rules (FormPlan.closing)
+        self.stage = "downbeat"
         self.downbeat = opened  # a piece from nothing starts on the downbeat: its bars are the plan's, no pickup
         if opened:
             self._enter(plan)
@@ -156,7 +172,7 @@ class _Row:
     def bias(self, plan: FormPlan):
         """A function on this row's logits, or None where the plan leaves the model free."""
         source = self.source(plan)
-        penalty = plan.off_downbeat if self.downbeat else self.cadence
+        penalty = plan.off_downbeat if self.downbeat else self.cadence[self.stage] if self.cadence else None
         if source is None and penalty is None:
             return None
         wanted = source[self.at] if source is not None and self.at < len(source) else None
@@ -182,6 +198,9 @@ class _Row:
         source = self.source(plan)
         self.history.append(token)
         self.downbeat = self.downbeat and token not in plan.positions
+        if self.cadence is not None:
+            self.stage = ("first" if self.stage == "downbeat" and token in plan.positions else
+                          "chord" if self.stage == "first" and token in plan.pitch_of else self.stage)
         if token == plan.bar:
             self.bars.append(len(self.history) - 1)
             self.at = 1
@@ -201,4 +220,4 @@ class _Row:
     def _enter(self, plan: FormPlan) -> None:
         """At a bar line: the last bar of the piece closes on the home chord."""
         last = plan.total_bars > 0 and len(self.bars) == plan.total_bars
-        self.cadence = plan.pitch_penalty(plan.chord_of_key(self.history)) if last else None
+        self.cadence, self.stage = (plan.closing(self.history) if last else None), "downbeat"
