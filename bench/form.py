@@ -6,15 +6,19 @@ model's own), against excerpts of the same number of bars of the held-out pieces
 4-bar rhythms repeated, how faithful a repeat is to its first statement, whether the piece ends
 on its home chord, and the pulse and harmony (on-beat onsets, beat chords) that a form must not
 spoil. Three sets of pieces from other seeds give each figure's spread. Then what a long piece
-costs: a 3-minute AABA piece's generation time, per model.
+costs: a 3-minute AABA piece's generation time, per model. Then writing bars again: 20 spans of 4
+bars in held-out real pieces, each written again (generate/span.py), against the piece's own bars:
+how likely the model finds the kept bars after the span (mean log-probability per token).
 
     python -m bench.form              everything (a few minutes on two cores)
+    FORM_ONLY=rewrite python -m bench.form   one section again (forms, long, rewrite), the others kept
     FORM_QUICK=1 python -m bench.form fewer pieces (a smoke run)
 
 Results go to docs/form/results.json (committed); docs/form.md is written from it.
 """
 from __future__ import annotations
 
+import json
 import os
 import sys
 import time
@@ -36,6 +40,9 @@ FORMS = [("free", "", "varied"), ("AABA", "AABA", "varied"), ("AABA, exact", "AA
          ("ABAB", "ABAB", "varied"), ("AABB", "AABB", "varied"), ("verse/chorus", "verse/chorus", "varied")]
 BARS = 4 * PHRASE  # one round of a four-section form
 LONG_SECONDS = 180.0
+SPANS = 20  # bars written again, per model
+SPAN_BARS = 4
+ONLY = [s for s in os.environ.get("FORM_ONLY", "").split(",") if s]
 STATISTICS = ["bar_repetition", "phrase_repetition", "repeat_agreement", "ends_home", "on_beat_share", "beat_chord_fit"]
 OUT = ROOT / "docs" / "form"
 
@@ -143,24 +150,58 @@ def long_piece_seconds(name: str) -> dict:
     return {"model": name, "seconds": float(np.median(times)), "music_seconds": float(np.median(lengths))}
 
 
+def rewrite_rows(name: str) -> dict:
+    """SPANS spans of SPAN_BARS bars, in held-out pieces with bars after them, written again: the
+    kept bars' mean log-probability after the new bars and after the piece's own."""
+    from musegen.config import SampleConfig
+    from musegen.evaluate.heldout import split_pieces
+    from musegen.generate.sample import Composer
+    from musegen.generate.span import rewrite_span
+    from musegen.music.sources import load_pieces
+    from musegen.runs.folder import Run
+
+    run = Run.load(ASSETS / name)
+    composer = Composer(run)
+    _, held_out, _ = split_pieces(run, load_pieces(run.config.data.dataset, run.config.data).pieces, strict=False)
+    rng = np.random.default_rng(0)
+    new, own = [], []
+    for piece in [p for p in held_out if len(p.bar_starts()) >= 3 * SPAN_BARS] * 4:
+        if len(new) == SPANS:
+            break
+        passage = bars_excerpt(piece, 3 * SPAN_BARS, rng)
+        first = int(rng.integers(2, SPAN_BARS + 2))  # at least one kept bar before, SPAN_BARS after
+        done = rewrite_span(composer, passage, first, first + SPAN_BARS - 1, SampleConfig(seed=len(new)))
+        new.append(done.follow_scores[done.chosen])
+        own.append(done.original_score)
+    new, own = np.array(new), np.array(own)
+    return {"model": name, "spans": len(new), "new": float(new.mean()), "own": float(own.mean()),
+            "no_worse": float(np.mean(new >= own)), "new_sd": float(new.std()), "own_sd": float(own.std())}
+
+
 def main() -> None:
-    rows, rolls = [], {}
-    for name in MODELS:
-        r, p = model_rows(name)
-        rows += r
-        rolls.update(p)
+    path = OUT / "results.json"
+    results = json.loads(path.read_text()) if ONLY and path.is_file() else {}
     OUT.mkdir(parents=True, exist_ok=True)
-    for name, piece in rolls.items():
-        piano_roll(piece, f"{name}: AABA in 4-bar phrases, repeats varied (a generated piece)", OUT / f"roll-{name}.png")
-    long = [long_piece_seconds(name) for name in MODELS]
-    write_json(OUT / "results.json", {"rows": rows, "long": long, "pieces": PIECES, "sets": SETS, "bars": BARS,
-                                      "phrase_bars": PHRASE, "load_average_before": os.getloadavg()[0]})
+    if not ONLY or "forms" in ONLY:
+        rows, rolls = [], {}
+        for name in MODELS:
+            r, p = model_rows(name)
+            rows += r
+            rolls.update(p)
+        for name, piece in rolls.items():
+            piano_roll(piece, f"{name}: AABA in 4-bar phrases, repeats varied (a generated piece)",
+                       OUT / f"roll-{name}.png")
+        results.update(rows=rows, pieces=PIECES, sets=SETS, bars=BARS, phrase_bars=PHRASE)
+    if not ONLY or "long" in ONLY:
+        results["long"] = [long_piece_seconds(name) for name in MODELS]
+    if not ONLY or "rewrite" in ONLY:
+        results["rewrite"] = [rewrite_rows(name) for name in MODELS]
+    results["load_average_before"] = os.getloadavg()[0]
+    write_json(path, results)
     write_report()
 
 
 def write_report() -> Path:
-    import json
-
     r = json.loads((OUT / "results.json").read_text())
 
     def cell(row, key):
@@ -185,6 +226,17 @@ def write_report() -> Path:
             lines.append("| " + " | ".join([row["form"]] + [cell(row, k) for k, _ in columns[1:]]) + " |")
         if (OUT / f"roll-{name}.png").exists():
             lines += ["", f"![{name}, AABA](form/roll-{name}.png)"]
+        lines.append("")
+    if r.get("rewrite"):
+        lines += ["## Writing bars again", "",
+                  f"{r['rewrite'][0]['spans']} spans of 4 bars in held-out real pieces (12-bar passages, the span "
+                  "after at least one kept bar, with 4 kept bars after it), each written again with 8 candidates "
+                  "(`musegen rewrite`): the mean log-probability per token the model gives the kept bars after the "
+                  "span, after the new bars and after the piece's own (higher is likelier), and how often the new "
+                  "bars lead in at least as well.", "",
+                  "| model | after the new bars | after the piece's own | no worse |", "|---|---|---|---|"]
+        lines += [f"| {x['model']} | {x['new']:.2f} ± {x['new_sd']:.2f} | {x['own']:.2f} ± {x['own_sd']:.2f} | "
+                  f"{x['no_worse']:.0%} |" for x in r["rewrite"]]
         lines.append("")
     lines += ["## A long piece", "", "A 3-minute AABA piece from nothing (repeats varied), the median of three:", "",
               markdown_table(r["long"], [("model", "model", ""), ("music_seconds", "music (s)", ".0f"),
