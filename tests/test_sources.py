@@ -323,6 +323,19 @@ def test_cache_round_trip(mixed_folder, cache, monkeypatch):
     assert not load_pieces(str(mixed_folder), cache_dir=cache).cached
 
 
+def parse_workers_started(monkeypatch) -> list[int]:
+    """The pids of the parse workers started from now on (the list fills as they start)."""
+    started = []
+
+    class Spy(parsepool._Worker):
+        def __init__(self, *a, **k):
+            super().__init__(*a, **k)
+            started.append(self.process.pid)
+
+    monkeypatch.setattr(parsepool, "_Worker", Spy)
+    return started
+
+
 def test_a_reason_cached_in_english_is_read_again_as_a_code(mixed_folder, cache, monkeypatch):
     """A cache entry an older version wrote kept a skipped file's reason in English: that file is
     parsed again (the others still come from the cache), so its reason is said as a code."""
@@ -337,14 +350,7 @@ def test_a_reason_cached_in_english_is_read_again_as_a_code(mixed_folder, cache,
         if entry["report"]["reason"]:
             entry["report"]["reason"] = str(from_json(entry["report"]["reason"]))  # as it was kept before codes
     np.savez_compressed(shard, **{**arrays, "meta": np.asarray(json.dumps(meta))})
-    started = []
-
-    class Spy(parsepool._Worker):
-        def __init__(self, *a, **k):
-            super().__init__(*a, **k)
-            started.append(self.process.pid)
-
-    monkeypatch.setattr(parsepool, "_Worker", Spy)
+    started = parse_workers_started(monkeypatch)
     again = load_pieces(str(mixed_folder), cache_dir=cache)
     assert started and again.report == first.report and all(isinstance(r.reason, Message) for r in again.skipped)
     assert [p.name for p in again.pieces] == [p.name for p in first.pieces]
@@ -355,14 +361,7 @@ def test_a_reason_cached_in_english_is_read_again_as_a_code(mixed_folder, cache,
 
 def test_many_score_files_through_the_process_pool(tmp_path, cache, monkeypatch):
     monkeypatch.setattr(parsepool, "usable_cores", lambda: 2)  # two workers even on a one-core runner
-    started = []
-
-    class Spy(parsepool._Worker):
-        def __init__(self, *a, **k):
-            super().__init__(*a, **k)
-            started.append(self.process.pid)
-
-    monkeypatch.setattr(parsepool, "_Worker", Spy)
+    started = parse_workers_started(monkeypatch)
     d = tmp_path / "many"
     d.mkdir()
     for i in range(24):
