@@ -39,6 +39,7 @@ quality: setup
 # for budgets of 1, 2 and 5 minutes: writes docs/transfer.md + docs/transfer/ (~40 min a seed on two cores).
 transfer: setup
 	$(PY) -m bench.transfer
+	$(PY) -m bench.base_harmony
 
 # WaveNet vs LSTM, measured: trains each model for the same time, writes docs/study.md + docs/study/.
 study: setup
