@@ -202,6 +202,29 @@ def rewrite_bars(rendered, at: int) -> None:
             st.rerun()
 
 
+def one_more_section(rendered, at: int) -> None:
+    """A piece written in a form goes on with one more of its sections (one more chorus), kept
+    beside it and shown, the new section marked."""
+    form = rendered.settings.get("form")
+    if not form:
+        return
+    with st.expander(tr("gen.more_section")):
+        letters = list(dict.fromkeys(form["form"]))
+        section = st.segmented_control(tr("gen.more_section_which", form=form["form"]), letters, default=letters[0],
+                                       required=True, key=f"gen-more-{at}")
+        if st.button(tr("gen.more_section_go", section=section), key=f"gen-more-go-{at}"):
+            again = SampleConfig(temperature=float(temperature), top_p=float(top_p), seed=generation.random_seed())
+            try:
+                with st.spinner(tr("gen.rewriting")):
+                    new = generation.extend(server.pool(), run, rendered, section, again, score=False)
+            except MusegenError as e:
+                st.error(language.error_text(e))
+                return
+            piece.remember(new)
+            st.session_state["gen-current"] = len(st.session_state[session.PIECES]) - 1
+            st.rerun()
+
+
 if go:
     n = int(n_variations or 1)
     sample = SampleConfig(seconds=float(seconds), bars=int(bars), temperature=float(temperature),
@@ -252,10 +275,12 @@ if pieces and current is not None and current < len(pieces):
                   top_k=s["top_k"], top_p=s["top_p"], speed=rendered.tokens_per_s)
                + "".join(f" · {language.say(rule)}" for rule in s.get("steering", []))
                + (tr("gen.variation_of", i=s["variation"], n=s["variations"]) if s.get("variations", 1) > 1 else "")
-               + (tr("gen.rewritten_of", first=s["rewritten"][0], last=s["rewritten"][1]) if s.get("rewritten") else ""))
+               + (tr("gen.rewritten_of", first=s["rewritten"][0], last=s["rewritten"][1]) if s.get("rewritten") else "")
+               + (tr("gen.added_section", section=s["added"]) if s.get("added") else ""))
     piece.show_piece(rendered, key=f"gen-{current}")
     if metre:
         rewrite_bars(rendered, current)
+        one_more_section(rendered, current)
 
 if pieces:
     st.subheader(tr("gen.session"))

@@ -409,6 +409,14 @@ def test_generate_in_a_form_then_write_some_bars_again():
     starts = new.piece.bar_starts()
     assert new.piece.rewritten == (starts[0], starts[2]) and "bars 1–2 written again" in texts(at.caption)
 
+    at.session_state["gen-current"] = 0  # back to the piece in the form: one more A
+    at.run()
+    at.button(key="gen-more-go-0").click().run()
+    assert not at.error and not at.exception, texts(at.error)
+    longer = at.session_state["pieces"][-1]
+    assert len(at.session_state["pieces"]) == 3 and longer.settings["added"] == "A"
+    assert longer.piece.duration_quarters > made.piece.duration_quarters and "one more section A" in texts(at.caption)
+
 
 def test_generate_steers_key_range_and_a_continuations_metre():
     """The Steer expander reaches the model: a strict key and a range hold for every note; a 3/4

@@ -64,3 +64,32 @@ def test_rewrite_on_the_command_line(folk, tmp_path):
     assert (tmp_path / "new.mid").stat().st_size > 0
     assert main(["rewrite", str(BUNDLED / "folk-wavenet"), str(source), "--bars", "7-30",
                  "--out", str(tmp_path / "bad.mid")]) == 1 and not (tmp_path / "bad.mid").exists()
+
+
+def test_one_more_section_repeats_it_after_the_piece(folk):
+    from musegen.evaluate.repetition import section_agreement
+    from musegen.generate.span import append_section
+
+    piece = folk.compose(SampleConfig(primer="none", seed=6, form="AABA", repeats="exact")).pieces[0]
+    tok = folk.tokenizer
+    heard = tok.decode(tok.encode(piece), tempo=piece.tempo)
+    longer = append_section(folk, piece, "AABA", 4, "b", SampleConfig(seed=1), repeats="exact")
+    assert len(longer.bar_starts()) == 20 and longer.rewritten[0] == longer.bar_starts()[16]
+    assert np.array_equal(outside(longer, longer.rewritten[0], 1e9), outside(heard, heard.duration_quarters, 1e9))
+    assert section_agreement(longer, 8, 16, 3) == 1.0  # B again, note for note (its last bar closes home)
+    with pytest.raises(MusegenError) as refusal:
+        append_section(folk, piece, "AABA", 4, "C", SampleConfig(seed=1))
+    assert refusal.value.message.code == "said.no_such_section"
+
+
+def test_extend_on_the_command_line(folk, tmp_path):
+    from musegen.cli import main
+    from musegen.render.midi import write_midi
+
+    song = write_midi(folk.compose(SampleConfig(primer="none", seed=2, form="ABAB", phrase_bars=2)).pieces[0],
+                      tmp_path / "song.mid")
+    assert main(["extend", str(BUNDLED / "folk-wavenet"), str(song), "--form", "ABAB", "--phrase-bars", "2",
+                 "--section", "a", "--seed", "1", "--out", str(tmp_path / "more.mid")]) == 0
+    assert (tmp_path / "more.mid").stat().st_size > song.stat().st_size
+    assert main(["extend", str(BUNDLED / "folk-wavenet"), str(song), "--form", "free", "--section", "A",
+                 "--out", str(tmp_path / "bad.mid")]) == 1 and not (tmp_path / "bad.mid").exists()

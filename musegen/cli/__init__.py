@@ -26,7 +26,7 @@ from ..errors import OUT_OF_MEMORY, MusegenError, out_of_memory
 from .data import add_datasets, add_inspect
 from .evaluate import add_evaluate
 from .generate import add_generate, add_render
-from .rewrite import add_rewrite
+from .rewrite import add_extend, add_rewrite
 from .runs import add_import
 from .terminal import end_bar, os_error_text, say
 from .train import add_train
@@ -35,7 +35,8 @@ from .train import add_train
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="musegen", description="Train a WaveNet or an LSTM on MIDI music and generate new pieces.")
     sub = p.add_subparsers(dest="command", required=True)
-    for add in (add_datasets, add_train, add_generate, add_rewrite, add_evaluate, add_inspect, add_import, add_render):
+    for add in (add_datasets, add_train, add_generate, add_rewrite, add_extend, add_evaluate, add_inspect, add_import,
+                add_render):
         add(sub)  # in this order in --help
     return p
 

@@ -1,4 +1,5 @@
-"""`musegen rewrite`: write a span of bars of a piece again, keeping the bars around it."""
+"""`musegen rewrite`: write a span of bars of a piece again, keeping the bars around it; `musegen
+extend`: one more section of a piece written in a form."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -37,6 +38,51 @@ def cmd_rewrite(args) -> dict:
     return {"out": str(out), "bars": [first, last], "span_quarters": [lo, hi],
             "follow_score": rewrite.follow_scores[rewrite.chosen], "original_score": rewrite.original_score,
             "candidates": len(rewrite.follow_scores)}
+
+
+def cmd_extend(args) -> dict:
+    from ..generate.sample import Composer
+    from ..generate.span import append_section
+    from ..music.sources import read_piece
+    from ..render.midi import write_midi
+    from ..runs.folder import Run
+
+    sample = SampleConfig(temperature=args.temperature, top_p=args.top_p, seed=args.seed,
+                          form=args.form, phrase_bars=args.phrase_bars, repeats=args.repeats).check()
+    run = Run.load(args.run)
+    check_writable(Path(args.out))
+    if not Path(args.piece).is_file():
+        raise InputError(msg("said.no_primer_file", path=str(args.piece)))
+    piece = read_piece(Path(args.piece), run.config.data.parts, run.config.data.limits)  # in a worker, with limits
+    longer = append_section(Composer(run), piece, args.form, args.phrase_bars, args.section,
+                            SampleConfig(temperature=args.temperature, top_p=args.top_p, seed=args.seed),
+                            repeats=args.repeats)
+    out = write_midi(longer, Path(args.out))
+    if not args.json:
+        say(f"{out}: one more section {args.section.upper()}, from quarter {longer.rewritten[0]:g} "
+            f"({longer.seconds:.1f} s in all)")
+    return {"out": str(out), "section": args.section.upper(), "new_from_quarters": longer.rewritten[0],
+            "seconds": round(longer.seconds, 2)}
+
+
+def add_extend(sub) -> None:
+    from ..generate.form import PHRASE_BARS, REPEATS
+
+    s = SampleConfig()
+    ex = add_command(sub, "extend", "one more section of a piece written in a form (one more chorus)", cmd_extend)
+    ex.add_argument("run", help="run folder (or a bundled model's folder)")
+    ex.add_argument("piece", help="the piece, written in --form (e.g. by musegen generate --form AABA)")
+    ex.add_argument("--form", required=True, help="the piece's form: AABA, ABAB, AABB, verse/chorus or letters")
+    ex.add_argument("--section", required=True, help="the section to come back once more, e.g. A (or B, the chorus)")
+    ex.add_argument("--phrase-bars", type=int, choices=PHRASE_BARS, default=s.phrase_bars,
+                    help=f"bars in each section of the piece (default {s.phrase_bars})")
+    ex.add_argument("--repeats", choices=list(REPEATS), default=s.repeats,
+                    help=f"the new section exact or varied (default {s.repeats})")
+    ex.add_argument("--out", default="extended.mid", help="MIDI file to write (default extended.mid)")
+    ex.add_argument("--temperature", type=float, default=s.temperature, help="0 = greedy argmax" + span('temperature'))
+    ex.add_argument("--top-p", type=float, default=s.top_p, help=f"nucleus sampling threshold (default {s.top_p:g})"
+                    + span('top_p'))
+    ex.add_argument("--seed", type=int, help="same seed, same section")
 
 
 def add_rewrite(sub) -> None:

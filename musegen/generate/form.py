@@ -62,11 +62,12 @@ def tonic_triad(tonic: int, minor: bool) -> frozenset[int]:
 
 class FormPlan(Rule):
     """Sections that come back (module docstring). Bars count from the first bar line after the
-    primer, or from the primer's own last bar line when no note follows it (a piece from nothing).
-    ``total_bars``: where the piece ends, for the cadence (0: no cadence)."""
+    primer, or from the primer's own last bar line when no note follows it (a piece from nothing);
+    with ``whole_primer``, from the primer's first bar line (a piece in the form, to go on with:
+    one more section). ``total_bars``: where the piece ends, for the cadence (0: no cadence)."""
 
     def __init__(self, tokenizer, form: str, phrase_bars: int = 4, strength: float = EXACT,
-                 total_bars: int = 0, key: tuple[int, bool] | None = None):
+                 total_bars: int = 0, key: tuple[int, bool] | None = None, whole_primer: bool = False):
         if tokenizer.bar_id is None:
             raise InputError(msg("said.form_needs_bars"))
         if phrase_bars not in PHRASE_BARS:
@@ -74,7 +75,7 @@ class FormPlan(Rule):
         if not strength > 0:
             raise InputError(msg("said.bad_form_strength", strength=f"{strength:g}"))
         self.tokenizer, self.form, self.phrase_bars = tokenizer, form, phrase_bars
-        self.strength, self.total_bars, self.key = strength, total_bars, key
+        self.strength, self.total_bars, self.key, self.whole_primer = strength, total_bars, key, whole_primer
         self.bar = tokenizer.bar_id
         self.notes = tokenizer.note_mask()
         self.positions = tokenizer.position_ids()  # {id: grid steps after the bar line}
@@ -151,8 +152,11 @@ class _Row:
         self.history = history
         # A last bar line with no note after it (a piece from nothing) is the first bar of the plan.
         opened = opens_a_bar(plan.tokenizer, history)
-        self.bars: list[int] = [max(i for i, t in enumerate(history) if t == plan.bar)] if opened else []
-        self.at = 1  # the next token's index in the source bar (its 0 is the bar line)
+        lines = [i for i, t in enumerate(history) if t == plan.bar]
+        self.bars: list[int] = lines if plan.whole_primer else lines[-1:] if opened else []
+        # The next token's index in the source bar (its 0 is the bar line); a whole primer's last bar
+        # is complete: nothing pulls until the next bar line.
+        self.at = len(history) if plan.whole_primer else 1
         self.cadence: dict[str, np.ndarray] | None = None  # the last bar's rules (FormPlan.closing)
         self.stage = "downbeat"
         self.downbeat = opened  # a piece from nothing starts on the downbeat: its bars are the plan's, no pickup

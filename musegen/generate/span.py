@@ -1,4 +1,6 @@
-"""Write a span of bars again: keep the bars around it, and choose new bars that lead into what follows.
+"""Write a span of bars again, or one more section: the piece's own bars kept as they are.
+
+**A span again.**
 
 "Keep bars 1–8 and 13–16, write 9–12 again": the model continues the kept opening, several
 candidates at once, each exactly as many bars as the span; each candidate is then judged by how
@@ -6,6 +8,10 @@ likely the model finds the kept bars after it (their mean log-probability, teach
 one that leads best into them is kept. The bars outside the span are the piece's own tokens,
 untouched. Works for every model and scheme with bars, on any piece the tokenizer can read (a kept
 piece, the user's MIDI).
+
+**One more section** ("one more chorus"): a piece written in a form goes on with a repeat of one
+of its sections, written over that section's first statement as the form writes its repeats
+(form.FormPlan, counting the piece's own bars), and closes again on the home chord.
 """
 from __future__ import annotations
 
@@ -14,6 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..config import REQUEST_BUDGET
 from ..errors import InputError
 from ..messages import msg
 from ..music.piece import Piece
@@ -115,3 +122,43 @@ def rewrite_span(composer, piece: Piece, first: int, last: int, sample, candidat
     starts = list(out.bar_starts()) + [out.duration_quarters]
     out.rewritten = (float(starts[first - 1]), float(starts[min(last, len(starts) - 1)]))
     return Rewrite(out, new_ids, first, last, scores, follow_score(composer.generator, head, original, tail), chosen)
+
+
+def append_section(composer, piece: Piece, form_name: str, phrase_bars: int, letter: str, sample,
+                   repeats: str = "varied") -> Piece:
+    """``piece`` (written in ``form_name``, sections of ``phrase_bars`` bars) and one more section
+    ``letter``, a repeat of that section's first statement; see the module docstring."""
+    from .form import REPEATS, FormPlan, parse_form
+
+    letters = parse_form(form_name)
+    letter = letter.strip().upper()
+    if not letters or letter not in letters:
+        raise InputError(msg("said.no_such_section", section=letter, form=letters or "free"))
+    tok = composer.tokenizer
+    sample.check()
+    ids = np.asarray(tok.encode(piece), np.int64)
+    ids = ids[ids != tok.eos_id]
+    n_bars = int(np.sum(ids == tok.bar_id))
+    if n_bars < (letters.index(letter) + 1) * phrase_bars:
+        raise InputError(msg("said.span_outside", first=letters.index(letter) * phrase_bars + 1,
+                             last=(letters.index(letter) + 1) * phrase_bars, bars=n_bars))
+    # The plan's form: the piece's sections as they lie (its form, round after round), then the new one.
+    sections = [letters[k % len(letters)] for k in range(-(-n_bars // phrase_bars))]
+    plan = FormPlan(tok, "".join(sections) + letter, phrase_bars, REPEATS[repeats],
+                    total_bars=len(sections) * phrase_bars + phrase_bars, whole_primer=True)
+    signature = composer.signature(sample, piece)
+    bar = bar_quarters_of(signature)
+    remarks: list = []
+    rules = composer.rules(sample, piece, ids, signature, remarks) + [plan, StartWith(len(tok), tok.bar_id)]
+    seed = sample.seed if sample.seed is not None else int(np.random.default_rng().integers(2**31 - 1))
+    (more,), _ = composer.generator.generate(
+        ids[None], min(REQUEST_BUDGET["length"], int(phrase_bars * bar * 40 + 64)),
+        Sampling(composer.temperatures(sample), sample.top_k, sample.top_p, seed),
+        rules=rules, token_quarters=tok.token_quarters(bar), max_quarters=phrase_bars * bar)
+    out = tok.decode(np.concatenate([ids, more]).astype(np.int32), name=f"{piece.name}-{letter}", tempo=piece.tempo,
+                     parts=composer.default_parts, time_signature=signature)
+    out.tempo, out.key_sharps, out.program = piece.tempo, piece.key_sharps, piece.program
+    composer.name_parts(out, piece.parts)
+    starts = list(out.bar_starts()) + [out.duration_quarters]
+    out.rewritten = (float(starts[min(n_bars, len(starts) - 1)]), float(out.duration_quarters))  # the new section
+    return out

@@ -23,7 +23,9 @@ def compose_variations(pool: ComposerPool, run, sample: SampleConfig, n: int = 1
     settings = {"seed": composition.seed, "temperature": sample.temperature,
                 "rhythm_temperature": sample.rhythm_temperature, "top_k": sample.top_k,
                 "top_p": sample.top_p, "seconds": sample.seconds,
-                "primer": "your MIDI" if piece is not None else sample.primer, "steering": composition.steering}
+                "primer": "your MIDI" if piece is not None else sample.primer, "steering": composition.steering,
+                "form": ({"form": sample.form, "phrase_bars": sample.phrase_bars, "repeats": sample.repeats}
+                         if sample.form else None)}
     out = []
     for i, (made, ids) in enumerate(zip(composition.pieces, composition.ids)):
         rendered = render_piece(made, **render_kw)
@@ -52,6 +54,19 @@ def rewrite(pool: ComposerPool, run, rendered: Rendered, first: int, last: int, 
     out.run = run.name
     out.settings = {**rendered.settings, "seed": sample.seed, "temperature": sample.temperature,
                     "top_p": sample.top_p, "rewritten": [first, last], "variations": 1}
+    return out
+
+
+def extend(pool: ComposerPool, run, rendered: Rendered, section: str, sample: SampleConfig, **render_kw) -> Rendered:
+    """A kept piece written in a form, with one more ``section`` (generate/span.append_section), rendered."""
+    from ..generate.span import append_section
+
+    form = rendered.settings["form"]
+    longer = append_section(pool.get(run), rendered.piece, form["form"], form["phrase_bars"], section, sample,
+                            repeats=form["repeats"])
+    out = render_piece(longer, **render_kw)
+    out.run = run.name
+    out.settings = {**rendered.settings, "seed": sample.seed, "rewritten": None, "added": section, "variations": 1}
     return out
 
 
