@@ -1,6 +1,7 @@
 """Form, measured (issue 20): `python -m bench.form` (part of `make quality`). Writes docs/form.md.
 
-For each bundled model, pieces of one round of a form (AABA in 4-bar phrases: 16 bars) written from
+For each bundled model, and the base fine-tuned for 2 minutes on 20 jigs it never saw (bench/transfer's
+set), pieces of one round of a form (AABA in 4-bar phrases: 16 bars) written from
 the opening bar of a held-out piece of its dataset, under each form the app offers (free: the
 model's own), against excerpts of the same number of bars of the held-out pieces: bars repeated,
 4-bar rhythms repeated, how faithful a repeat is to its first statement, whether the piece ends
@@ -11,7 +12,7 @@ bars in held-out real pieces, each written again (generate/span.py), against the
 how likely the model finds the kept bars after the span (mean log-probability per token).
 
     python -m bench.form              everything (a few minutes on two cores)
-    FORM_ONLY=rewrite python -m bench.form   one section again (forms, long, rewrite), the others kept
+    FORM_ONLY=rewrite python -m bench.form   one section again (forms, finetuned, long, rewrite), the others kept
     FORM_QUICK=1 python -m bench.form fewer pieces (a smoke run)
 
 Results go to docs/form/results.json (committed); docs/form.md is written from it.
@@ -41,6 +42,7 @@ FORMS = [("free", "", "varied"), ("AABA", "AABA", "varied"), ("AABA, exact", "AA
 BARS = 4 * PHRASE  # one round of a four-section form
 LONG_SECONDS = 180.0
 SPANS = 20  # bars written again, per model
+FINETUNE_SECONDS = 120.0  # the fine-tune whose form is measured too
 SPAN_BARS = 4
 ONLY = [s for s in os.environ.get("FORM_ONLY", "").split(",") if s]
 STATISTICS = ["bar_repetition", "phrase_repetition", "repeat_agreement", "ends_home", "on_beat_share", "beat_chord_fit"]
@@ -105,14 +107,39 @@ def compose_set(composer, openings, form: str, repeats: str, first_seed: int):
 
 def model_rows(name: str) -> tuple[list[dict], dict]:
     from musegen.evaluate.heldout import split_pieces
-    from musegen.generate.sample import Composer
     from musegen.music.sources import load_pieces
     from musegen.runs.folder import Run
 
     run = Run.load(ASSETS / name)
-    composer = Composer(run)
     loaded = load_pieces(run.config.data.dataset, run.config.data)
     _, held_out, _ = split_pieces(run, loaded.pieces, strict=False)
+    return form_rows(name, run, held_out)
+
+
+def finetuned_rows() -> tuple[list[dict], dict]:
+    """The base fine-tuned for FINETUNE_SECONDS on 20 jigs it never saw (bench/transfer's set), judged
+    against 30 other jigs of the same book."""
+    import tempfile
+
+    from bench.transfer import held_out as transfer_set
+    from bench.transfer import train_with_marks
+    from musegen.runs.folder import Run
+
+    learn, real = transfer_set("jigs")
+    with tempfile.TemporaryDirectory() as tmp:
+        import bench.transfer as transfer
+
+        transfer.BUDGETS = [FINETUNE_SECONDS]
+        out = train_with_marks(learn, "base", 1, Path(tmp))
+        return form_rows(f"base fine-tuned on 20 jigs ({FINETUNE_SECONDS / 60:g} min)",
+                         Run.load(out["marks"][FINETUNE_SECONDS]), real)
+
+
+def form_rows(name: str, run, held_out: list) -> tuple[list[dict], dict]:
+    """Every form's statistics for ``run``, from the openings of ``held_out`` and against them."""
+    from musegen.generate.sample import Composer
+
+    composer = Composer(run)
     rng = np.random.default_rng(0)
     real = [bars_excerpt(p, BARS, rng) for p in held_out]
     rows = [{"model": name, "form": "real music", **statistics(real, None),
@@ -134,20 +161,39 @@ def model_rows(name: str) -> tuple[list[dict], dict]:
     return rows, rolls
 
 
+def sections_in_key(piece) -> float:
+    """Share of the piece's 4-bar sections whose key (render.midi.estimate_key, the one key-finder)
+    is the first section's."""
+    from musegen.render.midi import estimate_key
+
+    starts = list(piece.bar_starts()[::PHRASE]) + [piece.duration_quarters]
+    keys = [estimate_key(piece.notes, lo, hi) for lo, hi in zip(starts, starts[1:]) if hi > lo]
+    return float(np.mean([k == keys[0] for k in keys]))
+
+
 def long_piece_seconds(name: str) -> dict:
-    """Seconds to write a 3-minute AABA piece from nothing (the median of three)."""
+    """Seconds to write a 3-minute AABA piece from nothing (the median of three), and how many of
+    its sections keep the first one's key."""
     from musegen.config import SampleConfig
     from musegen.generate.sample import Composer
     from musegen.runs.folder import Run
 
-    composer = Composer(Run.load(ASSETS / name))
-    times, lengths = [], []
+    from musegen.evaluate.heldout import split_pieces
+    from musegen.music.sources import load_pieces
+
+    run = Run.load(ASSETS / name)
+    composer = Composer(run)
+    _, held_out, _ = split_pieces(run, load_pieces(run.config.data.dataset, run.config.data).pieces, strict=False)
+    real = [sections_in_key(p) for p in held_out if len(p.bar_starts()) >= 4 * PHRASE]
+    times, lengths, in_key = [], [], []
     for seed in range(3):
         start = time.perf_counter()
         piece = composer.compose(SampleConfig(seconds=LONG_SECONDS, seed=seed, form="AABA", primer="none")).pieces[0]
         times.append(time.perf_counter() - start)
         lengths.append(piece.seconds)
-    return {"model": name, "seconds": float(np.median(times)), "music_seconds": float(np.median(lengths))}
+        in_key.append(sections_in_key(piece))
+    return {"model": name, "seconds": float(np.median(times)), "music_seconds": float(np.median(lengths)),
+            "sections_in_key": float(np.mean(in_key)), "real_sections_in_key": float(np.mean(real))}
 
 
 def rewrite_rows(name: str) -> dict:
@@ -192,6 +238,9 @@ def main() -> None:
             piano_roll(piece, f"{name}: AABA in 4-bar phrases, repeats varied (a generated piece)",
                        OUT / f"roll-{name}.png")
         results.update(rows=rows, pieces=PIECES, sets=SETS, bars=BARS, phrase_bars=PHRASE)
+    if not ONLY or "finetuned" in ONLY:
+        rows, rolls = finetuned_rows()
+        results["rows"] = [r for r in results.get("rows", []) if not r["model"].startswith("base fine-tuned")] + rows
     if not ONLY or "long" in ONLY:
         results["long"] = [long_piece_seconds(name) for name in MODELS]
     if not ONLY or "rewrite" in ONLY:
@@ -238,9 +287,14 @@ def write_report() -> Path:
         lines += [f"| {x['model']} | {x['new']:.2f} ± {x['new_sd']:.2f} | {x['own']:.2f} ± {x['own_sd']:.2f} | "
                   f"{x['no_worse']:.0%} |" for x in r["rewrite"]]
         lines.append("")
-    lines += ["## A long piece", "", "A 3-minute AABA piece from nothing (repeats varied), the median of three:", "",
+    lines += ["## A long piece", "", "A 3-minute AABA piece from nothing (repeats varied), the median of three; "
+              "*sections in its key*: the share of its 4-bar sections whose estimated key is the first section's "
+              "(the mean of the three; real music: the same over the held-out pieces of 16 bars or more, which "
+              "modulate and cadence elsewhere too):", "",
               markdown_table(r["long"], [("model", "model", ""), ("music_seconds", "music (s)", ".0f"),
-                                         ("seconds", "written in (s)", ".1f")]), "",
+                                         ("seconds", "written in (s)", ".1f"),
+                                         ("sections_in_key", "sections in its key", ".2f"),
+                                         ("real_sections_in_key", "real music", ".2f")]), "",
               f"The machine's load average when the benchmark began: {r['load_average_before']:.1f}."]
     path = ROOT / "docs" / "form.md"
     path.write_text("\n".join(lines) + "\n")

@@ -9,7 +9,9 @@ each later one is written over it bar by bar, token by token, all parts together
   model keeps the phrase's rhythm and contour but may change a note; after a change it finds its
   place again at the next position it shares with the earlier bar.
 
-The piece's last bar is its close: one chord on the downbeat, the home chord (the tonic triad of
+Once the first section is written, the piece keeps its key (unless a key was asked for, which a
+key lock holds): a note outside that key's scale is KEY_HOLD times rarer, so the B section may
+colour but a 3-minute piece does not wander off. The piece's last bar is its close: one chord on the downbeat, the home chord (the tonic triad of
 the key asked for, else of the key heard so far), its first note the tonic, so the piece ends at
 home rather than mid-phrase. Longer pieces go round
 the form again (AABA AABA …), the repeats still written over the first round.
@@ -25,13 +27,14 @@ import numpy as np
 
 from ..errors import InputError
 from ..messages import msg
-from .steer import NEG, SCALES, Rule
+from .steer import NEG, SCALES, DrumTracker, Rule
 
 FORMS = {"AABA": "AABA", "ABAB": "ABAB", "AABB": "AABB", "verse/chorus": "ABABCB"}  # the app's choices
 EXACT = math.inf  # strength of a literal repeat
 VARIED = 3.0  # nats: a repeat the model may vary (docs/quality.md measures it)
 PHRASE_BARS = (2, 4, 8)
 REPEATS = {"exact": EXACT, "varied": VARIED}  # SampleConfig.repeats → FormPlan's strength
+KEY_HOLD = 10.0  # how much rarer a note outside the key of the first section becomes (log: 2.3 nats)
 MINOR_MODES = frozenset(m for m, steps in SCALES.items() if 3 in steps and 4 not in steps)  # a locked key's home chord is minor
 
 
@@ -98,26 +101,31 @@ class FormPlan(Rule):
 
     def start(self, primer):
         self.rows = [_Row(list(map(int, row)), self) for row in primer]
+        self.drums = DrumTracker(self.tokenizer)  # the key and the close leave drum parts alone
+        self.drums.start(primer)
 
     def __call__(self, logits):
         out = None
+        drums = self.drums.drums()
         for b, row in enumerate(self.rows):
-            bias = row.bias(self)
+            bias = row.bias(self, bool(drums[b]))
             if bias is not None:
                 out = logits.copy() if out is None else out
                 out[b] = bias(out[b])
         return logits if out is None else out
 
     def update(self, chosen):
+        self.drums.update(chosen)
         for row, token in zip(self.rows, chosen):
             row.take(int(token), self)
 
     # ------------------------------------------------------------------ the cadence
 
-    def key_of(self, history: list[int]) -> tuple[int, bool]:
-        """(tonic, minor): the key asked for, else the key of the music so far."""
-        if self.key is not None:
-            return self.key
+    def key_of(self, history: list[int], held: tuple[int, bool] | None = None) -> tuple[int, bool]:
+        """(tonic, minor): the key asked for, else the key ``held`` since the first section, else the
+        key of the music so far."""
+        if self.key is not None or held is not None:
+            return self.key or held
         from ..render.midi import estimate_key  # the one key-finder; render comes after generate
 
         return estimate_key(self.tokenizer.decode(np.asarray(history), name="so far").notes)
@@ -125,24 +133,30 @@ class FormPlan(Rule):
     def chord_of_key(self, history: list[int]) -> frozenset[int]:
         return tonic_triad(*self.key_of(history))
 
-    def closing(self, history: list[int]) -> dict[str, np.ndarray]:
+    def closing(self, history: list[int], held: tuple[int, bool] | None = None) -> dict[str, np.ndarray]:
         """The last bar's rules, by where it is: before its one onset (only the downbeat, home-chord
         notes), at its first note (the tonic), then the rest of the chord (home-chord notes, no
         later onset)."""
-        tonic, minor = self.key_of(history)
+        tonic, minor = self.key_of(history, held)
         chord = self.pitch_penalty(tonic_triad(tonic, minor))
         no_onset = np.zeros(len(self.notes), np.float32)
         no_onset[list(self.positions)] = NEG
         return {"downbeat": chord + self.off_downbeat, "first": no_onset + self.pitch_penalty(frozenset({tonic % 12})),
                 "chord": no_onset + chord}
 
-    def pitch_penalty(self, chord: frozenset[int]) -> np.ndarray:
-        """NEG on every pitch token outside the chord, 0 elsewhere."""
+    def pitch_penalty(self, chord: frozenset[int], penalty_of_outside: float = NEG) -> np.ndarray:
+        """``penalty_of_outside`` on every pitch token outside the pitch classes, 0 elsewhere."""
         penalty = np.zeros(len(self.notes), np.float32)
         for i, pitch in self.pitch_of.items():
             if pitch % 12 not in chord:
-                penalty[i] = NEG
+                penalty[i] = penalty_of_outside
         return penalty
+
+    def scale_hold(self, key: tuple[int, bool]) -> np.ndarray:
+        """The key of the first section held: an outside note KEY_HOLD times rarer."""
+        tonic, minor = key
+        scale = frozenset((tonic + step) % 12 for step in SCALES["minor" if minor else "major"])
+        return self.pitch_penalty(scale, -float(np.log(KEY_HOLD)))
 
 
 class _Row:
@@ -158,6 +172,8 @@ class _Row:
         # is complete: nothing pulls until the next bar line.
         self.at = len(history) if plan.whole_primer else 1
         self.cadence: dict[str, np.ndarray] | None = None  # the last bar's rules (FormPlan.closing)
+        self.held: tuple[int, bool] | None = None  # the key of the first section, once it is written
+        self.hold: np.ndarray | None = None  # its scale as a penalty
         self.stage = "downbeat"
         self.downbeat = opened  # a piece from nothing starts on the downbeat: its bars are the plan's, no pickup
         if opened:
@@ -173,14 +189,19 @@ class _Row:
         k = plan.source_bar(len(self.bars) - 1)
         return self._bar_tokens(k) if k is not None and k < len(self.bars) - 1 else None
 
-    def bias(self, plan: FormPlan):
-        """A function on this row's logits, or None where the plan leaves the model free."""
+    def bias(self, plan: FormPlan, drum: bool = False):
+        """A function on this row's logits, or None where the plan leaves the model free; ``drum``:
+        the next note is a drum part's, which no key or chord rule touches."""
         source = self.source(plan)
         penalty = plan.off_downbeat if self.downbeat else self.cadence[self.stage] if self.cadence else None
+        if drum:
+            penalty = plan.off_downbeat if self.downbeat else None
+        elif self.hold is not None:
+            penalty = self.hold if penalty is None else penalty + self.hold
         if source is None and penalty is None:
             return None
         wanted = source[self.at] if source is not None and self.at < len(source) else None
-        if wanted is not None and penalty is not None and penalty[wanted] < 0:
+        if wanted is not None and penalty is not None and penalty[wanted] <= NEG / 2:
             wanted = None  # the repeat's note is not in the closing chord: the cadence decides it
 
         def apply(row_logits):
@@ -222,6 +243,10 @@ class _Row:
         return self.at + 1
 
     def _enter(self, plan: FormPlan) -> None:
-        """At a bar line: the last bar of the piece closes on the home chord."""
+        """At a bar line: after the first section its key is held; the last bar of the piece closes
+        on the home chord."""
+        if plan.form and plan.key is None and self.held is None and len(self.bars) > plan.phrase_bars:
+            self.held = plan.key_of(self.history)
+            self.hold = plan.scale_hold(self.held)
         last = plan.total_bars > 0 and len(self.bars) == plan.total_bars
-        self.cadence, self.stage = (plan.closing(self.history) if last else None), "downbeat"
+        self.cadence, self.stage = (plan.closing(self.history, self.held) if last else None), "downbeat"
