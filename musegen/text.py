@@ -505,9 +505,9 @@ EN = {
     "cmp.answer": "The answer",
     "cmp.why": "Why: the evidence",
     "cmp.listen_both": "Then listen to both below: the numbers say which predicts better, your ears which you prefer.",
-    "cmp.table_caption": "Parameters: size of the model. Best val loss / accuracy: on music held out from training "
-                         "(lower loss, higher accuracy = better predictions). Generation speed appears after "
-                         "composing below.",
+    "cmp.table_caption": "Loss and accuracy: on music held out from training (lower loss, higher accuracy = better "
+                         "predictions). Parameters: size of the model. Generation speed appears after composing "
+                         "below.",
     "cmp.listen": "Listen side by side",
     "cmp.seconds": "Length (s)",
     "cmp.temperature": "Temperature",
@@ -515,8 +515,9 @@ EN = {
     "cmp.compose": ":material/play_arrow: Compose one piece with each",
     "cmp.composing": "{name} is composing…",
     "cmp.study": "The study's answer",
-    "cmp.study_caption": "From the repository's benchmark study (read-only); the method and the full tables are in "
-                         "`docs/study.md`.",
+    "cmp.study_caption": "From the project's benchmark study: every run trained for {seconds:.0f} s, each value the mean "
+                         "± the spread over its seeds. The method, every table and what the numbers say are in the "
+                         "file `docs/study.md` of the musegen repository (this app does not serve it).",
 
     # ------------------------------------------------------------ compare: the plain answer (musegen/evaluate/verdict.py)
     'verdict.mismatch_windows': 'they were validated on windows of different lengths ({low} and {high} tokens), so one heard more context than the other',
@@ -531,9 +532,16 @@ EN = {
     'verdict.noise_seeds': 'the spread between runs of the same model with other seeds is about {noise:.3f}',
     'verdict.noise_jitter': "with one run of each, the only measure of noise is how much a run's loss moved over its last epochs: {noise:.3f} (runs with other seeds usually differ more: train each twice with another seed to be sure)",
     'verdict.early': 'Too early to tell: the runs are too short to judge. So far the {best} is ahead by {gap:.3f}, but a few epochs decide little: train both longer (the same size for each).',
-    'verdict.winner': 'The {best} predicts held-out music better on this data: its average surprise at each next note is {gap:.3f} lower (it gives the right note {pct:.0f} % more probability), well beyond the noise.',
-    'verdict.so_far': 'So far the {best} predicts held-out music better ({gap:.3f} lower loss, beyond the noise), but see the warnings before trusting it.',
-    'verdict.no_winner': 'No clear winner: the {best} is ahead by {gap:.3f}, which is within the noise. On this data they predict the music about equally well; listen to both.',
+    'verdict.winner': 'On {music}, the {best} predicts held-out music better: its loss is {gap:.3f} lower, so it gives the real next note {pct:.0f} % more probability; {sure}.',
+    'verdict.so_far': 'So far the {best} predicts held-out {music} better ({gap:.3f} lower loss; {sure}), but see the warnings before trusting it.',
+    'verdict.no_winner': 'No clear winner: the {best} is ahead by {gap:.3f}, which is within the noise. On {music} they predict the music about equally well; listen to both.',
+    'verdict.sure_seeds': 'that is well beyond the spread between runs with other seeds',
+    'verdict.sure_one_run': 'but that is one run of each, and another seed could shift either loss: train each once more with another seed before calling it settled',
+    'verdict.surprise': 'The loss is the model\'s surprise at each real next note of music it never trained on, averaged over the notes (in nats per token): lower is better. A loss of {loss:.3f} means it gave the real next note about {p:.0%} probability on average.',
+    'verdict.source_measured': 'The loss column is what the answer compares: each model measured alike on the same held-out {music} (up to {pieces} pieces, at most {tokens} tokens each), {runs}. The losses the runs recorded while training (in the run list) differ because {why}.',
+    'verdict.source_recorded': 'The loss column is what the answer compares: each run\'s validation loss on held-out {music}, {runs}.',
+    'verdict.one_run_each': 'one run of each model',
+    'verdict.n_runs': '{n} runs in all',
     'verdict.how_measured': 'held-out loss measured on the same pieces',
     'verdict.how_recorded': 'validation loss',
     'verdict.run_line': '{label}: {how} {loss:.3f}, validation accuracy {accuracy:.1%}, after {epochs} epochs ({time})',
@@ -586,6 +594,8 @@ EN = {
     'opt.column.epochs': 'epochs',
     'opt.column.training time (s)': 'training time (s)',
     'opt.column.best val loss': 'best val loss',
+    'opt.column.held-out loss (measured alike)': 'held-out loss (measured alike)',
+    'opt.column.held-out loss (mean ± sd)': 'held-out loss (mean ± sd)',
     'opt.column.val accuracy': 'val accuracy',
     'opt.column.generation tokens/s': 'generation tokens/s',
     'opt.column.file': 'file',
@@ -649,6 +659,8 @@ EN = {
     "plot.metric.val_acc": "val_acc",
     "plot.batches": "{metric} (batches)",
     "plot.training": "Training",
+    "plot.key_training": "training (solid)",
+    "plot.key_validation": "validation (dashed)",
     "plot.waiting": "waiting for the first batch…",
     "plot.pieces": "pieces",
     "plot.pitches": "Pitches",
@@ -1479,8 +1491,8 @@ ZH = {
     "cmp.answer": "结论",
     "cmp.why": "依据",
     "cmp.listen_both": "然后在下方试听两者：数字说明谁预测得更准，你的耳朵决定你更喜欢谁。",
-    "cmp.table_caption": "参数量：模型的大小。最佳验证损失 / 准确率：在训练时预留的音乐上测得"
-                         "（损失越低、准确率越高，预测越好）。生成速度在下方作曲之后显示。",
+    "cmp.table_caption": "损失与准确率：在训练时预留的音乐上测得（损失越低、准确率越高，预测越好）。"
+                         "参数量：模型的大小。生成速度在下方作曲之后显示。",
     "cmp.listen": "并排试听",
     "cmp.seconds": "长度（秒）",
     "cmp.temperature": "温度",
@@ -1488,7 +1500,8 @@ ZH = {
     "cmp.compose": ":material/play_arrow: 每个模型各创作一首",
     "cmp.composing": "{name} 正在作曲…",
     "cmp.study": "研究的结论",
-    "cmp.study_caption": "来自本仓库的基准研究（只读）；方法和完整表格见 `docs/study.md`。",
+    "cmp.study_caption": "来自本项目的基准研究：每次训练 {seconds:.0f} 秒，每个数值是各随机种子的均值 ± 差异。"
+                         "方法、全部表格以及对数字的解读见 musegen 仓库中的文件 `docs/study.md`（本应用不提供该文件）。",
 
     # ------------------------------------------------------------ compare: the plain answer (musegen/evaluate/verdict.py)
     'verdict.mismatch_windows': '它们的验证窗口长度不同（{low} 与 {high} 个 token），其中一个听到的上下文更多',
@@ -1503,9 +1516,16 @@ ZH = {
     'verdict.noise_seeds': '同一模型换用其他随机种子时，各次训练之间的差异约为 {noise:.3f}',
     'verdict.noise_jitter': '每种模型只有一次训练，唯一的噪声度量是一次训练在最后几轮中损失的波动：{noise:.3f}（换用其他种子的训练通常差异更大：为确定起见，请用另一个种子把两者各训练一次）',
     'verdict.early': '现在下结论还太早：训练太短，无法判断。目前 {best} 领先 {gap:.3f}，但几轮训练说明不了什么：请把两者都训练得更久（规模相同）。',
-    'verdict.winner': '在这份数据上，{best} 对留出音乐的预测更好：它对每个下一个音的平均“意外程度”低 {gap:.3f}（给正确音符的概率高 {pct:.0f}%），明显超出噪声。',
-    'verdict.so_far': '目前 {best} 对留出音乐的预测更好（损失低 {gap:.3f}，超出噪声），但请先看看下面的提醒再相信它。',
-    'verdict.no_winner': '没有明显的赢家：{best} 领先 {gap:.3f}，仍在噪声范围内。在这份数据上两者预测音乐的能力差不多；请两个都听一听。',
+    'verdict.winner': '在{music}上，{best} 对留出音乐的预测更好：它的损失低 {gap:.3f}，也就是给真正的下一个音的概率高 {pct:.0f}%；{sure}。',
+    'verdict.so_far': '目前 {best} 对留出的{music}预测更好（损失低 {gap:.3f}；{sure}），但请先看看下面的提醒再相信它。',
+    'verdict.no_winner': '没有明显的赢家：{best} 领先 {gap:.3f}，仍在噪声范围内。在{music}上两者预测音乐的能力差不多；请两个都听一听。',
+    'verdict.sure_seeds': '这远远超出同一模型换用其他随机种子时各次训练之间的差异',
+    'verdict.sure_one_run': '但每种模型只训练了一次，换一个随机种子，两者的损失都可能变化：请用另一个种子把两者各再训练一次，再下定论',
+    'verdict.surprise': '损失是模型对从未训练过的音乐中每一个真正的下一个音的“意外程度”，按音平均（单位：奈特/词元）：越低越好。损失 {loss:.3f} 表示它平均给真正的下一个音约 {p:.0%} 的概率。',
+    'verdict.source_measured': '表中的损失列就是结论所比较的数字：每个模型都在同一份留出的{music}上用同样的方法测量（最多 {pieces} 首，每首最多 {tokens} 个词元），{runs}。各训练结果在训练时记录的损失（见训练结果列表）与此不同，因为{why}。',
+    'verdict.source_recorded': '表中的损失列就是结论所比较的数字：每个训练结果在留出的{music}上的验证损失，{runs}。',
+    'verdict.one_run_each': '每种模型各一次训练',
+    'verdict.n_runs': '共 {n} 次训练',
     'verdict.how_measured': '在同一批乐曲上测得的留出损失',
     'verdict.how_recorded': '验证损失',
     'verdict.run_line': '{label}：{how} {loss:.3f}，验证准确率 {accuracy:.1%}，训练 {epochs} 轮（{time}）',
@@ -1558,6 +1578,8 @@ ZH = {
     'opt.column.epochs': '轮数',
     'opt.column.training time (s)': '训练时间（秒）',
     'opt.column.best val loss': '最佳验证损失',
+    'opt.column.held-out loss (measured alike)': '留出损失（同等条件重测）',
+    'opt.column.held-out loss (mean ± sd)': '留出损失（均值 ± 标准差）',
     'opt.column.val accuracy': '验证准确率',
     'opt.column.generation tokens/s': '生成速度（词元/秒）',
     'opt.column.file': '文件',
@@ -1621,6 +1643,8 @@ ZH = {
     "plot.metric.val_acc": "验证准确率",
     "plot.batches": "{metric}（逐批）",
     "plot.training": "训练",
+    "plot.key_training": "训练（实线）",
+    "plot.key_validation": "验证（虚线）",
     "plot.waiting": "正在等待第一批…",
     "plot.pieces": "乐曲",
     "plot.pitches": "音高",

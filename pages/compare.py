@@ -82,7 +82,9 @@ answer = verdict.compare(runs, measured)
 lang = language.lang()
 with st.container(border=True):
     st.subheader(tr("cmp.answer"))
-    (st.success if answer.clear and not answer.warnings else st.info)(answer.headline.said(lang))
+    (st.success if answer.sure and not answer.warnings else st.info)(answer.headline.said(lang))
+    if answer.surprise:  # what "loss" means, in the open: the headline's number rests on it
+        st.caption(answer.surprise.said(lang))
     for warning in answer.warnings:
         st.warning(warning.said(lang), icon=":material/warning:")
     with st.expander(tr("cmp.why")):
@@ -92,8 +94,10 @@ with st.container(border=True):
 figures.chart(learning_curves({r.name: r.history for r in runs}, lang=lang), "cmp-curves")
 
 speeds = st.session_state.setdefault("cmp-speeds", {})
-st.dataframe(figures.table([run_library.run_row(r, speeds.get(str(r.path))) for r in runs]), hide_index=True,
-             width="stretch")
+if answer.source:  # the table's loss is the answer's: where it comes from, said where it is shown
+    st.markdown(answer.source.said(lang))
+rows = [run_library.run_row(r, speeds.get(str(r.path)), (measured or {}).get(r.name)) for r in runs]
+st.dataframe(figures.table(figures.filled(rows)), hide_index=True, width="stretch")
 st.caption(tr("cmp.table_caption"))
 
 
@@ -131,5 +135,5 @@ if shown:
 headline = run_library.study_headline()
 if headline:
     st.subheader(tr("cmp.study"))
-    st.caption(tr("cmp.study_caption"))
-    st.dataframe(figures.table(headline), hide_index=True, width="stretch")
+    st.caption(tr("cmp.study_caption", seconds=run_library.study_seconds() or 75))
+    st.dataframe(figures.table(figures.filled(run_library.study_rows(headline))), hide_index=True, width="stretch")

@@ -474,6 +474,41 @@ def test_compare_curves_table_and_side_by_side(monkeypatch, tmp_path):
     assert len(players(at)) == (2 if HAS_AUDIO else 0)
     table = at.dataframe[0].value
     assert table["generation tokens/s"].notna().all() and set(table["model"]) == {"wavenet", "lstm"}
+    losses = table.set_index("run")["best val loss"]  # the runs' own, like for like: what the answer compares
+    assert abs(gap_in(texts(at.info)) - abs(losses["tiny-lstm"] - losses["tiny-wavenet"])) <= 0.001
+
+
+def measured_alike(monkeypatch, losses: dict) -> None:
+    """The Compare page as when its runs' own losses are not like for like (the bundled Bach pair:
+    other windows), and measuring them alike gives `losses`."""
+    from musegen.evaluate import verdict
+    from ui import server
+
+    monkeypatch.setattr(verdict, "recorded_mismatch", lambda runs: msg("verdict.mismatch_pieces"))
+    monkeypatch.setattr(server, "measured_losses", lambda paths, stamps, runs: dict(losses))
+
+
+def gap_in(headline: str) -> float:
+    """The margin a Compare headline states: its first number with three decimals."""
+    import re
+
+    return float(re.search(r"\d+\.\d{3}", headline).group())
+
+
+def test_compare_headline_numbers_are_the_tables(monkeypatch):
+    """The answer's margin is the difference of the losses the table shows beside it: the ones it
+    measured alike, said with their source, not the runs' own (which disagreed with it)."""
+    measured_alike(monkeypatch, {"tiny-wavenet": 1.234, "tiny-lstm": 1.365})
+    at = open_app("pages/compare.py")
+    table = at.dataframe[0].value.set_index("run")
+    losses = table[run_library.MEASURED_LOSS]
+    assert gap_in(at.info[0].value) == round(losses["tiny-lstm"] - losses["tiny-wavenet"], 3) == 0.131
+    assert "best val loss" not in table.columns
+    source = texts(at.markdown)
+    assert "The loss column is what the answer compares: each model measured alike" in source
+    assert "one run of each model" in source and "validated on different pieces" in source
+    assert "surprise" in texts(at.caption) and "nats per token" in texts(at.caption)
+    assert "None" not in table.to_string() and "generation tokens/s" not in table.columns  # not measured yet
 
 
 def test_compare_shows_the_study_headline_when_present(monkeypatch, tmp_path):
@@ -485,6 +520,16 @@ def test_compare_shows_the_study_headline_when_present(monkeypatch, tmp_path):
     assert "The study's answer" in texts(at.subheader)
     assert "docs/study.md" in texts(at.caption)
     assert list(at.dataframe[-1].value["model"]) == ["wavenet", "lstm"]
+    assert list(at.dataframe[-1].value["held-out loss (mean ± sd)"]) == ["1.200", "1.400"]
+
+
+def test_compare_study_table_reads_as_words(monkeypatch):
+    """The real study's headline: a few readable columns, each mean with its spread, no raw names."""
+    at = open_app("pages/compare.py")
+    study = at.dataframe[-1].value
+    assert "held-out loss (mean ± sd)" in study.columns and "1.178 ± 0.066" in list(study["held-out loss (mean ± sd)"])
+    assert not [c for c in study.columns if "_" in c]  # vocab_sd, params_sd, val_nll: gone
+    assert "75 s" in texts(at.caption)
 
 
 def test_compare_trains_both_with_identical_settings(monkeypatch):

@@ -461,6 +461,26 @@ def test_compare_in_chinese():
     assert "结论" in texts and "太早" in " ".join(texts)  # the tiny runs: too early to tell
 
 
+def test_compare_headline_numbers_are_the_tables_in_chinese(monkeypatch):
+    from musegen.evaluate import verdict
+    from musegen.messages import msg
+    from ui import server
+
+    monkeypatch.setattr(verdict, "recorded_mismatch", lambda runs: msg("verdict.mismatch_pieces"))
+    monkeypatch.setattr(server, "measured_losses", lambda paths, stamps, runs: {"tiny-wavenet": 1.234, "tiny-lstm": 1.365})
+    at = open_zh("pages/compare.py")
+    texts = check_chinese(at)
+    table = at.dataframe[0].value.set_index("训练结果")
+    losses = table["留出损失（同等条件重测）"]
+    gap = float(re.search(r"\d+\.\d{3}", at.info[0].value).group())
+    assert gap == round(losses["tiny-lstm"] - losses["tiny-wavenet"], 3) == 0.131
+    joined = " ".join(texts)
+    assert "表中的损失列就是结论所比较的数字" in joined and "每种模型各一次训练" in joined
+    assert "意外程度" in joined and "None" not in table.to_string()
+    study = at.dataframe[-1].value
+    assert "留出损失（均值 ± 标准差）" in study.columns and not [c for c in study.columns if "_" in c]
+
+
 # ---------------------------------------------------------------- English unchanged, the selector
 
 

@@ -66,15 +66,20 @@ def test_learning_curves():
         "wavenet": {"loss": [2.5, 1.9], "val_loss": [2.6, 2.1]},
     }
     fig = plots.learning_curves(hist)
-    names = [t.name for t in fig.data]
-    assert len(fig.data) == 6
+    curves = [t for t in fig.data if t.y[0] is not None]
+    names = [t.name for t in curves]
+    assert len(curves) == 6
+    # The legend: one entry per run and one per line style (eight entries squeezed a phone's curves).
+    assert [t.name for t in fig.data if t.showlegend is not False] == ["lstm", "wavenet", "training (solid)",
+                                                                       "validation (dashed)"]
+    assert fig.layout.legend.orientation == "h" and fig.layout.legend.y < 0  # under the curves
     assert "lstm · val_accuracy" in names and "wavenet · loss" in names
     acc = next(t for t in fig.data if t.name == "lstm · accuracy")
     assert acc.yaxis == "y2" and list(acc.x) == [1, 2, 3]
     val = next(t for t in fig.data if t.name == "wavenet · val_loss")
     assert val.line.dash == "dash"
     only_loss = plots.learning_curves({"a": {"loss": [1.0, 0.5]}})
-    assert len(only_loss.data) == 1
+    assert len([t for t in only_loss.data if t.y[0] is not None]) == 1
     assert len(plots.learning_curves({}).data) == 0
 
 

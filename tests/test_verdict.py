@@ -29,7 +29,23 @@ def test_a_clear_winner_is_named_with_its_margin():
     assert round(answer.headline.values["gap"], 3) == 0.5
     assert ["verdict.noise", "verdict.noise_jitter"] in [codes(line) for line in answer.evidence]  # one run of each
     assert "0.500 lower" in str(answer.headline)  # said in English by str(), in Chinese by said("zh")
-    assert answer.headline.said("zh").startswith("在这份数据上，WaveNet 对留出音乐的预测更好")
+    assert answer.headline.said("zh").startswith("在巴赫众赞歌上，WaveNet 对留出音乐的预测更好")
+    # The music it measured by name, and one run of each is no proof of "beyond the noise".
+    assert str(answer.headline).startswith("On Bach chorales, the WaveNet predicts held-out music better")
+    assert "one run of each" in str(answer.headline) and "beyond" not in str(answer.headline)
+    assert not answer.sure and "各再训练一次" in answer.headline.said("zh")
+    # The numbers the headline rests on, for the table beside it, and what "loss" means in words.
+    assert answer.losses == {"w": 1.20, "l": 1.70}
+    assert answer.source.code == "verdict.source_recorded" and "held-out Bach chorales, one run of each model" in str(answer.source)
+    assert "30% probability" in str(answer.surprise) and "30%" in answer.surprise.said("zh")  # exp(-1.2)
+
+
+def test_a_winner_over_several_seeds_is_beyond_the_noise():
+    runs = [fake_run("w1", "wavenet", [1.5, 1.20, 1.21, 1.22]), fake_run("w2", "wavenet", [1.5, 1.22, 1.23, 1.24]),
+            fake_run("l1", "lstm", [1.9, 1.70, 1.71, 1.72]), fake_run("l2", "lstm", [1.9, 1.72, 1.73, 1.74])]
+    answer = verdict.compare(runs)
+    assert answer.clear and answer.sure and "well beyond the spread between runs with other seeds" in str(answer.headline)
+    assert "4 runs in all" in str(answer.source)
 
 
 def test_a_gap_within_the_noise_is_no_winner():
@@ -87,3 +103,5 @@ def test_runs_validated_differently_are_measured_on_the_same_music(trained_run, 
     answer = verdict.compare([trained_run, fake_run("l", "lstm", [9.0, 8.0, 7.5], dataset="synthetic")],
                              measured={trained_run.name: measured[trained_run.name], "l": 7.5})
     assert "verdict.how_measured" in codes(answer.evidence[0]) and "verdict.measured" in [e.code for e in answer.evidence]
+    assert answer.losses == {trained_run.name: measured[trained_run.name], "l": 7.5}  # the measured ones, for the table
+    assert answer.source.code == "verdict.source_measured" and "measured alike" in str(answer.source)

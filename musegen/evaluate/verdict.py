@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..messages import Message, msg
+from ..messages import Message, msg, option
 
 NAMES = {"wavenet": "WaveNet", "lstm": "LSTM", "simple-wavenet": "simple WaveNet"}
 MIN_EPOCHS = 3
@@ -31,6 +31,10 @@ class Verdict:
     warnings: list[Message] = field(default_factory=list)
     winner: str | None = None  # a run name, or None when there is no fair answer
     clear: bool = False  # the difference is larger than the noise
+    sure: bool = False  # clear, and the noise measured between seeds (not one run's wander)
+    losses: dict[str, float] = field(default_factory=dict)  # run name: the loss the answer rests on
+    source: Message | None = None  # where those losses come from: which music, measured how, how many runs
+    surprise: Message | None = None  # what the loss means, in a plain sentence
 
 
 MEASURE_TOKENS = 1024  # per held-out piece: the opening this many tokens, for every model alike
@@ -127,11 +131,26 @@ def compare(runs: list, measured: dict | None = None) -> Verdict:
     ranked = sorted(means, key=means.get)
     best, second = ranked[0], ranked[1]
     gap = means[second] - means[best]
-    noise, noise_said = noise_of(groups, val)
+    noise, noise_said, seeded = noise_of(groups, val)
     clear = gap > 2 * noise and gap > 0.01 and not too_short
-    headline = headline_of(shown(best), gap, clear, too_short, bool(warnings))
+    music = option("dataset", scored[0].config.data.dataset)
+    sure_said = msg("verdict.sure_seeds") if seeded else msg("verdict.sure_one_run")
+    headline = headline_of(shown(best), gap, clear, too_short, bool(warnings), music, sure_said)
     evidence = evidence_of(scored, val, measured, noise_said)
-    return Verdict(headline, evidence, warnings, winner=best if clear else None, clear=clear)
+    return Verdict(headline, evidence, warnings, winner=best if clear else None, clear=clear, sure=clear and seeded,
+                   losses={r.name: val(r) for r in scored}, source=source_of(scored, measured, music),
+                   surprise=msg("verdict.surprise", loss=means[best], p=math.exp(-means[best])))
+
+
+def source_of(scored: list, measured: dict | None, music) -> Message:
+    """Where the losses the answer compares come from, said beside the table that shows them: the
+    runs' own validation losses, or measured again alike (and why the recorded ones differ)."""
+    kinds = {kind_of(r) for r in scored}
+    runs = msg("verdict.one_run_each") if len(kinds) == len(scored) else msg("verdict.n_runs", n=len(scored))
+    if measured:
+        return msg("verdict.source_measured", pieces=MEASURE_PIECES, tokens=MEASURE_TOKENS, music=music, runs=runs,
+                   why=recorded_mismatch(scored) or msg("verdict.not_like_for_like"))
+    return msg("verdict.source_recorded", music=music, runs=runs)
 
 
 def refusal(scored: list, measured: dict | None) -> Verdict | None:
@@ -175,27 +194,28 @@ def groups_of(scored: list):
     return by_kind, lambda k: NAMES.get(k, k)
 
 
-def noise_of(groups: dict, val) -> tuple[float, Message]:
-    """How much the loss moves by chance, and how it was measured: the spread between seeds when a
-    model has several runs, else how much one run's loss wandered (a lower bound)."""
+def noise_of(groups: dict, val) -> tuple[float, Message, bool]:
+    """How much the loss moves by chance, how it was measured, and whether between seeds: the
+    spread between seeds when a model has several runs, else how much one run's loss wandered (a
+    lower bound: one run of each cannot show a gap is beyond chance)."""
     seeds = [float(np.std([val(r) for r in rs], ddof=1)) for rs in groups.values() if len(rs) >= 2]
     if seeds:
         noise = float(np.mean(seeds))
-        return noise, msg("verdict.noise_seeds", noise=noise)
+        return noise, msg("verdict.noise_seeds", noise=noise), True
     noise = max(wander(r) for rs in groups.values() for r in rs)
-    return noise, msg("verdict.noise_jitter", noise=noise)
+    return noise, msg("verdict.noise_jitter", noise=noise), False
 
 
-def headline_of(best: str, gap: float, clear: bool, too_short: bool, warned: bool) -> Message:
-    """The one sentence a person can act on."""
+def headline_of(best: str, gap: float, clear: bool, too_short: bool, warned: bool, music, sure: Message) -> Message:
+    """The one sentence a person can act on: on which music, and how sure (seeds, or one run each)."""
     if too_short:
         return msg("verdict.early", best=best, gap=gap)
     if clear and not warned:
         pct = 100 * (math.exp(gap) - 1)  # the real next note's (geometric mean) probability, that much higher
-        return msg("verdict.winner", best=best, gap=gap, pct=pct)
+        return msg("verdict.winner", best=best, gap=gap, pct=pct, music=music, sure=sure)
     if clear:
-        return msg("verdict.so_far", best=best, gap=gap)
-    return msg("verdict.no_winner", best=best, gap=gap)
+        return msg("verdict.so_far", best=best, gap=gap, music=music, sure=sure)
+    return msg("verdict.no_winner", best=best, gap=gap, music=music)
 
 
 def evidence_of(scored: list, val, measured: dict | None, noise_said: Message) -> list[Message]:

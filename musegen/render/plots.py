@@ -129,6 +129,7 @@ def learning_curves(
                         subplot_titles=(loss, accuracy)[:rows] if rows == 2 else None)
     for i, (run, hist) in enumerate(histories.items()):
         colour = PALETTE[i % len(PALETTE)]
+        _legend_key(fig, run, colour, "solid", group=run)
         for row, names in ((1, metrics), (2, acc)):
             for m in names:
                 values = hist.get(m)
@@ -138,17 +139,29 @@ def learning_curves(
                 fig.add_trace(go.Scatter(
                     x=list(range(1, len(values) + 1)), y=[float(v) for v in values],
                     mode="lines+markers" if len(values) < 30 else "lines",
-                    name=f"{run} · {shown}", legendgroup=run,
+                    name=f"{run} · {shown}", legendgroup=run, showlegend=False,
                     line=dict(color=colour, dash="dash" if m.startswith("val_") else "solid"),
                     hovertemplate=f"{run}<br>{shown} %{{y:.4g}}<br>{epoch} %{{x}}<extra></extra>",
                 ), row=row, col=1)
+    if histories:  # which line is which: said once, not once per run and metric
+        _legend_key(fig, say("plot.key_training", lang), "#888", "solid")
+        _legend_key(fig, say("plot.key_validation", lang), "#888", "dash")
     fig.update_xaxes(title_text=epoch, row=rows, col=1)
     fig.update_yaxes(title_text=loss, row=1, col=1)
     if rows == 2:
         fig.update_yaxes(title_text=accuracy, row=2, col=1)
+    # The legend under the curves, one entry per run and one per line style: beside them, eight
+    # entries squeezed the curves to a sliver on a phone.
     fig.update_layout(template="plotly_white", hovermode="x unified", title=say("plot.curves_title", lang),
-                      height=300 * rows + 100, margin=dict(l=50, r=20, t=60, b=40))
+                      height=300 * rows + 100, margin=dict(l=50, r=20, t=60, b=40),
+                      legend=dict(orientation="h", yanchor="top", y=-0.08 * (3 - rows), xanchor="left", x=0))
     return fig
+
+
+def _legend_key(fig: go.Figure, name: str, colour: str, dash: str, group: str | None = None) -> None:
+    """A legend entry with no data: a run's colour (clicking it hides the run), or a line style."""
+    fig.add_trace(go.Scatter(x=[None], y=[None], mode="lines", name=name, legendgroup=group or name,
+                             line=dict(color=colour, dash=dash), hoverinfo="skip"), row=1, col=1)
 
 
 def _groups(pieces, lang: str | None = None) -> dict[str, list[Piece]]:

@@ -138,30 +138,67 @@ def new_run_path(dataset_label: str, kind: str, visitor=None) -> Path:
     return folder_of(visitor, runs_dir()) / f"{label}-{kind}-{time.strftime('%Y%m%d-%H%M%S')}"
 
 
-def run_row(run, tokens_per_s: float | None = None) -> dict:
-    """One row of the comparison table."""
+MEASURED_LOSS = "held-out loss (measured alike)"  # the column when the answer measured the runs again
+
+
+def run_row(run, tokens_per_s: float | None = None, measured_loss: float | None = None) -> dict:
+    """One row of the comparison table; measured_loss: the loss the Compare answer measured for
+    this run, shown instead of the one it recorded while training (they are not like for like)."""
     s = run.summary
+    loss_column, loss = (MEASURED_LOSS, measured_loss) if measured_loss is not None else ("best val loss", s.get("val_loss"))
     return {
         "run": run.name,
         "model": s.get("model", run.config.model.kind),
+        loss_column: round(loss, 3) if loss is not None else None,  # as the answer says it, and first: a phone shows it
+        "val accuracy": round(s["val_accuracy"], 4) if s.get("val_accuracy") is not None else None,
         "parameters": s.get("params"),
         "receptive field": (msg("said.n_tokens", n=s["receptive_field"]) if s.get("receptive_field")
                             else "unbounded (recurrent)" if s.get("model") == "lstm" else None),
         "epochs": s.get("epochs"),
         "training time (s)": round(s["seconds"], 1) if s.get("seconds") is not None else None,
-        "best val loss": round(s["val_loss"], 4) if s.get("val_loss") is not None else None,
-        "val accuracy": round(s["val_accuracy"], 4) if s.get("val_accuracy") is not None else None,
         "generation tokens/s": round(tokens_per_s, 1) if tokens_per_s else None,
     }
 
 
+def study_results(root: Path | None = None) -> dict:
+    """The study's results (docs/study/results.json), or {} when there are none to read."""
+    path = Path(root if root is not None else PROJECT_ROOT) / STUDY_RESULTS
+    try:
+        results = json.loads(path.read_text()) if path.is_file() else {}
+    except (ValueError, OSError):
+        return {}
+    return results if isinstance(results, dict) else {}
+
+
 def study_headline(root: Path | None = None) -> list[dict] | None:
     """The study's headline table (docs/study/results.json, key "headline"), if it exists."""
-    path = Path(root if root is not None else PROJECT_ROOT) / STUDY_RESULTS
-    if not path.is_file():
-        return None
-    try:
-        rows = json.loads(path.read_text()).get("headline")
-    except (ValueError, AttributeError, OSError):
-        return None
+    rows = study_results(root).get("headline")
     return rows if isinstance(rows, list) and all(isinstance(r, dict) for r in rows) and rows else None
+
+
+def study_seconds(root: Path | None = None) -> float | None:
+    """How long the study trained each run, in seconds."""
+    settings = study_results(root).get("settings")
+    return settings.get("seconds_per_model") if isinstance(settings, dict) else None
+
+
+def study_rows(headline: list[dict]) -> list[dict]:
+    """The study's headline as the Compare page shows it: the columns a person reads (of its ~70),
+    each mean with its spread over seeds in one cell."""
+    def spread(row, key, fmt):
+        mean, sd = row.get(key), row.get(f"{key}_sd")
+        if mean is None:
+            return None
+        return fmt.format(mean) + (f" ± {fmt.format(sd)}" if sd else "")
+
+    return [{
+        "dataset": row.get("dataset"),
+        "model": row.get("model"),
+        "setup": row.get("setup"),
+        "seeds": row.get("seeds"),
+        "parameters": int(row["params"]) if row.get("params") is not None else None,
+        "epochs": round(row["epochs"]) if row.get("epochs") is not None else None,
+        "held-out loss (mean ± sd)": spread(row, "val_nll", "{:.3f}") or spread(row, "val_loss", "{:.3f}"),
+        "val accuracy": spread(row, "val_accuracy", "{:.1%}"),
+        "generation tokens/s": round(row["tokens_per_s"]) if row.get("tokens_per_s") is not None else None,
+    } for row in headline]
