@@ -28,6 +28,7 @@ KEPT = ("gen-run",  # the model
 session.keep(KEPT)
 
 AS_WRITTEN = "As written (each part its own)"
+PIECE_ANCHOR, VARIATIONS_ANCHOR = "gen-piece", "gen-variations"  # the headings Compose scrolls to
 FREE_FORM = "free"
 
 st.title(tr("gen.title"))
@@ -125,6 +126,9 @@ with right:
 
 go = st.button(tr("gen.compose"), type="primary", key="gen-go", on_click=draw_seed,
                disabled=primer_kind.startswith("My MIDI") and primer_piece is None)
+# Compose's progress and its errors, right under the button the user just pressed (the piece is made
+# further down, after the settings below have been read).
+compose_status = st.empty()
 
 with st.expander(tr("gen.sampling")):
     s1, s2 = st.columns(2)
@@ -225,6 +229,7 @@ def one_more_section(rendered, at: int) -> None:
             st.rerun()
 
 
+made_anchor = None  # the heading of what this Compose made, brought into view once it is shown
 if go:
     n = int(n_variations or 1)
     sample = SampleConfig(seconds=float(seconds), bars=int(bars), temperature=float(temperature),
@@ -238,7 +243,7 @@ if go:
                           form="" if form_name == FREE_FORM else form_name, repeats=repeats or "varied",
                           phrase_bars=int(phrase_bars or 4))
     try:
-        with st.spinner(tr("gen.composing") if n == 1 else tr("gen.composing_n", n=n)):
+        with compose_status, st.spinner(tr("gen.composing") if n == 1 else tr("gen.composing_n", n=n)):
             # The score is engraved once the piece plays (show_piece), a variation's when kept:
             # engraving is the slow part of rendering, and nobody should wait for it to listen.
             made = generation.compose_variations(server.pool(), run, sample, n, piece=primer_piece, score=False)
@@ -247,13 +252,25 @@ if go:
         if n == 1:
             piece.remember(made[0])
             st.session_state["gen-current"] = len(st.session_state[session.PIECES]) - 1
+        made_anchor = VARIATIONS_ANCHOR if n > 1 else PIECE_ANCHOR
     except MusegenError as e:
-        st.error(language.error_text(e))
+        compose_status.error(language.error_text(e))
+
+
+def show_if_made(anchor: str) -> None:
+    """Scroll to this heading if it is what Compose just made: from the status slot by the button
+    (the slot is free again and adds no gap down here), as soon as the heading is on the page, not
+    after the score below it has been engraved."""
+    if made_anchor == anchor:
+        with compose_status:
+            piece.bring_into_view(anchor)
+
 
 pieces = st.session_state.get(session.PIECES, [])
 variations = st.session_state.get("gen-variations") or []
 if variations:
-    st.subheader(tr("gen.variations"))
+    st.subheader(tr("gen.variations"), anchor=VARIATIONS_ANCHOR)
+    show_if_made(VARIATIONS_ANCHOR)
     st.caption(tr("gen.variations_caption", seed=variations[0].settings["seed"], n=len(variations)))
     for i, (col, r) in enumerate(zip(st.columns(len(variations)), variations)):
         with col, st.container(border=True):
@@ -270,7 +287,8 @@ current = st.session_state.get("gen-current")
 if pieces and current is not None and current < len(pieces):
     rendered = pieces[current]
     s = rendered.settings
-    st.subheader(rendered.piece.name)
+    st.subheader(rendered.piece.name, anchor=PIECE_ANCHOR)
+    show_if_made(PIECE_ANCHOR)
     st.caption(tr("gen.piece_caption", run=rendered.run, seed=s["seed"], temperature=s["temperature"],
                   top_k=s["top_k"], top_p=s["top_p"], speed=rendered.tokens_per_s)
                + "".join(f" · {language.say(rule)}" for rule in s.get("steering", []))

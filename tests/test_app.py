@@ -249,6 +249,46 @@ def test_train_waits_in_the_queue_and_can_be_stopped(tmp_path, pieces):
         jobs.registry().wait(blocker, timeout=120)
 
 
+def panel_of(message, progress: dict | None = None) -> AppTest:
+    """The Train page's panel for a running training that last said ``message``."""
+    def script(message, progress):
+        import time
+        from pathlib import Path
+
+        from conftest import tiny_config
+        from musegen.serve.job import Job
+        from ui import training
+
+        job = Job(id="j1", name="tune", config=tiny_config(), out=Path("/nowhere"), state="running",
+                  started=time.time() - 35, message=message, progress=progress or {})
+        training.panel(job, "tr")
+
+    at = AppTest.from_function(script, args=(message, progress), default_timeout=60).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_before_the_first_batch_the_panel_shows_the_steps_not_an_empty_chart():
+    """Up to a minute and a half before the first batch: the steps done, the one under way (the
+    worker's words, the time so far), those to come; no chart and no bar at nought."""
+    at = panel_of(msg("said.building"))
+    steps = texts(at.markdown)
+    assert ":green[:material/check_circle:] Read the music" in steps
+    assert ":green[:material/check_circle:] Turn it into tokens" in steps
+    assert "**Build the model**" in steps and ":gray[:material/radio_button_unchecked: Compile it" in steps
+    assert "Building the model… · 35 s so far" in texts(at.caption)
+    assert not at.get("plotly_chart") and not at.get("progress")
+
+    at = panel_of(msg("said.windows", n=38))
+    assert "**Compile it and train the first batch" in texts(at.markdown)
+    assert "Training on 38 windows…" in texts(at.caption) and not at.get("progress")
+
+    # The first batch: the bar and the chart take over.
+    at = panel_of(msg("said.batch", epoch=1, epochs=2, step=1, steps=4),
+                  {"event": "batch", "epoch": 1, "epochs": 2, "step": 1, "steps": 4, "elapsed": 40.0})
+    assert at.get("progress") and "Read the music" not in texts(at.markdown)
+
+
 def test_a_stranger_cannot_watch_a_training_from_its_address(tmp_path, pieces):
     job_id = jobs.submit(tiny_config("wavenet"), tmp_path / "theirs", pieces=Loaded(pieces), owner="someone-else")
     try:

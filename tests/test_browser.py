@@ -268,6 +268,40 @@ def test_visitors_own_their_runs_and_share_them_by_link(server, browser, bundled
         bob.close()
 
 
+def test_compose_shows_its_progress_by_the_button_and_brings_the_piece_into_view(server, browser):
+    """1280×900 with More settings open (the settings fill the window below Compose): the spinner
+    shows right under the button, and the new piece, its heading and its player, comes into the
+    window once made, without the visitor scrolling."""
+    url, _ = server
+    laptop = browser.new_context(viewport={"width": 1280, "height": 900})
+    try:
+        pg = listen_for_errors(laptop.new_page())
+        pg.set_default_timeout(60_000)
+        go(pg, url, "generate")
+        pg.get_by_text("More settings").click()
+        pg.get_by_text("Rhythm temperature").wait_for()
+        settle(pg)
+        compose = pg.get_by_role("button", name="Compose")
+        button = compose.bounding_box()
+        compose.click()
+        spinner = pg.get_by_test_id("stSpinner")
+        spinner.wait_for()
+        below = spinner.bounding_box()["y"] - (button["y"] + button["height"])
+        assert 0 <= below < 60, below  # right under the button, not below the settings
+        pg.locator("#gen-piece").wait_for(timeout=120_000)
+        pg.locator(PLAYHEAD if check_audio() is None else ".js-plotly-plot").first.wait_for()
+        # The page scrolls smoothly, and on while the player and the score below it load: wait until
+        # the piece's name is in the upper half of the window and its player (200 px of it) below it.
+        pg.wait_for_function("""sel => { const h = document.getElementById("gen-piece").getBoundingClientRect();
+                                         const p = document.querySelector(sel).getBoundingClientRect();
+                                         return h.top >= 0 && h.top < innerHeight / 2
+                                                && p.top + Math.min(p.height, 200) <= innerHeight; }""",
+                             arg=PLAYHEAD if check_audio() is None else ".js-plotly-plot", timeout=15_000)
+        pg.screenshot(path=str(SHOTS / "07c-generate-compose-in-view.png"))
+    finally:
+        laptop.close()
+
+
 def test_a_phone_in_chinese_composes_from_the_first_screen_and_reads_the_score(server, browser):
     """390×844, a Chinese browser: Generate's Compose button without scrolling, the page in
     Chinese, and the engraved score at a size one can read, scrolled sideways in its frame."""

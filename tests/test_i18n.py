@@ -338,6 +338,7 @@ def english_left(texts: list[str], allowed=()) -> list[str]:
     left = []
     for t in texts:
         t = re.sub(r":material/[a-z_]+:", " ", t)
+        t = re.sub(r":(red|orange|yellow|green|blue|violet|gray|grey|rainbow|primary)\[", " ", t)  # colour, not words
         t = re.sub(r"`[^`]*`", " ", t)
         t = re.sub(r"\S+\.(mid|midi|zip|xml|mxl|musicxml|krn|abc|txt)\b", " ", t)
         for word in re.findall(r"[A-Za-z0-9][A-Za-z0-9'’-]*", t):

@@ -2,6 +2,8 @@
 score, the notes under it and its downloads; and the session's pieces, kept for reloads."""
 from __future__ import annotations
 
+import json
+import time
 
 import streamlit as st
 
@@ -88,6 +90,36 @@ def score_pages(pages: list[str], key: str) -> None:
         source = base64.b64encode(page.encode("utf-8")).decode("ascii")
         st.html(f'<div style="overflow-x:auto"><img alt="{tr("piece.score")}" style="max-width:none" '
                 f'src="data:image/svg+xml;base64,{source}"></div>')
+
+
+# Scrolls to a heading (by id) unless it already shows in the window's upper half; again every
+# 150 ms for 9 s while the page below it still grows (the player loads and the score is engraved
+# after it, and a page scrolls only as far as it is long); never once the user scrolls, types or clicks.
+SCROLL_TO = """(() => {
+  let user = false, first = true, left = 60;
+  for (const e of ["wheel", "touchmove", "keydown", "pointerdown"]) addEventListener(e, () => { user = true; }, {once: true});
+  const tick = () => {
+    const el = document.getElementById(%s);
+    if (user || left-- <= 0) return;
+    if (el) {
+      const top = el.getBoundingClientRect().top;
+      if (first && top >= 0 && top < innerHeight / 2) return;
+      first = false;
+      el.style.scrollMarginTop = "4rem";
+      if (Math.abs(top - 64) > 8) el.scrollIntoView({behavior: "smooth", block: "start"});
+    }
+    setTimeout(tick, 150);
+  };
+  setTimeout(tick, 50);
+})(); // %d"""
+
+
+def bring_into_view(anchor: str) -> None:
+    """Scroll the page to the heading ``anchor`` (st.subheader's anchor): a piece made below the
+    settings would otherwise arrive out of sight, and the click that made it look like it did
+    nothing. Streamlit has no scroll call: a script in the page does it, once, on the run that calls
+    this (a new nonce each time, so that the same heading is scrolled to after the next Compose)."""
+    st.html(f"<script>{SCROLL_TO % (json.dumps(anchor), time.time_ns())}</script>", unsafe_allow_javascript=True)
 
 
 def short_warning(warning) -> str:

@@ -6,6 +6,8 @@ Streamlit wiring only; the trainings are musegen.serve.jobs'.
 """
 from __future__ import annotations
 
+import time
+
 import streamlit as st
 
 from musegen.studio import presets, run_library
@@ -116,6 +118,8 @@ def where(job: Job, compact: bool = False) -> None:
             st.caption(tr("cmp.waiting", place=job.place))
         else:
             st.info(tr("train.queued", place=job.place, message=say(job.message), n=_concurrent()))
+    elif job.state == "running" and not compact and getting_ready(job):
+        return
     elif job.state == "running":
         eta = duration_text(job.eta)
         if compact:
@@ -133,6 +137,36 @@ def where(job: Job, compact: bool = False) -> None:
         st.warning(say(job.message), icon=":material/pause_circle:")
     else:
         st.success(say(job.message))
+
+
+# What a worker does before its first batch, in order, by the status codes musegen.train.fit sends
+# (a fine-tune measures where it starts in the last step). That can take a minute and more: a bar at
+# nought and one line would look stuck.
+READY_STEPS = (("reading", ("said.reading",)), ("preparing", ("said.preparing",)), ("building", ("said.building",)),
+               ("first_batch", ("said.windows", "said.windows_moved", "said.start_loss")))
+
+
+def getting_ready(job: Job) -> bool:
+    """Before the first batch: the steps done (ticked), the one under way and those to come, with
+    the worker's own words and the time so far. False once batches come (or for a message without
+    a code, an older row): the progress bar then says where it is."""
+    if job.progress.get("event") in ("batch", "epoch"):
+        return False
+    code = getattr(job.message, "code", None)
+    at = next((i for i, (_, codes) in enumerate(READY_STEPS) if code in codes),
+              -1 if code in ("said.starting", "said.waiting") else None)
+    if at is None:
+        return False
+    lines = []
+    for i, (step, _) in enumerate(READY_STEPS):
+        words = tr(f"train.step.{step}")
+        lines.append(f":green[:material/check_circle:] {words}" if i < at
+                     else f":blue[:material/progress_activity:] **{words}**" if i == at
+                     else f":gray[:material/radio_button_unchecked: {words}]")
+    st.markdown("  \n".join(lines))
+    since = time.time() - job.started if job.started else None
+    st.caption(tr("train.so_far", message=say(job.message), elapsed=duration_text(since)))
+    return True
 
 
 def _concurrent() -> int:
