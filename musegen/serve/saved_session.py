@@ -2,8 +2,8 @@
 
 A browser reload starts a new Streamlit session with empty state. The app keeps, per visitor, in
 one folder (``<runs>/visitors/<key>/.session/``): the chosen dataset (a built-in name, or the
-uploaded files themselves), the page settings, and the pieces composed (MIDI, audio, score, their
-settings). JSON and plain files only: nothing here is ever unpickled. When the disk refuses (a
+uploaded files themselves), the page settings, the MIDI file Generate continues, and the pieces
+composed (MIDI, audio, score, their settings). JSON and plain files only: nothing here is ever unpickled. When the disk refuses (a
 read-only runs folder, a full disk) a write raises NotKept, which the app says once and goes on.
 """
 from __future__ import annotations
@@ -24,6 +24,8 @@ SETTINGS = "settings.json"
 DATASET = "dataset.json"
 UPLOADS = "uploads"
 PIECES = "pieces"
+PRIMER = "primer.json"
+PRIMER_FILE = "primer.mid"
 NOT_KEPT = msg("said.session_not_kept")
 
 
@@ -97,6 +99,38 @@ class SavedSession:
     def settings(self) -> dict:
         saved = self._read(SETTINGS)
         return saved if isinstance(saved, dict) else {}
+
+    # ---------------------------------------------------------------- the file Generate continues
+
+    def save_primer(self, filename: str, data: bytes) -> None:
+        """Keep the uploaded MIDI file Generate continues; it counts in the disk budget (InputError
+        when it does not fit)."""
+        from .disk import check_room
+
+        check_room(self.folder.parent, self.budget_mb, len(data) - self._primer_size())
+        with _keeping():
+            self.folder.mkdir(parents=True, exist_ok=True)
+            atomic_write(self.folder / PRIMER_FILE, data)
+            self._write(PRIMER, {"name": filename})
+
+    def forget_primer(self) -> None:
+        with _keeping():
+            for name in (PRIMER, PRIMER_FILE):
+                (self.folder / name).unlink(missing_ok=True)
+
+    def primer(self) -> tuple[str, bytes] | None:
+        """(filename, bytes) of the kept file; None when none is kept or it went missing."""
+        saved = self._read(PRIMER)
+        try:
+            return str(saved["name"]), (self.folder / PRIMER_FILE).read_bytes()
+        except (OSError, TypeError, KeyError):
+            return None
+
+    def _primer_size(self) -> int:
+        try:
+            return (self.folder / PRIMER_FILE).stat().st_size
+        except OSError:
+            return 0
 
     # ---------------------------------------------------------------- pieces
 
