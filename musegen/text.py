@@ -368,9 +368,6 @@ EN = {
     "gen.time_signature_no_bars": "This model writes no bars, so no time signature can be chosen.",
     "gen.style": "Style",
     "gen.style_shown": "Style: {style}",
-    "gen.style_help": "A style sets the time signature, tempo, instrument and form, starts from nothing and "
-                      "picks the model that learnt the nearest music. A model writes in the style it learnt: "
-                      "a waltz from the Bach model is a chorale in 3/4.",
     "gen.style_about": "{style}: {signature}, {tempo} BPM, {instrument}, with the `{model}` model. It writes in "
                        "the style it learnt from its music; the style sets the metre, pace and sound.",
     "gen.style_no_model": "{style}: {signature}, {tempo} BPM, {instrument}, with the model chosen (`{model}`): "
@@ -1359,8 +1356,6 @@ ZH = {
     "gen.time_signature_no_bars": "这个模型不写小节，所以无法选择拍号。",
     "gen.style": "风格",
     "gen.style_shown": "风格：{style}",
-    "gen.style_help": "风格会设定拍号、速度、乐器和曲式，从零开始，并选用学过最接近的音乐的模型。"
-                      "模型写的是它学过的风格：用巴赫模型写的圆舞曲是一首 3/4 拍的众赞歌。",
     "gen.style_about": "{style}：{signature}，{tempo} BPM，{instrument}，使用 `{model}` 模型。"
                        "它写的是从自己的音乐中学到的风格；风格设定的是节拍、速度和音色。",
     "gen.style_no_model": "{style}：{signature}，{tempo} BPM，{instrument}，使用所选模型（`{model}`）："
