@@ -128,13 +128,15 @@ def primer_read():
 
 
 def kept_at(rendered) -> int | None:
-    """Where a variation is among the session's pieces (None: not kept)."""
-    return next((i for i, p in enumerate(st.session_state.get(session.PIECES, [])) if p is rendered), None)
+    """Where a variation is among the session's pieces (None: not kept); after a reload both are read
+    back from the disk, so the same piece is the same MIDI."""
+    return next((i for i, p in enumerate(st.session_state.get(session.PIECES, []))
+                 if p is rendered or p.midi == rendered.midi), None)
 
 
 def keep(i: int) -> None:
     """Keep a variation: into the session's pieces (its score engraved now), shown in full below."""
-    chosen = st.session_state["gen-variations"][i]
+    chosen = st.session_state[session.VARIATIONS][i]
     if kept_at(chosen) is None:
         rendering.engrave(chosen)
         piece.remember(chosen)
@@ -282,7 +284,7 @@ if go:
             # The score is engraved once the piece plays (show_piece), a variation's when kept:
             # engraving is the slow part of rendering, and nobody should wait for it to listen.
             made = generation.compose_variations(server.pool(), run, sample, n, piece=primer_piece, score=False)
-        st.session_state["gen-variations"] = made if n > 1 else []
+        session.keep_variations(made if n > 1 else [])
         st.session_state["gen-current"] = None  # variations: nothing in full until one is kept
         if n == 1:
             piece.remember(made[0])
@@ -291,7 +293,7 @@ if go:
         st.error(language.error_text(e))
 
 pieces = st.session_state.get(session.PIECES, [])
-variations = st.session_state.get("gen-variations") or []
+variations = st.session_state.get(session.VARIATIONS) or []
 if variations:
     st.subheader(tr("gen.variations"))
     st.caption(tr("gen.variations_caption", seed=variations[0].settings["seed"], n=len(variations)))

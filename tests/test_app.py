@@ -417,6 +417,21 @@ def test_a_reload_keeps_the_midi_file_generate_continues(monkeypatch):
     assert not again.error and again.session_state["pieces"][-1].settings["primer"] == "your MIDI"
 
 
+def test_a_reload_keeps_the_variations_not_kept_yet(monkeypatch):
+    monkeypatch.setenv("MUSEGEN_SINGLE_USER", "1")
+    at = open_app("pages/generate.py")
+    at.slider(key="gen-seconds").set_value(5)
+    at.segmented_control(key="gen-variations-n").set_value(2).run()
+    at.button(key="gen-go").click().run()
+    at.button(key="gen-keep-1").click().run()
+    made = [v.midi for v in at.session_state["gen-variations"]]
+
+    again = open_app("pages/generate.py")  # the reload
+    assert [v.midi for v in again.session_state["gen-variations"]] == made
+    assert len(again.session_state["pieces"]) == 1  # the one kept, not kept twice
+    assert "Keep this one" in again.button(key="gen-keep-0").label and "Kept" in again.button(key="gen-keep-1").label
+
+
 def test_a_style_sets_metre_tempo_instrument_form_and_the_model_it_suits(monkeypatch, tmp_path,
                                                                         bundled_runs):  # noqa: F811
     """A waltz from the first screen: 3/4 from nothing, its tempo, piano, AABA, made with the folk
