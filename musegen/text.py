@@ -354,6 +354,7 @@ EN = {
     "gen.primer_help": "The model continues the music it is given.",
     "gen.upload": "MIDI file to continue",
     "gen.upload_read": "{name}: {notes} notes; its last bars lead into the new music.",
+    "gen.primer_wanted": "Upload a MIDI file: Compose waits for the music to continue.",
     "gen.primer_bars": "Bars of your music the model hears",
     "gen.primer_bars_help": "The model continues from the last bars of your piece.",
     "gen.keep_primer": "Start the new piece with your passage",
@@ -367,6 +368,20 @@ EN = {
     "gen.seconds_help": "The model writes until the piece lasts this long.",
     "gen.time_signature": "Time signature",
     "gen.time_signature_help": "The metre of a piece started from nothing; a continuation keeps yours.",
+    "gen.time_signature_continues": "A continuation keeps the metre of the music it continues: start from "
+                                    "nothing to choose one.",
+    "gen.time_signature_no_bars": "This model writes no bars, so no time signature can be chosen.",
+    "gen.style": "Style",
+    "gen.style_shown": "Style: {style}",
+    "gen.style_about": "{style}: {signature}, {tempo} BPM, {instrument}, with the `{model}` model. It writes in "
+                       "the style it learnt from its music; the style sets the metre, pace and sound.",
+    "gen.style_no_model": "{style}: {signature}, {tempo} BPM, {instrument}, with the model chosen (`{model}`): "
+                          "the one best suited ({wanted}) is not in the library.",
+    "opt.style.model": "As the model writes",
+    "opt.style.waltz": "Waltz",
+    "opt.style.jig": "Jig",
+    "opt.style.chorale": "Chorale",
+    "opt.style.march": "March",
     "gen.tempo": "Tempo (BPM, 0 = the dataset's)",
     "gen.instrument": "Instrument",
     "gen.instrument_help": "The General MIDI sound of every part in the audio and the MIDI file; "
@@ -1350,6 +1365,7 @@ ZH = {
     "gen.primer_help": "模型会接着给它的音乐往下写。",
     "gen.upload": "要续写的 MIDI 文件",
     "gen.upload_read": "{name}：{notes} 个音符；它的最后几小节会引出新的音乐。",
+    "gen.primer_wanted": "请上传一个 MIDI 文件：有了要续写的音乐才能作曲。",
     "gen.primer_bars": "模型听你音乐的小节数",
     "gen.primer_bars_help": "模型从你乐曲的最后几小节接着写。",
     "gen.keep_primer": "新曲以你的片段开头",
@@ -1363,6 +1379,19 @@ ZH = {
     "gen.seconds_help": "模型一直写到乐曲达到这个时长。",
     "gen.time_signature": "拍号",
     "gen.time_signature_help": "从零开始的乐曲的拍号；续写时沿用你的拍号。",
+    "gen.time_signature_continues": "续写沿用所续音乐的拍号：选择从零开始才能选拍号。",
+    "gen.time_signature_no_bars": "这个模型不写小节，所以无法选择拍号。",
+    "gen.style": "风格",
+    "gen.style_shown": "风格：{style}",
+    "gen.style_about": "{style}：{signature}，{tempo} BPM，{instrument}，使用 `{model}` 模型。"
+                       "它写的是从自己的音乐中学到的风格；风格设定的是节拍、速度和音色。",
+    "gen.style_no_model": "{style}：{signature}，{tempo} BPM，{instrument}，使用所选模型（`{model}`）："
+                          "最合适的模型（{wanted}）不在模型库中。",
+    "opt.style.model": "按模型本来的写法",
+    "opt.style.waltz": "圆舞曲",
+    "opt.style.jig": "吉格舞曲",
+    "opt.style.chorale": "众赞歌",
+    "opt.style.march": "进行曲",
     "gen.tempo": "速度（BPM，0 = 数据集的速度）",
     "gen.instrument": "乐器",
     "gen.instrument_help": "音频和 MIDI 文件中所有声部使用的 General MIDI 音色；"

@@ -6,7 +6,7 @@ import streamlit as st
 
 from musegen.render import rendering
 
-from musegen.studio import generation, run_library, steering
+from musegen.studio import generation, run_library, steering, styles
 from musegen.config import SampleConfig
 from musegen.generate.form import FORMS, PHRASE_BARS, REPEATS
 from musegen.errors import MusegenError
@@ -17,8 +17,9 @@ from ui import dataset, language, library, piece, server, session, training
 session.through_app()
 tr = language.tr
 
-# The settings this page keeps across reloads (not the primer upload, not the pieces' own widgets).
-KEPT = ("gen-run",  # the model
+# The settings this page keeps across reloads (not the pieces' own widgets; the primer upload is
+# kept apart, as a file: session.keep_primer).
+KEPT = ("gen-run", "gen-style",  # the model, the style
         "gen-primer", "gen-primer-bars", "gen-keep-primer", "gen-unit", "gen-bars", "gen-seconds",
         "gen-temperature", "gen-variations-n",  # beside Compose
         "gen-form", "gen-repeats", "gen-phrase-bars",  # the form
@@ -71,14 +72,72 @@ def seed_typed() -> None:
     st.session_state["gen-lock"] = True  # a seed typed in is a seed to use
 
 
+def usual_signature() -> str:
+    """The time signature most of the chosen model's music is in: "4/4"."""
+    return "/".join(map(str, run.data.get("time_signature", (4, 4))))
+
+
+def apply_style() -> None:
+    """A style chosen: its metre, tempo, instrument and form, from nothing, with the model best
+    suited that is in the library (none there: the chosen one stays); the model's own: those undone."""
+    style = styles.STYLES.get(st.session_state["gen-style"])
+    if style is None:
+        st.session_state.update({"gen-time-signature": usual_signature(), "gen-tempo": 0,
+                                 "gen-instrument": AS_WRITTEN, "gen-form": FREE_FORM})
+        return
+    made_with = styles.model_for(style, entries)
+    if made_with is not None:
+        st.session_state["gen-run"] = str(made_with.path)
+    st.session_state.update({"gen-primer": "Nothing", "gen-time-signature": style.time_signature,
+                             "gen-tempo": style.tempo, "gen-instrument": style.instrument,
+                             "gen-form": style.form or FREE_FORM})
+
+
+def style_caption(name: str) -> None:
+    """What a chosen style does, and with which model: a model writes in the style it learnt."""
+    style = styles.STYLES.get(name)
+    if style is None:
+        return
+    said = dict(style=language.opt("style", name), signature=style.time_signature, tempo=style.tempo,
+                instrument=language.opt("instrument", style.instrument), model=run.name)
+    if styles.model_for(style, entries) is None:
+        st.caption(tr("gen.style_no_model", wanted=", ".join(f"`{m}`" for m in style.models), **said))
+    else:
+        st.caption(tr("gen.style_about", **said))
+
+
+def primer_changed() -> None:
+    """An upload added or removed: kept for a reload (the uploader itself comes back empty)."""
+    upload = st.session_state.get("gen-upload")
+    session.keep_primer(upload.name if upload is not None else None, upload.getvalue() if upload is not None else b"")
+
+
+def primer_read():
+    """The MIDI file to continue, this visit's upload or the one kept from before, read (None: none,
+    or one that cannot be read, which is said); without one, why Compose waits."""
+    kept = st.session_state.get(session.PRIMER)
+    if kept is None:
+        st.caption(tr("gen.primer_wanted"))
+        return None
+    try:
+        primer = dataset.read_upload(*kept)
+    except MusegenError as e:
+        st.error(language.error_text(e))
+        return None
+    st.caption(tr("gen.upload_read", name=kept[0], notes=primer.n_notes))
+    return primer
+
+
 def kept_at(rendered) -> int | None:
-    """Where a variation is among the session's pieces (None: not kept)."""
-    return next((i for i, p in enumerate(st.session_state.get(session.PIECES, [])) if p is rendered), None)
+    """Where a variation is among the session's pieces (None: not kept); after a reload both are read
+    back from the disk, so the same piece is the same MIDI."""
+    return next((i for i, p in enumerate(st.session_state.get(session.PIECES, []))
+                 if p is rendered or p.midi == rendered.midi), None)
 
 
 def keep(i: int) -> None:
     """Keep a variation: into the session's pieces (its score engraved now), shown in full below."""
-    chosen = st.session_state["gen-variations"][i]
+    chosen = st.session_state[session.VARIATIONS][i]
     if kept_at(chosen) is None:
         rendering.engrave(chosen)
         piece.remember(chosen)
@@ -95,14 +154,9 @@ with left:
                            format_func=lambda o: language.opt("primer", o))
     primer_piece = None
     if primer_kind.startswith("My MIDI"):
-        upload = st.file_uploader(tr("gen.upload"), type=[e.lstrip(".") for e in MIDI_EXTENSIONS],
-                                  key="gen-upload", max_upload_size=session.limits().max_upload_mb or None)
-        if upload is not None:
-            try:
-                primer_piece = dataset.read_upload(upload.name, upload.getvalue())
-                st.caption(tr("gen.upload_read", name=upload.name, notes=primer_piece.n_notes))
-            except MusegenError as e:
-                st.error(language.error_text(e))
+        st.file_uploader(tr("gen.upload"), type=[e.lstrip(".") for e in MIDI_EXTENSIONS], key="gen-upload",
+                         on_change=primer_changed, max_upload_size=session.limits().max_upload_mb or None)
+        primer_piece = primer_read()
     primer_bars, keep_primer = 0, True
     if primer_kind.startswith("My MIDI"):
         primer_bars = st.slider(tr("gen.primer_bars"), 1, 16, 4, key="gen-primer-bars",
@@ -124,22 +178,33 @@ with right:
         tr("gen.variations_n"), [1, 2, 3, 4], default=1, required=True, key="gen-variations-n",
         help=tr("gen.variations_help"))
 
-go = st.button(tr("gen.compose"), type="primary", key="gen-go", on_click=draw_seed,
-               disabled=primer_kind.startswith("My MIDI") and primer_piece is None)
+# Compose, and beside it the style (its label folded into its choices), on one row even on a phone.
+waiting = primer_kind.startswith("My MIDI") and primer_piece is None
+with st.container(horizontal=True, vertical_alignment="center"):
+    style_name = st.selectbox(tr("gen.style"), styles.CHOICES, key="gen-style", on_change=apply_style,
+                              label_visibility="collapsed", width=240,
+                              format_func=lambda o: tr("gen.style_shown", style=language.opt("style", o)))
+    go = st.button(tr("gen.compose"), type="primary", key="gen-go", on_click=draw_seed, disabled=waiting,
+                   help=tr("gen.primer_wanted") if waiting else None)
 # Compose's progress and its errors, right under the button the user just pressed (the piece is made
 # further down, after the settings below have been read).
 compose_status = st.empty()
+style_caption(style_name)
 
 with st.expander(tr("gen.sampling")):
     s1, s2 = st.columns(2)
     with s1:
-        time_signature = ""
-        if metre and primer_kind == "Nothing":
-            usual = "/".join(map(str, run.data.get("time_signature", (4, 4))))
-            time_signature = st.selectbox(tr("gen.time_signature"), steering.TIME_SIGNATURES,
-                                          index=steering.TIME_SIGNATURES.index(usual)
-                                          if usual in steering.TIME_SIGNATURES else 0,
-                                          key="gen-time-signature", help=tr("gen.time_signature_help"))
+        # Always shown, so that a metre is found; greyed out, with the reason, where it cannot apply.
+        fixed = (tr("gen.time_signature_no_bars") if not metre
+                 else tr("gen.time_signature_continues") if primer_kind != "Nothing" else None)
+        time_signature = st.selectbox(tr("gen.time_signature"), steering.TIME_SIGNATURES,
+                                      index=steering.TIME_SIGNATURES.index(usual_signature())
+                                      if usual_signature() in steering.TIME_SIGNATURES else 0,
+                                      key="gen-time-signature", disabled=fixed is not None,
+                                      help=fixed or tr("gen.time_signature_help"))
+        if fixed is not None:
+            st.caption(fixed)
+            time_signature = ""
         tempo = st.slider(tr("gen.tempo"), 0, 200, 0, 5, key="gen-tempo")
         instrument = st.selectbox(tr("gen.instrument"), [AS_WRITTEN] + list(INSTRUMENTS), key="gen-instrument",
                                   format_func=lambda o: language.opt("instrument", o), help=tr("gen.instrument_help"))
@@ -247,7 +312,7 @@ if go:
             # The score is engraved once the piece plays (show_piece), a variation's when kept:
             # engraving is the slow part of rendering, and nobody should wait for it to listen.
             made = generation.compose_variations(server.pool(), run, sample, n, piece=primer_piece, score=False)
-        st.session_state["gen-variations"] = made if n > 1 else []
+        session.keep_variations(made if n > 1 else [])
         st.session_state["gen-current"] = None  # variations: nothing in full until one is kept
         if n == 1:
             piece.remember(made[0])
@@ -267,7 +332,7 @@ def show_if_made(anchor: str) -> None:
 
 
 pieces = st.session_state.get(session.PIECES, [])
-variations = st.session_state.get("gen-variations") or []
+variations = st.session_state.get(session.VARIATIONS) or []
 if variations:
     st.subheader(tr("gen.variations"), anchor=VARIATIONS_ANCHOR)
     show_if_made(VARIATIONS_ANCHOR)

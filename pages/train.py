@@ -24,7 +24,7 @@ tr = language.tr
 
 # The settings this page keeps across reloads; the sizes' values are keyed per size and start run
 # (tr-<size>-<base>-<setting>), so a size resets them.
-KEPT = ("tr-base", "tr-kind", "tr-preset", r"tr-\d+-.*-[a-z]+")
+KEPT = ("tr-base", "tr-kind", "tr-preset", r"tr-\d+-.*-[a-z]+", training.DISMISSED)
 session.keep(KEPT)
 
 st.title(tr("train.title"))
@@ -36,9 +36,9 @@ lim = session.limits()
 wanted = st.query_params.get("job")
 if wanted and training.JOB not in st.session_state and training.my_job(wanted) is not None:
     st.session_state[training.JOB] = wanted
-elif training.JOB not in st.session_state:  # a reload without the address: the visitor's newest training
+elif training.JOB not in st.session_state:  # a reload without the address, a new tab: the visitor's newest
     mine = jobs.list_jobs(owner=session.owner()) if session.owner() is not None else []
-    if mine and (mine[0].active or mine[0].state == "interrupted"):
+    if mine and mine[0].id != st.session_state.get(training.DISMISSED):  # ended too, unless put away
         training.watch_job(mine[0].id)
 
 

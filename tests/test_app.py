@@ -317,6 +317,21 @@ def test_a_reload_finds_the_training_again(tmp_path, pieces, monkeypatch):
         jobs.registry().wait(job_id, timeout=120)
 
 
+def test_an_ended_training_is_shown_again_in_a_new_tab_until_put_away(tmp_path, pieces, monkeypatch):
+    """A new tab (no job in the address) finds the visitor's newest training after it ended: its
+    chart and Generate with it; New training puts it away for good, reloads included."""
+    monkeypatch.setenv("MUSEGEN_SINGLE_USER", "1")
+    job_id = jobs.submit(tiny_config("wavenet"), tmp_path / "ended", pieces=Loaded(pieces))
+    jobs.registry().wait(job_id, timeout=120)
+    at = open_app("pages/train.py")  # the new tab
+    assert at.session_state["job"] == job_id and "ended" in texts(at.subheader)
+    assert at.get("plotly_chart") and "Generate with it" in str([e.proto for e in at.get("page_link")])
+    at.button(key=f"tr-dismiss-{job_id}").click().run()
+    assert "job" not in at.session_state
+    again = open_app("pages/train.py")  # and a reload after it was put away
+    assert "job" not in again.session_state and "ended" not in texts(again.subheader)
+
+
 # ---------------------------------------------------------------- generate
 
 
@@ -421,6 +436,67 @@ def test_generate_continues_an_uploaded_midi_and_refuses_a_bad_one():
     assert not at.error and "lead into the new music" in texts(at.caption)
     at.button(key="gen-go").click().run()
     assert not at.error and at.session_state["pieces"][-1].settings["primer"] == "your MIDI"
+
+
+def test_a_reload_keeps_the_midi_file_generate_continues(monkeypatch):
+    """The uploader comes back empty after a reload: the file is kept with the session, so that
+    My MIDI file stays usable, and without one the page says why Compose waits."""
+    monkeypatch.setenv("MUSEGEN_SINGLE_USER", "1")
+    at = open_app("pages/generate.py")
+    at.radio(key="gen-primer").set_value("My MIDI file (continue it)").run()
+    assert at.button(key="gen-go").disabled and "Compose waits" in texts(at.caption)
+    at.file_uploader(key="gen-upload").set_value(("old.mid", midi(3), "audio/midi")).run()
+    at.file_uploader(key="gen-upload").set_value(None).run()  # removed: forgotten
+    assert at.button(key="gen-go").disabled
+    at.file_uploader(key="gen-upload").set_value(("mine.mid", midi(4), "audio/midi")).run()
+
+    again = open_app("pages/generate.py")  # the reload
+    assert again.radio(key="gen-primer").value == "My MIDI file (continue it)"
+    assert not again.button(key="gen-go").disabled and "mine.mid" in texts(again.caption)
+    again.button(key="gen-go").click().run()
+    assert not again.error and again.session_state["pieces"][-1].settings["primer"] == "your MIDI"
+
+
+def test_a_reload_keeps_the_variations_not_kept_yet(monkeypatch):
+    monkeypatch.setenv("MUSEGEN_SINGLE_USER", "1")
+    at = open_app("pages/generate.py")
+    at.slider(key="gen-seconds").set_value(5)
+    at.segmented_control(key="gen-variations-n").set_value(2).run()
+    at.button(key="gen-go").click().run()
+    at.button(key="gen-keep-1").click().run()
+    made = [v.midi for v in at.session_state["gen-variations"]]
+
+    again = open_app("pages/generate.py")  # the reload
+    assert [v.midi for v in again.session_state["gen-variations"]] == made
+    assert len(again.session_state["pieces"]) == 1  # the one kept, not kept twice
+    assert "Keep this one" in again.button(key="gen-keep-0").label and "Kept" in again.button(key="gen-keep-1").label
+
+
+def test_a_style_sets_metre_tempo_instrument_form_and_the_model_it_suits(monkeypatch, tmp_path,
+                                                                        bundled_runs):  # noqa: F811
+    """A waltz from the first screen: 3/4 from nothing, its tempo, piano, AABA, made with the folk
+    model where the library has it, and the caption names the model; back to the model's own."""
+    import shutil
+
+    bundled = tmp_path / "bundled"
+    shutil.copytree(bundled_runs / "tiny-wavenet", bundled / "tiny-wavenet")
+    shutil.copytree(bundled_runs / "tiny-wavenet", bundled / "folk-wavenet")
+    monkeypatch.setenv("MUSEGEN_BUNDLED_DIR", str(bundled))
+    at = open_app("pages/generate.py")
+    signature = at.selectbox(key="gen-time-signature")
+    assert signature.disabled and "start from nothing" in signature.proto.help  # shown, with its reason
+    at.selectbox(key="gen-style").set_value("waltz").run()
+    assert at.radio(key="gen-primer").value == "Nothing" and at.selectbox(key="gen-time-signature").value == "3/4"
+    assert at.slider(key="gen-tempo").value == 150 and at.selectbox(key="gen-form").value == "AABA"
+    assert at.selectbox(key="gen-instrument").value == "Acoustic grand piano"
+    assert at.selectbox(key="gen-run").value.endswith("folk-wavenet") and "`folk-wavenet` model" in texts(at.caption)
+    at.slider(key="gen-seconds").set_value(10)
+    at.button(key="gen-go").click().run()
+    assert not at.error and not at.exception, texts(at.error)
+    made = at.session_state["pieces"][-1]
+    assert made.piece.time_signature == (3, 4), (made.piece.time_signatures[:5], {k: v for k, v in made.settings.items() if k not in ("steering",)})
+    at.selectbox(key="gen-style").set_value("model").run()
+    assert at.slider(key="gen-tempo").value == 0 and at.selectbox(key="gen-form").value == "free"
 
 
 def test_generate_in_a_form_then_write_some_bars_again():

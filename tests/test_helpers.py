@@ -146,3 +146,20 @@ def test_a_kept_piece_keeps_its_notes_warning_and_steering_as_codes(tmp_path):
     meta.write_text(json.dumps({**old, "notes": ["No audio: x"], "warning": "w", "settings": {"steering": ["key D minor"]}}))
     [back] = session.pieces()
     assert back.notes == ["No audio: x"] and back.warning == "w" and back.settings["steering"] == ["key D minor"]
+
+
+def test_a_kept_session_keeps_the_file_to_continue_within_the_disk_budget(tmp_path):
+    """The MIDI file Generate continues comes back after a reload, is forgotten when removed, and
+    counts in what visitors store: a file past the budget is refused, not kept."""
+    from musegen.errors import InputError
+    from musegen.serve.saved_session import SavedSession
+
+    session = SavedSession(tmp_path / "visitors" / "abc" / ".session", budget_mb=1)
+    assert session.primer() is None
+    session.save_primer("mine.mid", b"MThd" + b"x" * 100)
+    assert session.primer() == ("mine.mid", b"MThd" + b"x" * 100)
+    with pytest.raises(InputError):
+        session.save_primer("huge.mid", b"x" * 2_000_000)
+    assert session.primer()[0] == "mine.mid"
+    session.forget_primer()
+    assert session.primer() is None

@@ -453,6 +453,10 @@ def test_generate_in_chinese():
     texts = check_chinese(at)  # the steering under the piece too: "调性 D 大调 · 音域 C3–C6 · 防止重复"
     joined = " ".join(texts)
     assert "种子" in joined and "音域 C3–C6" in joined and "防止重复" in joined
+    at.selectbox(key="gen-style").set_value("jig").run()  # a style, and the model it is best made with
+    assert "吉格舞曲：6/8" in " ".join(check_chinese(at))
+    at.radio(key="gen-primer").set_value("My MIDI file (continue it)").run()
+    assert "请上传" in " ".join(check_chinese(at))  # why Compose waits
 
 
 def test_compare_in_chinese():

@@ -93,6 +93,19 @@ def test_the_guard_bars_a_fourth_identical_follow_up():
     assert logits[0, 7] == steer.NEG and (np.delete(logits[0], 7) == 0).all()
 
 
+def test_the_metre_holds_a_time_signature_only_after_a_bar_line():
+    """After Bar only the signature asked for; elsewhere no signature at all (a barely trained model
+    writes them mid-bar, which changed the metre of a 3/4 piece from nothing there)."""
+    bar, signatures = 1, {4: (3, 4), 5: (6, 8)}
+    hold = steer.ForceAfter(8, bar, 4, banned=signatures)
+    hold.start(np.array([[0, 2]]))
+    mid_bar = hold(np.zeros((1, 8), np.float32))
+    assert (mid_bar[0, [4, 5]] == steer.NEG).all() and (np.delete(mid_bar[0], [4, 5]) == 0).all()
+    hold.update(np.array([bar]))
+    after_bar = hold(np.zeros((1, 8), np.float32))
+    assert after_bar[0, 4] == 0 and (np.delete(after_bar[0], 4) == steer.NEG).all()
+
+
 def waltz() -> Piece:
     """Eight bars of 3/4 in F minor (four flats) at 92 bpm, right and left hand."""
     scale = [65, 67, 68, 70, 72, 73, 75, 77]

@@ -27,6 +27,8 @@ from ui.server import builtin_dataset, warm_datasets
 
 DATASET = "dataset"  # session key: {"label", "name" (built-in) or None, "result": LoadResult}
 PIECES = "pieces"  # session key: list of rendering.Rendered made this session (newest last)
+VARIATIONS = "gen-variations"  # session key: the variations Generate shows side by side
+PRIMER = "primer"  # session key: (filename, bytes) of the MIDI file Generate continues, or None
 SINGLE_USER_ENV = "MUSEGEN_SINGLE_USER"  # 1: a private server (`make run` on localhost), one person owns all
 APP = Path(__file__).resolve().parent.parent / "app.py"
 
@@ -102,6 +104,10 @@ def restore() -> None:
     st.session_state[MEMORY] = {k: tuple(v) if isinstance(v, list) else v for k, v in kept.settings().items()}
     if PIECES not in st.session_state:
         st.session_state[PIECES] = kept.pieces()
+    if PRIMER not in st.session_state:
+        st.session_state[PRIMER] = kept.primer()
+    if VARIATIONS not in st.session_state:
+        st.session_state[VARIATIONS] = kept.variations()
     choice = kept.dataset()
     if choice is not None and DATASET not in st.session_state:
         try:
@@ -114,6 +120,30 @@ def restore() -> None:
             st.session_state[DATASET] = {"label": choice["label"], "name": choice["name"], "result": result}
         except MusegenError as e:
             st.toast(tr("side.dataset_lost", error=say(e.message)))
+
+
+def keep_variations(variations: list) -> None:
+    """The variations Generate shows, for this session and the next visit."""
+    st.session_state[VARIATIONS] = variations
+    try:
+        saved().save_variations(variations)
+    except NotKept as e:
+        not_kept(e)
+
+
+def keep_primer(filename: str | None, data: bytes = b"") -> None:
+    """The MIDI file Generate continues (None: removed), for this session and the next visit; a file
+    the disk budget refuses is used now and said, but not kept."""
+    st.session_state[PRIMER] = (filename, data) if filename is not None else None
+    try:
+        if filename is None:
+            saved().forget_primer()
+        else:
+            saved().save_primer(filename, data)
+    except NotKept as e:
+        not_kept(e)
+    except MusegenError as e:
+        st.toast(error_text(e), icon=":material/save:")
 
 
 def keep(kept: tuple[str, ...]) -> None:

@@ -20,6 +20,7 @@ from ui.language import duration_text, error_text, lang, say, state_name, tr
 from ui.session import owner, visitor
 
 JOB = "job"  # session key: id of the training this session watches
+DISMISSED = "tr-dismissed"  # session key (kept): the ended training put away with New training
 STATE_ICONS = {"queued": ":material/hourglass_top:", "running": ":material/model_training:",
                "finished": ":material/check_circle:", "stopped": ":material/stop_circle:",
                "failed": ":material/error:", "interrupted": ":material/pause_circle:"}
@@ -214,6 +215,7 @@ def after(job: Job, key: str) -> None:
                        type="primary", help=tr("train.resume_help"))
     if cols[1].button(tr("train.new"), key=f"{key}-dismiss-{job.id}"):
         st.session_state.pop(JOB, None)
+        st.session_state[DISMISSED] = job.id  # a reload or a new tab does not bring it back
         st.query_params.pop("job", None)
         st.rerun()
 

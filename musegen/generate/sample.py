@@ -148,7 +148,7 @@ class Composer:
             rules += self.form_plan(sample, primer_piece, total_bars, remarks)
         forced = tok.time_signature_id(*signature) if self.metre else None
         if forced is not None:  # the metre holds: a 3/4 passage goes on in 3/4 (the Bach models lean to 4/4)
-            rules.append(steer.ForceAfter(len(tok), tok.bar_id, forced))
+            rules.append(steer.ForceAfter(len(tok), tok.bar_id, forced, banned=tok.time_signature_ids()))
         steer.check_notes_left(tok, rules)  # a strict key with no note in the range: refused, not an empty piece
         return rules
 

@@ -312,18 +312,22 @@ class BarEcho(Rule):
 
 
 class ForceAfter(Rule):
-    """After token `trigger`, only token `forced` (e.g. after Bar, the time signature asked for)."""
+    """After token `trigger`, only token `forced` (e.g. after Bar, the time signature asked for);
+    anywhere else, none of `banned` (a time signature in the middle of a bar, which a barely trained
+    model writes, would change the metre there)."""
 
-    def __init__(self, vocab_size: int, trigger: int, forced: int):
+    def __init__(self, vocab_size: int, trigger: int, forced: int, banned=()):
         self.trigger = trigger
         self.mask = np.full(vocab_size, NEG, np.float32)
         self.mask[forced] = 0.0
+        self.ban = np.zeros(vocab_size, np.float32)
+        self.ban[list(banned)] = NEG
 
     def start(self, primer):
         self.after = primer[:, -1] == self.trigger
 
     def __call__(self, logits):
-        return np.where(self.after[:, None], logits + self.mask, logits) if self.after.any() else logits
+        return np.where(self.after[:, None], logits + self.mask, logits + self.ban)
 
     def update(self, chosen):
         self.after = chosen == self.trigger

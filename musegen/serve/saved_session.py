@@ -2,8 +2,8 @@
 
 A browser reload starts a new Streamlit session with empty state. The app keeps, per visitor, in
 one folder (``<runs>/visitors/<key>/.session/``): the chosen dataset (a built-in name, or the
-uploaded files themselves), the page settings, and the pieces composed (MIDI, audio, score, their
-settings). JSON and plain files only: nothing here is ever unpickled. When the disk refuses (a
+uploaded files themselves), the page settings, the MIDI file Generate continues, and the pieces
+composed (MIDI, audio, score, their settings) and the variations not kept yet. JSON and plain files only: nothing here is ever unpickled. When the disk refuses (a
 read-only runs folder, a full disk) a write raises NotKept, which the app says once and goes on.
 """
 from __future__ import annotations
@@ -24,6 +24,9 @@ SETTINGS = "settings.json"
 DATASET = "dataset.json"
 UPLOADS = "uploads"
 PIECES = "pieces"
+VARIATIONS = "variations"
+PRIMER = "primer.json"
+PRIMER_FILE = "primer.mid"
 NOT_KEPT = msg("said.session_not_kept")
 
 
@@ -98,6 +101,38 @@ class SavedSession:
         saved = self._read(SETTINGS)
         return saved if isinstance(saved, dict) else {}
 
+    # ---------------------------------------------------------------- the file Generate continues
+
+    def save_primer(self, filename: str, data: bytes) -> None:
+        """Keep the uploaded MIDI file Generate continues; it counts in the disk budget (InputError
+        when it does not fit)."""
+        from .disk import check_room
+
+        check_room(self.folder.parent, self.budget_mb, len(data) - self._primer_size())
+        with _keeping():
+            self.folder.mkdir(parents=True, exist_ok=True)
+            atomic_write(self.folder / PRIMER_FILE, data)
+            self._write(PRIMER, {"name": filename})
+
+    def forget_primer(self) -> None:
+        with _keeping():
+            for name in (PRIMER, PRIMER_FILE):
+                (self.folder / name).unlink(missing_ok=True)
+
+    def primer(self) -> tuple[str, bytes] | None:
+        """(filename, bytes) of the kept file; None when none is kept or it went missing."""
+        saved = self._read(PRIMER)
+        try:
+            return str(saved["name"]), (self.folder / PRIMER_FILE).read_bytes()
+        except (OSError, TypeError, KeyError):
+            return None
+
+    def _primer_size(self) -> int:
+        try:
+            return (self.folder / PRIMER_FILE).stat().st_size
+        except OSError:
+            return 0
+
     # ---------------------------------------------------------------- pieces
 
     def add_piece(self, rendered) -> None:
@@ -106,7 +141,21 @@ class SavedSession:
             self._add_piece(rendered)
 
     def _add_piece(self, rendered) -> None:
-        folder = self.folder / PIECES / f"{time.time_ns()}"
+        self._write_piece(self.folder / PIECES / f"{time.time_ns()}", rendered)
+        for old in sorted((self.folder / PIECES).iterdir())[:-MAX_PIECES]:
+            shutil.rmtree(old, ignore_errors=True)
+
+    def save_variations(self, variations: list) -> None:
+        """The variations on screen (the last Compose's, none kept or not): they replace the ones before."""
+        with _keeping():
+            shutil.rmtree(self.folder / VARIATIONS, ignore_errors=True)
+            for i, rendered in enumerate(variations):
+                self._write_piece(self.folder / VARIATIONS / f"{i:02d}", rendered)
+
+    def variations(self) -> list:
+        return self._read_pieces(self.folder / VARIATIONS)
+
+    def _write_piece(self, folder: Path, rendered) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         (folder / "piece.mid").write_bytes(rendered.midi)
         if rendered.audio:
@@ -118,16 +167,17 @@ class SavedSession:
                 "settings": {**rendered.settings, "steering": to_json(rendered.settings.get("steering", []))},
                 "tokens_per_s": rendered.tokens_per_s, "run": rendered.run}
         atomic_write(folder / "meta.json", json.dumps(meta, default=str))
-        for old in sorted((self.folder / PIECES).iterdir())[:-MAX_PIECES]:
-            shutil.rmtree(old, ignore_errors=True)
 
     def pieces(self) -> list:
         """The kept pieces, oldest first, read back as rendering.Rendered (a damaged one is skipped)."""
+        return self._read_pieces(self.folder / PIECES)
+
+    @staticmethod
+    def _read_pieces(root: Path) -> list:
         from ..music.readers import read_file_bytes
         from ..render.rendering import Rendered
 
         out = []
-        root = self.folder / PIECES
         for folder in sorted(root.iterdir()) if root.is_dir() else []:
             try:
                 meta = json.loads((folder / "meta.json").read_text())
