@@ -47,15 +47,15 @@ def cmd_extend(args) -> dict:
     from ..render.midi import write_midi
     from ..runs.folder import Run
 
-    sample = SampleConfig(temperature=args.temperature, top_p=args.top_p, seed=args.seed,
-                          form=args.form, phrase_bars=args.phrase_bars, repeats=args.repeats).check()
+    SampleConfig(form=args.form, phrase_bars=args.phrase_bars, repeats=args.repeats).check()  # a typo fails first
+    sample = SampleConfig(temperature=args.temperature, top_p=args.top_p, seed=args.seed).check()
     run = Run.load(args.run)
     check_writable(Path(args.out))
     if not Path(args.piece).is_file():
         raise InputError(msg("said.no_primer_file", path=str(args.piece)))
     piece = read_piece(Path(args.piece), run.config.data.parts, run.config.data.limits)  # in a worker, with limits
-    longer = append_section(Composer(run), piece, args.form, args.phrase_bars, args.section,
-                            SampleConfig(temperature=args.temperature, top_p=args.top_p, seed=args.seed),
+    # The section's plan comes from --form; the sampling settings carry none of their own.
+    longer = append_section(Composer(run), piece, args.form, args.phrase_bars, args.section, sample,
                             repeats=args.repeats)
     out = write_midi(longer, Path(args.out))
     if not args.json:

@@ -249,4 +249,6 @@ class _Row:
             self.held = plan.key_of(self.history)
             self.hold = plan.scale_hold(self.held)
         last = plan.total_bars > 0 and len(self.bars) == plan.total_bars
-        self.cadence, self.stage = (plan.closing(self.history, self.held) if last else None), "downbeat"
+        # The close's key is the whole piece's so far: more notes decide major against relative minor
+        # better than the first section's four bars (docs/form.md measured both).
+        self.cadence, self.stage = (plan.closing(self.history) if last else None), "downbeat"
