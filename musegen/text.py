@@ -75,18 +75,26 @@ EN = {
     "nav.compare": "Compare",
     "side.tagline": "Teach a neural network some music, then let it compose.",
     "side.dataset": "**Dataset:** {label}  \n{parsed} pieces, {notes:,} notes",
+    "side.dataset_1": "**Dataset:** {label}  \n{parsed} piece, {notes:,} notes",
     "side.no_dataset": "**Dataset:** none chosen yet (Train uses Bach chorales)",
     "side.training": "**Training:** {icon} {name} — {state}",
-    "side.pieces": "**This session:** {n} piece(s) composed",
+    "side.pieces": "**This session:** {n} pieces composed",
+    "side.pieces_1": "**This session:** {n} piece composed",
     "side.limits": "Limits of this server",
     "side.limits_body": (
         "- uploads up to **{upload_mb} MB**\n"
         "- training up to **{minutes:g} min** per run{nocap}\n"
-        "- **{concurrent}** training(s) at a time; others queue\n"
-        "- per visitor: **{trainings}** training(s) running or waiting, the newest **{runs}** runs kept\n"
+        "- {at_once}; others queue\n"
+        "- per visitor: {trainings} running or waiting, the newest {runs} kept\n"
         "- disk: **{runs_mb:,} MB** for all that visitors keep (runs, imports, uploads), **{cache_mb:,} MB** for "
         "parsed music; when full, new work is refused and only your own runs unused the longest make room"),
     "side.nocap": " (no cap)",
+    "side.at_once": "**{n}** trainings at a time",  # side.limits_body's lines, one entry per count's form
+    "side.at_once_1": "**{n}** training at a time",
+    "side.n_trainings": "**{n}** trainings",
+    "side.n_trainings_1": "**{n}** training",
+    "side.n_runs": "**{n}** runs",
+    "side.n_runs_1": "**{n}** run",
     "side.operator": "Operator rights: you see and manage every visitor's runs and trainings.",
     "side.operator_off": "Give up operator rights",
     "side.operator_password": "Operator password",
@@ -170,7 +178,8 @@ EN = {
     "ds.notes": "Notes",
     "ds.music_metric": "Music",
     "ds.minutes": "{minutes:.1f} min",
-    "ds.skipped_files": "{n} file(s) skipped: ",
+    "ds.skipped_files": "{n} files skipped: ",
+    "ds.skipped_files_1": "{n} file skipped: ",
     "ds.report": "Per-file report",
     "ds.rare": "Rare chords: only for the article's token scheme",
     "ds.rare_caption": "The default tokens (bars, beats and parts) keep every note: this matters only if you train "
@@ -206,7 +215,9 @@ EN = {
     "train.caption": "A network learns to predict the next note of the music. Lower loss = better predictions; "
                      "the dashed *validation* line is measured on pieces it never trains on.",
     "train.queued": "Waiting in the queue — place **{place}**. {message} "
-                    "(This server trains {n} model(s) at a time.)",
+                    "(This server trains {n} models at a time.)",
+    "train.queued_1": "Waiting in the queue — place **{place}**. {message} "
+                      "(This server trains {n} model at a time.)",
     "train.elapsed": " · elapsed {elapsed} · ETA {eta}",
     "train.metric.loss": "loss",
     "train.metric.val_loss": "val loss",
@@ -231,9 +242,12 @@ EN = {
     "train.now_at": "; now {loss}.",
     "train.start_buys": "The base model already knows harmony, metre and parts in every layout (one line, a melody "
                         "with chords, two hands, four or five voices): a few minutes adapt it to your {n} pieces.",
-    "train.start_new_layout": "{name} has only learnt music in {seen} part(s), and most of your pieces have {parts}: "
+    "train.start_new_layout": "{name} has only learnt music in {seen} parts, and most of your pieces have {parts}: "
                               "its guesses for your other parts start from nothing, so fine-tuning it may end worse "
                               "than a new model. Start from **base** instead: it knows every layout.",
+    "train.start_new_layout_1": "{name} has only learnt music in {seen} part, and most of your pieces have {parts}: "
+                                "its guesses for your other parts start from nothing, so fine-tuning it may end worse "
+                                "than a new model. Start from **base** instead: it knows every layout.",
     "train.base_help": "Fine-tuning starts from a trained model (the bundled ones learnt from hundreds of pieces), "
                        "so a few of your own pieces and a minute of training already sound like them.",
     "train.model": "Model",
@@ -522,7 +536,8 @@ EN = {
     'verdict.not_alike': "These runs' own losses cannot be set side by side: {why}. They need measuring on the same held-out music, and that music is not here (it was an upload): compare runs trained with Train both, which share everything.",
     'verdict.other_tokens': 'These runs read the music as different tokens, so their losses are not on the same scale: pick runs with the same token scheme.',
     'verdict.run_setting': '{name}: {setting}',
-    'verdict.too_short': '{name} trained for only {epochs} epoch(s): too short to judge. Train it longer (the Small or Full size) before trusting the answer.',
+    'verdict.too_short': '{name} trained for only {epochs} epochs: too short to judge. Train it longer (the Small or Full size) before trusting the answer.',
+    'verdict.too_short_1': '{name} trained for only {epochs} epoch: too short to judge. Train it longer (the Small or Full size) before trusting the answer.',
     'verdict.improving': '{name} was still improving when it stopped: with more time it would do better, so this answer may change.',
     'verdict.noise_seeds': 'the spread between runs of the same model with other seeds is about {noise:.3f}',
     'verdict.noise_jitter': "with one run of each, the only measure of noise is how much a run's loss moved over its last epochs: {noise:.3f} (runs with other seeds usually differ more: train each twice with another seed to be sure)",
@@ -680,7 +695,8 @@ EN = {
     # a training's progress and end (musegen.serve.jobs, musegen.train.fit, musegen.serve.worker)
     "said.waiting": "Waiting for a free slot…",
     "said.next": "Waiting for a free slot: you are next.",
-    "said.ahead": "Waiting for a free slot: {n} training(s) ahead of you.",
+    "said.ahead": "Waiting for a free slot: {n} trainings ahead of you.",
+    "said.ahead_1": "Waiting for a free slot: {n} training ahead of you.",
     "said.starting": "Starting a worker…",
     "said.reading": "Reading music…",
     "said.windows_moved": "Training on {n} windows, moved by up to ±{k} semitones…",
@@ -787,7 +803,8 @@ EN = {
     "said.musicxml_failed": "Could not write '{name}' as MusicXML: {error}",
     "said.no_key_lock": "No key lock: 'auto' follows the key of the music being continued, and this piece starts "
                         "from nothing. Name a key (e.g. D minor) instead.",
-    "said.collapsed": "The output collapsed: it uses only {n} distinct token(s) — one note or chord repeated.",
+    "said.collapsed": "The output collapsed: it uses only {n} distinct tokens — one note or chord repeated.",
+    "said.collapsed_1": "The output collapsed: it uses only {n} distinct token — one note or chord repeated.",
     "said.loop": "The output fell into a loop: its second half repeats the same {n} tokens over and over.",
     "said.collapsed_short": "The output collapsed",  # the first clause alone (a piece's caption in a list)
     "said.loop_short": "The output fell into a loop",
@@ -885,8 +902,10 @@ EN = {
     "said.ship_transient": "{name}: a file ran out of time or memory or crashed its parser; nothing shipped. Run again "
                            "on a quieter machine.",
     "said.empty": "{name} is empty",
-    "said.uploads_label": "{n} uploaded file(s)",
-    "said.files_label": "{n} file(s)",
+    "said.uploads_label": "{n} uploaded files",
+    "said.uploads_label_1": "{n} uploaded file",
+    "said.files_label": "{n} files",
+    "said.files_label_1": "{n} file",
     "said.the_zip": "The zip",
     "said.the_bundle": "The bundle",
     "said.r_empty": "empty file",
@@ -904,7 +923,8 @@ EN = {
     "said.r_no_notes": "no notes",
     "said.r_drums": "drums only",
     "said.r_no_piano": "no piano part",
-    "said.r_no_notes_parts": "no notes in part(s) {parts} (the file has {n} part(s))",
+    "said.r_no_notes_parts": "no notes in the parts asked for ({parts}): the file has {n} parts",
+    "said.r_no_notes_parts_1": "no notes in the parts asked for ({parts}): the file has {n} part",
     "said.r_corrupt": "truncated or corrupt MIDI: {error}",
     "said.r_parse": "could not parse: {error}",
     "said.r_no_mxl_score": "no score inside the .mxl archive",
@@ -935,7 +955,8 @@ EN = {
     "said.batch_replicas": "A batch of {batch} cannot be shared among {replicas} replicas: raise --batch-size.",
     "said.tf_config_bad": "TF_CONFIG is not a cluster description TensorFlow reads ({error}).",
     "said.tf_config_tasks": "TF_CONFIG: musegen trains with chief and worker tasks only, not {tasks}.",
-    "said.tf_config_index": "TF_CONFIG: task {kind} {index} is not in its cluster of {n} machine(s).",
+    "said.tf_config_index": "TF_CONFIG: task {kind} {index} is not in its cluster of {n} machines.",
+    "said.tf_config_index_1": "TF_CONFIG: task {kind} {index} is not in its cluster of {n} machine.",
     "said.cluster_unreadable": "Cannot read the cluster file {path} ({error}).",
     "said.cluster_shape": "{path}: a cluster file is JSON like {{\"workers\": [\"host1:2222\", \"host2:2222\"], "
                           "\"index\": 0}} ({error}).",
@@ -980,7 +1001,8 @@ EN = {
     "said.epochs_or_budget": "Give a number of epochs or a time budget: with neither, training would never end.",
     "said.pitch_order": "min pitch ({low}) must not be above max pitch ({high}).",
     "said.settings_object": "{kind} settings must be a JSON object (got {type}).",
-    "said.unknown_settings": "Unknown {kind} setting(s): {names}",
+    "said.unknown_settings": "Unknown {kind} settings: {names}",
+    "said.unknown_settings_1": "Unknown {kind} setting: {names}",
     "said.env_not_number": "{var}={text} is not a number.",
     "said.env_negative": "{var} must be zero or more (got {text}).",
     "said.too_short": "The pieces are too short for windows of {window} tokens: lower the window or add music.",
@@ -1064,18 +1086,26 @@ ZH = {
     "nav.compare": "比较",
     "side.tagline": "教神经网络听一些音乐，再让它来作曲。",
     "side.dataset": "**数据集**：{label}  \n{parsed} 首乐曲，{notes:,} 个音符",
+    "side.dataset_1": "**数据集**：{label}  \n{parsed} 首乐曲，{notes:,} 个音符",
     "side.no_dataset": "**数据集**：尚未选择（训练默认使用巴赫众赞歌）",
     "side.training": "**训练**：{icon} {name} — {state}",
     "side.pieces": "**本次会话**：已创作 {n} 首",
+    "side.pieces_1": "**本次会话**：已创作 {n} 首",
     "side.limits": "本服务器的限制",
     "side.limits_body": (
         "- 每次上传最多 **{upload_mb} MB**\n"
         "- 每次训练最长 **{minutes:g} 分钟**{nocap}\n"
-        "- 同时最多训练 **{concurrent}** 个模型，其余排队\n"
-        "- 每位访客：最多 **{trainings}** 个训练在运行或排队，保留最新的 **{runs}** 个训练结果\n"
+        "- {at_once}，其余排队\n"
+        "- 每位访客：最多 {trainings}在运行或排队，保留最新的 {runs}\n"
         "- 磁盘：访客保存的一切（训练结果、导入、上传）共 **{runs_mb:,} MB**，解析后的音乐缓存 **{cache_mb:,} MB**；"
         "满了之后新的工作会被拒绝，只会清理你自己最久未用的训练结果来腾出空间"),
     "side.nocap": "（不限）",
+    "side.at_once": "同时最多训练 **{n}** 个模型",
+    "side.at_once_1": "同时最多训练 **{n}** 个模型",
+    "side.n_trainings": "**{n}** 个训练",
+    "side.n_trainings_1": "**{n}** 个训练",
+    "side.n_runs": "**{n}** 个训练结果",
+    "side.n_runs_1": "**{n}** 个训练结果",
     "side.operator": "管理员权限：你可以查看和管理所有访客的训练结果与训练。",
     "side.operator_off": "放弃管理员权限",
     "side.operator_password": "管理员密码",
@@ -1155,6 +1185,7 @@ ZH = {
     "ds.music_metric": "时长",
     "ds.minutes": "{minutes:.1f} 分钟",
     "ds.skipped_files": "跳过了 {n} 个文件：",
+    "ds.skipped_files_1": "跳过了 {n} 个文件：",
     "ds.report": "逐文件报告",
     "ds.rare": "罕见和弦：只影响原文的词元方案",
     "ds.rare_caption": "默认的词元（小节、拍与声部）会保留每一个音：只有用*原文的音符与和弦*方案训练时（训练 → 高级设"
@@ -1186,6 +1217,7 @@ ZH = {
     "train.caption": "神经网络学习预测音乐中的下一个音。损失越低，预测越准；"
                      "虚线表示的*验证*损失是在从未参与训练的乐曲上测得的。",
     "train.queued": "正在排队——第 **{place}** 位。{message}（本服务器同时训练 {n} 个模型。）",
+    "train.queued_1": "正在排队——第 **{place}** 位。{message}（本服务器同时训练 {n} 个模型。）",
     "train.elapsed": " · 已用 {elapsed} · 预计剩余 {eta}",
     "train.metric.loss": "损失",
     "train.metric.val_loss": "验证损失",
@@ -1211,6 +1243,8 @@ ZH = {
     "train.start_buys": "基础模型已经懂得各种声部编排（单旋律、旋律加和弦、双手、四五个声部）的和声、节拍与声部："
                         "几分钟就能让它适应你的 {n} 首乐曲。",
     "train.start_new_layout": "{name} 只学过 {seen} 个声部的音乐，而你的大多数乐曲有 {parts} 个声部："
+                              "它对其余声部的猜测将从零开始，微调的结果可能比新模型更差。请改从 **base** 开始：它懂得各种编排。",
+    "train.start_new_layout_1": "{name} 只学过 {seen} 个声部的音乐，而你的大多数乐曲有 {parts} 个声部："
                               "它对其余声部的猜测将从零开始，微调的结果可能比新模型更差。请改从 **base** 开始：它懂得各种编排。",
     "train.base_help": "微调从一个训练好的模型出发（内置模型学过数百首乐曲），"
                        "因此只需你的几首乐曲、训练一分钟，就能听出它们的风格。",
@@ -1490,6 +1524,7 @@ ZH = {
     'verdict.other_tokens': '这些模型把音乐读成了不同的 token，损失不在同一尺度上：请选择使用相同 token 方案的模型。',
     'verdict.run_setting': '{name}：{setting}',
     'verdict.too_short': '{name} 只训练了 {epochs} 轮：太短，无法判断。请先训练更久（“小”或“完整”规模），再相信这个结论。',
+    'verdict.too_short_1': '{name} 只训练了 {epochs} 轮：太短，无法判断。请先训练更久（“小”或“完整”规模），再相信这个结论。',
     'verdict.improving': '{name} 停止时仍在进步：多训练一些时间会更好，所以这个结论可能会变。',
     'verdict.noise_seeds': '同一模型换用其他随机种子时，各次训练之间的差异约为 {noise:.3f}',
     'verdict.noise_jitter': '每种模型只有一次训练，唯一的噪声度量是一次训练在最后几轮中损失的波动：{noise:.3f}（换用其他种子的训练通常差异更大：为确定起见，请用另一个种子把两者各训练一次）',
@@ -1648,6 +1683,7 @@ ZH = {
     "said.waiting": "正在等待空闲的训练位…",
     "said.next": "正在等待空闲的训练位：下一个就轮到你。",
     "said.ahead": "正在等待空闲的训练位：你前面还有 {n} 个训练。",
+    "said.ahead_1": "正在等待空闲的训练位：你前面还有 {n} 个训练。",
     "said.starting": "正在启动训练进程…",
     "said.reading": "正在读取音乐…",
     "said.windows_moved": "正在用 {n} 个窗口训练，每个窗口随机移调最多 ±{k} 个半音…",
@@ -1747,6 +1783,7 @@ ZH = {
     "said.musicxml_failed": "无法把“{name}”写成 MusicXML：{error}",
     "said.no_key_lock": "未锁定调性：“自动”沿用被续写音乐的调，而这首曲子是从零开始的。请改为指定一个调（例如 D 小调）。",
     "said.collapsed": "输出塌缩了：只用了 {n} 种不同的词元——同一个音或和弦反复出现。",
+    "said.collapsed_1": "输出塌缩了：只用了 {n} 种不同的词元——同一个音或和弦反复出现。",
     "said.loop": "输出陷入了循环：后半段一遍又一遍地重复同样的 {n} 个词元。",
     "said.collapsed_short": "输出塌缩了",
     "said.loop_short": "输出陷入了循环",
@@ -1834,7 +1871,9 @@ ZH = {
     "said.ship_transient": "{name}：有文件读取超时、内存不足或让解析器崩溃；没有发布任何内容。请在较空闲的机器上再运行一次。",
     "said.empty": "{name} 是空文件",
     "said.uploads_label": "上传的 {n} 个文件",
+    "said.uploads_label_1": "上传的 {n} 个文件",
     "said.files_label": "{n} 个文件",
+    "said.files_label_1": "{n} 个文件",
     "said.the_zip": "这个 zip",
     "said.the_bundle": "这个训练结果包",
     "said.r_empty": "空文件",
@@ -1852,6 +1891,7 @@ ZH = {
     "said.r_drums": "只有鼓",
     "said.r_no_piano": "没有钢琴声部",
     "said.r_no_notes_parts": "声部 {parts} 中没有音符（文件共有 {n} 个声部）",
+    "said.r_no_notes_parts_1": "声部 {parts} 中没有音符（文件共有 {n} 个声部）",
     "said.r_corrupt": "MIDI 文件被截断或已损坏：{error}",
     "said.r_parse": "无法解析：{error}",
     "said.r_no_mxl_score": ".mxl 压缩包里没有乐谱",
@@ -1880,6 +1920,7 @@ ZH = {
     "said.tf_config_bad": "TF_CONFIG 不是 TensorFlow 能读取的集群描述（{error}）。",
     "said.tf_config_tasks": "TF_CONFIG：musegen 只用 chief 和 worker 任务训练，不支持 {tasks}。",
     "said.tf_config_index": "TF_CONFIG：任务 {kind} {index} 不在它的 {n} 台机器的集群里。",
+    "said.tf_config_index_1": "TF_CONFIG：任务 {kind} {index} 不在它的 {n} 台机器的集群里。",
     "said.cluster_unreadable": "无法读取集群文件 {path}（{error}）。",
     "said.cluster_shape": "{path}：集群文件应是这样的 JSON：{{\"workers\": [\"host1:2222\", \"host2:2222\"], "
                           "\"index\": 0}}（{error}）。",
@@ -1921,6 +1962,7 @@ ZH = {
     "said.pitch_order": "最低音高（{low}）不能高于最高音高（{high}）。",
     "said.settings_object": "{kind} 设置必须是一个 JSON 对象（收到的是 {type}）。",
     "said.unknown_settings": "未知的 {kind} 设置：{names}",
+    "said.unknown_settings_1": "未知的 {kind} 设置：{names}",
     "said.env_not_number": "{var}={text} 不是数字。",
     "said.env_negative": "{var} 必须是零或更大的数（收到的是 {text}）。",
     "said.too_short": "乐曲太短，切不出 {window} 个词元的窗口：请调小窗口，或添加音乐。",

@@ -79,8 +79,9 @@ if base is not None:
     music = data["result"].pieces if data else server.builtin_dataset("bach").pieces
     fit = start_fit(base, music)
     if fit["code"] == "new_layout":
-        st.warning(tr("train.start_new_layout", name=base.name, parts=fit["parts"],
-                      seen=", ".join(map(str, fit["seen"]))), icon=":material/warning:")
+        seen = fit["seen"]
+        st.warning(tr(f"train.start_new_layout{'_1' if seen == [1] else ''}", name=base.name, parts=fit["parts"],
+                      seen=", ".join(map(str, seen))), icon=":material/warning:")
     elif base.name == run_library.BASE_RUN:
         st.caption(tr("train.start_buys", n=n_pieces))
 

@@ -44,7 +44,7 @@ def test_every_key_in_both_languages_with_the_same_placeholders():
 
 
 def test_lookup_fills_placeholders_and_falls_back():
-    assert text.t("side.pieces", "en", n=3) == "**This session:** 3 piece(s) composed"
+    assert text.t("side.pieces", "en", n=3) == "**This session:** 3 pieces composed"
     assert text.t("side.pieces", "zh", n=3) == "**本次会话**：已创作 3 首"
     assert text.t("side.pieces", "fr", n=3) == text.t("side.pieces", "en", n=3)  # an unknown language: English
     assert text.option("scale", "dorian", "zh") == "多利亚调式"
@@ -462,6 +462,36 @@ def test_compare_in_chinese():
 
 
 # ---------------------------------------------------------------- English unchanged, the selector
+
+
+HEDGED_PLURAL = re.compile(r"[A-Za-z]\(s\)")  # "piece(s)": English says "1 piece" and "3 pieces"
+
+
+def test_the_english_catalogue_hedges_no_plural():
+    assert [key for key, value in text.EN.items() if HEDGED_PLURAL.search(value)] == []
+    for key in [k for k in text.EN if k + "_1" in text.EN]:  # every counted entry has both forms in Chinese too
+        assert text.ZH[key] == text.ZH[key + "_1"], key
+
+
+def test_english_pages_say_plurals_right():
+    """A zip of ten jigs: "10 uploaded files", the limits in whole words, no "(s)" anywhere."""
+    import io
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        for i in range(10):
+            z.writestr(f"jig{i}.mid", midi(i))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180).run()
+    at.switch_page("pages/dataset.py").run()
+    at.radio(key="ds-source").set_value("Upload files").run()
+    at.file_uploader(key="ds-upload").set_value([("jigs.zip", buf.getvalue(), "application/zip")])
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    texts = visible(at) + [str(m.value) for m in at.sidebar.markdown]
+    assert str(at.session_state["dataset"]["result"].source) == "10 uploaded files"  # what a run trained on it says
+    assert any("training at a time" in t or "trainings at a time" in t for t in texts)
+    assert [t for t in texts if HEDGED_PLURAL.search(t)] == []
 
 
 def test_english_unchanged():

@@ -259,7 +259,15 @@ def test_uploads_with_a_zip_inside(cache):
     assert got["/abs.mid"].startswith("unsafe path in zip")
     assert got["drums.mid"] == "drums only"
     assert len(got) == 5  # macOS junk and dot-files are ignored silently
-    assert result.source == msg("said.uploads_label", n=3) and str(result.source) == "3 uploaded file(s)"
+    assert result.source == msg("said.uploads_label", n=5) and str(result.source) == "5 uploaded files"
+
+
+def test_a_zip_counts_as_the_files_inside_it(cache):
+    archive = zip_bytes({f"jig{i}.mid": PIANO for i in range(10)})
+    result = load_pieces([("jigs.zip", archive)], cache_dir=cache)
+    assert result.source == msg("said.uploads_label", n=10) and str(result.source) == "10 uploaded files"
+    one = load_pieces([("song.mid", PIANO)], cache_dir=cache)
+    assert str(one.source) == "1 uploaded file" and one.source.said("zh") == "上传的 1 个文件"
 
 
 def test_zip_limits(tmp_path):

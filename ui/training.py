@@ -14,7 +14,7 @@ from musegen.errors import MusegenError
 from musegen.render.plots import training_progress
 from musegen.serve import jobs
 from musegen.serve.job import Job
-from ui.language import duration_text, error_text, lang, say, state_name, tr
+from ui.language import duration_text, error_text, lang, say, state_name, tr, tr_count
 from ui.session import owner, visitor
 
 JOB = "job"  # session key: id of the training this session watches
@@ -115,7 +115,7 @@ def where(job: Job, compact: bool = False) -> None:
         if compact:
             st.caption(tr("cmp.waiting", place=job.place))
         else:
-            st.info(tr("train.queued", place=job.place, message=say(job.message), n=_concurrent()))
+            st.info(tr_count("train.queued", _concurrent(), place=job.place, message=say(job.message)))
     elif job.state == "running":
         eta = duration_text(job.eta)
         if compact:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..messages import Message, msg
+from ..messages import Message, msg, plural
 
 NAMES = {"wavenet": "WaveNet", "lstm": "LSTM", "simple-wavenet": "simple WaveNet"}
 MIN_EPOCHS = 3
@@ -158,7 +158,7 @@ def run_warnings(scored: list) -> tuple[list[Message], bool]:
     for r in scored:
         if (r.summary.get("epochs") or 0) < MIN_EPOCHS:
             too_short = True
-            warnings.append(msg("verdict.too_short", name=r.name, epochs=r.summary.get("epochs")))
+            warnings.append(plural("verdict.too_short", r.summary.get("epochs"), name=r.name, epochs=r.summary.get("epochs")))
         elif still_improving(r):
             warnings.append(msg("verdict.improving", name=r.name))
     return warnings, too_short
