@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import json
+import re
 import time
 import zipfile
 from pathlib import Path
@@ -185,6 +186,8 @@ def test_train_quick_run_to_the_end_then_rename_and_delete(env):
     job = jobs.get(job_id)
     # A visitor's run goes to their own folder, under the hash of their cookie's token.
     assert job.owner and job.run_path.parent == env / "visitors" / job.owner
+    # Named for a person: the model, the music it learnt, when; never like a bundled "bach-lstm".
+    assert re.fullmatch(r"lstm-on-3-uploaded-files-\d{1,2}-[a-z]{3}-\d\dh\d\d", job.run_path.name), job.run_path.name
     assert (job.run_path / "model.keras").is_file()
     assert job.config.train.max_seconds == 60.0  # the quick preset's budget (under the app's cap)
     labels = [e.label for e in at.expander]
@@ -216,6 +219,7 @@ def test_train_fine_tunes_a_bundled_model_on_uploaded_pieces(env):
     job = jobs.get(at.session_state["job"])
     wait_until(at, lambda a: "Training finished." in texts(a.success))
     assert job.config.train.base.endswith("tiny-wavenet") and job.config.train.learning_rate == 3e-4
+    assert job.run_path.name.startswith("tiny-wavenet-tuned-on-4-uploaded-files-")  # the base, then the music
     assert job.config.model.residual_channels == 16  # the tiny base's size, not the preset's
     job = jobs.get(job.id)
     assert job.state == "finished", (job.state, job.error, job.message)
@@ -589,4 +593,4 @@ def test_train_starts_a_small_set_from_the_base_and_names_a_start_that_cannot_he
     assert "already knows harmony, metre and parts in every layout" in texts(at.caption)
     assert not at.warning
     at.selectbox(key="tr-base").set_value("tiny-wavenet").run()  # learnt one part only
-    assert "tiny-wavenet has only learnt music in 1 part(s), and most of your pieces have 2" in texts(at.warning)
+    assert "tiny-wavenet has only learnt music in 1 part, and most of your pieces have 2" in texts(at.warning)

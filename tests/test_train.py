@@ -329,3 +329,15 @@ def test_a_fine_tune_says_where_it_starts_against_chance(trained_run, tmp_path, 
     said = [e for e in events if e.get("start")]
     assert said and said[0]["message"] == msg("said.start_loss", name=trained_run.name, loss=f"{start:.2f}",
                                               chance=f"{chance:.2f}")
+
+
+def test_a_new_run_is_named_for_its_music_model_and_time_never_like_a_bundled_one(monkeypatch, tmp_path):
+    import time as clock
+
+    from musegen.studio.run_library import new_run_path
+
+    monkeypatch.setenv("MUSEGEN_RUNS", str(tmp_path))
+    monkeypatch.setattr(clock, "localtime", lambda *a: clock.struct_time((2026, 12, 6, 9, 4, 0, 6, 340, 0)))
+    assert new_run_path("bach", "wavenet").name == "wavenet-on-bach-6-dec-09h04"  # not "bach-wavenet…"
+    assert new_run_path("My Jigs.zip", "lstm").name == "lstm-on-my-jigs-6-dec-09h04"
+    assert new_run_path("jigs.mid", "wavenet", base="/app/assets/models/base").name == "base-tuned-on-jigs-6-dec-09h04"

@@ -44,7 +44,8 @@ def submit(config, data: dict | None, max_files: int) -> str | None:
     id; None when it was refused, which the page then says."""
     try:
         pieces = presets.first_files(data["result"], max_files) if data else None
-        out = run_library.new_run_path(data["label"] if data else "bach", config.model.kind, visitor())
+        music = (data["name"] or data["label"]) if data else "bach"  # a built-in set by its short name
+        out = run_library.new_run_path(music, config.model.kind, visitor(), base=config.train.base)
         return jobs.submit(config, out, pieces=pieces, owner=owner() or "")
     except MusegenError as e:
         st.error(error_text(e))

@@ -4,6 +4,7 @@ selects by default, who may download a run's bundle, and the Compare page's rows
 from __future__ import annotations
 
 import json
+import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -132,10 +133,20 @@ def better_than_rough(run, entries: list[Entry]) -> Entry | None:
     return best if best is not None and best.run.summary["val_loss"] < loss - ROUGH_GAP else None
 
 
-def new_run_path(dataset_label: str, kind: str, visitor=None) -> Path:
-    """A new run's folder: the visitor's own (a private server: runs/ itself)."""
-    label = safe_name(dataset_label.lower(), limit=40, empty="music")
-    return folder_of(visitor, runs_dir()) / f"{label}-{kind}-{time.strftime('%Y%m%d-%H%M%S')}"
+MONTHS = "jan feb mar apr may jun jul aug sep oct nov dec".split()  # not the locale's: a name stays ASCII
+MUSIC_SUFFIX = re.compile(r"\.(zip|midi?|mxl|musicxml|xml|krn|abc)$", re.IGNORECASE)  # "jigs.zip": "jigs"
+
+
+def new_run_path(music: str, kind: str, visitor=None, base: str = "") -> Path:
+    """A new run's folder in the visitor's own (a private server: runs/ itself), named for a person:
+    what learnt, from which music, when: "wavenet-on-jigs-6-dec-09h14" (``music``: the built-in set's
+    name or the upload's), "base-tuned-on-jigs-6-dec-09h14" (fine-tuned from ``base``, a run folder).
+    The "-on-" keeps it from ever reading as a bundled run ("bach-wavenet")."""
+    what = f"{safe_name(Path(base).name, limit=30, empty='run')}-tuned" if base else kind
+    heard = safe_name(MUSIC_SUFFIX.sub("", music).lower(), limit=40, empty="music")
+    now = time.localtime()  # two trainings started in the same minute: jobs.submit numbers the second
+    when = f"{now.tm_mday}-{MONTHS[now.tm_mon - 1]}-{now.tm_hour:02d}h{now.tm_min:02d}"
+    return folder_of(visitor, runs_dir()) / f"{what}-on-{heard}-{when}"
 
 
 def run_row(run, tokens_per_s: float | None = None) -> dict:
