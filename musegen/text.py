@@ -123,7 +123,7 @@ EN = {
     "piece.wav": ":material/download: Audio (wav)",
     "piece.musicxml": ":material/download: MusicXML",
     "runs.label": "{name} — {kind}{loss}{bundled}",
-    "runs.loss": ", val loss {loss:.2f}",
+    "runs.loss": ", error on music it never heard: {loss:.2f} (lower is better)",  # its validation loss, for musicians
     "runs.bundled": " (bundled)",
     "runs.none": "No trained model here yet: train one on the **Train** page "
                  "(or run `make models` to build the bundled ones).",
@@ -604,6 +604,10 @@ EN = {
     'opt.column.reason': 'reason',
     'opt.column.notes': 'notes',
     'opt.column.seconds': 'seconds',
+    'opt.column.metre': 'metre',  # the per-file report: what each file was read as
+    'opt.column.key': 'key',
+    'opt.column.tempo (bpm)': 'tempo (bpm)',
+    'said.key_signature': '{major} major / {minor} minor',  # a key signature: the piece may be in either
     'opt.column.dataset': 'dataset',
     'opt.column.setup': 'setup',
     'opt.column.name': 'name',
@@ -1134,7 +1138,7 @@ ZH = {
     "piece.wav": ":material/download: 音频（WAV）",
     "piece.musicxml": ":material/download: MusicXML",
     "runs.label": "{name} — {kind}{loss}{bundled}",
-    "runs.loss": "，验证损失 {loss:.2f}",
+    "runs.loss": "，在没听过的音乐上的误差：{loss:.2f}（越低越好）",
     "runs.bundled": "（内置）",
     "runs.none": "这里还没有训练好的模型：请在**训练**页面训练一个（或运行 `make models` 生成内置模型）。",
 
@@ -1516,12 +1520,12 @@ ZH = {
     "cmp.study_caption": "来自本仓库的基准研究（只读）；方法和完整表格见 `docs/study.md`。",
 
     # ------------------------------------------------------------ compare: the plain answer (musegen/evaluate/verdict.py)
-    'verdict.mismatch_windows': '它们的验证窗口长度不同（{low} 与 {high} 个 token），其中一个听到的上下文更多',
+    'verdict.mismatch_windows': '它们的验证窗口长度不同（{low} 与 {high} 个词元），其中一个听到的上下文更多',
     'verdict.mismatch_pieces': '它们是在不同的乐曲上验证的',
     'verdict.pick_two': '选择两个训练好的模型（一个 WaveNet 和一个 LSTM）即可得到结论。',
     'verdict.other_music': '这些模型学习的是不同的音乐，损失无法相比：请选择在同一数据集上训练的模型（“同时训练两者”正是如此）。',
     'verdict.not_alike': '这些模型各自记录的损失不能直接对比：{why}。需要在同一份留出的音乐上重新测量，但那份音乐不在这里（它是上传的）：请比较用“同时训练两者”训练的模型，它们的一切条件都相同。',
-    'verdict.other_tokens': '这些模型把音乐读成了不同的 token，损失不在同一尺度上：请选择使用相同 token 方案的模型。',
+    'verdict.other_tokens': '这些模型把音乐读成了不同的词元，损失不在同一尺度上：请选择使用相同词元方案的模型。',
     'verdict.run_setting': '{name}：{setting}',
     'verdict.too_short': '{name} 只训练了 {epochs} 轮：太短，无法判断。请先训练更久（“小”或“完整”规模），再相信这个结论。',
     'verdict.too_short_1': '{name} 只训练了 {epochs} 轮：太短，无法判断。请先训练更久（“小”或“完整”规模），再相信这个结论。',
@@ -1537,7 +1541,7 @@ ZH = {
     'verdict.run_line': '{label}：{how} {loss:.3f}，验证准确率 {accuracy:.1%}，训练 {epochs} 轮（{time}）',
     'verdict.noise': '噪声：{text}。',
     'verdict.explain': '验证损失是在模型从未训练过的乐曲上测得的：越低说明它越能预料到真正的下一个音。准确率是它第一猜测猜中的比例。',
-    'verdict.measured': '为得出这个结论，在同一批留出乐曲上重新测量（最多 {pieces} 首，每首从第一个音开始，最多 {tokens} 个 token），因为{why}。',
+    'verdict.measured': '为得出这个结论，在同一批留出乐曲上重新测量（最多 {pieces} 首，每首从第一个音开始，最多 {tokens} 个词元），因为{why}。',
     'verdict.not_like_for_like': '记录下来的损失并非同等条件',
     'verdict.speed': '{fast} 训练用时 {fast_time}，{slow} 用时 {slow_time}；两者生成一首曲子都远不到一秒，所以速度不是选择的理由。',
     'verdict.time_unknown': '用时未知',
@@ -1545,8 +1549,8 @@ ZH = {
     'verdict.seconds': '{n:.0f} 秒',
 
     # ------------------------------------------------------------ train: what the model hears (studio.presets.context_text)
-    'context.hears': '模型一次能听到 {tokens} 个 token（{told}）。',
-    'context.lstm': '模型在 {tokens} 个 token 的窗口上训练（{told}）。',
+    'context.hears': '模型一次能听到 {tokens} 个词元（{told}）。',
+    'context.lstm': '模型在 {tokens} 个词元的窗口上训练（{told}）。',
     'context.bar': '约为这份音乐的 {bars:.0f} 小节',
     'context.bars': '约为这份音乐的 {bars:.0f} 小节',
     'context.bars_unknown': '小节数未知',
@@ -1591,6 +1595,10 @@ ZH = {
     'opt.column.reason': '原因',
     'opt.column.notes': '音符',
     'opt.column.seconds': '秒',
+    'opt.column.metre': '拍号',
+    'opt.column.key': '调号',
+    'opt.column.tempo (bpm)': '速度（bpm）',
+    'said.key_signature': '{major} 大调 / {minor} 小调',
     'opt.column.dataset': '数据集',
     'opt.column.setup': '设定',
     'opt.column.name': '名称',

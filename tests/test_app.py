@@ -146,6 +146,25 @@ def test_dataset_upload_report_histograms_cutoff_and_preview():
     assert at.session_state["dataset"]["result"].summary()["parsed"] == 2  # what Train will use
 
 
+def report_table(at: AppTest) -> dict:
+    """The Dataset page's per-file report, by file name."""
+    table = next(d.value for d in at.dataframe if "file" in d.value.columns)
+    return {row["file"]: row for row in table.to_dict("records")}
+
+
+def test_the_per_file_report_says_what_each_file_was_read_as():
+    """A student checks their jig was read as 6/8, in G, at its tempo; a skipped file has none."""
+    jig = make_piece(0, bars=12)
+    jig.time_signatures, jig.key_sharps, jig.tempo = [(0.0, 6, 8)], 1, 132.0
+    at = open_app("pages/dataset.py")
+    upload(at, [("jig.mid", piece_to_midi_bytes(jig)), ("notes.mid", b"these are not notes")])
+    rows = report_table(at)
+    assert {k: rows["jig.mid"][k] for k in ("metre", "key", "tempo (bpm)")} == \
+        {"metre": "6/8", "key": "G major / E minor", "tempo (bpm)": "132"}
+    assert {k: rows["notes.mid"][k] for k in ("metre", "key", "tempo (bpm)")} == \
+        {"metre": "—", "key": "—", "tempo (bpm)": "—"}
+
+
 def test_dataset_refuses_bad_uploads_with_a_message():
     at = open_app("pages/dataset.py")
     upload(at, [("song.mid", b"just some text, not MIDI")])
@@ -219,10 +238,10 @@ def test_train_fine_tunes_a_bundled_model_on_uploaded_pieces(env):
     job = jobs.get(at.session_state["job"])
     wait_until(at, lambda a: "Training finished." in texts(a.success))
     assert job.config.train.base.endswith("tiny-wavenet") and job.config.train.learning_rate == 3e-4
-    assert job.run_path.name.startswith("tiny-wavenet-tuned-on-4-uploaded-files-")  # the base, then the music
     assert job.config.model.residual_channels == 16  # the tiny base's size, not the preset's
     job = jobs.get(job.id)
     assert job.state == "finished", (job.state, job.error, job.message)
+    assert job.run_path.name.startswith("tiny-wavenet-tuned-on-4-uploaded-files-")  # the base, then the music
     run = Run.load(job.run_path)
     assert run.summary["base"].endswith("tiny-wavenet") and run.summary["stop_reason"]
     assert run.summary["stop_reason"] in texts(at.caption)  # the run library says how it ended

@@ -249,6 +249,8 @@ def test_text_older_versions_stored_is_shown_as_it_was_stored(zh, tmp_path):
                                                       "source_message": to_json(msg("said.uploads_label", n=4))}
     assert dataset_source(SimpleNamespace(data=older)) == "4 uploaded file(s)"  # data.json before codes
     assert dataset_source(SimpleNamespace(data=newer)) == msg("said.uploads_label", n=4)
+    one = {"source_message": to_json(msg("said.uploads_label", n=1))}  # kept before the singular had its entry
+    assert str(dataset_source(SimpleNamespace(data=one))) == "1 uploaded file"
     assert zh.short_warning("The output fell into a loop: …") == "The output fell into a loop: …"
 
 
@@ -281,7 +283,7 @@ def test_chords_durations_and_ticks_in_plain_words():
 # ---------------------------------------------------------------- the pages in Chinese
 
 # Words a Chinese page keeps in Latin letters: names of products, models, formats, units and people.
-ALLOWED = {"musegen", "wavenet", "lstm", "midi", "musicxml", "bpm", "ogg", "wav", "top-k", "top-p", "adam", "token",
+ALLOWED = {"musegen", "wavenet", "lstm", "midi", "musicxml", "bpm", "ogg", "wav", "top-k", "top-p", "adam",
            "abc", "humdrum", "general", "dropout", "english", "language", "corpus", "make", "models",
            "docs", "study", "ryan's", "mammoth", "collection", "tiny-wavenet", "tiny-lstm", "synthetic",
            "riemenschneider", "simple-wavenet", "verovio", "fluidsynth",
@@ -365,7 +367,15 @@ def check_chinese(at: AppTest) -> list[str]:
     assert not at.exception, [e.value for e in at.exception]
     texts = visible(at)
     assert english_left(texts) == []
+    assert english_left(table_cells(at)) == []
     return texts
+
+
+def table_cells(at: AppTest) -> list[str]:
+    """The text in the tables' cells, but for the names people gave (a run's, a file's): a model's
+    kind, a dataset, a missing value ("None") are translated too."""
+    named = {text.option("column", c, "zh") for c in ("run", "file", "name")}
+    return [str(v) for e in at.dataframe for c in e.value.columns if c not in named for v in e.value[c]]
 
 
 def test_home_in_chinese():
@@ -471,6 +481,25 @@ def test_the_english_catalogue_hedges_no_plural():
     assert [key for key, value in text.EN.items() if HEDGED_PLURAL.search(value)] == []
     for key in [k for k in text.EN if k + "_1" in text.EN]:  # every counted entry has both forms in Chinese too
         assert text.ZH[key] == text.ZH[key + "_1"], key
+
+
+def test_one_word_for_a_token_in_chinese():
+    """"词元" on every page, never "token" on one and "词元" on another."""
+    said = {key: re.sub(r"\{[^}]*\}", "", value) for key, value in text.ZH.items()}
+    assert [key for key, value in said.items() if re.search("token", value, re.IGNORECASE)] == []
+
+
+def test_the_model_picker_says_the_loss_in_a_musician_s_words():
+    shown = {}
+    for lang in ("en", "zh"):
+        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
+        at.session_state["ui-lang"] = lang
+        at.run().switch_page("pages/generate.py").run()
+        box = at.selectbox(key="gen-run")
+        shown[lang] = list(box.options)  # as shown (format_func applied)
+    assert all("error on music it never heard: " in o and "(lower is better)" in o for o in shown["en"]), shown
+    assert all("在没听过的音乐上的误差" in o and "越低越好" in o for o in shown["zh"]), shown
+    assert not [o for o in shown["en"] + shown["zh"] if "val loss" in o]
 
 
 def test_english_pages_say_plurals_right():

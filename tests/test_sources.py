@@ -318,6 +318,7 @@ def test_cache_round_trip(mixed_folder, cache, monkeypatch):
         second = load_pieces(str(mixed_folder), cache_dir=cache)
     assert second.cached
     assert second.report == first.report
+    assert all(r.metre == "4/4" and r.tempo > 0 for r in first.parsed)  # what each was read as, kept in the cache too
     assert [(p.name, p.tempo, p.program) for p in second.pieces] == [(p.name, p.tempo, p.program) for p in first.pieces]
     for a, b in zip(first.pieces, second.pieces):
         np.testing.assert_array_equal(a.notes, b.notes)

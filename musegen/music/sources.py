@@ -113,7 +113,8 @@ def _from_cache(items: list[FileToParse], keys: list[str], found: dict) -> tuple
     for i, key in enumerate(keys):
         if key in found:
             e = found[key]
-            reports[i] = FileReport(items[i].name, e.status, from_json(e.reason), e.notes, e.seconds, items[i].sha256)
+            reports[i] = FileReport(items[i].name, e.status, from_json(e.reason), e.notes, e.seconds, items[i].sha256,
+                                    **e.music)
             slots[i] = (e.shard, e.row) if e.status == "parsed" else None
     return reports, slots
 

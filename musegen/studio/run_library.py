@@ -9,6 +9,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from .. import text
 from ..errors import MusegenError
 from ..files import safe_name
 from ..messages import Message, from_json, msg
@@ -36,11 +37,13 @@ class Entry:
 
     @property
     def label(self) -> str:
+        """"bach-wavenet — WaveNet, error on music it never heard: 0.94 (lower is better) (bundled)"."""
         s = self.run.summary
-        bits = [MODEL_KINDS.get(s.get("model", ""), s.get("model", "?")).split(" (")[0]]
-        if s.get("val_loss") is not None:
-            bits.append(f"val loss {s['val_loss']:.2f}")
-        return f"{self.run.name} — {', '.join(bits)}{' (bundled)' if self.bundled else ''}"
+        loss = s.get("val_loss")
+        return text.t("runs.label", name=self.run.name,
+                      kind=MODEL_KINDS.get(s.get("model", ""), s.get("model", "?")).split(" (")[0],
+                      loss=text.t("runs.loss", loss=loss) if loss is not None else "",
+                      bundled=text.t("runs.bundled") if self.bundled else "")
 
 
 def library(visitor=None, shared=None) -> list[Entry]:
@@ -93,6 +96,8 @@ def dataset_source(run):
     ("source_message": a Message), else "source" as stored (a built-in set's name, a path, or the
     English label an older run kept for its files: shown as it is); None when it says nothing."""
     said = from_json(run.data.get("source_message"))
+    if isinstance(said, Message) and said.values.get("n") == 1 and f"{said.code}_1" in text.EN:
+        said = Message(f"{said.code}_1", said.values)  # kept before "1 uploaded file" had its own entry
     return said if isinstance(said, Message) else run.data.get("source") or None
 
 
