@@ -36,8 +36,8 @@ UNKNOWN = "—"  # a skipped file's metre, key and tempo; a parsed one's a cache
 
 def report_rows(loaded) -> list[dict]:
     """The per-file report: each file, how it was read, and the metre, key and tempo it was read in
-    (a student checks their jigs came out in 6/8)."""
-    return [{"file": r.name, "status": r.status, "reason": r.reason, "notes": r.notes,
-             "seconds": round(r.seconds, 1), "metre": r.metre or UNKNOWN,
-             "key": key_signature(r.key_sharps) or UNKNOWN,
-             "tempo (bpm)": f"{r.tempo:g}" if r.tempo else UNKNOWN} for r in loaded.report]
+    (a student checks their jigs came out in 6/8): those first, for a phone's narrow table, and the
+    reason, empty for most files, last."""
+    return [{"file": r.name, "status": r.status, "metre": r.metre or UNKNOWN,
+             "key": key_signature(r.key_sharps) or UNKNOWN, "tempo (bpm)": f"{r.tempo:g}" if r.tempo else UNKNOWN, "notes": r.notes, "seconds": round(r.seconds, 1),
+             "reason": r.reason} for r in loaded.report]
