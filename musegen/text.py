@@ -125,6 +125,8 @@ EN = {
     "runs.label": "{name} — {kind}{loss}{bundled}",
     "runs.loss": ", error on music it never heard: {loss:.2f} (lower is better)",  # its validation loss, for musicians
     "runs.bundled": " (bundled)",
+    "runs.new_name": "{model}-on-{music}-{when}",  # a new run's folder (run_library.new_run_path)
+    "runs.new_tuned": "{base}-tuned-on-{music}-{when}",
     "runs.none": "No trained model here yet: train one on the **Train** page "
                  "(or run `make models` to build the bundled ones).",
 
@@ -1140,6 +1142,8 @@ ZH = {
     "runs.label": "{name} — {kind}{loss}{bundled}",
     "runs.loss": "，在没听过的音乐上的误差：{loss:.2f}（越低越好）",
     "runs.bundled": "（内置）",
+    "runs.new_name": "{model}-{music}-{when}",
+    "runs.new_tuned": "{base}-微调-{music}-{when}",
     "runs.none": "这里还没有训练好的模型：请在**训练**页面训练一个（或运行 `make models` 生成内置模型）。",
 
     # ------------------------------------------------------------ home

@@ -206,7 +206,7 @@ def test_train_quick_run_to_the_end_then_rename_and_delete(env):
     # A visitor's run goes to their own folder, under the hash of their cookie's token.
     assert job.owner and job.run_path.parent == env / "visitors" / job.owner
     # Named for a person: the model, the music it learnt, when; never like a bundled "bach-lstm".
-    assert re.fullmatch(r"lstm-on-3-uploaded-files-\d{1,2}-[a-z]{3}-\d\dh\d\d", job.run_path.name), job.run_path.name
+    assert re.fullmatch(r"lstm-on-3-uploaded-files-\d{4}-\d\d-\d\d-\d\dh\d\d", job.run_path.name), job.run_path.name
     assert (job.run_path / "model.keras").is_file()
     assert job.config.train.max_seconds == 60.0  # the quick preset's budget (under the app's cap)
     labels = [e.label for e in at.expander]

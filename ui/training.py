@@ -45,7 +45,7 @@ def submit(config, data: dict | None, max_files: int) -> str | None:
     try:
         pieces = presets.first_files(data["result"], max_files) if data else None
         music = (data["name"] or data["label"]) if data else "bach"  # a built-in set by its short name
-        out = run_library.new_run_path(music, config.model.kind, visitor(), base=config.train.base)
+        out = run_library.new_run_path(music, config.model.kind, visitor(), base=config.train.base, lang=lang())
         return jobs.submit(config, out, pieces=pieces, owner=owner() or "")
     except MusegenError as e:
         st.error(error_text(e))

@@ -138,20 +138,20 @@ def better_than_rough(run, entries: list[Entry]) -> Entry | None:
     return best if best is not None and best.run.summary["val_loss"] < loss - ROUGH_GAP else None
 
 
-MONTHS = "jan feb mar apr may jun jul aug sep oct nov dec".split()  # not the locale's: a name stays ASCII
 MUSIC_SUFFIX = re.compile(r"\.(zip|midi?|mxl|musicxml|xml|krn|abc)$", re.IGNORECASE)  # "jigs.zip": "jigs"
 
 
-def new_run_path(music: str, kind: str, visitor=None, base: str = "") -> Path:
-    """A new run's folder in the visitor's own (a private server: runs/ itself), named for a person:
-    what learnt, from which music, when: "wavenet-on-jigs-6-dec-09h14" (``music``: the built-in set's
-    name or the upload's), "base-tuned-on-jigs-6-dec-09h14" (fine-tuned from ``base``, a run folder).
-    The "-on-" keeps it from ever reading as a bundled run ("bach-wavenet")."""
-    what = f"{safe_name(Path(base).name, limit=30, empty='run')}-tuned" if base else kind
+def new_run_path(music: str, kind: str, visitor=None, base: str = "", lang: str = text.DEFAULT) -> Path:
+    """A new run's folder in the visitor's own (a private server: runs/ itself), named for a person in
+    their language: what learnt, from which music, when: "wavenet-on-jigs-2026-12-06-09h14" (``music``:
+    the built-in set's name or the upload's), "base-tuned-on-jigs-…" (fine-tuned from ``base``, a run
+    folder). The model first keeps it from ever reading as a bundled run ("bach-wavenet")."""
     heard = safe_name(MUSIC_SUFFIX.sub("", music).lower(), limit=40, empty="music")
-    now = time.localtime()  # two trainings started in the same minute: jobs.submit numbers the second
-    when = f"{now.tm_mday}-{MONTHS[now.tm_mon - 1]}-{now.tm_hour:02d}h{now.tm_min:02d}"
-    return folder_of(visitor, runs_dir()) / f"{what}-on-{heard}-{when}"
+    when = time.strftime("%Y-%m-%d-%Hh%M", time.localtime())  # a second one this minute: jobs.submit numbers it
+    tuned = safe_name(Path(base).name, limit=30, empty="run")
+    name = (text.t("runs.new_tuned", lang, base=tuned, music=heard, when=when) if base
+            else text.t("runs.new_name", lang, model=kind, music=heard, when=when))
+    return folder_of(visitor, runs_dir()) / safe_name(name, empty=when)
 
 
 def run_row(run, tokens_per_s: float | None = None) -> dict:
