@@ -235,6 +235,7 @@ EN = {
     "train.new": "New training",
     "train.carries_on": "Training runs on the server: you can switch pages or reload this one; it carries on.",
     "train.music": "Music: **{label}** ({n} pieces) — change it on the **Dataset** page.",
+    "train.music_1": "Music: **{label}** ({n} piece) — change it on the **Dataset** page.",
     "train.music_default": "Music: **Bach chorales** (built-in) — choose other music on the **Dataset** page.",
     "train.base": "Start from",
     "train.base_new": "Nothing: a new model learns from scratch",
@@ -244,6 +245,8 @@ EN = {
     "train.now_at": "; now {loss}.",
     "train.start_buys": "The base model already knows harmony, metre and parts in every layout (one line, a melody "
                         "with chords, two hands, four or five voices): a few minutes adapt it to your {n} pieces.",
+    "train.start_buys_1": "The base model already knows harmony, metre and parts in every layout (one line, a melody "
+                          "with chords, two hands, four or five voices): a few minutes adapt it to your {n} piece.",
     "train.start_new_layout": "{name} has only learnt music in {seen} parts, and most of your pieces have {parts}: "
                               "its guesses for your other parts start from nothing, so fine-tuning it may end worse "
                               "than a new model. Start from **base** instead: it knows every layout.",
@@ -550,6 +553,7 @@ EN = {
     'verdict.how_measured': 'held-out loss measured on the same pieces',
     'verdict.how_recorded': 'validation loss',
     'verdict.run_line': '{label}: {how} {loss:.3f}, validation accuracy {accuracy:.1%}, after {epochs} epochs ({time})',
+    'verdict.run_line_1': '{label}: {how} {loss:.3f}, validation accuracy {accuracy:.1%}, after {epochs} epoch ({time})',
     'verdict.noise': 'Noise: {text}.',
     'verdict.explain': 'Validation loss is measured on pieces the model never trained on: lower means it expected the real next note more. Accuracy is how often its first guess was right.',
     'verdict.measured': 'Measured for this answer on the same held-out pieces (up to {pieces}, each from its first note, {tokens} tokens at most), because {why}.',
@@ -865,6 +869,7 @@ EN = {
     # music that cannot be used (musegen.music: sources, gather, archives, parsepool, ship, readers)
     "said.no_files": "No usable music in {label}: no files found (looking for {extensions} or .zip)",
     "said.all_skipped": "No usable music in {label}: {n} files, all skipped ({reasons})",
+    "said.all_skipped_1": "No usable music in {label}: its {n} file was skipped ({reasons})",
     "said.file_reason": "{name}: {reason}",
     "said.reasons_and": "{first}; {rest}",
     "said.bundle_bad_zip": "{label} is not a readable zip file ({error}): was it cut short?",
@@ -1241,6 +1246,7 @@ ZH = {
     "train.new": "新的训练",
     "train.carries_on": "训练在服务器上运行：你可以切换页面或刷新本页，训练不会中断。",
     "train.music": "音乐：**{label}**（{n} 首）——可在**数据集**页面更换。",
+    "train.music_1": "音乐：**{label}**（{n} 首）——可在**数据集**页面更换。",
     "train.music_default": "音乐：**巴赫众赞歌**（内置）——可在**数据集**页面选择其他音乐。",
     "train.base": "起点",
     "train.base_new": "从零开始：训练一个新模型",
@@ -1249,6 +1255,8 @@ ZH = {
     "train.started_at": "微调开始时的验证损失为 {loss}（随机猜测为 {chance}）",
     "train.now_at": "；现在为 {loss}。",
     "train.start_buys": "基础模型已经懂得各种声部编排（单旋律、旋律加和弦、双手、四五个声部）的和声、节拍与声部："
+                        "几分钟就能让它适应你的 {n} 首乐曲。",
+    "train.start_buys_1": "基础模型已经懂得各种声部编排（单旋律、旋律加和弦、双手、四五个声部）的和声、节拍与声部："
                         "几分钟就能让它适应你的 {n} 首乐曲。",
     "train.start_new_layout": "{name} 只学过 {seen} 个声部的音乐，而你的大多数乐曲有 {parts} 个声部："
                               "它对其余声部的猜测将从零开始，微调的结果可能比新模型更差。请改从 **base** 开始：它懂得各种编排。",
@@ -1543,6 +1551,7 @@ ZH = {
     'verdict.how_measured': '在同一批乐曲上测得的留出损失',
     'verdict.how_recorded': '验证损失',
     'verdict.run_line': '{label}：{how} {loss:.3f}，验证准确率 {accuracy:.1%}，训练 {epochs} 轮（{time}）',
+    'verdict.run_line_1': '{label}：{how} {loss:.3f}，验证准确率 {accuracy:.1%}，训练 {epochs} 轮（{time}）',
     'verdict.noise': '噪声：{text}。',
     'verdict.explain': '验证损失是在模型从未训练过的乐曲上测得的：越低说明它越能预料到真正的下一个音。准确率是它第一猜测猜中的比例。',
     'verdict.measured': '为得出这个结论，在同一批留出乐曲上重新测量（最多 {pieces} 首，每首从第一个音开始，最多 {tokens} 个词元），因为{why}。',
@@ -1843,6 +1852,7 @@ ZH = {
     # music that cannot be used (musegen.music: sources, gather, archives, parsepool, ship, readers)
     "said.no_files": "{label} 中没有可用的音乐：没有找到文件（支持 {extensions} 或 .zip）",
     "said.all_skipped": "{label} 中没有可用的音乐：{n} 个文件全部被跳过（{reasons}）",
+    "said.all_skipped_1": "{label} 中没有可用的音乐：{n} 个文件全部被跳过（{reasons}）",
     "said.file_reason": "{name}：{reason}",
     "said.reasons_and": "{first}；{rest}",
     "said.bundle_bad_zip": "{label} 不是可读取的 zip 文件（{error}）：是不是没有下载完整？",

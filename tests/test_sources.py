@@ -262,6 +262,11 @@ def test_uploads_with_a_zip_inside(cache):
     assert result.source == msg("said.uploads_label", n=5) and str(result.source) == "5 uploaded files"
 
 
+def test_one_bad_file_is_said_in_the_singular(cache):
+    with pytest.raises(InputError, match=r": its 1 file was skipped \(song.mid: "):
+        load_pieces([("song.mid", b"just some text, not MIDI")], cache_dir=cache)
+
+
 def test_a_zip_counts_as_the_files_inside_it(cache):
     archive = zip_bytes({f"jig{i}.mid": PIANO for i in range(10)})
     result = load_pieces([("jigs.zip", archive)], cache_dir=cache)

@@ -202,8 +202,9 @@ def evidence_of(scored: list, val, measured: dict | None, noise_said: Message) -
     """The evidence under the answer: each run's loss, the noise, what the loss means, how it was
     measured, and the training times."""
     how = msg("verdict.how_measured") if measured else msg("verdict.how_recorded")
-    evidence = [msg("verdict.run_line", label=label(r), how=how, loss=val(r), accuracy=r.summary.get("val_accuracy") or 0,
-                    epochs=r.summary.get("epochs"), time=_seconds(r.summary.get("seconds"))) for r in scored]
+    evidence = [plural("verdict.run_line", r.summary.get("epochs"), label=label(r), how=how, loss=val(r),
+                       accuracy=r.summary.get("val_accuracy") or 0, epochs=r.summary.get("epochs"),
+                       time=_seconds(r.summary.get("seconds"))) for r in scored]
     evidence.append(msg("verdict.noise", text=noise_said))
     evidence.append(msg("verdict.explain"))
     if measured:
