@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import InputError
-from .messages import msg
+from .messages import msg, plural
 
 
 @dataclass
@@ -316,7 +316,7 @@ def from_dict(cls, data: dict[str, Any]):
     known = {f.name: f for f in dataclasses.fields(cls)}
     unknown = sorted(set(data) - set(known))
     if unknown:
-        raise InputError(msg("said.unknown_settings", kind=cls.__name__, names=", ".join(unknown)))
+        raise InputError(plural("said.unknown_settings", len(unknown), kind=cls.__name__, names=", ".join(unknown)))
     kwargs = {}
     for name, value in data.items():
         default = known[name].default_factory if known[name].default_factory is not dataclasses.MISSING else None

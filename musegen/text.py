@@ -75,18 +75,26 @@ EN = {
     "nav.compare": "Compare",
     "side.tagline": "Teach a neural network some music, then let it compose.",
     "side.dataset": "**Dataset:** {label}  \n{parsed} pieces, {notes:,} notes",
+    "side.dataset_1": "**Dataset:** {label}  \n{parsed} piece, {notes:,} notes",
     "side.no_dataset": "**Dataset:** none chosen yet (Train uses Bach chorales)",
     "side.training": "**Training:** {icon} {name} — {state}",
-    "side.pieces": "**This session:** {n} piece(s) composed",
+    "side.pieces": "**This session:** {n} pieces composed",
+    "side.pieces_1": "**This session:** {n} piece composed",
     "side.limits": "Limits of this server",
     "side.limits_body": (
         "- uploads up to **{upload_mb} MB**\n"
         "- training up to **{minutes:g} min** per run{nocap}\n"
-        "- **{concurrent}** training(s) at a time; others queue\n"
-        "- per visitor: **{trainings}** training(s) running or waiting, the newest **{runs}** runs kept\n"
+        "- {at_once}; others queue\n"
+        "- per visitor: {trainings} running or waiting, the newest {runs} kept\n"
         "- disk: **{runs_mb:,} MB** for all that visitors keep (runs, imports, uploads), **{cache_mb:,} MB** for "
         "parsed music; when full, new work is refused and only your own runs unused the longest make room"),
     "side.nocap": " (no cap)",
+    "side.at_once": "**{n}** trainings at a time",  # side.limits_body's lines, one entry per count's form
+    "side.at_once_1": "**{n}** training at a time",
+    "side.n_trainings": "**{n}** trainings",
+    "side.n_trainings_1": "**{n}** training",
+    "side.n_runs": "**{n}** runs",
+    "side.n_runs_1": "**{n}** run",
     "side.operator": "Operator rights: you see and manage every visitor's runs and trainings.",
     "side.operator_off": "Give up operator rights",
     "side.operator_password": "Operator password",
@@ -115,8 +123,10 @@ EN = {
     "piece.wav": ":material/download: Audio (wav)",
     "piece.musicxml": ":material/download: MusicXML",
     "runs.label": "{name} — {kind}{loss}{bundled}",
-    "runs.loss": ", val loss {loss:.2f}",
+    "runs.loss": ", error on music it never heard: {loss:.2f} (lower is better)",  # its validation loss, for musicians
     "runs.bundled": " (bundled)",
+    "runs.new_name": "{model}-on-{music}-{when}",  # a new run's folder (run_library.new_run_path)
+    "runs.new_tuned": "{base}-tuned-on-{music}-{when}",
     "runs.none": "No trained model here yet: train one on the **Train** page "
                  "(or run `make models` to build the bundled ones).",
 
@@ -170,7 +180,8 @@ EN = {
     "ds.notes": "Notes",
     "ds.music_metric": "Music",
     "ds.minutes": "{minutes:.1f} min",
-    "ds.skipped_files": "{n} file(s) skipped: ",
+    "ds.skipped_files": "{n} files skipped: ",
+    "ds.skipped_files_1": "{n} file skipped: ",
     "ds.report": "Per-file report",
     "ds.rare": "Rare chords: only for the article's token scheme",
     "ds.rare_caption": "The default tokens (bars, beats and parts) keep every note: this matters only if you train "
@@ -206,7 +217,9 @@ EN = {
     "train.caption": "A network learns to predict the next note of the music. Lower loss = better predictions; "
                      "the dashed *validation* line is measured on pieces it never trains on.",
     "train.queued": "Waiting in the queue — place **{place}**. {message} "
-                    "(This server trains {n} model(s) at a time.)",
+                    "(This server trains {n} models at a time.)",
+    "train.queued_1": "Waiting in the queue — place **{place}**. {message} "
+                      "(This server trains {n} model at a time.)",
     "train.elapsed": " · elapsed {elapsed} · ETA {eta}",
     "train.step.reading": "Read the music",
     "train.step.preparing": "Turn it into tokens",
@@ -227,6 +240,7 @@ EN = {
     "train.new": "New training",
     "train.carries_on": "Training runs on the server: you can switch pages or reload this one; it carries on.",
     "train.music": "Music: **{label}** ({n} pieces) — change it on the **Dataset** page.",
+    "train.music_1": "Music: **{label}** ({n} piece) — change it on the **Dataset** page.",
     "train.music_default": "Music: **Bach chorales** (built-in) — choose other music on the **Dataset** page.",
     "train.base": "Start from",
     "train.base_new": "Nothing: a new model learns from scratch",
@@ -236,9 +250,14 @@ EN = {
     "train.now_at": "; now {loss}.",
     "train.start_buys": "The base model already knows harmony, metre and parts in every layout (one line, a melody "
                         "with chords, two hands, four or five voices): a few minutes adapt it to your {n} pieces.",
-    "train.start_new_layout": "{name} has only learnt music in {seen} part(s), and most of your pieces have {parts}: "
+    "train.start_buys_1": "The base model already knows harmony, metre and parts in every layout (one line, a melody "
+                          "with chords, two hands, four or five voices): a few minutes adapt it to your {n} piece.",
+    "train.start_new_layout": "{name} has only learnt music in {seen} parts, and most of your pieces have {parts}: "
                               "its guesses for your other parts start from nothing, so fine-tuning it may end worse "
                               "than a new model. Start from **base** instead: it knows every layout.",
+    "train.start_new_layout_1": "{name} has only learnt music in {seen} part, and most of your pieces have {parts}: "
+                                "its guesses for your other parts start from nothing, so fine-tuning it may end worse "
+                                "than a new model. Start from **base** instead: it knows every layout.",
     "train.base_help": "Fine-tuning starts from a trained model (the bundled ones learnt from hundreds of pieces), "
                        "so a few of your own pieces and a minute of training already sound like them.",
     "train.model": "Model",
@@ -547,7 +566,8 @@ EN = {
     'verdict.not_alike': "These runs' own losses cannot be set side by side: {why}. They need measuring on the same held-out music, and that music is not here (it was an upload): compare runs trained with Train both, which share everything.",
     'verdict.other_tokens': 'These runs read the music as different tokens, so their losses are not on the same scale: pick runs with the same token scheme.',
     'verdict.run_setting': '{name}: {setting}',
-    'verdict.too_short': '{name} trained for only {epochs} epoch(s): too short to judge. Train it longer (the Small or Full size) before trusting the answer.',
+    'verdict.too_short': '{name} trained for only {epochs} epochs: too short to judge. Train it longer (the Small or Full size) before trusting the answer.',
+    'verdict.too_short_1': '{name} trained for only {epochs} epoch: too short to judge. Train it longer (the Small or Full size) before trusting the answer.',
     'verdict.improving': '{name} was still improving when it stopped: with more time it would do better, so this answer may change.',
     'verdict.noise_seeds': 'the spread between runs of the same model with other seeds is about {noise:.3f}',
     'verdict.noise_jitter': "with one run of each, the only measure of noise is how much a run's loss moved over its last epochs: {noise:.3f} (runs with other seeds usually differ more: train each twice with another seed to be sure)",
@@ -565,6 +585,7 @@ EN = {
     'verdict.how_measured': 'held-out loss measured on the same pieces',
     'verdict.how_recorded': 'validation loss',
     'verdict.run_line': '{label}: {how} {loss:.3f}, validation accuracy {accuracy:.1%}, after {epochs} epochs ({time})',
+    'verdict.run_line_1': '{label}: {how} {loss:.3f}, validation accuracy {accuracy:.1%}, after {epochs} epoch ({time})',
     'verdict.noise': 'Noise: {text}.',
     'verdict.explain': 'Validation loss is measured on pieces the model never trained on: lower means it expected the real next note more. Accuracy is how often its first guess was right.',
     'verdict.measured': 'Measured for this answer on the same held-out pieces (up to {pieces}, each from its first note, {tokens} tokens at most), because {why}.',
@@ -623,6 +644,10 @@ EN = {
     'opt.column.reason': 'reason',
     'opt.column.notes': 'notes',
     'opt.column.seconds': 'seconds',
+    'opt.column.metre': 'metre',  # the per-file report: what each file was read as
+    'opt.column.key': 'key',
+    'opt.column.tempo (bpm)': 'tempo (bpm)',
+    'said.key_signature': '{major} major / {minor} minor',  # a key signature: the piece may be in either
     'opt.column.dataset': 'dataset',
     'opt.column.setup': 'setup',
     'opt.column.name': 'name',
@@ -716,7 +741,8 @@ EN = {
     # a training's progress and end (musegen.serve.jobs, musegen.train.fit, musegen.serve.worker)
     "said.waiting": "Waiting for a free slot…",
     "said.next": "Waiting for a free slot: you are next.",
-    "said.ahead": "Waiting for a free slot: {n} training(s) ahead of you.",
+    "said.ahead": "Waiting for a free slot: {n} trainings ahead of you.",
+    "said.ahead_1": "Waiting for a free slot: {n} training ahead of you.",
     "said.starting": "Starting a worker…",
     "said.reading": "Reading music…",
     "said.windows_moved": "Training on {n} windows, moved by up to ±{k} semitones…",
@@ -823,7 +849,8 @@ EN = {
     "said.musicxml_failed": "Could not write '{name}' as MusicXML: {error}",
     "said.no_key_lock": "No key lock: 'auto' follows the key of the music being continued, and this piece starts "
                         "from nothing. Name a key (e.g. D minor) instead.",
-    "said.collapsed": "The output collapsed: it uses only {n} distinct token(s) — one note or chord repeated.",
+    "said.collapsed": "The output collapsed: it uses only {n} distinct tokens — one note or chord repeated.",
+    "said.collapsed_1": "The output collapsed: it uses only {n} distinct token — one note or chord repeated.",
     "said.loop": "The output fell into a loop: its second half repeats the same {n} tokens over and over.",
     "said.collapsed_short": "The output collapsed",  # the first clause alone (a piece's caption in a list)
     "said.loop_short": "The output fell into a loop",
@@ -879,6 +906,7 @@ EN = {
     # music that cannot be used (musegen.music: sources, gather, archives, parsepool, ship, readers)
     "said.no_files": "No usable music in {label}: no files found (looking for {extensions} or .zip)",
     "said.all_skipped": "No usable music in {label}: {n} files, all skipped ({reasons})",
+    "said.all_skipped_1": "No usable music in {label}: its {n} file was skipped ({reasons})",
     "said.file_reason": "{name}: {reason}",
     "said.reasons_and": "{first}; {rest}",
     "said.bundle_bad_zip": "{label} is not a readable zip file ({error}): was it cut short?",
@@ -922,8 +950,10 @@ EN = {
     "said.ship_transient": "{name}: a file ran out of time or memory or crashed its parser; nothing shipped. Run again "
                            "on a quieter machine.",
     "said.empty": "{name} is empty",
-    "said.uploads_label": "{n} uploaded file(s)",
-    "said.files_label": "{n} file(s)",
+    "said.uploads_label": "{n} uploaded files",
+    "said.uploads_label_1": "{n} uploaded file",
+    "said.files_label": "{n} files",
+    "said.files_label_1": "{n} file",
     "said.the_zip": "The zip",
     "said.the_bundle": "The bundle",
     "said.r_empty": "empty file",
@@ -941,7 +971,8 @@ EN = {
     "said.r_no_notes": "no notes",
     "said.r_drums": "drums only",
     "said.r_no_piano": "no piano part",
-    "said.r_no_notes_parts": "no notes in part(s) {parts} (the file has {n} part(s))",
+    "said.r_no_notes_parts": "no notes in the parts asked for ({parts}): the file has {n} parts",
+    "said.r_no_notes_parts_1": "no notes in the parts asked for ({parts}): the file has {n} part",
     "said.r_corrupt": "truncated or corrupt MIDI: {error}",
     "said.r_parse": "could not parse: {error}",
     "said.r_no_mxl_score": "no score inside the .mxl archive",
@@ -972,7 +1003,8 @@ EN = {
     "said.batch_replicas": "A batch of {batch} cannot be shared among {replicas} replicas: raise --batch-size.",
     "said.tf_config_bad": "TF_CONFIG is not a cluster description TensorFlow reads ({error}).",
     "said.tf_config_tasks": "TF_CONFIG: musegen trains with chief and worker tasks only, not {tasks}.",
-    "said.tf_config_index": "TF_CONFIG: task {kind} {index} is not in its cluster of {n} machine(s).",
+    "said.tf_config_index": "TF_CONFIG: task {kind} {index} is not in its cluster of {n} machines.",
+    "said.tf_config_index_1": "TF_CONFIG: task {kind} {index} is not in its cluster of {n} machine.",
     "said.cluster_unreadable": "Cannot read the cluster file {path} ({error}).",
     "said.cluster_shape": "{path}: a cluster file is JSON like {{\"workers\": [\"host1:2222\", \"host2:2222\"], "
                           "\"index\": 0}} ({error}).",
@@ -1017,7 +1049,8 @@ EN = {
     "said.epochs_or_budget": "Give a number of epochs or a time budget: with neither, training would never end.",
     "said.pitch_order": "min pitch ({low}) must not be above max pitch ({high}).",
     "said.settings_object": "{kind} settings must be a JSON object (got {type}).",
-    "said.unknown_settings": "Unknown {kind} setting(s): {names}",
+    "said.unknown_settings": "Unknown {kind} settings: {names}",
+    "said.unknown_settings_1": "Unknown {kind} setting: {names}",
     "said.env_not_number": "{var}={text} is not a number.",
     "said.env_negative": "{var} must be zero or more (got {text}).",
     "said.too_short": "The pieces are too short for windows of {window} tokens: lower the window or add music.",
@@ -1101,18 +1134,26 @@ ZH = {
     "nav.compare": "比较",
     "side.tagline": "教神经网络听一些音乐，再让它来作曲。",
     "side.dataset": "**数据集**：{label}  \n{parsed} 首乐曲，{notes:,} 个音符",
+    "side.dataset_1": "**数据集**：{label}  \n{parsed} 首乐曲，{notes:,} 个音符",
     "side.no_dataset": "**数据集**：尚未选择（训练默认使用巴赫众赞歌）",
     "side.training": "**训练**：{icon} {name} — {state}",
     "side.pieces": "**本次会话**：已创作 {n} 首",
+    "side.pieces_1": "**本次会话**：已创作 {n} 首",
     "side.limits": "本服务器的限制",
     "side.limits_body": (
         "- 每次上传最多 **{upload_mb} MB**\n"
         "- 每次训练最长 **{minutes:g} 分钟**{nocap}\n"
-        "- 同时最多训练 **{concurrent}** 个模型，其余排队\n"
-        "- 每位访客：最多 **{trainings}** 个训练在运行或排队，保留最新的 **{runs}** 个训练结果\n"
+        "- {at_once}，其余排队\n"
+        "- 每位访客：最多 {trainings}在运行或排队，保留最新的 {runs}\n"
         "- 磁盘：访客保存的一切（训练结果、导入、上传）共 **{runs_mb:,} MB**，解析后的音乐缓存 **{cache_mb:,} MB**；"
         "满了之后新的工作会被拒绝，只会清理你自己最久未用的训练结果来腾出空间"),
     "side.nocap": "（不限）",
+    "side.at_once": "同时最多训练 **{n}** 个模型",
+    "side.at_once_1": "同时最多训练 **{n}** 个模型",
+    "side.n_trainings": "**{n}** 个训练",
+    "side.n_trainings_1": "**{n}** 个训练",
+    "side.n_runs": "**{n}** 个训练结果",
+    "side.n_runs_1": "**{n}** 个训练结果",
     "side.operator": "管理员权限：你可以查看和管理所有访客的训练结果与训练。",
     "side.operator_off": "放弃管理员权限",
     "side.operator_password": "管理员密码",
@@ -1141,8 +1182,10 @@ ZH = {
     "piece.wav": ":material/download: 音频（WAV）",
     "piece.musicxml": ":material/download: MusicXML",
     "runs.label": "{name} — {kind}{loss}{bundled}",
-    "runs.loss": "，验证损失 {loss:.2f}",
+    "runs.loss": "，在没听过的音乐上的误差：{loss:.2f}（越低越好）",
     "runs.bundled": "（内置）",
+    "runs.new_name": "{model}-{music}-{when}",
+    "runs.new_tuned": "{base}-微调-{music}-{when}",
     "runs.none": "这里还没有训练好的模型：请在**训练**页面训练一个（或运行 `make models` 生成内置模型）。",
 
     # ------------------------------------------------------------ home
@@ -1192,6 +1235,7 @@ ZH = {
     "ds.music_metric": "时长",
     "ds.minutes": "{minutes:.1f} 分钟",
     "ds.skipped_files": "跳过了 {n} 个文件：",
+    "ds.skipped_files_1": "跳过了 {n} 个文件：",
     "ds.report": "逐文件报告",
     "ds.rare": "罕见和弦：只影响原文的词元方案",
     "ds.rare_caption": "默认的词元（小节、拍与声部）会保留每一个音：只有用*原文的音符与和弦*方案训练时（训练 → 高级设"
@@ -1223,6 +1267,7 @@ ZH = {
     "train.caption": "神经网络学习预测音乐中的下一个音。损失越低，预测越准；"
                      "虚线表示的*验证*损失是在从未参与训练的乐曲上测得的。",
     "train.queued": "正在排队——第 **{place}** 位。{message}（本服务器同时训练 {n} 个模型。）",
+    "train.queued_1": "正在排队——第 **{place}** 位。{message}（本服务器同时训练 {n} 个模型。）",
     "train.elapsed": " · 已用 {elapsed} · 预计剩余 {eta}",
     "train.step.reading": "读取音乐",
     "train.step.preparing": "转换为词元",
@@ -1243,6 +1288,7 @@ ZH = {
     "train.new": "新的训练",
     "train.carries_on": "训练在服务器上运行：你可以切换页面或刷新本页，训练不会中断。",
     "train.music": "音乐：**{label}**（{n} 首）——可在**数据集**页面更换。",
+    "train.music_1": "音乐：**{label}**（{n} 首）——可在**数据集**页面更换。",
     "train.music_default": "音乐：**巴赫众赞歌**（内置）——可在**数据集**页面选择其他音乐。",
     "train.base": "起点",
     "train.base_new": "从零开始：训练一个新模型",
@@ -1252,7 +1298,11 @@ ZH = {
     "train.now_at": "；现在为 {loss}。",
     "train.start_buys": "基础模型已经懂得各种声部编排（单旋律、旋律加和弦、双手、四五个声部）的和声、节拍与声部："
                         "几分钟就能让它适应你的 {n} 首乐曲。",
+    "train.start_buys_1": "基础模型已经懂得各种声部编排（单旋律、旋律加和弦、双手、四五个声部）的和声、节拍与声部："
+                        "几分钟就能让它适应你的 {n} 首乐曲。",
     "train.start_new_layout": "{name} 只学过 {seen} 个声部的音乐，而你的大多数乐曲有 {parts} 个声部："
+                              "它对其余声部的猜测将从零开始，微调的结果可能比新模型更差。请改从 **base** 开始：它懂得各种编排。",
+    "train.start_new_layout_1": "{name} 只学过 {seen} 个声部的音乐，而你的大多数乐曲有 {parts} 个声部："
                               "它对其余声部的猜测将从零开始，微调的结果可能比新模型更差。请改从 **base** 开始：它懂得各种编排。",
     "train.base_help": "微调从一个训练好的模型出发（内置模型学过数百首乐曲），"
                        "因此只需你的几首乐曲、训练一分钟，就能听出它们的风格。",
@@ -1543,14 +1593,15 @@ ZH = {
                          "方法、全部表格以及对数字的解读见 musegen 仓库中的文件 `docs/study.md`（本应用不提供该文件）。",
 
     # ------------------------------------------------------------ compare: the plain answer (musegen/evaluate/verdict.py)
-    'verdict.mismatch_windows': '它们的验证窗口长度不同（{low} 与 {high} 个 token），其中一个听到的上下文更多',
+    'verdict.mismatch_windows': '它们的验证窗口长度不同（{low} 与 {high} 个词元），其中一个听到的上下文更多',
     'verdict.mismatch_pieces': '它们是在不同的乐曲上验证的',
     'verdict.pick_two': '选择两个训练好的模型（一个 WaveNet 和一个 LSTM）即可得到结论。',
     'verdict.other_music': '这些模型学习的是不同的音乐，损失无法相比：请选择在同一数据集上训练的模型（“同时训练两者”正是如此）。',
     'verdict.not_alike': '这些模型各自记录的损失不能直接对比：{why}。需要在同一份留出的音乐上重新测量，但那份音乐不在这里（它是上传的）：请比较用“同时训练两者”训练的模型，它们的一切条件都相同。',
-    'verdict.other_tokens': '这些模型把音乐读成了不同的 token，损失不在同一尺度上：请选择使用相同 token 方案的模型。',
+    'verdict.other_tokens': '这些模型把音乐读成了不同的词元，损失不在同一尺度上：请选择使用相同词元方案的模型。',
     'verdict.run_setting': '{name}：{setting}',
     'verdict.too_short': '{name} 只训练了 {epochs} 轮：太短，无法判断。请先训练更久（“小”或“完整”规模），再相信这个结论。',
+    'verdict.too_short_1': '{name} 只训练了 {epochs} 轮：太短，无法判断。请先训练更久（“小”或“完整”规模），再相信这个结论。',
     'verdict.improving': '{name} 停止时仍在进步：多训练一些时间会更好，所以这个结论可能会变。',
     'verdict.noise_seeds': '同一模型换用其他随机种子时，各次训练之间的差异约为 {noise:.3f}',
     'verdict.noise_jitter': '每种模型只有一次训练，唯一的噪声度量是一次训练在最后几轮中损失的波动：{noise:.3f}（换用其他种子的训练通常差异更大：为确定起见，请用另一个种子把两者各训练一次）',
@@ -1568,9 +1619,10 @@ ZH = {
     'verdict.how_measured': '在同一批乐曲上测得的留出损失',
     'verdict.how_recorded': '验证损失',
     'verdict.run_line': '{label}：{how} {loss:.3f}，验证准确率 {accuracy:.1%}，训练 {epochs} 轮（{time}）',
+    'verdict.run_line_1': '{label}：{how} {loss:.3f}，验证准确率 {accuracy:.1%}，训练 {epochs} 轮（{time}）',
     'verdict.noise': '噪声：{text}。',
     'verdict.explain': '验证损失是在模型从未训练过的乐曲上测得的：越低说明它越能预料到真正的下一个音。准确率是它第一猜测猜中的比例。',
-    'verdict.measured': '为得出这个结论，在同一批留出乐曲上重新测量（最多 {pieces} 首，每首从第一个音开始，最多 {tokens} 个 token），因为{why}。',
+    'verdict.measured': '为得出这个结论，在同一批留出乐曲上重新测量（最多 {pieces} 首，每首从第一个音开始，最多 {tokens} 个词元），因为{why}。',
     'verdict.not_like_for_like': '记录下来的损失并非同等条件',
     'verdict.speed': '{fast} 训练用时 {fast_time}，{slow} 用时 {slow_time}；两者生成一首曲子都远不到一秒，所以速度不是选择的理由。',
     'verdict.time_unknown': '用时未知',
@@ -1578,8 +1630,8 @@ ZH = {
     'verdict.seconds': '{n:.0f} 秒',
 
     # ------------------------------------------------------------ train: what the model hears (studio.presets.context_text)
-    'context.hears': '模型一次能听到 {tokens} 个 token（{told}）。',
-    'context.lstm': '模型在 {tokens} 个 token 的窗口上训练（{told}）。',
+    'context.hears': '模型一次能听到 {tokens} 个词元（{told}）。',
+    'context.lstm': '模型在 {tokens} 个词元的窗口上训练（{told}）。',
     'context.bar': '约为这份音乐的 {bars:.0f} 小节',
     'context.bars': '约为这份音乐的 {bars:.0f} 小节',
     'context.bars_unknown': '小节数未知',
@@ -1626,6 +1678,10 @@ ZH = {
     'opt.column.reason': '原因',
     'opt.column.notes': '音符',
     'opt.column.seconds': '秒',
+    'opt.column.metre': '拍号',
+    'opt.column.key': '调号',
+    'opt.column.tempo (bpm)': '速度（bpm）',
+    'said.key_signature': '{major} 大调 / {minor} 小调',
     'opt.column.dataset': '数据集',
     'opt.column.setup': '设定',
     'opt.column.name': '名称',
@@ -1720,6 +1776,7 @@ ZH = {
     "said.waiting": "正在等待空闲的训练位…",
     "said.next": "正在等待空闲的训练位：下一个就轮到你。",
     "said.ahead": "正在等待空闲的训练位：你前面还有 {n} 个训练。",
+    "said.ahead_1": "正在等待空闲的训练位：你前面还有 {n} 个训练。",
     "said.starting": "正在启动训练进程…",
     "said.reading": "正在读取音乐…",
     "said.windows_moved": "正在用 {n} 个窗口训练，每个窗口随机移调最多 ±{k} 个半音…",
@@ -1819,6 +1876,7 @@ ZH = {
     "said.musicxml_failed": "无法把“{name}”写成 MusicXML：{error}",
     "said.no_key_lock": "未锁定调性：“自动”沿用被续写音乐的调，而这首曲子是从零开始的。请改为指定一个调（例如 D 小调）。",
     "said.collapsed": "输出塌缩了：只用了 {n} 种不同的词元——同一个音或和弦反复出现。",
+    "said.collapsed_1": "输出塌缩了：只用了 {n} 种不同的词元——同一个音或和弦反复出现。",
     "said.loop": "输出陷入了循环：后半段一遍又一遍地重复同样的 {n} 个词元。",
     "said.collapsed_short": "输出塌缩了",
     "said.loop_short": "输出陷入了循环",
@@ -1867,6 +1925,7 @@ ZH = {
     # music that cannot be used (musegen.music: sources, gather, archives, parsepool, ship, readers)
     "said.no_files": "{label} 中没有可用的音乐：没有找到文件（支持 {extensions} 或 .zip）",
     "said.all_skipped": "{label} 中没有可用的音乐：{n} 个文件全部被跳过（{reasons}）",
+    "said.all_skipped_1": "{label} 中没有可用的音乐：{n} 个文件全部被跳过（{reasons}）",
     "said.file_reason": "{name}：{reason}",
     "said.reasons_and": "{first}；{rest}",
     "said.bundle_bad_zip": "{label} 不是可读取的 zip 文件（{error}）：是不是没有下载完整？",
@@ -1907,7 +1966,9 @@ ZH = {
     "said.ship_transient": "{name}：有文件读取超时、内存不足或让解析器崩溃；没有发布任何内容。请在较空闲的机器上再运行一次。",
     "said.empty": "{name} 是空文件",
     "said.uploads_label": "上传的 {n} 个文件",
+    "said.uploads_label_1": "上传的 {n} 个文件",
     "said.files_label": "{n} 个文件",
+    "said.files_label_1": "{n} 个文件",
     "said.the_zip": "这个 zip",
     "said.the_bundle": "这个训练结果包",
     "said.r_empty": "空文件",
@@ -1925,6 +1986,7 @@ ZH = {
     "said.r_drums": "只有鼓",
     "said.r_no_piano": "没有钢琴声部",
     "said.r_no_notes_parts": "声部 {parts} 中没有音符（文件共有 {n} 个声部）",
+    "said.r_no_notes_parts_1": "声部 {parts} 中没有音符（文件共有 {n} 个声部）",
     "said.r_corrupt": "MIDI 文件被截断或已损坏：{error}",
     "said.r_parse": "无法解析：{error}",
     "said.r_no_mxl_score": ".mxl 压缩包里没有乐谱",
@@ -1953,6 +2015,7 @@ ZH = {
     "said.tf_config_bad": "TF_CONFIG 不是 TensorFlow 能读取的集群描述（{error}）。",
     "said.tf_config_tasks": "TF_CONFIG：musegen 只用 chief 和 worker 任务训练，不支持 {tasks}。",
     "said.tf_config_index": "TF_CONFIG：任务 {kind} {index} 不在它的 {n} 台机器的集群里。",
+    "said.tf_config_index_1": "TF_CONFIG：任务 {kind} {index} 不在它的 {n} 台机器的集群里。",
     "said.cluster_unreadable": "无法读取集群文件 {path}（{error}）。",
     "said.cluster_shape": "{path}：集群文件应是这样的 JSON：{{\"workers\": [\"host1:2222\", \"host2:2222\"], "
                           "\"index\": 0}}（{error}）。",
@@ -1994,6 +2057,7 @@ ZH = {
     "said.pitch_order": "最低音高（{low}）不能高于最高音高（{high}）。",
     "said.settings_object": "{kind} 设置必须是一个 JSON 对象（收到的是 {type}）。",
     "said.unknown_settings": "未知的 {kind} 设置：{names}",
+    "said.unknown_settings_1": "未知的 {kind} 设置：{names}",
     "said.env_not_number": "{var}={text} 不是数字。",
     "said.env_negative": "{var} 必须是零或更大的数（收到的是 {text}）。",
     "said.too_short": "乐曲太短，切不出 {window} 个词元的窗口：请调小窗口，或添加音乐。",

@@ -92,7 +92,7 @@ cols[2].metric(tr("ds.skipped"), summary["skipped"])
 cols[3].metric(tr("ds.notes"), f"{summary['notes']:,}")
 cols[4].metric(tr("ds.music_metric"), tr("ds.minutes", minutes=summary["seconds"] / 60))
 if result.skipped:
-    st.warning(tr("ds.skipped_files", n=len(result.skipped)) + tr("said.semicolon").join(
+    st.warning(language.tr_count("ds.skipped_files", len(result.skipped)) + tr("said.semicolon").join(
         tr("ds.skipped_file", name=r.name, reason=language.say(r.reason)) for r in result.skipped[:5])
         + ("…" if len(result.skipped) > 5 else ""))
 with st.expander(tr("ds.report"), expanded=summary["files"] <= 20):

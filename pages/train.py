@@ -60,7 +60,7 @@ busy = job is not None and job.active
 st.header(tr("train.new"))
 data = dataset.current_dataset()
 if data:
-    st.markdown(tr("train.music", label=dataset.dataset_label(data), n=len(data["result"].pieces)))
+    st.markdown(language.tr_count("train.music", len(data["result"].pieces), label=dataset.dataset_label(data)))
 else:
     st.markdown(tr("train.music_default"))
 
@@ -79,10 +79,11 @@ if base is not None:
     music = data["result"].pieces if data else server.builtin_dataset("bach").pieces
     fit = start_fit(base, music)
     if fit["code"] == "new_layout":
-        st.warning(tr("train.start_new_layout", name=base.name, parts=fit["parts"],
-                      seen=", ".join(map(str, fit["seen"]))), icon=":material/warning:")
+        seen = fit["seen"]
+        st.warning(tr(f"train.start_new_layout{'_1' if seen == [1] else ''}", name=base.name, parts=fit["parts"],
+                      seen=", ".join(map(str, seen))), icon=":material/warning:")
     elif base.name == run_library.BASE_RUN:
-        st.caption(tr("train.start_buys", n=n_pieces))
+        st.caption(language.tr_count("train.start_buys", n_pieces))
 
 left, middle, right = st.columns(3)
 if base is None:

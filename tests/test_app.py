@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import json
+import re
 import time
 import zipfile
 from pathlib import Path
@@ -145,6 +146,25 @@ def test_dataset_upload_report_histograms_cutoff_and_preview():
     assert at.session_state["dataset"]["result"].summary()["parsed"] == 2  # what Train will use
 
 
+def report_table(at: AppTest) -> dict:
+    """The Dataset page's per-file report, by file name."""
+    table = next(d.value for d in at.dataframe if "file" in d.value.columns)
+    return {row["file"]: row for row in table.to_dict("records")}
+
+
+def test_the_per_file_report_says_what_each_file_was_read_as():
+    """A student checks their jig was read as 6/8, in G, at its tempo; a skipped file has none."""
+    jig = make_piece(0, bars=12)
+    jig.time_signatures, jig.key_sharps, jig.tempo = [(0.0, 6, 8)], 1, 132.0
+    at = open_app("pages/dataset.py")
+    upload(at, [("jig.mid", piece_to_midi_bytes(jig)), ("notes.mid", b"these are not notes")])
+    rows = report_table(at)
+    assert {k: rows["jig.mid"][k] for k in ("metre", "key", "tempo (bpm)")} == \
+        {"metre": "6/8", "key": "G major / E minor", "tempo (bpm)": "132"}
+    assert {k: rows["notes.mid"][k] for k in ("metre", "key", "tempo (bpm)")} == \
+        {"metre": "—", "key": "—", "tempo (bpm)": "—"}
+
+
 def test_dataset_refuses_bad_uploads_with_a_message():
     at = open_app("pages/dataset.py")
     upload(at, [("song.mid", b"just some text, not MIDI")])
@@ -185,6 +205,8 @@ def test_train_quick_run_to_the_end_then_rename_and_delete(env):
     job = jobs.get(job_id)
     # A visitor's run goes to their own folder, under the hash of their cookie's token.
     assert job.owner and job.run_path.parent == env / "visitors" / job.owner
+    # Named for a person: the model, the music it learnt, when; never like a bundled "bach-lstm".
+    assert re.fullmatch(r"lstm-on-3-uploaded-files-\d{4}-\d\d-\d\d-\d\dh\d\d", job.run_path.name), job.run_path.name
     assert (job.run_path / "model.keras").is_file()
     assert job.config.train.max_seconds == 60.0  # the quick preset's budget (under the app's cap)
     labels = [e.label for e in at.expander]
@@ -219,6 +241,7 @@ def test_train_fine_tunes_a_bundled_model_on_uploaded_pieces(env):
     assert job.config.model.residual_channels == 16  # the tiny base's size, not the preset's
     job = jobs.get(job.id)
     assert job.state == "finished", (job.state, job.error, job.message)
+    assert job.run_path.name.startswith("tiny-wavenet-tuned-on-4-uploaded-files-")  # the base, then the music
     run = Run.load(job.run_path)
     assert run.summary["base"].endswith("tiny-wavenet") and run.summary["stop_reason"]
     assert run.summary["stop_reason"] in texts(at.caption)  # the run library says how it ended
@@ -758,4 +781,4 @@ def test_train_starts_a_small_set_from_the_base_and_names_a_start_that_cannot_he
     assert "already knows harmony, metre and parts in every layout" in texts(at.caption)
     assert not at.warning
     at.selectbox(key="tr-base").set_value("tiny-wavenet").run()  # learnt one part only
-    assert "tiny-wavenet has only learnt music in 1 part(s), and most of your pieces have 2" in texts(at.warning)
+    assert "tiny-wavenet has only learnt music in 1 part, and most of your pieces have 2" in texts(at.warning)

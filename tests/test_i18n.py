@@ -44,7 +44,7 @@ def test_every_key_in_both_languages_with_the_same_placeholders():
 
 
 def test_lookup_fills_placeholders_and_falls_back():
-    assert text.t("side.pieces", "en", n=3) == "**This session:** 3 piece(s) composed"
+    assert text.t("side.pieces", "en", n=3) == "**This session:** 3 pieces composed"
     assert text.t("side.pieces", "zh", n=3) == "**本次会话**：已创作 3 首"
     assert text.t("side.pieces", "fr", n=3) == text.t("side.pieces", "en", n=3)  # an unknown language: English
     assert text.option("scale", "dorian", "zh") == "多利亚调式"
@@ -249,6 +249,8 @@ def test_text_older_versions_stored_is_shown_as_it_was_stored(zh, tmp_path):
                                                       "source_message": to_json(msg("said.uploads_label", n=4))}
     assert dataset_source(SimpleNamespace(data=older)) == "4 uploaded file(s)"  # data.json before codes
     assert dataset_source(SimpleNamespace(data=newer)) == msg("said.uploads_label", n=4)
+    one = {"source_message": to_json(msg("said.uploads_label", n=1))}  # kept before the singular had its entry
+    assert str(dataset_source(SimpleNamespace(data=one))) == "1 uploaded file"
     assert zh.short_warning("The output fell into a loop: …") == "The output fell into a loop: …"
 
 
@@ -281,7 +283,7 @@ def test_chords_durations_and_ticks_in_plain_words():
 # ---------------------------------------------------------------- the pages in Chinese
 
 # Words a Chinese page keeps in Latin letters: names of products, models, formats, units and people.
-ALLOWED = {"musegen", "wavenet", "lstm", "midi", "musicxml", "bpm", "ogg", "wav", "top-k", "top-p", "adam", "token",
+ALLOWED = {"musegen", "wavenet", "lstm", "midi", "musicxml", "bpm", "ogg", "wav", "top-k", "top-p", "adam",
            "abc", "humdrum", "general", "dropout", "english", "language", "corpus", "make", "models",
            "docs", "study", "ryan's", "mammoth", "collection", "tiny-wavenet", "tiny-lstm", "synthetic",
            "riemenschneider", "simple-wavenet", "verovio", "fluidsynth",
@@ -366,7 +368,15 @@ def check_chinese(at: AppTest) -> list[str]:
     assert not at.exception, [e.value for e in at.exception]
     texts = visible(at)
     assert english_left(texts) == []
+    assert english_left(table_cells(at)) == []
     return texts
+
+
+def table_cells(at: AppTest) -> list[str]:
+    """The text in the tables' cells, but for the names people gave (a run's, a file's): a model's
+    kind, a dataset, a missing value ("None") are translated too."""
+    named = {text.option("column", c, "zh") for c in ("run", "file", "name")}
+    return [str(v) for e in at.dataframe for c in e.value.columns if c not in named for v in e.value[c]]
 
 
 def test_home_in_chinese():
@@ -487,6 +497,55 @@ def test_compare_headline_numbers_are_the_tables_in_chinese(monkeypatch):
 
 
 # ---------------------------------------------------------------- English unchanged, the selector
+
+
+HEDGED_PLURAL = re.compile(r"[A-Za-z]\(s\)")  # "piece(s)": English says "1 piece" and "3 pieces"
+
+
+def test_the_english_catalogue_hedges_no_plural():
+    assert [key for key, value in text.EN.items() if HEDGED_PLURAL.search(value)] == []
+    for key in [k for k in text.EN if k + "_1" in text.EN]:  # every counted entry has both forms in Chinese too
+        assert text.ZH[key] == text.ZH[key + "_1"], key
+
+
+def test_one_word_for_a_token_in_chinese():
+    """"词元" on every page, never "token" on one and "词元" on another."""
+    said = {key: re.sub(r"\{[^}]*\}", "", value) for key, value in text.ZH.items()}
+    assert [key for key, value in said.items() if re.search("token", value, re.IGNORECASE)] == []
+
+
+def test_the_model_picker_says_the_loss_in_a_musician_s_words():
+    shown = {}
+    for lang in ("en", "zh"):
+        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
+        at.session_state["ui-lang"] = lang
+        at.run().switch_page("pages/generate.py").run()
+        box = at.selectbox(key="gen-run")
+        shown[lang] = list(box.options)  # as shown (format_func applied)
+    assert all("error on music it never heard: " in o and "(lower is better)" in o for o in shown["en"]), shown
+    assert all("在没听过的音乐上的误差" in o and "越低越好" in o for o in shown["zh"]), shown
+    assert not [o for o in shown["en"] + shown["zh"] if "val loss" in o]
+
+
+def test_english_pages_say_plurals_right():
+    """A zip of ten jigs: "10 uploaded files", the limits in whole words, no "(s)" anywhere."""
+    import io
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        for i in range(10):
+            z.writestr(f"jig{i}.mid", midi(i))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180).run()
+    at.switch_page("pages/dataset.py").run()
+    at.radio(key="ds-source").set_value("Upload files").run()
+    at.file_uploader(key="ds-upload").set_value([("jigs.zip", buf.getvalue(), "application/zip")])
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    texts = visible(at) + [str(m.value) for m in at.sidebar.markdown]
+    assert str(at.session_state["dataset"]["result"].source) == "10 uploaded files"  # what a run trained on it says
+    assert any("training at a time" in t or "trainings at a time" in t for t in texts)
+    assert [t for t in texts if HEDGED_PLURAL.search(t)] == []
 
 
 def test_english_unchanged():

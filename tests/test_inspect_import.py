@@ -100,6 +100,7 @@ def test_inspect_a_folder(mixed):
 
     listed = musegen("inspect", mixed, "--files").stdout
     assert "  good-00.mid: " in listed and " notes, " in listed and "  empty.mid: skipped: empty file" in listed
+    assert ", 4/4, C major / A minor, 100 bpm" in listed, listed  # what each file was read as
 
     result = json.loads(musegen("inspect", mixed, "--json").stdout)
     assert (result["files"], result["parsed"], result["skipped"]) == (10, 6, 4)
@@ -113,6 +114,8 @@ def test_inspect_a_folder(mixed):
     rows = {r["name"]: r for r in result["report"]}
     assert len(rows) == 10 and rows["empty.mid"] == {**rows["empty.mid"], "status": "skipped", "reason": "empty file"}
     assert rows["good-00.mid"]["status"] == "parsed" and rows["good-00.mid"]["notes"] > 0
+    assert {k: rows["good-00.mid"][k] for k in ("metre", "tempo")} == {"metre": "4/4", "tempo": 100}
+    assert rows["empty.mid"]["metre"] == "" and rows["empty.mid"]["tempo"] is None
 
     assert "inspect" in musegen("--help").stdout
     assert "--files" in musegen("inspect", "--help").stdout

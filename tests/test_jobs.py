@@ -68,7 +68,7 @@ def test_queue_honours_the_concurrency_limit_and_places(tmp_path, pieces):
     assert reg.get(first).state == "running"
     assert (reg.get(second).state, reg.get(second).place) == ("queued", 1)
     assert (reg.get(third).state, reg.get(third).place) == ("queued", 2)
-    assert reg.get(third).message == msg("said.ahead", n=1)
+    assert reg.get(third).message == msg("said.ahead_1", n=1)
 
     reg.stop(second)  # a queued job just leaves the queue
     assert reg.get(second).state == "stopped" and reg.get(third).place == 1

@@ -259,7 +259,20 @@ def test_uploads_with_a_zip_inside(cache):
     assert got["/abs.mid"].startswith("unsafe path in zip")
     assert got["drums.mid"] == "drums only"
     assert len(got) == 5  # macOS junk and dot-files are ignored silently
-    assert result.source == msg("said.uploads_label", n=3) and str(result.source) == "3 uploaded file(s)"
+    assert result.source == msg("said.uploads_label", n=5) and str(result.source) == "5 uploaded files"
+
+
+def test_one_bad_file_is_said_in_the_singular(cache):
+    with pytest.raises(InputError, match=r": its 1 file was skipped \(song.mid: "):
+        load_pieces([("song.mid", b"just some text, not MIDI")], cache_dir=cache)
+
+
+def test_a_zip_counts_as_the_files_inside_it(cache):
+    archive = zip_bytes({f"jig{i}.mid": PIANO for i in range(10)})
+    result = load_pieces([("jigs.zip", archive)], cache_dir=cache)
+    assert result.source == msg("said.uploads_label", n=10) and str(result.source) == "10 uploaded files"
+    one = load_pieces([("song.mid", PIANO)], cache_dir=cache)
+    assert str(one.source) == "1 uploaded file" and one.source.said("zh") == "上传的 1 个文件"
 
 
 def test_zip_limits(tmp_path):
@@ -310,6 +323,7 @@ def test_cache_round_trip(mixed_folder, cache, monkeypatch):
         second = load_pieces(str(mixed_folder), cache_dir=cache)
     assert second.cached
     assert second.report == first.report
+    assert all(r.metre == "4/4" and r.tempo > 0 for r in first.parsed)  # what each was read as, kept in the cache too
     assert [(p.name, p.tempo, p.program) for p in second.pieces] == [(p.name, p.tempo, p.program) for p in first.pieces]
     for a, b in zip(first.pieces, second.pieces):
         np.testing.assert_array_equal(a.notes, b.notes)

@@ -79,7 +79,7 @@ def test_time_budget(tmp_path, pieces):
     assert run.summary["stopped"] == "time budget" and run.summary["epochs"] < 1000
     stop = run.summary["stop"]
     assert stop["code"] == "time_budget" and stop["budget_s"] == 2.0 and stop["epochs"] == run.summary["epochs"]
-    assert run.data["source"] == f"{len(pieces)} uploaded file(s)"  # English for the command line and files
+    assert run.data["source"] == f"{len(pieces)} uploaded files"  # English for the command line and files
     assert from_json(run.data["source_message"]) == loaded.source  # the label the app says in Chinese
     # It ends in the epoch the budget runs out in: at most one epoch (and its validation) late.
     elapsed = run.history["elapsed"]
@@ -329,3 +329,17 @@ def test_a_fine_tune_says_where_it_starts_against_chance(trained_run, tmp_path, 
     said = [e for e in events if e.get("start")]
     assert said and said[0]["message"] == msg("said.start_loss", name=trained_run.name, loss=f"{start:.2f}",
                                               chance=f"{chance:.2f}")
+
+
+def test_a_new_run_is_named_for_its_music_model_and_time_never_like_a_bundled_one(monkeypatch, tmp_path):
+    import time as clock
+
+    from musegen.studio.run_library import new_run_path
+
+    monkeypatch.setenv("MUSEGEN_RUNS", str(tmp_path))
+    monkeypatch.setattr(clock, "localtime", lambda *a: clock.struct_time((2026, 12, 6, 9, 4, 0, 6, 340, 0)))
+    assert new_run_path("bach", "wavenet").name == "wavenet-on-bach-2026-12-06-09h04"  # not "bach-wavenet…"
+    assert new_run_path("My Jigs.zip", "lstm").name == "lstm-on-my-jigs-2026-12-06-09h04"
+    base = "/app/assets/models/base"
+    assert new_run_path("jigs.mid", "wavenet", base=base).name == "base-tuned-on-jigs-2026-12-06-09h04"
+    assert new_run_path("上传的 4 个文件", "wavenet", base=base, lang="zh").name == "base-微调-上传的-4-个文件-2026-12-06-09h04"

@@ -77,6 +77,6 @@ def test_the_command_warns_of_a_start_that_never_saw_the_layout(trained_run, tmp
     result = musegen("train", "--dataset", folder, "--from", trained_run.path, "--epochs", 1,
                      "--out", tmp_path / "tuned")
     assert result.returncode == 0, result.stderr
-    assert (f"Warning: {trained_run.path} has only learnt music in 1 part(s), and most of these pieces have 2"
+    assert (f"Warning: {trained_run.path} has only learnt music in 1 part, and most of these pieces have 2"
             in " ".join(result.stderr.split()))
     assert "validation loss starts at" in result.stderr

@@ -6,15 +6,20 @@ import streamlit as st
 
 from musegen import text
 from musegen.messages import Message
-from ui.language import lang, opt, tr
+from ui.language import kind_name, lang, opt, tr
+
+NAMED = {"run", "file", "name"}  # columns of names a person gave (a run, a file): shown as they are
+MISSING = "—"  # a cell with no value (a run that kept no validation loss): not "None"
 
 
 def table(rows: list[dict]) -> list[dict]:
     """Rows for st.dataframe in the current language: headers (opt.column.*, a study's "_sd",
-    "_real" and "_gap" columns too) and the text in the cells (opt.cell.*, musegen's phrases)."""
+    "_real" and "_gap" columns too) and the text in the cells (opt.cell.*, musegen's phrases,
+    a dataset's title and a model's name)."""
     if lang() == text.DEFAULT:  # a skipped file's reason: its English
-        return [{k: str(v) if isinstance(v, Message) else v for k, v in row.items()} for row in rows]
-    return [{column_name(k): cell_text(v) for k, v in row.items()} for row in rows]
+        return [{k: MISSING if v is None else str(v) if isinstance(v, Message) else v for k, v in row.items()}
+                for row in rows]
+    return [{column_name(k): cell_text(v, k) for k, v in row.items()} for row in rows]
 
 
 def filled(rows: list[dict], blank: str = "—") -> list[dict]:
@@ -31,11 +36,17 @@ def column_name(name: str) -> str:
     return opt("column", name)
 
 
-def cell_text(value):
+def cell_text(value, column: str = ""):
+    if value is None:
+        return MISSING
     if isinstance(value, Message):  # a skipped file's reason
         return value.said(lang())
-    if not isinstance(value, str):
+    if not isinstance(value, str) or column in NAMED:
         return value
+    if column == "dataset":
+        return opt("dataset", value)
+    if column == "model":  # "WaveNet", without the words in brackets a table has no room for
+        return kind_name(value).split("（")[0].split(" (")[0]
     return opt("cell", value)
 
 

@@ -44,6 +44,11 @@ def tr(key: str, **values) -> str:
     return text.t(key, lang(), **values)
 
 
+def tr_count(key: str, n: int, **values) -> str:
+    """tr for a count: English says "1 piece" (the entry ``key + "_1"``) and "3 pieces" (``key``)."""
+    return tr(f"{key}_1" if n == 1 else key, n=n, **values)
+
+
 def opt(group: str, value) -> str:
     """An option value kept in English (the code compares it), as the current language shows it."""
     return text.option(group, value, lang())

@@ -6,11 +6,10 @@ from pathlib import Path
 
 import streamlit as st
 
-from musegen import text
 from musegen.paths import runs_dir
 from musegen.studio import run_library
 from musegen.serve import visitors
-from ui.language import kind_name, lang, tr
+from ui.language import kind_name, tr
 from ui.session import MEMORY, visitor
 
 UNSHARED = "unshared"  # session key: runs whose share ended while this session used them (path strings)
@@ -76,9 +75,8 @@ def run_choice(label: str, entries: list[run_library.Entry], key: str, default=N
 
 
 def entry_label(entry: run_library.Entry) -> str:
-    """A run as the lists show it: run_library's Entry.label, in the current language."""
-    if lang() == text.DEFAULT:
-        return entry.label
+    """A run as the lists show it (run_library's Entry.label), in the current language: its loss in
+    words a musician reads, not "val loss 0.94"."""
     s = entry.run.summary
     kind = kind_name(s.get("model", "")) if s.get("model") else "?"
     return tr("runs.label", name=entry.run.name, kind=kind.split("（")[0].split(" (")[0],

@@ -127,6 +127,7 @@ def short_warning(warning) -> str:
     one an older version kept in English, whole."""
     if isinstance(warning, Message) and warning.code == "said.sentences":  # remarks.collapse_message
         warning = warning.values["parts"][0]
-    if isinstance(warning, Message) and f"{warning.code}_short" in text.EN:
-        return tr(f"{warning.code}_short")
+    code = warning.code.removesuffix("_1") if isinstance(warning, Message) else None  # "said.collapsed_1": one token
+    if code and f"{code}_short" in text.EN:
+        return tr(f"{code}_short")
     return say(warning)

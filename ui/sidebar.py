@@ -10,7 +10,7 @@ import streamlit as st
 from musegen.render.audio import check_audio
 from musegen.serve import visitors
 from ui.dataset import current_dataset, dataset_label
-from ui.language import language_selector, say, state_name, tr
+from ui.language import language_selector, say, state_name, tr, tr_count
 from ui.library import open_share_link
 from ui.session import PIECES, limits, visitor
 from ui.training import JOB, STATE_ICONS, my_job
@@ -25,7 +25,8 @@ def sidebar() -> None:
         data = current_dataset()
         if data:
             summary = data["result"].summary()
-            st.markdown(tr("side.dataset", label=dataset_label(data), parsed=summary["parsed"], notes=summary["notes"]))
+            st.markdown(tr_count("side.dataset", summary["parsed"], label=dataset_label(data), parsed=summary["parsed"],
+                                 notes=summary["notes"]))
         else:
             st.markdown(tr("side.no_dataset"))
         job = my_job(st.session_state.get(JOB))
@@ -33,14 +34,16 @@ def sidebar() -> None:
             sidebar_training(job.id, job.active)
         pieces = st.session_state.get(PIECES, [])
         if pieces:
-            st.markdown(tr("side.pieces", n=len(pieces)))
+            st.markdown(tr_count("side.pieces", len(pieces)))
         audio_notice(st.sidebar)
         lim = limits()
         with st.expander(tr("side.limits")):
             st.markdown(tr("side.limits_body", upload_mb=lim.max_upload_mb, minutes=lim.max_training_minutes,
                            nocap="" if lim.max_training_minutes else tr("side.nocap"),
-                           concurrent=lim.max_concurrent_trainings, trainings=lim.max_trainings_per_visitor,
-                           runs=lim.max_runs_per_visitor, runs_mb=lim.max_runs_mb, cache_mb=lim.max_cache_mb))
+                           at_once=tr_count("side.at_once", lim.max_concurrent_trainings),
+                           trainings=tr_count("side.n_trainings", lim.max_trainings_per_visitor),
+                           runs=tr_count("side.n_runs", lim.max_runs_per_visitor),
+                           runs_mb=lim.max_runs_mb, cache_mb=lim.max_cache_mb))
             operator_unlock()
         open_share_link()
 

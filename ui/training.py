@@ -16,7 +16,7 @@ from musegen.errors import MusegenError
 from musegen.render.plots import training_progress
 from musegen.serve import jobs
 from musegen.serve.job import Job
-from ui.language import duration_text, error_text, lang, say, state_name, tr
+from ui.language import duration_text, error_text, lang, say, state_name, tr, tr_count
 from ui.session import owner, visitor
 
 JOB = "job"  # session key: id of the training this session watches
@@ -47,7 +47,8 @@ def submit(config, data: dict | None, max_files: int) -> str | None:
     id; None when it was refused, which the page then says."""
     try:
         pieces = presets.first_files(data["result"], max_files) if data else None
-        out = run_library.new_run_path(data["label"] if data else "bach", config.model.kind, visitor())
+        music = (data["name"] or data["label"]) if data else "bach"  # a built-in set by its short name
+        out = run_library.new_run_path(music, config.model.kind, visitor(), base=config.train.base, lang=lang())
         return jobs.submit(config, out, pieces=pieces, owner=owner() or "")
     except MusegenError as e:
         st.error(error_text(e))
@@ -118,7 +119,7 @@ def where(job: Job, compact: bool = False) -> None:
         if compact:
             st.caption(tr("cmp.waiting", place=job.place))
         else:
-            st.info(tr("train.queued", place=job.place, message=say(job.message), n=_concurrent()))
+            st.info(tr_count("train.queued", _concurrent(), place=job.place, message=say(job.message)))
     elif job.state == "running" and not compact and getting_ready(job):
         return
     elif job.state == "running":

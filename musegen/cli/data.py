@@ -22,9 +22,22 @@ SKIPPED_SHOWN = 20  # skipped files listed on the terminal before "… and N mor
 
 
 def report_rows(loaded) -> list[dict]:
-    """Every file's report, for --json: name, status (parsed | skipped), reason, notes, seconds, sha256."""
+    """Every file's report, for --json: name, status (parsed | skipped), reason, notes, seconds, sha256,
+    and what it was read as: metre ("6/8"), key_sharps (flats < 0), key (in words), tempo (bpm); ""
+    or null where not known."""
+    from ..music.report import key_signature
+
     return [{"name": r.name, "status": r.status, "reason": str(r.reason), "notes": int(r.notes),
-             "seconds": round(float(r.seconds), 3), "sha256": r.sha256} for r in loaded.report]
+             "seconds": round(float(r.seconds), 3), "sha256": r.sha256, "metre": r.metre, "key_sharps": r.key_sharps,
+             "key": str(key_signature(r.key_sharps) or ""), "tempo": r.tempo or None} for r in loaded.report]
+
+
+def read_as(r) -> str:
+    """A parsed file's metre, key and tempo for the terminal ("6/8, G major / E minor, 120 bpm"; "—": not known)."""
+    from ..music.report import key_signature
+
+    key = key_signature(r.key_sharps)
+    return ", ".join([r.metre or "—", str(key) if key else "—", f"{r.tempo:g} bpm" if r.tempo else "— bpm"])
 
 
 def say_files(loaded, limit: int | None = SKIPPED_SHOWN, out=say) -> None:
@@ -115,7 +128,7 @@ def show_report(loaded, every_file: bool) -> None:
     if every_file:
         show("Files:")
         for r in loaded.report:
-            show(f"  {r.name}: {r.notes:,} notes, {r.seconds:.1f} s" if r.status == "parsed"
+            show(f"  {r.name}: {r.notes:,} notes, {r.seconds:.1f} s, {read_as(r)}" if r.status == "parsed"
                  else f"  {r.name}: skipped: {r.reason}")
     elif loaded.skipped:
         show("Skipped:")

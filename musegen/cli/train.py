@@ -123,7 +123,8 @@ def warn_new_layout(base: str, pieces) -> None:
 
     fit = start_fit(find_base(base), pieces.pieces)
     if fit["code"] == "new_layout":
-        say(f"Warning: {base} has only learnt music in {', '.join(map(str, fit['seen']))} part(s), and most of "
+        parts = "part" if fit["seen"] == [1] else "parts"
+        say(f"Warning: {base} has only learnt music in {', '.join(map(str, fit['seen']))} {parts}, and most of "
             f"these pieces have {fit['parts']}: its guesses for the other parts start from nothing, so it may end "
             "worse than a new model. --from base knows every layout.")
 

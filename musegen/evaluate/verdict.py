@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..messages import Message, msg, option
+from ..messages import Message, msg, option, plural
 
 NAMES = {"wavenet": "WaveNet", "lstm": "LSTM", "simple-wavenet": "simple WaveNet"}
 MIN_EPOCHS = 3
@@ -177,7 +177,7 @@ def run_warnings(scored: list) -> tuple[list[Message], bool]:
     for r in scored:
         if (r.summary.get("epochs") or 0) < MIN_EPOCHS:
             too_short = True
-            warnings.append(msg("verdict.too_short", name=r.name, epochs=r.summary.get("epochs")))
+            warnings.append(plural("verdict.too_short", r.summary.get("epochs"), name=r.name, epochs=r.summary.get("epochs")))
         elif still_improving(r):
             warnings.append(msg("verdict.improving", name=r.name))
     return warnings, too_short
@@ -222,8 +222,9 @@ def evidence_of(scored: list, val, measured: dict | None, noise_said: Message) -
     """The evidence under the answer: each run's loss, the noise, what the loss means, how it was
     measured, and the training times."""
     how = msg("verdict.how_measured") if measured else msg("verdict.how_recorded")
-    evidence = [msg("verdict.run_line", label=label(r), how=how, loss=val(r), accuracy=r.summary.get("val_accuracy") or 0,
-                    epochs=r.summary.get("epochs"), time=_seconds(r.summary.get("seconds"))) for r in scored]
+    evidence = [plural("verdict.run_line", r.summary.get("epochs"), label=label(r), how=how, loss=val(r),
+                       accuracy=r.summary.get("val_accuracy") or 0, epochs=r.summary.get("epochs"),
+                       time=_seconds(r.summary.get("seconds"))) for r in scored]
     evidence.append(msg("verdict.noise", text=noise_said))
     evidence.append(msg("verdict.explain"))
     if measured:

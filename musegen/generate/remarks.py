@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import form, steer
-from ..messages import Message, joined, msg, option
+from ..messages import Message, joined, msg, option, plural
 
 
 def stopped_at_budget(tokens: int) -> Message:
@@ -49,7 +49,7 @@ def collapse_message(ids, max_loop: int = 128) -> Message | None:
         return None
     distinct = len(np.unique(ids))
     if distinct <= 3:
-        return joined(msg("said.collapsed", n=distinct), msg("said.advice"))
+        return joined(plural("said.collapsed", distinct, n=distinct), msg("said.advice"))
     tail = ids[len(ids) // 2:]
     for period in range(1, min(max_loop, len(tail) // 3) + 1):
         if np.array_equal(tail[period:], tail[:-period]):

@@ -15,7 +15,7 @@ from typing import Iterable
 
 from ..config import DataConfig, Limits
 from ..errors import InputError
-from ..messages import Message, msg
+from ..messages import Message, msg, plural
 from .archives import check_zip_file_size, is_zip_name, iter_zip, silently_ignored
 from .corpus import BUILTIN
 from .readers import MUSIC_EXTENSIONS, Refused, check_size, file_stem, short_error
@@ -74,7 +74,8 @@ def _collect(source, limits: Limits) -> tuple[str | Message, list[FileToParse], 
     if isinstance(source, Iterable):
         entries = list(source)
         uploads = found.add_entries(entries)
-        label = msg("said.uploads_label" if uploads == len(entries) else "said.files_label", n=len(entries))
+        files = len(found.items) + len(found.reports)  # a zip counts as the files inside it
+        label = plural("said.uploads_label" if uploads == len(entries) else "said.files_label", files, n=files)
         return label, found.items, found.reports
     raise InputError(msg("said.bad_source", kind=type(source).__name__))
 

@@ -23,7 +23,7 @@ import os
 import secrets
 from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -32,6 +32,7 @@ from ..errors import InputError
 from ..messages import msg
 from ..files import atomic_path
 from .piece import N_COLUMNS, Part, Piece
+from .report import music_fields, music_of
 
 SHARD_FILES = 2000
 SHARD_NOTES = 500_000  # 20 MB of float64 notes: what reading one shard holds in memory
@@ -72,6 +73,7 @@ class Entry:
     reason: str
     notes: int
     seconds: float
+    music: dict = field(default_factory=dict)  # a parsed file's metre, key and tempo (report.music_fields)
 
 
 # ------------------------------------------------------------------------------------- writing
@@ -109,8 +111,8 @@ class ShardWriter:
         except OSError:
             self.broken = True
             return {}
-        written = {key: Entry(path, row, r["status"], r["reason"], r["notes"], r["seconds"])
-                   for row, (key, _, r) in enumerate(self.pending)}
+        written = {key: Entry(path, row, r["status"], r["reason"], r["notes"], r["seconds"], music_of(piece))
+                   for row, (key, piece, r) in enumerate(self.pending)}
         self.pending, self.notes = [], 0
         return written
 
@@ -164,9 +166,19 @@ def lookup(folder: Path, keys: set[str]) -> dict[str, Entry]:
             r = meta[row]["report"]
             if isinstance(r["reason"], str) and r["reason"]:  # a reason kept in English, before codes:
                 continue  # parsed again, so it is said as a code (a newer shard may hold it so)
-            found[shard_keys[row]] = Entry(path, row, r["status"], r["reason"], int(r["notes"]), float(r["seconds"]))
+            found[shard_keys[row]] = Entry(path, row, r["status"], r["reason"], int(r["notes"]), float(r["seconds"]),
+                                           _stored_music(meta[row]))
         _mark_used(path)
     return found
+
+
+def _stored_music(meta: dict) -> dict:
+    """A shard row's metre, key and tempo, kept with its piece; {} for a skipped file (or a row
+    without them: its report shows "—")."""
+    try:
+        return music_fields(meta["time_signatures"], meta.get("key"), meta["tempo"])
+    except (KeyError, TypeError, ValueError, IndexError):
+        return {}
 
 
 def _mark_used(path: Path) -> None:

@@ -22,7 +22,7 @@ from .gather import FileToParse
 from .piece import Piece
 from .progress import Progress
 from .readers import MIDI_EXTENSIONS, Refused, check_size, read_file_bytes, short_error
-from .report import CRASHED, FileReport, out_of_memory, over_budget, timed_out
+from .report import CRASHED, FileReport, out_of_memory, over_budget, parsed_report, timed_out
 
 # Files are parsed in worker processes (see parse_all). One more worker costs ~0.2 s to start
 # (~1 s with music21), so it pays only for many score files (music21: ~0.05-0.2 s each); MIDI
@@ -53,7 +53,7 @@ def _parse_one(args) -> tuple[Piece | None, FileReport]:
     except Exception as e:  # anything else a strange file provokes in a parser
         return None, FileReport(name, "skipped", msg("said.r_parse", error=short_error(e)), sha256=sha)
     piece.name = name
-    return piece, FileReport(name, "parsed", "", piece.n_notes, round(piece.seconds, 3), sha)
+    return piece, parsed_report(name, piece, sha)
 
 
 def _test_hook(name: str) -> None:

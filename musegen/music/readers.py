@@ -15,7 +15,7 @@ import numpy as np
 
 from ..config import Limits
 from ..errors import InputError
-from ..messages import Message, msg
+from ..messages import Message, msg, plural
 from .piece import Part, Piece
 from ..units import duration, size
 
@@ -139,7 +139,7 @@ def _select(parts: str, tracks: list[tuple[bool, bool, int]], drums: bool = Fals
     wanted = parse_part_indices(parts) or []
     chosen = [i for i in wanted if i < len(tracks) and i in pitched]
     if not chosen:
-        raise Refused(msg("said.r_no_notes_parts", parts=parts, n=len(tracks)))
+        raise Refused(plural("said.r_no_notes_parts", len(tracks), parts=parts, n=len(tracks)))
     return chosen
 
 

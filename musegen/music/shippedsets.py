@@ -16,7 +16,7 @@ from ..messages import from_json
 from ..paths import SHIPPED_DATASETS
 from .corpus import BUILTIN
 from .piece import N_COLUMNS, Part, Piece
-from .report import FileReport
+from .report import FileReport, music_of
 
 SHIPPED_DIR = SHIPPED_DATASETS  # pre-parsed built-in sets (tests point it elsewhere)
 SHIPPED_ENV = "MUSEGEN_SHIPPED_CACHE"  # "0": ignore SHIPPED_DIR
@@ -64,7 +64,9 @@ def load_shipped(path: Path | None) -> tuple[list[Piece], list[FileReport]] | No
                   key_sharps=meta["keys"][i])
             for i, name in enumerate(meta["names"])
         ]
-        report = [FileReport(**{**r, "reason": from_json(r["reason"])}) for r in meta["report"]]
+        by_name = {p.name: p for p in pieces}  # a set shipped before reports kept metre, key and tempo: its pieces know
+        report = [FileReport(**{**music_of(by_name.get(r["name"])), **r, "reason": from_json(r["reason"])})
+                  for r in meta["report"]]
     except Exception:  # half-written by an older version, or damaged, down to its JSON
         return None
     return pieces, report

@@ -33,7 +33,7 @@ from typing import Iterable
 from ..config import DataConfig, Limits
 from ..errors import InputError
 from ..files import read_regular
-from ..messages import Message, from_json, msg, to_json
+from ..messages import Message, from_json, msg, plural, to_json
 from . import parsecache
 from .cachekeys import dataset_key, parse_settings
 from .gather import FileToParse, gather, is_upload, sha256_of
@@ -113,7 +113,8 @@ def _from_cache(items: list[FileToParse], keys: list[str], found: dict) -> tuple
     for i, key in enumerate(keys):
         if key in found:
             e = found[key]
-            reports[i] = FileReport(items[i].name, e.status, from_json(e.reason), e.notes, e.seconds, items[i].sha256)
+            reports[i] = FileReport(items[i].name, e.status, from_json(e.reason), e.notes, e.seconds, items[i].sha256,
+                                    **e.music)
             slots[i] = (e.shard, e.row) if e.status == "parsed" else None
     return reports, slots
 
@@ -174,7 +175,7 @@ def _nothing_usable(label, report: list[FileReport]) -> Message:
     listed = reasons[-1]
     for reason in reversed(reasons[:-1]):  # "a.mid: no notes; b.mid: empty file"
         listed = msg("said.reasons_and", first=reason, rest=listed)
-    return msg("said.all_skipped", label=label, n=len(report), reasons=listed)
+    return plural("said.all_skipped", len(report), label=label, n=len(report), reasons=listed)
 
 
 def read_piece(path, parts: str = "all", limits: Limits | None = None, drums: bool = True) -> Piece:

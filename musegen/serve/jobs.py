@@ -237,7 +237,7 @@ class Registry(Quotas, Publishing, Supervising):
     def _number_queue(self) -> None:
         for place, job_id in enumerate(self._queue, start=1):
             self._jobs[job_id].place = place
-            self._jobs[job_id].message = msg("said.next") if place == 1 else msg("said.ahead", n=place - 1)
+            self._jobs[job_id].message = msg("said.next") if place == 1 else plural("said.ahead", place - 1, n=place - 1)
 
     def _schedule(self) -> None:
         running = sum(1 for j in self._jobs.values() if j.state == "running")

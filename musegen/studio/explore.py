@@ -7,6 +7,7 @@ from collections import Counter
 
 from ..config import TokenizerConfig
 from ..music.piece import Piece
+from ..music.report import key_signature
 
 def token_frequencies(pieces: list[Piece]) -> Counter:
     """How often each token of the article's notes/chords scheme occurs (computed once; the
@@ -30,6 +31,13 @@ def cutoff_preview(counts: Counter, cutoff: int) -> dict:
     }
 
 
+UNKNOWN = "—"  # a skipped file's metre, key and tempo; a parsed one's a cache did not keep
+
+
 def report_rows(loaded) -> list[dict]:
-    return [{"file": r.name, "status": r.status, "reason": r.reason, "notes": r.notes,
-             "seconds": round(r.seconds, 1)} for r in loaded.report]
+    """The per-file report: each file, how it was read, and the metre, key and tempo it was read in
+    (a student checks their jigs came out in 6/8): those first, for a phone's narrow table, and the
+    reason, empty for most files, last."""
+    return [{"file": r.name, "status": r.status, "metre": r.metre or UNKNOWN,
+             "key": key_signature(r.key_sharps) or UNKNOWN, "tempo (bpm)": f"{r.tempo:g}" if r.tempo else UNKNOWN, "notes": r.notes, "seconds": round(r.seconds, 1),
+             "reason": r.reason} for r in loaded.report]

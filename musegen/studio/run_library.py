@@ -4,10 +4,12 @@ selects by default, who may download a run's bundle, and the Compare page's rows
 from __future__ import annotations
 
 import json
+import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from .. import text
 from ..errors import MusegenError
 from ..files import safe_name
 from ..messages import Message, from_json, msg
@@ -35,11 +37,13 @@ class Entry:
 
     @property
     def label(self) -> str:
+        """"bach-wavenet — WaveNet, error on music it never heard: 0.94 (lower is better) (bundled)"."""
         s = self.run.summary
-        bits = [MODEL_KINDS.get(s.get("model", ""), s.get("model", "?")).split(" (")[0]]
-        if s.get("val_loss") is not None:
-            bits.append(f"val loss {s['val_loss']:.2f}")
-        return f"{self.run.name} — {', '.join(bits)}{' (bundled)' if self.bundled else ''}"
+        loss = s.get("val_loss")
+        return text.t("runs.label", name=self.run.name,
+                      kind=MODEL_KINDS.get(s.get("model", ""), s.get("model", "?")).split(" (")[0],
+                      loss=text.t("runs.loss", loss=loss) if loss is not None else "",
+                      bundled=text.t("runs.bundled") if self.bundled else "")
 
 
 def library(visitor=None, shared=None) -> list[Entry]:
@@ -92,6 +96,8 @@ def dataset_source(run):
     ("source_message": a Message), else "source" as stored (a built-in set's name, a path, or the
     English label an older run kept for its files: shown as it is); None when it says nothing."""
     said = from_json(run.data.get("source_message"))
+    if isinstance(said, Message) and said.values.get("n") == 1 and f"{said.code}_1" in text.EN:
+        said = Message(f"{said.code}_1", said.values)  # kept before "1 uploaded file" had its own entry
     return said if isinstance(said, Message) else run.data.get("source") or None
 
 
@@ -132,10 +138,20 @@ def better_than_rough(run, entries: list[Entry]) -> Entry | None:
     return best if best is not None and best.run.summary["val_loss"] < loss - ROUGH_GAP else None
 
 
-def new_run_path(dataset_label: str, kind: str, visitor=None) -> Path:
-    """A new run's folder: the visitor's own (a private server: runs/ itself)."""
-    label = safe_name(dataset_label.lower(), limit=40, empty="music")
-    return folder_of(visitor, runs_dir()) / f"{label}-{kind}-{time.strftime('%Y%m%d-%H%M%S')}"
+MUSIC_SUFFIX = re.compile(r"\.(zip|midi?|mxl|musicxml|xml|krn|abc)$", re.IGNORECASE)  # "jigs.zip": "jigs"
+
+
+def new_run_path(music: str, kind: str, visitor=None, base: str = "", lang: str = text.DEFAULT) -> Path:
+    """A new run's folder in the visitor's own (a private server: runs/ itself), named for a person in
+    their language: what learnt, from which music, when: "wavenet-on-jigs-2026-12-06-09h14" (``music``:
+    the built-in set's name or the upload's), "base-tuned-on-jigs-…" (fine-tuned from ``base``, a run
+    folder). The model first keeps it from ever reading as a bundled run ("bach-wavenet")."""
+    heard = safe_name(MUSIC_SUFFIX.sub("", music).lower(), limit=40, empty="music")
+    when = time.strftime("%Y-%m-%d-%Hh%M", time.localtime())  # a second one this minute: jobs.submit numbers it
+    tuned = safe_name(Path(base).name, limit=30, empty="run")
+    name = (text.t("runs.new_tuned", lang, base=tuned, music=heard, when=when) if base
+            else text.t("runs.new_name", lang, model=kind, music=heard, when=when))
+    return folder_of(visitor, runs_dir()) / safe_name(name, empty=when)
 
 
 MEASURED_LOSS = "held-out loss (measured alike)"  # the column when the answer measured the runs again

@@ -20,7 +20,7 @@ import numpy as np
 
 from ..config import RunConfig, to_dict
 from ..errors import InputError, ModelError
-from ..messages import msg
+from ..messages import msg, plural
 
 BACKUP = "training-backup"  # a training across machines keeps its last epoch here until it ends
 
@@ -135,7 +135,7 @@ def cluster_from_env(environ=None) -> Cluster:
     names = chiefs + workers
     position = index + (len(chiefs) if kind == "worker" else 0)
     if not 0 <= position < len(names):
-        raise InputError(msg("said.tf_config_index", kind=kind, index=index, n=len(names)))
+        raise InputError(plural("said.tf_config_index", len(names), kind=kind, index=index, n=len(names)))
     return Cluster(tuple(map(str, names)), position)
 
 
