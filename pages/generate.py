@@ -248,6 +248,22 @@ with st.expander(tr("gen.steer")):
     echo = r2.slider(tr("gen.echo"), 0.0, 5.0, defaults.echo, 0.5, key="gen-echo", disabled=not metre,
                      help=tr("gen.echo_help"))
 
+
+def keep_new_version(make) -> None:
+    """Another version of the piece shown, ``make(sampling)`` at this page's temperature and top-p
+    with a new seed: kept beside the old one and shown (an error said in words instead)."""
+    again = SampleConfig(temperature=float(temperature), top_p=float(top_p), seed=generation.random_seed())
+    try:
+        with st.spinner(tr("gen.rewriting")):
+            new = make(again)
+    except MusegenError as e:
+        st.error(language.error_text(e))
+        return
+    piece.remember(new)
+    st.session_state["gen-current"] = len(st.session_state[session.PIECES]) - 1
+    st.rerun()
+
+
 def rewrite_bars(rendered, at: int) -> None:
     """Write some bars of the piece shown again with the chosen model, keeping the others: the new
     version is kept beside it and shown, its new bars marked on the roll and the score."""
@@ -259,16 +275,8 @@ def rewrite_bars(rendered, at: int) -> None:
         first, last = st.select_slider(tr("gen.rewrite_bars"), list(range(1, n_bars + 1)),
                                        value=(max(1, n_bars // 2 - 1), max(1, n_bars // 2)), key=f"gen-rw-bars-{at}")
         if st.button(tr("gen.rewrite_go", first=first, last=last), key=f"gen-rw-{at}"):
-            again = SampleConfig(temperature=float(temperature), top_p=float(top_p), seed=generation.random_seed())
-            try:
-                with st.spinner(tr("gen.rewriting")):
-                    new = generation.rewrite(server.pool(), run, rendered, first, last, again, score=False)
-            except MusegenError as e:
-                st.error(language.error_text(e))
-                return
-            piece.remember(new)
-            st.session_state["gen-current"] = len(st.session_state[session.PIECES]) - 1
-            st.rerun()
+            keep_new_version(lambda again: generation.rewrite(server.pool(), run, rendered, first, last, again,
+                                                              score=False))
 
 
 def one_more_section(rendered, at: int) -> None:
@@ -282,16 +290,8 @@ def one_more_section(rendered, at: int) -> None:
         section = st.segmented_control(tr("gen.more_section_which", form=form["form"]), letters, default=letters[0],
                                        required=True, key=f"gen-more-{at}")
         if st.button(tr("gen.more_section_go", section=section), key=f"gen-more-go-{at}"):
-            again = SampleConfig(temperature=float(temperature), top_p=float(top_p), seed=generation.random_seed())
-            try:
-                with st.spinner(tr("gen.rewriting")):
-                    new = generation.extend(server.pool(), run, rendered, section, again, score=False)
-            except MusegenError as e:
-                st.error(language.error_text(e))
-                return
-            piece.remember(new)
-            st.session_state["gen-current"] = len(st.session_state[session.PIECES]) - 1
-            st.rerun()
+            keep_new_version(lambda again: generation.extend(server.pool(), run, rendered, section, again,
+                                                             score=False))
 
 
 made_anchor = None  # the heading of what this Compose made, brought into view once it is shown
