@@ -109,7 +109,8 @@ def rewrite_span(composer, piece: Piece, first: int, last: int, sample, candidat
     rules = composer.rules(sample, piece, head, signature, remarks) + [StartWith(len(tok), tok.bar_id)]
     seed = sample.seed if sample.seed is not None else int(np.random.default_rng().integers(2**31 - 1))
     drawn, _ = composer.generator.generate(
-        np.repeat(head[None], candidates, axis=0), max(64, 4 * len(original)),
+        np.repeat(head[None], candidates, axis=0),
+        min(max(64, 4 * len(original)), REQUEST_BUDGET["length"] // candidates),  # bounded like any request
         Sampling(composer.temperatures(sample), sample.top_k, sample.top_p, seed), rules=rules,
         token_quarters=tok.token_quarters(bar), max_quarters=(last - first + 1) * bar)
     scores = [follow_score(composer.generator, head, middle, tail) for middle in drawn]
