@@ -139,7 +139,7 @@ def keep(i: int) -> None:
     """Keep a variation: into the session's pieces (its score engraved now), shown in full below."""
     chosen = st.session_state[session.VARIATIONS][i]
     if kept_at(chosen) is None:
-        rendering.engrave(chosen)
+        piece.engrave(chosen)
         piece.remember(chosen)
     st.session_state["gen-current"] = kept_at(chosen)
 

@@ -355,8 +355,9 @@ def write_musicxml(piece: Piece, path: str | os.PathLike, title: str | None = No
 # ---------------------------------------------------------------- engraving
 
 
-def score_svg(musicxml: str, page_width: int = 2100, page_height: int = 2970, scale: int = 40) -> list[str]:
-    """Engrave MusicXML with verovio; one SVG string per page."""
+def score_svg(musicxml: str, page_width: int = 1900, page_height: int = 2970, scale: int = 40) -> list[str]:
+    """Engrave MusicXML with verovio; one SVG string per page, 760 px wide (page_width × scale %):
+    the width of the app's score frame on a laptop, so that a system's last bar is not cut off."""
     try:
         import verovio
     except ImportError as exc:
