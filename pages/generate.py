@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import streamlit as st
 
-from musegen.render import rendering
-
 from musegen.studio import generation, run_library, steering, styles
 from musegen.config import SampleConfig
 from musegen.generate.form import FORMS, PHRASE_BARS, REPEATS
