@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import streamlit as st
 
-from musegen.render import rendering
-
 from musegen.studio import generation, run_library, steering, styles
 from musegen.config import SampleConfig
 from musegen.generate.form import FORMS, PHRASE_BARS, REPEATS
@@ -139,7 +137,7 @@ def keep(i: int) -> None:
     """Keep a variation: into the session's pieces (its score engraved now), shown in full below."""
     chosen = st.session_state[session.VARIATIONS][i]
     if kept_at(chosen) is None:
-        rendering.engrave(chosen)
+        piece.engrave(chosen)
         piece.remember(chosen)
     st.session_state["gen-current"] = kept_at(chosen)
 

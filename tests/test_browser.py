@@ -176,8 +176,11 @@ def test_the_whole_loop_in_a_browser(server, page, tmp_path):
     settle(page)
     page.get_by_text("trained on 3 uploaded file").wait_for()
     page.get_by_role("button", name="Compose").click()
-    page.locator("img[src^='data:image/svg']").first.wait_for(timeout=120_000)
+    score = page.locator("img[src^='data:image/svg']").first
+    score.wait_for(timeout=120_000)
     settle(page)
+    width, frame = score.evaluate("img => [img.getBoundingClientRect().width, img.parentElement.clientWidth]")
+    assert width <= frame and not page.locator(".score-hint").first.is_visible(), (width, frame)  # the last bar shows
     if check_audio() is None:
         assert audio_src_ok(page) and page.locator(PLAYHEAD).count() == 1
     else:
@@ -328,6 +331,7 @@ def test_a_phone_in_chinese_composes_from_the_first_screen_and_reads_the_score(s
         width = score.evaluate("img => img.getBoundingClientRect().width")
         frame = score.evaluate("img => [img.parentElement.clientWidth, getComputedStyle(img.parentElement).overflowX]")
         assert width > 390 and frame[0] < width and frame[1] == "auto", (width, frame)
+        assert pg.locator(".score-hint").first.is_visible()  # and says it scrolls
         height = pg.evaluate("() => document.querySelector('[data-testid=\"stMain\"]').scrollHeight")
         pg.set_viewport_size({"width": 390, "height": int(min(height + 40, 7000))})
         pg.wait_for_timeout(700)

@@ -14,6 +14,7 @@ from streamlit.testing.v1 import AppTest
 from app_fixtures import bundled_runs  # noqa: F401 (fixture)
 from conftest import make_piece
 from musegen import text
+from ui.piece import SCORE_PART_NAMES
 from musegen.messages import Message
 from musegen.render.midi import piece_to_midi_bytes
 
@@ -608,3 +609,19 @@ def test_a_message_said_in_chinese_has_no_stray_spaces_around_chinese_values():
 
     assert msg("said.no_checkpoint", name="我的曲子").said("zh") == "我的曲子没有可以继续的检查点。"
     assert msg("said.no_checkpoint", name="bach-1").said("zh") == "bach-1 没有可以继续的检查点。"
+
+
+def test_the_score_names_its_parts_in_the_visitors_language():
+    """The engraved score's part names (Soprano, Piano, Right hand…) are the page's language, and
+    engraved again when the visitor switches language."""
+    at = open_zh("pages/generate.py")
+    at.slider(key="gen-seconds").set_value(10)
+    at.button(key="gen-go").click().run()
+    check_chinese(at)
+    made = at.session_state["pieces"][-1]
+    names = re.findall(r"<(?:part|group)-name>(.*?)</", made.musicxml)
+    assert names and not set(names) & set(SCORE_PART_NAMES), names
+    at.session_state["ui-lang"] = "en"
+    at.run()
+    english = re.findall(r"<(?:part|group)-name>(.*?)</", at.session_state["pieces"][-1].musicxml)
+    assert set(english) <= set(SCORE_PART_NAMES) and english != names, english

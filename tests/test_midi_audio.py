@@ -355,3 +355,46 @@ def test_instruments_by_number_or_name():
     assert refusal.value.message.code == "said.unknown_instrument" and refusal.value.message.values["text"] == "kazoo"
     with pytest.raises(InputError):
         instrument_program("128")
+
+
+def test_score_hides_the_rests_of_a_second_voice():
+    """A held note under moving ones makes a second voice; the rests music21 pads it with are not
+    printed (they showed as stray rests under the staff)."""
+    rows = [(0, 2, 67, 80), (0, 1, 72, 80), (1, 1, 74, 80), (2, 1, 76, 80), (3, 1, 77, 80)]
+    xml = piece_to_musicxml(Piece("overlap", np.array(rows, dtype=float), program=40))
+    notes = re.findall(r"<note[^>]*>.*?</note>", xml, re.S)
+    second = [n for n in notes if "<voice>2</voice>" in n]
+    assert second and any("<rest" in n for n in second)
+    assert all('print-object="no"' in n for n in second if "<rest" in n)
+    assert not any("<rest" in n for n in notes if "<voice>1</voice>" in n)
+
+
+def two_hands(left_pitch: int = 64) -> Piece:
+    """A piano's right and left hand, the left hand high (as a regrouped piece's can be)."""
+    from musegen.music.piece import Part
+
+    rows = [(float(b), 1.0, 72 + b % 3, 80, 0) for b in range(8)]
+    rows += [(float(b), 2.0, left_pitch, 70, 1) for b in range(0, 8, 2)]
+    return Piece("hands", np.array(rows, dtype=float), parts=[Part("Right hand", 0), Part("Left hand", 0)])
+
+
+def test_a_pianos_two_hands_are_one_grand_staff_named_piano_the_left_in_bass():
+    import music21
+
+    score = music21.converter.parseData(piece_to_musicxml(two_hands()), format="musicxml")
+    clefs = [p.recurse().getElementsByClass("Clef")[0] for p in score.parts]
+    assert [c.sign for c in clefs] == ["G", "F"]
+    xml = piece_to_musicxml(two_hands())
+    assert "<group-name>Piano</group-name>" in xml and "Right hand" not in xml
+
+
+def test_choir_parts_clef_by_range_and_names_in_the_readers_language():
+    from musegen.music.piece import Part
+
+    ranges = {"Soprano": 72, "Alto": 65, "Tenor": 57, "Bass": 45}
+    rows = [(float(b), 1.0, p + b % 2, 80, i) for i, p in enumerate(ranges.values()) for b in range(8)]
+    choir = Piece("choir", np.array(rows, dtype=float), parts=[Part(n, 52) for n in ranges])
+    xml = piece_to_musicxml(choir, names={"Soprano": "女高音", "Alto": "女低音", "Tenor": "男高音", "Bass": "男低音"})
+    assert re.findall(r"<part-name>(.*?)</part-name>", xml) == ["女高音", "女低音", "男高音", "男低音"]
+    clefs = re.findall(r"<clef>\s*<sign>(\w)</sign>\s*<line>(\d)</line>\s*(?:<clef-octave-change>(-1))?", xml)
+    assert clefs == [("G", "2", ""), ("G", "2", ""), ("G", "2", "-1"), ("F", "4", "")]

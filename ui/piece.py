@@ -52,9 +52,9 @@ def show_piece(rendered: rendering.Rendered, key: str, score: bool = True, downl
     st.caption(tr("piece.caption", notes=piece.n_notes, seconds=piece.seconds, tempo=piece.tempo)
                + (tr("piece.click") if rendered.audio else ""))
     if score:
-        if rendered.musicxml is None and not rendered.svg:  # engraved after the player is on screen
-            with st.spinner(tr("piece.engraving")):
-                rendering.engrave(rendered)
+        if rendered.musicxml is None and not rendered.svg or rendered.svg and rendered.score_lang != lang():
+            with st.spinner(tr("piece.engraving")):  # engraved after the player is on screen
+                engrave(rendered)
         if rendered.svg:
             with st.expander(tr("piece.score"), expanded=True):
                 score_pages(rendered.svg, key)
@@ -77,6 +77,19 @@ def show_piece(rendered: rendering.Rendered, key: str, score: bool = True, downl
                                     "application/vnd.recordare.musicxml+xml", key=f"xml-{key}", on_click="ignore")
 
 
+SCORE_PART_NAMES = ("Soprano", "Alto", "Tenor", "Bass", "Piano", "Right hand", "Left hand", "Melody",
+                    "Accompaniment")  # the names musegen's readers and layouts give parts
+
+
+def engrave(rendered: rendering.Rendered) -> None:
+    """Engrave the piece's score with its parts named in the reader's language (again when the
+    language changed since)."""
+    if rendered.svg and rendered.score_lang != lang():
+        rendered.musicxml, rendered.svg = None, []
+    names = {name: tr(f"score.part.{name.lower().replace(' ', '_')}") for name in SCORE_PART_NAMES}
+    rendering.engrave(rendered, names=names, lang=lang())
+
+
 def score_pages(pages: list[str], key: str) -> None:
     """The engraved pages at the size they were engraved for, scrolled sideways where the screen is
     narrower (a phone fits a page to about a third of it: too small to read), or fitted on demand."""
@@ -88,8 +101,22 @@ def score_pages(pages: list[str], key: str) -> None:
             st.image(page, width="stretch")
             continue
         source = base64.b64encode(page.encode("utf-8")).decode("ascii")
-        st.html(f'<div style="overflow-x:auto"><img alt="{tr("piece.score")}" style="max-width:none" '
-                f'src="data:image/svg+xml;base64,{source}"></div>')
+        st.html(f'<div class="score-frame" style="overflow-x:auto;container-type:inline-size">'
+                f'<img alt="{tr("piece.score")}" style="max-width:none" src="data:image/svg+xml;base64,{source}">'
+                f'{_scroll_hint(page)}</div>')
+
+
+def _scroll_hint(page: str) -> str:
+    """A caption under a page wider than its frame, saying it scrolls (a cut-off bar says nothing);
+    the frame's own width decides, in the browser (a CSS container query)."""
+    import re
+
+    width = re.match(r'\s*<svg[^>]*\bwidth="(\d+)', page)
+    if not width:
+        return ""
+    return (f'<style>@container (min-width: {width[1]}px) {{ .score-hint {{ display: none }} }}</style>'
+            f'<div class="score-hint" style="position:sticky;left:0;font-size:0.8rem;opacity:0.6">'
+            f'{tr("piece.score_scrolls")}</div>')
 
 
 # Scrolls to a heading (by id) unless it already shows in the window's upper half; again every

@@ -200,6 +200,9 @@ def _staff(rows: np.ndarray, clef, part_id: str, sharps: int, signatures, mark=N
             for i, v in enumerate(m.voices, start=1):
                 v.id = str(i)  # MusicXML voices count from 1 (music21 starts at 0)
                 v.makeRests(fillGaps=True, inPlace=True, timeRangeFromBarDuration=True)
+                if i > 1:  # a second voice exists only for overlapping notes: its padding rests are noise
+                    for rest in v.getElementsByClass(note.Rest):
+                        rest.style.hideObjectOnPrint = True
     return part
 
 
@@ -223,27 +226,39 @@ def _is_piano(part) -> bool:
     return not part.is_drum and 0 <= part.program <= 7
 
 
+def _is_grand(piece: Piece) -> bool:
+    """Whether the piece's pitched parts are one piano or a piano's two hands."""
+    pitched = [p for p in piece.parts if not p.is_drum]
+    return len(pitched) <= 2 and all(_is_piano(p) for p in pitched)
+
+
 def _staves_plan(piece: Piece, rows: np.ndarray) -> list[tuple[np.ndarray, str, str]]:
     """(rows, clef, name) per staff. One piano part: a grand staff split at middle C; otherwise
-    one staff per pitched part, in treble, octave-treble (a tenor's) or bass clef by its middle pitch. Drums are left to MIDI and audio."""
+    one staff per pitched part, in treble, octave-treble (a tenor's) or bass clef by its middle pitch;
+    two piano parts (right and left hand) on a grand staff, the lower always in bass clef. Drums are
+    left to MIDI and audio."""
     pitched = [i for i, part in enumerate(piece.parts) if not part.is_drum]
     if len(pitched) <= 1:
         own = rows[rows[:, PART] == pitched[0]] if pitched else rows[:0]
         name = piece.parts[pitched[0]].name if pitched else ""
         return [(own[own[:, PITCH] >= MIDDLE_C], "treble", name), (own[own[:, PITCH] < MIDDLE_C], "bass", name)]
     plan = []
+    hands = _is_grand(piece)
     for i in pitched:
         own = rows[rows[:, PART] == i]
         middle = np.median(own[:, PITCH]) if len(own) else MIDDLE_C
         which = "treble" if middle >= MIDDLE_C + 4 else "tenor" if middle >= MIDDLE_C - 7 else "bass"
+        if hands:  # a pianist reads the right hand in treble and the left in bass, wherever they wander
+            which = "treble" if i == pitched[0] else "bass"
         plan.append((own, which, piece.parts[i].name or f"Part {i + 1}"))
     return plan
 
 
-def piece_to_stream(piece: Piece, title: str | None = None):
+def piece_to_stream(piece: Piece, title: str | None = None, names: dict[str, str] | None = None):
     """A music21 Score for ``piece``: one staff per part (a single piano part on a grand staff split
     at middle C), in its time signatures and estimated key, quantized to sixteenths and triplets,
-    with the tempo as a metronome mark."""
+    with the tempo as a metronome mark. ``names`` turns the parts' English names ("Soprano",
+    "Piano") into the reader's language; a name it lacks is shown as it is."""
     from music21 import clef, layout, metadata, note, stream, tempo
 
     notes = _checked_notes(piece)
@@ -260,8 +275,9 @@ def piece_to_stream(piece: Piece, title: str | None = None):
     score.metadata.composer = "musegen"  # else music21 signs the score "Music21"
     mark = tempo.MetronomeMark(number=round(float(piece.tempo), 2), referent=1.0)
     sharps, _ = piece_key(piece)
-    plan = _staves_plan(piece, rows)
-    grand = len(plan) == 2 and all(_is_piano(p) for p in piece.parts if not p.is_drum)
+    label = (names or {}).get
+    plan = [(own, which, label(name, name)) for own, which, name in _staves_plan(piece, rows)]
+    grand = len(plan) == 2 and _is_grand(piece)
     if len(plan) == 2 and not len(piece.parts) > 1:  # one part: drop an empty half of the grand staff
         plan = [s for s in plan if len(s[0])] or plan[:1]
         grand = len(plan) == 2
@@ -287,7 +303,9 @@ def piece_to_stream(piece: Piece, title: str | None = None):
     for p in staves:
         score.insert(0, p)
     if grand:
-        name = next((p.name for p in piece.parts if p.name), "") or "Piano"
+        pitched = [p for p in piece.parts if not p.is_drum]
+        name = pitched[0].name if len(pitched) == 1 and pitched[0].name else "Piano"  # not "Right hand"
+        name = label(name, name)
         score.insert(0, layout.StaffGroup(staves, name=name, symbol="brace", barTogether=True))
     return score
 
@@ -305,12 +323,12 @@ def _mark_words(part, at: float, text: str) -> None:
             return
 
 
-def piece_to_musicxml(piece: Piece, title: str | None = None) -> str:
-    """MusicXML text for ``piece`` (see :func:`piece_to_stream` for the layout)."""
+def piece_to_musicxml(piece: Piece, title: str | None = None, names: dict[str, str] | None = None) -> str:
+    """MusicXML text for ``piece`` (see :func:`piece_to_stream` for the layout and ``names``)."""
     from music21.musicxml import m21ToXml
 
     def export(one: Piece) -> str:
-        data = m21ToXml.GeneralObjectExporter(piece_to_stream(one, title)).parse()
+        data = m21ToXml.GeneralObjectExporter(piece_to_stream(one, title, names)).parse()
         return data.decode("utf-8") if isinstance(data, bytes) else data
 
     try:
@@ -337,8 +355,9 @@ def write_musicxml(piece: Piece, path: str | os.PathLike, title: str | None = No
 # ---------------------------------------------------------------- engraving
 
 
-def score_svg(musicxml: str, page_width: int = 2100, page_height: int = 2970, scale: int = 40) -> list[str]:
-    """Engrave MusicXML with verovio; one SVG string per page."""
+def score_svg(musicxml: str, page_width: int = 1900, page_height: int = 2970, scale: int = 40) -> list[str]:
+    """Engrave MusicXML with verovio; one SVG string per page, 760 px wide (page_width × scale %):
+    the width of the app's score frame on a laptop, so that a system's last bar is not cut off."""
     try:
         import verovio
     except ImportError as exc:

@@ -25,6 +25,7 @@ class Rendered:
     settings: dict = field(default_factory=dict)
     tokens_per_s: float = 0.0
     run: str = ""
+    score_lang: str = "en"  # the language its score's part names were engraved in
 
 
 def render_piece(piece: Piece, audio: bool = True, score: bool = True, max_seconds: float = 120.0,
@@ -49,14 +50,16 @@ def render_piece(piece: Piece, audio: bool = True, score: bool = True, max_secon
     return out
 
 
-def engrave(out: Rendered, max_pages: int = 2) -> Rendered:
-    """Fill in the MusicXML and score pages of a Rendered (once; a no-op when already tried)."""
+def engrave(out: Rendered, max_pages: int = 2, names: dict[str, str] | None = None, lang: str = "en") -> Rendered:
+    """Fill in the MusicXML and score pages of a Rendered (once; a no-op when already tried), its
+    parts named by ``names`` (English name → the reader's, for the language ``lang``)."""
     from .midi import piece_to_musicxml, score_svg
 
     if out.musicxml is not None or any(_no_score(n) for n in out.notes):
         return out
+    out.score_lang = lang
     try:
-        out.musicxml = piece_to_musicxml(out.piece, title=out.piece.name)
+        out.musicxml = piece_to_musicxml(out.piece, title=out.piece.name, names=names)
         out.svg = score_svg(out.musicxml)[:max_pages]
     except MusegenError as e:
         out.notes.append(msg("said.no_score", error=e.message))
