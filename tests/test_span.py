@@ -27,7 +27,8 @@ def outside(piece, lo: float, hi: float) -> np.ndarray:
 
 def test_spans_by_name_and_their_mistakes():
     assert parse_span("9-12") == (9, 12) and parse_span(" 3 ") == (3, 3) and parse_span("9–12") == (9, 12)
-    for bad in ["0-2", "5-3", "x", "1-2-3", ""]:
+    assert parse_span("9 to 12") == (9, 12)
+    for bad in ["0-2", "5-3", "x", "1-2-3", "", "9oo12"]:
         with pytest.raises(MusegenError) as refusal:
             parse_span(bad)
         assert refusal.value.message.code == "said.bad_span"

@@ -50,7 +50,7 @@ class Rewrite:
 
 def parse_span(text: str) -> tuple[int, int]:
     """"9-12" → (9, 12); "9" → (9, 9); bars counted from 1."""
-    match = re.fullmatch(r"\s*(\d{1,5})\s*(?:[-–to]+\s*(\d{1,5}))?\s*", str(text))
+    match = re.fullmatch(r"\s*(\d{1,5})\s*(?:(?:-|–|to)\s*(\d{1,5}))?\s*", str(text))
     if not match:
         raise InputError(msg("said.bad_span", span=str(text)))
     first = int(match.group(1))
@@ -107,21 +107,15 @@ def rewrite_span(composer, piece: Piece, first: int, last: int, sample, candidat
     bar = bar_quarters_of(signature)
     remarks: list = []
     rules = composer.rules(sample, piece, head, signature, remarks) + [StartWith(len(tok), tok.bar_id)]
-    seed = sample.seed if sample.seed is not None else int(np.random.default_rng().integers(2**31 - 1))
     drawn, _ = composer.generator.generate(
         np.repeat(head[None], candidates, axis=0),
         min(max(64, 4 * len(original)), REQUEST_BUDGET["length"] // candidates),  # bounded like any request
-        Sampling(composer.temperatures(sample), sample.top_k, sample.top_p, seed), rules=rules,
-        token_quarters=tok.token_quarters(bar), max_quarters=(last - first + 1) * bar)
+        _sampling(composer, sample), rules=rules, token_quarters=tok.token_quarters(bar),
+        max_quarters=(last - first + 1) * bar)
     scores = [follow_score(composer.generator, head, middle, tail) for middle in drawn]
     chosen = int(np.argmax(scores))
     new_ids = np.concatenate([head, drawn[chosen], tail]).astype(np.int32)
-    out = tok.decode(new_ids, name=f"{piece.name}-bars{first}-{last}", tempo=piece.tempo,
-                     parts=composer.default_parts, time_signature=signature)
-    out.tempo, out.key_sharps, out.program = piece.tempo, piece.key_sharps, piece.program
-    composer.name_parts(out, piece.parts)
-    starts = list(out.bar_starts()) + [out.duration_quarters]
-    out.rewritten = (float(starts[first - 1]), float(starts[min(last, len(starts) - 1)]))
+    out = _as_piece(composer, new_ids, piece, f"{piece.name}-bars{first}-{last}", signature, first - 1, last)
     return Rewrite(out, new_ids, first, last, scores, follow_score(composer.generator, head, original, tail), chosen)
 
 
@@ -151,15 +145,27 @@ def append_section(composer, piece: Piece, form_name: str, phrase_bars: int, let
     bar = bar_quarters_of(signature)
     remarks: list = []
     rules = composer.rules(sample, piece, ids, signature, remarks) + [plan, StartWith(len(tok), tok.bar_id)]
-    seed = sample.seed if sample.seed is not None else int(np.random.default_rng().integers(2**31 - 1))
     (more,), _ = composer.generator.generate(
-        ids[None], min(REQUEST_BUDGET["length"], int(phrase_bars * bar * 40 + 64)),
-        Sampling(composer.temperatures(sample), sample.top_k, sample.top_p, seed),
+        ids[None], min(REQUEST_BUDGET["length"], int(phrase_bars * bar * 40 + 64)), _sampling(composer, sample),
         rules=rules, token_quarters=tok.token_quarters(bar), max_quarters=phrase_bars * bar)
-    out = tok.decode(np.concatenate([ids, more]).astype(np.int32), name=f"{piece.name}-{letter}", tempo=piece.tempo,
-                     parts=composer.default_parts, time_signature=signature)
-    out.tempo, out.key_sharps, out.program = piece.tempo, piece.key_sharps, piece.program
-    composer.name_parts(out, piece.parts)
+    new_ids = np.concatenate([ids, more]).astype(np.int32)
+    return _as_piece(composer, new_ids, piece, f"{piece.name}-{letter}", signature, n_bars, None)
+
+
+def _sampling(composer, sample) -> Sampling:
+    """The Composer's sampling for ``sample``, its seed drawn when none is given."""
+    seed = sample.seed if sample.seed is not None else int(np.random.default_rng().integers(2**31 - 1))
+    return Sampling(composer.temperatures(sample), sample.top_k, sample.top_p, seed)
+
+
+def _as_piece(composer, ids: np.ndarray, like: Piece, name: str, signature, new_from: int, new_to: int | None) -> Piece:
+    """``ids`` as a piece with ``like``'s tempo, key signature, instrument and part names, its new
+    bars (``new_from`` up to ``new_to``, counted from 0; None: to the end) marked as ``rewritten``."""
+    out = composer.tokenizer.decode(ids, name=name, tempo=like.tempo, parts=composer.default_parts,
+                                    time_signature=signature)
+    out.tempo, out.key_sharps, out.program = like.tempo, like.key_sharps, like.program
+    composer.name_parts(out, like.parts)
     starts = list(out.bar_starts()) + [out.duration_quarters]
-    out.rewritten = (float(starts[min(n_bars, len(starts) - 1)]), float(out.duration_quarters))  # the new section
+    end = out.duration_quarters if new_to is None else starts[min(new_to, len(starts) - 1)]
+    out.rewritten = (float(starts[min(new_from, len(starts) - 1)]), float(end))
     return out
