@@ -145,6 +145,10 @@ class SampleConfig:
     form: str = ""
     repeats: str = "varied"
     phrase_bars: int = 4
+    # Chords in (generate/chords.py): a progression the music follows, e.g. "C G Am F", one chord a
+    # bar; a note outside the chord on a beat is (1 - chord_strength) times as likely (1: never).
+    chords: str = ""
+    chord_strength: float = 0.95
 
     def check(self) -> "SampleConfig":
         """Refuse a setting outside its range with one sentence (the CLI, the app and the API all
@@ -194,7 +198,7 @@ SAMPLE_RANGES = {
     "length": (0, 20_000), "seconds": (0, 600), "bars": (0, 512), "temperature": (0, 5),
     "rhythm_temperature": (0.05, 5), "top_k": (0, 10_000),
     "top_p": (1e-6, 1), "variations": (1, 8), "primer_tokens": (0, 4096), "primer_bars": (0, 64),
-    "tempo": (0, 400), "program": (0, 127), "key_strength": (0, 1), "echo": (0, 20), "seed": (0, 2**32 - 1),
+    "tempo": (0, 400), "program": (0, 127), "key_strength": (0, 1), "chord_strength": (0, 1), "echo": (0, 20), "seed": (0, 2**32 - 1),
 }
 # What one request may write over all its variations: each sequence costs the same per token, so
 # 8 variations of 20,000 tokens took minutes (WaveNet 3, LSTM 3.5 on two busy cores) where this

@@ -5,6 +5,8 @@
                statistics (notes, minutes, pitch range, time signatures, tempo, parts), no training
     train      train a model into a run folder (skipped files are listed with their reasons)
     generate   write new music with a run
+    rewrite    write some bars of a piece again; extend: one more section
+    accompany  write the other parts around parts you give, or one part again
     evaluate   measure a run
     render     MIDI to audio
     import     unpack a run bundle .zip (as the app's download makes it) into a new run folder
@@ -13,7 +15,8 @@ Long work shows a progress bar on stderr; --json prints a one-line summary on st
 one line on stderr and a non-zero exit.
 
 One module per group of commands, each with its command's parser next to it: `data` (datasets,
-inspect), `train`, `generate` (generate, render), `evaluate`, `runs` (import); `terminal` and
+inspect), `train`, `generate` (generate, render), `rewrite` (rewrite, extend),
+`accompany`, `evaluate`, `runs` (import); `terminal` and
 `arguments` are what they share.
 """
 from __future__ import annotations
@@ -23,6 +26,7 @@ import json
 import os
 
 from ..errors import OUT_OF_MEMORY, MusegenError, out_of_memory
+from .accompany import add_accompany
 from .data import add_datasets, add_inspect
 from .evaluate import add_evaluate
 from .generate import add_generate, add_render
@@ -35,8 +39,8 @@ from .train import add_train
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="musegen", description="Train a WaveNet or an LSTM on MIDI music and generate new pieces.")
     sub = p.add_subparsers(dest="command", required=True)
-    for add in (add_datasets, add_train, add_generate, add_rewrite, add_extend, add_evaluate, add_inspect, add_import,
-                add_render):
+    for add in (add_datasets, add_train, add_generate, add_rewrite, add_extend, add_accompany, add_evaluate,
+                add_inspect, add_import, add_render):
         add(sub)  # in this order in --help
     return p
 

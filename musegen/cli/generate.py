@@ -30,7 +30,7 @@ def sample_config(args) -> SampleConfig:
                           key=args.key, key_strength=args.key_strength, pitch_range=args.pitch_range,
                           repetition_guard=args.repetition_guard == "on", echo=args.bar_echo, bars=args.bars,
                           time_signature=args.time_signature, form=args.form, repeats=args.repeats,
-                          phrase_bars=args.phrase_bars)
+                          phrase_bars=args.phrase_bars, chords=args.chords, chord_strength=args.chord_strength)
     sample.check()
     return sample
 
@@ -156,12 +156,25 @@ def add_steering(ge, s: SampleConfig) -> None:
                           help=f"1 = strict (only the scale); below 1 an outside note is (1 - S) times as likely "
                                f"(default {s.key_strength:g})" + span('key_strength'))
     steering.add_argument("--pitch-range", default="", help="lowest-highest note, e.g. C3-C6 (middle C is C4)")
+    add_chords(steering, s)
     steering.add_argument("--bar-echo", type=float, default=s.echo,
                           help="form: once a bar begins like an earlier bar, how strongly it goes on as its repeat "
                                f"(metre tokens; 0 = off; default {s.echo:g})" + span('echo'))
     steering.add_argument("--repetition-guard", choices=["on", "off"], default="on" if s.repetition_guard else "off",
                           help="no passage may loop: after the same 32 tokens the same next token at most 3 times "
                                "(default on; it keeps greedy decoding from collapsing)")
+
+
+def add_chords(group, s: SampleConfig) -> None:
+    """--chords and --chord-strength (generate and accompany)."""
+    group.add_argument("--chords", default=s.chords,
+                       help="a chord progression to follow (metre tokens), e.g. 'C G Am F' (a chord a bar), "
+                            "'Dm7 G7 | Cmaj7' (bars between |, chords in a bar share it), 'C:2 G:2' (beats), "
+                            "'1 5 6m 4' or 'I V vi IV' (degrees of --key, else of the music's key, else C major); "
+                            "it goes round again when the music is longer")
+    group.add_argument("--chord-strength", type=float, default=s.chord_strength,
+                       help="1 = only the chord's notes on the beat; below 1 a note outside it is (1 - S) times as "
+                            f"likely there (default {s.chord_strength:g})" + span('chord_strength'))
 
 
 def add_form(ge, s: SampleConfig) -> None:

@@ -146,6 +146,8 @@ class Composer:
             rules.append(steer.BarEcho(tok, sample.echo))
         if sample.form:
             rules += self.form_plan(sample, primer_piece, total_bars, remarks)
+        if sample.chords:
+            rules += self.chord_plan(sample, primer_piece, signature, remarks)
         forced = tok.time_signature_id(*signature) if self.metre else None
         if forced is not None:  # the metre holds: a 3/4 passage goes on in 3/4 (the Bach models lean to 4/4)
             rules.append(steer.ForceAfter(len(tok), tok.bar_id, forced, banned=tok.time_signature_ids()))
@@ -162,6 +164,18 @@ class Composer:
         key = (scale.tonic, scale.mode in form.MINOR_MODES) if scale is not None else None
         return [form.FormPlan(self.tokenizer, form.parse_form(sample.form), sample.phrase_bars,
                               form.REPEATS[sample.repeats], total_bars, key)]
+
+    def chord_plan(self, sample, primer_piece, signature: tuple[int, int], remarks: list) -> list:
+        """The progression asked for, as a rule (none in a scheme without bars: said in ``remarks``).
+        Degrees (1 5 6m 4) count in the key asked for, else the music's, else C major."""
+        from .chords import ChordPlan, parse_progression
+
+        if not self.metre:
+            remarks.append(msg("said.chords_need_bars"))
+            return []
+        scale = self.scale(sample.key, primer_piece) if sample.key else None
+        key = (scale.tonic, scale.mode) if scale is not None else (0, "major")
+        return [ChordPlan(self.tokenizer, parse_progression(sample.chords, key), signature, sample.chord_strength)]
 
     def absent_parts(self, primer: np.ndarray) -> list[int]:
         """Part tokens beyond the header's line-up: a duet goes on as a duet, not a quartet."""

@@ -1,0 +1,343 @@
+"""Accompaniment: the model writes some parts around parts it is given, which come out as given.
+
+The metre tokens write a bar position by position and, at each position, part by part from the top
+(``Pos_12 Part_0 Pitch_72 Dur_6 Part_2 Pitch_55 Dur_12 …``). So the given notes can be laid into the
+token stream as the model writes: when its turn comes, a given note is written for the model, token
+by token, and the model reads it like any note it wrote itself. The model chooses only *when* to
+move on (to the next position, or past the given part at this one); the probability it gives to
+moving on goes to the given note's entry, so the free parts above it at a position are written
+first, in the order the model learnt. A given melody is the top part, so at each position the model
+has heard the melody's note before it writes the chord under it — a look-ahead of one onset, the
+one that matters most for harmony (``bench/accompany.py`` measures what it gives).
+
+``GivenParts`` is a steering rule (``steer.py``): every model and run with the metre scheme can
+accompany, fine-tuned or bundled, with no training for it. It forces by overwriting the logits, so
+it comes last among the rules.
+"""
+from __future__ import annotations
+
+import dataclasses
+from collections import deque
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..config import REQUEST_BUDGET
+from ..errors import InputError
+from ..messages import msg
+from ..music.piece import PART, START, Part, Piece
+from .remarks import rule_message, stopped_at_budget
+from .steer import NEG, Rule
+
+BOUNDARY = ("timesig", "pos", "dur", "start")  # token kinds after which a note is complete
+CANDIDATES = 4  # accompaniments drawn per variation (one batch), the best kept: listening_score
+
+
+@dataclass(frozen=True)
+class Event:
+    """The given notes of one part at one position of a bar, as the tokens that write them
+    (velocity, pitch, duration for each), without their Pos and Part tokens."""
+
+    position: int
+    part: int
+    tokens: tuple[int, ...]
+
+
+def given_bars(tokenizer, ids, parts: list[int]) -> tuple[list[int], list[list[Event]]]:
+    """The time-signature token and the events of every bar of ``ids`` (a piece of the given parts
+    alone, as ``tokenizer.encode`` writes it), its part k playing ``parts[k]`` of the whole layout."""
+    kinds = token_kinds(tokenizer)
+    positions, part_of = tokenizer.position_ids(), tokenizer.part_ids()
+    signatures, bars = [], []
+    position, part = 0, 0
+    for t in map(int, ids):
+        kind = kinds[t]
+        if kind == "bar":
+            bars.append([])
+            position, part = 0, 0
+        elif kind == "timesig" and bars:
+            signatures.append(t)
+        elif kind == "pos":
+            position = positions[t]
+        elif kind == "part":
+            part = parts[part_of[t]]
+        elif kind in ("vel", "pitch", "dur") and bars:
+            events = bars[-1]
+            if not events or (events[-1].position, events[-1].part) != (position, part):
+                events.append(Event(position, part, ()))
+            last = events[-1]
+            events[-1] = Event(last.position, last.part, last.tokens + (t,))
+    return signatures, bars
+
+
+def token_kinds(tokenizer) -> list[str]:
+    """Each token's kind, by its name's prefix: bar, timesig, pos, part, vel, pitch, dur, program,
+    tempo, or special."""
+    prefixes = {"Bar": "bar", "TimeSig_": "timesig", "Pos_": "pos", "Part_": "part", "Vel_": "vel",
+                "Pitch_": "pitch", "Dur_": "dur", "Program_": "program", "Tempo_": "tempo"}
+    out = []
+    for token in tokenizer.vocab:
+        out.append(next((kind for prefix, kind in prefixes.items() if token.startswith(prefix)), "special"))
+    return out
+
+
+class _Row:
+    """Where one sequence is: its bar (0 = the primer's last), position and part, the kind of its last
+    token, the given events still to come in this bar, and given tokens being written."""
+
+    def __init__(self):
+        self.bar, self.position, self.part, self.last = -1, None, None, "start"
+        self.pending: deque[Event] = deque()
+        self.queue: deque[int] = deque()
+        self.length = 0  # tokens seen, the primer's included
+        self.given_pitches: list[int] = []  # where in the stream a given pitch was written
+
+
+class GivenParts(Rule):
+    """The given parts, bar by bar from the primer's last bar line (the opening of a piece from
+    nothing), written into the stream when their turn comes; the model writes the other parts.
+    ``signatures[k]`` and ``bars[k]`` (from ``given_bars``) are bar k's time signature and events."""
+
+    def __init__(self, tokenizer, signatures: list[int], bars: list[list[Event]], given: set[int]):
+        self.kinds = token_kinds(tokenizer)
+        self.signatures, self.bars, self.given = signatures, bars, set(given)
+        kinds = np.array(self.kinds)
+        self.positions, part_of = tokenizer.position_ids(), tokenizer.part_ids()
+        self.part_id = {part: i for i, part in part_of.items()}
+        self.part_of = part_of
+        n = len(kinds)
+        self.is_pos = kinds == "pos"
+        self.is_note_start = np.isin(kinds, ("vel", "pitch"))
+        self.step = np.full(n, -1)
+        for i, step in self.positions.items():
+            self.step[i] = step
+        self.free_part = np.zeros(n, bool)
+        self.free_part[[i for i, p in part_of.items() if p not in self.given]] = True
+        self.part_number = np.full(n, -1)
+        for i, p in part_of.items():
+            self.part_number[i] = p
+        # Never the model's to write: a given part's token (the rule writes those), a time signature
+        # (forced after each bar line), the header's kinds, the specials (<eos> too: the given bars end it).
+        self.banned = np.isin(kinds, ("timesig", "program", "tempo", "special"))
+        self.banned[[i for i, p in part_of.items() if p in self.given]] = True
+        self.bar_id = tokenizer.bar_id
+
+    # ------------------------------------------------------------------ Rule
+
+    def start(self, primer):
+        self.rows = [_Row() for _ in primer]
+        for column in primer.T:
+            self.update(column)
+
+    def __call__(self, logits):
+        out = logits.copy()
+        for b, row in enumerate(self.rows):
+            forced = self._forced(row)
+            if forced is not None:
+                out[b] = NEG
+                out[b, forced] = 0.0
+            elif row.last in BOUNDARY:
+                out[b] = self._at_boundary(row, logits[b])
+        return out
+
+    def update(self, chosen):
+        for row, token in zip(self.rows, map(int, chosen)):
+            self._advance(row, token)
+
+    # ------------------------------------------------------------------ choices
+
+    def _forced(self, row: _Row) -> int | None:
+        if row.queue:
+            return row.queue[0]
+        if row.last == "bar":
+            k = row.bar
+            return self.signatures[min(k, len(self.signatures) - 1)] if self.signatures else None
+        return None
+
+    def _at_boundary(self, row: _Row, logits: np.ndarray) -> np.ndarray:
+        """After a complete note (or a position, or a bar's metre): what the model may write next,
+        the mass of everything else given to the next given event's entry."""
+        allowed = ~self.banned
+        writing_given = row.part in self.given
+        if writing_given or row.position is None:
+            allowed = allowed & ~self.is_note_start  # no note added to a given part; a bar opens with Pos
+        allowed &= ~self.is_pos | (self.step > (row.position if row.position is not None else -1))
+        event = row.pending[0] if row.pending else None
+        if event is None:
+            return np.where(allowed, logits, NEG)
+        allowed[self.bar_id] = False
+        allowed &= ~self.is_pos | (self.step <= event.position)
+        if row.position == event.position:
+            allowed &= ~self.is_pos
+            # The free parts between the one in force and the given one may still play here, in order.
+            lowest = -1 if row.part is None else row.part
+            allowed &= ~self.free_part | ((self.part_number > lowest) & (self.part_number < event.part))
+            entry = self.part_id[event.part] if row.part != event.part else event.tokens[0]
+        else:
+            entry = next(i for i, step in self.positions.items() if step == event.position)
+        out = np.where(allowed, logits, NEG)
+        rest = logits[~allowed]
+        out[entry] = np.logaddexp.reduce(rest) if len(rest) else 0.0
+        return out
+
+    # ------------------------------------------------------------------ following the stream
+
+    def _advance(self, row: _Row, token: int) -> None:
+        kind = self.kinds[token]
+        if row.queue and token == row.queue[0]:
+            row.queue.popleft()
+            if kind == "pitch":
+                row.given_pitches.append(row.length)
+        if kind == "bar":
+            row.bar += 1
+            row.position, row.part = None, None
+            row.pending = deque(self.bars[row.bar]) if 0 <= row.bar < len(self.bars) else deque()
+        elif kind == "pos":
+            row.position = self.positions[token]
+        elif kind == "part":
+            row.part = self.part_of[token]
+            self._enter(row, token, entered_by_part=True)
+        elif kind in ("vel", "pitch") and row.last in BOUNDARY:
+            self._enter(row, token, entered_by_part=False)
+        row.last = kind if kind in ("bar", "timesig", "pos", "part", "vel", "pitch", "dur") else row.last
+        row.length += 1
+
+    def _enter(self, row: _Row, token: int, entered_by_part: bool) -> None:
+        """A given event starts when the stream reaches it: its Part token, or (the part already
+        in force) its first note token. Its remaining tokens are then written for the model."""
+        if not row.pending or row.queue:
+            return
+        event = row.pending[0]
+        if row.position != event.position or row.part != event.part:
+            return
+        row.pending.popleft()
+        row.queue.extend(event.tokens if entered_by_part else event.tokens[1:])
+        if not entered_by_part and self.kinds[token] == "pitch":
+            row.given_pitches.append(row.length)
+
+
+# ---------------------------------------------------------------------- a piece around given parts
+
+
+def accompany(composer, sample, piece, keep: list[int], into: list[int] | None = None,
+              n_parts: int = 0, candidates: int = CANDIDATES):
+    """The model's parts around ``piece``'s parts ``keep`` (indices from 0), which play the run's
+    parts ``into`` (default: the top ones, in order) of a layout of ``n_parts`` parts (default: the
+    run's usual line-up, or one more than the given parts). Every variation is a whole piece of the
+    given music's length, the best of ``candidates`` drawn (``listening_score``); the given notes
+    come out exactly as they were. Returns a Composition."""
+    from .sample import Composition
+    from .sampling import Sampling
+
+    tok = composer.tokenizer
+    sample.check()
+    keep, into, layout = _layout(composer, piece, keep, into, n_parts)
+    given = _given_piece(piece, keep, into)
+    ids = tok.encode(given)
+    signatures, bars = given_bars(tok, ids, sorted(into))
+    if not any(bars):
+        raise InputError(msg("said.accompany_nothing_given"))
+    signature = tok.time_signature_ids()[signatures[0]]
+    tempo = sample.tempo or piece.tempo
+    primer = tok.opening(tempo, layout, signature)
+    remarks: list = []
+    plain = dataclasses.replace(sample, form="", bars=len(bars), seconds=0.0)
+    if sample.form:
+        remarks.append(msg("said.accompany_no_form"))
+    rules = composer.rules(plain, given, primer, signature, remarks)
+    given_rule = GivenParts(tok, signatures, bars, set(into))
+    rules.append(given_rule)
+    variations = max(1, sample.variations)
+    rows = variations * max(1, candidates)
+    n_new = min(REQUEST_BUDGET["length"] // rows, len(ids) * (len(layout) + 1) + 64 * len(bars))
+    bar_lines = np.zeros(len(tok), np.float32)
+    bar_lines[tok.bar_id] = 1.0  # the clock counts bars: the piece ends with the given music's last
+    seed = sample.seed if sample.seed is not None else int(np.random.default_rng().integers(2**31 - 1))
+    drawn, speed = composer.generator.generate(
+        np.repeat(primer[None], rows, axis=0), n_new,
+        Sampling(composer.temperatures(sample), sample.top_k, sample.top_p, seed), rules=rules,
+        token_quarters=bar_lines, max_quarters=len(bars) - 0.5)
+    if any(len(seq) >= n_new for seq in drawn):
+        remarks.append(stopped_at_budget(n_new))
+    scores = [listening_score(composer.generator, primer, seq, row.given_pitches)
+              for seq, row in zip(drawn, given_rule.rows)]
+    made = [drawn[v * rows // variations + int(np.argmax(scores[v * rows // variations:(v + 1) * rows // variations]))]
+            for v in range(variations)]
+    pieces = [_with_given_notes(tok.decode(np.concatenate([primer, seq]), context=len(primer),
+                                           name=f"{Path(piece.name).stem}-accompanied-seed{seed}-{i + 1}",
+                                           tempo=tempo, parts=layout, time_signature=signature),
+                                piece, given, keep, into, layout, tempo)
+              for i, seq in enumerate(made)]
+    return Composition(pieces, made, primer, seed, speed, [m for m in map(rule_message, rules) if m], remarks)
+
+
+def listening_score(generator, primer, seq, given_at: list[int]) -> float:
+    """How well the model's parts lead to the given music: the mean log-probability the model gives
+    each given pitch after everything before it (teacher-forced). A candidate whose chords make the
+    melody's next notes likely fits what comes next, which no single step could see."""
+    ids = np.concatenate([primer, seq]).astype(np.int64)
+    at = np.asarray([i for i in given_at if 0 < i < len(ids)], np.int64)
+    if not len(at):
+        return 0.0
+    logits = generator.step_logits(ids[None])[0][at - 1].astype(np.float64)
+    logits -= logits.max(axis=-1, keepdims=True)
+    log_probs = logits - np.log(np.exp(logits).sum(axis=-1, keepdims=True))
+    return float(log_probs[np.arange(len(at)), ids[at]].mean())
+
+
+def _layout(composer, piece, keep, into, n_parts):
+    """Check the request; the kept parts, the parts they play, and the whole line-up (instruments:
+    the given parts' own, the run's usual for the others, else a piano)."""
+    tok = composer.tokenizer
+    if tok.bar_id is None or not tok.part_ids():
+        raise InputError(msg("said.accompany_needs_parts"))
+    keep = list(dict.fromkeys(int(k) for k in keep))
+    if not keep or any(not 0 <= k < len(piece.parts) for k in keep):
+        raise InputError(msg("said.accompany_bad_part", count=len(piece.parts),
+                             parts=", ".join(str(k + 1) for k in keep) or "–"))
+    usual = composer.default_parts or []
+    into = list(range(len(keep))) if not into else [int(i) for i in into]
+    n_parts = n_parts or max(len(usual), max(into) + 2)
+    most = len(tok.part_ids())
+    if (len(into) != len(keep) or len(set(into)) != len(into) or min(into) < 0 or max(into) >= n_parts
+            or n_parts > most or len(into) >= n_parts):
+        raise InputError(msg("said.accompany_bad_layout", given=len(keep), parts=n_parts, most=most))
+    layout = [Part(program=p.program, is_drum=p.is_drum, name=p.name) for p in usual[:n_parts]]
+    layout += [Part(program=0) for _ in range(n_parts - len(layout))]
+    for k, slot in zip(keep, into):
+        source = piece.parts[k]
+        layout[slot] = Part(program=source.program, is_drum=source.is_drum, name=source.name or layout[slot].name)
+    return keep, into, layout
+
+
+def _given_piece(piece, keep, into) -> Piece:
+    """The kept parts alone, in the order of the parts they play (what the tokenizer encodes)."""
+    order = sorted(range(len(keep)), key=lambda j: into[j])
+    notes = []
+    for new, j in enumerate(order):
+        part = piece.part_notes(keep[j]).copy()
+        part[:, PART] = new
+        notes.append(part)
+    return Piece(piece.name, np.concatenate(notes), piece.tempo, parts=[piece.parts[keep[j]] for j in order],
+                 time_signatures=piece.time_signatures, key_sharps=piece.key_sharps)
+
+
+def _with_given_notes(made, piece, given, keep, into, layout, tempo) -> Piece:
+    """The decoded piece with its given parts' notes replaced by the originals (the tokens round
+    every note to the grid and durations to a list), moved to where the tokens started: the bar of
+    the first given note."""
+    first = given.notes[:, START].min()
+    starts = given.bar_starts(until=first + 1e-6)
+    origin = float(starts[starts <= first + 1e-6].max()) if len(starts) else 0.0
+    new = made.notes[~np.isin(made.notes[:, PART], into)]
+    originals = []
+    for k, slot in zip(keep, into):
+        notes = piece.part_notes(k).copy()
+        notes[:, START] -= origin
+        notes[:, PART] = slot
+        originals.append(notes[notes[:, START] >= -1e-9])
+    out = Piece(made.name, np.concatenate([new, *originals]), tempo, parts=layout,
+                time_signatures=made.time_signatures, key_sharps=piece.key_sharps)
+    out.given_parts = tuple(sorted(into))
+    return out
