@@ -337,7 +337,5 @@ def _with_given_notes(made, piece, given, keep, into, layout, tempo) -> Piece:
         notes[:, START] -= origin
         notes[:, PART] = slot
         originals.append(notes[notes[:, START] >= -1e-9])
-    out = Piece(made.name, np.concatenate([new, *originals]), tempo, parts=layout,
-                time_signatures=made.time_signatures, key_sharps=piece.key_sharps)
-    out.given_parts = tuple(sorted(into))
-    return out
+    return Piece(made.name, np.concatenate([new, *originals]), tempo, parts=layout,
+                 time_signatures=made.time_signatures, key_sharps=piece.key_sharps, given_parts=tuple(sorted(into)))

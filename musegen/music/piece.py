@@ -31,14 +31,17 @@ class Piece:
     means one part). ``time_signatures``: (start, numerator, denominator) changes, the first at 0.
     ``key_sharps``: the key signature the source gave (sharps > 0, flats < 0), None if unknown.
     ``takeover``: in a continuation, where the user's passage ends and the model's music begins.
-    ``rewritten``: (start, end) in quarters of bars written again (generate/span.py), else None."""
+    ``rewritten``: (start, end) in quarters of bars written again (generate/span.py), else None.
+    ``given_parts``: in an accompaniment, the parts that were given, not written (generate/accompany.py)."""
 
     def __init__(self, name: str, notes=None, tempo: float = 120.0, program: int = 0,
                  parts: list[Part] | None = None, time_signatures=None, key_sharps: int | None = None,
-                 takeover: float | None = None, rewritten: tuple[float, float] | None = None):
+                 takeover: float | None = None, rewritten: tuple[float, float] | None = None,
+                 given_parts: tuple[int, ...] | None = None):
         self.name = name
         self.takeover = takeover
         self.rewritten = rewritten
+        self.given_parts = tuple(given_parts) if given_parts else None
         notes = np.zeros((0, N_COLUMNS)) if notes is None else np.asarray(notes, dtype=np.float64)
         if notes.ndim == 2 and notes.shape[1] == 4 or notes.size == 0:
             notes = notes.reshape(-1, 4)
@@ -106,7 +109,7 @@ class Piece:
         """The same parts, tempo and metre around other notes."""
         return Piece(name or self.name, notes, self.tempo, parts=[Part(**p.as_dict()) for p in self.parts],
                      time_signatures=self.time_signatures, key_sharps=self.key_sharps, takeover=self.takeover,
-                     rewritten=self.rewritten)
+                     rewritten=self.rewritten, given_parts=self.given_parts)
 
     @classmethod
     def from_lists(cls, name, starts, durations, pitches, velocities=None, **kw) -> "Piece":

@@ -70,5 +70,22 @@ def extend(pool: ComposerPool, run, rendered: Rendered, section: str, sample: Sa
     return out
 
 
+def accompany(pool: ComposerPool, run, piece: Piece, keep: list[int], sample: SampleConfig,
+              into: list[int] | None = None, n_parts: int = 0, **render_kw) -> Rendered:
+    """The model's parts around ``piece``'s parts ``keep`` (generate/accompany.py), rendered; its
+    settings say which parts were given. One part of a kept piece written again is ``keep`` = every
+    other part, ``into`` = the same places."""
+    from ..generate.accompany import accompany as around
+
+    composition = around(pool.get(run), replace(sample, variations=1), piece, keep, into, n_parts)
+    out = render_piece(composition.pieces[0], **render_kw)
+    out.notes[:0] = composition.remarks
+    out.run = run.name
+    out.settings = {"seed": composition.seed, "temperature": sample.temperature, "top_p": sample.top_p,
+                    "steering": composition.steering, "given_parts": [p + 1 for p in composition.pieces[0].given_parts],
+                    "chords": sample.chords or None, "variations": 1}
+    return out
+
+
 def random_seed() -> int:
     return int(np.random.default_rng().integers(1, 1_000_000))
