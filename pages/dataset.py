@@ -143,7 +143,6 @@ if rendered.audio:
     if piece.seconds > 60:
         st.caption(tr("ds.first_minute"))
 st.caption(tr("ds.roll_caption", name=piece.name, notes=piece.n_notes))
-st.plotly_chart(piano_roll(piece, title="", lang=language.lang()).update_layout(margin=dict(t=30)), key="ds-roll",
-                width="stretch")
+figures.chart(piano_roll(piece, title="", lang=language.lang()), "ds-roll")
 for note in rendered.notes:
     st.caption(language.say(note))
