@@ -408,6 +408,7 @@ def test_dataset_in_chinese():
     texts = check_chinese(at)  # the skipped file's reason, the per-file table, the charts
     joined = " ".join(texts)
     assert "上传的 4 个文件" in joined and "开头没有 MIDI 文件头" in joined
+    assert "**4 个文件**：读取 3 个，跳过 1 个 · **" in joined  # the totals, in one line
     assert "八分音符" in joined or "四分音符" in joined  # durations in words, not "0.5 q"
     assert at.session_state["ds-source"] == "Upload files"
 
