@@ -85,12 +85,7 @@ if not data:
 result = data["result"]
 summary = result.summary()
 st.subheader(dataset.dataset_label(data))
-cols = st.columns(5)
-cols[0].metric(tr("ds.files"), summary["files"])
-cols[1].metric(tr("ds.parsed"), summary["parsed"])
-cols[2].metric(tr("ds.skipped"), summary["skipped"])
-cols[3].metric(tr("ds.notes"), f"{summary['notes']:,}")
-cols[4].metric(tr("ds.music_metric"), tr("ds.minutes", minutes=summary["seconds"] / 60))
+st.markdown(dataset.totals_text(summary))
 if result.skipped:
     st.warning(language.tr_count("ds.skipped_files", len(result.skipped)) + tr("said.semicolon").join(
         tr("ds.skipped_file", name=r.name, reason=language.say(r.reason)) for r in result.skipped[:5])
@@ -143,7 +138,6 @@ if rendered.audio:
     if piece.seconds > 60:
         st.caption(tr("ds.first_minute"))
 st.caption(tr("ds.roll_caption", name=piece.name, notes=piece.n_notes))
-st.plotly_chart(piano_roll(piece, title="", lang=language.lang()).update_layout(margin=dict(t=30)), key="ds-roll",
-                width="stretch")
+figures.chart(piano_roll(piece, title="", lang=language.lang()), "ds-roll")
 for note in rendered.notes:
     st.caption(language.say(note))

@@ -160,16 +160,20 @@ with left:
         primer_bars = st.slider(tr("gen.primer_bars"), 1, 16, 4, key="gen-primer-bars",
                                 help=tr("gen.primer_bars_help"))
         keep_primer = st.toggle(tr("gen.keep_primer"), True, key="gen-keep-primer", help=tr("gen.keep_primer_help"))
-    unit = (st.segmented_control(tr("gen.unit"), ["seconds", "bars"], default="seconds", required=True, key="gen-unit",
-                                 format_func=lambda o: language.opt("unit", o))
-            if metre else "seconds")
-    if unit == "bars":
-        bars = st.slider(tr("gen.bars"), 2, 128, 12, key="gen-bars", help=tr("gen.bars_help"))
-        seconds = 0
-    else:
-        bars = 0
-        seconds = st.slider(tr("gen.seconds"), 5, 300, 20, 5, key="gen-seconds", help=tr("gen.seconds_help"))
-with right:
+    # The unit beside the length, and the variations beside the temperature: one row each, even on
+    # a phone, so that Compose shows on its first screen.
+    with st.container(horizontal=True, vertical_alignment="bottom"):
+        unit = (st.segmented_control(tr("gen.unit"), ["seconds", "bars"], default="seconds", required=True,
+                                     key="gen-unit", label_visibility="collapsed",
+                                     format_func=lambda o: language.opt("unit", o))
+                if metre else "seconds")
+        if unit == "bars":
+            bars = st.slider(tr("gen.bars"), 2, 128, 12, key="gen-bars", help=tr("gen.bars_help"))
+            seconds = 0
+        else:
+            bars = 0
+            seconds = st.slider(tr("gen.seconds"), 5, 300, 20, 5, key="gen-seconds", help=tr("gen.seconds_help"))
+with right, st.container(horizontal=True, vertical_alignment="top"):
     temperature = st.slider(tr("gen.temperature"), 0.0, 2.0, SampleConfig().temperature, 0.05, key="gen-temperature",
                             help=tr("gen.temperature_help"))
     n_variations = st.segmented_control(

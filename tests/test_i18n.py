@@ -14,7 +14,6 @@ from streamlit.testing.v1 import AppTest
 from app_fixtures import bundled_runs  # noqa: F401 (fixture)
 from conftest import make_piece
 from musegen import text
-from ui.piece import SCORE_PART_NAMES
 from musegen.messages import Message
 from musegen.render.midi import piece_to_midi_bytes
 
@@ -409,6 +408,7 @@ def test_dataset_in_chinese():
     texts = check_chinese(at)  # the skipped file's reason, the per-file table, the charts
     joined = " ".join(texts)
     assert "上传的 4 个文件" in joined and "开头没有 MIDI 文件头" in joined
+    assert "**4 个文件**：读取 3 个，跳过 1 个 · **" in joined  # the totals, in one line
     assert "八分音符" in joined or "四分音符" in joined  # durations in words, not "0.5 q"
     assert at.session_state["ds-source"] == "Upload files"
 
@@ -611,17 +611,23 @@ def test_a_message_said_in_chinese_has_no_stray_spaces_around_chinese_values():
     assert msg("said.no_checkpoint", name="bach-1").said("zh") == "bach-1 没有可以继续的检查点。"
 
 
+SCORE_PART_NAMES = {name for key, name in text.EN.items() if key.startswith("score.part.")}
+
+
 def test_the_score_names_its_parts_in_the_visitors_language():
-    """The engraved score's part names (Soprano, Piano, Right hand…) are the page's language, and
-    engraved again when the visitor switches language."""
+    """The engraved score's title and part names (Soprano, Piano, Right hand…) are the page's
+    language, and engraved again when the visitor switches language."""
     at = open_zh("pages/generate.py")
     at.slider(key="gen-seconds").set_value(10)
     at.button(key="gen-go").click().run()
     check_chinese(at)
     made = at.session_state["pieces"][-1]
     names = re.findall(r"<(?:part|group)-name>(.*?)</", made.musicxml)
-    assert names and not set(names) & set(SCORE_PART_NAMES), names
+    assert names and not set(names) & SCORE_PART_NAMES, names
+    title = re.search(r"<movement-title>(.*?)</", made.musicxml)[1]
+    assert "· 种子 " in title and "seed" not in title, title
     at.session_state["ui-lang"] = "en"
     at.run()
     english = re.findall(r"<(?:part|group)-name>(.*?)</", at.session_state["pieces"][-1].musicxml)
-    assert set(english) <= set(SCORE_PART_NAMES) and english != names, english
+    assert set(english) <= SCORE_PART_NAMES and english != names, english
+    assert "· seed " in re.search(r"<movement-title>(.*?)</", at.session_state["pieces"][-1].musicxml)[1]

@@ -394,7 +394,24 @@ def test_choir_parts_clef_by_range_and_names_in_the_readers_language():
     ranges = {"Soprano": 72, "Alto": 65, "Tenor": 57, "Bass": 45}
     rows = [(float(b), 1.0, p + b % 2, 80, i) for i, p in enumerate(ranges.values()) for b in range(8)]
     choir = Piece("choir", np.array(rows, dtype=float), parts=[Part(n, 52) for n in ranges])
-    xml = piece_to_musicxml(choir, names={"Soprano": "女高音", "Alto": "女低音", "Tenor": "男高音", "Bass": "男低音"})
+    xml = piece_to_musicxml(choir, lang="zh")
     assert re.findall(r"<part-name>(.*?)</part-name>", xml) == ["女高音", "女低音", "男高音", "男低音"]
     clefs = re.findall(r"<clef>\s*<sign>(\w)</sign>\s*<line>(\d)</line>\s*(?:<clef-octave-change>(-1))?", xml)
     assert clefs == [("G", "2", ""), ("G", "2", ""), ("G", "2", "-1"), ("F", "4", "")]
+
+
+def test_the_scores_title_unnamed_parts_and_marks_in_the_readers_language():
+    """A Chinese visitor's score: the title (the piece's name in words), parts no file named
+    ("Part 1") and the mark where the model takes over, in Chinese; English where no language is given."""
+    from musegen.music.piece import Part
+
+    rows = [(float(b), 1.0, 60 + 12 * (i == 0) + b % 2, 80, i) for i in range(2) for b in range(8)]
+    piece = Piece("chorale-continued-seed42-3", np.array(rows, dtype=float), parts=[Part("", 52), Part("", 52)],
+                  takeover=4.0)
+    words = r"<(movement-title|part-name|words)[^>]*>(.*?)</"
+    assert re.findall(words, piece_to_musicxml(piece, lang="zh")) == [
+        ("movement-title", "chorale（续写） · 种子 42 · 变奏 3"), ("part-name", "声部 1"), ("part-name", "声部 2"),
+        ("words", "▸ 模型从这里接手")]
+    assert re.findall(words, piece_to_musicxml(piece)) == [
+        ("movement-title", "chorale, continued · seed 42 · variation 3"), ("part-name", "Part 1"),
+        ("part-name", "Part 2"), ("words", "▸ model takes over")]

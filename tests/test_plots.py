@@ -147,3 +147,7 @@ def test_playhead_page_is_self_contained():
     words = json.loads(re.search(r"const D = (.*?);\n", zh).group(1))["words"]
     assert (words["yours"], words["model"], words["no_notes"]) == ("你的", "模型", "no notes")
     assert 'aria-label="钢琴卷帘 &quot;&lt;x&gt;&quot;"' in zh and "D.words.yours" in zh
+    # and so do the parts' names in its legend, as on the plotly roll
+    zh = playhead_html(piece, audio, lang="zh")
+    assert "<span style=\"--c:" in zh and ">左手</span>" in zh
+    assert [t.name for t in plots.piano_roll(piece, lang="zh").data] == ["Right </script> hand", "左手"]

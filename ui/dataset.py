@@ -9,7 +9,7 @@ from musegen.studio import presets
 from musegen.config import DataConfig
 from musegen.messages import msg
 from musegen.serve.saved_session import NotKept
-from ui.language import duration_text, opt, tr
+from ui.language import duration_text, opt, tr, tr_count
 from ui.server import builtin_dataset
 from ui.session import DATASET, limits, not_kept, saved
 
@@ -41,6 +41,14 @@ def keep_cache_in_budget() -> None:
 def dataset_label(data: dict) -> str:
     """The chosen music's name in the current language (a built-in set's title is translated)."""
     return opt("dataset", data["name"]) if data.get("name") else data["label"]
+
+
+def totals_text(summary: dict) -> str:
+    """What was read, in one line (five metrics filled a phone's screen): files read and skipped,
+    notes, how long the music lasts; each file's details are in the per-file report below."""
+    files = (tr("ds.totals_skipped", n=summary["files"], parsed=summary["parsed"], skipped=summary["skipped"])
+             if summary["skipped"] else tr_count("ds.totals_files", summary["files"]))
+    return tr("ds.totals", files=files, notes=summary["notes"], duration=duration_text(summary["seconds"]))
 
 
 def reading_progress(bar, budget: float = 0.0):

@@ -50,11 +50,25 @@ def cell_text(value, column: str = ""):
     return opt("cell", value)
 
 
+# Plotly's toolbar sits in the top 28 px of a figure, at its right, over whatever is there:
+# the figures keep that band free, and a subplot's title sits below it. Its buttons are the ones a
+# person uses (zoom, pan, reset, save), without the data-selection tools the pages never read.
+TOOLBAR_ROOM = 34
+SUBPLOT_TITLE_ROOM = 24
+CONFIG = {"displaylogo": False,
+          "modeBarButtonsToRemove": ["select2d", "lasso2d", "zoomIn2d", "zoomOut2d", "autoScale2d"]}
+
+
 def chart(fig, key: str, where=st) -> None:
-    """A plotly figure, its title written above it: inside the figure, a phone draws the title
-    under the chart's toolbar."""
+    """A plotly figure, its title written above it (inside the figure, a phone draws the title under
+    the chart's toolbar) and its top kept for the toolbar."""
     title = fig.layout.title.text
     if title:
         where.markdown(f"**{title}**")
-        fig.update_layout(title=None, margin=dict(t=30))
-    where.plotly_chart(fig, key=key, width="stretch")
+    fig.update_layout(title=None, margin=dict(t=TOOLBAR_ROOM + (SUBPLOT_TITLE_ROOM if subplot_titles(fig) else 0)))
+    where.plotly_chart(fig, key=key, width="stretch", config=CONFIG)
+
+
+def subplot_titles(fig) -> bool:
+    """Whether the figure has subplots' titles (make_subplots writes them above each plot)."""
+    return any(a.yref == "paper" and a.yanchor == "bottom" for a in fig.layout.annotations)

@@ -13,6 +13,7 @@ from musegen.messages import Message
 from musegen.render.playhead import playhead_html
 from musegen.render.plots import piano_roll
 from musegen.serve.saved_session import NotKept
+from ui.figures import chart
 from ui.language import lang, say, tr
 from ui.session import PIECES, not_kept, saved
 
@@ -35,12 +36,12 @@ def player(rendered: rendering.Rendered, key: str, roll_height: int = 220) -> No
     piece = rendered.piece
     if rendered.audio:
         words = {k: tr(f"playhead.{k}") for k in ("yours", "model", "new_bars", "no_notes", "roll", "roll_help")}
-        st.iframe(playhead_html(piece, rendered.audio, roll_height=roll_height, words=words),
+        st.iframe(playhead_html(piece, rendered.audio, roll_height=roll_height, words=words, lang=lang()),
                   alt=tr("piece.alt", name=piece.name))
     else:
         fig = piano_roll(piece, title="", lang=lang())
-        fig.update_layout(height=roll_height + 90, margin=dict(t=10))
-        st.plotly_chart(fig, key=f"roll-{key}", width="stretch")
+        fig.update_layout(height=roll_height + 90)
+        chart(fig, key=f"roll-{key}")
 
 
 def show_piece(rendered: rendering.Rendered, key: str, score: bool = True, downloads: bool = True) -> None:
@@ -77,17 +78,12 @@ def show_piece(rendered: rendering.Rendered, key: str, score: bool = True, downl
                                     "application/vnd.recordare.musicxml+xml", key=f"xml-{key}", on_click="ignore")
 
 
-SCORE_PART_NAMES = ("Soprano", "Alto", "Tenor", "Bass", "Piano", "Right hand", "Left hand", "Melody",
-                    "Accompaniment")  # the names musegen's readers and layouts give parts
-
-
 def engrave(rendered: rendering.Rendered) -> None:
-    """Engrave the piece's score with its parts named in the reader's language (again when the
-    language changed since)."""
+    """Engrave the piece's score with its title, parts' names and marks in the reader's language
+    (again when the language changed since)."""
     if rendered.svg and rendered.score_lang != lang():
         rendered.musicxml, rendered.svg = None, []
-    names = {name: tr(f"score.part.{name.lower().replace(' ', '_')}") for name in SCORE_PART_NAMES}
-    rendering.engrave(rendered, names=names, lang=lang())
+    rendering.engrave(rendered, lang=lang())
 
 
 def score_pages(pages: list[str], key: str) -> None:

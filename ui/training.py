@@ -16,6 +16,7 @@ from musegen.errors import MusegenError
 from musegen.render.plots import training_progress
 from musegen.serve import jobs
 from musegen.serve.job import Job
+from ui.figures import chart
 from ui.language import duration_text, error_text, lang, say, state_name, tr, tr_count
 from ui.session import owner, visitor
 
@@ -100,8 +101,7 @@ def panel(job: Job, key: str, compact: bool = False) -> None:
         st.subheader(f"{STATE_ICONS[job.state]} {job.name}")
     where(job, compact)
     if job.history or job.batches["epoch"]:  # its name is just above: no title of its own
-        st.plotly_chart(training_progress(job.batches, job.history, title="", lang=lang()),
-                        key=f"{key}-chart-{job.id}", width="stretch")
+        chart(training_progress(job.batches, job.history, title="", lang=lang()), key=f"{key}-chart-{job.id}")
         if not compact:
             latest(job)
     if not compact:

@@ -14,6 +14,7 @@ from ..errors import InputError, MusegenError
 from ..messages import msg
 from ..files import atomic_write
 from ..music.piece import DURATION, N_COLUMNS, PART, PITCH, START, VELOCITY, Piece
+from .words import part_name, piece_title, say
 
 TPQ = 480
 NOTE_NAMES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
@@ -232,15 +233,15 @@ def _is_grand(piece: Piece) -> bool:
     return len(pitched) <= 2 and all(_is_piano(p) for p in pitched)
 
 
-def _staves_plan(piece: Piece, rows: np.ndarray) -> list[tuple[np.ndarray, str, str]]:
-    """(rows, clef, name) per staff. One piano part: a grand staff split at middle C; otherwise
+def _staves_plan(piece: Piece, rows: np.ndarray, lang: str | None = None) -> list[tuple[np.ndarray, str, str]]:
+    """(rows, clef, name in lang) per staff. One piano part: a grand staff split at middle C; otherwise
     one staff per pitched part, in treble, octave-treble (a tenor's) or bass clef by its middle pitch;
     two piano parts (right and left hand) on a grand staff, the lower always in bass clef. Drums are
     left to MIDI and audio."""
     pitched = [i for i, part in enumerate(piece.parts) if not part.is_drum]
     if len(pitched) <= 1:
         own = rows[rows[:, PART] == pitched[0]] if pitched else rows[:0]
-        name = piece.parts[pitched[0]].name if pitched else ""
+        name = part_name(piece.parts[pitched[0]].name, lang) if pitched else ""
         return [(own[own[:, PITCH] >= MIDDLE_C], "treble", name), (own[own[:, PITCH] < MIDDLE_C], "bass", name)]
     plan = []
     hands = _is_grand(piece)
@@ -250,15 +251,17 @@ def _staves_plan(piece: Piece, rows: np.ndarray) -> list[tuple[np.ndarray, str, 
         which = "treble" if middle >= MIDDLE_C + 4 else "tenor" if middle >= MIDDLE_C - 7 else "bass"
         if hands:  # a pianist reads the right hand in treble and the left in bass, wherever they wander
             which = "treble" if i == pitched[0] else "bass"
-        plan.append((own, which, piece.parts[i].name or f"Part {i + 1}"))
+        name = piece.parts[i].name
+        plan.append((own, which, part_name(name, lang) if name else say("plot.part", lang, n=i + 1)))
     return plan
 
 
-def piece_to_stream(piece: Piece, title: str | None = None, names: dict[str, str] | None = None):
+def piece_to_stream(piece: Piece, title: str | None = None, lang: str | None = None):
     """A music21 Score for ``piece``: one staff per part (a single piano part on a grand staff split
     at middle C), in its time signatures and estimated key, quantized to sixteenths and triplets,
-    with the tempo as a metronome mark. ``names`` turns the parts' English names ("Soprano",
-    "Piano") into the reader's language; a name it lacks is shown as it is."""
+    with the tempo as a metronome mark. Its words are in the reader's language ``lang`` (None:
+    English): the title (by default the piece's name in words), the parts' names, the marks over
+    the staff."""
     from music21 import clef, layout, metadata, note, stream, tempo
 
     notes = _checked_notes(piece)
@@ -271,12 +274,11 @@ def piece_to_stream(piece: Piece, title: str | None = None, names: dict[str, str
 
     score = stream.Score()
     score.metadata = metadata.Metadata()
-    score.metadata.title = title if title is not None else piece.name
+    score.metadata.title = title if title is not None else piece_title(piece.name, lang)
     score.metadata.composer = "musegen"  # else music21 signs the score "Music21"
     mark = tempo.MetronomeMark(number=round(float(piece.tempo), 2), referent=1.0)
     sharps, _ = piece_key(piece)
-    label = (names or {}).get
-    plan = [(own, which, label(name, name)) for own, which, name in _staves_plan(piece, rows)]
+    plan = _staves_plan(piece, rows, lang)
     grand = len(plan) == 2 and _is_grand(piece)
     if len(plan) == 2 and not len(piece.parts) > 1:  # one part: drop an empty half of the grand staff
         plan = [s for s in plan if len(s[0])] or plan[:1]
@@ -287,10 +289,10 @@ def piece_to_stream(piece: Piece, title: str | None = None, names: dict[str, str
         staves.append(_staff(own, clef_, f"P{i + 1}", sharps, piece.time_signatures, mark if i == 0 else None,
                              "" if grand else name))
     if piece.takeover:
-        _mark_words(staves[0], piece.takeover, "▸ model takes over")
+        _mark_words(staves[0], piece.takeover, say("score.takeover", lang))
     if getattr(piece, "rewritten", None):
-        _mark_words(staves[0], piece.rewritten[0], "▸ new bars")
-        _mark_words(staves[0], piece.rewritten[1], "◂ kept again")
+        _mark_words(staves[0], piece.rewritten[0], say("score.new_bars", lang))
+        _mark_words(staves[0], piece.rewritten[1], say("score.kept_again", lang))
     # Every staff as long as the longest, so the system closes together.
     n_measures = max(len(p.getElementsByClass(stream.Measure)) for p in staves)
     for p in staves:
@@ -304,8 +306,8 @@ def piece_to_stream(piece: Piece, title: str | None = None, names: dict[str, str
         score.insert(0, p)
     if grand:
         pitched = [p for p in piece.parts if not p.is_drum]
-        name = pitched[0].name if len(pitched) == 1 and pitched[0].name else "Piano"  # not "Right hand"
-        name = label(name, name)
+        one = pitched[0].name if len(pitched) == 1 and pitched[0].name else "Piano"  # not "Right hand"
+        name = part_name(one, lang)
         score.insert(0, layout.StaffGroup(staves, name=name, symbol="brace", barTogether=True))
     return score
 
@@ -323,12 +325,12 @@ def _mark_words(part, at: float, text: str) -> None:
             return
 
 
-def piece_to_musicxml(piece: Piece, title: str | None = None, names: dict[str, str] | None = None) -> str:
-    """MusicXML text for ``piece`` (see :func:`piece_to_stream` for the layout and ``names``)."""
+def piece_to_musicxml(piece: Piece, title: str | None = None, lang: str | None = None) -> str:
+    """MusicXML text for ``piece``, its words in ``lang`` (see :func:`piece_to_stream`)."""
     from music21.musicxml import m21ToXml
 
     def export(one: Piece) -> str:
-        data = m21ToXml.GeneralObjectExporter(piece_to_stream(one, title, names)).parse()
+        data = m21ToXml.GeneralObjectExporter(piece_to_stream(one, title, lang)).parse()
         return data.decode("utf-8") if isinstance(data, bytes) else data
 
     try:

@@ -43,12 +43,12 @@ def roll_data(piece: Piece) -> dict:
     }
 
 
-def legend(piece: Piece) -> list[tuple[str, str]]:
-    """(label, colour) per part that plays, when there is more than one."""
+def legend(piece: Piece, lang: str | None = None) -> list[tuple[str, str]]:
+    """(label in lang, colour) per part that plays, when there is more than one."""
     parts = sorted({int(p) for p in piece.notes[:, PART]})
     if len(parts) < 2:
         return []
-    return [(part_label(piece, index), PALETTE[i % len(PALETTE)]) for i, index in enumerate(parts)]
+    return [(part_label(piece, index, lang), PALETTE[i % len(PALETTE)]) for i, index in enumerate(parts)]
 
 
 # The page's own words; the app passes them in the visitor's language.
@@ -57,13 +57,14 @@ WORDS = {"yours": "yours", "model": "model", "new_bars": "new bars", "no_notes":
 
 
 def playhead_html(piece: Piece, audio: bytes | None, roll_height: int = 220, mime: str = "audio/ogg",
-                  words: dict | None = None) -> str:
-    """The whole page. ``audio``: the rendered piece (None: the roll alone, without a playhead)."""
+                  words: dict | None = None, lang: str | None = None) -> str:
+    """The whole page. ``audio``: the rendered piece (None: the roll alone, without a playhead);
+    ``words`` and ``lang`` (the parts' names): the visitor's language."""
     words = {**WORDS, **(words or {})}
     data = json.dumps({**roll_data(piece), "words": words}, separators=(",", ":")).replace("</", "<\\/")  # safe inside <script>
     src = f"data:{mime};base64,{base64.b64encode(audio).decode('ascii')}" if audio else ""
     player = f'<audio controls preload="auto" src="{src}"></audio>' if audio else ""
-    keys = "".join(f'<span style="--c:{c}">{html.escape(name)}</span>' for name, c in legend(piece))
+    keys = "".join(f'<span style="--c:{c}">{html.escape(name)}</span>' for name, c in legend(piece, lang))
     page = _PAGE.replace("__ROLL__", html.escape(words["roll"], quote=True))
     page = page.replace("__HEIGHT__", str(int(roll_height))).replace("__PLAYER__", player).replace("__DATA__", data)
     return page.replace("__LEGEND__", f'<div class="legend">{keys}</div>' if keys else "")  # names last: free text

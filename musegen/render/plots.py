@@ -13,7 +13,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from .midi import note_name
-from .words import duration_label, duration_words, say, token_name
+from .words import duration_label, duration_words, part_name, say, token_name
 from ..music.piece import DURATION, PART, PITCH, START, VELOCITY, Piece
 from ..text import CATALOGUE, DEFAULT
 
@@ -32,10 +32,12 @@ def _c_ticks(lo: int, hi: int) -> dict:
 
 
 def part_label(piece: Piece, index: int, lang: str | None = None) -> str:
+    """A part's name in lang ("Alto", "Part 2"), numbered where two parts share it ("Violin 1")."""
     part = piece.parts[index] if index < len(piece.parts) else None
-    if part is None or not part.name or sum(p.name == part.name for p in piece.parts) > 1:
-        return f"{part.name} {index + 1}" if part is not None and part.name else say("plot.part", lang, n=index + 1)
-    return part.name
+    if part is None or not part.name:
+        return say("plot.part", lang, n=index + 1)
+    shared = sum(p.name == part.name for p in piece.parts) > 1
+    return f"{part_name(part.name, lang)} {index + 1}" if shared else part_name(part.name, lang)
 
 
 def piano_roll(piece: Piece, title: str | None = None, unit: str = "seconds", lang: str | None = None) -> go.Figure:

@@ -50,16 +50,16 @@ def render_piece(piece: Piece, audio: bool = True, score: bool = True, max_secon
     return out
 
 
-def engrave(out: Rendered, max_pages: int = 2, names: dict[str, str] | None = None, lang: str = "en") -> Rendered:
+def engrave(out: Rendered, max_pages: int = 2, lang: str = "en") -> Rendered:
     """Fill in the MusicXML and score pages of a Rendered (once; a no-op when already tried), its
-    parts named by ``names`` (English name → the reader's, for the language ``lang``)."""
+    title, parts' names and marks in the reader's language ``lang``."""
     from .midi import piece_to_musicxml, score_svg
 
     if out.musicxml is not None or any(_no_score(n) for n in out.notes):
         return out
     out.score_lang = lang
     try:
-        out.musicxml = piece_to_musicxml(out.piece, title=out.piece.name, names=names)
+        out.musicxml = piece_to_musicxml(out.piece, lang=lang)
         out.svg = score_svg(out.musicxml)[:max_pages]
     except MusegenError as e:
         out.notes.append(msg("said.no_score", error=e.message))

@@ -1,5 +1,6 @@
-"""Music in words for the figures' labels: note lengths ("1/8 triplet", "dotted quarter note") and
-the tokens of the article's notes-and-chords scheme as chord symbols ("Cm7 (C E♭ G B♭)").
+"""Music in words for the figures' labels and the score: note lengths ("1/8 triplet", "dotted quarter
+note"), the tokens of the article's notes-and-chords scheme as chord symbols ("Cm7 (C E♭ G B♭)"),
+parts' names and a generated piece's title in the reader's language.
 """
 from __future__ import annotations
 
@@ -8,12 +9,40 @@ from fractions import Fraction
 
 import numpy as np
 
-from ..text import DEFAULT, t
+from ..text import DEFAULT, EN, t
 
 
 def say(key: str, lang: str | None, **values) -> str:
     """A label in lang (None: English, as a notebook or the command line shows it)."""
     return t(key, lang or DEFAULT, **values)
+
+
+def part_name(name: str, lang: str | None) -> str:
+    """A part's name as musegen's readers and layouts give it ("Soprano", "Right hand") in lang;
+    a name of the music's own ("Fiddle") as it is."""
+    key = f"score.part.{name.lower().replace(' ', '_')}"
+    return say(key, lang) if key in EN else name
+
+
+# A generated piece's name (generate/sample.py, generate/span.py): what it continues or the model
+# that wrote it, its seed and variation, then each edit: bars written again, a section added.
+_PIECE_NAME = re.compile(r"(?P<stem>.+?)(?P<continued>-continued)?-seed(?P<seed>\d+)-(?P<n>\d+)"
+                         r"(?P<edits>(?:-bars\d+-\d+|-[A-Z])*)")
+_EDIT = re.compile(r"-bars(\d+)-(\d+)|-([A-Z])")
+
+
+def piece_title(name: str, lang: str | None = None) -> str:
+    """A generated piece's name in words, for its score's title: "bach-lstm-seed42-1-bars3-4" →
+    "bach-lstm · seed 42 · variation 1 · bars 3–4 written again"; any other name as it is."""
+    found = _PIECE_NAME.fullmatch(name)
+    if not found:
+        return name
+    stem = say("score.continued", lang, name=found["stem"]) if found["continued"] else found["stem"]
+    words = [say("score.title", lang, name=stem, seed=found["seed"], n=found["n"])]
+    for first, last, section in _EDIT.findall(found["edits"]):
+        words.append(say("score.section", lang, section=section) if section
+                     else say("score.rewritten", lang, first=first, last=last))
+    return " · ".join(words)
 
 
 _VALUES = {  # quarter-note length → musical value
