@@ -13,7 +13,7 @@ import streamlit as st
 
 from musegen.studio import generation, run_library
 from musegen.errors import MusegenError
-from ui import language, library, piece, server, session, sidebar
+from ui import language, library, piece, piece_share, server, session, sidebar
 
 tr = language.tr
 KEPT = (language.LANG,)  # the settings every page keeps across reloads: the visitor's language
@@ -68,6 +68,10 @@ def main() -> None:
     # A phone's first screen is short: Streamlit's 6rem above the title leaves Generate's Compose just
     # below it. Half of that still clears the sidebar's button.
     st.html("<style>@media (max-width: 640px) { [data-testid=stMainBlockContainer] { padding-top: 3.5rem; } }</style>")
+    if piece_share.LINK_PARAM in st.query_params:  # a shared piece's link: its own small page, nothing else
+        st.navigation([st.Page(piece_share.shared_piece_page, title=tr("piece.shared_title"),
+                               icon=":material/music_note:", default=True)], position="hidden").run()
+        return
     pages = [
         st.Page(home, title=tr("nav.home"), icon=":material/home:", default=True),
         st.Page("pages/dataset.py", title=tr("nav.dataset"), icon=":material/library_music:"),

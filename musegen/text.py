@@ -138,6 +138,19 @@ EN = {
     "piece.ogg": ":material/download: Audio (ogg)",
     "piece.wav": ":material/download: Audio (wav)",
     "piece.musicxml": ":material/download: MusicXML",
+    "piece.share": ":material/share: Share this piece",  # a link to one kept piece (ui/piece_share.py)
+    "piece.share_help": "Makes a link: whoever opens it can listen to this piece, read its score and download it. "
+                        "Nothing else of yours is shown.",
+    "piece.share_link": "Link to this piece: whoever opens it can listen, read the score and download it.",
+    "piece.unshare": ":material/link_off: Stop sharing",
+    "piece.unshared": "**{name}** is no longer shared: its link shows nothing now.",
+    "piece.shares": ":material/link: Pieces you share",
+    "piece.shares_caption": "Each link works until you stop sharing it, even once this session has forgotten the piece.",
+    "piece.shared_title": "A shared piece",  # the link's page: its tab title
+    "piece.shared_caption": "Composed with musegen by the model {run}, and shared by its author.",
+    "piece.shared_gone_title": "This link no longer works",
+    "piece.shared_gone": "Its author stopped sharing this piece, or the link is incomplete. Nothing of it is shown here.",
+    "piece.shared_app": ":material/piano: Make your own music with musegen",
     "runs.label": "{name} — {kind}{loss}{bundled}",
     "runs.loss": ", error on music it never heard: {loss:.2f} (lower is better)",  # its validation loss, for musicians
     "runs.bundled": " (bundled)",
@@ -1148,6 +1161,8 @@ EN = {
     "said.no_room": "The server's disk budget for visitors' work ({mb:,} MB) has no room for this: delete one of your "
                     "runs, or try again later.",
     "said.runs_cap": "You have {n} runs, the most this server keeps per visitor: delete one, then import again.",
+    "said.piece_shares_cap": "You share {n} pieces, the most this server keeps: stop sharing one, then share "
+                             "this one.",
     "said.session_not_kept": "This server cannot keep your session on its disk: the app works, but a reload will "
                              "forget your settings, dataset and pieces.",
 }
@@ -1226,6 +1241,18 @@ ZH = {
     "piece.ogg": ":material/download: 音频（OGG）",
     "piece.wav": ":material/download: 音频（WAV）",
     "piece.musicxml": ":material/download: MusicXML",
+    "piece.share": ":material/share: 分享这首乐曲",  # a link to one kept piece (ui/piece_share.py)
+    "piece.share_help": "生成一个链接：打开它的人可以试听这首乐曲、阅读乐谱并下载。你的其他内容都不会显示。",
+    "piece.share_link": "这首乐曲的链接：打开它的人可以试听、阅读乐谱并下载。",
+    "piece.unshare": ":material/link_off: 停止分享",
+    "piece.unshared": "**{name}** 已停止分享：它的链接现在什么也不显示。",
+    "piece.shares": ":material/link: 你分享的乐曲",
+    "piece.shares_caption": "每个链接在你停止分享之前一直有效，即使本次会话已不再保留这首乐曲。",
+    "piece.shared_title": "一首分享的乐曲",
+    "piece.shared_caption": "由模型 {run} 用 musegen 创作，作者分享了它。",
+    "piece.shared_gone_title": "此链接已失效",
+    "piece.shared_gone": "作者已停止分享这首乐曲，或链接不完整。这里不显示它的任何内容。",
+    "piece.shared_app": ":material/piano: 用 musegen 创作你自己的音乐",
     "runs.label": "{name} — {kind}{loss}{bundled}",
     "runs.loss": "，在没听过的音乐上的误差：{loss:.2f}（越低越好）",
     "runs.bundled": "（内置）",
@@ -2176,6 +2203,7 @@ ZH = {
     "said.not_owner": "只有 {name} 的主人才能下载它的训练结果包。",
     "said.no_room": "服务器给访客存放作品的磁盘空间（{mb:,} MB）已放不下了：请删除一个你的训练结果，或稍后再试。",
     "said.runs_cap": "你已有 {n} 个训练结果，这是本服务器为每位访客保留的上限：请先删除一个，再导入。",
+    "said.piece_shares_cap": "你已分享 {n} 首乐曲，这是本服务器保留的上限：请先停止分享一首，再分享这首。",
     "said.session_not_kept": "本服务器无法在磁盘上保存你的会话：应用仍可使用，但重新加载后会丢失你的设置、数据集和作品。",
 }
 

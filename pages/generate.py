@@ -10,7 +10,7 @@ from musegen.generate.form import FORMS, PHRASE_BARS, REPEATS
 from musegen.errors import MusegenError
 from musegen.render.midi import INSTRUMENTS
 from musegen.music.readers import MIDI_EXTENSIONS
-from ui import dataset, language, library, piece, server, session, training
+from ui import dataset, language, library, piece, piece_share, server, session, training
 
 session.through_app()
 tr = language.tr
@@ -363,6 +363,7 @@ if pieces and current is not None and current < len(pieces):
                + (tr("gen.rewritten_of", first=s["rewritten"][0], last=s["rewritten"][1]) if s.get("rewritten") else "")
                + (tr("gen.added_section", section=s["added"]) if s.get("added") else ""))
     piece.show_piece(rendered, key=f"gen-{current}")
+    piece_share.share_panel(rendered, key=f"gen-{current}")
     if metre:
         rewrite_bars(rendered, current)
         one_more_section(rendered, current)
@@ -383,3 +384,4 @@ if pieces:
             if cols[2].button(tr("gen.show"), key=f"gen-show-{i}"):
                 st.session_state["gen-current"] = i
                 st.rerun()
+piece_share.shares_list()

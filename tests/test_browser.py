@@ -382,6 +382,43 @@ def test_a_phone_sees_the_dataset_totals_at_a_glance_and_no_chart_toolbar_over_a
         phone.close()
 
 
+def test_a_piece_shared_by_link_opens_in_a_fresh_browser_and_stop_sharing_ends_it(server, browser):
+    """Issue 23, item 8: A shares the piece she composed; B, another browser with no cookie of
+    hers, opens the link: the piece alone, read-only, to hear, read and download. A stops sharing:
+    B's open page says so within seconds, its music gone."""
+    url, _ = server
+    alice, bob = (browser.new_context(viewport={"width": 1280, "height": 900}) for _ in range(2))
+    try:
+        a, b = listen_for_errors(alice.new_page()), listen_for_errors(bob.new_page())
+        for pg in (a, b):
+            pg.set_default_timeout(60_000)
+        go(a, url, "generate")
+        a.get_by_role("button", name="Compose").click()
+        a.get_by_role("button", name="Share this piece").click()
+        link = a.get_by_test_id("stCode").filter(has_text="?piece=").first  # also in "Pieces you share", folded
+        link.wait_for()
+        settle(a)
+        address = link.inner_text().strip()
+        title = a.locator("h3#gen-piece").inner_text().strip()
+
+        b.goto(address)
+        b.get_by_role("heading", name=title).wait_for()
+        settle(b)
+        assert b.locator(PLAYHEAD).count() == 1 and b.get_by_test_id("stDownloadButton").count() >= 1
+        assert b.get_by_test_id("stSidebar").count() == 0 and b.get_by_role("button", name="Compose").count() == 0
+        mine = {c["value"] for c in alice.cookies() if c["name"] == "musegen_visitor"}
+        assert not mine & {c["value"] for c in bob.cookies() if c["name"] == "musegen_visitor"}
+        shot(b, "12-shared-piece-link")
+
+        a.get_by_role("button", name="Stop sharing").first.click()
+        a.get_by_text("is no longer shared").wait_for()
+        b.get_by_role("heading", name="This link no longer works").wait_for(timeout=15_000)
+        assert b.locator(PLAYHEAD).count() == 0 and b.get_by_test_id("stDownloadButton").count() == 0
+    finally:
+        alice.close()
+        bob.close()
+
+
 def test_no_page_logged_an_error_in_the_browser_console():
     """Every page opened above, in both languages and both widths: no error in the console (the
     piano roll once flooded it with 'Invalid color specifier')."""

@@ -5,7 +5,8 @@
   page declares the settings it keeps (``session.keep(KEPT)`` near its top);
 - ``server``: the model pool and built-in datasets loaded once for every session;
 - ``dataset``: the music a visitor chose; ``library``: their runs and the run picker;
-- ``piece``: a generated piece shown (audio, roll, score, downloads); ``training``: the job panel
+- ``piece``: a generated piece shown (audio, roll, score, downloads); ``piece_share``: its link,
+  and the read-only page the link opens; ``training``: the job panel
   and starting a training; ``figures``: charts and tables; ``sidebar``: the shared sidebar.
 
 musegen never imports this package: the library stays free of Streamlit pages.

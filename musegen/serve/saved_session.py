@@ -141,7 +141,7 @@ class SavedSession:
             self._add_piece(rendered)
 
     def _add_piece(self, rendered) -> None:
-        self._write_piece(self.folder / PIECES / f"{time.time_ns()}", rendered)
+        write_piece(self.folder / PIECES / f"{time.time_ns()}", rendered)
         for old in sorted((self.folder / PIECES).iterdir())[:-MAX_PIECES]:
             shutil.rmtree(old, ignore_errors=True)
 
@@ -150,23 +150,10 @@ class SavedSession:
         with _keeping():
             shutil.rmtree(self.folder / VARIATIONS, ignore_errors=True)
             for i, rendered in enumerate(variations):
-                self._write_piece(self.folder / VARIATIONS / f"{i:02d}", rendered)
+                write_piece(self.folder / VARIATIONS / f"{i:02d}", rendered)
 
     def variations(self) -> list:
         return self._read_pieces(self.folder / VARIATIONS)
-
-    def _write_piece(self, folder: Path, rendered) -> None:
-        folder.mkdir(parents=True, exist_ok=True)
-        (folder / "piece.mid").write_bytes(rendered.midi)
-        if rendered.audio:
-            (folder / "piece.ogg").write_bytes(rendered.audio)
-        if rendered.musicxml:
-            (folder / "piece.musicxml").write_text(rendered.musicxml)
-        meta = {"name": rendered.piece.name, "takeover": getattr(rendered.piece, "takeover", None), "svg": rendered.svg, "notes": to_json(rendered.notes),
-                "warning": to_json(rendered.warning),  # Messages as codes: said in the language of the day
-                "settings": {**rendered.settings, "steering": to_json(rendered.settings.get("steering", []))},
-                "tokens_per_s": rendered.tokens_per_s, "run": rendered.run}
-        atomic_write(folder / "meta.json", json.dumps(meta, default=str))
 
     def pieces(self) -> list:
         """The kept pieces, oldest first, read back as rendering.Rendered (a damaged one is skipped)."""
@@ -174,22 +161,10 @@ class SavedSession:
 
     @staticmethod
     def _read_pieces(root: Path) -> list:
-        from ..music.readers import read_file_bytes
-        from ..render.rendering import Rendered
-
         out = []
         for folder in sorted(root.iterdir()) if root.is_dir() else []:
             try:
-                meta = json.loads((folder / "meta.json").read_text())
-                midi = (folder / "piece.mid").read_bytes()
-                piece = read_file_bytes(f"{safe_name(meta['name'], limit=60, empty='piece')}.mid", midi)
-                piece.name, piece.takeover = meta["name"], meta.get("takeover")
-                audio = folder / "piece.ogg"
-                xml = folder / "piece.musicxml"
-                out.append(Rendered(piece, midi, xml.read_text() if xml.is_file() else None, list(meta["svg"]),
-                                    audio.read_bytes() if audio.is_file() else None, list(from_json(meta["notes"])),
-                                    from_json(meta["warning"]), _settings(meta["settings"]), float(meta["tokens_per_s"]),
-                                    str(meta["run"])))
+                out.append(read_piece(folder))
             except Exception:  # noqa: BLE001 — one damaged piece never hides the others
                 continue
         return out
@@ -205,6 +180,41 @@ class SavedSession:
             return json.loads((self.folder / name).read_text())
         except (OSError, ValueError):
             return None
+
+
+def write_piece(folder: Path, rendered) -> None:
+    """A piece in its own folder: MIDI, audio, score and what it was made with (a kept piece, a
+    variation, a shared piece: serve/piece_shares)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "piece.mid").write_bytes(rendered.midi)
+    if rendered.audio:
+        (folder / "piece.ogg").write_bytes(rendered.audio)
+    if rendered.musicxml:
+        (folder / "piece.musicxml").write_text(rendered.musicxml)
+    meta = {"name": rendered.piece.name, "takeover": getattr(rendered.piece, "takeover", None), "svg": rendered.svg,
+            "notes": to_json(rendered.notes),
+            "warning": to_json(rendered.warning),  # Messages as codes: said in the language of the day
+            "settings": {**rendered.settings, "steering": to_json(rendered.settings.get("steering", []))},
+            "tokens_per_s": rendered.tokens_per_s, "run": rendered.run, "score_lang": rendered.score_lang}
+    atomic_write(folder / "meta.json", json.dumps(meta, default=str))
+
+
+def read_piece(folder: Path):
+    """A piece write_piece wrote, as rendering.Rendered; raises (OSError, ValueError, KeyError…) when
+    it is damaged or gone."""
+    from ..music.readers import read_file_bytes
+    from ..render.rendering import Rendered
+
+    meta = json.loads((folder / "meta.json").read_text())
+    midi = (folder / "piece.mid").read_bytes()
+    piece = read_file_bytes(f"{safe_name(meta['name'], limit=60, empty='piece')}.mid", midi)
+    piece.name, piece.takeover = meta["name"], meta.get("takeover")
+    audio = folder / "piece.ogg"
+    xml = folder / "piece.musicxml"
+    return Rendered(piece, midi, xml.read_text() if xml.is_file() else None, list(meta["svg"]),
+                    audio.read_bytes() if audio.is_file() else None, list(from_json(meta["notes"])),
+                    from_json(meta["warning"]), _settings(meta["settings"]), float(meta["tokens_per_s"]),
+                    str(meta["run"]), str(meta.get("score_lang", "en")))
 
 
 def _settings(stored: dict) -> dict:
