@@ -331,6 +331,22 @@ def start_table(by_model: dict) -> str:
     return markdown_table([{"model": m, **v} for m, v in by_model.items()], cols)
 
 
+def base_fingerprint() -> str:
+    """The bundled base's weights, as a short hash: which base the fine-tune rows were measured with."""
+    import hashlib
+
+    return hashlib.sha256((ROOT / "assets" / "models" / "base" / "weights.npz").read_bytes()).hexdigest()[:16]
+
+
+def stale_base_note(results: dict) -> list[str]:
+    """A sentence when the bundled base is not the one the fine-tunes were measured with."""
+    if results.get("base_weights") in (None, base_fingerprint()):
+        return []
+    return ["The fine-tune rows were measured with an earlier base (before its latest sitting: weights "
+            f"{results['base_weights']}, now {base_fingerprint()}); `TRANSFER_STARTS=base make transfer` measures "
+            "them again.", ""]
+
+
 def write_report(results: dict) -> Path:
     cols = [("start", "start", ""), ("minutes", "minutes", ""), ("seeds", "seeds", ""),
             ("val_loss", "val loss", ""), ("on_beat_share", "on-beat onsets", ""),
@@ -342,6 +358,7 @@ def write_report(results: dict) -> Path:
              f"settings against {SECONDS:g}-second excerpts of up to {N_REAL} other real pieces of the same "
              "collection. None of these collections is in the base model. Budgets count from the first batch, "
              "on this machine's two cores; seeds: " + ", ".join(map(str, results.get("seeds", SEEDS))) + ".", ""]
+    lines += stale_base_note(results)
     for name, entry in results.get("sets", {}).items():
         lines += [f"## {entry['title']}", ""]
         base = next((r for r in entry.get("runs", {}).values() if r["start"] == "base"), None)
@@ -378,6 +395,7 @@ def expectations(results: dict) -> str:
         lines += [f"The bundled base trained for {s['seconds'] / 60:.0f} minutes ({s['epochs']} epochs of 400 steps) "
                   f"on this project's two-core machine; {s['params']:,} parameters, validation loss "
                   f"{s['val_loss']:.2f}.", ""]
+    lines += stale_base_note(results)
     lines += ["| your music (20 pieces) | start | minutes | val loss | on-beat onsets | beat chords | bars repeated |",
               "|---|---|---|---|---|---|---|"]
     for entry in results.get("sets", {}).values():
@@ -414,6 +432,8 @@ def main() -> None:
     if os.environ.get("TRANSFER_STARTS_ONLY"):
         starts(results)
         only = []
+    if only and "base" in STARTS:
+        results["base_weights"] = base_fingerprint()  # the fine-tune rows are this base's
     for name in only:
         measure_set(name, results)
     log(f"wrote {write_report(results)}")

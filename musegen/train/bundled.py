@@ -4,7 +4,7 @@ Each is trained on a built-in dataset with the default (metre-aware) tokens, a f
 fixed number of epochs (early stopping may end it sooner, the same way each time), so a fresh
 install can generate music with no training and any upload can be fine-tuned from them.
 Run from the project root: python -m musegen.train.bundled [names…]; with --more, only the second
-sitting (MORE) on the bundles already there.
+sittings (MORE) on the bundles already there.
 """
 from __future__ import annotations
 
@@ -36,10 +36,15 @@ BUNDLED = {
                       train=TrainConfig(epochs=16, steps_per_epoch=400, early_stopping=4, transpose=5, seed=1)),
 }
 
-# Second sittings: a bundle that was still learning when its epochs ran out goes on from its best
-# epoch at a lower learning rate (a fresh optimizer: the bundle keeps no optimizer state).
+# Later sittings: a bundle that was still learning when its epochs ran out goes on from its best
+# epoch at a lower learning rate (a fresh optimizer: the bundle keeps no optimizer state), each with
+# its music drawn again (the base: every piece in a new layout, ``layout_seed``), in this order.
 MORE = {
-    "base": TrainConfig(epochs=16, steps_per_epoch=400, early_stopping=4, transpose=5, learning_rate=5e-4),
+    "base": [
+        (TrainConfig(epochs=16, steps_per_epoch=400, early_stopping=4, transpose=5, learning_rate=5e-4), 1),
+        # Each piece in a second layout: the base continues chorales with more of their chords (docs/base_harmony.md).
+        (TrainConfig(epochs=16, steps_per_epoch=400, early_stopping=4, transpose=5, learning_rate=2.5e-4), 2),
+    ],
 }
 
 
@@ -57,13 +62,16 @@ def build(name: str, root: Path = SHIPPED_MODELS, more_only: bool = False) -> Pa
             print(f"{name} epoch {event['epoch']}: val_loss {event.get('val_loss', float('nan')):.3f} "
                   f"val_accuracy {event.get('val_accuracy', 0):.1%} ({time.monotonic() - started:.0f} s)", flush=True)
 
-    pieces = load_base_music(progress=print) if name == "base" else None
+    def music(layout_seed: int = 1):
+        return load_base_music(progress=print, seed=layout_seed) if name == "base" else None
+
     if not more_only:
-        train(BUNDLED[name], tmp, pieces=pieces, progress=progress)
+        train(BUNDLED[name], tmp, pieces=music(), progress=progress)
     else:
         shutil.copytree(out, tmp)
-    if name in MORE:
-        train(dataclasses.replace(BUNDLED[name], train=MORE[name]), tmp, pieces=pieces, progress=progress, resume=True)
+    for sitting, layout_seed in MORE.get(name, []):
+        train(dataclasses.replace(BUNDLED[name], train=sitting), tmp, pieces=music(layout_seed), progress=progress,
+              resume=True)
     save_model(Run.load(tmp).load_model(), tmp / "model.keras")  # without optimizer state: a third of the size
     shutil.rmtree(out, ignore_errors=True)
     tmp.rename(out)  # the old bundle is replaced only by a finished one
@@ -71,7 +79,7 @@ def build(name: str, root: Path = SHIPPED_MODELS, more_only: bool = False) -> Pa
 
 
 def main(args: list[str]) -> None:
-    more_only = "--more" in args  # only the second sitting, on the bundle already in assets/models
+    more_only = "--more" in args  # only the later sittings, on the bundle already in assets/models
     names = [a for a in args if a != "--more"] or (list(MORE) if more_only else list(BUNDLED))
     for name in names:
         print(f"built {build(name, more_only=more_only)}")
