@@ -30,10 +30,12 @@ bench: setup
 	$(PY) -m bench.trainspeed
 	$(PY) -m bench.reading
 
-# Pulse, form and parts, measured against held-out real music: writes docs/quality.md, docs/form.md and their folders.
+# Pulse, form, parts and accompaniment, measured against held-out real music: writes docs/quality.md,
+# docs/form.md, docs/accompany.md and their folders.
 quality: setup
 	$(PY) -m bench.quality
 	$(PY) -m bench.form
+	$(PY) -m bench.accompany
 
 # Your own music in minutes: fine-tuning the base vs a new model on collections the base never saw,
 # for budgets of 1, 2 and 5 minutes: writes docs/transfer.md + docs/transfer/ (~40 min a seed on two cores).
