@@ -556,6 +556,11 @@ EN = {
     "cmp.table_caption": "Loss and accuracy: on music held out from training (lower loss, higher accuracy = better "
                          "predictions). Parameters: size of the model. Generation speed appears after composing "
                          "below.",
+    "cmp.curves_own": "The curves are each run's own, measured while it trained on its own validation music: "
+                      "they are not like for like, so the table measures the runs again on the same music.",
+    "cmp.own_figures": "Each run's own figures, measured on its own validation music while it trained",
+    "cmp.own_figures_caption": "Not like for like: {why}. The table above and the answer measure every run "
+                               "again on the same music.",
     "cmp.listen": "Listen side by side",
     "cmp.seconds": "Length (s)",
     "cmp.temperature": "Temperature",
@@ -587,7 +592,7 @@ EN = {
     'verdict.sure_seeds': 'that is well beyond the spread between runs with other seeds',
     'verdict.sure_one_run': 'but that is one run of each, and another seed could shift either loss: train each once more with another seed before calling it settled',
     'verdict.surprise': 'The loss is the model\'s surprise at each real next note of music it never trained on, averaged over the notes (in nats per token): lower is better. A loss of {loss:.3f} means it gave the real next note about {p:.0%} probability on average.',
-    'verdict.source_measured': 'The loss column is what the answer compares: each model measured alike on the same held-out {music} (up to {pieces} pieces, at most {tokens} tokens each), {runs}. The losses the runs recorded while training (in the run list) differ because {why}.',
+    'verdict.source_measured': 'The loss column is what the answer compares: each model measured alike on the same held-out {music} (up to {pieces} pieces, at most {tokens} tokens each), {runs}. The losses the runs recorded while training (in the details under the table) differ because {why}.',
     'verdict.source_recorded': 'The loss column is what the answer compares: each run\'s validation loss on held-out {music}, {runs}.',
     'verdict.one_run_each': 'one run of each model',
     'verdict.n_runs': '{n} runs in all',
@@ -646,6 +651,8 @@ EN = {
     'opt.column.training time (s)': 'training time (s)',
     'opt.column.best val loss': 'best val loss',
     'opt.column.held-out loss (measured alike)': 'held-out loss (measured alike)',
+    'opt.column.held-out accuracy (measured alike)': 'held-out accuracy (measured alike)',
+    'opt.column.validation window (tokens)': 'validation window (tokens)',
     'opt.column.held-out loss (mean ± sd)': 'held-out loss (mean ± sd)',
     'opt.column.val accuracy': 'val accuracy',
     'opt.column.generation tokens/s': 'generation tokens/s',
@@ -1601,6 +1608,10 @@ ZH = {
     "cmp.listen_both": "然后在下方试听两者：数字说明谁预测得更准，你的耳朵决定你更喜欢谁。",
     "cmp.table_caption": "损失与准确率：在训练时预留的音乐上测得（损失越低、准确率越高，预测越好）。"
                          "参数量：模型的大小。生成速度在下方作曲之后显示。",
+    "cmp.curves_own": "曲线是各训练结果自己在训练时、在各自的验证音乐上测得的，并非同等条件，"
+                      "所以上表在同一份音乐上重新测量了每个训练结果。",
+    "cmp.own_figures": "各训练结果自己的数字（训练时在各自的验证音乐上测得）",
+    "cmp.own_figures_caption": "并非同等条件：{why}。上表与结论都在同一份音乐上重新测量了每个训练结果。",
     "cmp.listen": "并排试听",
     "cmp.seconds": "长度（秒）",
     "cmp.temperature": "温度",
@@ -1631,7 +1642,7 @@ ZH = {
     'verdict.sure_seeds': '这远远超出同一模型换用其他随机种子时各次训练之间的差异',
     'verdict.sure_one_run': '但每种模型只训练了一次，换一个随机种子，两者的损失都可能变化：请用另一个种子把两者各再训练一次，再下定论',
     'verdict.surprise': '损失是模型对从未训练过的音乐中每一个真正的下一个音的“意外程度”，按音平均（单位：奈特/词元）：越低越好。损失 {loss:.3f} 表示它平均给真正的下一个音约 {p:.0%} 的概率。',
-    'verdict.source_measured': '表中的损失列就是结论所比较的数字：每个模型都在同一份留出的{music}上用同样的方法测量（最多 {pieces} 首，每首最多 {tokens} 个词元），{runs}。各训练结果在训练时记录的损失（见训练结果列表）与此不同，因为{why}。',
+    'verdict.source_measured': '表中的损失列就是结论所比较的数字：每个模型都在同一份留出的{music}上用同样的方法测量（最多 {pieces} 首，每首最多 {tokens} 个词元），{runs}。各训练结果在训练时记录的损失（见表下的详情）与此不同，因为{why}。',
     'verdict.source_recorded': '表中的损失列就是结论所比较的数字：每个训练结果在留出的{music}上的验证损失，{runs}。',
     'verdict.one_run_each': '每种模型各一次训练',
     'verdict.n_runs': '共 {n} 次训练',
@@ -1690,6 +1701,8 @@ ZH = {
     'opt.column.training time (s)': '训练时间（秒）',
     'opt.column.best val loss': '最佳验证损失',
     'opt.column.held-out loss (measured alike)': '留出损失（同等条件重测）',
+    'opt.column.held-out accuracy (measured alike)': '留出准确率（同等条件重测）',
+    'opt.column.validation window (tokens)': '验证窗口（词元）',
     'opt.column.held-out loss (mean ± sd)': '留出损失（均值 ± 标准差）',
     'opt.column.val accuracy': '验证准确率',
     'opt.column.generation tokens/s': '生成速度（词元/秒）',

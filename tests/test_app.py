@@ -619,12 +619,13 @@ def test_compare_curves_table_and_side_by_side(monkeypatch, tmp_path):
 
 def measured_alike(monkeypatch, losses: dict) -> None:
     """The Compare page as when its runs' own losses are not like for like (the bundled Bach pair:
-    other windows), and measuring them alike gives `losses`."""
+    other windows), and measuring them alike gives `losses` (and accuracies of 0.6)."""
     from musegen.evaluate import verdict
     from ui import server
 
     monkeypatch.setattr(verdict, "recorded_mismatch", lambda runs: msg("verdict.mismatch_pieces"))
-    monkeypatch.setattr(server, "measured_losses", lambda paths, stamps, runs: dict(losses))
+    monkeypatch.setattr(server, "measured_alike",
+                        lambda paths, stamps, runs: {name: {"loss": loss, "accuracy": 0.6} for name, loss in losses.items()})
 
 
 def gap_in(headline: str) -> float:
@@ -648,6 +649,33 @@ def test_compare_headline_numbers_are_the_tables(monkeypatch):
     assert "one run of each model" in source and "validated on different pieces" in source
     assert "surprise" in texts(at.caption) and "nats per token" in texts(at.caption)
     assert "None" not in table.to_string() and "generation tokens/s" not in table.columns  # not measured yet
+
+
+def test_compare_bundled_pair_shows_the_figures_its_answer_measured(monkeypatch):
+    """The bundled Bach pair recorded their losses on windows of other lengths (the WaveNet 0.94, the
+    LSTM 0.84), and the answer measures both again on the same chorales (the WaveNet wins): the
+    table, the evidence and the run picker show only what it measured, so no number beside the
+    answer says the opposite; the runs' own figures wait in a details panel that says what they are."""
+    monkeypatch.setenv("MUSEGEN_BUNDLED_DIR", str(ROOT / "assets" / "models"))
+    at = open_app("pages/compare.py")
+    table = at.dataframe[0].value.set_index("run")
+    assert list(table.index) == ["bach-wavenet", "bach-lstm"]
+    assert "best val loss" not in table.columns and "val accuracy" not in table.columns
+    losses, accuracies = table[run_library.MEASURED_LOSS], table[run_library.MEASURED_ACCURACY]
+    assert losses["bach-wavenet"] < losses["bach-lstm"] and accuracies["bach-wavenet"] > accuracies["bach-lstm"]
+    assert "the WaveNet predicts held-out music better" in at.info[0].value
+    assert gap_in(at.info[0].value) == round(losses["bach-lstm"] - losses["bach-wavenet"], 3)
+    evidence = texts(next(e for e in at.expander if e.label == "Why: the evidence").markdown)
+    for name in ("bach-wavenet", "bach-lstm"):
+        assert f"measured on the same pieces {losses[name]:.3f}, validation accuracy {accuracies[name]:.1%}" in evidence
+    assert not [o for o in at.multiselect(key="cmp-runs").options if "error on music" in o]  # no 0.94 in the picker
+    assert "measured while it trained on its own validation music" in texts(at.caption)  # the curves
+    own = next(e for e in at.expander if e.label.startswith("Each run's own figures"))
+    assert "on its own validation music" in own.label
+    recorded = own.dataframe[0].value.set_index("run")
+    assert recorded["best val loss"].to_dict() == {"bach-wavenet": 0.942, "bach-lstm": 0.841}
+    assert recorded["validation window (tokens)"].to_dict() == {"bach-wavenet": 512, "bach-lstm": 1024}
+    assert "windows of different lengths (512 and 1024 tokens)" in texts(own.caption)
 
 
 def test_compare_shows_the_study_headline_when_present(monkeypatch, tmp_path):

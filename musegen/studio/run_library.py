@@ -154,19 +154,23 @@ def new_run_path(music: str, kind: str, visitor=None, base: str = "", lang: str 
     return folder_of(visitor, runs_dir()) / safe_name(name, empty=when)
 
 
-MEASURED_LOSS = "held-out loss (measured alike)"  # the column when the answer measured the runs again
+MEASURED_LOSS = "held-out loss (measured alike)"  # the columns when the answer measured the runs again
+MEASURED_ACCURACY = "held-out accuracy (measured alike)"
 
 
-def run_row(run, tokens_per_s: float | None = None, measured_loss: float | None = None) -> dict:
-    """One row of the comparison table; measured_loss: the loss the Compare answer measured for
-    this run, shown instead of the one it recorded while training (they are not like for like)."""
+def run_row(run, tokens_per_s: float | None = None, measured: dict | None = None) -> dict:
+    """One row of the comparison table. measured: the loss and accuracy the Compare answer measured
+    for this run ({"loss", "accuracy"}), shown in place of the ones it recorded while training: those
+    were measured on its own validation music, not like for like (``own_row`` keeps them)."""
     s = run.summary
-    loss_column, loss = (MEASURED_LOSS, measured_loss) if measured_loss is not None else ("best val loss", s.get("val_loss"))
+    if measured:
+        figures = {MEASURED_LOSS: _rounded(measured.get("loss"), 3), MEASURED_ACCURACY: _rounded(measured.get("accuracy"), 4)}
+    else:
+        figures = {"best val loss": _rounded(s.get("val_loss"), 3), "val accuracy": _rounded(s.get("val_accuracy"), 4)}
     return {
         "run": run.name,
         "model": s.get("model", run.config.model.kind),
-        loss_column: round(loss, 3) if loss is not None else None,  # as the answer says it, and first: a phone shows it
-        "val accuracy": round(s["val_accuracy"], 4) if s.get("val_accuracy") is not None else None,
+        **figures,  # as the answer says them, and first: a phone shows them
         "parameters": s.get("params"),
         "receptive field": (msg("said.n_tokens", n=s["receptive_field"]) if s.get("receptive_field")
                             else "unbounded (recurrent)" if s.get("model") == "lstm" else None),
@@ -174,6 +178,18 @@ def run_row(run, tokens_per_s: float | None = None, measured_loss: float | None 
         "training time (s)": round(s["seconds"], 1) if s.get("seconds") is not None else None,
         "generation tokens/s": round(tokens_per_s, 1) if tokens_per_s else None,
     }
+
+
+def own_row(run) -> dict:
+    """What a run measured itself while training, on its own validation music (and the window it
+    read that music in): Compare's details, beside the figures it measured alike."""
+    s = run.summary
+    return {"run": run.name, "best val loss": _rounded(s.get("val_loss"), 3),
+            "val accuracy": _rounded(s.get("val_accuracy"), 4), "validation window (tokens)": run.config.data.window}
+
+
+def _rounded(value, digits: int):
+    return round(value, digits) if value is not None else None
 
 
 def study_results(root: Path | None = None) -> dict:
