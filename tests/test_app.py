@@ -272,9 +272,9 @@ def test_train_waits_in_the_queue_and_can_be_stopped(tmp_path, pieces):
         jobs.registry().wait(blocker, timeout=120)
 
 
-def panel_of(message, progress: dict | None = None) -> AppTest:
+def panel_of(message, progress: dict | None = None, stopping: bool = False) -> AppTest:
     """The Train page's panel for a running training that last said ``message``."""
-    def script(message, progress):
+    def script(message, progress, stopping):
         import time
         from pathlib import Path
 
@@ -283,10 +283,10 @@ def panel_of(message, progress: dict | None = None) -> AppTest:
         from ui import training
 
         job = Job(id="j1", name="tune", config=tiny_config(), out=Path("/nowhere"), state="running",
-                  started=time.time() - 35, message=message, progress=progress or {})
+                  started=time.time() - 35, message=message, progress=progress or {}, stopping=stopping)
         training.panel(job, "tr")
 
-    at = AppTest.from_function(script, args=(message, progress), default_timeout=60).run()
+    at = AppTest.from_function(script, args=(message, progress, stopping), default_timeout=60).run()
     assert not at.exception, [e.value for e in at.exception]
     return at
 
@@ -310,6 +310,15 @@ def test_before_the_first_batch_the_panel_shows_the_steps_not_an_empty_chart():
     at = panel_of(msg("said.batch", epoch=1, epochs=2, step=1, steps=4),
                   {"event": "batch", "epoch": 1, "epochs": 2, "step": 1, "steps": 4, "elapsed": 40.0})
     assert at.get("progress") and "Read the music" not in texts(at.markdown)
+
+
+def test_a_training_stopping_says_so_and_offers_no_second_stop():
+    batch = {"event": "batch", "epoch": 2, "epochs": 5, "step": 3, "steps": 9, "elapsed": 40.0}
+    running = panel_of(msg("said.batch", epoch=2, epochs=5, step=3, steps=9), batch)
+    assert running.button(key="tr-stop-j1").label.endswith("Stop") and not running.button(key="tr-stop-j1").disabled
+    at = panel_of(msg("said.stopping"), batch, stopping=True)
+    assert at.get("progress")[0].proto.text.startswith("Stopping…")
+    assert at.button(key="tr-stop-j1").label == "Stopping…" and at.button(key="tr-stop-j1").disabled
 
 
 def test_a_stranger_cannot_watch_a_training_from_its_address(tmp_path, pieces):

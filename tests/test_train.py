@@ -69,6 +69,24 @@ def test_a_stop_request_ends_training_and_keeps_the_checkpoint(tmp_path, pieces)
     assert Run.load(tmp_path / "stopped").load_model() is not None
 
 
+def test_a_stop_requested_mid_epoch_ends_training_within_a_batch(tmp_path, pieces):
+    """Stop pressed in the middle of a later epoch: the batch under way ends it, the epoch goes no
+    further, and what it learnt so far is kept."""
+    stop, batches = threading.Event(), []
+    config = tiny_config()
+    config.train.epochs, config.train.steps_per_epoch, config.train.early_stopping = 50, 40, 0
+
+    def progress(event):
+        if event["event"] == "batch":
+            batches.append((event["epoch"], event["step"]))
+            if (event["epoch"], event["step"]) == (2, 10):
+                stop.set()
+
+    run = train(config, tmp_path / "mid-epoch", pieces=Loaded(pieces), progress=progress, stop=stop)
+    assert len(batches[batches.index((2, 10)) + 1:]) <= 1  # at most the batch that was under way
+    assert run.summary["stopped"] == "stop requested" and run.summary["epochs"] == 2
+
+
 def test_time_budget(tmp_path, pieces):
     config = tiny_config()
     config.train.epochs, config.train.max_seconds = 1000, 2.0
