@@ -142,16 +142,23 @@ MUSIC_SUFFIX = re.compile(r"\.(zip|midi?|mxl|musicxml|xml|krn|abc)$", re.IGNOREC
 
 
 def new_run_path(music: str, kind: str, visitor=None, base: str = "", lang: str = text.DEFAULT) -> Path:
-    """A new run's folder in the visitor's own (a private server: runs/ itself), named for a person in
-    their language: what learnt, from which music, when: "wavenet-on-jigs-2026-12-06-09h14" (``music``:
-    the built-in set's name or the upload's), "base-tuned-on-jigs-…" (fine-tuned from ``base``, a run
-    folder). The model first keeps it from ever reading as a bundled run ("bach-wavenet")."""
+    """A new run's folder in the visitor's own (a private server: runs/ itself), named by
+    ``new_run_name``."""
+    return folder_of(visitor, runs_dir()) / new_run_name(music, kind, base, lang)
+
+
+def new_run_name(music: str, kind: str, base: str = "", lang: str = text.DEFAULT) -> str:
+    """A new run's name, for a person in their language: what learnt, from which music, when:
+    "wavenet-on-jigs-2026-12-06-09h14" (``music``: the built-in set's name or the upload's, a
+    folder's or a file's), "base-tuned-on-jigs-…" (fine-tuned from ``base``, a run folder). The
+    model first keeps it from ever reading as a bundled run ("bach-wavenet"). The app and
+    `musegen train` both name runs so."""
     heard = safe_name(MUSIC_SUFFIX.sub("", music).lower(), limit=40, empty="music")
-    when = time.strftime("%Y-%m-%d-%Hh%M", time.localtime())  # a second one this minute: jobs.submit numbers it
+    when = time.strftime("%Y-%m-%d-%Hh%M", time.localtime())  # a second one this minute: the caller numbers it
     tuned = safe_name(Path(base).name, limit=30, empty="run")
     name = (text.t("runs.new_tuned", lang, base=tuned, music=heard, when=when) if base
             else text.t("runs.new_name", lang, model=kind, music=heard, when=when))
-    return folder_of(visitor, runs_dir()) / safe_name(name, empty=when)
+    return safe_name(name, empty=when)
 
 
 MEASURED_LOSS = "held-out loss (measured alike)"  # the columns when the answer measured the runs again
