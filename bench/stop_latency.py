@@ -1,12 +1,12 @@
 """How long Stop takes: a training of the Train page's Small preset runs in a worker process, as the
-app runs it (the job registry, per-epoch samples on); Stop is pressed mid-epoch, and we time
+app runs it (the job registry, per-epoch samples on); Stop is pressed, and we time
 
 - the batches it still trained after Stop (from the worker's own progress events), and
-- Stop to the job's end: when the page shows it stopped, with its run kept.
+- Stop to the job's end: when the page shows it stopped (with its run kept, once it has trained).
 
-While it compiles and trains its first batch (a minute on a busy machine), in the first epoch
-(no checkpoint yet) and in a later one. The music is the tests'
-synthetic pieces, so no dataset is needed:
+Stop is pressed while it compiles and trains its first batch (half a minute on a busy machine),
+mid-way through the first epoch (no checkpoint yet) and mid-way through a later one. The music is
+the tests' synthetic pieces, so no dataset is needed:
 
     python -m bench.stop_latency            # prints one line per case, and JSON with --json
 """
