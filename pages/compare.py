@@ -80,8 +80,8 @@ if len(runs) >= 2 and verdict.recorded_mismatch(runs):
         alike = server.measured_alike(tuple(str(r.path) for r in runs),
                                       tuple((r.path / "weights.npz").stat().st_mtime if (r.path / "weights.npz").exists()
                                             else 0.0 for r in runs), tuple(runs))
-measured = {name: figures["loss"] for name, figures in alike.items()} or None
-answer = verdict.compare(runs, measured, {name: figures["accuracy"] for name, figures in alike.items()})
+measured = {name: got["loss"] for name, got in alike.items()} or None
+answer = verdict.compare(runs, measured, {name: got["accuracy"] for name, got in alike.items()})
 lang = language.lang()
 with st.container(border=True):
     st.subheader(tr("cmp.answer"))

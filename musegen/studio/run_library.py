@@ -171,7 +171,8 @@ def run_row(run, tokens_per_s: float | None = None, measured: dict | None = None
     were measured on its own validation music, not like for like (``own_row`` keeps them)."""
     s = run.summary
     if measured:
-        figures = {MEASURED_LOSS: _rounded(measured.get("loss"), 3), MEASURED_ACCURACY: _rounded(measured.get("accuracy"), 4)}
+        figures = {MEASURED_LOSS: _rounded(measured.get("loss"), 3),
+                   MEASURED_ACCURACY: _rounded(measured.get("accuracy"), 4)}
     else:
         figures = {"best val loss": _rounded(s.get("val_loss"), 3), "val accuracy": _rounded(s.get("val_accuracy"), 4)}
     return {
