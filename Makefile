@@ -28,6 +28,7 @@ bench: setup
 	$(PY) -m bench.scale
 	$(PY) -m bench.compiled
 	$(PY) -m bench.trainspeed
+	$(PY) -m bench.stop_latency
 	$(PY) -m bench.reading
 
 # Pulse, form, parts and accompaniment, measured against held-out real music: writes docs/quality.md,

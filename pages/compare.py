@@ -7,6 +7,7 @@ from musegen.studio import generation, presets, run_library
 from musegen.evaluate import verdict
 from musegen.config import SampleConfig
 from musegen.errors import MusegenError
+from musegen.messages import msg
 from musegen.render.plots import learning_curves
 from ui import dataset, figures, language, library, piece, server, session, training
 
@@ -65,20 +66,22 @@ if len(just_trained) == 2 and st.session_state.get("cmp-picked-pair") != just_tr
     st.session_state["cmp-runs"] = just_trained
 if "cmp-runs" in st.session_state:  # a kept choice may name runs deleted since
     st.session_state["cmp-runs"] = [p for p in st.session_state["cmp-runs"] if p in by_path] or defaults
+# No loss in the picker: a run's own, beside the answer's measured alike, would say the opposite.
 chosen = st.multiselect(tr("cmp.runs"), paths, default=None if "cmp-runs" in st.session_state else defaults,
-                        key="cmp-runs", format_func=lambda p: library.entry_label(by_path[p]))
+                        key="cmp-runs", format_func=lambda p: library.entry_label(by_path[p], loss=False))
 runs = [by_path[p].run for p in chosen]
 if not runs:
     st.info(tr("cmp.pick"))
     st.stop()
 
-measured = None
-if len(runs) >= 2 and verdict.recorded_mismatch(runs):  # their own losses are not like for like: measure
+alike = {}  # run name: its loss and accuracy measured alike, when their own are not like for like
+if len(runs) >= 2 and verdict.recorded_mismatch(runs):
     with st.spinner(tr("cmp.measuring")):
-        measured = server.measured_losses(tuple(str(r.path) for r in runs),
-                                          tuple((r.path / "weights.npz").stat().st_mtime if (r.path / "weights.npz").exists()
-                                                else 0.0 for r in runs), tuple(runs)) or None
-answer = verdict.compare(runs, measured)
+        alike = server.measured_alike(tuple(str(r.path) for r in runs),
+                                      tuple((r.path / "weights.npz").stat().st_mtime if (r.path / "weights.npz").exists()
+                                            else 0.0 for r in runs), tuple(runs))
+measured = {name: got["loss"] for name, got in alike.items()} or None
+answer = verdict.compare(runs, measured, {name: got["accuracy"] for name, got in alike.items()})
 lang = language.lang()
 with st.container(border=True):
     st.subheader(tr("cmp.answer"))
@@ -92,13 +95,21 @@ with st.container(border=True):
     st.caption(tr("cmp.listen_both"))
 
 figures.chart(learning_curves({r.name: r.history for r in runs}, lang=lang), "cmp-curves")
+if alike:  # the curves are each run's own: say so where they disagree with the answer
+    st.caption(tr("cmp.curves_own"))
 
 speeds = st.session_state.setdefault("cmp-speeds", {})
 if answer.source:  # the table's loss is the answer's: where it comes from, said where it is shown
     st.markdown(answer.source.said(lang))
-rows = [run_library.run_row(r, speeds.get(str(r.path)), (measured or {}).get(r.name)) for r in runs]
+rows = [run_library.run_row(r, speeds.get(str(r.path)), alike.get(r.name)) for r in runs]
 st.dataframe(figures.table(figures.filled(rows)), hide_index=True, width="stretch")
 st.caption(tr("cmp.table_caption"))
+if alike:  # what each run measured itself while training: there, never beside the answer
+    with st.expander(tr("cmp.own_figures")):
+        why = verdict.recorded_mismatch(runs) or msg("verdict.not_like_for_like")
+        st.caption(tr("cmp.own_figures_caption", why=why.said(lang)))
+        st.dataframe(figures.table(figures.filled([run_library.own_row(r) for r in runs])), hide_index=True,
+                     width="stretch")
 
 
 # ---------------------------------------------------------------- listen side by side

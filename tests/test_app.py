@@ -272,9 +272,9 @@ def test_train_waits_in_the_queue_and_can_be_stopped(tmp_path, pieces):
         jobs.registry().wait(blocker, timeout=120)
 
 
-def panel_of(message, progress: dict | None = None) -> AppTest:
+def panel_of(message, progress: dict | None = None, stopping: bool = False) -> AppTest:
     """The Train page's panel for a running training that last said ``message``."""
-    def script(message, progress):
+    def script(message, progress, stopping):
         import time
         from pathlib import Path
 
@@ -283,10 +283,10 @@ def panel_of(message, progress: dict | None = None) -> AppTest:
         from ui import training
 
         job = Job(id="j1", name="tune", config=tiny_config(), out=Path("/nowhere"), state="running",
-                  started=time.time() - 35, message=message, progress=progress or {})
+                  started=time.time() - 35, message=message, progress=progress or {}, stopping=stopping)
         training.panel(job, "tr")
 
-    at = AppTest.from_function(script, args=(message, progress), default_timeout=60).run()
+    at = AppTest.from_function(script, args=(message, progress, stopping), default_timeout=60).run()
     assert not at.exception, [e.value for e in at.exception]
     return at
 
@@ -310,6 +310,15 @@ def test_before_the_first_batch_the_panel_shows_the_steps_not_an_empty_chart():
     at = panel_of(msg("said.batch", epoch=1, epochs=2, step=1, steps=4),
                   {"event": "batch", "epoch": 1, "epochs": 2, "step": 1, "steps": 4, "elapsed": 40.0})
     assert at.get("progress") and "Read the music" not in texts(at.markdown)
+
+
+def test_a_training_stopping_says_so_and_offers_no_second_stop():
+    batch = {"event": "batch", "epoch": 2, "epochs": 5, "step": 3, "steps": 9, "elapsed": 40.0}
+    running = panel_of(msg("said.batch", epoch=2, epochs=5, step=3, steps=9), batch)
+    assert running.button(key="tr-stop-j1").label.endswith("Stop") and not running.button(key="tr-stop-j1").disabled
+    at = panel_of(msg("said.stopping"), batch, stopping=True)
+    assert at.get("progress")[0].proto.text.startswith("Stopping…")
+    assert at.button(key="tr-stop-j1").label == "Stopping…" and at.button(key="tr-stop-j1").disabled
 
 
 def test_a_stranger_cannot_watch_a_training_from_its_address(tmp_path, pieces):
@@ -619,12 +628,13 @@ def test_compare_curves_table_and_side_by_side(monkeypatch, tmp_path):
 
 def measured_alike(monkeypatch, losses: dict) -> None:
     """The Compare page as when its runs' own losses are not like for like (the bundled Bach pair:
-    other windows), and measuring them alike gives `losses`."""
+    other windows), and measuring them alike gives `losses` (and accuracies of 0.6)."""
     from musegen.evaluate import verdict
     from ui import server
 
     monkeypatch.setattr(verdict, "recorded_mismatch", lambda runs: msg("verdict.mismatch_pieces"))
-    monkeypatch.setattr(server, "measured_losses", lambda paths, stamps, runs: dict(losses))
+    monkeypatch.setattr(server, "measured_alike",
+                        lambda paths, stamps, runs: {name: {"loss": loss, "accuracy": 0.6} for name, loss in losses.items()})
 
 
 def gap_in(headline: str) -> float:
@@ -648,6 +658,33 @@ def test_compare_headline_numbers_are_the_tables(monkeypatch):
     assert "one run of each model" in source and "validated on different pieces" in source
     assert "surprise" in texts(at.caption) and "nats per token" in texts(at.caption)
     assert "None" not in table.to_string() and "generation tokens/s" not in table.columns  # not measured yet
+
+
+def test_compare_bundled_pair_shows_the_figures_its_answer_measured(monkeypatch):
+    """The bundled Bach pair recorded their losses on windows of other lengths (the WaveNet 0.94, the
+    LSTM 0.84), and the answer measures both again on the same chorales (the WaveNet wins): the
+    table, the evidence and the run picker show only what it measured, so no number beside the
+    answer says the opposite; the runs' own figures wait in a details panel that says what they are."""
+    monkeypatch.setenv("MUSEGEN_BUNDLED_DIR", str(ROOT / "assets" / "models"))
+    at = open_app("pages/compare.py")
+    table = at.dataframe[0].value.set_index("run")
+    assert list(table.index) == ["bach-wavenet", "bach-lstm"]
+    assert "best val loss" not in table.columns and "val accuracy" not in table.columns
+    losses, accuracies = table[run_library.MEASURED_LOSS], table[run_library.MEASURED_ACCURACY]
+    assert losses["bach-wavenet"] < losses["bach-lstm"] and accuracies["bach-wavenet"] > accuracies["bach-lstm"]
+    assert "the WaveNet predicts held-out music better" in at.info[0].value
+    assert gap_in(at.info[0].value) == round(losses["bach-lstm"] - losses["bach-wavenet"], 3)
+    evidence = texts(next(e for e in at.expander if e.label == "Why: the evidence").markdown)
+    for name in ("bach-wavenet", "bach-lstm"):
+        assert f"measured on the same pieces {losses[name]:.3f}, validation accuracy {accuracies[name]:.1%}" in evidence
+    assert not [o for o in at.multiselect(key="cmp-runs").options if "error on music" in o]  # no 0.94 in the picker
+    assert "measured while it trained on its own validation music" in texts(at.caption)  # the curves
+    own = next(e for e in at.expander if e.label.startswith("Each run's own figures"))
+    assert "on its own validation music" in own.label
+    recorded = own.dataframe[0].value.set_index("run")
+    assert recorded["best val loss"].to_dict() == {"bach-wavenet": 0.942, "bach-lstm": 0.841}
+    assert recorded["validation window (tokens)"].to_dict() == {"bach-wavenet": 512, "bach-lstm": 1024}
+    assert "windows of different lengths (512 and 1024 tokens)" in texts(own.caption)
 
 
 def test_compare_shows_the_study_headline_when_present(monkeypatch, tmp_path):

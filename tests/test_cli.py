@@ -1,7 +1,9 @@
 """The `musegen` command end to end, as a user runs it: real files in, MIDI, MusicXML and audio out."""
 import json
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -9,6 +11,8 @@ from conftest import tiny_config
 from musegen.render.audio import audio_stats, check_audio
 from musegen.render.midi import write_midi
 from musegen.music.readers import read_file_bytes
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def musegen(*args, check=True):
@@ -43,6 +47,25 @@ def test_errors_are_one_line_and_non_zero(tmp_path):
     assert result.returncode == 1 and "No usable music" in result.stderr
     result = musegen("generate", tmp_path / "not-a-run", check=False)
     assert result.returncode == 1 and "not a finished musegen run" in result.stderr
+
+
+def test_train_without_out_names_the_run_as_the_app_does(tmp_path, pieces):
+    """No --out: runs/<model>-on-<music>-<date> beside the person, never "<music>-<model>-…" like the
+    bundled bach-wavenet; --out still names it exactly."""
+    import re
+
+    folder = tmp_path / "My Jigs"
+    for piece in pieces:
+        write_midi(piece, folder / f"{piece.name}.mid")
+    config = tmp_path / "tiny.json"
+    config.write_text(tiny_config().to_json())
+    result = subprocess.run([sys.executable, "-m", "musegen", "train", "--config", str(config), "--dataset", str(folder),
+                             "--epochs", "1", "--json"], capture_output=True, text=True, timeout=600, cwd=tmp_path,
+                            env={**os.environ, "PYTHONPATH": str(ROOT)})  # this checkout's musegen, from another folder
+    assert result.returncode == 0, result.stderr
+    run = json.loads(result.stdout)["run"]
+    assert re.fullmatch(r"runs/wavenet-on-my-jigs-\d{4}-\d\d-\d\d-\d\dh\d\d", run), run
+    assert (tmp_path / run / "model.keras").is_file()
 
 
 def test_train_then_generate_from_a_folder_of_midi(tmp_path, pieces):

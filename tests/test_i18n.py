@@ -483,7 +483,8 @@ def test_compare_headline_numbers_are_the_tables_in_chinese(monkeypatch):
     from ui import server
 
     monkeypatch.setattr(verdict, "recorded_mismatch", lambda runs: msg("verdict.mismatch_pieces"))
-    monkeypatch.setattr(server, "measured_losses", lambda paths, stamps, runs: {"tiny-wavenet": 1.234, "tiny-lstm": 1.365})
+    monkeypatch.setattr(server, "measured_alike", lambda paths, stamps, runs: {"tiny-wavenet": {"loss": 1.234, "accuracy": 0.6},
+                                                                               "tiny-lstm": {"loss": 1.365, "accuracy": 0.5}})
     at = open_zh("pages/compare.py")
     texts = check_chinese(at)
     table = at.dataframe[0].value.set_index("训练结果")
@@ -493,6 +494,9 @@ def test_compare_headline_numbers_are_the_tables_in_chinese(monkeypatch):
     joined = " ".join(texts)
     assert "表中的损失列就是结论所比较的数字" in joined and "每种模型各一次训练" in joined
     assert "意外程度" in joined and "None" not in table.to_string()
+    assert list(table["留出准确率（同等条件重测）"]) == [0.6, 0.5] and "验证准确率" not in table.columns
+    own = next(e for e in at.expander if e.label.startswith("各训练结果自己的数字"))
+    assert "验证准确率" in own.dataframe[0].value.columns and "不同的乐曲上验证" in " ".join(str(c.value) for c in own.caption)
     study = at.dataframe[-1].value
     assert "留出损失（均值 ± 标准差）" in study.columns and not [c for c in study.columns if "_" in c]
 

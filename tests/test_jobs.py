@@ -101,6 +101,38 @@ def test_stop_while_the_music_is_read_ends_the_job_without_a_model(tmp_path, pie
     assert not (tmp_path / "early").exists() and not (tmp_path / STAGING / "early").exists()
 
 
+def test_stop_while_the_model_compiles_ends_at_once_and_says_so(tmp_path, pieces):
+    """Stop pressed while the model is built and its first step compiled (up to half a minute on a
+    busy machine, and nothing trained yet): the job ends at once, without training a batch; the page
+    says "Stopping…" from the click until the end, whatever the worker says meanwhile."""
+    reg = jobs.Registry(AppLimits(), samples=True)
+    job_id = reg.submit(quick(epochs=50), tmp_path / "compiling", pieces=Loaded(pieces))
+    assert wait_for(lambda: reg.get(job_id).message.code == "said.windows", timeout=120)  # the last word before fit
+    reg.stop(job_id)
+    said = set()
+    while (job := reg.get(job_id)).active:
+        said.add(job.message.code)
+        time.sleep(0.01)
+    assert said == {"said.stopping"}
+    assert job.state == "stopped" and job.run_path is None and "nothing was trained" in str(job.message)
+    assert not job.batches["epoch"] and job.progress.get("event") != "batch"
+    assert not (tmp_path / "compiling").exists() and not (tmp_path / STAGING / "compiling").exists()
+
+
+def test_a_training_stopping_keeps_saying_so(tmp_path):
+    """The worker's next batches and epochs after Stop do not put its progress back in place of
+    "Stopping…" (they did: the page seemed to ignore the click)."""
+    reg = jobs.Registry(AppLimits(), samples=False)
+    job = Job(id="j", name="j", config=quick(), out=tmp_path / "j", state="running")
+    reg._jobs[job.id], reg._asked[job.id] = job, mock.Mock()
+    reg.stop(job.id)
+    reg._on_event(job.id, {"event": "batch", "epoch": 1, "epochs": 2, "step": 3, "steps": 9, "loss": 2.0})
+    reg._on_event(job.id, {"event": "epoch", "epoch": 1, "epochs": 2, "loss": 2.0, "improved": True})
+    reg._on_event(job.id, {"event": "status", "message": msg("said.windows", n=3)})
+    job = reg.get(job.id)
+    assert job.stopping and job.message.code == "said.stopping" and job.progress["event"] == "epoch"
+
+
 def test_a_killed_worker_keeps_its_checkpoint_and_resumes(tmp_path, pieces):
     """kill -9 of a training's worker: that job becomes interrupted with its best epoch kept as a
     run (only the epoch in progress is lost), the server's other work carries on, Resume continues."""

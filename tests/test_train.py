@@ -69,6 +69,24 @@ def test_a_stop_request_ends_training_and_keeps_the_checkpoint(tmp_path, pieces)
     assert Run.load(tmp_path / "stopped").load_model() is not None
 
 
+def test_a_stop_requested_mid_epoch_ends_training_within_a_batch(tmp_path, pieces):
+    """Stop pressed in the middle of a later epoch: the batch under way ends it, the epoch goes no
+    further, and what it learnt so far is kept."""
+    stop, batches = threading.Event(), []
+    config = tiny_config()
+    config.train.epochs, config.train.steps_per_epoch, config.train.early_stopping = 50, 40, 0
+
+    def progress(event):
+        if event["event"] == "batch":
+            batches.append((event["epoch"], event["step"]))
+            if (event["epoch"], event["step"]) == (2, 10):
+                stop.set()
+
+    run = train(config, tmp_path / "mid-epoch", pieces=Loaded(pieces), progress=progress, stop=stop)
+    assert len(batches[batches.index((2, 10)) + 1:]) <= 1  # at most the batch that was under way
+    assert run.summary["stopped"] == "stop requested" and run.summary["epochs"] == 2
+
+
 def test_time_budget(tmp_path, pieces):
     config = tiny_config()
     config.train.epochs, config.train.max_seconds = 1000, 2.0
@@ -343,3 +361,21 @@ def test_a_new_run_is_named_for_its_music_model_and_time_never_like_a_bundled_on
     base = "/app/assets/models/base"
     assert new_run_path("jigs.mid", "wavenet", base=base).name == "base-tuned-on-jigs-2026-12-06-09h04"
     assert new_run_path("上传的 4 个文件", "wavenet", base=base, lang="zh").name == "base-微调-上传的-4-个文件-2026-12-06-09h04"
+
+
+def test_the_command_line_names_a_run_as_the_app_does(monkeypatch, tmp_path):
+    """`musegen train` without --out: the app's name, in runs/ beside the person (not
+    "jigs-lstm-20261206-090400", which read like a bundled model), numbered when this minute's is taken."""
+    import time as clock
+
+    from musegen.cli.train import default_out
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(clock, "localtime", lambda *a: clock.struct_time((2026, 12, 6, 9, 4, 0, 6, 340, 0)))
+    config = tiny_config("lstm")
+    config.data.dataset = "/music/My Jigs.zip"
+    assert default_out(config, None) == Path("runs/lstm-on-my-jigs-2026-12-06-09h04")
+    (tmp_path / "runs" / "lstm-on-my-jigs-2026-12-06-09h04").mkdir(parents=True)
+    assert default_out(config, None) == Path("runs/lstm-on-my-jigs-2026-12-06-09h04-2")
+    config.data.dataset = "bach"
+    assert default_out(config, "assets/models/base") == Path("runs/base-tuned-on-bach-2026-12-06-09h04")

@@ -74,11 +74,12 @@ def run_choice(label: str, entries: list[run_library.Entry], key: str, default=N
     return entries[paths.index(chosen)]
 
 
-def entry_label(entry: run_library.Entry) -> str:
+def entry_label(entry: run_library.Entry, loss: bool = True) -> str:
     """A run as the lists show it (run_library's Entry.label), in the current language: its loss in
-    words a musician reads, not "val loss 0.94"."""
+    words a musician reads, not "val loss 0.94"; without it (``loss`` False) where the page shows
+    other figures for the same runs."""
     s = entry.run.summary
     kind = kind_name(s.get("model", "")) if s.get("model") else "?"
     return tr("runs.label", name=entry.run.name, kind=kind.split("（")[0].split(" (")[0],
-              loss=tr("runs.loss", loss=s["val_loss"]) if s.get("val_loss") is not None else "",
+              loss=tr("runs.loss", loss=s["val_loss"]) if loss and s.get("val_loss") is not None else "",
               bundled=tr("runs.bundled") if entry.bundled else "")

@@ -72,12 +72,13 @@ def builtin_dataset(name: str, progress=None):
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)
-def measured_losses(paths: tuple[str, ...], stamps: tuple[float, ...], _runs: tuple) -> dict:
-    """verdict.measure for a set of runs, once per server (keyed by their folders and model times)."""
+def measured_alike(paths: tuple[str, ...], stamps: tuple[float, ...], _runs: tuple) -> dict:
+    """verdict.measure_alike for a set of runs ({name: {"loss", "accuracy"}}), once per server (keyed
+    by their folders and model times)."""
     from musegen.evaluate import verdict
 
     pieces = pieces_for(_runs[0])
-    return verdict.measure(list(_runs), pieces) if pieces is not None else {}
+    return verdict.measure_alike(list(_runs), pieces) if pieces is not None else {}
 
 
 def pieces_for(run) -> list | None:

@@ -106,7 +106,9 @@ def panel(job: Job, key: str, compact: bool = False) -> None:
             latest(job)
     if not compact:
         samples(job)
-    if job.active:
+    if job.active and job.stopping:  # pressed: said at once, and not pressed twice
+        st.button(tr("said.stopping"), key=f"{key}-stop-{job.id}", disabled=True, icon=":material/hourglass_top:")
+    elif job.active:
         st.button(tr("train.stop"), key=f"{key}-stop-{job.id}", on_click=stop, args=(job.id,),
                   help=tr("train.stop_help"))
     elif not compact:

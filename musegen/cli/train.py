@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import time
 from pathlib import Path
 
 from ..config import RUN_RANGES, DataConfig, ModelConfig, RunConfig, TokenizerConfig, TrainConfig, replace
@@ -28,6 +27,7 @@ MODEL_FLAGS = ("article", "scheme", "min_count", "velocity_bins", "model", "dila
 
 
 MAX_CONFIG_BYTES = 1_000_000  # a RunConfig JSON is a few kB
+RUNS = Path("runs")  # where a run goes without --out: beside the person, as the app's runs/ in the project
 
 
 def read_config(path: str) -> RunConfig:
@@ -101,19 +101,31 @@ def training_printer(quiet: bool):
 
 
 def run_folder(args, config: RunConfig, cluster) -> Path:
-    """Where the run goes (--out, or runs/<dataset>-<model>-<time>), checked before any music is read.
-    A resumed run keeps its own music and split: `config.data` becomes the run's."""
+    """Where the run goes (--out, or ``default_out``), checked before any music is read. A resumed
+    run keeps its own music and split: `config.data` becomes the run's."""
     from ..runs.folder import Run
     from ..train.distribute import interrupted
 
-    what = f"from-{Path(args.base).name}" if args.base else config.model.kind
-    out = Path(args.out or f"runs/{Path(config.data.dataset).stem}-{what}-{time.strftime('%Y%m%d-%H%M%S')}")
+    out = Path(args.out) if args.out else default_out(config, args.base)
     if args.resume:
         config.data = Run.load(out).config.data  # a resumed run keeps its own music and split
     elif (out / "model.keras").exists() and cluster.chief and not (cluster.distributed and interrupted(out)):
         raise InputError(msg("said.run_exists", out=str(out)))
     if cluster.chief:  # the others write only a temporary folder
         check_writable(out, folder=out)
+    return out
+
+
+def default_out(config: RunConfig, base: str | None) -> Path:
+    """runs/wavenet-on-bach-2026-12-06-09h14 (or base-tuned-on-jigs-…): named as the app names a
+    visitor's run, never like a bundled one ("bach-wavenet"); numbered when this minute's is taken."""
+    from ..studio.run_library import new_run_name
+
+    name = new_run_name(Path(config.data.dataset).name, config.model.kind, base=base or "")
+    out, n = RUNS / name, 1
+    while out.exists():
+        n += 1
+        out = RUNS / f"{name}-{n}"
     return out
 
 
@@ -203,7 +215,8 @@ def add_run_flags(tr) -> None:
     d, m = DataConfig(), ModelConfig()
     tr.add_argument("--dataset", help=f"built-in name, folder, file or .zip (default {d.dataset})")
     tr.add_argument("--model", choices=["wavenet", "simple-wavenet", "lstm"], help=f"default {m.kind}")
-    tr.add_argument("--out", help="run folder (default runs/<dataset>-<model>-<time>)")
+    tr.add_argument("--out", help="run folder (default runs/<model>-on-<music>-<date>, or with --from "
+                                  "runs/<base>-tuned-on-<music>-<date>: named as the app names runs)")
     tr.add_argument("--config", help="a RunConfig JSON file to start from")
     tr.add_argument("--article", action="store_true", help="the article's set-up: notes tokens, 32-step windows, scalar inputs, last-step target")
     tr.add_argument("--resume", action="store_true", help="continue the run in --out for --epochs more")

@@ -61,33 +61,45 @@ def recorded_mismatch(runs: list) -> Message | None:
 
 
 def measure(runs: list, pieces: list) -> dict[str, float]:
-    """Held-out loss of each run on the same pieces, measured the same way (NumPy engines, no
-    TensorFlow): the pieces none of the runs trained on, each from its first token, up to
-    MEASURE_TOKENS tokens. Runs of the article's fixed-window kind are left out."""
-    from ..models.engine import forced_logits
-    from ..generate.sample import load_engine
+    """Held-out loss of each run on the same pieces, measured the same way (``measure_alike``)."""
+    return {name: figures["loss"] for name, figures in measure_alike(runs, pieces).items()}
 
+
+def measure_alike(runs: list, pieces: list) -> dict[str, dict[str, float]]:
+    """Held-out loss and accuracy of each run on the same pieces, measured the same way (NumPy
+    engines, no TensorFlow): the pieces none of the runs trained on, each from its first token, up
+    to MEASURE_TOKENS tokens. {run name: {"loss": nats per token, "accuracy": how often its first
+    guess was the real next token}}. Runs of the article's fixed-window kind are left out."""
     trained = set()
     for r in runs:
         trained |= set(r.data.get("train_files") or [])
     held_out = [p for p in pieces if p.name not in trained][:MEASURE_PIECES]
     out = {}
     for r in runs:
-        if r.config.model.targets != "sequence" or not held_out:
-            continue
-        engine, total, count = load_engine(r), 0.0, 0
-        for piece in held_out:
-            ids = np.asarray(r.tokenizer.encode(piece))[:MEASURE_TOKENS]
-            if len(ids) < 2:
-                continue
-            logits = forced_logits(engine, ids[None, :-1])[0]
-            logits = logits - logits.max(-1, keepdims=True)
-            log_probs = logits - np.log(np.exp(logits).sum(-1, keepdims=True))
-            total -= float(log_probs[np.arange(len(ids) - 1), ids[1:]].sum())
-            count += len(ids) - 1
-        if count:
-            out[r.name] = total / count
+        if r.config.model.targets == "sequence" and held_out:
+            figures = _measure_run(r, held_out)
+            if figures is not None:
+                out[r.name] = figures
     return out
+
+
+def _measure_run(run, pieces: list) -> dict[str, float] | None:
+    """One run's mean surprise and first-guess accuracy over the next tokens of `pieces`."""
+    from ..models.engine import forced_logits
+    from ..generate.sample import load_engine
+
+    engine, surprise, right, count = load_engine(run), 0.0, 0, 0
+    for piece in pieces:
+        ids = np.asarray(run.tokenizer.encode(piece))[:MEASURE_TOKENS]
+        if len(ids) < 2:
+            continue
+        logits = forced_logits(engine, ids[None, :-1])[0]
+        logits = logits - logits.max(-1, keepdims=True)
+        log_probs = logits - np.log(np.exp(logits).sum(-1, keepdims=True))
+        surprise -= float(log_probs[np.arange(len(ids) - 1), ids[1:]].sum())
+        right += int((logits.argmax(-1) == ids[1:]).sum())
+        count += len(ids) - 1
+    return {"loss": surprise / count, "accuracy": right / count} if count else None
 
 
 def wander(run, last: int = 6) -> float:
@@ -115,10 +127,11 @@ def label(run) -> str:
     return f"{NAMES.get(kind_of(run), kind_of(run))} ({run.name})"
 
 
-def compare(runs: list, measured: dict | None = None) -> Verdict:
+def compare(runs: list, measured: dict | None = None, accuracies: dict | None = None) -> Verdict:
     """The plain answer for the runs picked (two or more; runs of one kind count as seeds).
     measured: {run name: held-out loss} from ``measure``, the fair yardstick when the runs' own
-    validation losses cannot be set side by side (``recorded_mismatch``). Every sentence is a
+    validation losses cannot be set side by side (``recorded_mismatch``); accuracies: the
+    accuracies measured with them, said in the evidence instead of the runs' own. Every sentence is a
     Message (a ``verdict.*`` code of musegen/text.py and its values), said at the edge."""
     val = lambda r: val_loss(r, measured)  # noqa: E731
     scored = [r for r in runs if val(r) is not None]
@@ -136,7 +149,7 @@ def compare(runs: list, measured: dict | None = None) -> Verdict:
     music = option("dataset", scored[0].config.data.dataset)
     sure_said = msg("verdict.sure_seeds") if seeded else msg("verdict.sure_one_run")
     headline = headline_of(shown(best), gap, clear, too_short, bool(warnings), music, sure_said)
-    evidence = evidence_of(scored, val, measured, noise_said)
+    evidence = evidence_of(scored, val, measured, noise_said, accuracies)
     return Verdict(headline, evidence, warnings, winner=best if clear else None, clear=clear, sure=clear and seeded,
                    losses={r.name: val(r) for r in scored}, source=source_of(scored, measured, music),
                    surprise=msg("verdict.surprise", loss=means[best], p=math.exp(-means[best])))
@@ -218,12 +231,14 @@ def headline_of(best: str, gap: float, clear: bool, too_short: bool, warned: boo
     return msg("verdict.no_winner", best=best, gap=gap, music=music)
 
 
-def evidence_of(scored: list, val, measured: dict | None, noise_said: Message) -> list[Message]:
-    """The evidence under the answer: each run's loss, the noise, what the loss means, how it was
-    measured, and the training times."""
+def evidence_of(scored: list, val, measured: dict | None, noise_said: Message,
+                accuracies: dict | None = None) -> list[Message]:
+    """The evidence under the answer: each run's loss and accuracy (measured alike when they were),
+    the noise, what the loss means, how it was measured, and the training times."""
     how = msg("verdict.how_measured") if measured else msg("verdict.how_recorded")
+    accuracy = lambda r: (accuracies or {}).get(r.name, r.summary.get("val_accuracy")) or 0  # noqa: E731
     evidence = [plural("verdict.run_line", r.summary.get("epochs"), label=label(r), how=how, loss=val(r),
-                       accuracy=r.summary.get("val_accuracy") or 0, epochs=r.summary.get("epochs"),
+                       accuracy=accuracy(r), epochs=r.summary.get("epochs"),
                        time=_seconds(r.summary.get("seconds"))) for r in scored]
     evidence.append(msg("verdict.noise", text=noise_said))
     evidence.append(msg("verdict.explain"))

@@ -39,6 +39,7 @@ class Job:
     error: Message | str = ""
     run_path: Path | None = None  # the finished, stopped or interrupted run folder
     stopped_by: str = ""  # finished | stop requested | time budget | early stopping | interrupted
+    stopping: bool = False  # Stop pressed while it runs: the page says so until it has ended
     worker_pid: int | None = None
     sample_audio: bytes | None = None  # OGG of the latest per-epoch sample
     sample_midi: bytes | None = None

@@ -160,7 +160,7 @@ class Registry(Quotas, Publishing, Supervising):
             elif job.state == "running":
                 if job_id in self._workers:
                     self._workers[job_id][1].set()
-                job.message = msg("said.stopping")
+                job.stopping, job.message = True, msg("said.stopping")
 
     def get(self, job_id: str) -> Job | None:
         with self._lock:

@@ -22,6 +22,8 @@ from .publish import RESUMING
 
 BATCH_POINT_SECONDS = 0.5  # keep one batch-loss point per half second for the live chart
 STOP_GRACE_SECONDS = 20.0  # a worker still busy this long after Stop is killed (its checkpoint is kept)
+LISTEN_SECONDS = 0.1  # how often a quiet worker is looked at: its end is noticed within this
+EXIT_SECONDS = 10.0  # a worker's exit after its last word, waited for before the next training starts
 
 
 class Supervising:
@@ -56,22 +58,29 @@ class Supervising:
             end = self._listen(job_id, process, events, asked)
         except Exception as e:  # noqa: BLE001 — the server goes on; the person sees why
             end = ("failed", msg("said.could_not_start", error=f"{type(e).__name__}: {e}"))
+        if end is None and process is not None:
+            process.join(EXIT_SECONDS)  # it died without a word: its exit code says how
         self._settle(job_id, end, process.exitcode if process is not None else None, staging)
+        if process is not None:  # what it said is settled: now its exit (TensorFlow takes seconds to tear down)
+            process.join(EXIT_SECONDS)
+        with self._lock:  # its memory is free before the next training starts
+            self._workers.pop(job_id, None)
+            self._schedule()
 
     def _listen(self, job_id: str, process, events, asked: threading.Event):
-        """Apply the worker's messages until it has exited and said everything; kill it when it
+        """Apply the worker's messages until its last (its end) or its death; kill it when it
         ignores Stop for STOP_GRACE_SECONDS. Returns its end message (None: it died silently)."""
-        end, asked_at = None, None
+        asked_at = None
         while True:
+            if asked.is_set():  # checked at every message too: a worker that ignores Stop still talks
+                asked_at = asked_at or time.monotonic()
+                if time.monotonic() - asked_at > STOP_GRACE_SECONDS and process.is_alive():
+                    process.kill()
             try:
-                kind, payload = events.get(timeout=0.25)
+                kind, payload = events.get(timeout=LISTEN_SECONDS)
             except queue.Empty:
                 if not process.is_alive():
                     break
-                if asked.is_set():
-                    asked_at = asked_at or time.time()
-                    if time.time() - asked_at > STOP_GRACE_SECONDS:
-                        process.kill()
                 continue
             except (EOFError, OSError, ValueError):  # a message cut off by the worker's death
                 break
@@ -80,9 +89,8 @@ class Supervising:
             elif kind == "sample":
                 self._on_sample(job_id, payload)
             elif kind == "end":
-                end = payload
-        process.join(10)
-        return end
+                return payload  # its last word: the job is settled without waiting for its exit
+        return None
 
     def _settle(self, job_id: str, end, exitcode, staging: Path) -> None:
         with self._lock:
@@ -92,24 +100,20 @@ class Supervising:
             except Exception as e:  # noqa: BLE001 — e.g. the disk is full: say so, never leave it "running"
                 job.state, job.error, job.message = "failed", msg("said.not_kept", error=str(e)), msg("said.failed")
             job.ended, job.eta, job.sampling, job.worker_pid = time.time(), 0.0, False, None
-            self._workers.pop(job_id, None)
             self._save(job)
-            self._schedule()
 
     def _on_event(self, job_id: str, event: dict) -> None:
         with self._lock:
             job = self._jobs[job_id]
             kind = event.get("event")
+            if not job.stopping:  # "Stopping…" stays until it has ended
+                job.message = _said(event) or job.message
             if kind == "status":
-                job.message = event.get("message", "")  # a Message from train
                 job.start = event.get("start") or job.start
                 return
             job.progress = dict(event)
             if kind == "batch":
                 job.eta = event.get("eta")
-                job.message = (msg("said.batch", epoch=event["epoch"], epochs=event["epochs"], step=event["step"],
-                                   steps=event["steps"]) if event["epochs"]
-                               else msg("said.batch_open", epoch=event["epoch"], step=event["step"], steps=event["steps"]))
                 b = job.batches
                 x = event["epoch"] - 1 + event["step"] / max(1, event["steps"])
                 elapsed = event.get("elapsed", 0.0)
@@ -122,8 +126,6 @@ class Supervising:
                 for key in ("loss", "val_loss", "accuracy", "val_accuracy", "elapsed"):
                     if key in event:
                         job.history.setdefault(key, []).append(float(event[key]))
-                job.message = (msg("said.epoch_done", epoch=event["epoch"], epochs=event["epochs"]) if event["epochs"]
-                               else msg("said.epoch_done_open", epoch=event["epoch"]))
                 job.sampling = self.samples
                 self._save(job)
 
@@ -135,3 +137,17 @@ class Supervising:
             if "note" in sample:
                 job.sample_note = sample["note"]
             job.sampling = False
+
+
+def _said(event: dict):
+    """What the page says of a training at this event: train's own words, the batch or the epoch."""
+    kind = event.get("event")
+    if kind == "status":
+        return event.get("message", "")  # a Message from train
+    if kind == "batch":
+        where = dict(epoch=event["epoch"], step=event["step"], steps=event["steps"])
+        return msg("said.batch", epochs=event["epochs"], **where) if event["epochs"] else msg("said.batch_open", **where)
+    if kind == "epoch":
+        return (msg("said.epoch_done", epoch=event["epoch"], epochs=event["epochs"]) if event["epochs"]
+                else msg("said.epoch_done_open", epoch=event["epoch"]))
+    return None

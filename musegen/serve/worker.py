@@ -8,13 +8,18 @@ responsive while it trains. The worker talks back through one queue of ``(kind, 
 - ``("sample", {...})``: a short piece written from the newest checkpoint after an epoch (MIDI,
   OGG when FluidSynth is here), by a thread so it never slows training;
 - ``("end", (how, detail))``: the last message: ``finished`` with the summary's stop fields,
-  ``stopped early`` (Stop while the music was read) or ``failed`` with a message for a person.
+  ``stopped early`` (Stop before the first batch) or ``failed`` with a message for a person.
+
+Stop ends a training after the batch it is on (the callback checks after every batch), keeping its
+best checkpoint. Before the first batch there is nothing to keep, and compiling the model and its
+first step can take half a minute on a busy machine: the worker ends at once instead.
 
 A worker whose server dies (killed, crashed) stops at the end of its batch, keeping its best
 checkpoint for the restarted server to find.
 """
 from __future__ import annotations
 
+import multiprocessing
 import os
 import threading
 import time
@@ -38,9 +43,13 @@ def main(config, staging: Path, pieces, events, stop, samples: bool, resume: boo
     except (AttributeError, OSError):  # not on this platform: the same work at the same priority
         pass
     _stop_when_orphaned(stop, events)
+    trained = threading.Event()  # a first batch is done: from then on Stop keeps what it learnt
+    _end_at_once_if_stopped_before(trained, stop, events)
     sampler = Sampler(staging, events) if samples else None
 
     def progress(event: dict) -> None:
+        if event.get("event") == "batch":
+            trained.set()
         events.put(("event", event))
         if sampler is not None and event.get("event") == "epoch":
             sampler.wake(event["epoch"])
@@ -70,8 +79,8 @@ def main(config, staging: Path, pieces, events, stop, samples: bool, resume: boo
         else:
             traceback.print_exc()
             end = ("failed", msg("said.failed_unexpectedly", error=f"{type(e).__name__}: {e}"))
-    if sampler is not None:
-        sampler.finish()  # the last checkpoint's sample goes out before the end message
+    if sampler is not None:  # the last checkpoint's sample goes out before the end message; not after Stop
+        sampler.finish(write_last=not stop.is_set())
     events.put(("end", end))
     events.close()
     events.join_thread()
@@ -109,13 +118,33 @@ def _stop_when_orphaned(stop, events) -> None:
     threading.Thread(target=watch, daemon=True, name="musegen-orphan-watch").start()
 
 
+def _end_at_once_if_stopped_before(trained: threading.Event, stop, events) -> None:
+    """Stop before the first batch: nothing is trained, so nothing is lost by ending now, rather than
+    after TensorFlow has built the model and traced its first step. The music reader's processes
+    go first; the server removes the staging folder."""
+    def watch():
+        stop.wait()
+        if trained.is_set():
+            return  # the callback stops it after this batch, keeping its best epoch
+        for child in multiprocessing.active_children():
+            child.kill()
+        try:
+            events.put(("end", ("stopped early", msg("said.stopped_early"))))
+            events.close()
+            events.join_thread()
+        finally:
+            os._exit(0)
+
+    threading.Thread(target=watch, daemon=True, name="musegen-stop-before-training").start()
+
+
 class Sampler:
     """Writes a sample whenever an epoch ended, from the newest checkpoint only (epochs that end
     while one is being written are coalesced into the next)."""
 
     def __init__(self, staging: Path, events):
         self.staging, self.events = Path(staging), events
-        self.epoch, self.last_mtime, self.ending = 0, None, False
+        self.epoch, self.last_mtime, self.ending, self.write_last = 0, None, False, True
         self.pending = threading.Event()
         self.thread = threading.Thread(target=self._loop, daemon=True, name="musegen-sampler")
         self.thread.start()
@@ -124,8 +153,10 @@ class Sampler:
         self.epoch = epoch
         self.pending.set()
 
-    def finish(self, timeout: float = 120.0) -> None:
-        self.ending = True
+    def finish(self, timeout: float = 120.0, write_last: bool = True) -> None:
+        """Wait for the samples still to write; ``write_last`` False (Stop pressed): only for the one
+        being written, so the training ends without writing another."""
+        self.ending, self.write_last = True, write_last
         self.pending.set()
         self.thread.join(timeout)
 
@@ -135,6 +166,8 @@ class Sampler:
         while True:
             self.pending.wait()
             self.pending.clear()
+            if self.ending and not self.write_last:
+                return
             try:
                 model = self.staging / "model.keras"
                 mtime = model.stat().st_mtime if model.is_file() else None

@@ -142,31 +142,43 @@ MUSIC_SUFFIX = re.compile(r"\.(zip|midi?|mxl|musicxml|xml|krn|abc)$", re.IGNOREC
 
 
 def new_run_path(music: str, kind: str, visitor=None, base: str = "", lang: str = text.DEFAULT) -> Path:
-    """A new run's folder in the visitor's own (a private server: runs/ itself), named for a person in
-    their language: what learnt, from which music, when: "wavenet-on-jigs-2026-12-06-09h14" (``music``:
-    the built-in set's name or the upload's), "base-tuned-on-jigs-…" (fine-tuned from ``base``, a run
-    folder). The model first keeps it from ever reading as a bundled run ("bach-wavenet")."""
+    """A new run's folder in the visitor's own (a private server: runs/ itself), named by
+    ``new_run_name``."""
+    return folder_of(visitor, runs_dir()) / new_run_name(music, kind, base, lang)
+
+
+def new_run_name(music: str, kind: str, base: str = "", lang: str = text.DEFAULT) -> str:
+    """A new run's name, for a person in their language: what learnt, from which music, when:
+    "wavenet-on-jigs-2026-12-06-09h14" (``music``: the built-in set's name or the upload's, a
+    folder's or a file's), "base-tuned-on-jigs-…" (fine-tuned from ``base``, a run folder). The
+    model first keeps it from ever reading as a bundled run ("bach-wavenet"). The app and
+    `musegen train` both name runs so."""
     heard = safe_name(MUSIC_SUFFIX.sub("", music).lower(), limit=40, empty="music")
-    when = time.strftime("%Y-%m-%d-%Hh%M", time.localtime())  # a second one this minute: jobs.submit numbers it
+    when = time.strftime("%Y-%m-%d-%Hh%M", time.localtime())  # a second one this minute: the caller numbers it
     tuned = safe_name(Path(base).name, limit=30, empty="run")
     name = (text.t("runs.new_tuned", lang, base=tuned, music=heard, when=when) if base
             else text.t("runs.new_name", lang, model=kind, music=heard, when=when))
-    return folder_of(visitor, runs_dir()) / safe_name(name, empty=when)
+    return safe_name(name, empty=when)
 
 
-MEASURED_LOSS = "held-out loss (measured alike)"  # the column when the answer measured the runs again
+MEASURED_LOSS = "held-out loss (measured alike)"  # the columns when the answer measured the runs again
+MEASURED_ACCURACY = "held-out accuracy (measured alike)"
 
 
-def run_row(run, tokens_per_s: float | None = None, measured_loss: float | None = None) -> dict:
-    """One row of the comparison table; measured_loss: the loss the Compare answer measured for
-    this run, shown instead of the one it recorded while training (they are not like for like)."""
+def run_row(run, tokens_per_s: float | None = None, measured: dict | None = None) -> dict:
+    """One row of the comparison table. measured: the loss and accuracy the Compare answer measured
+    for this run ({"loss", "accuracy"}), shown in place of the ones it recorded while training: those
+    were measured on its own validation music, not like for like (``own_row`` keeps them)."""
     s = run.summary
-    loss_column, loss = (MEASURED_LOSS, measured_loss) if measured_loss is not None else ("best val loss", s.get("val_loss"))
+    if measured:
+        figures = {MEASURED_LOSS: _rounded(measured.get("loss"), 3),
+                   MEASURED_ACCURACY: _rounded(measured.get("accuracy"), 4)}
+    else:
+        figures = {"best val loss": _rounded(s.get("val_loss"), 3), "val accuracy": _rounded(s.get("val_accuracy"), 4)}
     return {
         "run": run.name,
         "model": s.get("model", run.config.model.kind),
-        loss_column: round(loss, 3) if loss is not None else None,  # as the answer says it, and first: a phone shows it
-        "val accuracy": round(s["val_accuracy"], 4) if s.get("val_accuracy") is not None else None,
+        **figures,  # as the answer says them, and first: a phone shows them
         "parameters": s.get("params"),
         "receptive field": (msg("said.n_tokens", n=s["receptive_field"]) if s.get("receptive_field")
                             else "unbounded (recurrent)" if s.get("model") == "lstm" else None),
@@ -174,6 +186,18 @@ def run_row(run, tokens_per_s: float | None = None, measured_loss: float | None 
         "training time (s)": round(s["seconds"], 1) if s.get("seconds") is not None else None,
         "generation tokens/s": round(tokens_per_s, 1) if tokens_per_s else None,
     }
+
+
+def own_row(run) -> dict:
+    """What a run measured itself while training, on its own validation music (and the window it
+    read that music in): Compare's details, beside the figures it measured alike."""
+    s = run.summary
+    return {"run": run.name, "best val loss": _rounded(s.get("val_loss"), 3),
+            "val accuracy": _rounded(s.get("val_accuracy"), 4), "validation window (tokens)": run.config.data.window}
+
+
+def _rounded(value, digits: int):
+    return round(value, digits) if value is not None else None
 
 
 def study_results(root: Path | None = None) -> dict:
