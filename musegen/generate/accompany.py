@@ -31,6 +31,9 @@ from .remarks import rule_message, stopped_at_budget
 from .steer import NEG, Rule
 
 BOUNDARY = ("timesig", "pos", "dur", "start")  # token kinds after which a note is complete
+# How much rarer (nats) a parallel fifth or octave with a given part becomes: the models write them
+# often (9 per 100 beats harmonising chorales, docs/accompany.md), Bach almost never; forbidden.
+PARALLEL = -NEG
 CANDIDATES = 4  # accompaniments drawn per variation (one batch), the best kept: listening_score
 
 
@@ -92,6 +95,9 @@ class _Row:
         self.queue: deque[int] = deque()
         self.length = 0  # tokens seen, the primer's included
         self.given_pitches: list[int] = []  # where in the stream a given pitch was written
+        # Per part, the top pitch of its latest onset with that onset's time, and the one before.
+        self.latest: dict[int, tuple[int, int]] = {}
+        self.before: dict[int, int] = {}
 
 
 class GivenParts(Rule):
@@ -122,6 +128,30 @@ class GivenParts(Rule):
         self.banned = np.isin(kinds, ("timesig", "program", "tempo", "special"))
         self.banned[[i for i, p in part_of.items() if p in self.given]] = True
         self.bar_id = tokenizer.bar_id
+        self._given_lines(tokenizer)
+
+    def _given_lines(self, tokenizer) -> None:
+        """Where each bar starts (grid steps from the first), and each given part's onsets with their
+        top pitches: the parallels rule knows where a given part moves, even below the part it judges."""
+        from ..music.piece import bar_quarters
+
+        q = tokenizer.config.positions_per_quarter
+        metre = tokenizer.time_signature_ids()
+        lengths = [int(round(bar_quarters(*metre[s]) * q)) for s in self.signatures]
+        lengths += [lengths[-1]] * (len(self.bars) + 1 - len(lengths))
+        self.bar_starts = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+        self.pitch_of = tokenizer.pitch_ids()
+        self.pitch_tokens = np.array(list(self.pitch_of), np.int64)
+        self.pitch_values = np.array(list(self.pitch_of.values()), np.int64)
+        lines: dict[int, dict[int, int]] = {}
+        for k, events in enumerate(self.bars):
+            for event in events:
+                at = int(self.bar_starts[k]) + event.position
+                top = max((self.pitch_of[t] for t in event.tokens if t in self.pitch_of), default=None)
+                if top is not None:
+                    lines.setdefault(event.part, {})[at] = top
+        self.lines = {part: (np.array(sorted(line), np.int64), np.array([line[a] for a in sorted(line)], np.int64))
+                      for part, line in lines.items()}
 
     # ------------------------------------------------------------------ Rule
 
@@ -139,7 +169,36 @@ class GivenParts(Rule):
                 out[b, forced] = 0.0
             elif row.last in BOUNDARY:
                 out[b] = self._at_boundary(row, logits[b])
+            if forced is None and row.part is not None and row.part not in self.given and row.last in ("part", "dur", "pos"):
+                out[b, self.pitch_tokens] += self._parallels(row)
         return out
+
+    def _now(self, row: _Row) -> int:
+        bar = min(max(row.bar, 0), len(self.bar_starts) - 1)  # a finished row may run on past the end
+        return int(self.bar_starts[bar]) + (row.position or 0)
+
+    def _parallels(self, row: _Row) -> np.ndarray:
+        """A penalty per pitch token of the part about to play: moving with a given part that moves
+        now, in the same direction, from a perfect fifth or octave to the same again (parallel fifths
+        and octaves, which four-part writing avoids and the models often write) is PARALLEL nats rarer."""
+        now = self._now(row)
+        penalty = np.zeros(len(self.pitch_tokens), np.float32)
+        latest = row.latest.get(row.part)
+        if latest is None:
+            return penalty
+        mine = latest[1] if latest[0] < now else row.before.get(row.part)
+        if mine is None:
+            return penalty
+        for onsets, pitches in self.lines.values():
+            k = int(np.searchsorted(onsets, now, side="right")) - 1
+            if k < 1 or onsets[k] != now or pitches[k] == pitches[k - 1]:
+                continue  # the given part does not move here
+            was, moved = (pitches[k - 1] - mine) % 12, np.sign(pitches[k] - pitches[k - 1])
+            if was not in (0, 7):
+                continue
+            same = ((pitches[k] - self.pitch_values) % 12 == was) & (np.sign(self.pitch_values - mine) == moved)
+            penalty[same] = -PARALLEL
+        return penalty
 
     def update(self, chosen):
         for row, token in zip(self.rows, map(int, chosen)):
@@ -189,6 +248,8 @@ class GivenParts(Rule):
             row.queue.popleft()
             if kind == "pitch":
                 row.given_pitches.append(row.length)
+        if kind == "pitch" and row.part is not None:
+            self._heard(row, self.pitch_of[token])
         if kind == "bar":
             row.bar += 1
             row.position, row.part = None, None
@@ -202,6 +263,17 @@ class GivenParts(Rule):
             self._enter(row, token, entered_by_part=False)
         row.last = kind if kind in ("bar", "timesig", "pos", "part", "vel", "pitch", "dur") else row.last
         row.length += 1
+
+    def _heard(self, row: _Row, pitch: int) -> None:
+        """A part's pitch at this moment: its latest onset's top pitch, the previous onset's kept."""
+        now = self._now(row)
+        latest = row.latest.get(row.part)
+        if latest is not None and latest[0] == now:
+            row.latest[row.part] = (now, max(latest[1], pitch))
+            return
+        if latest is not None:
+            row.before[row.part] = latest[1]
+        row.latest[row.part] = (now, pitch)
 
     def _enter(self, row: _Row, token: int, entered_by_part: bool) -> None:
         """A given event starts when the stream reaches it: its Part token, or (the part already

@@ -8,7 +8,7 @@
 
 The progression starts on the first bar of the new music and goes round again when the music is
 longer. While the model writes, ``ChordPlan`` makes a note outside the chord sounding there rarer:
-on a beat by ``strength`` (as the key lock does: 0.95 is twenty times rarer, 1 forbids it), between
+on a beat by ``strength`` (as the key lock does: 0.99 is a hundred times rarer, 1 forbids it), between
 beats half as much in nats (passing notes stay possible); and a note that would be held into a beat
 whose chord it is not in is made rarer the same way, so a chord change is heard on its beat. Drum
 parts are never touched. Every model and run with bars can follow chords; ``chord_fit`` measures it.
@@ -201,7 +201,7 @@ class ChordPlan(Rule):
     """The notes follow the chords (module docstring); the progression starts at the first bar of
     the new music (the primer's last bar line when no note follows it, else the next bar line)."""
 
-    def __init__(self, tokenizer, bars: list[list[Span]], signature: tuple[int, int], strength: float = 0.95):
+    def __init__(self, tokenizer, bars: list[list[Span]], signature: tuple[int, int], strength: float = 0.99):
         if tokenizer.bar_id is None:
             raise InputError(msg("said.chords_need_bars"))
         if not 0.0 <= strength <= 1.0:
