@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import numpy as np  # noqa: E402
 
-from bench.common import ASSETS, ROOT, log, markdown_table, piano_roll, write_json  # noqa: E402
+from bench.common import ASSETS, ROOT, log, piano_roll, write_json  # noqa: E402
 from bench.quality import excerpt  # noqa: E402
 
 OUT = ROOT / "docs" / "accompany"

@@ -69,7 +69,7 @@ def melody_lines(m: dict, roll: str | None) -> list[str]:
     real = m["real"]["beat_chord_fit"]
     made = [r["beat_chord_fit"] for r in m["seeds"]]
     lines = [f"## Accompanying {m['pieces']} melodies", "",
-             f"30-second excerpts of string quartets (never in the base): the first violin is given, the base writes "
+             "30-second excerpts of string quartets (never in the base): the first violin is given, the base writes "
              "the accompaniment part (the other three instruments merged into one, a layout it learnt).", "",
              markdown_table([{"who": "real accompaniments", "chords": f"{real:.2f}", "kept": "1.00"},
                              {"who": "base", "chords": spread(made),
