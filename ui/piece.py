@@ -35,7 +35,7 @@ def player(rendered: rendering.Rendered, key: str, roll_height: int = 220) -> No
     piece = rendered.piece
     if rendered.audio:
         words = {k: tr(f"playhead.{k}") for k in ("yours", "model", "new_bars", "no_notes", "roll", "roll_help")}
-        st.iframe(playhead_html(piece, rendered.audio, roll_height=roll_height, words=words),
+        st.iframe(playhead_html(piece, rendered.audio, roll_height=roll_height, words=words, lang=lang()),
                   alt=tr("piece.alt", name=piece.name))
     else:
         fig = piano_roll(piece, title="", lang=lang())

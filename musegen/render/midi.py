@@ -14,6 +14,7 @@ from ..errors import InputError, MusegenError
 from ..messages import msg
 from ..files import atomic_write
 from ..music.piece import DURATION, N_COLUMNS, PART, PITCH, START, VELOCITY, Piece
+from .words import say
 
 TPQ = 480
 NOTE_NAMES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
@@ -232,8 +233,8 @@ def _is_grand(piece: Piece) -> bool:
     return len(pitched) <= 2 and all(_is_piano(p) for p in pitched)
 
 
-def _staves_plan(piece: Piece, rows: np.ndarray) -> list[tuple[np.ndarray, str, str]]:
-    """(rows, clef, name) per staff. One piano part: a grand staff split at middle C; otherwise
+def _staves_plan(piece: Piece, rows: np.ndarray) -> list[tuple[np.ndarray, str, str, int | None]]:
+    """(rows, clef, name, part index) per staff. One piano part: a grand staff split at middle C; otherwise
     one staff per pitched part, in treble, octave-treble (a tenor's) or bass clef by its middle pitch;
     two piano parts (right and left hand) on a grand staff, the lower always in bass clef. Drums are
     left to MIDI and audio."""
@@ -241,7 +242,8 @@ def _staves_plan(piece: Piece, rows: np.ndarray) -> list[tuple[np.ndarray, str, 
     if len(pitched) <= 1:
         own = rows[rows[:, PART] == pitched[0]] if pitched else rows[:0]
         name = piece.parts[pitched[0]].name if pitched else ""
-        return [(own[own[:, PITCH] >= MIDDLE_C], "treble", name), (own[own[:, PITCH] < MIDDLE_C], "bass", name)]
+        at = pitched[0] if pitched else None
+        return [(own[own[:, PITCH] >= MIDDLE_C], "treble", name, at), (own[own[:, PITCH] < MIDDLE_C], "bass", name, at)]
     plan = []
     hands = _is_grand(piece)
     for i in pitched:
@@ -250,15 +252,17 @@ def _staves_plan(piece: Piece, rows: np.ndarray) -> list[tuple[np.ndarray, str, 
         which = "treble" if middle >= MIDDLE_C + 4 else "tenor" if middle >= MIDDLE_C - 7 else "bass"
         if hands:  # a pianist reads the right hand in treble and the left in bass, wherever they wander
             which = "treble" if i == pitched[0] else "bass"
-        plan.append((own, which, piece.parts[i].name or f"Part {i + 1}"))
+        plan.append((own, which, piece.parts[i].name or f"Part {i + 1}", i))
     return plan
 
 
-def piece_to_stream(piece: Piece, title: str | None = None, names: dict[str, str] | None = None):
+def piece_to_stream(piece: Piece, title: str | None = None, names: dict[str, str] | None = None,
+                    lang: str | None = None):
     """A music21 Score for ``piece``: one staff per part (a single piano part on a grand staff split
     at middle C), in its time signatures and estimated key, quantized to sixteenths and triplets,
     with the tempo as a metronome mark. ``names`` turns the parts' English names ("Soprano",
-    "Piano") into the reader's language; a name it lacks is shown as it is."""
+    "Piano") into the reader's language; a name it lacks is shown as it is. In an accompaniment a
+    given part's name says so, in ``lang`` ("Soprano (given)")."""
     from music21 import clef, layout, metadata, note, stream, tempo
 
     notes = _checked_notes(piece)
@@ -276,16 +280,18 @@ def piece_to_stream(piece: Piece, title: str | None = None, names: dict[str, str
     mark = tempo.MetronomeMark(number=round(float(piece.tempo), 2), referent=1.0)
     sharps, _ = piece_key(piece)
     label = (names or {}).get
-    plan = [(own, which, label(name, name)) for own, which, name in _staves_plan(piece, rows)]
+    given = getattr(piece, "given_parts", None) or ()
+    plan = [(own, which, say("score.given_part", lang, part=label(name, name)) if at in given else label(name, name),
+             at in given) for own, which, name, at in _staves_plan(piece, rows)]
     grand = len(plan) == 2 and _is_grand(piece)
     if len(plan) == 2 and not len(piece.parts) > 1:  # one part: drop an empty half of the grand staff
         plan = [s for s in plan if len(s[0])] or plan[:1]
         grand = len(plan) == 2
     staves = []
-    for i, (own, which, name) in enumerate(plan):
+    for i, (own, which, name, marked) in enumerate(plan):
         clef_ = {"treble": clef.TrebleClef, "tenor": clef.Treble8vbClef, "bass": clef.BassClef}[which]()
         staves.append(_staff(own, clef_, f"P{i + 1}", sharps, piece.time_signatures, mark if i == 0 else None,
-                             "" if grand else name))
+                             "" if grand and not marked else name))  # a given hand is named on the grand staff
     if piece.takeover:
         _mark_words(staves[0], piece.takeover, "▸ model takes over")
     if getattr(piece, "rewritten", None):
@@ -323,12 +329,13 @@ def _mark_words(part, at: float, text: str) -> None:
             return
 
 
-def piece_to_musicxml(piece: Piece, title: str | None = None, names: dict[str, str] | None = None) -> str:
-    """MusicXML text for ``piece`` (see :func:`piece_to_stream` for the layout and ``names``)."""
+def piece_to_musicxml(piece: Piece, title: str | None = None, names: dict[str, str] | None = None,
+                      lang: str | None = None) -> str:
+    """MusicXML text for ``piece`` (see :func:`piece_to_stream` for the layout, ``names`` and ``lang``)."""
     from music21.musicxml import m21ToXml
 
     def export(one: Piece) -> str:
-        data = m21ToXml.GeneralObjectExporter(piece_to_stream(one, title, names)).parse()
+        data = m21ToXml.GeneralObjectExporter(piece_to_stream(one, title, names, lang)).parse()
         return data.decode("utf-8") if isinstance(data, bytes) else data
 
     try:

@@ -59,7 +59,7 @@ def engrave(out: Rendered, max_pages: int = 2, names: dict[str, str] | None = No
         return out
     out.score_lang = lang
     try:
-        out.musicxml = piece_to_musicxml(out.piece, title=out.piece.name, names=names)
+        out.musicxml = piece_to_musicxml(out.piece, title=out.piece.name, names=names, lang=lang)
         out.svg = score_svg(out.musicxml)[:max_pages]
     except MusegenError as e:
         out.notes.append(msg("said.no_score", error=e.message))
