@@ -5,8 +5,10 @@
   page declares the settings it keeps (``session.keep(KEPT)`` near its top);
 - ``server``: the model pool and built-in datasets loaded once for every session;
 - ``dataset``: the music a visitor chose; ``library``: their runs and the run picker;
-- ``piece``: a generated piece shown (audio, roll, score, downloads); ``training``: the job panel
-  and starting a training; ``figures``: charts and tables; ``sidebar``: the shared sidebar.
+- ``piece``: a generated piece shown (audio, roll, score, downloads); ``versions``: another version
+  of it (bars, a section, a part written again); ``accompany``: the parts kept and written around;
+- ``training``: the job panel and starting a training; ``figures``: charts and tables; ``sidebar``:
+  the shared sidebar.
 
 musegen never imports this package: the library stays free of Streamlit pages.
 """
