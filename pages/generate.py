@@ -125,7 +125,7 @@ def primer_read(accompanying: bool):
     except MusegenError as e:
         st.error(language.error_text(e))
         return None
-    st.caption(tr("gen.accompany_read", name=kept[0], notes=primer.n_notes, parts=len(primer.parts))
+    st.caption(language.tr_count("gen.accompany_read", len(primer.parts), name=kept[0], notes=primer.n_notes)
                if accompanying else tr("gen.upload_read", name=kept[0], notes=primer.n_notes))
     return primer
 

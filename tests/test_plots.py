@@ -176,7 +176,7 @@ def test_an_accompaniment_marks_its_given_and_new_parts():
     assert '<span class=given style="--c:#1f77b4">女高音（给定）</span>' in page and "男低音（新写）" in page
 
     assert "<part-name>Soprano (given)</part-name>" in piece_to_musicxml(piece)
-    assert "<part-name>女高音（给定）</part-name>" in piece_to_musicxml(
+    assert "<part-name>\u00a0\u00a0\u00a0\u00a0\u00a0\u00a0女高音（给定）</part-name>" in piece_to_musicxml(  # fits (_fits)
         piece, names={"Soprano": "女高音", "Alto": "女低音", "Bass": "男低音"}, lang="zh")
 
     plain = Piece("chorale", notes, tempo=90, parts=choir)  # not an accompaniment: nothing said

@@ -281,8 +281,9 @@ def piece_to_stream(piece: Piece, title: str | None = None, names: dict[str, str
     sharps, _ = piece_key(piece)
     label = (names or {}).get
     given = getattr(piece, "given_parts", None) or ()
-    plan = [(own, which, say("score.given_part", lang, part=label(name, name)) if at in given else label(name, name),
-             at in given) for own, which, name, at in _staves_plan(piece, rows)]
+    plan = [(own, which, _fits(say("score.given_part", lang, part=label(name, name)) if at in given
+                               else label(name, name)), at in given)
+            for own, which, name, at in _staves_plan(piece, rows)]
     grand = len(plan) == 2 and _is_grand(piece)
     if len(plan) == 2 and not len(piece.parts) > 1:  # one part: drop an empty half of the grand staff
         plan = [s for s in plan if len(s[0])] or plan[:1]
@@ -314,6 +315,16 @@ def piece_to_stream(piece: Piece, title: str | None = None, names: dict[str, str
         name = label(name, name)
         score.insert(0, layout.StaffGroup(staves, name=name, symbol="brace", barTogether=True))
     return score
+
+
+def _fits(name: str) -> str:
+    """A staff's name as verovio lays it out: it measures a Chinese character at about half its
+    width, so a long Chinese name ("旋律（给定）") would run off the page's left edge; no-break
+    spaces before it (unseen: names are right-aligned) make up the difference."""
+    import unicodedata
+
+    wide = sum(unicodedata.east_asian_width(c) in "WF" for c in name)
+    return "\u00a0" * round(wide * 0.85) + name if wide > 3 else name
 
 
 def _mark_words(part, at: float, text: str) -> None:
