@@ -193,14 +193,17 @@ with right:
         help=tr("gen.variations_help"), disabled=accompanying)
 
 # Compose, and beside it the style (its label folded into its choices), on one row even on a phone.
-waiting = ((primer_kind.startswith("My MIDI") or accompanying) and primer_piece is None
-           or accompanying and (not keep_parts or not metre))
+# Why Compose waits, if it does: no music to continue or accompany, or nothing of it kept.
+waiting = (tr("gen.accompany_needs_bars") if accompanying and not metre
+           else tr("gen.accompany_wanted" if accompanying else "gen.primer_wanted")
+           if (primer_kind.startswith("My MIDI") or accompanying) and primer_piece is None
+           else tr("gen.accompany_keep_wanted") if accompanying and not keep_parts else None)
 with st.container(horizontal=True, vertical_alignment="center"):
     style_name = st.selectbox(tr("gen.style"), styles.CHOICES, key="gen-style", on_change=apply_style,
                               label_visibility="collapsed", width=240,
                               format_func=lambda o: tr("gen.style_shown", style=language.opt("style", o)))
-    go = st.button(tr("gen.compose"), type="primary", key="gen-go", on_click=draw_seed, disabled=waiting,
-                   help=(tr("gen.accompany_wanted" if accompanying else "gen.primer_wanted") if waiting else None))
+    go = st.button(tr("gen.compose"), type="primary", key="gen-go", on_click=draw_seed, disabled=bool(waiting),
+                   help=waiting)
 # Compose's progress and its errors, right under the button the user just pressed (the piece is made
 # further down, after the settings below have been read).
 compose_status = st.empty()

@@ -639,6 +639,9 @@ def test_generate_accompanies_an_uploaded_melody_then_writes_one_part_again(monk
     assert "2 parts" in texts(at.caption) and not at.button(key="gen-go").disabled
     keep = next(m for m in at.multiselect if m.key.startswith("gen-acc-keep-"))
     assert keep.value == [0] and keep.options == ["Melody", "Chords"]
+    keep.set_value([]).run()  # nothing kept: Compose says why it waits
+    assert at.button(key="gen-go").disabled and "Choose at least one part" in at.button(key="gen-go").proto.help
+    next(m for m in at.multiselect if m.key.startswith("gen-acc-keep-")).set_value([0]).run()
     at.button(key="gen-go").click().run()
     assert not at.error and not at.exception, texts(at.error)
     made = at.session_state["pieces"][-1]
