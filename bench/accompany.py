@@ -40,7 +40,7 @@ CHORD_MODELS = ("bach-wavenet", "bach-lstm", "folk-wavenet", "base")
 
 
 def sample(seed: int, **kw):
-    from musegen.cli.accompany import ACCOMPANY_KEY, ACCOMPANY_TOP_P
+    from musegen.generate.accompany import ACCOMPANY_KEY, ACCOMPANY_TOP_P
     from musegen.config import SampleConfig
 
     return SampleConfig(**{"seed": seed, "key": ACCOMPANY_KEY, "top_p": ACCOMPANY_TOP_P, **kw})

@@ -6,11 +6,13 @@ import streamlit as st
 
 from musegen.studio import generation, run_library, steering, styles
 from musegen.config import SampleConfig
+from musegen.generate.chords import parse_progression
 from musegen.generate.form import FORMS, PHRASE_BARS, REPEATS
 from musegen.errors import MusegenError
 from musegen.render.midi import INSTRUMENTS
-from musegen.music.readers import MIDI_EXTENSIONS
-from ui import dataset, language, library, piece, piece_share, server, session, training
+from musegen.music.readers import MIDI_EXTENSIONS, MUSIC_EXTENSIONS
+from ui import accompany, dataset, language, library, piece, piece_share, server, session, training
+from ui.versions import Versions
 
 session.through_app()
 tr = language.tr
@@ -23,7 +25,8 @@ KEPT = ("gen-run", "gen-style",  # the model, the style
         "gen-form", "gen-repeats", "gen-phrase-bars",  # the form
         "gen-time-signature", "gen-tempo", "gen-instrument", "gen-seed", "gen-lock", "gen-rhythm", "gen-topk",
         "gen-topp",  # the finer sampling
-        "gen-key", "gen-scale", "gen-key-strength", "gen-range", "gen-guard", "gen-echo")  # the steering
+        "gen-key", "gen-scale", "gen-key-strength", "gen-range", "gen-guard", "gen-echo",  # the steering
+        "gen-chords", "gen-chord-strength")
 session.keep(KEPT)
 
 AS_WRITTEN = "As written (each part its own)"
@@ -110,19 +113,20 @@ def primer_changed() -> None:
     session.keep_primer(upload.name if upload is not None else None, upload.getvalue() if upload is not None else b"")
 
 
-def primer_read():
-    """The MIDI file to continue, this visit's upload or the one kept from before, read (None: none,
-    or one that cannot be read, which is said); without one, why Compose waits."""
+def primer_read(accompanying: bool):
+    """The music to continue or to accompany, this visit's upload or the one kept from before, read
+    (None: none, or one that cannot be read, which is said); without one, why Compose waits."""
     kept = st.session_state.get(session.PRIMER)
     if kept is None:
-        st.caption(tr("gen.primer_wanted"))
+        st.caption(tr("gen.accompany_wanted" if accompanying else "gen.primer_wanted"))
         return None
     try:
         primer = dataset.read_upload(*kept)
     except MusegenError as e:
         st.error(language.error_text(e))
         return None
-    st.caption(tr("gen.upload_read", name=kept[0], notes=primer.n_notes))
+    st.caption(language.tr_count("gen.accompany_read", len(primer.parts), name=kept[0], notes=primer.n_notes)
+               if accompanying else tr("gen.upload_read", name=kept[0], notes=primer.n_notes))
     return primer
 
 
@@ -147,14 +151,23 @@ def keep(i: int) -> None:
 # the piece is made further down, once every setting has been read.
 left, right = st.columns(2)
 with left:
-    primer_kind = st.radio(tr("gen.primer"), ["A random passage of the dataset", "My MIDI file (continue it)", "Nothing"],
-                           key="gen-primer", help=tr("gen.primer_help"),
+    primer_kind = st.radio(tr("gen.primer"), ["A random passage of the dataset", "My MIDI file (continue it)",
+                                              accompany.ACCOMPANY, "Nothing"],
+                           key="gen-primer", help=tr("gen.primer_help"), on_change=accompany.starting_point_changed,
+                           args=({"gen-topp": SampleConfig().top_p, "gen-key": steering.FREE},),
                            format_func=lambda o: language.opt("primer", o))
-    primer_piece = None
-    if primer_kind.startswith("My MIDI"):
-        st.file_uploader(tr("gen.upload"), type=[e.lstrip(".") for e in MIDI_EXTENSIONS], key="gen-upload",
+    accompanying = primer_kind == accompany.ACCOMPANY  # bring a melody, get the band
+    primer_piece, keep_parts, into_parts = None, [], None
+    if primer_kind.startswith("My MIDI") or accompanying:
+        st.file_uploader(tr("gen.accompany_upload" if accompanying else "gen.upload"), key="gen-upload",
+                         type=[e.lstrip(".") for e in (MUSIC_EXTENSIONS if accompanying else MIDI_EXTENSIONS)],
                          on_change=primer_changed, max_upload_size=session.limits().max_upload_mb or None)
-        primer_piece = primer_read()
+        primer_piece = primer_read(accompanying)
+    if accompanying and not metre:
+        st.caption(tr("gen.accompany_needs_bars"))
+    elif accompanying and primer_piece is not None:
+        keep_parts, into_parts = accompany.choose_parts(primer_piece, run,
+                                                        accompany.upload_tag(*st.session_state[session.PRIMER]))
     primer_bars, keep_primer = 0, True
     if primer_kind.startswith("My MIDI"):
         primer_bars = st.slider(tr("gen.primer_bars"), 1, 16, 4, key="gen-primer-bars",
@@ -166,8 +179,11 @@ with left:
         unit = (st.segmented_control(tr("gen.unit"), ["seconds", "bars"], default="seconds", required=True,
                                      key="gen-unit", label_visibility="collapsed",
                                      format_func=lambda o: language.opt("unit", o))
-                if metre else "seconds")
-        if unit == "bars":
+                if metre and not accompanying else "seconds")
+        if accompanying:  # the new parts are as long as the given ones
+            bars, seconds = 0, 0
+            st.caption(tr("gen.accompany_length"))
+        elif unit == "bars":
             bars = st.slider(tr("gen.bars"), 2, 128, 12, key="gen-bars", help=tr("gen.bars_help"))
             seconds = 0
         else:
@@ -178,16 +194,20 @@ with right, st.container(horizontal=True, vertical_alignment="top"):
                             help=tr("gen.temperature_help"))
     n_variations = st.segmented_control(
         tr("gen.variations_n"), [1, 2, 3, 4], default=1, required=True, key="gen-variations-n",
-        help=tr("gen.variations_help"))
+        help=tr("gen.variations_help"), disabled=accompanying)
 
 # Compose, and beside it the style (its label folded into its choices), on one row even on a phone.
-waiting = primer_kind.startswith("My MIDI") and primer_piece is None
+# Why Compose waits, if it does: no music to continue or accompany, or nothing of it kept.
+waiting = (tr("gen.accompany_needs_bars") if accompanying and not metre
+           else tr("gen.accompany_wanted" if accompanying else "gen.primer_wanted")
+           if (primer_kind.startswith("My MIDI") or accompanying) and primer_piece is None
+           else tr("gen.accompany_keep_wanted") if accompanying and not keep_parts else None)
 with st.container(horizontal=True, vertical_alignment="center"):
     style_name = st.selectbox(tr("gen.style"), styles.CHOICES, key="gen-style", on_change=apply_style,
                               label_visibility="collapsed", width=240,
                               format_func=lambda o: tr("gen.style_shown", style=language.opt("style", o)))
-    go = st.button(tr("gen.compose"), type="primary", key="gen-go", on_click=draw_seed, disabled=waiting,
-                   help=tr("gen.primer_wanted") if waiting else None)
+    go = st.button(tr("gen.compose"), type="primary", key="gen-go", on_click=draw_seed, disabled=bool(waiting),
+                   help=waiting)
 # Compose's progress and its errors, right under the button the user just pressed (the piece is made
 # further down, after the settings below have been read).
 compose_status = st.empty()
@@ -249,56 +269,23 @@ with st.expander(tr("gen.steer")):
     guard = r1.toggle(tr("gen.guard"), defaults.repetition_guard, key="gen-guard", help=tr("gen.guard_help"))
     echo = r2.slider(tr("gen.echo"), 0.0, 5.0, defaults.echo, 0.5, key="gen-echo", disabled=not metre,
                      help=tr("gen.echo_help"))
-
-
-def keep_new_version(make) -> None:
-    """Another version of the piece shown, ``make(sampling)`` at this page's temperature and top-p
-    with a new seed: kept beside the old one and shown (an error said in words instead)."""
-    again = SampleConfig(temperature=float(temperature), top_p=float(top_p), seed=generation.random_seed())
-    try:
-        with st.spinner(tr("gen.rewriting")):
-            new = make(again)
-    except MusegenError as e:
-        st.error(language.error_text(e))
-        return
-    piece.remember(new)
-    st.session_state["gen-current"] = len(st.session_state[session.PIECES]) - 1
-    st.rerun()
-
-
-def rewrite_bars(rendered, at: int) -> None:
-    """Write some bars of the piece shown again with the chosen model, keeping the others: the new
-    version is kept beside it and shown, its new bars marked on the roll and the score."""
-    n_bars = len(rendered.piece.bar_starts())
-    if n_bars < 2:
-        return
-    with st.expander(tr("gen.rewrite")):
-        st.caption(tr("gen.rewrite_caption", model=run.name))
-        first, last = st.select_slider(tr("gen.rewrite_bars"), list(range(1, n_bars + 1)),
-                                       value=(max(1, n_bars // 2 - 1), max(1, n_bars // 2)), key=f"gen-rw-bars-{at}")
-        if st.button(tr("gen.rewrite_go", first=first, last=last), key=f"gen-rw-{at}"):
-            keep_new_version(lambda again: generation.rewrite(server.pool(), run, rendered, first, last, again,
-                                                              score=False))
-
-
-def one_more_section(rendered, at: int) -> None:
-    """A piece written in a form goes on with one more of its sections (one more chorus), kept
-    beside it and shown, the new section marked."""
-    form = rendered.settings.get("form")
-    if not form:
-        return
-    with st.expander(tr("gen.more_section")):
-        letters = list(dict.fromkeys(form["form"]))
-        section = st.segmented_control(tr("gen.more_section_which", form=form["form"]), letters, default=letters[0],
-                                       required=True, key=f"gen-more-{at}")
-        if st.button(tr("gen.more_section_go", section=section), key=f"gen-more-go-{at}"):
-            keep_new_version(lambda again: generation.extend(server.pool(), run, rendered, section, again,
-                                                             score=False))
+    c1, c2 = st.columns([3, 2])
+    chords = c1.text_input(tr("gen.chords"), key="gen-chords", placeholder=tr("gen.chords_placeholder"),
+                           disabled=not metre, help=tr("gen.chords_help") if metre else tr("gen.chords_no_bars"))
+    chord_strength = c2.slider(tr("gen.chord_strength"), 0.5, 1.0, defaults.chord_strength, 0.01,
+                               key="gen-chord-strength", disabled=not (metre and chords.strip()),
+                               help=tr("gen.chord_strength_help"))
+    chords_said = {"chords": chords.strip(), "chord_strength": float(chord_strength)} if metre and chords.strip() else {}
+    if chords_said:  # a chord it cannot read is said here at once, the text left as typed
+        try:
+            parse_progression(chords_said["chords"])
+        except MusegenError as e:
+            st.error(language.error_text(e))
 
 
 made_anchor = None  # the heading of what this Compose made, brought into view once it is shown
 if go:
-    n = int(n_variations or 1)
+    n = 1 if accompanying else int(n_variations or 1)
     sample = SampleConfig(seconds=float(seconds), bars=int(bars), temperature=float(temperature),
                           rhythm_temperature=float(rhythm), top_k=int(top_k), top_p=float(top_p), seed=int(seed),
                           primer="none" if primer_kind == "Nothing" else "random",
@@ -308,12 +295,15 @@ if go:
                           pitch_range="" if (low, high) == (notes[0], notes[-1]) else f"{low}-{high}",
                           repetition_guard=bool(guard), echo=float(echo),
                           form="" if form_name == FREE_FORM else form_name, repeats=repeats or "varied",
-                          phrase_bars=int(phrase_bars or 4))
+                          phrase_bars=int(phrase_bars or 4), **chords_said)
     try:
-        with compose_status, st.spinner(tr("gen.composing") if n == 1 else tr("gen.composing_n", n=n)):
+        with compose_status, st.spinner(tr("gen.accompanying") if accompanying else tr("gen.composing") if n == 1
+                                        else tr("gen.composing_n", n=n)):
             # The score is engraved once the piece plays (show_piece), a variation's when kept:
             # engraving is the slow part of rendering, and nobody should wait for it to listen.
-            made = generation.compose_variations(server.pool(), run, sample, n, piece=primer_piece, score=False)
+            made = ([generation.accompany(server.pool(), run, primer_piece, keep_parts, sample, into=into_parts,
+                                          score=False)] if accompanying else
+                    generation.compose_variations(server.pool(), run, sample, n, piece=primer_piece, score=False))
         session.keep_variations(made if n > 1 else [])
         st.session_state["gen-current"] = None  # variations: nothing in full until one is kept
         if n == 1:
@@ -358,15 +348,16 @@ if pieces and current is not None and current < len(pieces):
     show_if_made(PIECE_ANCHOR)
     st.caption(tr("gen.piece_caption", run=rendered.run, seed=s["seed"], temperature=s["temperature"],
                   top_k=s["top_k"], top_p=s["top_p"], speed=rendered.tokens_per_s)
-               + "".join(f" · {language.say(rule)}" for rule in s.get("steering", []))
+               + "".join(f" · {language.say(rule)}" for rule in s.get("steering", [])
+                         if getattr(rule, "code", None) != "said.given_rule")  # named below: given_caption
                + (tr("gen.variation_of", i=s["variation"], n=s["variations"]) if s.get("variations", 1) > 1 else "")
                + (tr("gen.rewritten_of", first=s["rewritten"][0], last=s["rewritten"][1]) if s.get("rewritten") else "")
-               + (tr("gen.added_section", section=s["added"]) if s.get("added") else ""))
+               + (tr("gen.added_section", section=s["added"]) if s.get("added") else "")
+               + accompany.given_caption(rendered.piece))
     piece.show_piece(rendered, key=f"gen-{current}")
     piece_share.share_panel(rendered, key=f"gen-{current}")
     if metre:
-        rewrite_bars(rendered, current)
-        one_more_section(rendered, current)
+        Versions(run, float(temperature), float(top_p), chords_said).offer(rendered, current)
 
 if pieces:
     st.subheader(tr("gen.session"))

@@ -604,6 +604,100 @@ def test_generate_steers_key_range_and_a_continuations_metre():
     assert "continued" in out.name
 
 
+def test_generate_follows_typed_chords_and_says_a_bad_chord_losing_nothing():
+    """Chords typed in Steer reach the model and are said under the piece (how well music follows
+    them is measured with real weights in test_accompany.py: the tiny model here writes noise); a
+    chord it cannot read is said at once and again by Compose, in the visitor's language, the text
+    and the pieces left as they were."""
+    at = open_app("pages/generate.py")
+    at.radio(key="gen-primer").set_value("Nothing")
+    at.segmented_control(key="gen-unit").set_value("bars").run()
+    at.slider(key="gen-bars").set_value(4)
+    at.text_input(key="gen-chords").input("C G Am F").run()
+    at.slider(key="gen-chord-strength").set_value(1.0)
+    at.button(key="gen-go").click().run()
+    assert not at.error and not at.exception, texts(at.error)
+    made = at.session_state["pieces"][-1]
+    assert msg("said.chords_rule", chords="C | G | Am | F", strength="1") in made.settings["steering"]
+    assert "chords C | G | Am | F (strength 1)" in texts(at.caption)
+
+    at.text_input(key="gen-chords").input("C Xq Am").run()
+    assert "“Xq” is not a chord this can read" in texts(at.error)  # said under the field, before Compose
+    at.button(key="gen-go").click().run()
+    assert "“Xq” is not a chord this can read" in texts(at.error)
+    assert len(at.session_state["pieces"]) == 1 and at.text_input(key="gen-chords").value == "C Xq Am"
+    assert at.session_state["gen-current"] == 0  # the piece made before is still shown
+
+    at.session_state["ui-lang"] = "zh"
+    at.run()
+    assert "无法识别和弦“Xq”" in texts(at.error)
+
+
+def test_generate_accompanies_an_uploaded_melody_then_writes_one_part_again(monkeypatch, duet_bundled):
+    """Bring a melody, get the band: a duet uploaded, its melody kept, the model writes the rest
+    around it (the melody comes out note for note), given and new parts marked on the roll and the
+    score; then the new part is written again, the melody kept; then, on a piece composed, the
+    other parts written around its top part."""
+    monkeypatch.setenv("MUSEGEN_BUNDLED_DIR", str(duet_bundled))
+    at = open_app("pages/generate.py")
+    at.selectbox(key="gen-run").set_value(str(duet_bundled / "tiny-duet")).run()
+    at.radio(key="gen-primer").set_value("My music (write parts around it)").run()
+    assert at.slider(key="gen-topp").value == 0.7 and at.selectbox(key="gen-key").value == "auto"  # measured
+    assert at.button(key="gen-go").disabled and "Compose waits for the music to accompany" in texts(at.caption)
+    at.file_uploader(key="gen-upload").set_value(("duet.mid", duet_midi(2), "audio/midi")).run()
+    assert "2 parts" in texts(at.caption) and not at.button(key="gen-go").disabled
+    keep = next(m for m in at.multiselect if m.key.startswith("gen-acc-keep-"))
+    assert keep.value == [0] and keep.options == ["Melody", "Chords"]
+    keep.set_value([]).run()  # nothing kept: Compose says why it waits
+    assert at.button(key="gen-go").disabled and "Choose at least one part" in at.button(key="gen-go").proto.help
+    next(m for m in at.multiselect if m.key.startswith("gen-acc-keep-")).set_value([0]).run()
+    at.button(key="gen-go").click().run()
+    assert not at.error and not at.exception, texts(at.error)
+    made = at.session_state["pieces"][-1]
+    duet = dataset_piece(duet_midi(2))
+    assert made.settings["given_parts"] == [1] and made.piece.given_parts == (0,)
+    assert same_notes(made.piece.part_notes(0), duet.part_notes(0)) and len(made.piece.part_notes(1))
+    assert "given: Melody" in texts(at.caption)
+    marks = players(at)[-1] if HAS_AUDIO else json.dumps([t.name for t in at.get("plotly_chart")[-1].figure.data])
+    assert "Melody (given)" in marks and "Chords (new)" in marks
+    assert "<part-name>Melody (given)</part-name>" in made.musicxml
+
+    at.selectbox(key="gen-pa-0").set_value(1)
+    at.button(key="gen-pa-go-0").click().run()
+    assert not at.error and not at.exception, texts(at.error)
+    again = at.session_state["pieces"][-1]
+    assert len(at.session_state["pieces"]) == 2 and again.piece.given_parts == (0,)
+    assert same_notes(again.piece.part_notes(0), made.piece.part_notes(0))
+    assert not same_notes(again.piece.part_notes(1), made.piece.part_notes(1))
+
+    at.radio(key="gen-primer").set_value("Nothing").run()
+    assert at.slider(key="gen-topp").value != 0.7  # the page's own settings back
+    at.slider(key="gen-seconds").set_value(5)
+    at.button(key="gen-go").click().run()
+    solo = at.session_state["pieces"][-1]
+    assert next(m for m in at.multiselect if m.key == "gen-acc-keep-kept-2").value == [0]
+    at.button(key="gen-around-go-2").click().run()  # its top part kept, the model's other part around it
+    assert not at.error and not at.exception, texts(at.error)
+    band = at.session_state["pieces"][-1]
+    assert len(band.piece.parts) == 2 and band.piece.given_parts == (0,)
+    origin = solo.piece.bar_starts()[0]
+    assert same_notes(band.piece.part_notes(0), solo.piece.part_notes(0) - [origin, 0, 0, 0, 0])
+
+
+def dataset_piece(data: bytes):
+    from musegen.music.readers import read_file_bytes
+
+    return read_file_bytes("x.mid", data)
+
+
+def same_notes(a, b) -> bool:
+    """The same notes, in any order (start, duration, pitch, velocity)."""
+    import numpy as np
+
+    order = lambda n: n[np.lexsort(n[:, :3].T[::-1])][:, :4]  # noqa: E731
+    return len(a) == len(b) and np.allclose(order(a), order(b))
+
+
 # ---------------------------------------------------------------- compare
 
 
@@ -791,14 +885,32 @@ def test_a_downloaded_run_imports_back_into_the_library(bundled_runs):  # noqa: 
     assert at.error and "Traceback" not in texts(at.error)
 
 
-def duet_midi(i: int) -> bytes:
+def duet_piece(i: int):
     """A melody over chords in two parts (the chords below middle C in the second)."""
     from musegen.music.piece import PART, PITCH, Part, Piece
 
     piece = make_piece(i, bars=12)
     notes = piece.notes.copy()
     notes[:, PART] = notes[:, PITCH] < 60
-    return piece_to_midi_bytes(Piece(piece.name, notes, piece.tempo, parts=[Part("Melody"), Part("Chords")]))
+    return Piece(piece.name, notes, piece.tempo, parts=[Part("Melody"), Part("Chords")])
+
+
+def duet_midi(i: int) -> bytes:
+    return piece_to_midi_bytes(duet_piece(i))
+
+
+@pytest.fixture(scope="module")
+def duet_bundled(tmp_path_factory, bundled_runs):  # noqa: F811
+    """The bundled stand-ins and a tiny model that learnt two parts (the others learnt one: around a
+    given part they write no second one)."""
+    import shutil
+
+    from musegen.train.fit import train
+
+    root = tmp_path_factory.mktemp("duet-bundled")
+    shutil.copytree(bundled_runs, root, dirs_exist_ok=True)
+    train(tiny_config("wavenet"), root / "tiny-duet", pieces=Loaded([duet_piece(i) for i in range(10)]))
+    return root
 
 
 def test_train_starts_a_small_set_from_the_base_and_names_a_start_that_cannot_help(monkeypatch, tmp_path,

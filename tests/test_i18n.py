@@ -470,6 +470,23 @@ def test_generate_in_chinese():
     assert "请上传" in " ".join(check_chinese(at))  # why Compose waits
 
 
+def test_accompaniment_and_chords_in_chinese():
+    """Bring a melody, get the band, in Chinese: the choices, the parts kept and written, the chords
+    typed and a chord it cannot read, said in Chinese."""
+    at = open_zh("pages/generate.py")
+    at.radio(key="gen-primer").set_value("My music (write parts around it)").run()
+    assert "请上传一个 MIDI 或 MusicXML 文件" in " ".join(check_chinese(at))
+    at.file_uploader(key="gen-upload").set_value(("tune.mid", midi(1), "audio/midi")).run()
+    texts = " ".join(check_chinese(at))
+    assert "要保留的声部" in texts and "synthetic-01担任" in texts  # the part as the file names it
+    at.text_input(key="gen-chords").input("C大 G大 A小 F大").run()
+    at.button(key="gen-go").click().run()
+    texts = " ".join(check_chinese(at))
+    assert "给定声部：synthetic-01" in texts and "和弦 C大 | G大 | A小 | F大" in texts
+    at.text_input(key="gen-chords").input("C Xq").run()
+    assert "无法识别和弦“Xq”" in " ".join(check_chinese(at))
+
+
 def test_compare_in_chinese():
     at = open_zh("pages/compare.py")
     assert at.title[0].value.endswith("比较")
@@ -565,7 +582,7 @@ def test_english_unchanged():
     assert at.selectbox(key="tr-preset").format_func("Quick test (about 30 s)") == "Quick test (about 30 s)"
     at.switch_page("pages/generate.py").run()
     assert at.radio(key="gen-primer").options == ["A random passage of the dataset", "My MIDI file (continue it)",
-                                                  "Nothing"]
+                                                  "My melody: write the band around it", "Nothing"]
 
 
 def test_locale_decides_until_the_visitor_picks():

@@ -151,3 +151,39 @@ def test_playhead_page_is_self_contained():
     zh = playhead_html(piece, audio, lang="zh")
     assert "<span style=\"--c:" in zh and ">左手</span>" in zh
     assert [t.name for t in plots.piano_roll(piece, lang="zh").data] == ["Right </script> hand", "左手"]
+
+
+def test_an_accompaniment_marks_its_given_and_new_parts():
+    """The roll's legend says which parts were given and which are new, in the reader's language;
+    a given part is drawn lighter and outlined (plotly and the playhead's roll), and the score
+    names it given."""
+    import json
+    import re
+
+    from musegen.music.piece import Part
+    from musegen.render.midi import piece_to_musicxml
+    from musegen.render.playhead import playhead_html
+
+    notes = [(0, 1, 72, 80, 0), (1, 1, 74, 80, 0), (0, 2, 60, 70, 1), (2, 2, 55, 70, 1), (0, 4, 48, 70, 2)]
+    choir = [Part("Soprano"), Part("Alto"), Part("Bass")]
+    piece = Piece("chorale", notes, tempo=90, parts=choir, given_parts=(0,))
+    fig = plots.piano_roll(piece)
+    assert [t.name for t in fig.data] == ["Soprano (given)", "Alto (new)", "Bass (new)"]
+    assert fig.data[0].marker.color == plots.faded(plots.PALETTE[0]) and fig.data[0].marker.line.width == 1.5
+    assert fig.data[1].marker.color == plots.PALETTE[1]
+    zh = plots.piano_roll(piece, lang="zh")
+    assert [t.name for t in zh.data] == ["女高音（给定）", "女低音（新写）", "男低音（新写）"]
+    assert "女高音（给定）" in zh.data[0].hovertemplate
+
+    page = playhead_html(piece, b"OggS", lang="zh")
+    assert json.loads(re.search(r"const D = (.*?);\n", page).group(1))["given"] == [0]
+    assert '<span class=given style="--c:#1f77b4">女高音（给定）</span>' in page and "男低音（新写）" in page
+
+    assert "<part-name>Soprano (given)</part-name>" in piece_to_musicxml(piece)
+    assert "<part-name>\u00a0\u00a0\u00a0\u00a0\u00a0\u00a0女高音（给定）</part-name>" in piece_to_musicxml(  # fits (_fits)
+        piece, lang="zh")
+
+    plain = Piece("chorale", notes, tempo=90, parts=choir)  # not an accompaniment: nothing said
+    assert [t.name for t in plots.piano_roll(plain).data] == ["Soprano", "Alto", "Bass"]
+    assert json.loads(re.search(r"const D = (.*?);\n", playhead_html(plain, None)).group(1))["given"] == []
+    assert "(given)" not in piece_to_musicxml(plain)

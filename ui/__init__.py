@@ -6,8 +6,10 @@
 - ``server``: the model pool and built-in datasets loaded once for every session;
 - ``dataset``: the music a visitor chose; ``library``: their runs and the run picker;
 - ``piece``: a generated piece shown (audio, roll, score, downloads); ``piece_share``: its link,
-  and the read-only page the link opens; ``training``: the job panel
-  and starting a training; ``figures``: charts and tables; ``sidebar``: the shared sidebar.
+  and the read-only page the link opens; ``versions``: another version of it (bars, a section, a
+  part written again); ``accompany``: the parts kept and written around;
+- ``training``: the job panel and starting a training; ``figures``: charts and tables; ``sidebar``:
+  the shared sidebar.
 
 musegen never imports this package: the library stays free of Streamlit pages.
 """

@@ -11,11 +11,6 @@ from .arguments import add_command, check_writable, span
 from .generate import add_chords, numbered
 from .terminal import import_tensorflow_quietly, say
 
-# Measured in docs/accompany.md: harmonising chorale melodies, the melody's own key held softly and a
-# narrower nucleus than free generation's brought the chords nearest real harmonisations.
-ACCOMPANY_TOP_P = 0.7
-ACCOMPANY_KEY = "auto"
-
 
 def part_numbers(text: str, flag: str) -> list[int]:
     """'1,3' or '1 3' → [0, 2] (parts count from 1 on the command line)."""
@@ -71,7 +66,7 @@ def cmd_accompany(args) -> dict:
 
 
 def add_accompany(sub) -> None:
-    from ..generate.accompany import CANDIDATES
+    from ..generate.accompany import ACCOMPANY_KEY, ACCOMPANY_TOP_P, CANDIDATES
 
     s = SampleConfig()
     ac = add_command(sub, "accompany", "write the other parts around parts you give (a melody harmonised, "

@@ -34,6 +34,11 @@ BOUNDARY = ("timesig", "pos", "dur", "start")  # token kinds after which a note 
 # How much rarer (nats) a parallel fifth or octave with a given part becomes: the models write them
 # often (9 per 100 beats harmonising chorales, docs/accompany.md), Bach almost never; forbidden.
 PARALLEL = -NEG
+# Accompaniment's own sampling defaults (the CLI's and the app's), measured in docs/accompany.md:
+# harmonising chorale melodies, the melody's key held softly and a narrower nucleus than free
+# generation's brought the chords nearest real harmonisations.
+ACCOMPANY_TOP_P = 0.7
+ACCOMPANY_KEY = "auto"
 CANDIDATES = 4  # accompaniments drawn per variation (one batch), the best kept: listening_score
 
 

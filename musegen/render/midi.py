@@ -233,8 +233,8 @@ def _is_grand(piece: Piece) -> bool:
     return len(pitched) <= 2 and all(_is_piano(p) for p in pitched)
 
 
-def _staves_plan(piece: Piece, rows: np.ndarray, lang: str | None = None) -> list[tuple[np.ndarray, str, str]]:
-    """(rows, clef, name in lang) per staff. One piano part: a grand staff split at middle C; otherwise
+def _staves_plan(piece: Piece, rows: np.ndarray, lang: str | None = None) -> list[tuple[np.ndarray, str, str, int | None]]:
+    """(rows, clef, name in lang, part index) per staff. One piano part: a grand staff split at middle C; otherwise
     one staff per pitched part, in treble, octave-treble (a tenor's) or bass clef by its middle pitch;
     two piano parts (right and left hand) on a grand staff, the lower always in bass clef. Drums are
     left to MIDI and audio."""
@@ -242,7 +242,8 @@ def _staves_plan(piece: Piece, rows: np.ndarray, lang: str | None = None) -> lis
     if len(pitched) <= 1:
         own = rows[rows[:, PART] == pitched[0]] if pitched else rows[:0]
         name = part_name(piece.parts[pitched[0]].name, lang) if pitched else ""
-        return [(own[own[:, PITCH] >= MIDDLE_C], "treble", name), (own[own[:, PITCH] < MIDDLE_C], "bass", name)]
+        at = pitched[0] if pitched else None
+        return [(own[own[:, PITCH] >= MIDDLE_C], "treble", name, at), (own[own[:, PITCH] < MIDDLE_C], "bass", name, at)]
     plan = []
     hands = _is_grand(piece)
     for i in pitched:
@@ -252,7 +253,7 @@ def _staves_plan(piece: Piece, rows: np.ndarray, lang: str | None = None) -> lis
         if hands:  # a pianist reads the right hand in treble and the left in bass, wherever they wander
             which = "treble" if i == pitched[0] else "bass"
         name = piece.parts[i].name
-        plan.append((own, which, part_name(name, lang) if name else say("plot.part", lang, n=i + 1)))
+        plan.append((own, which, part_name(name, lang) if name else say("plot.part", lang, n=i + 1), i))
     return plan
 
 
@@ -261,7 +262,7 @@ def piece_to_stream(piece: Piece, title: str | None = None, lang: str | None = N
     at middle C), in its time signatures and estimated key, quantized to sixteenths and triplets,
     with the tempo as a metronome mark. Its words are in the reader's language ``lang`` (None:
     English): the title (by default the piece's name in words), the parts' names, the marks over
-    the staff."""
+    the staff. In an accompaniment a given part's name says so ("Soprano (given)")."""
     from music21 import clef, layout, metadata, note, stream, tempo
 
     notes = _checked_notes(piece)
@@ -278,16 +279,18 @@ def piece_to_stream(piece: Piece, title: str | None = None, lang: str | None = N
     score.metadata.composer = "musegen"  # else music21 signs the score "Music21"
     mark = tempo.MetronomeMark(number=round(float(piece.tempo), 2), referent=1.0)
     sharps, _ = piece_key(piece)
-    plan = _staves_plan(piece, rows, lang)
+    given = getattr(piece, "given_parts", None) or ()
+    plan = [(own, which, _fits(say("score.given_part", lang, part=name)) if at in given else name, at in given)
+            for own, which, name, at in _staves_plan(piece, rows, lang)]
     grand = len(plan) == 2 and _is_grand(piece)
     if len(plan) == 2 and not len(piece.parts) > 1:  # one part: drop an empty half of the grand staff
         plan = [s for s in plan if len(s[0])] or plan[:1]
         grand = len(plan) == 2
     staves = []
-    for i, (own, which, name) in enumerate(plan):
+    for i, (own, which, name, marked) in enumerate(plan):
         clef_ = {"treble": clef.TrebleClef, "tenor": clef.Treble8vbClef, "bass": clef.BassClef}[which]()
         staves.append(_staff(own, clef_, f"P{i + 1}", sharps, piece.time_signatures, mark if i == 0 else None,
-                             "" if grand else name))
+                             "" if grand and not marked else name))  # a given hand is named on the grand staff
     if piece.takeover:
         _mark_words(staves[0], piece.takeover, say("score.takeover", lang))
     if getattr(piece, "rewritten", None):
@@ -310,6 +313,16 @@ def piece_to_stream(piece: Piece, title: str | None = None, lang: str | None = N
         name = part_name(one, lang)
         score.insert(0, layout.StaffGroup(staves, name=name, symbol="brace", barTogether=True))
     return score
+
+
+def _fits(name: str) -> str:
+    """A staff's name as verovio lays it out: it measures a Chinese character at about half its
+    width, so a long Chinese name ("旋律（给定）") would run off the page's left edge; no-break
+    spaces before it (unseen: names are right-aligned) make up the difference."""
+    import unicodedata
+
+    wide = sum(unicodedata.east_asian_width(c) in "WF" for c in name)
+    return "\u00a0" * round(wide * 0.85) + name if wide > 3 else name
 
 
 def _mark_words(part, at: float, text: str) -> None:

@@ -17,13 +17,14 @@ import json
 import numpy as np
 
 from ..music.piece import DURATION, PART, PITCH, START, Piece
-from .plots import PALETTE, part_label
+from .plots import PALETTE, legend_label
 
 
 def roll_data(piece: Piece) -> dict:
     """What the script draws: notes as [start, duration, pitch, colour index] in quarters, the
-    bar lines, the pitch range (as the plotly roll: two semitones of air), the tempo, and in a
-    continuation where the model takes over from the user's passage."""
+    bar lines, the pitch range (as the plotly roll: two semitones of air), the tempo, in a
+    continuation where the model takes over from the user's passage, and in an accompaniment the
+    colours of the given parts (drawn lighter and outlined)."""
     notes = piece.notes
     parts = sorted({int(p) for p in notes[:, PART]}) or [0]
     colour = {index: i % len(PALETTE) for i, index in enumerate(parts)}  # as plots.piano_roll
@@ -40,15 +41,19 @@ def roll_data(piece: Piece) -> dict:
         "colours": list(PALETTE),
         "takeover": float(getattr(piece, "takeover", None) or 0) or None,
         "rewritten": [float(x) for x in piece.rewritten] if getattr(piece, "rewritten", None) else None,
+        "given": sorted(colour[p] for p in (getattr(piece, "given_parts", None) or ()) if p in colour),
     }
 
 
-def legend(piece: Piece, lang: str | None = None) -> list[tuple[str, str]]:
-    """(label in lang, colour) per part that plays, when there is more than one."""
+def legend(piece: Piece, lang: str | None = None) -> list[tuple[str, str, bool]]:
+    """(label, colour, given) per part that plays, when there is more than one; ``lang``: the
+    labels' language (None: English)."""
     parts = sorted({int(p) for p in piece.notes[:, PART]})
     if len(parts) < 2:
         return []
-    return [(part_label(piece, index, lang), PALETTE[i % len(PALETTE)]) for i, index in enumerate(parts)]
+    given = getattr(piece, "given_parts", None) or ()
+    return [(legend_label(piece, index, lang), PALETTE[i % len(PALETTE)], index in given)
+            for i, index in enumerate(parts)]
 
 
 # The page's own words; the app passes them in the visitor's language.
@@ -59,12 +64,13 @@ WORDS = {"yours": "yours", "model": "model", "new_bars": "new bars", "no_notes":
 def playhead_html(piece: Piece, audio: bytes | None, roll_height: int = 220, mime: str = "audio/ogg",
                   words: dict | None = None, lang: str | None = None) -> str:
     """The whole page. ``audio``: the rendered piece (None: the roll alone, without a playhead);
-    ``words`` and ``lang`` (the parts' names): the visitor's language."""
+    ``words`` and ``lang`` (the parts' names in the legend): the visitor's language."""
     words = {**WORDS, **(words or {})}
     data = json.dumps({**roll_data(piece), "words": words}, separators=(",", ":")).replace("</", "<\\/")  # safe inside <script>
     src = f"data:{mime};base64,{base64.b64encode(audio).decode('ascii')}" if audio else ""
     player = f'<audio controls preload="auto" src="{src}"></audio>' if audio else ""
-    keys = "".join(f'<span style="--c:{c}">{html.escape(name)}</span>' for name, c in legend(piece, lang))
+    keys = "".join(f'<span{" class=given" if given else ""} style="--c:{c}">{html.escape(name)}</span>'
+                   for name, c, given in legend(piece, lang))
     page = _PAGE.replace("__ROLL__", html.escape(words["roll"], quote=True))
     page = page.replace("__HEIGHT__", str(int(roll_height))).replace("__PLAYER__", player).replace("__DATA__", data)
     return page.replace("__LEGEND__", f'<div class="legend">{keys}</div>' if keys else "")  # names last: free text
@@ -85,6 +91,8 @@ canvas { position: absolute; left: 0; top: 0; width: 100%; height: 100%; }
 .legend { display: flex; flex-wrap: wrap; gap: 2px 14px; margin-top: 4px; line-height: 18px; }
 .legend span::before { content: ""; display: inline-block; width: 10px; height: 10px; border-radius: 2px;
   margin-right: 5px; background: var(--c); vertical-align: -1px; }
+.legend span.given::before { background: color-mix(in srgb, var(--c) 35%, transparent);
+  box-shadow: inset 0 0 0 1.5px var(--c); }
 </style></head><body>
 __PLAYER__
 <div class="roll" tabindex="0" aria-label="__ROLL__"><canvas></canvas><canvas></canvas></div>
@@ -115,6 +123,11 @@ __LEGEND__
   function note(ctx, n) {
     const h = Math.max(1.5, rowH() - 1);
     ctx.fillRect(qx(n[0]), py(n[2]) + (rowH() - h) / 2, Math.max(1.5, qx(n[0] + n[1]) - qx(n[0]) - 0.5), h);
+  }
+
+  function outline(ctx, n) {
+    const h = Math.max(1.5, rowH() - 1);
+    ctx.strokeRect(qx(n[0]) + 0.5, py(n[2]) + (rowH() - h) / 2 + 0.5, Math.max(1, qx(n[0] + n[1]) - qx(n[0]) - 1.5), h - 1);
   }
 
   let fgx = null;  // the playhead's context, sized with the roll
@@ -151,8 +164,13 @@ __LEGEND__
       ctx.setLineDash([]);
       ctx.fillStyle = "#5b4bdb"; ctx.fillText(D.words.new_bars, a + 4, H - 8);
     }
-    ctx.globalAlpha = 0.85;
-    for (const n of D.notes) { ctx.fillStyle = D.colours[n[3]]; note(ctx, n); }
+    const given = new Set(D.given);  // an accompaniment's given parts: lighter, outlined
+    for (const n of D.notes) {
+      ctx.fillStyle = ctx.strokeStyle = D.colours[n[3]];
+      ctx.globalAlpha = given.has(n[3]) ? 0.35 : 0.85;
+      note(ctx, n);
+      if (given.has(n[3])) { ctx.globalAlpha = 1; ctx.lineWidth = 1; outline(ctx, n); }
+    }
     ctx.globalAlpha = 1;
     if (D.takeover) {  // its labels, over the notes
       const x = Math.round(qx(D.takeover));

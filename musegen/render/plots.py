@@ -40,6 +40,21 @@ def part_label(piece: Piece, index: int, lang: str | None = None) -> str:
     return f"{part_name(part.name, lang)} {index + 1}" if shared else part_name(part.name, lang)
 
 
+def legend_label(piece: Piece, index: int, lang: str | None = None) -> str:
+    """A part's name in a roll's legend; in an accompaniment (generate/accompany.py) it says whether
+    the part was given or is new: "Soprano (given)", "Alto (new)"."""
+    given = getattr(piece, "given_parts", None)
+    if not given:
+        return part_label(piece, index, lang)
+    return say("plot.given_part" if index in given else "plot.new_part", lang, part=part_label(piece, index, lang))
+
+
+def faded(colour: str, alpha: float = 0.35) -> str:
+    """'#1f77b4' → 'rgba(31,119,180,0.35)': a given part's fill, under its outline."""
+    r, g, b = (int(colour[i:i + 2], 16) for i in (1, 3, 5))
+    return f"rgba({r},{g},{b},{alpha})"
+
+
 def piano_roll(piece: Piece, title: str | None = None, unit: str = "seconds", lang: str | None = None) -> go.Figure:
     """One horizontal bar per note, one colour (and legend entry) per part, with faint bar lines.
 
@@ -51,22 +66,27 @@ def piano_roll(piece: Piece, title: str | None = None, unit: str = "seconds", la
     notes = piece.notes
     scale = 60.0 / piece.tempo if unit == "seconds" else 1.0
     parts = sorted({int(p) for p in notes[:, PART]}) or [0]
+    given = getattr(piece, "given_parts", None) or ()
     fig = go.Figure()
     for i, index in enumerate(parts):
         rows = notes[notes[:, PART] == index]
         pitch = np.clip(np.rint(rows[:, PITCH]), 0, 127).astype(int)
+        colour = PALETTE[i % len(PALETTE)]
+        # A given part drawn lighter and outlined: the model's new parts stand out against it.
+        marker = (dict(color=faded(colour), line=dict(color=colour, width=1.5)) if index in given
+                  else dict(color=colour, line_width=0))
         fig.add_trace(go.Bar(
             orientation="h",
             base=rows[:, START] * scale,
             x=rows[:, DURATION] * scale,
             y=pitch,
             width=0.8,
-            marker=dict(color=PALETTE[i % len(PALETTE)], line_width=0),
+            marker=marker,
             text=_NAMES[pitch],
             textposition="none",
             customdata=np.column_stack([rows[:, START], rows[:, DURATION], rows[:, VELOCITY]]),
-            hovertemplate=_note_hover(part_label(piece, index, lang), lang),
-            name=part_label(piece, index, lang),
+            hovertemplate=_note_hover(legend_label(piece, index, lang), lang),
+            name=legend_label(piece, index, lang),
         ))
     pitch = np.clip(np.rint(notes[:, PITCH]), 0, 127).astype(int)
     lo, hi = (int(pitch.min()) - 2, int(pitch.max()) + 2) if len(pitch) else (48, 72)

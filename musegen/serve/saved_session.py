@@ -209,6 +209,8 @@ def read_piece(folder: Path):
     midi = (folder / "piece.mid").read_bytes()
     piece = read_file_bytes(f"{safe_name(meta['name'], limit=60, empty='piece')}.mid", midi)
     piece.name, piece.takeover = meta["name"], meta.get("takeover")
+    given = meta["settings"].get("given_parts")  # an accompaniment's, counted from 1
+    piece.given_parts = tuple(p - 1 for p in given) if given else None
     audio = folder / "piece.ogg"
     xml = folder / "piece.musicxml"
     return Rendered(piece, midi, xml.read_text() if xml.is_file() else None, list(meta["svg"]),

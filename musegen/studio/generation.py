@@ -81,8 +81,10 @@ def accompany(pool: ComposerPool, run, piece: Piece, keep: list[int], sample: Sa
     out = render_piece(composition.pieces[0], **render_kw)
     out.notes[:0] = composition.remarks
     out.run = run.name
-    out.settings = {"seed": composition.seed, "temperature": sample.temperature, "top_p": sample.top_p,
-                    "steering": composition.steering, "given_parts": [p + 1 for p in composition.pieces[0].given_parts],
+    out.tokens_per_s = composition.tokens_per_s
+    out.settings = {"seed": composition.seed, "temperature": sample.temperature, "top_k": sample.top_k,
+                    "top_p": sample.top_p, "steering": composition.steering,
+                    "given_parts": [p + 1 for p in composition.pieces[0].given_parts],
                     "chords": sample.chords or None, "variations": 1}
     return out
 
