@@ -100,9 +100,8 @@ class _Row:
         self.queue: deque[int] = deque()
         self.length = 0  # tokens seen, the primer's included
         self.given_pitches: list[int] = []  # where in the stream a given pitch was written
-        # Per part, the top pitch of its latest onset with that onset's time, and the one before.
-        self.latest: dict[int, tuple[int, int]] = {}
-        self.before: dict[int, int] = {}
+        # Per part, its latest notes as [start, end, pitch] in grid steps (end None until its Dur).
+        self.notes: dict[int, list[list]] = {}
 
 
 class GivenParts(Rule):
@@ -148,6 +147,7 @@ class GivenParts(Rule):
         self.pitch_of = tokenizer.pitch_ids()
         self.pitch_tokens = np.array(list(self.pitch_of), np.int64)
         self.pitch_values = np.array(list(self.pitch_of.values()), np.int64)
+        self.dur_steps = {i: int(t[4:]) for i, t in enumerate(tokenizer.vocab) if t.startswith("Dur_")}
         lines: dict[int, dict[int, int]] = {}
         for k, events in enumerate(self.bars):
             for event in events:
@@ -188,20 +188,24 @@ class GivenParts(Rule):
         and octaves, which four-part writing avoids and the models often write) is PARALLEL nats rarer."""
         now = self._now(row)
         penalty = np.zeros(len(self.pitch_tokens), np.float32)
-        latest = row.latest.get(row.part)
-        if latest is None:
-            return penalty
-        mine = latest[1] if latest[0] < now else row.before.get(row.part)
-        if mine is None:
+        mine = [n for n in row.notes.get(row.part, []) if n[0] < now]
+        if not mine:
             return penalty
         for onsets, pitches in self.lines.values():
             k = int(np.searchsorted(onsets, now, side="right")) - 1
             if k < 1 or onsets[k] != now or pitches[k] == pitches[k - 1]:
                 continue  # the given part does not move here
-            was, moved = (pitches[k - 1] - mine) % 12, np.sign(pitches[k] - pitches[k - 1])
+            # This part's top note sounding at the moment before (the two parts' previous onset):
+            # a note held on under a newer one of the same part counts, as it sounds.
+            before = max(onsets[k - 1], max(n[0] for n in mine))
+            sounding = [n[2] for n in mine if n[0] <= before and (n[1] is None or n[1] > before)]
+            if not sounding:
+                continue
+            top = max(sounding)
+            was, moved = (pitches[k - 1] - top) % 12, np.sign(pitches[k] - pitches[k - 1])
             if was not in (0, 7):
                 continue
-            same = ((pitches[k] - self.pitch_values) % 12 == was) & (np.sign(self.pitch_values - mine) == moved)
+            same = ((pitches[k] - self.pitch_values) % 12 == was) & (np.sign(self.pitch_values - top) == moved)
             penalty[same] = -PARALLEL
         return penalty
 
@@ -253,8 +257,8 @@ class GivenParts(Rule):
             row.queue.popleft()
             if kind == "pitch":
                 row.given_pitches.append(row.length)
-        if kind == "pitch" and row.part is not None:
-            self._heard(row, self.pitch_of[token])
+        if kind in ("pitch", "dur") and row.part is not None:
+            self._heard(row, token, kind)
         if kind == "bar":
             row.bar += 1
             row.position, row.part = None, None
@@ -269,16 +273,14 @@ class GivenParts(Rule):
         row.last = kind if kind in ("bar", "timesig", "pos", "part", "vel", "pitch", "dur") else row.last
         row.length += 1
 
-    def _heard(self, row: _Row, pitch: int) -> None:
-        """A part's pitch at this moment: its latest onset's top pitch, the previous onset's kept."""
-        now = self._now(row)
-        latest = row.latest.get(row.part)
-        if latest is not None and latest[0] == now:
-            row.latest[row.part] = (now, max(latest[1], pitch))
-            return
-        if latest is not None:
-            row.before[row.part] = latest[1]
-        row.latest[row.part] = (now, pitch)
+    def _heard(self, row: _Row, token: int, kind: str) -> None:
+        """A part's notes as they are written: a pitch starts one now, its Dur says when it ends."""
+        notes = row.notes.setdefault(row.part, [])
+        if kind == "pitch":
+            notes.append([self._now(row), None, self.pitch_of[token]])
+            del notes[:-8]  # the parallels rule looks one onset back
+        elif notes and notes[-1][1] is None:
+            notes[-1][1] = notes[-1][0] + self.dur_steps[token]
 
     def _enter(self, row: _Row, token: int, entered_by_part: bool) -> None:
         """A given event starts when the stream reaches it: its Part token, or (the part already
