@@ -134,3 +134,12 @@ def test_accompany_and_chords_on_the_command_line(tmp_path):
     assert len(piece.parts) == 4 and same_notes(piece.part_notes(0), tune().part_notes(0))
     assert main(["accompany", str(BUNDLED / "bach-wavenet"), str(given), "--keep", "3"]) != 0
     assert main(["generate", str(BUNDLED / "bach-wavenet"), "--chords", "C Hm", "--primer", "none"]) != 0
+
+
+def test_no_parallel_fifths_or_octaves_against_the_given_melody(bach, chorale):
+    from musegen.evaluate.voice_leading import parallels
+
+    soprano = Piece("soprano", chorale.part_notes(0), chorale.tempo, parts=chorale.parts[:1],
+                    time_signatures=chorale.time_signatures)
+    made = accompany(bach, SampleConfig(seed=7, variations=3), soprano, keep=[0], candidates=1).pieces
+    assert [parallels(p, [(0, 1), (0, 2), (0, 3)]) for p in made] == [0, 0, 0]
