@@ -129,6 +129,7 @@ EN = {
     "score.part.accompaniment": "Accompaniment",
     "score.title": "{name} · seed {seed} · variation {n}",  # a generated piece's name, on its score
     "score.continued": "{name}, continued",
+    "score.accompanied": "{name}, accompanied",
     "score.rewritten": "bars {first}–{last} written again",
     "score.section": "section {section} added",
     "score.takeover": "▸ model takes over",  # words over the staff
@@ -1270,6 +1271,7 @@ ZH = {
     "score.part.accompaniment": "伴奏",
     "score.title": "{name} · 种子 {seed} · 变奏 {n}",
     "score.continued": "{name}（续写）",
+    "score.accompanied": "{name}（配上声部）",
     "score.rewritten": "重写第 {first}–{last} 小节",
     "score.section": "加上 {section} 段",
     "score.takeover": "▸ 模型从这里接手",

@@ -10,6 +10,7 @@ from musegen.generate.chords import parse_progression
 from musegen.generate.form import FORMS, PHRASE_BARS, REPEATS
 from musegen.errors import MusegenError
 from musegen.render.midi import INSTRUMENTS
+from musegen.render.words import piece_title
 from musegen.music.readers import MIDI_EXTENSIONS, MUSIC_EXTENSIONS
 from ui import accompany, dataset, language, library, piece, piece_share, server, session, training
 from ui.versions import Versions
@@ -344,7 +345,7 @@ current = st.session_state.get("gen-current")
 if pieces and current is not None and current < len(pieces):
     rendered = pieces[current]
     s = rendered.settings
-    st.subheader(rendered.piece.name, anchor=PIECE_ANCHOR)
+    st.subheader(piece_title(rendered.piece.name, language.lang()), anchor=PIECE_ANCHOR)
     show_if_made(PIECE_ANCHOR)
     st.caption(tr("gen.piece_caption", run=rendered.run, seed=s["seed"], temperature=s["temperature"],
                   top_k=s["top_k"], top_p=s["top_p"], speed=rendered.tokens_per_s)
@@ -366,7 +367,8 @@ if pieces:
         r = pieces[i]
         with st.container(border=True):
             cols = st.columns([3, 4, 1])
-            cols[0].markdown(tr("gen.session_row", name=r.piece.name, run=r.run, temperature=r.settings["temperature"],
+            cols[0].markdown(tr("gen.session_row", name=piece_title(r.piece.name, language.lang()), run=r.run,
+                                temperature=r.settings["temperature"],
                                 top_p=r.settings["top_p"], seconds=r.piece.seconds))
             if r.audio:
                 cols[1].audio(r.audio, format="audio/ogg")

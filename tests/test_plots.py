@@ -187,3 +187,15 @@ def test_an_accompaniment_marks_its_given_and_new_parts():
     assert [t.name for t in plots.piano_roll(plain).data] == ["Soprano", "Alto", "Bass"]
     assert json.loads(re.search(r"const D = (.*?);\n", playhead_html(plain, None)).group(1))["given"] == []
     assert "(given)" not in piece_to_musicxml(plain)
+
+
+def test_a_part_named_bass_reads_bass_clef_even_when_it_sits_high():
+    from musegen.music.piece import Part
+    from musegen.render.midi import piece_to_musicxml
+
+    notes = [(0, 1, 72, 80, 0), (1, 1, 74, 80, 0), (0, 1, 57, 70, 1), (1, 1, 55, 70, 1)]
+    xml = piece_to_musicxml(Piece("duet", notes, tempo=90, parts=[Part("Soprano"), Part("Bass")]))
+    import re
+
+    clefs = re.findall(r"<sign>([FG])</sign>", xml)
+    assert clefs[:2] == ["G", "F"]  # the bass's notes (A3, G3) alone would give an octave-treble clef

@@ -19,7 +19,6 @@ from __future__ import annotations
 import dataclasses
 from collections import deque
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
@@ -27,6 +26,7 @@ from ..config import REQUEST_BUDGET
 from ..errors import InputError
 from ..messages import msg
 from ..music.piece import PART, START, Part, Piece
+from ..render.words import name_stem
 from .remarks import rule_message, stopped_at_budget
 from .steer import NEG, Rule
 
@@ -344,7 +344,7 @@ def accompany(composer, sample, piece, keep: list[int], into: list[int] | None =
     made = [drawn[v * rows // variations + int(np.argmax(scores[v * rows // variations:(v + 1) * rows // variations]))]
             for v in range(variations)]
     pieces = [_with_given_notes(tok.decode(np.concatenate([primer, seq]), context=len(primer),
-                                           name=f"{Path(piece.name).stem}-accompanied-seed{seed}-{i + 1}",
+                                           name=f"{name_stem(piece.name)}-accompanied-seed{seed}-{i + 1}",
                                            tempo=tempo, parts=layout, time_signature=signature),
                                 piece, given, keep, into, layout, tempo)
               for i, seq in enumerate(made)]

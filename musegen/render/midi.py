@@ -233,6 +233,9 @@ def _is_grand(piece: Piece) -> bool:
     return len(pitched) <= 2 and all(_is_piano(p) for p in pitched)
 
 
+BASS_NAMES = {"bass", "basso", "left hand", "cello", "violoncello", "bassoon", "tuba", "double bass", "contrabass"}
+
+
 def _staves_plan(piece: Piece, rows: np.ndarray, lang: str | None = None) -> list[tuple[np.ndarray, str, str, int | None]]:
     """(rows, clef, name in lang, part index) per staff. One piano part: a grand staff split at middle C; otherwise
     one staff per pitched part, in treble, octave-treble (a tenor's) or bass clef by its middle pitch;
@@ -250,9 +253,11 @@ def _staves_plan(piece: Piece, rows: np.ndarray, lang: str | None = None) -> lis
         own = rows[rows[:, PART] == i]
         middle = np.median(own[:, PITCH]) if len(own) else MIDDLE_C
         which = "treble" if middle >= MIDDLE_C + 4 else "tenor" if middle >= MIDDLE_C - 7 else "bass"
+        name = piece.parts[i].name
         if hands:  # a pianist reads the right hand in treble and the left in bass, wherever they wander
             which = "treble" if i == pitched[0] else "bass"
-        name = piece.parts[i].name
+        elif (name or "").lower() in BASS_NAMES:  # a bass voice reads bass clef, even when it sits high
+            which = "bass"
         plan.append((own, which, part_name(name, lang) if name else say("plot.part", lang, n=i + 1), i))
     return plan
 

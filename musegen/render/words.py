@@ -26,9 +26,16 @@ def part_name(name: str, lang: str | None) -> str:
 
 # A generated piece's name (generate/sample.py, generate/span.py): what it continues or the model
 # that wrote it, its seed and variation, then each edit: bars written again, a section added.
-_PIECE_NAME = re.compile(r"(?P<stem>.+?)(?P<continued>-continued)?-seed(?P<seed>\d+)-(?P<n>\d+)"
+_PIECE_NAME = re.compile(r"(?P<stem>.+?)(?P<continued>-continued|-accompanied)?-seed(?P<seed>\d+)-(?P<n>\d+)"
                          r"(?P<edits>(?:-bars\d+-\d+|-[A-Z])*)")
 _EDIT = re.compile(r"-bars(\d+)-(\d+)|-([A-Z])")
+
+
+def name_stem(name: str) -> str:
+    """What a generated piece's name was made from ("ode-accompanied-seed7-1" → "ode"), so a new
+    version of it is named afresh rather than longer and longer; any other name without its suffix."""
+    found = _PIECE_NAME.fullmatch(name)
+    return found["stem"] if found else name.rsplit(".", 1)[0] if "." in name[-6:] else name
 
 
 def piece_title(name: str, lang: str | None = None) -> str:
@@ -37,7 +44,8 @@ def piece_title(name: str, lang: str | None = None) -> str:
     found = _PIECE_NAME.fullmatch(name)
     if not found:
         return name
-    stem = say("score.continued", lang, name=found["stem"]) if found["continued"] else found["stem"]
+    how = {"-continued": "score.continued", "-accompanied": "score.accompanied"}.get(found["continued"] or "")
+    stem = say(how, lang, name=found["stem"]) if how else found["stem"]
     words = [say("score.title", lang, name=stem, seed=found["seed"], n=found["n"])]
     for first, last, section in _EDIT.findall(found["edits"]):
         words.append(say("score.section", lang, section=section) if section
