@@ -136,7 +136,8 @@ def chorale_section(results: dict) -> None:
             ("+ a narrower nucleus (top-p 0.7)", {}, 1, 0.0),
             ("+ no parallel fifths or octaves with the melody", {}, 1, rule),
             ("+ the best of 4 candidates (the default)", {}, 4, rule),
-            ("+ the best of 8 candidates", {}, 8, rule)):
+            ("+ the best of 8 candidates", {}, 8, rule),
+            ("the default, over the melody's own chords (--chords auto)", {"chords": "auto"}, 4, rule)):
         accompany_module.PARALLEL = parallels
         made, per_piece = harmonise(composer, chorales, SEEDS[0], candidates=candidates, **kw)
         section["tried"].append({"label": label, **judge_harmonisations(made, chorales), "seconds_per_piece": per_piece})
@@ -159,19 +160,22 @@ def melody_section(results: dict) -> None:
     real = [excerpt(p, 30.0, np.random.default_rng(k)) for k, p in enumerate(pieces[:PIECES])]
     real = [p for p in real if len(p.part_notes(0)) and len(p.part_notes(1))]
     composer = Composer(Run.load(ASSETS / "base"))
-    rows = []
-    for seed in SEEDS:
-        made = [accompany(composer, sample(seed * 1000 + k), p, keep=[0], n_parts=2).pieces[0]
-                for k, p in enumerate(real)]
-        rows.append({"beat_chord_fit": _mean([beat_chord_fit(m) for m in made]),
-                     "melody_unchanged": float(np.mean([_same(m.part_notes(0), r.part_notes(0))
-                                                        for m, r in zip(made, real)]))})
-        log("accompany melodies", seed, rows[-1])
-        if seed == SEEDS[0]:
-            results["melodies_roll"] = roll(made[0], "base: a quartet's first violin given, the accompaniment new",
-                                            "roll-melody-base.png")
+    rows = {"": [], "auto": []}  # the base's own harmony; chords found in the melody (--chords auto)
+    for chords in rows:
+        for seed in SEEDS:
+            made = [accompany(composer, sample(seed * 1000 + k, chords=chords), p, keep=[0], n_parts=2).pieces[0]
+                    for k, p in enumerate(real)]
+            rows[chords].append({"beat_chord_fit": _mean([beat_chord_fit(m) for m in made]),
+                                 "melody_unchanged": float(np.mean([_same(m.part_notes(0), r.part_notes(0))
+                                                                    for m, r in zip(made, real)]))})
+            log("accompany melodies", chords or "own", seed, rows[chords][-1])
+            if seed == SEEDS[0]:
+                results[f"melodies_roll{'_auto' if chords else ''}"] = roll(
+                    made[0], "base: a quartet's first violin given, the accompaniment new"
+                    + (" over the melody's own chords (--chords auto)" if chords else ""),
+                    f"roll-melody-base{'-auto' if chords else ''}.png")
     results["melodies"] = {"pieces": len(real), "real": {"beat_chord_fit": _mean([beat_chord_fit(p) for p in real])},
-                           "seeds": rows}
+                           "seeds": rows[""], "seeds_auto": rows["auto"]}
 
 
 # ---------------------------------------------------------------- 3. chords in

@@ -65,20 +65,27 @@ def chorale_lines(c: dict, seeds: int) -> list[str]:
     return lines
 
 
-def melody_lines(m: dict, roll: str | None) -> list[str]:
+def melody_lines(m: dict, rolls: list[str]) -> list[str]:
     real = m["real"]["beat_chord_fit"]
-    made = [r["beat_chord_fit"] for r in m["seeds"]]
+    rows = [{"who": "real accompaniments", "chords": f"{real:.2f}", "kept": "1.00"}]
+    for key, who in (("seeds", "base"), ("seeds_auto", "base, over the melody's own chords (--chords auto)")):
+        if m.get(key):
+            rows.append({"who": who, "chords": spread([r["beat_chord_fit"] for r in m[key]]),
+                         "kept": spread([r["melody_unchanged"] for r in m[key]])})
     lines = [f"## Accompanying {m['pieces']} melodies", "",
              "30-second excerpts of string quartets (never in the base): the first violin is given, the base writes "
-             "the accompaniment part (the other three instruments merged into one, a layout it learnt).", "",
-             markdown_table([{"who": "real accompaniments", "chords": f"{real:.2f}", "kept": "1.00"},
-                             {"who": "base", "chords": spread(made),
-                              "kept": spread([r["melody_unchanged"] for r in m["seeds"]])}],
-                            [("who", "accompanied by", ""), ("chords", "beat chords triad/7th", ""),
-                             ("kept", "melody unchanged", "")]), "",
-             f"Target: beat chords within {DONE_MELODY} of the real accompaniments: "
-             f"{'yes' if abs(np.mean(made) - real) <= DONE_MELODY else 'no'}.", ""]
-    if roll:
+             "the accompaniment part (the other three instruments merged into one, a layout it learnt): with its own "
+             "harmony, and over the chords the melody suggests (`--chords auto`: the key's triads scored by how "
+             "long the melody's notes belong to them, the whole melody heard at once).", "",
+             markdown_table(rows, [("who", "accompanied by", ""), ("chords", "beat chords triad/7th", ""),
+                                   ("kept", "melody unchanged", "")]), ""]
+    for key, label in (("seeds", "its own harmony"), ("seeds_auto", "with --chords auto")):
+        if m.get(key):
+            made = np.mean([r["beat_chord_fit"] for r in m[key]])
+            lines.append(f"Target: beat chords within {DONE_MELODY} of the real accompaniments, {label}: "
+                         f"{'yes' if abs(made - real) <= DONE_MELODY else 'no'}.")
+    lines.append("")
+    for roll in rolls:
         lines += [f"![the base accompanying a melody](accompany/{roll})", ""]
     return lines
 
@@ -110,7 +117,7 @@ def write_report() -> Path:
     if "chorales" in r:
         lines += chorale_lines(r["chorales"], len(r["seeds"]))
     if "melodies" in r:
-        lines += melody_lines(r["melodies"], r.get("melodies_roll"))
+        lines += melody_lines(r["melodies"], [r[k] for k in ("melodies_roll", "melodies_roll_auto") if r.get(k)])
     if "chords" in r:
         lines += chord_lines(r["chords"], r.get("chord_strength", 0.99))
     path = ROOT / "docs" / "accompany.md"

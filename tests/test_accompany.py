@@ -143,3 +143,22 @@ def test_no_parallel_fifths_or_octaves_against_the_given_melody(bach, chorale):
                     time_signatures=chorale.time_signatures)
     made = accompany(bach, SampleConfig(seed=7, variations=3), soprano, keep=[0], candidates=1).pieces
     assert [parallels(p, [(0, 1), (0, 2), (0, 3)]) for p in made] == [0, 0, 0]
+
+
+def test_the_chords_a_melody_suggests():
+    from musegen.generate.melody_chords import melody_chords, progression_text
+
+    # C E G C | F A C A | G B D B | C (a bar each, in 3/4 so one chord a bar)
+    pitches = [60, 64, 67, 65, 69, 72, 67, 71, 74, 72]
+    notes = [(k, 1, p, 80, 0) for k, p in enumerate(pitches)]
+    tune3 = Piece("arpeggios", np.array(notes, float), tempo=100, time_signatures=[(0.0, 3, 4)])
+    assert progression_text(melody_chords(tune3, [0], (0, False))) == "C | F | G | C"
+    minor = tune3.with_notes(tune3.notes + [0, 0, 9, 0, 0])  # the same a sixth up, heard in A minor: it opens on i
+    assert progression_text(melody_chords(minor, [0], (9, True))).split(" | ")[0] == "Am"
+
+
+def test_accompaniment_over_the_melodys_own_chords(bach):
+    made = accompany(bach, SampleConfig(seed=2, chords="auto"), tune(), keep=[0], candidates=1)
+    said = [str(m) for m in made.steering]
+    assert any(s.startswith("chords C") for s in said), said  # the chords found, said like typed ones
+    assert same_notes(made.pieces[0].part_notes(0), tune().part_notes(0))

@@ -171,7 +171,8 @@ def add_chords(group, s: SampleConfig) -> None:
                        help="a chord progression to follow (metre tokens), e.g. 'C G Am F' (a chord a bar), "
                             "'Dm7 G7 | Cmaj7' (bars between |, chords in a bar share it), 'C:2 G:2' (beats), "
                             "'1 5 6m 4' or 'I V vi IV' (degrees of --key, else of the music's key, else C major); "
-                            "it goes round again when the music is longer")
+                            "it goes round again when the music is longer; with accompany, 'auto': the chords the "
+                            "kept music suggests")
     group.add_argument("--chord-strength", type=float, default=s.chord_strength,
                        help="1 = only the chord's notes on the beat; below 1 a note outside it is (1 - S) times as "
                             f"likely there (default {s.chord_strength:g})" + span('chord_strength'))

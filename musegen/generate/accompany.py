@@ -39,6 +39,7 @@ PARALLEL = -NEG
 # generation's brought the chords nearest real harmonisations.
 ACCOMPANY_TOP_P = 0.7
 ACCOMPANY_KEY = "auto"
+AUTO_CHORDS = ("auto", "自动")  # --chords auto: the chords the given music suggests (melody_chords.py)
 CANDIDATES = 4  # accompaniments drawn per variation (one batch), the best kept: listening_score
 
 
@@ -318,6 +319,8 @@ def accompany(composer, sample, piece, keep: list[int], into: list[int] | None =
     if not any(bars):
         raise InputError(msg("said.accompany_nothing_given"))
     signature = tok.time_signature_ids()[signatures[0]]
+    if sample.chords.strip().lower() in AUTO_CHORDS:
+        sample = dataclasses.replace(sample, chords=chords_of(given, sample.key))
     tempo = sample.tempo or piece.tempo
     primer = tok.opening(tempo, layout, signature)
     remarks: list = []
@@ -349,6 +352,26 @@ def accompany(composer, sample, piece, keep: list[int], into: list[int] | None =
                                 piece, given, keep, into, layout, tempo)
               for i, seq in enumerate(made)]
     return Composition(pieces, made, primer, seed, speed, [m for m in map(rule_message, rules) if m], remarks)
+
+
+def chords_of(given: Piece, key: str) -> str:
+    """``--chords auto``: the progression the given music suggests (melody_chords), in the key asked
+    for, else its own, from the bar of its first note (where the new music starts)."""
+    from ..render.midi import estimate_key
+    from .melody_chords import melody_chords, progression_text
+    from .form import MINOR_MODES
+    from .steer import AUTO, parse_scale
+
+    named = key.strip() and key.strip().lower() not in (AUTO, "primer")
+    scale = parse_scale(key) if named else None
+    home = (scale.tonic, scale.mode in MINOR_MODES) if scale else estimate_key(given.notes)
+    first = given.notes[:, START].min()
+    starts = given.bar_starts(until=first + 1e-6)
+    origin = float(starts[starts <= first + 1e-6].max()) if len(starts) else 0.0
+    shifted = given.notes.copy()
+    shifted[:, START] -= origin
+    bars = melody_chords(given.with_notes(shifted), list(range(len(given.parts))), home)
+    return progression_text(bars)
 
 
 def listening_score(generator, primer, seq, given_at: list[int]) -> float:

@@ -173,6 +173,9 @@ class Composer:
         if not self.metre:
             remarks.append(msg("said.chords_need_bars"))
             return []
+        if sample.chords.strip().lower() in ("auto", "自动"):  # the chords of a given melody: accompany's
+            remarks.append(msg("said.chords_auto_alone"))
+            return []
         scale = self.scale(sample.key, primer_piece) if sample.key else None
         key = (scale.tonic, scale.mode) if scale is not None else (0, "major")
         return [ChordPlan(self.tokenizer, parse_progression(sample.chords, key), signature, sample.chord_strength)]
