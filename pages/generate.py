@@ -6,6 +6,7 @@ import streamlit as st
 
 from musegen.studio import generation, run_library, steering, styles
 from musegen.config import SampleConfig
+from musegen.generate.accompany import AUTO_CHORDS
 from musegen.generate.chords import parse_progression
 from musegen.generate.form import FORMS, PHRASE_BARS, REPEATS
 from musegen.errors import MusegenError
@@ -277,8 +278,8 @@ with st.expander(tr("gen.steer")):
                                key="gen-chord-strength", disabled=not (metre and chords.strip()),
                                help=tr("gen.chord_strength_help"))
     chords_said = {"chords": chords.strip(), "chord_strength": float(chord_strength)} if metre and chords.strip() else {}
-    if chords_said:  # a chord it cannot read is said here at once, the text left as typed
-        try:
+    if chords_said and chords_said["chords"].lower() not in AUTO_CHORDS:  # a chord it cannot read is said
+        try:  # here at once, the text left as typed
             parse_progression(chords_said["chords"])
         except MusegenError as e:
             st.error(language.error_text(e))

@@ -652,9 +652,12 @@ def test_generate_accompanies_an_uploaded_melody_then_writes_one_part_again(monk
     keep.set_value([]).run()  # nothing kept: Compose says why it waits
     assert at.button(key="gen-go").disabled and "Choose at least one part" in at.button(key="gen-go").proto.help
     next(m for m in at.multiselect if m.key.startswith("gen-acc-keep-")).set_value([0]).run()
+    at.text_input(key="gen-chords").input("auto").run()  # the chords the melody suggests: not a typo
+    assert not at.error, texts(at.error)
     at.button(key="gen-go").click().run()
     assert not at.error and not at.exception, texts(at.error)
     made = at.session_state["pieces"][-1]
+    assert any(str(m).startswith("chords ") for m in made.settings["steering"])  # found, and said
     duet = dataset_piece(duet_midi(2))
     assert made.settings["given_parts"] == [1] and made.piece.given_parts == (0,)
     assert same_notes(made.piece.part_notes(0), duet.part_notes(0)) and len(made.piece.part_notes(1))

@@ -168,12 +168,13 @@ class Composer:
     def chord_plan(self, sample, primer_piece, signature: tuple[int, int], remarks: list) -> list:
         """The progression asked for, as a rule (none in a scheme without bars: said in ``remarks``).
         Degrees (1 5 6m 4) count in the key asked for, else the music's, else C major."""
+        from .accompany import AUTO_CHORDS
         from .chords import ChordPlan, parse_progression
 
         if not self.metre:
             remarks.append(msg("said.chords_need_bars"))
             return []
-        if sample.chords.strip().lower() in ("auto", "自动"):  # the chords of a given melody: accompany's
+        if sample.chords.strip().lower() in AUTO_CHORDS:  # the chords of a given melody: accompany's
             remarks.append(msg("said.chords_auto_alone"))
             return []
         scale = self.scale(sample.key, primer_piece) if sample.key else None
