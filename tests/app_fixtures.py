@@ -27,6 +27,17 @@ def bundled_runs(tmp_path_factory):
     return root
 
 
+@pytest.fixture
+def app_env(monkeypatch, tmp_path, bundled_runs):
+    """The shared demo's settings (every visitor their own runs) over a fresh runs folder, with the
+    tiny bundled runs; returns the runs folder."""
+    runs = tmp_path / "runs"
+    monkeypatch.setenv("MUSEGEN_RUNS", str(runs))
+    monkeypatch.setenv("MUSEGEN_BUNDLED_DIR", str(bundled_runs))
+    monkeypatch.delenv("MUSEGEN_SINGLE_USER", raising=False)
+    return runs
+
+
 ROOT = Path(__file__).resolve().parent.parent
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from app_fixtures import bundled_runs  # noqa: F401 (fixture)
+from app_fixtures import app_env, bundled_runs  # noqa: F401 (fixtures)
 from conftest import make_piece
 from musegen.errors import InputError
 from musegen.messages import msg
@@ -137,15 +137,6 @@ def test_shares_are_capped_and_count_in_the_disk_budget(tmp_path, monkeypatch):
 
 
 # ---------------------------------------------------------------- in the app
-
-
-@pytest.fixture
-def app_env(monkeypatch, tmp_path, bundled_runs):  # noqa: F811
-    runs = tmp_path / "runs"
-    monkeypatch.setenv("MUSEGEN_RUNS", str(runs))
-    monkeypatch.setenv("MUSEGEN_BUNDLED_DIR", str(bundled_runs))
-    monkeypatch.delenv("MUSEGEN_SINGLE_USER", raising=False)
-    return runs
 
 
 def app() -> AppTest:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from app_fixtures import bundled_runs  # noqa: F401 (fixture)
+from app_fixtures import app_env, bundled_runs  # noqa: F401 (fixtures)
 from conftest import Loaded, make_piece, musegen, refused, tiny_config
 from musegen.serve import disk, jobs, visitors
 from musegen.serve.job import Job
@@ -136,15 +136,6 @@ def test_a_share_ends_everywhere_when_its_owner_ends_it_and_only_owners_download
     assert run_library.library(bob) == [] and visitors.shared_with(bob, runs) == ([], [])
     visitors.share(run)  # shared again: a new link, which bob has not opened
     assert run_library.library(bob) == []
-
-
-@pytest.fixture
-def app_env(monkeypatch, tmp_path, bundled_runs):  # noqa: F811
-    runs = tmp_path / "runs"
-    monkeypatch.setenv("MUSEGEN_RUNS", str(runs))
-    monkeypatch.setenv("MUSEGEN_BUNDLED_DIR", str(bundled_runs))
-    monkeypatch.delenv("MUSEGEN_SINGLE_USER", raising=False)
-    return runs
 
 
 def test_in_the_app_a_shared_run_has_no_download_and_composing_after_its_share_ended_says_so(app_env, bundled_runs):  # noqa: F811

@@ -7,9 +7,10 @@ from pathlib import Path
 from ..config import SampleConfig
 from ..errors import InputError
 from ..messages import msg
-from .arguments import add_command, check_writable, span
+from .arguments import add_command, span
 from .generate import add_chords, numbered
-from .terminal import import_tensorflow_quietly, say
+from .rewrite import run_and_piece
+from .terminal import say
 
 
 def part_numbers(text: str, flag: str) -> list[int]:
@@ -23,23 +24,14 @@ def part_numbers(text: str, flag: str) -> list[int]:
 def cmd_accompany(args) -> dict:
     from ..generate.accompany import accompany
     from ..generate.sample import Composer
-    from ..models.engine import WEIGHTS
-    from ..music.sources import read_piece
     from ..render.midi import write_midi
-    from ..runs.folder import Run
 
     sample = SampleConfig(temperature=args.temperature, top_p=args.top_p, seed=args.seed, key=args.key,
                           key_strength=args.key_strength, chords=args.chords, chord_strength=args.chord_strength,
                           variations=args.variations, tempo=args.tempo).check()
     if args.rewrite_part and (args.keep or args.as_parts):
         raise InputError(msg("said.rewrite_part_alone"))
-    run = Run.load(args.run)
-    if not (run.path / WEIGHTS).is_file():
-        import_tensorflow_quietly()  # a run saved before weights.npz: its weights come from model.keras
-    check_writable(Path(args.out))
-    if not Path(args.piece).is_file():
-        raise InputError(msg("said.no_primer_file", path=str(args.piece)))
-    piece = read_piece(Path(args.piece), run.config.data.parts, run.config.data.limits)  # in a worker, with limits
+    run, piece = run_and_piece(args)
     if args.rewrite_part:
         again = part_numbers(args.rewrite_part, "--rewrite-part")[0]
         keep = [k for k in range(len(piece.parts)) if k != again]

@@ -11,23 +11,31 @@ from .arguments import add_command, check_writable, span
 from .terminal import import_tensorflow_quietly, say
 
 
-def cmd_rewrite(args) -> dict:
-    from ..generate.sample import Composer
-    from ..generate.span import parse_span, rewrite_span
+def run_and_piece(args):
+    """The run (its weights ready) and the piece a command works on: a place it cannot write, or a
+    piece that is not there, fails before the music is read; the piece is read in a worker, with
+    the run's limits, as uploads are."""
     from ..models.engine import WEIGHTS
     from ..music.sources import read_piece
-    from ..render.midi import write_midi
     from ..runs.folder import Run
 
-    first, last = parse_span(args.bars)  # a typo fails before anything is read
-    sample = SampleConfig(temperature=args.temperature, top_p=args.top_p, seed=args.seed, key=args.key).check()
     run = Run.load(args.run)
     if not (run.path / WEIGHTS).is_file():
         import_tensorflow_quietly()  # a run saved before weights.npz: its weights come from model.keras
     check_writable(Path(args.out))
     if not Path(args.piece).is_file():
         raise InputError(msg("said.no_primer_file", path=str(args.piece)))
-    piece = read_piece(Path(args.piece), run.config.data.parts, run.config.data.limits)  # in a worker, with limits
+    return run, read_piece(Path(args.piece), run.config.data.parts, run.config.data.limits)
+
+
+def cmd_rewrite(args) -> dict:
+    from ..generate.sample import Composer
+    from ..generate.span import parse_span, rewrite_span
+    from ..render.midi import write_midi
+
+    first, last = parse_span(args.bars)  # a typo fails before anything is read
+    sample = SampleConfig(temperature=args.temperature, top_p=args.top_p, seed=args.seed, key=args.key).check()
+    run, piece = run_and_piece(args)
     rewrite = rewrite_span(Composer(run), piece, first, last, sample, candidates=args.candidates)
     out = write_midi(rewrite.piece, Path(args.out))
     lo, hi = rewrite.span_quarters
@@ -43,17 +51,11 @@ def cmd_rewrite(args) -> dict:
 def cmd_extend(args) -> dict:
     from ..generate.sample import Composer
     from ..generate.span import append_section
-    from ..music.sources import read_piece
     from ..render.midi import write_midi
-    from ..runs.folder import Run
 
     SampleConfig(form=args.form, phrase_bars=args.phrase_bars, repeats=args.repeats).check()  # a typo fails first
     sample = SampleConfig(temperature=args.temperature, top_p=args.top_p, seed=args.seed).check()
-    run = Run.load(args.run)
-    check_writable(Path(args.out))
-    if not Path(args.piece).is_file():
-        raise InputError(msg("said.no_primer_file", path=str(args.piece)))
-    piece = read_piece(Path(args.piece), run.config.data.parts, run.config.data.limits)  # in a worker, with limits
+    run, piece = run_and_piece(args)
     # The section's plan comes from --form; the sampling settings carry none of their own.
     longer = append_section(Composer(run), piece, args.form, args.phrase_bars, args.section, sample,
                             repeats=args.repeats)
