@@ -6,8 +6,7 @@ import streamlit as st
 
 from musegen.studio import generation, run_library, steering, styles
 from musegen.config import SampleConfig
-from musegen.generate.accompany import AUTO_CHORDS
-from musegen.generate.chords import parse_progression
+from musegen.generate.chords import AUTO_CHORDS, parse_progression
 from musegen.generate.form import FORMS, PHRASE_BARS, REPEATS
 from musegen.errors import MusegenError
 from musegen.render.midi import INSTRUMENTS

@@ -26,8 +26,8 @@ from ..config import REQUEST_BUDGET
 from ..errors import InputError
 from ..messages import msg
 from ..music.piece import PART, START, Part, Piece
-from ..render.words import name_stem
 from .remarks import rule_message, stopped_at_budget
+from .chords import AUTO_CHORDS
 from .steer import NEG, Rule
 
 BOUNDARY = ("timesig", "pos", "dur", "start")  # token kinds after which a note is complete
@@ -39,7 +39,6 @@ PARALLEL = -NEG
 # generation's brought the chords nearest real harmonisations.
 ACCOMPANY_TOP_P = 0.7
 ACCOMPANY_KEY = "auto"
-AUTO_CHORDS = ("auto", "自动")  # --chords auto: the chords the given music suggests (melody_chords.py)
 CANDIDATES = 4  # accompaniments drawn per variation (one batch), the best kept: listening_score
 
 
@@ -158,6 +157,10 @@ class GivenParts(Rule):
                     lines.setdefault(event.part, {})[at] = top
         self.lines = {part: (np.array(sorted(line), np.int64), np.array([line[a] for a in sorted(line)], np.int64))
                       for part, line in lines.items()}
+
+    def message(self):
+        """The rule in words (remarks.rule_message)."""
+        return msg("said.given_rule", parts=", ".join(str(p + 1) for p in sorted(self.given)))
 
     # ------------------------------------------------------------------ Rule
 
@@ -307,6 +310,7 @@ def accompany(composer, sample, piece, keep: list[int], into: list[int] | None =
     run's usual line-up, or one more than the given parts). Every variation is a whole piece of the
     given music's length, the best of ``candidates`` drawn (``listening_score``); the given notes
     come out exactly as they were. Returns a Composition."""
+    from ..render.words import name_stem
     from .sample import Composition
     from .sampling import Sampling
 

@@ -44,6 +44,7 @@ QUALITIES = {
     "5": (0, 7),
 }
 ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4, "v": 5, "vi": 6, "vii": 7}
+AUTO_CHORDS = ("auto", "自动")  # the chords a given melody suggests (accompany.py, melody_chords.py)
 SEPARATORS = r"[\s,，、;；]+"
 BAR_LINES = r"[|｜]"
 ACCIDENTALS = {"#": 1, "♯": 1, "升": 1, "b": -1, "♭": -1, "降": -1}
@@ -221,6 +222,11 @@ class ChordPlan(Rule):
         self.dur_ids = np.array([i for i, t in enumerate(tokenizer.vocab) if t.startswith("Dur_")], np.int64)
         self.dur_steps = np.array([int(tokenizer.vocab[i][4:]) for i in self.dur_ids], np.int64)
         self.drums = DrumTracker(tokenizer)
+
+    def message(self):
+        """The rule in words (remarks.rule_message)."""
+        names = " | ".join(" ".join(span.chord.name for span in bar) for bar in self.progression)
+        return msg("said.chords_rule", chords=names, strength=f"{self.strength:g}")
 
     def chord_at(self, step: int) -> Chord:
         round_steps = int(self.starts[-1])

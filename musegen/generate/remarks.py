@@ -29,15 +29,8 @@ def rule_message(rule) -> Message | None:
     if isinstance(rule, form.FormPlan) and rule.form:
         return msg("said.form_rule", form=rule.form, bars=rule.phrase_bars,
                    repeats=msg("said.repeats_exact" if rule.strength == form.EXACT else "said.repeats_varied"))
-    from .accompany import GivenParts
-    from .chords import ChordPlan
-
-    if isinstance(rule, ChordPlan):
-        names = " | ".join(" ".join(span.chord.name for span in bar) for bar in rule.progression)
-        return msg("said.chords_rule", chords=names, strength=f"{rule.strength:g}")
-    if isinstance(rule, GivenParts):
-        return msg("said.given_rule", parts=", ".join(str(p + 1) for p in sorted(rule.given)))
-    return None
+    said = getattr(rule, "message", None)  # a rule that says itself (chords, given parts)
+    return said() if said else None
 
 
 def describe(rule) -> str:

@@ -168,8 +168,7 @@ class Composer:
     def chord_plan(self, sample, primer_piece, signature: tuple[int, int], remarks: list) -> list:
         """The progression asked for, as a rule (none in a scheme without bars: said in ``remarks``).
         Degrees (1 5 6m 4) count in the key asked for, else the music's, else C major."""
-        from .accompany import AUTO_CHORDS
-        from .chords import ChordPlan, parse_progression
+        from .chords import AUTO_CHORDS, ChordPlan, parse_progression
 
         if not self.metre:
             remarks.append(msg("said.chords_need_bars"))
