@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from musegen.studio import generation, run_library, steering, styles
+from musegen.studio import generation, presets, run_library, steering, styles
 from musegen.config import SampleConfig
 from musegen.generate.form import FORMS, PHRASE_BARS, REPEATS
 from musegen.errors import MusegenError
@@ -53,7 +53,8 @@ run = entry.run
 metre = run.config.tokenizer.scheme == "metre"  # bars, time signatures and the bar echo need bar tokens
 st.caption(tr("gen.about", kind=language.kind_name(run.config.model.kind),
               params=run.summary.get("params", 0), data=language.run_dataset_title(run))
-           + (tr("gen.hears", tokens=run.summary["context_tokens"], bars=run.summary["context_bars"])
+           + (tr(presets.bars_key("gen.hears", run.summary["context_bars"]), tokens=run.summary["context_tokens"],
+                 bars=run.summary["context_bars"])
               if run.summary.get("context_bars") else ""))
 
 if "gen-seed" not in st.session_state:

@@ -549,6 +549,25 @@ def test_english_pages_say_plurals_right():
     assert [t for t in texts if HEDGED_PLURAL.search(t)] == []
 
 
+def test_how_much_a_model_hears_is_said_in_bars_that_mean_something():
+    """Under half a bar is "less than a bar", not "≈ 0 bars"; about one is "1 bar", not "1 bars":
+    on Train (the settings' line) and on Generate (the model's caption), in both languages."""
+    from conftest import tiny_config
+    from musegen.studio.presets import context_text
+
+    config = tiny_config("wavenet")  # hears 9 tokens
+    assert context_text(config, 40.0) == "The model hears 9 tokens (less than a bar of this music)."
+    assert context_text(config, 9.0) == "The model hears 9 tokens (≈ 1 bar of this music)."
+    assert context_text(config, 1.0) == "The model hears 9 tokens (≈ 9 bars of this music)."
+    assert context_text(config, 40.0, "zh") == "模型一次能听到 9 个词元（不到这份音乐的一小节）。"
+    for lang, said in (("en", "hears 9 tokens, less than a bar"), ("zh", "能听到 9 个词元，不到一小节")):
+        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
+        at.session_state["ui-lang"] = lang
+        at.run().switch_page("pages/generate.py").run()
+        about = next(c.value for c in at.caption if "9" in c.value and ("tokens" in c.value or "词元" in c.value))
+        assert said in about and "≈ 0" not in about, about
+
+
 def test_english_unchanged():
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180).run()
     assert not at.exception
