@@ -146,8 +146,10 @@ def snap(page, name: str, whole: bool = True) -> None:
 
 # The cells the grid has drawn, from its accessible table: {column: name}, {(row, column): text}.
 GRID_CELLS = """grid => [
-  Object.fromEntries([...grid.querySelectorAll('[role=columnheader]')].map(h => [h.ariaColIndex, h.textContent])),
-  [...grid.querySelectorAll('[role=gridcell]')].map(c => [c.parentElement.ariaRowIndex, c.ariaColIndex, c.textContent])]"""
+  Object.fromEntries([...grid.querySelectorAll('[role=columnheader]')]
+    .map(h => [h.ariaColIndex, h.textContent])),
+  [...grid.querySelectorAll('[role=gridcell]')]
+    .map(c => [c.parentElement.ariaRowIndex, c.ariaColIndex, c.textContent])]"""
 
 
 def table(page, nth: int = 0) -> list[dict]:
@@ -193,7 +195,8 @@ def shown_text(page) -> list[str]:
 
 
 # "1 bars", "1 pieces", "≈ 0 bars": a count said wrong.
-MISCOUNTED = re.compile(r"(?<![\d.,])1 (?:bar|piece|file|epoch|run|training|note|token|window|variation)s\b|≈ ?0 bars?\b|≈ ?0 ?小节")
+MISCOUNTED = re.compile(r"(?<![\d.,])1 (?:bar|piece|file|epoch|run|training|note|token|window|variation)s\b"
+                        r"|≈ ?0 bars?\b|≈ ?0 ?小节")
 CATALOGUE_KEY = re.compile(r"\b[a-z][a-z0-9_]*(?:\.[A-Za-z0-9_]+)+\b")
 
 
@@ -390,39 +393,53 @@ def to_chinese(page) -> None:
 
 @pytest.mark.parametrize("size", [PHONE, LAPTOP], ids=["390", "1280"])
 def test_a_chinese_visitor_reads_home_generate_and_compare_in_chinese(walk_server, browser, size):  # noqa: F811
-    width = size[0]
     with visitor(browser, size, locale="zh-CN" if size == PHONE else "en-US") as page:
         page.goto(walk_server)
         if size == LAPTOP:
             to_chinese(page)
-        page.get_by_role("button", name=words("home.generate", "zh")).click()
-        page.get_by_text(words("home.made", "zh", run="x", seed=0).split("x")[-1][:6]).first.wait_for(timeout=120_000)
-        settle(page)
-        hears(page, "zh")
-        reads_well(page, "zh", RUN_NAMES)
-        snap(page, f"3-home-{width}-zh")
-
+        hears_a_piece_in_chinese(page, size[0])
         open_page(page, "nav.generate", "zh")
-        page.get_by_role("button", name=words("gen.compose", "zh")).click()
-        page.locator("#gen-piece").wait_for(timeout=120_000)
-        comes_into_view(page, "gen-piece")
-        page.locator("img[src^='data:image/svg']").first.wait_for(timeout=120_000)
-        settle(page)
-        engraved = score_text(page)
-        assert any(name in engraved for name in SCORE_NAMES_ZH), engraved[:300]
-        assert not [name for name in SCORE_NAMES_EN if re.search(rf"\b{name}\b", engraved)], engraved[:300]
-        reads_well(page, "zh", RUN_NAMES)
-        snap(page, f"3-generate-{width}-zh")
-
+        composes_and_reads_the_score_in_chinese(page, size[0])
         open_page(page, "nav.compare", "zh")
-        answer = page.get_by_test_id("stAlert").first
-        answer.wait_for()
-        page.get_by_test_id("stDataFrame").first.wait_for()
-        settle(page)
-        gap = float(re.search(r"\d+\.\d{3}", answer.inner_text()).group())
-        losses = [float(v) for row in table(page) for k, v in row.items() if "损失" in k]
-        assert len(losses) == 2, table(page)
-        # The headline's gap is the difference of the table's losses (each rounded to 3 places there).
-        assert abs(gap - abs(losses[0] - losses[1])) <= 0.0011, (gap, losses)
-        reads_well(page, "zh", RUN_NAMES)
-        snap(page, f"3-compare-{width}-zh")
+        finds_the_answer_in_the_table(page, size[0])
+
+
+def hears_a_piece_in_chinese(page, width: int) -> None:
+    page.get_by_role("button", name=words("home.generate", "zh")).click()
+    page.get_by_text(words("home.made", "zh", run="x", seed=0).split("x")[-1][:6]).first.wait_for(timeout=120_000)
+    settle(page)
+    hears(page, "zh")
+    reads_well(page, "zh", RUN_NAMES)
+    snap(page, f"3-home-{width}-zh")
+
+
+def composes_and_reads_the_score_in_chinese(page, width: int) -> None:
+    """Compose: the piece comes into view, its score engraved with Chinese part names and title."""
+    page.get_by_role("button", name=words("gen.compose", "zh")).click()
+    page.locator("#gen-piece").wait_for(timeout=120_000)
+    comes_into_view(page, "gen-piece")
+    page.locator("img[src^='data:image/svg']").first.wait_for(timeout=120_000)
+    settle(page)
+    engraved = score_text(page)
+    assert any(name in engraved for name in SCORE_NAMES_ZH) and "种子" in engraved, engraved[:300]
+    assert not [name for name in SCORE_NAMES_EN | {"seed"} if re.search(rf"\b{name}\b", engraved)], engraved[:300]
+    reads_well(page, "zh", RUN_NAMES)
+    snap(page, f"3-generate-{width}-zh")
+
+
+def finds_the_answer_in_the_table(page, width: int) -> None:
+    """Compare: the answer's gap is the difference of the losses in the table beside it, and the
+    sentence over the table says they are the numbers it compared, and from how many runs."""
+    answer = page.get_by_test_id("stAlert").first
+    answer.wait_for()
+    page.get_by_test_id("stDataFrame").first.wait_for()
+    settle(page)
+    gap = float(re.search(r"\d+\.\d{3}", answer.inner_text()).group())
+    rows = table(page)
+    losses = [float(v) for row in rows for k, v in row.items() if "损失" in k]
+    assert len(losses) == 2, rows
+    # The headline's gap is the difference of the table's losses (each rounded to 3 places there).
+    assert abs(gap - abs(losses[0] - losses[1])) <= 0.0011, (gap, losses)
+    page.get_by_text(words("verdict.one_run_each", "zh")).first.wait_for()
+    reads_well(page, "zh", RUN_NAMES)
+    snap(page, f"3-compare-{width}-zh")
