@@ -128,6 +128,7 @@ EN = {
     "score.part.melody": "Melody",
     "score.part.accompaniment": "Accompaniment",
     "score.title": "{name} · seed {seed} · variation {n}",  # a generated piece's name, on its score
+    "score.title_alone": "{name} · seed {seed}",  # a piece composed alone: no "variation 1"
     "score.continued": "{name}, continued",
     "score.rewritten": "bars {first}–{last} written again",
     "score.section": "section {section} added",
@@ -1234,6 +1235,7 @@ ZH = {
     "score.part.melody": "旋律",
     "score.part.accompaniment": "伴奏",
     "score.title": "{name} · 种子 {seed} · 变奏 {n}",
+    "score.title_alone": "{name} · 种子 {seed}",
     "score.continued": "{name}（续写）",
     "score.rewritten": "重写第 {first}–{last} 小节",
     "score.section": "加上 {section} 段",

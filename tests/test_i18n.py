@@ -630,6 +630,14 @@ def test_a_message_said_in_chinese_has_no_stray_spaces_around_chinese_values():
     assert msg("said.no_checkpoint", name="bach-1").said("zh") == "bach-1 没有可以继续的检查点。"
 
 
+def test_a_piece_composed_alone_is_no_variation_on_its_score():
+    from musegen.render.words import piece_title
+
+    assert piece_title("bach-lstm-seed42-1", "en", variations=1) == "bach-lstm · seed 42"
+    assert piece_title("bach-lstm-seed42-2", "en", variations=3) == "bach-lstm · seed 42 · variation 2"
+    assert piece_title("bach-lstm-seed42-1-bars3-4", "zh", variations=1) == "bach-lstm · 种子 42 · 重写第 3–4 小节"
+
+
 SCORE_PART_NAMES = {name for key, name in text.EN.items() if key.startswith("score.part.")}
 
 
@@ -644,7 +652,7 @@ def test_the_score_names_its_parts_in_the_visitors_language():
     names = re.findall(r"<(?:part|group)-name>(.*?)</", made.musicxml)
     assert names and not set(names) & SCORE_PART_NAMES, names
     title = re.search(r"<movement-title>(.*?)</", made.musicxml)[1]
-    assert "· 种子 " in title and "seed" not in title, title
+    assert "· 种子 " in title and "seed" not in title and "变奏" not in title, title  # one piece: no "variation 1"
     at.session_state["ui-lang"] = "en"
     at.run()
     english = re.findall(r"<(?:part|group)-name>(.*?)</", at.session_state["pieces"][-1].musicxml)

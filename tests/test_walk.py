@@ -247,6 +247,8 @@ def test_a_newcomer_hears_a_piece_finds_the_waltz_and_takes_it_home(walk_server,
         page.locator("#gen-piece").wait_for()
         settle(page)
         page.get_by_text(words("gen.session")).first.wait_for()  # kept among this visit's pieces
+        page.locator("img[src^='data:image/svg']").first.wait_for(timeout=120_000)
+        assert "seed" in score_text(page) and "variation 1" in score_text(page)  # the first of two
         midi = downloaded_midi(page, tmp_path)
         assert [(s.numerator, s.denominator) for s in midi.time_signatures][:1] == [(3, 4)], "a waltz is in 3/4"
         reads_well(page)
@@ -422,6 +424,7 @@ def composes_and_reads_the_score_in_chinese(page, width: int) -> None:
     settle(page)
     engraved = score_text(page)
     assert any(name in engraved for name in SCORE_NAMES_ZH) and "种子" in engraved, engraved[:300]
+    assert "变奏" not in engraved, engraved[:300]  # one piece composed: no "variation 1" on its title
     assert not [name for name in SCORE_NAMES_EN | {"seed"} if re.search(rf"\b{name}\b", engraved)], engraved[:300]
     reads_well(page, "zh", RUN_NAMES)
     snap(page, f"3-generate-{width}-zh")
