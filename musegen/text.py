@@ -128,6 +128,7 @@ EN = {
     "score.part.melody": "Melody",
     "score.part.accompaniment": "Accompaniment",
     "score.title": "{name} · seed {seed} · variation {n}",  # a generated piece's name, on its score
+    "score.title_alone": "{name} · seed {seed}",  # a piece composed alone: no "variation 1"
     "score.continued": "{name}, continued",
     "score.accompanied": "{name}, accompanied",
     "score.rewritten": "bars {first}–{last} written again",
@@ -395,6 +396,8 @@ EN = {
     "gen.model_help": "Bundled models come with the app; your own appear when a training ends.",
     "gen.about": "{kind} · {params:,} parameters · trained on {data}",
     "gen.hears": " · hears {tokens} tokens ≈ {bars:.0f} bars",
+    "gen.hears_1": " · hears {tokens} tokens ≈ {bars:.0f} bar",
+    "gen.hears_under_bar": " · hears {tokens} tokens, less than a bar",
     "gen.primer": "Start from",
     "opt.primer.A random passage of the dataset": "A random passage of the dataset",
     "opt.primer.My MIDI file (continue it)": "My MIDI file (continue it)",
@@ -660,8 +663,9 @@ EN = {
     # ------------------------------------------------------------ train: what the model hears (studio.presets.context_text)
     'context.hears': 'The model hears {tokens} tokens ({told}).',
     'context.lstm': 'The model trained on windows of {tokens} tokens ({told}).',
-    'context.bar': '≈ {bars:.0f} bar of this music',
+    'context.bars_1': '≈ {bars:.0f} bar of this music',
     'context.bars': '≈ {bars:.0f} bars of this music',
+    'context.bars_under_bar': 'less than a bar of this music',
     'context.bars_unknown': 'bars unknown',
 
     # ------------------------------------------------------------ pieces, tables and the values in them
@@ -1271,6 +1275,7 @@ ZH = {
     "score.part.melody": "旋律",
     "score.part.accompaniment": "伴奏",
     "score.title": "{name} · 种子 {seed} · 变奏 {n}",
+    "score.title_alone": "{name} · 种子 {seed}",
     "score.continued": "{name}（续写）",
     "score.accompanied": "{name}（配上声部）",
     "score.rewritten": "重写第 {first}–{last} 小节",
@@ -1520,6 +1525,8 @@ ZH = {
     "gen.model_help": "内置模型随应用提供；你自己的模型在训练结束后出现。",
     "gen.about": "{kind} · {params:,} 个参数 · 训练数据：{data}",
     "gen.hears": " · 能听到 {tokens} 个词元 ≈ {bars:.0f} 小节",
+    "gen.hears_1": " · 能听到 {tokens} 个词元 ≈ {bars:.0f} 小节",
+    "gen.hears_under_bar": " · 能听到 {tokens} 个词元，不到一小节",
     "gen.primer": "起点",
     "opt.primer.A random passage of the dataset": "数据集中随机的一段",
     "opt.primer.My MIDI file (continue it)": "我的 MIDI 文件（续写）",
@@ -1776,8 +1783,9 @@ ZH = {
     # ------------------------------------------------------------ train: what the model hears (studio.presets.context_text)
     'context.hears': '模型一次能听到 {tokens} 个词元（{told}）。',
     'context.lstm': '模型在 {tokens} 个词元的窗口上训练（{told}）。',
-    'context.bar': '约为这份音乐的 {bars:.0f} 小节',
+    'context.bars_1': '约为这份音乐的 {bars:.0f} 小节',
     'context.bars': '约为这份音乐的 {bars:.0f} 小节',
+    'context.bars_under_bar': '不到这份音乐的一小节',
     'context.bars_unknown': '小节数未知',
 
     # ------------------------------------------------------------ pieces, tables and the values in them

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from musegen.studio import generation, run_library, steering, styles
+from musegen.studio import generation, presets, run_library, steering, styles
 from musegen.config import SampleConfig
 from musegen.generate.chords import AUTO_CHORDS, parse_progression
 from musegen.generate.form import FORMS, PHRASE_BARS, REPEATS
@@ -57,7 +57,8 @@ run = entry.run
 metre = run.config.tokenizer.scheme == "metre"  # bars, time signatures and the bar echo need bar tokens
 st.caption(tr("gen.about", kind=language.kind_name(run.config.model.kind),
               params=run.summary.get("params", 0), data=language.run_dataset_title(run))
-           + (tr("gen.hears", tokens=run.summary["context_tokens"], bars=run.summary["context_bars"])
+           + (tr(presets.bars_key("gen.hears", run.summary["context_bars"]), tokens=run.summary["context_tokens"],
+                 bars=run.summary["context_bars"])
               if run.summary.get("context_bars") else ""))
 
 if "gen-seed" not in st.session_state:
@@ -345,7 +346,7 @@ current = st.session_state.get("gen-current")
 if pieces and current is not None and current < len(pieces):
     rendered = pieces[current]
     s = rendered.settings
-    st.subheader(piece_title(rendered.piece.name, language.lang()), anchor=PIECE_ANCHOR)
+    st.subheader(piece_title(rendered.piece.name, language.lang(), s.get("variations")), anchor=PIECE_ANCHOR)
     show_if_made(PIECE_ANCHOR)
     st.caption(tr("gen.piece_caption", run=rendered.run, seed=s["seed"], temperature=s["temperature"],
                   top_k=s["top_k"], top_p=s["top_p"], speed=rendered.tokens_per_s)
@@ -367,7 +368,7 @@ if pieces:
         r = pieces[i]
         with st.container(border=True):
             cols = st.columns([3, 4, 1])
-            cols[0].markdown(tr("gen.session_row", name=piece_title(r.piece.name, language.lang()), run=r.run,
+            cols[0].markdown(tr("gen.session_row", name=piece_title(r.piece.name, language.lang(), r.settings.get("variations")), run=r.run,
                                 temperature=r.settings["temperature"],
                                 top_p=r.settings["top_p"], seconds=r.piece.seconds))
             if r.audio:

@@ -417,7 +417,7 @@ def test_generate_variations_side_by_side_then_keep_one():
     kept = at.session_state["pieces"]
     assert len(kept) == 1 and kept[0] is variations[1]
     assert at.session_state["gen-current"] == 0
-    assert piece_title(kept[0].piece.name) in texts(at.subheader)  # shown in full below, in words: score, downloads
+    assert piece_title(kept[0].piece.name, variations=kept[0].settings["variations"]) in texts(at.subheader)  # shown in full below, in words: score, downloads
     assert scores(at) and kept[0].musicxml
     assert any("MIDI" in b.proto.label for b in at.get("download_button"))
     assert "variation 2 of 2" in texts(at.caption)

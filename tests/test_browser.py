@@ -108,9 +108,10 @@ def audio_src_ok(page, within=None) -> bool:
 PLAYHEAD = "iframe[title^='Audio player and piano roll']"  # musegen.render.playhead in st.iframe
 
 
-def check_playhead(page) -> None:
-    """The roll with a playhead drew in its frame, and a click on the roll seeks the audio."""
-    frame = page.frame_locator(PLAYHEAD).first
+def check_playhead(page, player: str = PLAYHEAD) -> None:
+    """The roll with a playhead drew in its frame (``player``: the frame's selector), and a click on
+    the roll seeks the audio."""
+    frame = page.frame_locator(player).first
     frame.locator("canvas").first.wait_for(timeout=60_000)
     assert frame.locator("canvas").count() == 2 and frame.locator("audio[src^='data:audio/ogg;base64,']").count() == 1
     roll = frame.locator(".roll")

@@ -571,6 +571,25 @@ def test_english_pages_say_plurals_right():
     assert [t for t in texts if HEDGED_PLURAL.search(t)] == []
 
 
+def test_how_much_a_model_hears_is_said_in_bars_that_mean_something():
+    """Under half a bar is "less than a bar", not "≈ 0 bars"; about one is "1 bar", not "1 bars":
+    on Train (the settings' line) and on Generate (the model's caption), in both languages."""
+    from conftest import tiny_config
+    from musegen.studio.presets import context_text
+
+    config = tiny_config("wavenet")  # hears 9 tokens
+    assert context_text(config, 40.0) == "The model hears 9 tokens (less than a bar of this music)."
+    assert context_text(config, 9.0) == "The model hears 9 tokens (≈ 1 bar of this music)."
+    assert context_text(config, 1.0) == "The model hears 9 tokens (≈ 9 bars of this music)."
+    assert context_text(config, 40.0, "zh") == "模型一次能听到 9 个词元（不到这份音乐的一小节）。"
+    for lang, said in (("en", "hears 9 tokens, less than a bar"), ("zh", "能听到 9 个词元，不到一小节")):
+        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
+        at.session_state["ui-lang"] = lang
+        at.run().switch_page("pages/generate.py").run()
+        about = next(c.value for c in at.caption if "9" in c.value and ("tokens" in c.value or "词元" in c.value))
+        assert said in about and "≈ 0" not in about, about
+
+
 def test_english_unchanged():
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180).run()
     assert not at.exception
@@ -633,6 +652,14 @@ def test_a_message_said_in_chinese_has_no_stray_spaces_around_chinese_values():
     assert msg("said.no_checkpoint", name="bach-1").said("zh") == "bach-1 没有可以继续的检查点。"
 
 
+def test_a_piece_composed_alone_is_no_variation_on_its_score():
+    from musegen.render.words import piece_title
+
+    assert piece_title("bach-lstm-seed42-1", "en", variations=1) == "bach-lstm · seed 42"
+    assert piece_title("bach-lstm-seed42-2", "en", variations=3) == "bach-lstm · seed 42 · variation 2"
+    assert piece_title("bach-lstm-seed42-1-bars3-4", "zh", variations=1) == "bach-lstm · 种子 42 · 重写第 3–4 小节"
+
+
 SCORE_PART_NAMES = {name for key, name in text.EN.items() if key.startswith("score.part.")}
 
 
@@ -647,7 +674,7 @@ def test_the_score_names_its_parts_in_the_visitors_language():
     names = re.findall(r"<(?:part|group)-name>(.*?)</", made.musicxml)
     assert names and not set(names) & SCORE_PART_NAMES, names
     title = re.search(r"<movement-title>(.*?)</", made.musicxml)[1]
-    assert "· 种子 " in title and "seed" not in title, title
+    assert "· 种子 " in title and "seed" not in title and "变奏" not in title, title  # one piece: no "variation 1"
     at.session_state["ui-lang"] = "en"
     at.run()
     english = re.findall(r"<(?:part|group)-name>(.*?)</", at.session_state["pieces"][-1].musicxml)

@@ -54,12 +54,14 @@ def engrave(out: Rendered, max_pages: int = 2, lang: str = "en") -> Rendered:
     """Fill in the MusicXML and score pages of a Rendered (once; a no-op when already tried), its
     title, parts' names and marks in the reader's language ``lang``."""
     from .midi import piece_to_musicxml, score_svg
+    from .words import piece_title
 
     if out.musicxml is not None or any(_no_score(n) for n in out.notes):
         return out
     out.score_lang = lang
     try:
-        out.musicxml = piece_to_musicxml(out.piece, lang=lang)
+        title = piece_title(out.piece.name, lang, variations=out.settings.get("variations"))
+        out.musicxml = piece_to_musicxml(out.piece, title=title, lang=lang)
         out.svg = score_svg(out.musicxml)[:max_pages]
     except MusegenError as e:
         out.notes.append(msg("said.no_score", error=e.message))

@@ -38,15 +38,17 @@ def name_stem(name: str) -> str:
     return found["stem"] if found else name.rsplit(".", 1)[0] if "." in name[-6:] else name
 
 
-def piece_title(name: str, lang: str | None = None) -> str:
+def piece_title(name: str, lang: str | None = None, variations: int | None = None) -> str:
     """A generated piece's name in words, for its score's title: "bach-lstm-seed42-1-bars3-4" →
-    "bach-lstm · seed 42 · variation 1 · bars 3–4 written again"; any other name as it is."""
+    "bach-lstm · seed 42 · variation 1 · bars 3–4 written again"; any other name as it is. A piece
+    composed alone (``variations`` 1) is no "variation 1": a musician reads a theme's variation."""
     found = _PIECE_NAME.fullmatch(name)
     if not found:
         return name
     how = {"-continued": "score.continued", "-accompanied": "score.accompanied"}.get(found["continued"] or "")
     stem = say(how, lang, name=found["stem"]) if how else found["stem"]
-    words = [say("score.title", lang, name=stem, seed=found["seed"], n=found["n"])]
+    words = [say("score.title_alone" if variations == 1 else "score.title", lang, name=stem, seed=found["seed"],
+                 n=found["n"])]
     for first, last, section in _EDIT.findall(found["edits"]):
         words.append(say("score.section", lang, section=section) if section
                      else say("score.rewritten", lang, first=first, last=last))

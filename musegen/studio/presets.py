@@ -80,6 +80,12 @@ def tokens_per_bar(pieces: list[Piece], tokenizer_config: TokenizerConfig | None
     return sum(len(tok.piece_tokens(p)) for p in chosen) / bars if bars else float("nan")
 
 
+def bars_key(key: str, bars: float) -> str:
+    """The entry that says a number of bars right: ``key + "_under_bar"`` below half a bar ("≈ 0
+    bars" says nothing), ``key + "_1"`` for about one, ``key`` for more."""
+    return f"{key}_under_bar" if bars < 0.5 else f"{key}_1" if round(bars) == 1 else key
+
+
 def context_text(config: RunConfig, per_bar: float, lang: str = "en") -> str:
     """What the model can hear at once, in bars of this music: "512 tokens ≈ 9 bars"."""
     from ..models.build import receptive_field
@@ -89,10 +95,7 @@ def context_text(config: RunConfig, per_bar: float, lang: str = "en") -> str:
     field_ = receptive_field(config.model) or window
     seen = min(field_, window) if config.model.kind != "lstm" else window
     bars = seen / per_bar if per_bar == per_bar and per_bar > 0 else float("nan")
-    if bars != bars:
-        told = t("context.bars_unknown", lang)
-    else:
-        told = t("context.bar" if round(bars) == 1 else "context.bars", lang, bars=bars)
+    told = t("context.bars_unknown", lang) if bars != bars else t(bars_key("context.bars", bars), lang, bars=bars)
     what = "context.lstm" if config.model.kind == "lstm" else "context.hears"
     return t(what, lang, tokens=seen, told=told)
 
