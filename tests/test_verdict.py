@@ -105,3 +105,9 @@ def test_runs_validated_differently_are_measured_on_the_same_music(trained_run, 
     assert "verdict.how_measured" in codes(answer.evidence[0]) and "verdict.measured" in [e.code for e in answer.evidence]
     assert answer.losses == {trained_run.name: measured[trained_run.name], "l": 7.5}  # the measured ones, for the table
     assert answer.source.code == "verdict.source_measured" and "measured alike" in str(answer.source)
+
+
+def test_a_small_probability_is_never_said_as_zero():
+    from musegen.evaluate.verdict import share_text
+
+    assert [share_text(p) for p in (0.35, 0.1, 0.045, 0.0044, 0.00012)] == ["35%", "10%", "4.5%", "0.44%", "0.012%"]

@@ -41,6 +41,11 @@ MEASURE_TOKENS = 1024  # per held-out piece: the opening this many tokens, for e
 MEASURE_PIECES = 12
 
 
+def share_text(p: float) -> str:
+    """A probability as a person reads it: 37%, 4.5%, 0.44% — never "0%" for a small one."""
+    return f"{p:.0%}" if p >= 0.095 else f"{100 * p:.2g}%"
+
+
 def val_loss(run, measured: dict | None = None) -> float | None:
     """The loss the answer rests on: measured like for like when given, else the run's own."""
     value = (measured or {}).get(run.name, run.summary.get("val_loss"))
@@ -152,7 +157,7 @@ def compare(runs: list, measured: dict | None = None, accuracies: dict | None = 
     evidence = evidence_of(scored, val, measured, noise_said, accuracies)
     return Verdict(headline, evidence, warnings, winner=best if clear else None, clear=clear, sure=clear and seeded,
                    losses={r.name: val(r) for r in scored}, source=source_of(scored, measured, music),
-                   surprise=msg("verdict.surprise", loss=means[best], p=math.exp(-means[best])))
+                   surprise=msg("verdict.surprise", loss=means[best], p=share_text(math.exp(-means[best]))))
 
 
 def source_of(scored: list, measured: dict | None, music) -> Message:
