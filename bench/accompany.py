@@ -70,10 +70,17 @@ def judge_harmonisations(made: list, chorales: list) -> dict:
     from musegen.evaluate.voice_leading import in_range, parallels_per_100_beats
 
     kept = [_same(m.part_notes(0), c.part_notes(0)) for m, c in zip(made, chorales)]
-    return {"beat_chord_fit": _mean([beat_chord_fit(m) for m in made]),
+    return {"beat_chord_fit": _mean([beat_chord_fit(m) for m in made]), "new_notes": new_notes(made, chorales),
             "soprano_unchanged": float(np.mean(kept)),
             "in_range": _mean([in_range(m, [1, 2, 3]) for m in made]),
             "parallels": _mean([parallels_per_100_beats(m, [(0, 1), (0, 2), (0, 3)]) for m in made])}
+
+
+def new_notes(made: list, real: list) -> float:
+    """The new parts' notes against the real music's notes in the same parts (1: as busy as the
+    real accompaniment; a piece with no chord to judge would otherwise go unseen)."""
+    count = lambda pieces: sum(int(np.sum(p.notes[:, 4] != 0)) for p in pieces)  # noqa: E731 (part 0 is given)
+    return count(made) / max(count(real), 1)
 
 
 def _same(made, real) -> bool:
@@ -166,6 +173,7 @@ def melody_section(results: dict) -> None:
             made = [accompany(composer, sample(seed * 1000 + k, chords=chords), p, keep=[0], n_parts=2).pieces[0]
                     for k, p in enumerate(real)]
             rows[chords].append({"beat_chord_fit": _mean([beat_chord_fit(m) for m in made]),
+                                 "new_notes": new_notes(made, real),
                                  "melody_unchanged": float(np.mean([_same(m.part_notes(0), r.part_notes(0))
                                                                     for m, r in zip(made, real)]))})
             log("accompany melodies", chords or "own", seed, rows[chords][-1])

@@ -25,11 +25,12 @@ def spread(values, digits: int = 2) -> str:
 
 def chorale_lines(c: dict, seeds: int) -> list[str]:
     real = c["real"]
-    rows = [{"who": "real chorales", "chords": f"{real['beat_chord_fit']:.2f}", "kept": "1.00",
+    rows = [{"who": "real chorales", "chords": f"{real['beat_chord_fit']:.2f}", "kept": "1.00", "busy": "1.00",
              "range": f"{real['in_range']:.2f}", "parallels": f"{real['parallels']:.2f}", "loss": "", "time": ""}]
     for name, m in c["models"].items():
         s = m["seeds"]
         rows.append({"who": name, "chords": spread([r["beat_chord_fit"] for r in s]),
+                     "busy": spread([r.get("new_notes") for r in s]),
                      "kept": spread([r["soprano_unchanged"] for r in s]), "range": spread([r["in_range"] for r in s]),
                      "parallels": spread([r["parallels"] for r in s]), "loss": f"{m['real_accompaniment_loss']:.2f}",
                      "time": f"{m['seconds_per_piece']:.1f} s"})
@@ -38,12 +39,12 @@ def chorale_lines(c: dict, seeds: int) -> list[str]:
              f"The soprano of {c['pieces']} chorales the bundled Bach WaveNet never trained on is given; the model "
              f"writes alto, tenor and bass (`musegen accompany`'s defaults; {seeds} seed{'s' if seeds > 1 else ''}, "
              "mean ± spread). *Beat chords*: of the beats where three or more pitch classes sound, the share that are "
-             "triads or sevenths. *Parallels*: parallel fifths and octaves between the soprano and a new voice, per "
+             "triads or sevenths. *Notes*: the new voices' notes against the real alto, tenor and bass's. *Parallels*: parallel fifths and octaves between the soprano and a new voice, per "
              "100 beats. *In range*: alto, tenor and bass notes within their voice's usual range. *Loss on the real "
              "parts*: the model's loss on the real alto, tenor and bass notes, the soprano heard. The base writes "
              "the same four voices (a layout it learnt).", "",
              markdown_table(rows, [("who", "harmonised by", ""), ("chords", "beat chords triad/7th", ""),
-                                   ("kept", "soprano unchanged", ""), ("range", "in range", ""),
+                                   ("kept", "soprano unchanged", ""), ("busy", "notes", ""), ("range", "in range", ""),
                                    ("parallels", "parallels per 100 beats", ""),
                                    ("loss", "loss on the real parts", ""), ("time", "time a chorale", "")]), ""]
     if best:
@@ -67,18 +68,21 @@ def chorale_lines(c: dict, seeds: int) -> list[str]:
 
 def melody_lines(m: dict, rolls: list[str]) -> list[str]:
     real = m["real"]["beat_chord_fit"]
-    rows = [{"who": "real accompaniments", "chords": f"{real:.2f}", "kept": "1.00"}]
+    rows = [{"who": "real accompaniments", "chords": f"{real:.2f}", "kept": "1.00", "busy": "1.00"}]
     for key, who in (("seeds", "base"), ("seeds_auto", "base, over the melody's own chords (--chords auto)")):
         if m.get(key):
             rows.append({"who": who, "chords": spread([r["beat_chord_fit"] for r in m[key]]),
+                         "busy": spread([r.get("new_notes") for r in m[key]]),
                          "kept": spread([r["melody_unchanged"] for r in m[key]])})
     lines = [f"## Accompanying {m['pieces']} melodies", "",
              "30-second excerpts of string quartets (never in the base): the first violin is given, the base writes "
              "the accompaniment part (the other three instruments merged into one, a layout it learnt): with its own "
              "harmony, and over the chords the melody suggests (`--chords auto`: the key's triads scored by how "
-             "long the melody's notes belong to them, the whole melody heard at once).", "",
+             "long the melody's notes belong to them, the whole melody heard at once). *Notes*: the accompaniment's "
+             "notes against the real accompaniment's (beat chords are judged only where three pitch classes "
+             "sound).", "",
              markdown_table(rows, [("who", "accompanied by", ""), ("chords", "beat chords triad/7th", ""),
-                                   ("kept", "melody unchanged", "")]), ""]
+                                   ("kept", "melody unchanged", ""), ("busy", "notes", "")]), ""]
     for key, label in (("seeds", "its own harmony"), ("seeds_auto", "with --chords auto")):
         if m.get(key):
             made = np.mean([r["beat_chord_fit"] for r in m[key]])

@@ -162,3 +162,11 @@ def test_accompaniment_over_the_melodys_own_chords(bach):
     said = [str(m) for m in made.steering]
     assert any(s.startswith("chords C") for s in said), said  # the chords found, said like typed ones
     assert same_notes(made.pieces[0].part_notes(0), tune().part_notes(0))
+
+
+def test_a_candidate_that_hardly_plays_is_not_chosen_for_leaving_the_melody_alone():
+    from musegen.generate.accompany import best_candidate
+
+    # The second leads best into the melody, but writes 3 notes where the others write 40-60.
+    assert best_candidate([-2.0, -1.1, -1.6, -1.9], [40, 3, 55, 60]) == 2
+    assert best_candidate([-2.0, -1.1], [40, 30]) == 1

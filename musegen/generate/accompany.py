@@ -39,6 +39,7 @@ PARALLEL = -NEG
 # generation's brought the chords nearest real harmonisations.
 ACCOMPANY_TOP_P = 0.7
 ACCOMPANY_KEY = "auto"
+PLAYING = 0.5  # best_candidate: a candidate judged has at least this share of the busiest one's notes
 CANDIDATES = 4  # accompaniments drawn per variation (one batch), the best kept: listening_score
 
 
@@ -245,6 +246,8 @@ class GivenParts(Rule):
             # The free parts between the one in force and the given one may still play here, in order.
             lowest = -1 if row.part is None else row.part
             allowed &= ~self.free_part | ((self.part_number > lowest) & (self.part_number < event.part))
+            if row.part is not None and row.part > event.part:
+                allowed &= ~self.is_note_start  # a lower part's note here comes after the given one
             entry = self.part_id[event.part] if row.part != event.part else event.tokens[0]
         else:
             entry = next(i for i, step in self.positions.items() if step == event.position)
@@ -348,7 +351,10 @@ def accompany(composer, sample, piece, keep: list[int], into: list[int] | None =
         remarks.append(stopped_at_budget(n_new))
     scores = [listening_score(composer.generator, primer, seq, row.given_pitches)
               for seq, row in zip(drawn, given_rule.rows)]
-    made = [drawn[v * rows // variations + int(np.argmax(scores[v * rows // variations:(v + 1) * rows // variations]))]
+    pitched = set(tok.pitch_ids())
+    new_notes = [sum(int(t) in pitched for t in seq) - len(row.given_pitches) for seq, row in zip(drawn, given_rule.rows)]
+    each = rows // variations
+    made = [drawn[v * each + best_candidate(scores[v * each:(v + 1) * each], new_notes[v * each:(v + 1) * each])]
             for v in range(variations)]
     pieces = [_with_given_notes(tok.decode(np.concatenate([primer, seq]), context=len(primer),
                                            name=f"{name_stem(piece.name)}-accompanied-seed{seed}-{i + 1}",
@@ -376,6 +382,14 @@ def chords_of(given: Piece, key: str) -> str:
     shifted[:, START] -= origin
     bars = melody_chords(given.with_notes(shifted), list(range(len(given.parts))), home)
     return progression_text(bars)
+
+
+def best_candidate(scores: list[float], new_notes: list[int]) -> int:
+    """The candidate that leads best into the given music, among those that play: a candidate with
+    next to no notes of its own leaves the melody alone, which the model finds easy to foresee, so
+    only candidates with at least PLAYING of the busiest one's new notes are judged."""
+    enough = max(new_notes) * PLAYING
+    return max((k for k in range(len(scores)) if new_notes[k] >= enough), key=lambda k: scores[k])
 
 
 def listening_score(generator, primer, seq, given_at: list[int]) -> float:

@@ -42,8 +42,10 @@ BUNDLED = {
 MORE = {
     "base": [
         (TrainConfig(epochs=16, steps_per_epoch=400, early_stopping=4, transpose=5, learning_rate=5e-4), 1),
-        # Each piece in a second layout: the base continues chorales with more of their chords (docs/base_harmony.md).
+        # Each piece in a second, then a third layout: the base continues chorales with more of their
+        # chords each time (docs/base_harmony.md).
         (TrainConfig(epochs=16, steps_per_epoch=400, early_stopping=4, transpose=5, learning_rate=2.5e-4), 2),
+        (TrainConfig(epochs=16, steps_per_epoch=400, early_stopping=4, transpose=5, learning_rate=2e-4), 3),
     ],
 }
 
