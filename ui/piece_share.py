@@ -7,9 +7,10 @@ import streamlit as st
 
 from musegen.errors import MusegenError
 from musegen.paths import runs_dir
+from musegen.render.words import piece_title
 from musegen.serve import piece_shares, visitors
 from ui import piece, session
-from ui.language import error_text, language_selector, tr
+from ui.language import error_text, lang, language_selector, tr
 
 LINK_PARAM = "piece"  # ?piece=TOKEN: the address of a shared piece
 OPENED = "shared-piece"  # session key: (token, Rendered) of the link this session opened
@@ -102,7 +103,7 @@ def shared_piece_page() -> None:
     if rendered is None:
         gone()
         return
-    st.title(rendered.piece.name)
+    st.title(piece_title(rendered.piece.name, lang(), rendered.settings.get("variations")))
     st.caption(tr("piece.shared_caption", run=rendered.run))
     piece.show_piece(rendered, key="shared")
     footer()
