@@ -11,6 +11,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from app_fixtures import app_env, bundled_runs  # noqa: F401 (fixtures)
+from musegen.render.words import piece_title
 from conftest import make_piece
 from musegen.errors import InputError
 from musegen.messages import msg
@@ -166,14 +167,16 @@ def test_share_this_piece_then_a_fresh_session_opens_it_read_only_then_stop_shar
     owner_at.session_state["ui-lang"] = lang
     owner_at.run()
     token = compose_and_share(owner_at)
-    name = owner_at.session_state["pieces"][0].piece.name
+    made = owner_at.session_state["pieces"][0]
+    name = made.piece.name
+    title = piece_title(name, lang, made.settings.get("variations"))  # in words, as Generate titles it
 
     visitor = app()  # another browser: no cookie, no session, only the link
     visitor.session_state["ui-lang"] = lang
     visitor.query_params["piece"] = token
     visitor.run()
     assert not visitor.exception, [e.value for e in visitor.exception]
-    assert visitor.title[0].value == name
+    assert visitor.title[0].value == title
     assert len(visitor.get("download_button")) >= 1  # MIDI at least (audio where FluidSynth is installed)
     assert not visitor.button and not visitor.get("file_uploader")  # read-only: no Compose, no Share, no Stop
     assert not visitor.sidebar.children or not visitor.sidebar.get("selectbox")  # not the app: no sidebar
@@ -206,7 +209,8 @@ def test_a_private_server_shares_a_piece_too(app_env, monkeypatch):
     visitor = app()
     visitor.query_params["piece"] = token
     visitor.run()
-    assert visitor.title[0].value == at.session_state["pieces"][0].piece.name
+    made = at.session_state["pieces"][0]
+    assert visitor.title[0].value == piece_title(made.piece.name, "en", made.settings.get("variations"))
     # The owner finds every share in one list, with its Stop sharing.
     at.run()
     assert any(e.proto.label.endswith("Pieces you share") for e in at.expander)
