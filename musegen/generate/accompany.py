@@ -26,13 +26,13 @@ from ..config import REQUEST_BUDGET
 from ..errors import InputError
 from ..messages import msg
 from ..music.piece import PART, START, Part, Piece
-from .remarks import rule_message, stopped_at_budget
 from .chords import AUTO_CHORDS
+from .remarks import rule_message, stopped_at_budget
 from .steer import NEG, Rule
 
 BOUNDARY = ("timesig", "pos", "dur", "start")  # token kinds after which a note is complete
 # How much rarer (nats) a parallel fifth or octave with a given part becomes: the models write them
-# often (9 per 100 beats harmonising chorales, docs/accompany.md), Bach almost never; forbidden.
+# often (7 to 10 per 100 beats harmonising chorales, docs/accompany.md), Bach almost never: forbidden.
 PARALLEL = -NEG
 # Accompaniment's own sampling defaults (the CLI's and the app's), measured in docs/accompany.md:
 # harmonising chorale melodies, the melody's key held softly and a narrower nucleus than free
