@@ -108,7 +108,7 @@ def real_accompaniment_loss(composer, chorales) -> float:
 
 
 def chorale_section(results: dict) -> None:
-    import musegen.generate.accompany as accompany_module
+    import musegen.generate.given as given_module
     from bench.base_harmony import chorales as held_out_chorales
     from musegen.evaluate.harmony import beat_chord_fit
     from musegen.evaluate.voice_leading import in_range, parallels_per_100_beats
@@ -136,7 +136,7 @@ def chorale_section(results: dict) -> None:
         section["models"][name] = {"seeds": rows, "seconds_per_piece": float(np.mean(seconds)),
                                    "real_accompaniment_loss": real_accompaniment_loss(composer, chorales)}
     composer = Composer(Run.load(ASSETS / "bach-wavenet"))
-    rule = accompany_module.PARALLEL
+    rule = given_module.PARALLEL
     for label, kw, candidates, parallels in (
             ("free generation's settings (top-p 0.9, no key)", {"key": "", "top_p": 0.9}, 1, 0.0),
             ("+ the melody's key held (key auto)", {"top_p": 0.9}, 1, 0.0),
@@ -145,11 +145,11 @@ def chorale_section(results: dict) -> None:
             ("+ the best of 4 candidates (the default)", {}, 4, rule),
             ("+ the best of 8 candidates", {}, 8, rule),
             ("the default, over the melody's own chords (--chords auto)", {"chords": "auto"}, 4, rule)):
-        accompany_module.PARALLEL = parallels
+        given_module.PARALLEL = parallels
         made, per_piece = harmonise(composer, chorales, SEEDS[0], candidates=candidates, **kw)
         section["tried"].append({"label": label, **judge_harmonisations(made, chorales), "seconds_per_piece": per_piece})
         log("accompany tried", label, section["tried"][-1])
-    accompany_module.PARALLEL = rule
+    given_module.PARALLEL = rule
     results["chorales"] = section
 
 

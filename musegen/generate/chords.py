@@ -94,7 +94,8 @@ def _pitch_class(name: str, raw: str) -> int:
     m = re.fullmatch(r"\s*(升|降)?([A-Ga-g])(#|♯|b|♭)?\s*", name)
     if not m:
         raise InputError(msg("said.bad_chord", chord=raw))
-    return (TONICS[m.group(2).upper()] + ACCIDENTALS.get(m.group(1) or "", 0) + ACCIDENTALS.get(m.group(3) or "", 0)) % 12
+    shift = ACCIDENTALS.get(m.group(1) or "", 0) + ACCIDENTALS.get(m.group(3) or "", 0)
+    return (TONICS[m.group(2).upper()] + shift) % 12
 
 
 def _root(text: str, key: tuple[int, str], raw: str) -> tuple[int | None, str]:
