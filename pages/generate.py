@@ -127,8 +127,11 @@ def primer_read(accompanying: bool):
     except MusegenError as e:
         st.error(language.error_text(e))
         return None
-    st.caption(language.tr_count("gen.accompany_read", len(primer.parts), name=kept[0], notes=primer.n_notes)
-               if accompanying else tr("gen.upload_read", name=kept[0], notes=primer.n_notes))
+    said = (language.tr_count("gen.accompany_read", len(primer.parts), name=kept[0], notes=primer.n_notes)
+            if accompanying else tr("gen.upload_read", name=kept[0], notes=primer.n_notes))
+    if st.session_state.get("gen-upload") is None:  # a reload: the uploader looks empty, the file is not
+        said = tr("gen.upload_kept") + " " + said
+    st.caption(said)
     return primer
 
 

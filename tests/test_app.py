@@ -486,6 +486,7 @@ def test_a_reload_keeps_the_midi_file_generate_continues(monkeypatch):
     again = open_app("pages/generate.py")  # the reload
     assert again.radio(key="gen-primer").value == "My MIDI file (continue it)"
     assert not again.button(key="gen-go").disabled and "mine.mid" in texts(again.caption)
+    assert "Still here from before the reload" in texts(again.caption)  # the uploader looks empty; the file is not
     again.button(key="gen-go").click().run()
     assert not again.error and again.session_state["pieces"][-1].settings["primer"] == "your MIDI"
 
