@@ -37,21 +37,23 @@ def chorales() -> list:
     return [p for p in held_out if len(p.parts) == 4][:PIECES]
 
 
-def continuations(name: str, pieces: list) -> list:
+def continuations(name: str, pieces: list, **settings) -> list:
     from musegen.config import SampleConfig
     from musegen.generate.sample import Composer
     from musegen.runs.folder import Run
 
     composer = Composer(Run.load(ASSETS / name))
-    return [composer.compose(SampleConfig(seconds=SECONDS, seed=k, keep_primer=False),
+    return [composer.compose(SampleConfig(seconds=SECONDS, seed=k, keep_primer=False, **settings),
                              piece=excerpt(p, 4.0, np.random.default_rng(k))).pieces[0]
             for k, p in enumerate(pieces)]
 
 
 def main() -> None:
+    from musegen.config import SampleConfig
     from musegen.evaluate.structure import structure_summary
     from musegen.train.basemodel import layout
 
+    default = f"{SampleConfig().harmony:g}"
     four = chorales()
     layouts = {"four voices": four, "melody and accompaniment": [layout(p, "melody+accompaniment") for p in four]}
     rows = []
@@ -60,10 +62,12 @@ def main() -> None:
         rows.append({"layout": label, "who": "real chorales", "beat_chord_fit": real["beat_chord_fit"],
                      "on_beat_share": real["on_beat_share"]})
         for name in MODELS:
-            made = structure_summary(continuations(name, pieces))
-            rows.append({"layout": label, "who": name, "beat_chord_fit": made["beat_chord_fit"],
-                         "on_beat_share": made["on_beat_share"]})
-            log("base harmony", label, name, made["beat_chord_fit"])
+            # What the model learnt (its own harmony), then what a user hears (chords on the beat, the default).
+            for who, settings in ((name, {"harmony": 0.0}), (f"{name}, chords on the beat {default}", {})):
+                made = structure_summary(continuations(name, pieces, **settings))
+                rows.append({"layout": label, "who": who, "beat_chord_fit": made["beat_chord_fit"],
+                             "on_beat_share": made["on_beat_share"]})
+                log("base harmony", label, who, made["beat_chord_fit"])
     write_json(OUT / "results.json", {"rows": rows, "pieces": len(four), "seconds": SECONDS,
                                       "load_average_before": os.getloadavg()[0]})
     write_report()
@@ -77,9 +81,11 @@ def write_report() -> Path:
              "Written by `python -m bench.base_harmony` (`make transfer`) from `docs/base_harmony/results.json`; "
              "do not edit by hand.", "",
              f"{r['pieces']} Bach chorales the bundled Bach WaveNet never trained on (the base may have: they are "
-             f"in its collections), each continued from its first 4 seconds for {r['seconds']:.0f} s at default "
-             "settings by the base and by the Bach WaveNet (the same architecture and size, trained on the chorales "
-             "alone), in four voices and as a melody over one chord part (a layout the base learnt); against "
+             f"in its collections), each continued from its first 4 seconds for {r['seconds']:.0f} s "
+             "by the base and by the Bach WaveNet (the same architecture and size, trained on the chorales "
+             "alone), in four voices and as a melody over one chord part (a layout the base learnt), at "
+             "default settings with the model's own harmony (`--harmony 0`: what it has learnt) and as they are (chords on the beat, "
+             "README *Generation*); against "
              f"{r['seconds']:.0f}-second excerpts of the same chorales. *Beat chords*: of the beats where three or "
              "more pitch classes sound, the share that are triads or sevenths.", "",
              markdown_table(r["rows"], [("layout", "layout", ""), ("who", "music", ""),

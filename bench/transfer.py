@@ -23,6 +23,11 @@ chords, bars repeated, and the pitch-statistics overlap (real against real as th
     TRANSFER_SEEDS=1,2,3 python -m bench.transfer    the spread over seeds
     TRANSFER_QUICK=1 python -m bench.transfer        short budgets, few pieces (a smoke run)
     TRANSFER_STARTS=base python -m bench.transfer    only the fine-tunes (after rebuilding the base)
+    TRANSFER_REJUDGE=1 python -m bench.transfer      no training: the kept checkpoints judged again
+                                                     (after a change to generation's defaults)
+
+Each run keeps the generation setting it was judged with (``harmony``, chords on the beat); a run
+first judged with the model's own harmony keeps those rows too (``budgets_own``), shown beside.
 
 Results go to docs/transfer/results.json (committed, merged by set, start and seed); docs/transfer.md
 is written from it.
@@ -46,6 +51,7 @@ QUICK = bool(os.environ.get("TRANSFER_QUICK"))
 SEEDS = [int(s) for s in os.environ.get("TRANSFER_SEEDS", "1").split(",")]
 # TRANSFER_STARTS=base: only the fine-tunes (after a new base; the from-scratch rows do not depend on it)
 STARTS = [s for s in os.environ.get("TRANSFER_STARTS", "base,scratch").split(",") if s in ("base", "scratch")]
+REJUDGE = bool(os.environ.get("TRANSFER_REJUDGE"))
 BUDGETS = [20.0, 40.0] if QUICK else [60.0, 120.0, 300.0]  # seconds of training, from the first batch
 N_TRAIN, N_REAL = 20, 30
 N_PIECES = 6 if QUICK else 20
@@ -159,8 +165,22 @@ def judge(path: Path, real: list, rng_seed: int) -> dict:
     generated, _ = generate(run, N_PIECES, SECONDS, first_seed=1000 * rng_seed)
     val = run.history.get("val_loss") or [np.nan]
     return {"val_loss": float(np.nanmin(val)), "epochs": len(val), "generated": structure_summary(generated),
+            "harmony": default_harmony(),
             "overlap": compare_sets(real, generated)["overlap"], "loudness": loudness(generated[0]),
             "_piece": generated[0]}
+
+
+def default_harmony() -> float:
+    from musegen.config import SampleConfig
+
+    return SampleConfig().harmony
+
+
+def kept_marks(folder: Path) -> dict:
+    """The checkpoints an earlier training kept, by budget: the budget's copy, else the run's end
+    (the longest budget, or an early stop before the budget came)."""
+    return {budget: folder / f"{budget:g}s" if (folder / f"{budget:g}s").is_dir() else folder / "run"
+            for budget in BUDGETS}
 
 
 START_MODELS = ("base", "folk-wavenet", "bach-wavenet")  # the broad base, and the narrow ones it replaces
@@ -236,28 +256,46 @@ def measure_set(name: str, results: dict) -> None:
                  real=structure_summary(real),
                  overlap_real_vs_real=compare_sets(real[:half], real[half:])["overlap"])
     bundled = ROOT / "assets" / "models"
-    entry["start_by_part"] = {m: start_by_part(bundled / m, train_pieces) for m in START_MODELS
-                              if (bundled / m / "model.keras").is_file()}
+    if not (REJUDGE and entry.get("start_by_part")):  # where each model starts does not change with generation
+        entry["start_by_part"] = {m: start_by_part(bundled / m, train_pieces) for m in START_MODELS
+                                  if (bundled / m / "model.keras").is_file()}
     write_json(OUT / "results.json", results)
     for start in STARTS:
         for seed in SEEDS:
-            log(f"{name}: {start}, seed {seed}")
-            trained = train_with_marks(train_pieces, start, seed, WORK / name / f"{start}-{seed}")
-            rows = {}
-            for budget, path in trained["marks"].items():
-                if path is None:
-                    rows[f"{budget:g}"] = None
+            key = f"{start}-{seed}"
+            log(f"{name}: {start}, seed {seed}" + (" (judged again)" if REJUDGE else ""))
+            if REJUDGE:
+                run = entry.get("runs", {}).get(key)
+                folder = WORK / name / key
+                if run is None or not (folder / "run").is_dir():
+                    log(f"  nothing kept for {key}: train it first")
                     continue
-                row = judge(path, real, seed)
-                piece = row.pop("_piece")
-                if start == "base" and budget == BUDGETS[-1] and seed == SEEDS[0]:
-                    entry["roll"] = roll(piece, name)
-                rows[f"{budget:g}"] = row
-            entry.setdefault("runs", {})[f"{start}-{seed}"] = {
-                "start": start, "seed": seed, "start_val_loss": trained["start_val_loss"],
-                "chance_loss": trained["chance_loss"], "seconds": trained["seconds"], "stop": trained["stop"],
-                "budgets": rows}
+                if not any(row and row.get("harmony") for row in run["budgets"].values()):
+                    run["budgets_own"] = run["budgets"]  # judged before chords on the beat: the model's own
+                marks = kept_marks(folder)
+            else:
+                trained = train_with_marks(train_pieces, start, seed, WORK / name / key)
+                run = {"start": start, "seed": seed, "start_val_loss": trained["start_val_loss"],
+                       "chance_loss": trained["chance_loss"], "seconds": trained["seconds"], "stop": trained["stop"]}
+                marks = trained["marks"]
+            run["budgets"] = judge_marks(marks, real, seed, entry, name, roll_it=start == "base" and seed == SEEDS[0])
+            entry.setdefault("runs", {})[key] = run
             write_json(OUT / "results.json", results)
+
+
+def judge_marks(marks: dict, real: list, seed: int, entry: dict, name: str, roll_it: bool) -> dict:
+    """Each budget's checkpoint judged; the longest budget's first piece drawn as the set's roll."""
+    rows = {}
+    for budget, path in marks.items():
+        if path is None:
+            rows[f"{budget:g}"] = None
+            continue
+        row = judge(path, real, seed)
+        piece = row.pop("_piece")
+        if roll_it and budget == BUDGETS[-1]:
+            entry["roll"] = roll(piece, name)
+        rows[f"{budget:g}"] = row
+    return rows
 
 
 def roll(piece, name: str) -> str:
@@ -302,26 +340,64 @@ def table_rows(entry: dict) -> list[dict]:
     return rows
 
 
+def _mean(cells: list, key) -> float | None:
+    values = [key(c) for c in cells]
+    values = [v for v in values if v is not None and v == v]
+    return float(np.mean(values)) if values else None
+
+
 def targets(entry: dict) -> dict:
-    """The issue's bar at the longest budget, fine-tuned from the base (first seed)."""
-    runs = entry.get("runs", {})
-    base = next((r for r in runs.values() if r["start"] == "base"), None)
-    scratch = next((r for r in runs.values() if r["start"] == "scratch"), None)
-    if not base or not base["budgets"].get(f"{BUDGETS[-1]:g}"):
+    """The issue's bar at the longest budget, fine-tuned from the base (the mean over seeds)."""
+    last = f"{BUDGETS[-1]:g}"
+    runs = entry.get("runs", {}).values()
+    base = [r["budgets"][last] for r in runs if r["start"] == "base" and r["budgets"].get(last)]
+    scratch = [r["budgets"][last] for r in runs if r["start"] == "scratch" and r["budgets"].get(last)]
+    if not base:
         return {}
-    g, real = base["budgets"][f"{BUDGETS[-1]:g}"], entry["real"]
-    s = scratch["budgets"].get(f"{BUDGETS[-1]:g}") if scratch else None
-    out = {}
-    if real.get("beat_chord_fit") is not None and g["generated"].get("beat_chord_fit") is not None:
-        out["beat chords within 0.10"] = abs(g["generated"]["beat_chord_fit"] - real["beat_chord_fit"]) <= 0.10
-    out["on-beat within 0.05"] = abs(g["generated"]["on_beat_share"] - real["on_beat_share"]) <= 0.05
-    out["bars repeated ≥ half real"] = g["generated"]["bar_repetition"] >= 0.5 * real["bar_repetition"]
-    out["overlap within 0.1 of real vs real"] = g["overlap"] >= entry["overlap_real_vs_real"] - 0.1
-    if base.get("start_val_loss") is not None:
-        out["first val loss < half of chance"] = base["start_val_loss"] < 0.5 * base["chance_loss"]
-    if s:
-        out["val loss below from-scratch"] = g["val_loss"] < s["val_loss"]
+    real, out = entry["real"], {}
+    g = {k: _mean(base, lambda c, k=k: c["generated"].get(k)) for k in STRUCTURE}
+    if real.get("beat_chord_fit") is not None and g["beat_chord_fit"] is not None:
+        out["beat chords within 0.10"] = abs(g["beat_chord_fit"] - real["beat_chord_fit"]) <= 0.10
+    out["on-beat within 0.05"] = abs(g["on_beat_share"] - real["on_beat_share"]) <= 0.05
+    out["bars repeated ≥ half real"] = g["bar_repetition"] >= 0.5 * real["bar_repetition"]
+    out["overlap within 0.1 of real vs real"] = _mean(base, lambda c: c["overlap"]) >= entry["overlap_real_vs_real"] - 0.1
+    starts = [r["start_val_loss"] / r["chance_loss"] for r in runs if r["start"] == "base" and r.get("start_val_loss")]
+    if starts:
+        out["first val loss < half of chance"] = max(starts) < 0.5
+    if scratch:
+        out["val loss below from-scratch"] = _mean(base, lambda c: c["val_loss"]) < _mean(scratch, lambda c: c["val_loss"])
     return out
+
+
+def judged_with(results: dict) -> str:
+    """The generation default the rows were judged with, in a sentence ("" when judged before it)."""
+    used = {row.get("harmony") for entry in results.get("sets", {}).values() for run in entry.get("runs", {}).values()
+            for row in run["budgets"].values() if row}
+    used.discard(None)
+    if not used:
+        return ""
+    return (" Generation's defaults include chords on the beat (`--harmony " + "/".join(f"{h:g}" for h in sorted(used)) +
+            "`, README *Generation*).")
+
+
+def own_harmony(entry: dict) -> str:
+    """Beat chords of the same checkpoints with the model's own harmony (judged before chords on the
+    beat were a default), beside the default's: what the rule adds."""
+    last = f"{BUDGETS[-1]:g}"
+    said = []
+    for start, label in (("base", "fine-tuned"), ("scratch", "from scratch")):
+        runs = [r for r in entry.get("runs", {}).values() if r["start"] == start]
+        own = [r.get("budgets_own", {}).get(last) for r in runs]
+        now = [r["budgets"].get(last) for r in runs]
+        own, now = [c for c in own if c], [c for c in now if c and c.get("harmony")]
+        if own and now:
+            said.append(f"{label} {_mean_sd([c['generated'].get('beat_chord_fit') for c in own])} on its own, "
+                        f"{_mean_sd([c['generated'].get('beat_chord_fit') for c in now])} with chords on the beat "
+                        f"{now[0]['harmony']:g}")
+    if not said:
+        return ""
+    return (f"Beat chords at {BUDGETS[-1] / 60:g} minutes, the same checkpoints with the model's own harmony "
+            "(`--harmony 0`) and at the default: " + "; ".join(said) + ".")
 
 
 def start_table(by_model: dict) -> str:
@@ -357,7 +433,8 @@ def write_report(results: dict) -> Path:
              "", f"Each set: {N_TRAIN} pieces to learn from, {N_PIECES} generated pieces of {SECONDS:g} s at default "
              f"settings against {SECONDS:g}-second excerpts of up to {N_REAL} other real pieces of the same "
              "collection. None of these collections is in the base model. Budgets count from the first batch, "
-             "on this machine's two cores; seeds: " + ", ".join(map(str, results.get("seeds", SEEDS))) + ".", ""]
+             "on this machine's two cores; seeds: " + ", ".join(map(str, results.get("seeds", SEEDS))) + "." +
+             judged_with(results), ""]
     lines += stale_base_note(results)
     for name, entry in results.get("sets", {}).items():
         lines += [f"## {entry['title']}", ""]
@@ -370,9 +447,11 @@ def write_report(results: dict) -> Path:
                       "tokens and over each part's notes (chance is a uniform guess):", "",
                       start_table(entry["start_by_part"]), ""]
         lines += [markdown_table(table_rows(entry), cols), ""]
+        if own_harmony(entry):
+            lines += [own_harmony(entry), ""]
         met = targets(entry)
         if met:
-            lines += ["Targets at " + f"{BUDGETS[-1] / 60:g} minutes, fine-tuned: " +
+            lines += ["Targets at " + f"{BUDGETS[-1] / 60:g} minutes, fine-tuned (mean over seeds): " +
                       "; ".join(f"{k}: {'yes' if v else 'no'}" for k, v in met.items()) + ".", ""]
         if entry.get("roll"):
             lines += [f"![piano roll]({OUT.name}/{entry['roll']})", ""]
@@ -432,7 +511,7 @@ def main() -> None:
     if os.environ.get("TRANSFER_STARTS_ONLY"):
         starts(results)
         only = []
-    if only and "base" in STARTS:
+    if only and "base" in STARTS and not REJUDGE:
         results["base_weights"] = base_fingerprint()  # the fine-tune rows are this base's
     for name in only:
         measure_set(name, results)

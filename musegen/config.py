@@ -150,6 +150,11 @@ class SampleConfig:
     # left too many beats of a Bach model's 6/8 off the chord; docs/accompany.md measures 0.99 on every model.
     chords: str = ""
     chord_strength: float = 0.99
+    # Chords on the beat (generate/beat_chords.py): a pitch that no triad or seventh chord could hold
+    # together with what sounds on the beat is (1 - harmony) times as likely; 0 = the model's own harmony.
+    # 0.97 brought minutes-trained models' beat chords from 0.22-0.28 to 0.72-0.76 (real 0.75) and the
+    # bundled ones near their real music (docs/transfer.md, docs/quality.md); ignored with `chords`.
+    harmony: float = 0.97
 
     def check(self) -> "SampleConfig":
         """Refuse a setting outside its range with one sentence (the CLI, the app and the API all
@@ -199,7 +204,7 @@ SAMPLE_RANGES = {
     "length": (0, 20_000), "seconds": (0, 600), "bars": (0, 512), "temperature": (0, 5),
     "rhythm_temperature": (0.05, 5), "top_k": (0, 10_000),
     "top_p": (1e-6, 1), "variations": (1, 8), "primer_tokens": (0, 4096), "primer_bars": (0, 64),
-    "tempo": (0, 400), "program": (0, 127), "key_strength": (0, 1), "chord_strength": (0, 1), "echo": (0, 20), "seed": (0, 2**32 - 1),
+    "tempo": (0, 400), "program": (0, 127), "key_strength": (0, 1), "chord_strength": (0, 1), "harmony": (0, 1), "echo": (0, 20), "seed": (0, 2**32 - 1),
 }
 # What one request may write over all its variations: each sequence costs the same per token, so
 # 8 variations of 20,000 tokens took minutes (WaveNet 3, LSTM 3.5 on two busy cores) where this

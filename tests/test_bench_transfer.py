@@ -1,7 +1,7 @@
 """The transfer benchmark's own logic: tunes split from an ABC book, its table and its targets."""
 from __future__ import annotations
 
-from bench.transfer import abc_tunes, table_rows, targets
+from bench.transfer import BUDGETS, abc_tunes, kept_marks, own_harmony, table_rows, targets
 
 
 def test_an_abc_book_becomes_one_file_per_tune(tmp_path):
@@ -40,3 +40,20 @@ def test_the_targets_judge_the_longest_budget():
                    "val loss below from-scratch": True}
     assert targets(entry(1.6, 1.5, 0.60))["val loss below from-scratch"] is False
     assert targets(entry(1.6, 1.5, 0.60))["on-beat within 0.05"] is False
+
+
+def test_judging_again_finds_each_budgets_checkpoint_and_keeps_the_models_own_harmony(tmp_path):
+    (tmp_path / "run").mkdir()
+    (tmp_path / f"{BUDGETS[0]:g}s").mkdir()
+    marks = kept_marks(tmp_path)
+    assert marks[BUDGETS[0]] == tmp_path / f"{BUDGETS[0]:g}s"  # the copy made as its budget passed
+    assert marks[BUDGETS[1]] == tmp_path / "run" == marks[BUDGETS[-1]]  # stopped early, or the longest budget
+    e = entry(1.2, 1.5, 0.52)
+    assert own_harmony(e) == ""  # nothing judged both ways
+    base = e["runs"]["base-1"]
+    base["budgets_own"] = {k: {**v, "generated": {**v["generated"], "beat_chord_fit": 0.3}} for k, v in base["budgets"].items()}
+    for cell in base["budgets"].values():
+        cell["harmony"] = 0.97
+    assert own_harmony(e) == ("Beat chords at 5 minutes, the same checkpoints with the model's own harmony "
+                              "(`--harmony 0`) and at the default: fine-tuned 0.30 on its own, 0.70 with chords "
+                              "on the beat 0.97.")

@@ -28,7 +28,7 @@ def cmd_accompany(args) -> dict:
 
     sample = SampleConfig(temperature=args.temperature, top_p=args.top_p, seed=args.seed, key=args.key,
                           key_strength=args.key_strength, chords=args.chords, chord_strength=args.chord_strength,
-                          variations=args.variations, tempo=args.tempo).check()
+                          harmony=args.harmony, variations=args.variations, tempo=args.tempo).check()
     if args.rewrite_part and (args.keep or args.as_parts):
         raise InputError(msg("said.rewrite_part_alone"))
     run, piece = run_and_piece(args)

@@ -30,7 +30,8 @@ def sample_config(args) -> SampleConfig:
                           key=args.key, key_strength=args.key_strength, pitch_range=args.pitch_range,
                           repetition_guard=args.repetition_guard == "on", echo=args.bar_echo, bars=args.bars,
                           time_signature=args.time_signature, form=args.form, repeats=args.repeats,
-                          phrase_bars=args.phrase_bars, chords=args.chords, chord_strength=args.chord_strength)
+                          phrase_bars=args.phrase_bars, chords=args.chords, chord_strength=args.chord_strength,
+                          harmony=args.harmony)
     sample.check()
     return sample
 
@@ -176,6 +177,10 @@ def add_chords(group, s: SampleConfig) -> None:
     group.add_argument("--chord-strength", type=float, default=s.chord_strength,
                        help="1 = only the chord's notes on the beat; below 1 a note outside it is (1 - S) times as "
                             f"likely there (default {s.chord_strength:g})" + span('chord_strength'))
+    group.add_argument("--harmony", type=float, default=s.harmony,
+                       help="chords on the beat without a progression: a note that no triad or seventh chord could "
+                            "hold together with what sounds on the beat is (1 - H) times as likely; 0 = the model's "
+                            f"own harmony (default {s.harmony:g}; ignored with --chords)" + span('harmony'))
 
 
 def add_form(ge, s: SampleConfig) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..music.piece import DURATION, PITCH, START, Piece
+from ..generate.beat_chords import IS_CHORD
 from ..generate.form import tonic_triad
 from ..render.midi import estimate_key as find_key
 from .note_statistics import pitched
@@ -15,14 +16,7 @@ from .rhythm import TOLERANCE, beats
 
 KEY_WINDOW_BARS = 4
 
-# Chords as pitch classes over a root of 0. A seventh chord also counts without its fifth, the
-# note four-part writing most often leaves out (V7 with a doubled root).
-TRIADS = [(0, 4, 7), (0, 3, 7), (0, 3, 6), (0, 4, 8)]  # major, minor, diminished, augmented
-SEVENTHS = [(0, 4, 7, 10), (0, 4, 7, 11), (0, 3, 7, 10), (0, 3, 6, 10), (0, 3, 6, 9)]  # dom, maj, min, ø, °
-_SHAPES = TRIADS + SEVENTHS + [s[:2] + s[3:] for s in SEVENTHS]
 POPCOUNT = np.array([bin(m).count("1") for m in range(4096)])
-IS_CHORD = np.zeros(4096, bool)  # indexed by a 12-bit pitch-class mask (bit k = pitch class k)
-IS_CHORD[[sum(1 << (root + i) % 12 for i in shape) for root in range(12) for shape in _SHAPES]] = True
 
 
 def _pitch_class_masks(notes: np.ndarray, times: np.ndarray) -> np.ndarray:

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from . import form, steer
+from .beat_chords import BeatChords
 from .remarks import rule_message, stopped_at_budget
 from .sampling import Generator, Sampling
 from ..config import REQUEST_BUDGET
@@ -148,6 +149,8 @@ class Composer:
             rules += self.form_plan(sample, primer_piece, total_bars, remarks)
         if sample.chords:
             rules += self.chord_plan(sample, primer_piece, signature, remarks)
+        elif sample.harmony > 0 and self.metre:  # a progression asked for decides the chords itself
+            rules.append(BeatChords(tok, sample.harmony))
         forced = tok.time_signature_id(*signature) if self.metre else None
         if forced is not None:  # the metre holds: a 3/4 passage goes on in 3/4 (the Bach models lean to 4/4)
             rules.append(steer.ForceAfter(len(tok), tok.bar_id, forced, banned=tok.time_signature_ids()))
