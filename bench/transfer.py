@@ -390,7 +390,8 @@ def own_harmony(entry: dict) -> str:
         own = [r.get("budgets_own", {}).get(last) for r in runs]
         now = [r["budgets"].get(last) for r in runs]
         own, now = [c for c in own if c], [c for c in now if c and c.get("harmony")]
-        if own and now:
+        measured = [c["generated"].get("beat_chord_fit") for c in own]
+        if now and any(v is not None and v == v for v in measured):  # a single line has no beat chords
             said.append(f"{label} {_mean_sd([c['generated'].get('beat_chord_fit') for c in own])} on its own, "
                         f"{_mean_sd([c['generated'].get('beat_chord_fit') for c in now])} with chords on the beat "
                         f"{now[0]['harmony']:g}")
@@ -475,6 +476,8 @@ def expectations(results: dict) -> str:
                   f"on this project's two-core machine; {s['params']:,} parameters, validation loss "
                   f"{s['val_loss']:.2f}.", ""]
     lines += stale_base_note(results)
+    if judged_with(results):
+        lines += [judged_with(results).strip(), ""]
     lines += ["| your music (20 pieces) | start | minutes | val loss | on-beat onsets | beat chords | bars repeated |",
               "|---|---|---|---|---|---|---|"]
     for entry in results.get("sets", {}).values():
