@@ -205,7 +205,7 @@ def rewrite_rows(name: str) -> dict:
     from musegen.config import SampleConfig
     from musegen.evaluate.heldout import split_pieces
     from musegen.generate.sample import Composer
-    from musegen.generate.span import rewrite_span
+    from musegen.generate.span import CANDIDATES, rewrite_span
     from musegen.music.sources import load_pieces
     from musegen.runs.folder import Run
 
@@ -223,7 +223,7 @@ def rewrite_rows(name: str) -> dict:
         new.append(done.follow_scores[done.chosen])
         own.append(done.original_score)
     new, own = np.array(new), np.array(own)
-    return {"model": name, "spans": len(new), "new": float(new.mean()), "own": float(own.mean()),
+    return {"model": name, "spans": len(new), "candidates": CANDIDATES, "new": float(new.mean()), "own": float(own.mean()),
             "no_worse": float(np.mean(new >= own)), "new_sd": float(new.std()), "own_sd": float(own.std())}
 
 
@@ -282,7 +282,8 @@ def write_report() -> Path:
     if r.get("rewrite"):
         lines += ["## Writing bars again", "",
                   f"{r['rewrite'][0]['spans']} spans of 4 bars in held-out real pieces (12-bar passages, the span "
-                  "after at least one kept bar, with 4 kept bars after it), each written again with 8 candidates "
+                  "after at least one kept bar, with 4 kept bars after it), each written again with "
+                  f"{r['rewrite'][0].get('candidates', 8)} candidates "
                   "(`musegen rewrite`): the mean log-probability per token the model gives the kept bars after the "
                   "span, after the new bars and after the piece's own (higher is likelier), and how often the new "
                   "bars lead in at least as well.", "",

@@ -28,7 +28,8 @@ from .sample import bar_quarters_of
 from .sampling import Sampling
 from .steer import NEG, Rule
 
-CANDIDATES = 8  # drawn at once (one batch); more lead better into the kept bars, and cost more
+CANDIDATES = 16  # drawn at once (one batch); more lead better into the kept bars, and cost more: 8 left the
+# Bach WaveNet's kept bars a little less likely than after the piece's own (docs/form.md)
 
 
 @dataclass
