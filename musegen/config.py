@@ -150,11 +150,11 @@ class SampleConfig:
     # left too many beats of a Bach model's 6/8 off the chord; docs/accompany.md measures 0.99 on every model.
     chords: str = ""
     chord_strength: float = 0.99
-    # Chords on the beat (generate/beat_chords.py): a pitch that no triad or seventh chord could hold
-    # together with what sounds on the beat is (1 - harmony) times as likely; 0 = the model's own harmony.
-    # 0.97 brought minutes-trained models' beat chords from 0.22-0.28 to 0.72-0.76 (real 0.75) and the
-    # bundled ones near their real music (docs/transfer.md, docs/quality.md); ignored with `chords`.
-    harmony: float = 0.97
+    # Chords on the beat (generate/beat_chords.py): the pitches that no triad or seventh chord could
+    # hold together with what sounds on the beat get at most 1 - harmony of the probability there
+    # (1: never; 0: the model's own harmony). 0.95 brought minutes-trained models' beat chords near
+    # real music's and left the Bach WaveNet's near Bach's (docs/transfer.md, docs/quality.md).
+    harmony: float = 0.95
 
     def check(self) -> "SampleConfig":
         """Refuse a setting outside its range with one sentence (the CLI, the app and the API all

@@ -178,9 +178,10 @@ def add_chords(group, s: SampleConfig) -> None:
                        help="1 = only the chord's notes on the beat; below 1 a note outside it is (1 - S) times as "
                             f"likely there (default {s.chord_strength:g})" + span('chord_strength'))
     group.add_argument("--harmony", type=float, default=s.harmony,
-                       help="chords on the beat without a progression: a note that no triad or seventh chord could "
-                            "hold together with what sounds on the beat is (1 - H) times as likely; 0 = the model's "
-                            f"own harmony (default {s.harmony:g}; ignored with --chords)" + span('harmony'))
+                       help="chords on the beat without a progression: the notes that no triad or seventh chord "
+                            "could hold together with what sounds on the beat get at most 1 - H of the probability "
+                            "there (1 = never; 0 = the model's own harmony; default "
+                            f"{s.harmony:g}; ignored with --chords)" + span('harmony'))
 
 
 def add_form(ge, s: SampleConfig) -> None:
