@@ -67,6 +67,9 @@ def test_on_the_beat_only_the_pitches_that_make_no_chord_with_the_held_notes_are
     knows[0, clashing] = -6.0  # a model that already gives them next to nothing is left as it is
     assert (rule(knows) == knows).all()
     assert (BeatChords(tok, 1.0)._shift(flat[0], np.array(clashing)) <= -1e8)  # 1: never
+    forced = np.full((1, len(tok)), -1e9, np.float32)  # an exact repeat or the close has chosen a clashing note
+    forced[0, clashing[0]] = 0.0
+    assert (rule(forced) == forced).all()  # it stays chosen: never a row with nothing left to write
     assert penalised_before(tok, rule, ids, "Pitch_57") == set()  # off the beat: passing notes are free
     assert describe(rule) == "chords on the beat 0.95"
 

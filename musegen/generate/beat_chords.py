@@ -117,7 +117,7 @@ class BeatChords(Rule):
         cap = 1.0 - self.strength
         p = np.exp(row - row.max())
         mass = float(p[clashing].sum() / p.sum())
-        if mass <= cap:
+        if mass <= cap or mass > 1.0 - 1e-6:  # a note a rule before has forced (an exact repeat, the close) stays
             return 0.0
         return float(np.log(cap / (1.0 - cap) * (1.0 - mass) / mass))
 
