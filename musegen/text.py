@@ -616,6 +616,7 @@ EN = {
     "cmp.own_figures_caption": "Not like for like: {why}. The table above and the answer measure every run "
                                "again on the same music.",
     "cmp.listen": "Listen side by side",
+    "cmp.listen_own": "Each model with its own harmony (no chords-on-the-beat help, which Generate gives by default), so you hear what each has learnt.",
     "cmp.seconds": "Length (s)",
     "cmp.temperature": "Temperature",
     "cmp.seed": "Seed (the same for all)",
@@ -1741,6 +1742,7 @@ ZH = {
     "cmp.own_figures": "各训练结果自己的数字（训练时在各自的验证音乐上测得）",
     "cmp.own_figures_caption": "并非同等条件：{why}。上表与结论都在同一份音乐上重新测量了每个训练结果。",
     "cmp.listen": "并排试听",
+    "cmp.listen_own": "每个模型都用它自己的和声（不加“生成”页默认的拍上成和弦），让你听到每个模型真正学会了什么。",
     "cmp.seconds": "长度（秒）",
     "cmp.temperature": "温度",
     "cmp.seed": "随机种子（所有模型相同）",

@@ -115,12 +115,14 @@ if alike:  # what each run measured itself while training: there, never beside t
 # ---------------------------------------------------------------- listen side by side
 
 st.subheader(tr("cmp.listen"))
+st.caption(tr("cmp.listen_own"))
 c1, c2, c3 = st.columns(3)
 seconds = c1.slider(tr("cmp.seconds"), 5, 60, 15, 5, key="cmp-seconds")
 temperature = c2.slider(tr("cmp.temperature"), 0.0, 2.0, SampleConfig().temperature, 0.05, key="cmp-temperature")
 seed = c3.number_input(tr("cmp.seed"), 0, 2**31 - 1, 7, key="cmp-seed")
 if st.button(tr("cmp.compose"), type="primary", key="cmp-go"):
-    sample = SampleConfig(seconds=float(seconds), temperature=float(temperature), seed=int(seed))
+    # The models themselves: the harmony rule would make a weak model's chords like a strong one's.
+    sample = SampleConfig(seconds=float(seconds), temperature=float(temperature), seed=int(seed), harmony=0.0)
     out = {}
     for r in runs[:4]:
         try:

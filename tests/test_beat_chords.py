@@ -95,3 +95,12 @@ def test_the_default_brings_a_models_beat_chords_up_and_zero_keeps_its_own():
     chords = composer.compose(SampleConfig(seconds=8, seed=3, chords="C G"))  # a progression decides itself
     said = " ".join(map(str, chords.steering))
     assert "chords C | G" in said and "chords on the beat" not in said
+
+
+def test_measuring_a_model_hears_its_own_harmony():
+    """`musegen evaluate` and the WaveNet-vs-LSTM study measure the model itself: no chords on the beat."""
+    from musegen.evaluate.run_report import plain_compositions
+
+    composer = Composer(Run.load(SHIPPED_MODELS / "bach-lstm"))
+    (made,) = plain_compositions(composer, 1, 64, 1.0, 1.0, 0)
+    assert "chords on the beat" not in " ".join(map(str, made.steering))
