@@ -202,7 +202,12 @@ class _Row:
             penalty = self.hold if penalty is None else penalty + self.hold
         if source is None and penalty is None:
             return None
-        wanted = source[self.at] if source is not None and self.at < len(source) else None
+        if source is None or self.at > len(source):  # free, or lost in a varied repeat
+            wanted = None
+        elif self.at == len(source):  # the source bar has no more notes: its repeat ends there too
+            wanted = plan.bar
+        else:
+            wanted = source[self.at]
         if wanted is not None and penalty is not None and penalty[wanted] <= NEG / 2:
             wanted = None  # the repeat's note is not in the closing chord: the cadence decides it
 
@@ -238,10 +243,11 @@ class _Row:
     def _next_place(self, token: int, source: list[int], plan: FormPlan) -> int:
         """Where the repeat goes on in its source bar after ``token``: the next token when it
         followed the source (or changed one note in its place); after a position of its own, just
-        past the same position in the source, or nowhere (no pull) until it reaches one the source has."""
+        past the same position in the source, or nowhere (no pull, past the source's end) until it
+        reaches one the source has. At the source's end exactly, the repeat's bar line is wanted."""
         if token in plan.positions and (self.at >= len(source) or source[self.at] != token):
             same = [i for i in range(1, len(source)) if source[i] == token]
-            return same[0] + 1 if same else len(source)
+            return same[0] + 1 if same else len(source) + 1  # past the end: lost until a shared position
         return self.at + 1
 
     def _enter(self, plan: FormPlan) -> None:
