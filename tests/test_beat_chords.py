@@ -70,6 +70,9 @@ def test_on_the_beat_only_the_pitches_that_make_no_chord_with_the_held_notes_are
     forced = np.full((1, len(tok)), -1e9, np.float32)  # an exact repeat or the close has chosen a clashing note
     forced[0, clashing[0]] = 0.0
     assert (rule(forced) == forced).all()  # it stays chosen: never a row with nothing left to write
+    strict = BeatChords(tok, 1.0)
+    assert penalised_before(tok, strict, ids, "Pitch_60") == on_beat_3  # the same pitches, forbidden
+    assert (strict(forced) == forced).all()  # and still a forced one stays
     assert penalised_before(tok, rule, ids, "Pitch_57") == set()  # off the beat: passing notes are free
     assert describe(rule) == "chords on the beat 0.95"
 

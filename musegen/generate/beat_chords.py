@@ -18,6 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..messages import msg
+from .chords import beat_quarters
 from .steer import NEG, DrumTracker, Rule
 
 # Chords as pitch classes over a root of 0 (the shapes the measure counts). A seventh chord also
@@ -40,10 +41,8 @@ for _chord in CHORD_MASKS:
 
 
 def beat_steps_of(numerator: int, denominator: int, per_quarter: int) -> int:
-    """A beat in grid steps: a dotted quarter in compound metres (6/8, 9/8, 12/8), else the
-    denominator's note (as the measure counts beats)."""
-    quarters = 1.5 if denominator == 8 and numerator % 3 == 0 and numerator > 3 else 4.0 / denominator
-    return max(1, int(round(quarters * per_quarter)))
+    """A beat in grid steps, as the measure and the chord plan count beats (a dotted quarter in 6/8)."""
+    return max(1, int(round(beat_quarters(numerator, denominator) * per_quarter)))
 
 
 class _Row:
@@ -112,14 +111,14 @@ class BeatChords(Rule):
     def _shift(self, row: np.ndarray, clashing: np.ndarray) -> float:
         """Nats added to the clashing pitches' logits: none while the model gives them at most
         ``1 − strength`` of its probability here, else as many as bring them down to that share."""
+        p = np.exp(row - row.max())
+        mass = float(p[clashing].sum() / p.sum())
+        if mass > 1.0 - 1e-6:  # a note a rule before has forced (an exact repeat, the close) stays
+            return 0.0
         if self.strength >= 1.0:
             return NEG
         cap = 1.0 - self.strength
-        p = np.exp(row - row.max())
-        mass = float(p[clashing].sum() / p.sum())
-        if mass <= cap or mass > 1.0 - 1e-6:  # a note a rule before has forced (an exact repeat, the close) stays
-            return 0.0
-        return float(np.log(cap / (1.0 - cap) * (1.0 - mass) / mass))
+        return 0.0 if mass <= cap else float(np.log(cap / (1.0 - cap) * (1.0 - mass) / mass))
 
     def update(self, chosen):
         drums = self.drums.drums()  # the part this token belongs to, before a Part token moves on
