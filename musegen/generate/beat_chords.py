@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..messages import msg
-from .chords import beat_quarters
+from ..music.piece import beat_quarters
 from .steer import NEG, DrumTracker, Rule
 
 # Chords as pitch classes over a root of 0 (the shapes the measure counts). A seventh chord also

@@ -22,7 +22,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..messages import msg
-from ..music.piece import bar_quarters
+from ..music.piece import bar_quarters, beat_quarters
 from .form import opens_a_bar
 from .steer import NEG, SCALES, DrumTracker, Rule, TONICS
 
@@ -164,13 +164,6 @@ def _span(word: str, key) -> Span:
             raise InputError(msg("said.bad_chord", chord=word))
         return Span(parse_chord(name, key), value)
     return Span(parse_chord(name, key), None)
-
-
-def beat_quarters(numerator: int, denominator: int) -> float:
-    """A beat: a dotted quarter in compound metres (6/8, 9/8, 12/8), else the denominator's note."""
-    if denominator == 8 and numerator % 3 == 0 and numerator > 3:
-        return 1.5
-    return 4.0 / denominator
 
 
 def timeline(bars: list[list[Span]], signature: tuple[int, int], per_quarter: int) -> tuple[np.ndarray, list[Chord]]:

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..music.piece import DURATION, PART, PITCH, START, Piece, bar_quarters
-from .chords import Chord, Span, beat_quarters
+from ..music.piece import DURATION, PART, PITCH, START, Piece, bar_quarters, beat_quarters
+from .chords import Chord, Span
 
 # The key's own chords, as (degree, semitones above the tonic of the root, intervals, name suffix).
 MAJOR_CHORDS = [(1, 0, (0, 4, 7), ""), (2, 2, (0, 3, 7), "m"), (3, 4, (0, 3, 7), "m"), (4, 5, (0, 4, 7), ""),
