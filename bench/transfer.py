@@ -369,7 +369,7 @@ def targets(entry: dict) -> dict:
     return out
 
 
-def judged_with(results: dict) -> str:
+def judged_with(results: dict, where: str = "README *Generation*") -> str:
     """The generation default the rows were judged with, in a sentence ("" when judged before it)."""
     used = {row.get("harmony") for entry in results.get("sets", {}).values() for run in entry.get("runs", {}).values()
             for row in run["budgets"].values() if row}
@@ -377,7 +377,7 @@ def judged_with(results: dict) -> str:
     if not used:
         return ""
     return (" Generation's defaults include chords on the beat (`--harmony " + "/".join(f"{h:g}" for h in sorted(used)) +
-            "`, README *Generation*).")
+            f"`, {where}).")
 
 
 def own_harmony(entry: dict) -> str:
@@ -476,8 +476,9 @@ def expectations(results: dict) -> str:
                   f"on this project's two-core machine; {s['params']:,} parameters, validation loss "
                   f"{s['val_loss']:.2f}.", ""]
     lines += stale_base_note(results)
-    if judged_with(results):
-        lines += [judged_with(results).strip(), ""]
+    said = judged_with(results, where="*Generation* above").strip()
+    if said:
+        lines += [said, ""]
     lines += ["| your music (20 pieces) | start | minutes | val loss | on-beat onsets | beat chords | bars repeated |",
               "|---|---|---|---|---|---|---|"]
     for entry in results.get("sets", {}).values():
