@@ -58,6 +58,7 @@ def hear_it_now() -> None:
     if rendered is not None:
         st.success(tr("home.made", run=rendered.run, seed=rendered.settings["seed"]))
         piece.show_piece(rendered, key="home", score=False)
+        piece_share.share_panel(rendered, key="home")  # a first piece worth sending on, sent from here
 
 
 def main() -> None:

@@ -161,6 +161,21 @@ def compose_and_share(at: AppTest) -> str:
     return link.split("?piece=")[1]
 
 
+def test_homes_first_piece_can_be_shared_from_home(app_env):
+    """A newcomer's first piece, made on Home, gets the same Share as Generate's, and its link opens."""
+    at = app()
+    at.run()
+    at.button(key="home-generate").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    at.button(key="share-home").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    token = next(str(e.value) for e in at.get("code") if "?piece=" in str(e.value)).split("?piece=")[1]
+    visitor = app()
+    visitor.query_params["piece"] = token
+    visitor.run()
+    assert not visitor.exception and len(visitor.get("download_button")) >= 1
+
+
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_share_this_piece_then_a_fresh_session_opens_it_read_only_then_stop_sharing(app_env, lang):
     owner_at = app()
@@ -216,3 +231,12 @@ def test_a_private_server_shares_a_piece_too(app_env, monkeypatch):
     assert any(e.proto.label.endswith("Pieces you share") for e in at.expander)
     at.button(key=f"unshare-list-{token[:12]}").click().run()
     assert piece_shares.find_shared_piece(token, app_env) is None
+
+
+def test_the_link_is_the_apps_root_whichever_page_shares():
+    """Home's address is the root itself (with or without its slash): the link once lost the host there."""
+    from ui.piece_share import link_to
+
+    for url in ("http://127.0.0.1:8501", "http://127.0.0.1:8501/", "http://127.0.0.1:8501/generate?x=1"):
+        assert link_to("T", url) == "http://127.0.0.1:8501/?piece=T"
+    assert link_to("T", "https://demo.example/musegen/generate") == "https://demo.example/musegen/?piece=T"

@@ -3,6 +3,9 @@ owner's list of the pieces they share with "Stop sharing", and the small read-on
 opens, without the app's state: the piece's title, player and roll, score and downloads."""
 from __future__ import annotations
 
+from pathlib import Path
+from urllib.parse import urlsplit
+
 import streamlit as st
 
 from musegen.errors import MusegenError
@@ -13,6 +16,7 @@ from ui import piece, session
 from ui.language import error_text, lang, language_selector, tr
 
 LINK_PARAM = "piece"  # ?piece=TOKEN: the address of a shared piece
+PAGE_PATHS = {p.stem for p in (Path(__file__).resolve().parent.parent / "pages").glob("*.py")}  # url paths of the pages
 OPENED = "shared-piece"  # session key: (token, Rendered) of the link this session opened
 RECHECK_SECONDS = 5  # how soon an open page of a link its owner stopped says so
 STOPPED = "piece-share-stopped"  # session key: the piece whose share was just stopped, said once
@@ -23,10 +27,14 @@ def owner_folder():
     return visitors.folder_of(session.visitor(), runs_dir())
 
 
-def link_to(token: str) -> str:
-    """The piece's address on this server, as the visitor's browser reached it."""
-    base = (st.context.url or "").split("?")[0].rsplit("/", 1)[0]
-    return f"{base}/?{LINK_PARAM}={token}"
+def link_to(token: str, url: str | None = None) -> str:
+    """The piece's address on this server, as the visitor's browser reached it (``url``: the page's
+    address, else the browser's): the app's root, whichever page shares from, with the link's query."""
+    parts = urlsplit(url if url is not None else st.context.url or "")
+    path = parts.path.rstrip("/")
+    if path.rsplit("/", 1)[-1] in PAGE_PATHS:  # Generate's address ends in its page; Home's is the root
+        path = path.rsplit("/", 1)[0]
+    return f"{parts.scheme}://{parts.netloc}{path}/?{LINK_PARAM}={token}"
 
 
 # ---------------------------------------------------------------- the owner's side
