@@ -354,7 +354,7 @@ def _mean_sd(value) -> str:
 
 
 SECTION_TITLES = {"bundled": "Bundled models", "rhythm": "Rhythm temperature", "context": "Context in bars",
-                  "finetune": "Fine-tuning on ten pieces", "schemes": "Our metre scheme against MidiTok's REMI"}
+                  "finetune": "Fine-tuning on ten pieces", "schemes": "Our metre scheme against MidiTok's REMI, and transposition on a large set"}
 
 
 def write_report(results: dict) -> Path:
@@ -384,7 +384,7 @@ def write_report(results: dict) -> Path:
             lines.append("Measured before chords on the beat became a default (the model's own harmony there): "
                          + ", ".join(f"*{t}*" for t in earlier) + ".")
     lines.append("")
-    for title, key in (("Bundled models", "bundled"), ("Before: the previous bundled models", "before")):
+    for title, key in ((SECTION_TITLES["bundled"], "bundled"), ("Before: the previous bundled models", "before")):
         rows = results.get(key) or []
         if not rows:
             continue
@@ -418,7 +418,7 @@ def write_report(results: dict) -> Path:
     if results.get("rhythm"):
         rows = [{**r, "label": "real" if r["side"] == "real" else f"rhythm T {r['rhythm_temperature']:.1f}"}
                 for r in results["rhythm"]]
-        lines += ["", "## Rhythm temperature", "",
+        lines += ["", f"## {SECTION_TITLES['rhythm']}", "",
                   f"The bundled models at the default settings but for the temperature of the timing tokens (bar "
                   f"lines, positions, durations); the pitches stay at {sampling['temperature']:g}, so the "
                   f"{sampling['temperature']:g} rows are one temperature for every token. {results['settings']['pieces']} "
@@ -428,7 +428,7 @@ def write_report(results: dict) -> Path:
                                         ("bar_repetition", "bars repeated", ".2f"), ("key_stability", "key stability", ".2f"),
                                         ("overlap", "overlap with real", ".2f")])]
     if results.get("context"):
-        lines += ["", "## Context in bars", "",
+        lines += ["", f"## {SECTION_TITLES['context']}", "",
                   "What the default WaveNet hears at once (its receptive field, also the training window), in bars of "
                   "each built-in dataset; the previous default (rich tokens, 128-token field) for comparison.", "",
                   markdown_table(results["context"], [
@@ -440,7 +440,7 @@ def write_report(results: dict) -> Path:
         arms = list(dict.fromkeys(r["start"] for r in rows))
         by = {arm: [r["val_loss"] for r in rows if r["start"] == arm] for arm in arms}
         seeds = sorted({r["seed"] for r in rows})
-        lines += ["", "## Fine-tuning on ten pieces", "",
+        lines += ["", f"## {SECTION_TITLES['finetune']}", "",
                   f"Ten Palestrina pieces (three more to validate on), {results['settings']['finetune_budget']:g} s "
                   f"of training each, seeds {', '.join(map(str, seeds))}; \"bundled\" starts from the bundled Bach "
                   "WaveNet at learning rate 3e-4, \"scratch\" from random weights at 1e-3.", "",
@@ -453,7 +453,7 @@ def write_report(results: dict) -> Path:
         rows = results["schemes"]
         for row in rows:
             row["run"] = f"{row['scheme']}, transpose ±{row.get('transpose', 0)}"
-        lines += ["", "## Our metre scheme against MidiTok's REMI, and transposition on a large set", "",
+        lines += ["", f"## {SECTION_TITLES['schemes']}", "",
                   f"The default WaveNet, {results['settings']['scheme_epochs']} epochs, seed 1, on the 350 Bach "
                   "chorales (the same split): our scheme and MidiTok's REMI+ without transposition (the default), "
                   "and our scheme with ±5 semitones.", "",
