@@ -165,7 +165,7 @@ def judge(path: Path, real: list, rng_seed: int) -> dict:
     generated, _ = generate(run, N_PIECES, SECONDS, first_seed=1000 * rng_seed)
     val = run.history.get("val_loss") or [np.nan]
     return {"val_loss": float(np.nanmin(val)), "epochs": len(val), "generated": structure_summary(generated),
-            "harmony": default_harmony(),
+            "harmony": default_harmony(), "echo_share": run.data.get("bars_repeated"),
             "overlap": compare_sets(real, generated)["overlap"], "loudness": loudness(generated[0]),
             "_piece": generated[0]}
 
@@ -370,14 +370,25 @@ def targets(entry: dict) -> dict:
 
 
 def judged_with(results: dict, where: str = "README *Generation*") -> str:
-    """The generation default the rows were judged with, in a sentence ("" when judged before it)."""
-    used = {row.get("harmony") for entry in results.get("sets", {}).values() for run in entry.get("runs", {}).values()
-            for row in run["budgets"].values() if row}
+    """The generation defaults the rows were judged with, in a sentence ("" when judged before them):
+    chords on the beat, and the bar echo aiming at the share of bars the run's music repeats."""
+    rows = [(run["start"], row) for entry in results.get("sets", {}).values() for run in entry.get("runs", {}).values()
+            for row in run["budgets"].values() if row]
+    used = {row.get("harmony") for _, row in rows}
     used.discard(None)
     if not used:
         return ""
-    return (" Generation's defaults include chords on the beat (`--harmony " + "/".join(f"{h:g}" for h in sorted(used)) +
-            f"`, {where}).")
+    said = (" Generation's defaults include chords on the beat (`--harmony " + "/".join(f"{h:g}" for h in sorted(used)) +
+            f"`, {where})")
+    aimed = {start: any(row.get("echo_share") is not None for s, row in rows if s == start) for start, _ in rows}
+    if any(aimed.values()):
+        names = {"base": "fine-tunes", "scratch": "from-scratch runs"}
+        said += (", and the bar echo aims at the share of bars the run's own music repeats (the "
+                 + " and ".join(names[s] for s, on in sorted(aimed.items()) if on) + ")")
+        before = [names[s] for s, on in sorted(aimed.items()) if not on]
+        if before:
+            said += "; the " + " and ".join(before) + " were judged before that, with the plain echo"
+    return said + "."
 
 
 def own_harmony(entry: dict) -> str:

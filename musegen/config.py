@@ -135,6 +135,8 @@ class SampleConfig:
     pitch_range: str = ""  # lowest-highest note, e.g. "C3-C6"; "" = the model's whole range
     # Form: a bar that begins like an earlier bar is carried on as its repeat with this many nats of
     # encouragement (metre scheme; 0 = off). 2 brought bar repetition near real music in docs/quality.md.
+    # A run whose data.json says how often its music repeats a bar (bars_repeated) keeps its pieces
+    # near that share (steer.BarEcho): the chorales' few repeats, the folk tunes' many.
     echo: float = 2.0
     repetition_guard: bool = True  # no passage of 32 tokens followed the same way a 4th time: no loops
     bars: int = 0  # if > 0, generate this many bars (metre scheme) instead of seconds/length

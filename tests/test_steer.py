@@ -71,13 +71,15 @@ def test_the_pitch_range_bounds_every_note(bach):
 
 @pytest.mark.parametrize("name", ["bach-wavenet", "folk-wavenet"])
 def test_greedy_collapses_without_the_guard_and_not_with_it(name):
-    """The article's argmax locks into a figure; the guard (on by default) breaks every loop."""
+    """The article's argmax locks into a figure; the guard (on by default) breaks every loop. The bar
+    echo is off: holding back the repeats beyond the chorales' share breaks loops too."""
     from musegen.evaluate.collapse import collapse_reason
 
     composer = Composer(Run.load(BUNDLED / name))
 
     def collapsed(guard: bool) -> int:
-        comps = [composer.compose(SampleConfig(seconds=30, temperature=0.0, seed=seed, repetition_guard=guard))
+        comps = [composer.compose(SampleConfig(seconds=30, temperature=0.0, seed=seed, repetition_guard=guard,
+                                               echo=0.0))
                  for seed in range(12)]
         return sum(collapse_reason(piece=c.pieces[0], ids=c.ids[0]) is not None for c in comps)
 
@@ -177,6 +179,44 @@ def test_bar_echo_carries_on_a_bar_that_began_as_a_repeat(bach):
     assert logits[0, tok.index["Dur_12"]] == 2.0 and np.count_nonzero(logits) == 1
     echo.update(np.array([tok.index["Dur_6"]]))  # the model went its own way: no echo any more
     assert not echo(np.zeros((1, len(tok)), np.float32)).any()
+
+
+def test_bar_echo_aims_at_the_share_of_bars_its_music_repeats(bach):
+    tok = bach.tokenizer
+    ids = [tok.index[t] for t in ["Bar", "TimeSig_4/4", "Pos_0", "Part_0", "Pitch_60", "Dur_12", "Pos_12",
+                                  "Pitch_62", "Dur_12", "Bar", "TimeSig_4/4", "Pos_0", "Part_0", "Pitch_60"]]
+    zeros = np.zeros((1, len(tok)), np.float32)
+
+    def pushed(share: float, seed: int = 0) -> np.ndarray:
+        echo = steer.BarEcho(tok, strength=2.0, share=share, seed=seed)
+        echo.start(np.array([ids]))
+        return echo(zeros)[0]
+
+    # Music that repeats every bar: the new bar is invited back, whole (its next token made likelier).
+    assert pushed(1.0)[tok.index["Dur_12"]] == steer.BarEcho.INVITE
+    # Music that never does: the repeat the model began is held back (it was carried on before).
+    assert pushed(0.0)[tok.index["Dur_12"]] == -2.0
+    # An invitation starts at the bar line: the earlier bar's opening is made likelier there.
+    echo = steer.BarEcho(tok, strength=2.0, share=1.0)
+    echo.start(np.array([ids[:10]]))
+    assert echo(zeros)[0, tok.index["TimeSig_4/4"]] == steer.BarEcho.INVITE
+    # Once the piece has more repeats than its share, the model is left alone.
+    echo = steer.BarEcho(tok, strength=2.0, share=0.01)
+    echo.start(np.array([ids[:9]]))
+    for token in ids[:9] + ["Bar"]:  # the same bar again, then a bar line: one repeat in two bars
+        echo.update(np.array([tok.index[token] if isinstance(token, str) else token]))
+    assert echo.repeated == [1] and echo.written == [2] and echo.mode == ["rest"]
+    assert not echo(zeros).any()
+
+
+def test_the_bundled_models_know_how_often_their_music_repeats_a_bar(bach):
+    """Training writes it (test_train); the bundled models carry it, and the rule says it in words."""
+    folk = Composer(Run.load(BUNDLED / "folk-wavenet"))
+    assert 0 < bach.run.data["bars_repeated"] < 0.05 < 0.2 < folk.run.data["bars_repeated"] < 0.4
+    said = [str(m) for m in bach.compose(SampleConfig(seconds=5, seed=1)).steering]
+    assert any("bar echo 2, 1% of bars coming back" in s for s in said), said
+    formed = [str(m) for m in bach.compose(SampleConfig(bars=8, seed=1, form="AABB", phrase_bars=2)).steering]
+    assert "bar echo 2" in formed  # a form decides what comes back: the echo is plain
 
 
 def test_bar_echo_gives_folk_tunes_their_repeated_bars():

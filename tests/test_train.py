@@ -33,6 +33,10 @@ def test_a_run_bundle_holds_everything_to_reload(trained_run, pieces):
     assert data["tokens_per_bar"] == pytest.approx(sum(len(trained_run.tokenizer.encode(p)) for p in pieces) / bars, rel=1e-3)
     assert s["context_tokens"] == 9 and s["context_bars"] == pytest.approx(9 / data["tokens_per_bar"], abs=0.05)
     assert data["time_signature"] == [4, 4] and data["parts"] == [{"name": "", "program": 0, "is_drum": False}]
+    # How often a bar comes back in the music it learnt, for the bar echo to aim at.
+    from musegen.evaluate.repetition import passage_bar_repetition
+
+    assert data["bars_repeated"] == pytest.approx(passage_bar_repetition(pieces), abs=1e-4)
 
 
 @pytest.mark.parametrize("kind", ["lstm", "simple-wavenet"])

@@ -159,7 +159,8 @@ def add_steering(ge, s: SampleConfig) -> None:
     steering.add_argument("--pitch-range", default="", help="lowest-highest note, e.g. C3-C6 (middle C is C4)")
     add_chords(steering, s)
     steering.add_argument("--bar-echo", type=float, default=s.echo,
-                          help="form: once a bar begins like an earlier bar, how strongly it goes on as its repeat "
+                          help="form: once a bar begins like an earlier bar, how strongly it goes on as its repeat; "
+                               "a model that knows how often its music repeats a bar keeps its pieces near that share "
                                f"(metre tokens; 0 = off; default {s.echo:g})" + span('echo'))
     steering.add_argument("--repetition-guard", choices=["on", "off"], default="on" if s.repetition_guard else "off",
                           help="no passage may loop: after the same 32 tokens the same next token at most 3 times "

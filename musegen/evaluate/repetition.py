@@ -1,6 +1,7 @@
 """Repetition: bars that repeat earlier ones (form), loops of tokens, and ostinato lock-in.
 
     bar_repetition(piece)   share of bars equal to an earlier bar (a structure statistic)
+    passage_bar_repetition(pieces) the same over every 16-bar passage of a dataset (the echo's aim)
     phrase_repetition(piece) share of 4-bar phrases whose rhythm equals an earlier phrase's
     section_agreement(...)  share of notes two spans of bars have in common (a repeat's fidelity)
     longest_loop(ids)       the longest stretch that is one pattern played twice or more in a row
@@ -29,22 +30,55 @@ def bar_repetition(piece: Piece) -> float:
     a 1/12-quarter grid. Parts count (the same music in another voice is another bar); drums count
     too (a bar is all that sounds in it); a transposed repeat is not a repeat. Form repeats bars,
     a model without memory of them rarely does."""
+    contents = _bar_contents(piece)
+    if not contents:
+        return float("nan")
+    seen: set[bytes] = set()
+    repeats = 0
+    for key in contents.values():
+        repeats += key in seen
+        seen.add(key)
+    return repeats / len(contents)
+
+
+def passage_bar_repetition(pieces, bars: int = 16) -> float | None:
+    """bar_repetition over every passage of ``bars`` bars of the pieces (one from every
+    ``bars // 2``-th bar line; a shorter piece is one passage), bar by bar: how often a bar of this
+    music comes back within about 30 seconds. What a dataset does, for the bar echo to aim at
+    (``data.json``'s ``bars_repeated``); None without notes."""
+    counts = np.array([passage_repeats(p, bars) for p in pieces]).reshape(-1, 2).sum(0)
+    return float(counts[0] / counts[1]) if counts[1] else None
+
+
+def passage_repeats(piece: Piece, bars: int = 16) -> tuple[int, int]:
+    """(bars repeated within their passage, bars with notes) over the piece's passages of ``bars``
+    bars (passage_bar_repetition, one piece at a time)."""
+    contents = _bar_contents(piece)
+    repeats = total = 0
+    if not contents:
+        return 0, 0
+    for first in range(0, max(1, max(contents) + 2 - bars), max(1, bars // 2)):
+        seen: set[bytes] = set()
+        for k in range(first, first + bars):
+            if k in contents:
+                repeats += contents[k] in seen
+                total += 1
+                seen.add(contents[k])
+    return repeats, total
+
+
+def _bar_contents(piece: Piece) -> dict[int, bytes]:
+    """{bar index: its notes as bytes} for the bars with notes (bar_repetition's content)."""
     notes = piece.notes
     if not len(notes):
-        return float("nan")
+        return {}
     starts = piece.bar_starts()
     bar = np.maximum(np.searchsorted(starts, notes[:, START] + TOLERANCE, "right") - 1, 0)
     rows = np.column_stack([bar, np.round((notes[:, START] - starts[bar]) * GRID), notes[:, PITCH],
                             np.round(notes[:, DURATION] * GRID), notes[:, PART]]).astype(np.int64)
     rows = rows[np.lexsort(rows.T[::-1])]
-    contents = np.split(rows[:, 1:], np.flatnonzero(np.diff(rows[:, 0])) + 1)
-    seen: set[bytes] = set()
-    repeats = 0
-    for content in contents:
-        key = content.tobytes()
-        repeats += key in seen
-        seen.add(key)
-    return repeats / len(contents)
+    groups = np.split(rows, np.flatnonzero(np.diff(rows[:, 0])) + 1)
+    return {int(g[0, 0]): g[:, 1:].tobytes() for g in groups}
 
 
 def _span_rows(piece: Piece, bars: int) -> tuple[np.ndarray, np.ndarray]:

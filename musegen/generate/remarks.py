@@ -25,6 +25,8 @@ def rule_message(rule) -> Message | None:
     if isinstance(rule, steer.RepetitionGuard):
         return msg("said.guard")
     if isinstance(rule, steer.BarEcho):
+        if rule.share is not None:
+            return msg("said.echo_share", n=f"{rule.strength:g}", share=f"{rule.share:.0%}")
         return msg("said.echo", n=f"{rule.strength:g}")
     if isinstance(rule, form.FormPlan) and rule.form:
         return msg("said.form_rule", form=rule.form, bars=rule.phrase_bars,

@@ -128,9 +128,10 @@ class Composer:
     # ---------------------------------------------------------------- steering
 
     def rules(self, sample, primer_piece, primer: np.ndarray, signature: tuple[int, int], remarks: list,
-              total_bars: int = 0) -> list:
+              total_bars: int = 0, seed: int | None = None) -> list:
         """The steering rules `sample` asks for; what cannot apply is said in `remarks`.
-        ``total_bars``: the new music's bars, where a form closes on the home chord."""
+        ``total_bars``: the new music's bars, where a form closes on the home chord; ``seed``: the
+        request's (the bar echo draws which bars it invites back)."""
         tok = self.tokenizer
         rules = [steer.Banned(len(tok), tok.special_ids + self.absent_parts(primer))]
         if sample.key:
@@ -143,8 +144,9 @@ class Composer:
             rules.append(steer.PitchRange(tok, *steer.parse_range(sample.pitch_range)))
         if sample.repetition_guard:
             rules.append(steer.RepetitionGuard())
-        if sample.echo > 0 and self.metre:
-            rules.append(steer.BarEcho(tok, sample.echo))
+        if sample.echo > 0 and self.metre:  # aiming at the run's share of repeated bars, unless a form plans them
+            share = None if sample.form else self.run.data.get("bars_repeated")
+            rules.append(steer.BarEcho(tok, sample.echo, share, sample.seed if seed is None else seed))
         if sample.form:
             rules += self.form_plan(sample, primer_piece, total_bars, remarks)
         if sample.chords:
@@ -231,7 +233,7 @@ class Composer:
         capped = n_new > most
         n_new = min(n_new, most)
         remarks: list[Message] = []  # per request: one Composer serves every session at once
-        rules = self.rules(sample, heard if heard.n_notes else None, primer, signature, remarks, total_bars)
+        rules = self.rules(sample, heard if heard.n_notes else None, primer, signature, remarks, total_bars, seed)
         ids, speed = self.generator.generate(
             np.repeat(primer[None], variations, axis=0), n_new,
             Sampling(self.temperatures(sample), sample.top_k, sample.top_p, seed), rules=rules,

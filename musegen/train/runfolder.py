@@ -17,6 +17,7 @@ from ..messages import STOP_CODES, Message, stop_message, to_json
 from ..models.build import receptive_field
 from ..runs.folder import Run
 from ..runs.save import save_array, write_json
+from .basemodel import BASE_DATASET
 
 N_PRIMERS = 64
 
@@ -56,8 +57,12 @@ def primers(token_data: TokenData, window: int, seed: int, tokenizer) -> np.ndar
 
 
 def data_summary(loaded, token_data: TokenData, tokenizer, n_train_windows: int, val_windows) -> dict:
+    from ..evaluate.repetition import passage_repeats  # evaluate comes later in the flow: lazily
+
     tempos, metres, line_ups, bars, part_counts = [], [], [], 0, Counter()
+    repeats = np.zeros(2, int)  # bars that come back within their 16-bar passage, bars
     for p in loaded.pieces:  # one pass: a big dataset's pieces are read from disk
+        repeats += passage_repeats(p)
         tempos.append(p.tempo)
         metres.append(p.time_signature)
         line_ups.append(tuple(tuple(part.as_dict().items()) for part in p.parts))
@@ -74,6 +79,10 @@ def data_summary(loaded, token_data: TokenData, tokenizer, n_train_windows: int,
         "val_windows": 0 if val_windows is None else count_windows(val_windows),
         "tempo": float(np.median(tempos)) if tempos else 120.0,
         "tokens_per_bar": round(token_data.n_tokens / bars, 2) if bars else None,
+        # How often a bar comes back (the bar echo aims at it). Not the base's: a mixture of
+        # collections has a share that fits none of them, so its echo stays plain.
+        "bars_repeated": (round(float(repeats[0] / repeats[1]), 4) if repeats[1] and str(loaded.source) != BASE_DATASET
+                          else None),
         "time_signature": _most_common(metres, (4, 4)),
         "parts": _most_common(line_ups, ()),
         "part_counts": {str(n): k for n, k in sorted(part_counts.items())},  # pieces by their number of parts
