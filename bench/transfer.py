@@ -273,6 +273,8 @@ def measure_set(name: str, results: dict) -> None:
                 if not any(row and row.get("harmony") for row in run["budgets"].values()):
                     run["budgets_own"] = run["budgets"]  # judged before chords on the beat: the model's own
                 marks = kept_marks(folder)
+                for path in set(marks.values()):
+                    add_music_traits(path, train_pieces)
             else:
                 trained = train_with_marks(train_pieces, start, seed, WORK / name / key)
                 run = {"start": start, "seed": seed, "start_val_loss": trained["start_val_loss"],
@@ -281,6 +283,20 @@ def measure_set(name: str, results: dict) -> None:
             run["budgets"] = judge_marks(marks, real, seed, entry, name, roll_it=start == "base" and seed == SEEDS[0])
             entry.setdefault("runs", {})[key] = run
             write_json(OUT / "results.json", results)
+
+
+def add_music_traits(path: Path, train_pieces: list) -> None:
+    """A checkpoint kept from before training wrote a trait (runfolder.music_traits) gets it now,
+    from the same pieces, as training would write it: generation reads them from data.json."""
+    import json
+
+    from musegen.runs.save import write_json as write_run_json
+    from musegen.train.runfolder import music_traits, trait_counts
+
+    data = json.loads((path / "data.json").read_text())
+    traits = music_traits(sum(trait_counts(p) for p in train_pieces))
+    if any(k not in data for k in traits):
+        write_run_json(path / "data.json", {**traits, **data})
 
 
 def judge_marks(marks: dict, real: list, seed: int, entry: dict, name: str, roll_it: bool) -> dict:

@@ -121,8 +121,9 @@ seconds = c1.slider(tr("cmp.seconds"), 5, 60, 15, 5, key="cmp-seconds")
 temperature = c2.slider(tr("cmp.temperature"), 0.0, 2.0, SampleConfig().temperature, 0.05, key="cmp-temperature")
 seed = c3.number_input(tr("cmp.seed"), 0, 2**31 - 1, 7, key="cmp-seed")
 if st.button(tr("cmp.compose"), type="primary", key="cmp-go"):
-    # The models themselves: the harmony rule would make a weak model's chords like a strong one's.
-    sample = SampleConfig(seconds=float(seconds), temperature=float(temperature), seed=int(seed), harmony=0.0)
+    # The models themselves: the harmony and rhythm rules would make a weak model sound like a strong one.
+    sample = SampleConfig(seconds=float(seconds), temperature=float(temperature), seed=int(seed), harmony=0.0,
+                          match_rhythm=False)
     out = {}
     for r in runs[:4]:
         try:

@@ -27,7 +27,7 @@ KEPT = ("gen-run", "gen-style",  # the model, the style
         "gen-time-signature", "gen-tempo", "gen-instrument", "gen-seed", "gen-lock", "gen-rhythm", "gen-topk",
         "gen-topp",  # the finer sampling
         "gen-key", "gen-scale", "gen-key-strength", "gen-range", "gen-guard", "gen-echo",  # the steering
-        "gen-chords", "gen-chord-strength", "gen-harmony")
+        "gen-chords", "gen-chord-strength", "gen-harmony", "gen-match-rhythm")
 session.keep(KEPT)
 
 AS_WRITTEN = "As written (each part its own)"
@@ -280,8 +280,11 @@ with st.expander(tr("gen.steer")):
     chord_strength = c2.slider(tr("gen.chord_strength"), 0.5, 1.0, defaults.chord_strength, 0.01,
                                key="gen-chord-strength", disabled=not (metre and chords.strip()),
                                help=tr("gen.chord_strength_help"))
-    harmony = st.slider(tr("gen.harmony"), 0.0, 1.0, defaults.harmony, 0.01, key="gen-harmony",
+    h1, h2 = st.columns([3, 2])
+    harmony = h1.slider(tr("gen.harmony"), 0.0, 1.0, defaults.harmony, 0.01, key="gen-harmony",
                         disabled=not metre or bool(chords.strip()), help=tr("gen.harmony_help"))
+    match_rhythm = h2.toggle(tr("gen.match_rhythm"), defaults.match_rhythm, key="gen-match-rhythm", disabled=not metre,
+                             help=tr("gen.match_rhythm_help"))
     chords_said = {"chords": chords.strip(), "chord_strength": float(chord_strength)} if metre and chords.strip() else {}
     if chords_said and chords_said["chords"].lower() not in AUTO_CHORDS:  # a chord it cannot read is said
         try:  # here at once, the text left as typed
@@ -302,7 +305,8 @@ if go:
                           pitch_range="" if (low, high) == (notes[0], notes[-1]) else f"{low}-{high}",
                           repetition_guard=bool(guard), echo=float(echo),
                           form="" if form_name == FREE_FORM else form_name, repeats=repeats or "varied",
-                          phrase_bars=int(phrase_bars or 4), harmony=float(harmony), **chords_said)
+                          phrase_bars=int(phrase_bars or 4), harmony=float(harmony), match_rhythm=bool(match_rhythm),
+                          **chords_said)
     try:
         with compose_status, st.spinner(tr("gen.accompanying") if accompanying else tr("gen.composing") if n == 1
                                         else tr("gen.composing_n", n=n)):

@@ -72,14 +72,15 @@ def test_the_pitch_range_bounds_every_note(bach):
 @pytest.mark.parametrize("name", ["bach-wavenet", "folk-wavenet"])
 def test_greedy_collapses_without_the_guard_and_not_with_it(name):
     """The article's argmax locks into a figure; the guard (on by default) breaks every loop. The bar
-    echo is off: holding back the repeats beyond the chorales' share breaks loops too."""
+    echo and rhythm like its music are off: holding back repeats beyond the chorales' share, and
+    moving onsets when a loop leans on the beat, break loops too."""
     from musegen.evaluate.collapse import collapse_reason
 
     composer = Composer(Run.load(BUNDLED / name))
 
     def collapsed(guard: bool) -> int:
         comps = [composer.compose(SampleConfig(seconds=30, temperature=0.0, seed=seed, repetition_guard=guard,
-                                               echo=0.0))
+                                               echo=0.0, match_rhythm=False))
                  for seed in range(12)]
         return sum(collapse_reason(piece=c.pieces[0], ids=c.ids[0]) is not None for c in comps)
 
@@ -209,14 +210,58 @@ def test_bar_echo_aims_at_the_share_of_bars_its_music_repeats(bach):
     assert not echo(zeros).any()
 
 
-def test_the_bundled_models_know_how_often_their_music_repeats_a_bar(bach):
+def test_the_bundled_models_know_how_often_their_music_repeats_a_bar_and_plays_on_the_beat(bach):
     """Training writes it (test_train); the bundled models carry it, and the rule says it in words."""
     folk = Composer(Run.load(BUNDLED / "folk-wavenet"))
     assert 0 < bach.run.data["bars_repeated"] < 0.05 < 0.2 < folk.run.data["bars_repeated"] < 0.4
     said = [str(m) for m in bach.compose(SampleConfig(seconds=5, seed=1)).steering]
     assert any("bar echo 2, 1% of bars coming back" in s for s in said), said
+    assert 0.75 < bach.run.data["on_beat_share"] < 0.9
+    assert f"rhythm like its music ({bach.run.data['on_beat_share']:.0%} of notes on the beat)" in said
     formed = [str(m) for m in bach.compose(SampleConfig(bars=8, seed=1, form="AABB", phrase_bars=2)).steering]
     assert "bar echo 2" in formed  # a form decides what comes back: the echo is plain
+
+
+def test_rhythm_like_its_music_moves_onsets_off_the_beat_when_the_piece_leans_on_it(bach):
+    from musegen.generate.pulse import PRIOR_NOTES, OnBeatShare
+
+    tok = bach.tokenizer
+    ids = [tok.index[t] for t in ["Bar", "TimeSig_4/4"]]
+    rule = OnBeatShare(tok, share=0.3)
+    rule.start(np.array([ids]))
+    zeros = np.zeros((1, len(tok)), np.float32)
+    assert not rule(zeros).any()  # nothing written yet: at the music's share
+    for token in ["Pos_0", "Part_0", "Pitch_60", "Dur_12", "Pos_12", "Pitch_62", "Dur_6", "Pos_18", "Pitch_64"]:
+        rule.update(np.array([tok.index[token]]))
+    assert rule.on[0] == pytest.approx(0.3 * PRIOR_NOTES + 2) and rule.total[0] == PRIOR_NOTES + 3
+    for _ in range(8):  # eight more notes on the second beat: the piece leans on the beat
+        rule.update(np.array([tok.index["Pos_12"]]))
+        rule.update(np.array([tok.index["Pitch_60"]]))
+    pushed = rule(zeros)[0]
+    on, between = tok.index["Pos_24"], tok.index["Pos_30"]
+    assert pushed[on] < 0 < pushed[between]
+    positions = np.array(list(tok.position_ids()))
+    assert np.log(np.exp(pushed[positions]).sum()) == pytest.approx(np.log(len(positions)), abs=1e-4)  # same total
+    assert not pushed[tok.index["Pitch_60"]] and not pushed[tok.bar_id]  # where the next onset goes, not what
+
+
+def test_rhythm_like_its_music_follows_the_share_of_the_music_it_learnt():
+    from musegen.evaluate.rhythm import on_beat_share
+
+    folk = Composer(Run.load(BUNDLED / "folk-wavenet"))
+    learnt = folk.run.data["on_beat_share"]
+    assert 0.2 < learnt < 0.45  # jigs: most notes between the beats
+
+    def share(target: float | None, match: bool = True) -> float:
+        folk.run.data["on_beat_share"] = target
+        pieces = folk.compose(SampleConfig(seconds=30, seed=3, variations=4, match_rhythm=match)).pieces
+        return float(np.mean([on_beat_share(p) for p in pieces]))
+
+    try:
+        own = share(0.9, match=False)
+        assert share(0.15) < own - 0.03 and share(0.6) > own + 0.03
+    finally:
+        folk.run.data["on_beat_share"] = learnt
 
 
 def test_bar_echo_gives_folk_tunes_their_repeated_bars():

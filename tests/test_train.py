@@ -37,6 +37,10 @@ def test_a_run_bundle_holds_everything_to_reload(trained_run, pieces):
     from musegen.evaluate.repetition import passage_bar_repetition
 
     assert data["bars_repeated"] == pytest.approx(passage_bar_repetition(pieces), abs=1e-4)
+    # … and the share of its notes begun on a beat, for rhythm like its music: every piece counts once.
+    from musegen.evaluate.rhythm import on_beat_share
+
+    assert data["on_beat_share"] == pytest.approx(np.mean([on_beat_share(p) for p in pieces]), abs=1e-4)
 
 
 @pytest.mark.parametrize("kind", ["lstm", "simple-wavenet"])

@@ -31,7 +31,7 @@ def sample_config(args) -> SampleConfig:
                           repetition_guard=args.repetition_guard == "on", echo=args.bar_echo, bars=args.bars,
                           time_signature=args.time_signature, form=args.form, repeats=args.repeats,
                           phrase_bars=args.phrase_bars, chords=args.chords, chord_strength=args.chord_strength,
-                          harmony=args.harmony)
+                          harmony=args.harmony, match_rhythm=args.match_rhythm)
     sample.check()
     return sample
 
@@ -158,6 +158,7 @@ def add_steering(ge, s: SampleConfig) -> None:
                                f"(default {s.key_strength:g})" + span('key_strength'))
     steering.add_argument("--pitch-range", default="", help="lowest-highest note, e.g. C3-C6 (middle C is C4)")
     add_chords(steering, s)
+    add_rhythm(steering, s)
     steering.add_argument("--bar-echo", type=float, default=s.echo,
                           help="form: once a bar begins like an earlier bar, how strongly it goes on as its repeat; "
                                "a model that knows how often its music repeats a bar keeps its pieces near that share "
@@ -183,6 +184,13 @@ def add_chords(group, s: SampleConfig) -> None:
                             "could hold together with what sounds on the beat get at most 1 - H of the probability "
                             "there (1 = never; 0 = the model's own harmony; default "
                             f"{s.harmony:g}; ignored with --chords)" + span('harmony'))
+
+
+def add_rhythm(group, s: SampleConfig) -> None:
+    """--match-rhythm (generate and accompany)."""
+    group.add_argument("--match-rhythm", action=argparse.BooleanOptionalAction, default=s.match_rhythm,
+                       help="rhythm like its music: keep the share of notes begun on a beat near the share in the "
+                            "music the model learnt from (metre tokens; default: on where the run knows it)")
 
 
 def add_form(ge, s: SampleConfig) -> None:

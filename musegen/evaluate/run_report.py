@@ -115,13 +115,13 @@ def evaluate(run, pieces: list[Piece] | None = None, *, n_pieces: int = 8, lengt
 def plain_compositions(composer, n_pieces: int, length: int, temperature: float, top_p: float, seed: int) -> list:
     """One piece per seed, each from its own real primer (a batch would share one primer). Plain
     sampling (one temperature for every token), no steering rules (no guard, no bar echo, no chords
-    on the beat): this measures the model itself."""
+    on the beat, no rhythm like its music): this measures the model itself."""
     from ..config import SampleConfig
 
     return [composer.compose(SampleConfig(length=length, temperature=temperature,
                                           rhythm_temperature=max(temperature, 0.05), top_p=top_p,
                                           seed=seed + i, primer="random", repetition_guard=False, echo=0.0,
-                                          harmony=0.0))
+                                          harmony=0.0, match_rhythm=False))
             for i in range(n_pieces)]
 
 

@@ -19,6 +19,7 @@ import numpy as np
 
 from . import form, steer
 from .beat_chords import BeatChords
+from .pulse import OnBeatShare
 from .remarks import rule_message, stopped_at_budget
 from .sampling import Generator, Sampling
 from ..config import REQUEST_BUDGET
@@ -153,6 +154,9 @@ class Composer:
             rules += self.chord_plan(sample, primer_piece, signature, remarks)
         elif sample.harmony > 0 and self.metre:  # a progression asked for decides the chords itself
             rules.append(BeatChords(tok, sample.harmony))
+        on_beat = self.run.data.get("on_beat_share")
+        if sample.match_rhythm and self.metre and on_beat is not None:
+            rules.append(OnBeatShare(tok, on_beat))
         forced = tok.time_signature_id(*signature) if self.metre else None
         if forced is not None:  # the metre holds: a 3/4 passage goes on in 3/4 (the Bach models lean to 4/4)
             rules.append(steer.ForceAfter(len(tok), tok.bar_id, forced, banned=tok.time_signature_ids()))

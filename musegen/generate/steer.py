@@ -328,7 +328,8 @@ class BarEcho(Rule):
         if not invited and not self.pitched[current].any():
             return set()
         n = len(current)
-        return {row[s + n] for s in bars[:-1] if s + n < bars[-1] and row[s : s + n] == current}
+        # The bar line after the source counts: the bar just before ends where this one began.
+        return {row[s + n] for s in bars[:-1] if s + n <= bars[-1] and row[s : s + n] == current}
 
     def _mode(self, b: int) -> str:
         """How the bar just begun is echoed (the class docstring's four ways)."""
@@ -337,7 +338,7 @@ class BarEcho(Rule):
         due = self.share * (self.written[b] + 1)  # the repeats the share gives by the end of this bar
         if self.repeated[b] > due:
             return "rest"
-        if self.rng.random() < self.share:
+        if self.rng.random() < self.share and len(self.bars[b]) > 1:  # an earlier bar to come back
             return "invite"
         slack = self.SLACK_BARS + self.PHRASE_BARS * self.share
         return "echo" if self.repeated[b] + 1 <= due + slack else "hold back"

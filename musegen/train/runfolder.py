@@ -56,13 +56,34 @@ def primers(token_data: TokenData, window: int, seed: int, tokenizer) -> np.ndar
     return np.stack(windows).astype(np.int32)
 
 
-def data_summary(loaded, token_data: TokenData, tokenizer, n_train_windows: int, val_windows) -> dict:
-    from ..evaluate.repetition import passage_repeats  # evaluate comes later in the flow: lazily
+def trait_counts(piece) -> np.ndarray:
+    """[bars that come back within their 16-bar passage, bars with notes, its share of notes begun
+    on a beat, 1] of one piece (0, 0 without notes): summed over a dataset, music_traits gives its
+    shares. Every piece's on-beat share counts once, as the benchmarks average real pieces."""
+    # evaluate comes later in the flow: lazily
+    from ..evaluate.note_statistics import pitched
+    from ..evaluate.repetition import passage_repeats
+    from ..evaluate.rhythm import on_beat_share
 
+    notes = len(pitched(piece)) > 0
+    return np.array([*passage_repeats(piece), on_beat_share(piece) if notes else 0.0, notes], float)
+
+
+def music_traits(counts: np.ndarray, mixture: bool = False) -> dict:
+    """What generation keeps near this music's (``data.json``): how often a bar comes back (the bar
+    echo) and the share of notes begun on a beat (rhythm like its music). None for a mixture of
+    collections (the base): its shares fit none of them, and its rules stay plain."""
+    def share(part: float, whole: float) -> float | None:
+        return round(float(part / whole), 4) if whole and not mixture else None
+
+    return {"bars_repeated": share(*counts[:2]), "on_beat_share": share(*counts[2:])}
+
+
+def data_summary(loaded, token_data: TokenData, tokenizer, n_train_windows: int, val_windows) -> dict:
     tempos, metres, line_ups, bars, part_counts = [], [], [], 0, Counter()
-    repeats = np.zeros(2, int)  # bars that come back within their 16-bar passage, bars
+    traits = np.zeros(4)
     for p in loaded.pieces:  # one pass: a big dataset's pieces are read from disk
-        repeats += passage_repeats(p)
+        traits += trait_counts(p)
         tempos.append(p.tempo)
         metres.append(p.time_signature)
         line_ups.append(tuple(tuple(part.as_dict().items()) for part in p.parts))
@@ -79,10 +100,7 @@ def data_summary(loaded, token_data: TokenData, tokenizer, n_train_windows: int,
         "val_windows": 0 if val_windows is None else count_windows(val_windows),
         "tempo": float(np.median(tempos)) if tempos else 120.0,
         "tokens_per_bar": round(token_data.n_tokens / bars, 2) if bars else None,
-        # How often a bar comes back (the bar echo aims at it). Not the base's: a mixture of
-        # collections has a share that fits none of them, so its echo stays plain.
-        "bars_repeated": (round(float(repeats[0] / repeats[1]), 4) if repeats[1] and str(loaded.source) != BASE_DATASET
-                          else None),
+        **music_traits(traits, mixture=str(loaded.source) == BASE_DATASET),
         "time_signature": _most_common(metres, (4, 4)),
         "parts": _most_common(line_ups, ()),
         "part_counts": {str(n): k for n, k in sorted(part_counts.items())},  # pieces by their number of parts
