@@ -188,24 +188,24 @@ def test_bar_echo_aims_at_the_share_of_bars_its_music_repeats(bach):
                                   "Pitch_62", "Dur_12", "Bar", "TimeSig_4/4", "Pos_0", "Part_0", "Pitch_60"]]
     zeros = np.zeros((1, len(tok)), np.float32)
 
-    def pushed(share: float, seed: int = 0) -> np.ndarray:
-        echo = steer.BarEcho(tok, strength=2.0, share=share, seed=seed)
-        echo.start(np.array([ids]))
-        return echo(zeros)[0]
+    def echo_after(share: float, tokens: list[int], primer: int = 2) -> steer.BarEcho:
+        """The rule over a piece from nothing (its primer: the first bar line and metre), then ``tokens``."""
+        echo = steer.BarEcho(tok, strength=2.0, share=share, seed=0)
+        echo.start(np.array([tokens[:primer]]))
+        for token in tokens[primer:]:
+            echo.update(np.array([token]))
+        return echo
 
     # Music that repeats every bar: the new bar is invited back, whole (its next token made likelier).
-    assert pushed(1.0)[tok.index["Dur_12"]] == steer.BarEcho.INVITE
+    assert echo_after(1.0, ids)(zeros)[0, tok.index["Dur_12"]] == steer.BarEcho.INVITE
     # Music that never does: the repeat the model began is held back (it was carried on before).
-    assert pushed(0.0)[tok.index["Dur_12"]] == -2.0
+    assert echo_after(0.0, ids)(zeros)[0, tok.index["Dur_12"]] == -2.0
     # An invitation starts at the bar line: the earlier bar's opening is made likelier there.
-    echo = steer.BarEcho(tok, strength=2.0, share=1.0)
-    echo.start(np.array([ids[:10]]))
-    assert echo(zeros)[0, tok.index["TimeSig_4/4"]] == steer.BarEcho.INVITE
+    assert echo_after(1.0, ids[:10])(zeros)[0, tok.index["TimeSig_4/4"]] == steer.BarEcho.INVITE
+    # Only the piece's own bars come back: a passage it continues is context, not the piece.
+    assert not echo_after(1.0, ids[:10], primer=10)(zeros).any()
     # Once the piece has more repeats than its share, the model is left alone.
-    echo = steer.BarEcho(tok, strength=2.0, share=0.01)
-    echo.start(np.array([ids[:9]]))
-    for token in ids[:9] + ["Bar"]:  # the same bar again, then a bar line: one repeat in two bars
-        echo.update(np.array([tok.index[token] if isinstance(token, str) else token]))
+    echo = echo_after(0.01, ids[:9] + ids[:9] + [tok.bar_id])  # the same bar again: one repeat in two bars
     assert echo.repeated == [1] and echo.written == [2] and echo.mode == ["rest"]
     assert not echo(zeros).any()
 
@@ -325,3 +325,16 @@ def test_an_auto_key_with_nothing_to_follow_says_so(bach, tmp_path, capsys):
     main(["generate", str(BUNDLED / "bach-wavenet"), "--primer", "none", "--bars", "4", "--key", "auto",
           "--out", str(tmp_path / "x.mid")])
     assert "note: No key lock" in capsys.readouterr().err
+
+
+def test_no_note_is_placed_past_the_end_of_the_bar(bach):
+    """The Bach WaveNet learnt 4/4; in 3/4 it wrote positions of a 4/4 bar, notes over the next bar."""
+    tok = bach.tokenizer
+    positions = tok.position_ids()
+    for seed in range(4):
+        ids = bach.compose(SampleConfig(seconds=20, seed=seed, primer="none", time_signature="3/4")).ids[0]
+        assert not [t for t in ids if t in positions and positions[t] >= 3 * tok.config.positions_per_quarter]
+    rule = steer.WithinTheBar(tok)
+    rule.start(np.array([[tok.bar_id, tok.index["TimeSig_3/4"]]]))
+    pushed = rule(np.zeros((1, len(tok)), np.float32))[0]
+    assert pushed[tok.index["Pos_35"]] == 0 and pushed[tok.index["Pos_36"]] == steer.NEG

@@ -135,6 +135,8 @@ class Composer:
         request's (the bar echo draws which bars it invites back)."""
         tok = self.tokenizer
         rules = [steer.Banned(len(tok), tok.special_ids + self.absent_parts(primer))]
+        if self.metre:  # first, so the rules after it weigh only positions inside the bar
+            rules.append(steer.WithinTheBar(tok))
         if sample.key:
             scale = self.scale(sample.key, primer_piece)
             if scale is not None:

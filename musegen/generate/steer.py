@@ -9,6 +9,7 @@ bars are) comes from the tokenizer, so one rule serves the metre, rich and artic
     RepetitionGuard a passage may come back, but not loop: the n-gram after which a token came
                     `limit` times cannot be followed by it again
     BarEcho         form: a bar that begins like an earlier bar is encouraged to go on as its repeat
+    WithinTheBar    no position past the end of the bar in the time signature in force
     ForceAfter      after a Bar, the time signature the piece is in
 """
 from __future__ import annotations
@@ -309,6 +310,9 @@ class BarEcho(Rule):
     def start(self, primer):
         self.history = [list(row) for row in primer]
         self.bars = [[i for i, t in enumerate(row) if t == self.bar] for row in self.history]  # bar lines
+        # The piece's own bars end after the primer (a passage of the dataset is context, not the
+        # piece): only they are invited back, and only repeats of them are counted.
+        self.start_at = primer.shape[1]
         self.written = [0] * len(self.history)  # bars with notes finished since the start …
         self.repeated = [0] * len(self.history)  # … and of them, those equal to an earlier bar
         self.mode = [self._mode(b) for b in range(len(self.history))]
@@ -331,8 +335,13 @@ class BarEcho(Rule):
         if not invited and not self.pitched[current].any():
             return set()
         n = len(current)
+        sources = self._own(bars) if invited else bars[:-1]
         # The bar line after the source counts: the bar just before ends where this one began.
-        return {row[s + n] for s in bars[:-1] if s + n <= bars[-1] and row[s : s + n] == current}
+        return {row[s + n] for s in sources if s + n <= bars[-1] and row[s : s + n] == current}
+
+    def _own(self, bars) -> list[int]:
+        """The bar lines of the piece's own finished bars (those that end after the primer)."""
+        return [s for s, end in zip(bars[:-1], bars[1:]) if end > self.start_at]
 
     def _mode(self, b: int) -> str:
         """How the bar just begun is echoed (the class docstring's four ways)."""
@@ -341,7 +350,7 @@ class BarEcho(Rule):
         due = self.share * (self.written[b] + 1)  # the repeats the share gives by the end of this bar
         if self.repeated[b] > due:
             return "rest"
-        if self.rng.random() < self.share and len(self.bars[b]) > 1:  # an earlier bar to come back
+        if self.rng.random() < self.share and self._own(self.bars[b]):  # an earlier bar to come back
             return "invite"
         slack = self.SLACK_BARS + self.PHRASE_BARS * self.share
         return "echo" if self.repeated[b] + 1 <= due + slack else "hold back"
@@ -355,8 +364,7 @@ class BarEcho(Rule):
         if not self.pitched[bar].any():
             return
         self.written[b] += 1
-        ends = bars[1:] + [len(row)]
-        self.repeated[b] += any(row[s:e] == bar for s, e in zip(bars[:-1], ends[:-1]))
+        self.repeated[b] += any(row[s:e] == bar for s, e in zip(bars[:-1], bars[1:]) if e > self.start_at)
 
     def update(self, chosen):
         for b, token in enumerate(chosen):
@@ -365,6 +373,39 @@ class BarEcho(Rule):
                 self.bars[b].append(len(self.history[b]))
                 self.mode[b] = self._mode(b)
             self.history[b].append(int(token))
+
+
+class WithinTheBar(Rule):
+    """The metre: no position past the end of the bar in the time signature in force. A model that
+    learnt mostly 4/4 writes positions of a 4/4 bar in a 2/4 or 3/4 one (a quartet fine-tune 5 % of
+    its positions, the Bach WaveNet in 3/4 9 %); their notes would sound in the next bar, over it."""
+
+    def __init__(self, tokenizer):
+        per_quarter = tokenizer.config.positions_per_quarter
+        positions = tokenizer.position_ids()
+        self.signatures = tokenizer.time_signature_ids()
+        self.masks = {}  # time signature token → NEG on the positions past its bar's end
+        for token, (numerator, denominator) in self.signatures.items():
+            steps = int(round(numerator * 4 / denominator * per_quarter))
+            mask = np.zeros(len(tokenizer), np.float32)
+            mask[[i for i, step in positions.items() if step >= steps]] = NEG
+            self.masks[token] = mask
+
+    def start(self, primer):
+        self.signature = [None] * len(primer)
+        for column in primer.T:
+            self.update(column)
+
+    def __call__(self, logits):
+        if all(s is None for s in self.signature):
+            return logits
+        return logits + np.stack([self.masks[s] if s is not None else np.zeros(logits.shape[1], np.float32)
+                                  for s in self.signature])
+
+    def update(self, chosen):
+        for b, token in enumerate(map(int, chosen)):
+            if token in self.masks:
+                self.signature[b] = token
 
 
 class ForceAfter(Rule):
