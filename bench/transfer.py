@@ -166,6 +166,7 @@ def judge(path: Path, real: list, rng_seed: int) -> dict:
     val = run.history.get("val_loss") or [np.nan]
     return {"val_loss": float(np.nanmin(val)), "epochs": len(val), "generated": structure_summary(generated),
             "harmony": default_harmony(), "echo_share": run.data.get("bars_repeated"),
+            "pulse_share": run.data.get("on_beat_share"),
             "overlap": compare_sets(real, generated)["overlap"], "loudness": loudness(generated[0]),
             "_piece": generated[0]}
 
@@ -399,11 +400,13 @@ def judged_with(results: dict, where: str = "README *Generation*") -> str:
     aimed = {start: any(row.get("echo_share") is not None for s, row in rows if s == start) for start, _ in rows}
     if any(aimed.values()):
         names = {"base": "fine-tunes", "scratch": "from-scratch runs"}
-        said += (", and the bar echo aims at the share of bars the run's own music repeats (the "
+        said += (", the bar echo aims at the share of bars the run's own music repeats, rhythm like its music "
+                 "keeps its share of notes on the beat, and no note falls past the end of its bar (the "
                  + " and ".join(names[s] for s, on in sorted(aimed.items()) if on) + ")")
         before = [names[s] for s, on in sorted(aimed.items()) if not on]
         if before:
-            said += "; the " + " and ".join(before) + " were judged before that, with the plain echo"
+            said += ("; the " + " and ".join(before) + " were judged before those three, with the plain echo "
+                     "(the targets compare them by validation loss, which generation does not change)")
     return said + "."
 
 
