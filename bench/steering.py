@@ -149,17 +149,18 @@ def guard() -> list[dict]:
     from musegen.generate.sample import Composer
 
     echo, harmony = SampleConfig().echo, SampleConfig().harmony
-    arms = {  # name: (repetition guard, bar echo, chords on the beat)
-        "argmax alone (the article)": (False, 0.0, 0.0),
-        f"argmax with the bar echo ({echo:g}), no guard": (False, echo, 0.0),
-        "argmax with the default rules (guard on)": (True, echo, harmony),
+    arms = {  # name: (repetition guard, bar echo, chords on the beat, rhythm like its music)
+        "argmax alone (the article)": (False, 0.0, 0.0, False),
+        f"argmax with the bar echo ({echo:g}), no guard": (False, echo, 0.0, False),
+        "argmax with the default rules (guard on)": (True, echo, harmony, True),
     }
     rows = []
     for path in bundled():
         composer = Composer(Run.load(path))
-        for arm, (guard_on, bar_echo, beat_chords) in arms.items():
+        for arm, (guard_on, bar_echo, beat_chords, rhythm) in arms.items():
             comps = [composer.compose(SampleConfig(seconds=SECONDS, temperature=0.0, seed=s, repetition_guard=guard_on,
-                                                   echo=bar_echo, harmony=beat_chords)) for s in range(PIECES)]
+                                                   echo=bar_echo, harmony=beat_chords, match_rhythm=rhythm))
+                     for s in range(PIECES)]
             collapsed = sum(collapse_reason(piece=c.pieces[0], ids=c.ids[0]) is not None for c in comps)
             rows.append({"run": path.name, "rules": arm, "pieces": PIECES, "collapsed": collapsed})
             log(f"guard: {path.name} {arm}: {collapsed}/{PIECES} collapsed")
