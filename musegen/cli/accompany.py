@@ -8,7 +8,7 @@ from ..config import SampleConfig
 from ..errors import InputError
 from ..messages import msg
 from .arguments import add_command, span
-from .generate import add_chords, add_rhythm, numbered
+from .generate import add_chords, numbered
 from .rewrite import run_and_piece
 from .terminal import say
 
@@ -28,8 +28,7 @@ def cmd_accompany(args) -> dict:
 
     sample = SampleConfig(temperature=args.temperature, top_p=args.top_p, seed=args.seed, key=args.key,
                           key_strength=args.key_strength, chords=args.chords, chord_strength=args.chord_strength,
-                          harmony=args.harmony, match_rhythm=args.match_rhythm, variations=args.variations,
-                          tempo=args.tempo).check()
+                          harmony=args.harmony, variations=args.variations, tempo=args.tempo).check()
     if args.rewrite_part and (args.keep or args.as_parts):
         raise InputError(msg("said.rewrite_part_alone"))
     run, piece = run_and_piece(args)
@@ -77,7 +76,6 @@ def add_accompany(sub) -> None:
     ac.add_argument("--rewrite-part", default="",
                     help="write this part of the piece again (counted from 1), keeping every other part as it is")
     add_chords(ac, s)
-    add_rhythm(ac, s)
     ac.add_argument("--out", default="accompanied.mid", help="MIDI file to write (default accompanied.mid)")
     ac.add_argument("--candidates", type=int, default=CANDIDATES, choices=range(1, 17), metavar="N",
                     help="versions drawn for each piece; the one under which the kept music sounds most likely "

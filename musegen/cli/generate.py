@@ -187,7 +187,7 @@ def add_chords(group, s: SampleConfig) -> None:
 
 
 def add_rhythm(group, s: SampleConfig) -> None:
-    """--match-rhythm (generate and accompany)."""
+    """--match-rhythm (generate; accompany leaves it off: the given parts' rhythm is the piece's)."""
     group.add_argument("--match-rhythm", action=argparse.BooleanOptionalAction, default=s.match_rhythm,
                        help="rhythm like its music: keep the share of notes begun on a beat near the share in the "
                             "music the model learnt from (metre tokens; default: on where the run knows it)")

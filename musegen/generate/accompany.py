@@ -56,7 +56,10 @@ def accompany(composer, sample, piece, keep: list[int], into: list[int] | None =
     tempo = sample.tempo or piece.tempo
     primer = tok.opening(tempo, layout, signature)
     remarks: list = []
-    plain = dataclasses.replace(sample, form="", bars=len(bars), seconds=0.0)
+    # No rhythm like its music: it counts the given parts' notes too, and would push the new parts'
+    # onsets to make up for the melody's rhythm (a tiny duet model wrote its chord part's 476 notes
+    # into 7 quarters that way, which FluidSynth could not render in 120 s).
+    plain = dataclasses.replace(sample, form="", bars=len(bars), seconds=0.0, match_rhythm=False)
     if sample.form:
         remarks.append(msg("said.accompany_no_form"))
     rules = composer.rules(plain, given, primer, signature, remarks)
