@@ -338,3 +338,12 @@ def test_no_note_is_placed_past_the_end_of_the_bar(bach):
     rule.start(np.array([[tok.bar_id, tok.index["TimeSig_3/4"]]]))
     pushed = rule(np.zeros((1, len(tok)), np.float32))[0]
     assert pushed[tok.index["Pos_35"]] == 0 and pushed[tok.index["Pos_36"]] == steer.NEG
+
+
+def test_a_note_stacked_on_itself_is_one_note():
+    """A barely trained model can write the same pitch dozens of times on one onset in one part."""
+    piece = Piece.from_lists("stacked", [0, 0, 0, 0, 1], [1, 2, 1, 1, 1], [60, 60, 64, 60, 60])
+    single = piece.without_doubled_notes()
+    kept = {(n[START], n[PITCH]): n[1] for n in single.notes}  # (start, pitch): duration
+    assert len(single.notes) == 3 and kept == {(0, 60): 2, (0, 64): 1, (1, 60): 1}  # the longest kept
+    assert single.without_doubled_notes() is single

@@ -87,7 +87,7 @@ def accompany(composer, sample, piece, keep: list[int], into: list[int] | None =
             for v in range(variations)]
     pieces = [_with_given_notes(tok.decode(np.concatenate([primer, seq]), context=len(primer),
                                            name=f"{name_stem(piece.name)}-accompanied-seed{seed}-{i + 1}",
-                                           tempo=tempo, parts=layout, time_signature=signature),
+                                           tempo=tempo, parts=layout, time_signature=signature).without_doubled_notes(),
                                 piece, given, keep, into, layout, tempo)
               for i, seq in enumerate(made)]
     return Composition(pieces, made, primer, seed, speed, [m for m in map(rule_message, rules) if m], remarks)

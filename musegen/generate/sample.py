@@ -251,7 +251,7 @@ class Composer:
         for i, seq in enumerate(ids):
             out = tok.decode(np.concatenate([primer, seq]), context=head if keep else len(primer),
                              name=f"{stem}-seed{seed}-{i + 1}", tempo=tempo, parts=self.default_parts,
-                             time_signature=signature)
+                             time_signature=signature).without_doubled_notes()
             out.tempo = tempo
             if piece is not None:
                 out.key_sharps = piece.key_sharps

@@ -111,6 +111,19 @@ class Piece:
                      time_signatures=self.time_signatures, key_sharps=self.key_sharps, takeover=self.takeover,
                      rewritten=self.rewritten, given_parts=self.given_parts)
 
+    def without_doubled_notes(self) -> "Piece":
+        """One note where a part begins the same pitch twice at once (the longest kept): a model
+        barely trained can stack the same note dozens of times on one onset, which sounds as one
+        and made FluidSynth take minutes."""
+        notes = self.notes
+        if len(notes) < 2:
+            return self
+        order = np.lexsort((-notes[:, DURATION], notes[:, PITCH], notes[:, START], notes[:, PART]))
+        key = notes[order][:, [PART, START, PITCH]]
+        first = np.ones(len(order), bool)
+        first[1:] = (key[1:] != key[:-1]).any(axis=1)
+        return self if first.all() else self.with_notes(notes[np.sort(order[first])])
+
     @classmethod
     def from_lists(cls, name, starts, durations, pitches, velocities=None, **kw) -> "Piece":
         velocities = [80] * len(pitches) if velocities is None else velocities
