@@ -155,6 +155,8 @@ GRID_CELLS = """grid => [
 def table(page, nth: int = 0) -> list[dict]:
     """An st.dataframe's rows as {column: cell text}. The grid draws only the columns in sight (a
     phone's, three or four): it is scrolled sideways, as a person would, to read the others."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
     grid = page.get_by_test_id("stDataFrame").nth(nth)
     grid.locator("[role=gridcell]").first.wait_for(state="attached")
     scroller = grid.locator(".dvn-scroller")
@@ -166,9 +168,17 @@ def table(page, nth: int = 0) -> list[dict]:
             rows.setdefault(row, {})[column] = cell
         if scroller.evaluate("s => s.scrollLeft + s.clientWidth >= s.scrollWidth - 1"):
             break
-        scroller.evaluate("s => { s.scrollLeft += s.clientWidth / 2; }")
-        following = max(map(int, columns)) + 1  # drawn once the grid has caught up with the scroll
-        grid.locator(f"[role=columnheader][aria-colindex='{following}']").wait_for(state="attached")
+        before = scroller.evaluate("s => { const at = s.scrollLeft; s.scrollLeft += s.clientWidth / 2; return at; }")
+        if scroller.evaluate("s => s.scrollLeft") <= before:
+            break  # a fraction of a pixel short of the end: nothing further to scroll
+        # The grid draws the columns now in sight a moment after the scroll. None past those read
+        # within a few seconds means the scroll only reached padding after the last one.
+        try:
+            grid.page.wait_for_function(
+                "([g, seen]) => [...g.querySelectorAll('[role=columnheader]')].some(h => +h.ariaColIndex > seen)",
+                arg=[grid.element_handle(), max(map(int, columns))], timeout=5000)
+        except PlaywrightTimeout:
+            pass
     scroller.evaluate("s => { s.scrollLeft = 0; }")
     return [{columns[c]: v for c, v in sorted(cells.items(), key=lambda i: int(i[0]))}
             for _, cells in sorted(rows.items(), key=lambda i: int(i[0]))]
