@@ -5,6 +5,7 @@ them, and generation on NumPy is fast enough for it."""
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -208,6 +209,28 @@ def test_bar_echo_aims_at_the_share_of_bars_its_music_repeats(bach):
     echo = echo_after(0.01, ids[:9] + ids[:9] + [tok.bar_id])  # the same bar again: one repeat in two bars
     assert echo.repeated == [1] and echo.written == [2] and echo.mode == ["rest"]
     assert not echo(zeros).any()
+
+
+def test_bar_echo_copies_a_whole_phrase_where_one_begins(bach):
+    """Folk tunes bring phrases back whole: at a four-bar phrase's start the echo may copy an earlier
+    phrase, each bar from its own bar of that phrase (not any earlier bar, as an invitation does)."""
+    tok = bach.tokenizer
+    bar = [tok.index[t] for t in ["Bar", "TimeSig_4/4", "Pos_0", "Part_0"]]
+    four = [t for pitch in (60, 62, 64, 65) for t in bar + [tok.index[f"Pitch_{pitch}"], tok.index["Dur_12"]]]
+    echo = steer.BarEcho(tok, strength=2.0, share=1.0, seed=0)
+    echo.rng = SimpleNamespace(random=lambda: 0.0, integers=lambda n: 0)  # every chance taken
+    echo.start(np.array([four[:2]]))
+    for token in four[2:] + bar:
+        echo.update(np.array([token]))
+    zeros = np.zeros((1, len(tok)), np.float32)
+    assert echo.mode == ["copy"] and len(echo.copying[0]) == 3
+    pushed = echo(zeros)[0]
+    assert pushed[tok.index["Pitch_60"]] == steer.BarEcho.INVITE and np.count_nonzero(pushed) == 1
+    for token in [tok.index["Pitch_60"], tok.index["Dur_12"]] + bar:  # the phrase's first bar again, then its second
+        echo.update(np.array([token]))
+    pushed = echo(zeros)[0]
+    assert pushed[tok.index["Pitch_62"]] == steer.BarEcho.INVITE and np.count_nonzero(pushed) == 1
+    assert echo.repeated == [1] and echo.written == [5]
 
 
 def test_the_bundled_models_know_how_often_their_music_repeats_a_bar_and_plays_on_the_beat(bach):
