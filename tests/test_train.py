@@ -37,6 +37,12 @@ def test_a_run_bundle_holds_everything_to_reload(trained_run, pieces):
     from musegen.evaluate.repetition import passage_bar_repetition
 
     assert data["bars_repeated"] == pytest.approx(passage_bar_repetition(pieces), abs=1e-4)
+    # … and a 4-bar phrase's rhythm: an 8-bar piece is one passage of two phrases.
+    from musegen.evaluate.repetition import phrase_repetition
+
+    phrases = [len(p.bar_starts()) // 4 for p in pieces]
+    repeats = sum(phrase_repetition(p) * n for p, n in zip(pieces, phrases))
+    assert data["phrases_repeated"] == pytest.approx(repeats / sum(phrases), abs=1e-4)
     # … and the share of its notes begun on a beat, for rhythm like its music: every piece counts once.
     from musegen.evaluate.rhythm import on_beat_share
 

@@ -2,6 +2,7 @@
 
     bar_repetition(piece)   share of bars equal to an earlier bar (a structure statistic)
     passage_bar_repetition(pieces) the same over every 16-bar passage of a dataset (the echo's aim)
+    passage_phrase_repeats(piece) phrases whose rhythm comes back within their 16-bar passage
     phrase_repetition(piece) share of 4-bar phrases whose rhythm equals an earlier phrase's
     section_agreement(...)  share of notes two spans of bars have in common (a repeat's fidelity)
     longest_loop(ids)       the longest stretch that is one pattern played twice or more in a row
@@ -64,6 +65,26 @@ def passage_repeats(piece: Piece, bars: int = 16) -> tuple[int, int]:
                 repeats += contents[k] in seen
                 total += 1
                 seen.add(contents[k])
+    return repeats, total
+
+
+def passage_phrase_repeats(piece: Piece, bars: int = 16, phrase: int = 4) -> tuple[int, int]:
+    """(phrases whose rhythm comes back within their passage, whole phrases) over the piece's
+    passages of ``bars`` bars, one from every ``bars // 2``-th bar line: phrase_repetition as
+    passage_repeats counts bars (``data.json``'s ``phrases_repeated``, the phrase copy's aim)."""
+    if not len(piece.notes):
+        return 0, 0
+    span, rows = _span_rows(piece, phrase)
+    rhythms = [frozenset(map(tuple, rows[span == k][:, [0, 2]].tolist()))
+               for k in range(len(piece.bar_starts()) // phrase)]
+    per = max(1, bars // phrase)
+    repeats = total = 0
+    for first in range(0, max(1, len(rhythms) + 1 - per), max(1, per // 2)):
+        seen: set[frozenset] = set()
+        for rhythm in rhythms[first:first + per]:
+            repeats += bool(rhythm) and rhythm in seen
+            total += 1
+            seen.add(rhythm)
     return repeats, total
 
 

@@ -149,7 +149,8 @@ class Composer:
             rules.append(steer.RepetitionGuard())
         if sample.echo > 0 and self.metre:  # aiming at the run's share of repeated bars, unless a form plans them
             share = None if sample.form else self.run.data.get("bars_repeated")
-            rules.append(steer.BarEcho(tok, sample.echo, share, sample.seed if seed is None else seed))
+            phrases = None if sample.form else self.run.data.get("phrases_repeated")
+            rules.append(steer.BarEcho(tok, sample.echo, share, sample.seed if seed is None else seed, phrases))
         if sample.form:
             rules += self.form_plan(sample, primer_piece, total_bars, remarks)
         if sample.chords:

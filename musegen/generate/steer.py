@@ -288,9 +288,10 @@ class BarEcho(Rule):
       SLACK_BARS and a phrase's worth, so a folk tune's four-bar phrase can come back whole;
     - *hold back* (−strength) where it would not: a repeat the model starts is discouraged;
     - *rest* (nothing) once the piece has more than its share: the model's own way;
-    - *copy a phrase* (with probability ``share`` / 2 where a four-bar phrase of the piece begins,
-      while it has no more repeats than its share): its four bars are invited back one by one from
-      an earlier phrase's, so a phrase returns whole as folk tunes' do, not bar by bar.
+    - *copy a phrase* (with probability ``phrase_share``, how often a 4-bar phrase's rhythm comes
+      back in the run's music, where a phrase of the piece begins, while it has no more repeats than
+      its share): its four bars are invited back one by one from an earlier phrase's, so a phrase
+      returns whole as folk tunes' do, not bar by bar.
 
     Measured on the bundled models (docs/form.md): the chorales' WaveNet repeated 0.025 of its
     bars and the LSTM 0.004 against Bach's 0.015; both now make about Bach's few, and the folk
@@ -303,10 +304,14 @@ class BarEcho(Rule):
     SLACK_BARS = 0.5  # repeats beyond the share allowed to a bar the model starts as a repeat …
     PHRASE_BARS = 4  # … plus a phrase's worth at the share (measured: without it a folk tune's phrases break)
 
-    def __init__(self, tokenizer, strength: float, share: float | None = None, seed: int | None = 0):
+    def __init__(self, tokenizer, strength: float, share: float | None = None, seed: int | None = 0,
+                 phrase_share: float | None = None):
         self.bar = tokenizer.bar_id
         self.pitched = np.array([bool(p) for p in tokenizer.token_pitches()])
         self.strength, self.share = strength, share
+        # A run trained before phrases were counted: half its bar share (a jig's and a folk tune's
+        # phrases come back about half as often as their bars).
+        self.phrase_share = share / 2 if phrase_share is None and share is not None else phrase_share
         self.rng = np.random.default_rng(seed)
         self.push = {"invite": self.INVITE, "copy": self.INVITE, "echo": strength, "hold back": -strength,
                      "rest": 0.0}
@@ -362,7 +367,7 @@ class BarEcho(Rule):
             return "rest"
         own = self._own(self.bars[b])  # the piece's finished bars: the one begun is the len(own)-th
         phrase = self.PHRASE_BARS
-        if len(own) % phrase == 0 and len(own) >= phrase and self.rng.random() < self.share / 2:
+        if len(own) % phrase == 0 and len(own) >= phrase and self.rng.random() < self.phrase_share:
             first = phrase * self.rng.integers(len(own) // phrase)
             self.source[b], *self.copying[b] = own[first:first + phrase]
             return "copy"

@@ -57,31 +57,35 @@ def primers(token_data: TokenData, window: int, seed: int, tokenizer) -> np.ndar
 
 
 def trait_counts(piece) -> np.ndarray:
-    """[bars that come back within their 16-bar passage, bars with notes, its share of notes begun
-    on a beat, 1] of one piece (0, 0 without notes): summed over a dataset, music_traits gives its
-    shares. Every piece's on-beat share counts once, as the benchmarks average real pieces."""
+    """[bars that come back within their 16-bar passage, bars with notes, 4-bar phrases whose rhythm
+    comes back within theirs, whole phrases, its share of notes begun on a beat, 1] of one piece
+    (zeros without notes): summed over a dataset, music_traits gives its shares. Every piece's
+    on-beat share counts once, as the benchmarks average real pieces."""
     # evaluate comes later in the flow: lazily
     from ..evaluate.note_statistics import pitched
-    from ..evaluate.repetition import passage_repeats
+    from ..evaluate.repetition import passage_phrase_repeats, passage_repeats
     from ..evaluate.rhythm import on_beat_share
 
     notes = len(pitched(piece)) > 0
-    return np.array([*passage_repeats(piece), on_beat_share(piece) if notes else 0.0, notes], float)
+    return np.array([*passage_repeats(piece), *passage_phrase_repeats(piece),
+                     on_beat_share(piece) if notes else 0.0, notes], float)
 
 
 def music_traits(counts: np.ndarray, mixture: bool = False) -> dict:
-    """What generation keeps near this music's (``data.json``): how often a bar comes back (the bar
-    echo) and the share of notes begun on a beat (rhythm like its music). None for a mixture of
-    collections (the base): its shares fit none of them, and its rules stay plain."""
+    """What generation keeps near this music's (``data.json``): how often a bar and a phrase's
+    rhythm come back (the bar echo) and the share of notes begun on a beat (rhythm like its music).
+    None for a mixture of collections (the base): its shares fit none of them, and its rules stay
+    plain."""
     def share(part: float, whole: float) -> float | None:
         return round(float(part / whole), 4) if whole and not mixture else None
 
-    return {"bars_repeated": share(*counts[:2]), "on_beat_share": share(*counts[2:])}
+    return {"bars_repeated": share(*counts[:2]), "phrases_repeated": share(*counts[2:4]),
+            "on_beat_share": share(*counts[4:])}
 
 
 def data_summary(loaded, token_data: TokenData, tokenizer, n_train_windows: int, val_windows) -> dict:
     tempos, metres, line_ups, bars, part_counts = [], [], [], 0, Counter()
-    traits = np.zeros(4)
+    traits = np.zeros(6)
     for p in loaded.pieces:  # one pass: a big dataset's pieces are read from disk
         traits += trait_counts(p)
         tempos.append(p.tempo)
