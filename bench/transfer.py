@@ -400,7 +400,7 @@ def judged_with(results: dict, where: str = "README *Generation*") -> str:
     aimed = {start: any(row.get("echo_share") is not None for s, row in rows if s == start) for start, _ in rows}
     if any(aimed.values()):
         names = {"base": "fine-tunes", "scratch": "from-scratch runs"}
-        said += (", the bar echo aims at the share of bars the run's own music repeats, rhythm like its music "
+        said += (", the bar echo aims at the shares of bars and phrases the run's own music repeats, rhythm like its music "
                  "keeps its share of notes on the beat, and no note falls past the end of its bar (the "
                  + " and ".join(names[s] for s, on in sorted(aimed.items()) if on) + ")")
         before = [names[s] for s, on in sorted(aimed.items()) if not on]
