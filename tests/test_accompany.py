@@ -121,6 +121,19 @@ def test_a_typed_progression_is_followed(bach, strength, least):
     assert max(chord_fit(p, bars) for p in free) < 0.6  # not by chance: the model alone does not
 
 
+def test_a_piece_from_nothing_plays_its_chords_from_its_first_bar():
+    """A 4/4 model in 6/8 wants a pickup on the fourth beat, past the bar's end: denied it, it may
+    end the first bar empty. The piece would start a bar later than the chords it follows (2 of
+    these 8 pieces followed 8% of them). The new music may not begin with a bar line."""
+    lstm = Composer(Run.load(BUNDLED / "bach-lstm"))
+    progression = "D G | A7 D"
+    made = lstm.compose(SampleConfig(bars=8, primer="none", seed=3, variations=8, time_signature="6/8",
+                                     chords=progression))
+    tok = lstm.tokenizer
+    assert all(ids[0] != tok.bar_id for ids in made.ids)
+    assert min(chord_fit(p, parse_progression(progression)) for p in made.pieces) >= 0.8
+
+
 def test_accompany_and_chords_on_the_command_line(tmp_path):
     from musegen.cli import main
     from musegen.music.sources import read_piece

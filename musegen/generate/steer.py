@@ -138,6 +138,26 @@ class Banned(Rule):
         return logits + self.mask
 
 
+class NotFirst(Rule):
+    """A token the new music may not begin with: a bar line straight after the primer's own. That
+    bar would be empty, and a piece starts at the bar line before its first note, so the piece would
+    lose it while the plans counting bars (chords, a form) counted it: a 4/4 model in 6/8, denied
+    its pickup on the fourth beat, began 3 of 10 pieces so and played every chord a bar early."""
+
+    def __init__(self, vocab_size: int, token: int):
+        self.mask = np.zeros(vocab_size, np.float32)
+        self.mask[token] = NEG
+
+    def start(self, primer):
+        self.first = True
+
+    def __call__(self, logits):
+        return logits + self.mask if self.first else logits
+
+    def update(self, chosen):
+        self.first = False
+
+
 class DrumTracker:
     """Which sequences are writing a drum part now, in a scheme with part tokens (metre: the
     header's instrument tokens give the parts in order, part tokens switch, a bar line goes back to
