@@ -243,6 +243,8 @@ def test_the_bundled_models_know_how_often_their_music_repeats_a_bar_and_plays_o
     assert f"rhythm like its music ({bach.run.data['on_beat_share']:.0%} of notes on the beat)" in said
     formed = [str(m) for m in bach.compose(SampleConfig(bars=8, seed=1, form="AABB", phrase_bars=2)).steering]
     assert "bar echo 2" in formed  # a form decides what comes back: the echo is plain
+    chorded = [str(m) for m in bach.compose(SampleConfig(bars=4, seed=1, primer="none", chords="C G")).steering]
+    assert "bar echo 2" in chorded  # … and typed chords the harmony: no bar invited onto another chord
 
 
 def test_rhythm_like_its_music_moves_onsets_off_the_beat_when_the_piece_leans_on_it(bach):
