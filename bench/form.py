@@ -247,7 +247,8 @@ def main() -> None:
         for name, piece in rolls.items():
             piano_roll(piece, f"{name}: AABA in 4-bar phrases, repeats varied (a generated piece)",
                        OUT / f"roll-{name}.png")
-        results.update(rows=rows, pieces=PIECES, sets=SETS, bars=BARS, phrase_bars=PHRASE)
+        kept = [r for r in results.get("rows", []) if r["model"].startswith("base fine-tuned")]  # its own section
+        results.update(rows=rows + kept, pieces=PIECES, sets=SETS, bars=BARS, phrase_bars=PHRASE)
     if not ONLY or "finetuned" in ONLY:
         rows, rolls = finetuned_rows()
         results["rows"] = [r for r in results.get("rows", []) if not r["model"].startswith("base fine-tuned")] + rows
