@@ -138,7 +138,7 @@ class Composer:
         if self.metre:  # first, so the rules after it weigh only positions inside the bar
             rules.append(steer.WithinTheBar(tok))
             if len(primer) and int(primer[-1]) in tok.time_signature_ids():  # the primer ends on a bar line
-                rules.append(steer.NotFirst(len(tok), tok.bar_id))
+                rules.append(steer.FirstToken.never(len(tok), tok.bar_id))
         if sample.key:
             scale = self.scale(sample.key, primer_piece)
             if scale is not None:

@@ -26,7 +26,7 @@ from ..messages import msg
 from ..music.piece import Piece
 from .sample import bar_quarters_of
 from .sampling import Sampling
-from .steer import NEG, Rule
+from .steer import FirstToken
 
 CANDIDATES = 16  # drawn at once (one batch); more lead better into the kept bars, and cost more: 8 left the
 # Bach WaveNet's kept bars a little less likely than after the piece's own (docs/form.md)
@@ -61,21 +61,10 @@ def parse_span(text: str) -> tuple[int, int]:
     return first, last
 
 
-class StartWith(Rule):
-    """The first token is ``token`` (a bar line: the new bars begin where the kept ones end)."""
-
-    def __init__(self, vocab_size: int, token: int):
-        self.mask = np.full(vocab_size, NEG, np.float32)
-        self.mask[token] = 0.0
-
-    def start(self, primer):
-        self.first = True
-
-    def __call__(self, logits):
-        return logits + self.mask if self.first else logits
-
-    def update(self, chosen):
-        self.first = False
+def _from_a_bar_line(rules: list, tokenizer) -> list:
+    """The rules, the new bars beginning with the bar line where the kept ones end (in place of a
+    rule that would forbid it: the bar before the span may be empty)."""
+    return [r for r in rules if not isinstance(r, FirstToken)] + [FirstToken.only(len(tokenizer), tokenizer.bar_id)]
 
 
 def follow_score(generator, head: np.ndarray, middle: np.ndarray, tail: np.ndarray) -> float:
@@ -107,7 +96,7 @@ def rewrite_span(composer, piece: Piece, first: int, last: int, sample, candidat
     signature = composer.signature(sample, piece)
     bar = bar_quarters_of(signature)
     remarks: list = []
-    rules = composer.rules(sample, piece, head, signature, remarks) + [StartWith(len(tok), tok.bar_id)]
+    rules = _from_a_bar_line(composer.rules(sample, piece, head, signature, remarks), tok)
     drawn, _ = composer.generator.generate(
         np.repeat(head[None], candidates, axis=0),
         min(max(64, 4 * len(original)), REQUEST_BUDGET["length"] // candidates),  # bounded like any request
@@ -145,7 +134,7 @@ def append_section(composer, piece: Piece, form_name: str, phrase_bars: int, let
     signature = composer.signature(sample, piece)
     bar = bar_quarters_of(signature)
     remarks: list = []
-    rules = composer.rules(sample, piece, ids, signature, remarks) + [plan, StartWith(len(tok), tok.bar_id)]
+    rules = _from_a_bar_line(composer.rules(sample, piece, ids, signature, remarks) + [plan], tok)
     (more,), _ = composer.generator.generate(
         ids[None], min(REQUEST_BUDGET["length"], int(phrase_bars * bar * 40 + 64)), _sampling(composer, sample),
         rules=rules, token_quarters=tok.token_quarters(bar), max_quarters=phrase_bars * bar)

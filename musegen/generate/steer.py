@@ -138,15 +138,28 @@ class Banned(Rule):
         return logits + self.mask
 
 
-class NotFirst(Rule):
-    """A token the new music may not begin with: a bar line straight after the primer's own. That
-    bar would be empty, and a piece starts at the bar line before its first note, so the piece would
-    lose it while the plans counting bars (chords, a form) counted it: a 4/4 model in 6/8, denied
-    its pickup on the fourth beat, began 3 of 10 pieces so and played every chord a bar early."""
+class FirstToken(Rule):
+    """A mask on the new music's first token only. ``only``: a span written again begins with the
+    bar line where the kept bars end. ``never``: new music does not begin with a bar line straight
+    after the primer's own. That bar would be empty, and a piece starts at the bar line before its
+    first note, so the piece would lose it while the plans counting bars (chords, a form) counted
+    it: a 4/4 model in 6/8, denied its pickup on the fourth beat, began 3 of 10 pieces so and
+    played every chord a bar early."""
 
-    def __init__(self, vocab_size: int, token: int):
-        self.mask = np.zeros(vocab_size, np.float32)
-        self.mask[token] = NEG
+    def __init__(self, mask: np.ndarray):
+        self.mask = mask
+
+    @classmethod
+    def only(cls, vocab_size: int, token: int) -> "FirstToken":
+        mask = np.full(vocab_size, NEG, np.float32)
+        mask[token] = 0.0
+        return cls(mask)
+
+    @classmethod
+    def never(cls, vocab_size: int, token: int) -> "FirstToken":
+        mask = np.zeros(vocab_size, np.float32)
+        mask[token] = NEG
+        return cls(mask)
 
     def start(self, primer):
         self.first = True
