@@ -545,6 +545,9 @@ def test_generate_in_a_form_then_write_some_bars_again():
     at.segmented_control(key="gen-phrase-bars").set_value(2)
     at.segmented_control(key="gen-unit").set_value("bars").run()
     at.slider(key="gen-bars").set_value(8)
+    # A seed of its own: with a random one the tiny model's noise once came out as a piece of one
+    # bar (1 run in 4 full suites), with no bars 1-2 to write again.
+    at.number_input(key="gen-seed").set_value(1234)
     at.button(key="gen-go").click().run()
     assert not at.error and not at.exception, texts(at.error)
     made = at.session_state["pieces"][-1]

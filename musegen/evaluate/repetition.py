@@ -74,9 +74,7 @@ def passage_phrase_repeats(piece: Piece, bars: int = 16, phrase: int = 4) -> tup
     passage_repeats counts bars (``data.json``'s ``phrases_repeated``, the phrase copy's aim)."""
     if not len(piece.notes):
         return 0, 0
-    span, rows = _span_rows(piece, phrase)
-    rhythms = [frozenset(map(tuple, rows[span == k][:, [0, 2]].tolist()))
-               for k in range(len(piece.bar_starts()) // phrase)]
+    rhythms = _phrase_rhythms(piece, phrase)
     per = max(1, bars // phrase)
     repeats = total = 0
     for first in range(0, max(1, len(rhythms) + 1 - per), max(1, per // 2)):
@@ -120,17 +118,22 @@ def phrase_repetition(piece: Piece, bars: int = 4) -> float:
     phrases."""
     if not len(piece.notes):
         return float("nan")
-    span, rows = _span_rows(piece, bars)
-    whole = len(piece.bar_starts()) // bars
-    if whole < 2:
+    rhythms = _phrase_rhythms(piece, bars)
+    if len(rhythms) < 2:
         return float("nan")
     seen: set[frozenset] = set()
     repeats = 0
-    for k in range(whole):
-        rhythm = frozenset(map(tuple, rows[span == k][:, [0, 2]].tolist()))
+    for rhythm in rhythms:
         repeats += bool(rhythm) and rhythm in seen
         seen.add(rhythm)
-    return repeats / whole
+    return repeats / len(rhythms)
+
+
+def _phrase_rhythms(piece: Piece, bars: int) -> list[frozenset]:
+    """The rhythm of each whole phrase of ``bars`` bars from the first bar line: its onsets as
+    (offset from the phrase's start, part)."""
+    span, rows = _span_rows(piece, bars)
+    return [frozenset(map(tuple, rows[span == k][:, [0, 2]].tolist())) for k in range(len(piece.bar_starts()) // bars)]
 
 
 def section_agreement(piece: Piece, first: int, second: int, bars: int) -> float:
